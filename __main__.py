@@ -1,0 +1,5 @@
+"""Entry point for `pulumi up` / `pulumi preview`: see substrate/program.py."""
+
+from substrate.program import main
+
+main()

@@ -1,0 +1,140 @@
+"""Rules shared by stack-file validation, component argument checks and policy-pack policies.
+
+Each function returns ``None`` when the value is acceptable, or a :class:`Problem` saying what is
+wrong and what is allowed. Callers phrase it for their audience: the config layer as a one-line
+stack-file error, components as a ``ValueError`` naming the input, policies as a violation.
+Pure Python: no Pulumi import, so the policy pack can use it cheaply.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from components.versions import SUPPORTED_KUBERNETES_VERSIONS
+
+
+@dataclass(frozen=True)
+class Problem:
+    problem: str
+    allowed: str
+
+    def __str__(self) -> str:
+        return f"{self.problem} (allowed: {self.allowed})"
+
+
+CONTROL_PLANE_LOG_TYPES: tuple[str, ...] = (
+    "api",
+    "audit",
+    "authenticator",
+    "controllerManager",
+    "scheduler",
+)
+
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+)
+
+KARPENTER_DISCOVERY_TAG = "karpenter.sh/discovery"
+CRITICAL_ADDONS_TAINT = {"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}
+CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+
+_IAM_PRINCIPAL = re.compile(
+    r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(role|user)(/[\w+=,.@-]+)*/[\w+=,.@-]{1,128}$"
+)
+_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+
+
+def kubernetes_version(version: str,
+                       supported: Sequence[str] = SUPPORTED_KUBERNETES_VERSIONS) -> Problem | None:
+    if version in supported:
+        return None
+    return Problem("is not a Kubernetes version Amazon EKS offers in standard support",
+                   ", ".join(f'"{v}"' for v in supported))
+
+
+def iam_principal_arn(arn: str) -> Problem | None:
+    if _IAM_PRINCIPAL.match(arn):
+        return None
+    return Problem("is not an IAM role or user ARN",
+                   'an ARN such as "arn:aws:iam::123456789012:role/platform-admin"')
+
+
+def cluster_name(name: str) -> Problem | None:
+    if _CLUSTER_NAME.match(name):
+        return None
+    return Problem("is not a valid EKS cluster name",
+                   "1-100 letters, digits, '-' or '_', starting with a letter or digit")
+
+
+def dns_label(name: str, max_length: int = 63) -> Problem | None:
+    if _DNS_LABEL.match(name) and len(name) <= max_length:
+        return None
+    return Problem("is not a DNS label",
+                   f"lowercase letters, digits and '-', at most {max_length} characters")
+
+
+def region(name: str) -> Problem | None:
+    if _REGION.match(name):
+        return None
+    return Problem("is not an AWS Region name", 'a Region such as "us-west-2"')
+
+
+def availability_zone(zone: str, region_name: str) -> Problem | None:
+    if zone.startswith(region_name) and re.fullmatch(r"[a-z]", zone[len(region_name):]):
+        return None
+    return Problem(f"is not an Availability Zone of {region_name}",
+                   f'zone names such as "{region_name}a"')
+
+
+def instance_type(name: str) -> Problem | None:
+    if _INSTANCE_TYPE.match(name):
+        return None
+    return Problem("is not an EC2 instance type name", 'a type such as "m7i.large"')
+
+
+def log_retention_days(days: int) -> Problem | None:
+    if days in LOG_RETENTION_DAYS:
+        return None
+    return Problem("is not a retention period CloudWatch Logs accepts",
+                   ", ".join(str(d) for d in LOG_RETENTION_DAYS))
+
+
+def public_access_cidr(cidr: str) -> Problem | None:
+    """A CIDR allowed to reach a public EKS API endpoint (R3): never the whole internet."""
+    try:
+        net = ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        return Problem("does not parse as a CIDR", 'a CIDR such as "203.0.113.0/24"')
+    if net.prefixlen == 0:
+        return Problem("opens the Kubernetes API endpoint to the whole internet",
+                       "specific office/VPN/CI CIDRs such as \"203.0.113.0/24\"")
+    return None
+
+
+def missing_log_types(enabled: Iterable[str]) -> list[str]:
+    """Control-plane log types (R1) absent from ``enabled``."""
+    have = set(enabled)
+    return [t for t in CONTROL_PLANE_LOG_TYPES if t not in have]
+
+
+def overlapping(named: Sequence[tuple[str, ipaddress.IPv4Network]]) -> tuple[str, str] | None:
+    """The first pair of names whose networks overlap, in input order."""
+    for i, (name_a, net_a) in enumerate(named):
+        for name_b, net_b in named[i + 1:]:
+            if net_a.overlaps(net_b):
+                return name_a, name_b
+    return None
+
+
+def is_customer_kms_key_arn(arn: object) -> bool:
+    """True for a KMS key ARN (R4/R13 want a customer managed key, never an alias or default)."""
+    return isinstance(arn, str) and bool(
+        re.fullmatch(r"arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+", arn))

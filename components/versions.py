@@ -1,0 +1,95 @@
+"""Every version Substrate pins, in one place.
+
+Helm charts come from ../shared/crds/SOURCES.md (chart repository, chart name, chart version as
+published); ``tests/test_versions.py`` cross-checks them against the upstream ``Chart.yaml`` files
+when the CRD directory is present. Kubernetes versions follow the Amazon EKS release calendar.
+Pure data: importing this module imports nothing from Pulumi.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A pinned Helm chart."""
+
+    name: str
+    """Chart name inside the repository (for OCI charts, the last path element)."""
+    repository: str
+    """Chart repository URL, or the OCI reference without the chart name."""
+    version: str
+    """Published chart version."""
+    app_version: str
+    """The application version the chart deploys (for docs and image pinning)."""
+
+    @property
+    def is_oci(self) -> bool:
+        return self.repository.startswith("oci://")
+
+    @property
+    def reference(self) -> str:
+        """What `helm install` takes as the chart argument."""
+        return f"{self.repository}/{self.name}" if self.is_oci else self.name
+
+
+CHARTS: dict[str, Chart] = {
+    "karpenter": Chart("karpenter", "oci://public.ecr.aws/karpenter", "1.14.1", "1.14.1"),
+    "kueue": Chart("kueue", "oci://registry.k8s.io/kueue/charts", "0.19.2", "v0.19.2"),
+    "keda": Chart("keda", "https://kedacore.github.io/charts", "2.20.2", "2.20.2"),
+    "kyverno": Chart("kyverno", "https://kyverno.github.io/kyverno/", "3.9.0", "v1.19.0"),
+    "spire-crds": Chart("spire-crds", "https://spiffe.github.io/helm-charts-hardened/", "0.6.0",
+                        "0.6.0"),
+    "spire": Chart("spire", "https://spiffe.github.io/helm-charts-hardened/", "0.30.0", "1.14.5"),
+    "dcgm-exporter": Chart("dcgm-exporter", "https://nvidia.github.io/dcgm-exporter/helm-charts",
+                           "4.8.2", "4.8.2"),
+    "nvidia-device-plugin": Chart("nvidia-device-plugin",
+                                  "https://nvidia.github.io/k8s-device-plugin", "0.20.0", "0.20.0"),
+    "kube-prometheus-stack": Chart("kube-prometheus-stack",
+                                   "https://prometheus-community.github.io/helm-charts", "88.5.3",
+                                   "v0.93.1"),
+    "prometheus-operator-crds": Chart("prometheus-operator-crds",
+                                      "https://prometheus-community.github.io/helm-charts",
+                                      "31.0.1", "v0.93.1"),
+    "kuberay-operator": Chart("kuberay-operator", "https://ray-project.github.io/kuberay-helm/",
+                              "1.7.0", "1.7.0"),
+    "lws": Chart("lws", "oci://registry.k8s.io/lws/charts", "0.10.0", "v0.10.0"),
+    "jobset": Chart("jobset", "oci://registry.k8s.io/jobset/charts", "0.12.0", "v0.12.0"),
+}
+
+
+@dataclass(frozen=True)
+class KubernetesVersion:
+    """A Kubernetes minor version on Amazon EKS and its standard-support window."""
+
+    version: str
+    eks_release: str
+    """Month (or day) Amazon EKS made the version available."""
+    end_of_standard_support: str
+    """Day standard support ends; after it the cluster runs on paid extended support."""
+
+
+# Amazon EKS release calendar (docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html),
+# as of 2026-11-22. 1.36 is offered by EKS (Karpenter v1.14 runs its end-to-end suite on EKS 1.36
+# clusters); its end of standard support is 14 months after its EKS release.
+EKS_STANDARD_SUPPORT: tuple[KubernetesVersion, ...] = (
+    KubernetesVersion("1.34", "2025-10-02", "2026-12-02"),
+    KubernetesVersion("1.35", "2026-01", "2027-03-27"),
+    KubernetesVersion("1.36", "2026", "14 months after its EKS release"),
+)
+
+# Versions EKS still offers, but only on extended support (extra cost per cluster hour).
+EKS_EXTENDED_SUPPORT: tuple[str, ...] = ("1.31", "1.32", "1.33")
+
+SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = tuple(v.version for v in EKS_STANDARD_SUPPORT)
+
+# EKS managed add-ons the platform installs. Versions resolve to EKS's default for the cluster's
+# Kubernetes version at deploy time unless the stack pins one.
+EKS_MANAGED_ADDONS: tuple[str, ...] = (
+    "vpc-cni",
+    "coredns",
+    "kube-proxy",
+    "eks-pod-identity-agent",
+    "aws-ebs-csi-driver",
+)

@@ -1,0 +1,1 @@
+"""Substrate: typed stack configuration, platform composition and the offline plan."""

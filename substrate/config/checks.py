@@ -1,0 +1,46 @@
+"""Field checks for config dataclasses (used inside ``Annotated[...]``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sized
+from typing import Any
+
+from components.validators import Problem
+from substrate.config.schema import Invalid
+
+
+def rule(fn: Callable[..., Problem | None], *args: Any) -> Callable[[Any], None]:
+    """Adapt a shared validator (components.validators) into a field check."""
+
+    def check(value: Any) -> None:
+        problem = fn(value, *args)
+        if problem is not None:
+            raise Invalid(problem.problem, problem.allowed)
+
+    check.__name__ = f"rule_{fn.__name__}"
+    return check
+
+
+def non_empty(what: str) -> Callable[[Sized], None]:
+    def check(value: Sized) -> None:
+        if len(value) == 0:
+            raise Invalid("is empty", f"at least one {what}")
+
+    return check
+
+
+def between(low: int, high: int) -> Callable[[int], None]:
+    def check(value: int) -> None:
+        if not low <= value <= high:
+            raise Invalid("is out of range", f"{low} to {high}")
+
+    return check
+
+
+def unique(value: list[Any]) -> None:
+    seen: set[str] = set()
+    for item in value:
+        key = str(item)
+        if key in seen:
+            raise Invalid(f"lists {key!r} twice", "each entry once")
+        seen.add(key)

@@ -1,0 +1,137 @@
+"""The root of a stack's configuration and the one entry point that parses it.
+
+``load_config(raw)`` takes the stack's config exactly as Pulumi hands it to a program: a flat
+mapping of ``namespace:key`` to strings, structured values JSON-encoded. ``substrate plan``
+converts the stack file to that shape first (``stack_file_config``), so both paths parse the same
+strings with the same code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, get_type_hints
+
+from components import validators
+from substrate.config.cluster import ClusterConfig, SystemNodeGroupConfig
+from substrate.config.environment import EnvironmentConfig, Tags
+from substrate.config.network import NetworkConfig
+from substrate.config.schema import ConfigError, describe, doc, parse, section_keys, suggest
+from substrate.config.storage import StorageConfig
+
+NAMESPACE = "substrate"
+# Other namespaces a stack file may carry: provider configuration passed through untouched.
+PASSTHROUGH_NAMESPACES = ("aws", "kubernetes", "pulumi")
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    """Everything a stack file says, typed. Built once, at the edge; read-only afterwards."""
+
+    environment: EnvironmentConfig = doc("Environment name and tier.")
+    network: NetworkConfig = doc("VPC and subnets, or an existing VPC.")
+    cluster: ClusterConfig = doc("EKS control plane.")
+    system_node_group: SystemNodeGroupConfig = doc(
+        "Managed node group for platform controllers.", factory=SystemNodeGroupConfig)
+    storage: StorageConfig = doc("StorageClasses.", factory=StorageConfig)
+    tags: Tags = doc("Tags added to every AWS resource (merged over Substrate's own).",
+                     factory=dict)
+    region: str = doc("From `aws:region`.", default="")
+
+    @property
+    def cluster_name(self) -> str:
+        return self.cluster.name or f"substrate-{self.environment.name}"
+
+    def check(self, path: str) -> None:
+        """Rules spanning sections: production guardrails and zones in the stack's Region."""
+        del path
+        for i, zone in enumerate(self.network.availability_zones):
+            problem = validators.availability_zone(zone, self.region)
+            if problem:
+                raise ConfigError(f"substrate:network.availabilityZones[{i}]", zone,
+                                  problem.problem, problem.allowed)
+        if not self.environment.production:
+            return
+        zones = self.network.availability_zones
+        if len(zones) < 3:
+            raise ConfigError("substrate:network.availabilityZones", zones,
+                              f"has {len(zones)} zones in a production environment",
+                              "at least 3 Availability Zones when environment.tier is production")
+        if self.cluster.endpoint.public_access:
+            raise ConfigError("substrate:cluster.endpoint.publicAccess", True,
+                              "exposes the API endpoint publicly in a production environment",
+                              "false (private endpoint only) when environment.tier is production")
+        if self.system_node_group.capacity_type != "ON_DEMAND":
+            raise ConfigError("substrate:systemNodeGroup.capacityType",
+                              self.system_node_group.capacity_type,
+                              "runs platform controllers on interruptible capacity in production",
+                              '"ON_DEMAND" when environment.tier is production')
+        if self.system_node_group.min_size < 2:
+            raise ConfigError("substrate:systemNodeGroup.minSize", self.system_node_group.min_size,
+                              "leaves platform controllers on a single node in production",
+                              "at least 2 when environment.tier is production")
+
+
+def sections() -> dict[str, dataclasses.Field[Any]]:
+    """``substrate:<key>`` sections a stack file may set (everything but the Region)."""
+    return {k: f for k, f in section_keys(PlatformConfig).items() if k != "region"}
+
+
+def load_config(raw: Mapping[str, Any]) -> PlatformConfig:
+    """Parse a stack's config (Pulumi's flat ``ns:key -> string`` form) into PlatformConfig."""
+    keys = sections()
+    values: dict[str, Any] = {}
+    for full_key in sorted(raw):
+        namespace, _, key = full_key.partition(":")
+        if namespace in PASSTHROUGH_NAMESPACES:
+            continue
+        if namespace != NAMESPACE or not key:
+            raise ConfigError(full_key, raw[full_key], "is in an unknown config namespace",
+                              "substrate:<section>, aws:region and other provider keys")
+        if key not in keys:
+            raise ConfigError(full_key, _decode(raw[full_key]), suggest(key, list(keys)),
+                              "keys " + ", ".join(f"substrate:{k}" for k in sorted(keys)))
+        values[key] = _decode(raw[full_key])
+    region = raw.get("aws:region")
+    if region is None:
+        raise ConfigError("aws:region", None, "is required", 'a Region such as "us-west-2"')
+    problem = validators.region(str(region))
+    if problem:
+        raise ConfigError("aws:region", region, problem.problem, problem.allowed)
+
+    hints = get_type_hints(PlatformConfig, include_extras=True)
+    parsed: dict[str, Any] = {"region": str(region)}
+    for key, field in keys.items():
+        path = f"{NAMESPACE}:{key}"
+        if key in values:
+            parsed[field.name] = parse(hints[field.name], values[key], path)
+        elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+            raise ConfigError(path, None, "is required", describe(hints[field.name]))
+    config = PlatformConfig(**parsed)
+    config.check(NAMESPACE)
+    return config
+
+
+def _decode(value: Any) -> Any:
+    """Pulumi passes structured config as JSON strings; plain strings stay strings."""
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def stack_file_config(config: Mapping[str, Any]) -> dict[str, str]:
+    """The ``config:`` block of a stack file as the Pulumi CLI passes it to the program."""
+    out: dict[str, str] = {}
+    for key, value in config.items():
+        if isinstance(value, dict | list):
+            out[str(key)] = json.dumps(value)
+        elif isinstance(value, bool):
+            out[str(key)] = "true" if value else "false"
+        else:
+            out[str(key)] = str(value)
+    return out

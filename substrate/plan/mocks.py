@@ -1,0 +1,166 @@
+"""Deterministic mock outputs for the plan.
+
+Ids and ARNs derive from resource names, account 123456789012 and the stack's Region, so the
+same config always yields the same plan. Every output a Substrate component reads must be
+returned here: a missing one silently becomes None under the mock engine. Unknown invokes
+raise instead of returning nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
+
+ACCOUNT_ID = "123456789012"
+
+# EC2-style physical ids: prefix + 17 hex characters.
+_EC2_ID_PREFIX = {
+    "aws:ec2/vpc:Vpc": "vpc",
+    "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/securityGroup:SecurityGroup": "sg",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg",
+    "aws:ec2/internetGateway:InternetGateway": "igw",
+    "aws:ec2/natGateway:NatGateway": "nat",
+    "aws:ec2/eip:Eip": "eipalloc",
+    "aws:ec2/routeTable:RouteTable": "rtb",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt",
+    "aws:ec2/flowLog:FlowLog": "fl",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc",
+}
+
+
+def digest(*parts: str, length: int = 17) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+class SubstrateMocks(Mocks):
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self.partition = partition_of(region)
+
+    # -- resources ---------------------------------------------------------------------------
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        typ, name = args.typ, args.name
+        outputs: dict[str, Any] = dict(args.inputs)
+        if typ.startswith("kubernetes:"):
+            return self._kubernetes(typ, name, outputs)
+        if typ.startswith("pulumi:providers:"):
+            return f"{name}-provider-id", outputs
+        if typ == "eks:index:Cluster":
+            return name, self._eks_cluster(outputs)
+        if typ in _EC2_ID_PREFIX:
+            rid = f"{_EC2_ID_PREFIX[typ]}-{digest(typ, name)}"
+            outputs.setdefault("arn", self._arn(typ, rid))
+            if typ == "aws:ec2/launchTemplate:LaunchTemplate":
+                outputs.update(latestVersion=1, defaultVersion=1)
+            return rid, outputs
+        return self._aws(typ, name, outputs)
+
+    def _arn(self, typ: str, resource_id: str) -> str:
+        service, _, kind = typ.split(":")[1].partition("/")
+        return (f"arn:{self.partition}:{service}:{self.region}:{ACCOUNT_ID}:"
+                f"{kind.lower()}/{resource_id}")
+
+    def _aws(self, typ: str, name: str, outputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        physical = outputs.get("name") or name
+        p, r, a = self.partition, self.region, ACCOUNT_ID
+        outputs.setdefault("name", physical)
+        if typ == "aws:kms/key:Key":
+            key_id = "-".join(digest(typ, name, length=32)[i:j]
+                              for i, j in ((0, 8), (8, 12), (12, 16), (16, 20), (20, 32)))
+            outputs.update(keyId=key_id, arn=f"arn:{p}:kms:{r}:{a}:key/{key_id}")
+            return key_id, outputs
+        if typ == "aws:iam/role:Role":
+            outputs.update(arn=f"arn:{p}:iam::{a}:role/{physical}",
+                           uniqueId=f"AROA{digest(typ, name, length=17).upper()}")
+            return physical, outputs
+        if typ == "aws:iam/policy:Policy":
+            outputs["arn"] = f"arn:{p}:iam::{a}:policy/{physical}"
+            return outputs["arn"], outputs
+        if typ == "aws:iam/instanceProfile:InstanceProfile":
+            outputs["arn"] = f"arn:{p}:iam::{a}:instance-profile/{physical}"
+            return physical, outputs
+        if typ == "aws:cloudwatch/logGroup:LogGroup":
+            outputs["arn"] = f"arn:{p}:logs:{r}:{a}:log-group:{physical}"
+            return physical, outputs
+        if typ == "aws:sqs/queue:Queue":
+            outputs.update(arn=f"arn:{p}:sqs:{r}:{a}:{physical}",
+                           url=f"https://sqs.{r}.amazonaws.com/{a}/{physical}")
+            return outputs["url"], outputs
+        if typ == "aws:eks/nodeGroup:NodeGroup":
+            outputs.setdefault("nodeGroupName", name)
+        outputs.setdefault("arn", self._arn(typ, physical))
+        return physical, outputs
+
+    def _kubernetes(self, typ: str, name: str, outputs: dict[str, Any]
+                    ) -> tuple[str, dict[str, Any]]:
+        if typ == "kubernetes:helm.sh/v3:Release":
+            outputs["status"] = {"name": outputs.get("name", name), "status": "deployed",
+                                 "namespace": outputs.get("namespace", "default"),
+                                 "version": outputs.get("version", ""),
+                                 "chart": outputs.get("chart", ""), "revision": 1}
+            return name, outputs
+        outputs.setdefault("metadata", {})
+        outputs["api_version"] = outputs.get("apiVersion")
+        meta = outputs["metadata"]
+        ns = meta.get("namespace") if isinstance(meta, dict) else None
+        mname = meta.get("name", name) if isinstance(meta, dict) else name
+        return f"{ns}/{mname}" if ns else mname, outputs
+
+    def _eks_cluster(self, outputs: dict[str, Any]) -> dict[str, Any]:
+        cluster = str(outputs.get("name", "cluster"))
+        endpoint = f"https://{digest('eks', cluster, length=32).upper()}.gr7.{self.region}" \
+                   f".eks.amazonaws.com"
+        kubeconfig = {
+            "apiVersion": "v1", "kind": "Config", "current-context": "aws",
+            "clusters": [{"name": "kubernetes", "cluster": {
+                "server": endpoint, "certificate-authority-data": "LS0tLS1CRUdJTi1NT0NLLS0tLS0K"}}],
+            "contexts": [{"name": "aws", "context": {"cluster": "kubernetes", "user": "aws"}}],
+            "users": [{"name": "aws", "user": {"exec": {
+                "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "aws",
+                "args": ["eks", "get-token", "--cluster-name", cluster, "--region", self.region,
+                         "--output", "json"]}}}],
+        }
+        outputs.update(
+            kubeconfig=kubeconfig,
+            kubeconfigJson=json.dumps(kubeconfig, sort_keys=True),
+            clusterSecurityGroupId=f"sg-{digest('eks-cluster-sg', cluster)}",
+            oidcProviderArn=None,
+        )
+        return outputs
+
+    # -- invokes -----------------------------------------------------------------------------
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        token, inputs = args.token, dict(args.args)
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            result = {"accountId": ACCOUNT_ID, "id": ACCOUNT_ID, "userId": "AIDASUBSTRATEPLAN",
+                      "arn": f"arn:{self.partition}:iam::{ACCOUNT_ID}:user/substrate-plan"}
+        elif token == "aws:index/getPartition:getPartition":
+            result = {"partition": self.partition, "id": self.partition,
+                      "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
+        elif token == "aws:index/getRegion:getRegion":
+            result = {"name": self.region, "region": self.region, "id": self.region,
+                      "description": self.region, "endpoint": f"ec2.{self.region}.amazonaws.com"}
+        elif token == "aws:eks/getAddonVersion:getAddonVersion":
+            # The real value is EKS's default version for this Kubernetes version, resolved
+            # at deploy time; the plan shows where it comes from instead of inventing one.
+            version = f"eks-default-for-{inputs['kubernetesVersion']}"
+            result = {**inputs, "version": version,
+                      "id": f"{inputs['addonName']}-{inputs['kubernetesVersion']}"}
+        else:
+            raise NotImplementedError(
+                f"substrate plan has no mock for invoke {token}; add one to "
+                "substrate/plan/mocks.py so its outputs are deterministic")
+        return result, []

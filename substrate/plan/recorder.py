@@ -1,0 +1,115 @@
+"""Record every resource registration the program makes under the mock engine.
+
+The stock MockMonitor tells ``Mocks.new_resource`` neither parent nor dependencies; this
+monitor keeps the whole RegisterResource request: type, name, parent, dependencies, provider,
+options and the inputs in the engine's camelCase shape (what a policy pack receives).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf import json_format
+from pulumi.runtime.mocks import MockMonitor, Mocks
+
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
+ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+SECRET_MASK = "[secret]"
+UNKNOWN_MASK = "[unknown]"
+
+
+@dataclass
+class ResourceRecord:
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    remote: bool
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    provider: str | None
+    """Provider reference as the engine writes it: ``<provider urn>::<provider id>``."""
+    raw_inputs: dict[str, Any]
+    """Inputs exactly as serialized for the engine (secret/resource signatures kept)."""
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def provider_urn(self) -> str | None:
+        return self.provider.rsplit("::", 1)[0] if self.provider else None
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """Inputs for reports: secrets masked, whole numbers as integers, refs as URNs."""
+        return normalize(self.raw_inputs)
+
+    @property
+    def plain_inputs(self) -> dict[str, Any]:
+        """Inputs with secrets unwrapped (for rendering manifests of declared objects)."""
+        return normalize(self.raw_inputs, mask_secrets=False)
+
+
+def normalize(value: Any, mask_secrets: bool = True) -> Any:
+    if isinstance(value, dict):
+        sig = value.get(SIG_KEY)
+        if sig == SECRET_SIG:
+            return SECRET_MASK if mask_secrets else normalize(value.get("value"), mask_secrets)
+        if sig == RESOURCE_SIG:
+            return value.get("urn")
+        if sig == OUTPUT_SIG:
+            if value.get("secret") and mask_secrets:
+                return SECRET_MASK
+            return normalize(value.get("value", UNKNOWN), mask_secrets)
+        if sig in (ASSET_SIG, ARCHIVE_SIG):
+            return {k: v for k, v in value.items() if k != SIG_KEY}
+        return {k: normalize(v, mask_secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalize(v, mask_secrets) for v in value]
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if value == UNKNOWN:
+        return UNKNOWN_MASK
+    return value
+
+
+class RecordingMonitor(MockMonitor):
+    def __init__(self, mocks: Mocks) -> None:
+        super().__init__(mocks)
+        self.records: list[ResourceRecord] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        timeouts = request.customTimeouts
+        self.records.append(ResourceRecord(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent or None,
+            custom=bool(request.custom),
+            remote=bool(request.remote),
+            dependencies=list(request.dependencies),
+            property_dependencies={k: list(v.urns)
+                                   for k, v in request.propertyDependencies.items()},
+            provider=request.provider or None,
+            raw_inputs=json_format.MessageToDict(request.object),
+            options={
+                "protect": bool(request.protect),
+                "ignoreChanges": list(request.ignoreChanges),
+                "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+                "aliases": [json_format.MessageToDict(a) for a in request.aliases],
+                "additionalSecretOutputs": list(request.additionalSecretOutputs),
+                "customTimeouts": {"create": timeouts.create, "update": timeouts.update,
+                                   "delete": timeouts.delete},
+                "transforms": len(request.transforms),
+            },
+        ))
+        return response

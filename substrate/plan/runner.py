@@ -1,0 +1,32 @@
+"""Run a Pulumi program under the mock engine and return what it declared."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Mapping
+
+import pulumi
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.mocks import set_mocks
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from substrate.plan.mocks import SubstrateMocks
+from substrate.plan.recorder import RecordingMonitor, ResourceRecord
+
+
+def run_under_mocks(program: Callable[[], None], *, project: str, stack: str,
+                    config: Mapping[str, str], region: str) -> list[ResourceRecord]:
+    """Run ``program`` as `pulumi up` would (not a preview: outputs are known), with ``config``
+    as the stack's configuration. Each call runs in a fresh context, so runs don't leak state."""
+
+    def run() -> list[ResourceRecord]:
+        pulumi_settings.ROOT.set(None)
+        pulumi.runtime.set_all_config(dict(config), [])
+        mocks = SubstrateMocks(region)
+        monitor = RecordingMonitor(mocks)
+        set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+        _sync_await(run_pulumi_func(program))
+        return sorted(monitor.records, key=lambda r: r.urn)
+
+    return contextvars.copy_context().run(run)
