@@ -22,7 +22,7 @@ from typing import Any, Literal, NotRequired, Required, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.pod_identity import PodIdentityRole
+from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 from components.versions import CHARTS, Chart
 
 PodSecurityLevel = Literal["restricted", "baseline", "privileged"]
@@ -85,11 +85,14 @@ class Addon(pulumi.ComponentResource):
 
     def _install(self, name: str, args: AddonArgs, spec: AddonSpec) -> k8s.helm.v3.Release:
         if spec.chart not in CHARTS:
-            raise ValueError(f"AddonSpec.chart: {spec.chart!r} is not pinned in "
-                             f"components.versions.CHARTS; allowed: {sorted(CHARTS)}")
+            raise ValueError(
+                f"AddonSpec.chart: {spec.chart!r} is not pinned in "
+                f"components.versions.CHARTS; allowed: {sorted(CHARTS)}"
+            )
         if spec.service_account is None and (spec.policy_json or spec.managed_policies):
-            raise ValueError("AddonSpec.service_account: required when the add-on gets IAM "
-                             "permissions")
+            raise ValueError(
+                "AddonSpec.service_account: required when the add-on gets IAM permissions"
+            )
         chart = CHARTS[spec.chart]
         depends: list[pulumi.Resource] = list(spec.depends_on)
         if spec.create_namespace:
@@ -97,19 +100,25 @@ class Addon(pulumi.ComponentResource):
                 f"{name}-namespace",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
                     name=spec.namespace,
-                    labels={**pod_security_labels(spec.pod_security), **spec.namespace_labels}),
-                opts=pulumi.ResourceOptions(parent=self))
+                    labels={**pod_security_labels(spec.pod_security), **spec.namespace_labels},
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
             depends.append(ns)
         self.role_arn = None
         if spec.service_account is not None:
-            role = PodIdentityRole(f"{name}-pod-identity", {
+            role_args: PodIdentityRoleArgs = {
                 "cluster_name": args["cluster_name"],
                 "namespace": spec.namespace,
                 "service_account": spec.service_account,
-                **({"policy_json": spec.policy_json} if spec.policy_json else {}),
                 "managed_policies": list(spec.managed_policies),
                 "tags": dict(args.get("tags", {})),
-            }, opts=pulumi.ResourceOptions(parent=self))
+            }
+            if spec.policy_json is not None:
+                role_args["policy_json"] = spec.policy_json
+            role = PodIdentityRole(
+                f"{name}-pod-identity", role_args, opts=pulumi.ResourceOptions(parent=self)
+            )
             self.role_arn = role.role_arn
             depends.append(role)
         release_name = spec.release_name or chart.name
@@ -118,8 +127,9 @@ class Addon(pulumi.ComponentResource):
             name=release_name,
             chart=chart.reference,
             version=chart.version,
-            repository_opts=None if chart.is_oci else k8s.helm.v3.RepositoryOptsArgs(
-                repo=chart.repository),
+            repository_opts=None
+            if chart.is_oci
+            else k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
             namespace=spec.namespace,
             create_namespace=False,
             values=dict(spec.values),
@@ -127,18 +137,21 @@ class Addon(pulumi.ComponentResource):
             cleanup_on_fail=True,
             max_history=10,
             timeout=spec.timeout_seconds,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
+        )
         self.chart = chart
         self.namespace = pulumi.Output.from_input(spec.namespace)
         self.release_name = pulumi.Output.from_input(release_name)
         return self.release
 
     def _finish(self, extra: Mapping[str, Any] | None = None) -> None:
-        self.register_outputs({
-            "namespace": self.namespace,
-            "releaseName": self.release_name,
-            "chart": self.chart.name,
-            "chartVersion": self.chart.version,
-            "roleArn": self.role_arn,
-            **dict(extra or {}),
-        })
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "releaseName": self.release_name,
+                "chart": self.chart.name,
+                "chartVersion": self.chart.version,
+                "roleArn": self.role_arn,
+                **dict(extra or {}),
+            }
+        )

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam
-from components.pod_identity import PodIdentityRole
+from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 from components.versions import EKS_MANAGED_ADDONS
 
 
@@ -35,25 +35,43 @@ ADDONS: dict[str, AddonSpec] = {
     "eks-pod-identity-agent": AddonSpec(),
     # Network policy enforcement by the VPC CNI's agent: tenants' default-deny
     # NetworkPolicies (R30) are enforced, not just declared.
-    "vpc-cni": AddonSpec(service_account="aws-node", managed_policies=("AmazonEKS_CNI_Policy",),
-                         configuration={"enableNetworkPolicy": "true"}),
+    "vpc-cni": AddonSpec(
+        service_account="aws-node",
+        managed_policies=("AmazonEKS_CNI_Policy",),
+        configuration={"enableNetworkPolicy": "true"},
+    ),
     "kube-proxy": AddonSpec(),
     "coredns": AddonSpec(),
-    "aws-ebs-csi-driver": AddonSpec(service_account="ebs-csi-controller-sa",
-                                    managed_policies=("AmazonEBSCSIDriverPolicy",),
-                                    needs_volume_key=True),
+    "aws-ebs-csi-driver": AddonSpec(
+        service_account="ebs-csi-controller-sa",
+        managed_policies=("AmazonEBSCSIDriverPolicy",),
+        needs_volume_key=True,
+    ),
 }
 assert set(ADDONS) == set(EKS_MANAGED_ADDONS)
 
 
 def volume_key_policy_for_csi(key_arn: str) -> str:
     """What the EBS CSI driver needs to create volumes encrypted with a customer key."""
-    return iam.to_json([
-        iam.allow(["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"], [key_arn],
-                  condition={"Bool": {"kms:GrantIsForAWSResource": "true"}}),
-        iam.allow(["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*",
-                   "kms:ReEncrypt*"], [key_arn]),
-    ])
+    return iam.to_json(
+        [
+            iam.allow(
+                ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                [key_arn],
+                condition={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            ),
+            iam.allow(
+                [
+                    "kms:Decrypt",
+                    "kms:DescribeKey",
+                    "kms:Encrypt",
+                    "kms:GenerateDataKey*",
+                    "kms:ReEncrypt*",
+                ],
+                [key_arn],
+            ),
+        ]
+    )
 
 
 class ClusterAddonsArgs(TypedDict, total=False):
@@ -74,48 +92,69 @@ class ClusterAddonsArgs(TypedDict, total=False):
 class ClusterAddons(pulumi.ComponentResource):
     addon_versions: pulumi.Output[dict[str, str]]
 
-    def __init__(self, name: str, args: ClusterAddonsArgs,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("substrate:cluster:ClusterAddons", name, None, opts)
         unknown = [a for a in args["addons"] if a not in ADDONS]
         if unknown:
-            raise ValueError(f"ClusterAddonsArgs.addons: {unknown} not managed here; "
-                             f"allowed: {sorted(ADDONS)}")
+            raise ValueError(
+                f"ClusterAddonsArgs.addons: {unknown} not managed here; allowed: {sorted(ADDONS)}"
+            )
         pins = dict(args.get("versions", {}))
         tags = dict(args.get("tags", {}))
         versions: dict[str, pulumi.Output[str]] = {}
         for addon in args["addons"]:
             spec = ADDONS[addon]
-            if spec.needs_volume_key and "volume_key_arn" not in args:
+            volume_key = args.get("volume_key_arn")
+            if spec.needs_volume_key and volume_key is None:
                 raise ValueError(f"ClusterAddonsArgs.volume_key_arn: required by {addon}")
-            version = pulumi.Output.from_input(pins[addon]) if addon in pins else \
-                aws.eks.get_addon_version_output(
-                    addon_name=addon, kubernetes_version=args["kubernetes_version"],
-                    most_recent=False, opts=pulumi.InvokeOptions(parent=self)).version
+            version = (
+                pulumi.Output.from_input(pins[addon])
+                if addon in pins
+                else aws.eks.get_addon_version_output(
+                    addon_name=addon,
+                    kubernetes_version=args["kubernetes_version"],
+                    most_recent=False,
+                    opts=pulumi.InvokeOptions(parent=self),
+                ).version
+            )
             associations = None
             if spec.service_account:
+                role_args: PodIdentityRoleArgs = {
+                    "cluster_name": args["cluster_name"],
+                    "namespace": "kube-system",
+                    "service_account": spec.service_account,
+                    "managed_policies": list(spec.managed_policies),
+                    "associate": False,
+                    "tags": tags,
+                }
+                if spec.needs_volume_key and volume_key is not None:
+                    role_args["policy_json"] = pulumi.Output.from_input(volume_key).apply(
+                        volume_key_policy_for_csi
+                    )
                 role = PodIdentityRole(
-                    f"{name}-{addon}", {
-                        "cluster_name": args["cluster_name"],
-                        "namespace": "kube-system",
-                        "service_account": spec.service_account,
-                        "managed_policies": list(spec.managed_policies),
-                        **({"policy_json": pulumi.Output.from_input(args["volume_key_arn"])
-                            .apply(volume_key_policy_for_csi)}
-                           if spec.needs_volume_key else {}),
-                        "associate": False,
-                        "tags": tags,
-                    }, opts=pulumi.ResourceOptions(parent=self))
-                associations = [aws.eks.AddonPodIdentityAssociationArgs(
-                    role_arn=role.role_arn, service_account=spec.service_account)]
+                    f"{name}-{addon}", role_args, opts=pulumi.ResourceOptions(parent=self)
+                )
+                associations = [
+                    aws.eks.AddonPodIdentityAssociationArgs(
+                        role_arn=role.role_arn, service_account=spec.service_account
+                    )
+                ]
             aws.eks.Addon(
-                f"{name}-{addon}", cluster_name=args["cluster_name"], addon_name=addon,
-                addon_version=version, resolve_conflicts_on_create="OVERWRITE",
+                f"{name}-{addon}",
+                cluster_name=args["cluster_name"],
+                addon_name=addon,
+                addon_version=version,
+                resolve_conflicts_on_create="OVERWRITE",
                 resolve_conflicts_on_update="OVERWRITE",
                 configuration_values=json.dumps(dict(spec.configuration), sort_keys=True)
-                if spec.configuration else None,
-                pod_identity_associations=associations, tags=tags,
-                opts=pulumi.ResourceOptions(parent=self))
+                if spec.configuration
+                else None,
+                pod_identity_associations=associations,
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
             versions[addon] = version
         self.addon_versions = pulumi.Output.all(**versions)  # type: ignore[assignment]
         self.register_outputs({"addonVersions": self.addon_versions})

@@ -50,34 +50,50 @@ class EksClusterArgs(TypedDict, total=False):
 def _validate(args: EksClusterArgs) -> None:
     checks: list[tuple[str, Any, validators.Problem | None]] = [
         ("cluster_name", args["cluster_name"], validators.cluster_name(args["cluster_name"])),
-        ("kubernetes_version", args["kubernetes_version"],
-         validators.kubernetes_version(args["kubernetes_version"])),
-        ("log_retention_days", args.get("log_retention_days", 90),
-         validators.log_retention_days(args.get("log_retention_days", 90))),
+        (
+            "kubernetes_version",
+            args["kubernetes_version"],
+            validators.kubernetes_version(args["kubernetes_version"]),
+        ),
+        (
+            "log_retention_days",
+            args.get("log_retention_days", 90),
+            validators.log_retention_days(args.get("log_retention_days", 90)),
+        ),
     ]
-    checks += [(f"admin_principal_arns[{i}]", arn, validators.iam_principal_arn(arn))
-               for i, arn in enumerate(args["admin_principal_arns"])]
-    checks += [(f"public_access_cidrs[{i}]", cidr, validators.public_access_cidr(cidr))
-               for i, cidr in enumerate(args.get("public_access_cidrs", []))]
+    checks += [
+        (f"admin_principal_arns[{i}]", arn, validators.iam_principal_arn(arn))
+        for i, arn in enumerate(args["admin_principal_arns"])
+    ]
+    checks += [
+        (f"public_access_cidrs[{i}]", cidr, validators.public_access_cidr(cidr))
+        for i, cidr in enumerate(args.get("public_access_cidrs", []))
+    ]
     for key, value, problem in checks:
         if problem:
             raise ValueError(f"EksClusterArgs.{key}: {value!r} {problem}")
     if not args["admin_principal_arns"]:
-        raise ValueError("EksClusterArgs.admin_principal_arns: empty; with no bootstrap admin "
-                         "nobody could reach the cluster")
+        raise ValueError(
+            "EksClusterArgs.admin_principal_arns: empty; with no bootstrap admin "
+            "nobody could reach the cluster"
+        )
 
 
-def disable_creator_admin(args: pulumi.ResourceTransformArgs
-                          ) -> pulumi.ResourceTransformResult | None:
+def disable_creator_admin(
+    args: pulumi.ResourceTransformArgs,
+) -> pulumi.ResourceTransformResult | None:
     """Transform for pulumi-eks: it hard-codes `bootstrapClusterCreatorAdminPermissions: true`
     on its `aws:eks/cluster:Cluster` child (pulumi/pulumi-eks#2373). Substrate grants admin only
     through explicit access entries (R8), so the child is created with false."""
     if args.type_ != "aws:eks/cluster:Cluster":
         return None
-    props = dict(args.props)
-    key = "accessConfig" if "accessConfig" in props or "access_config" not in props \
+    props: dict[str, Any] = dict(args.props)
+    key = (
+        "accessConfig"
+        if "accessConfig" in props or "access_config" not in props
         else "access_config"
-    access = dict(props.get(key) or {})
+    )
+    access: dict[str, Any] = dict(props.get(key) or {})
     access["bootstrapClusterCreatorAdminPermissions"] = False
     props[key] = access
     return pulumi.ResourceTransformResult(props=props, opts=args.opts)
@@ -100,8 +116,9 @@ class EksCluster(pulumi.ComponentResource):
     volume_key_arn: pulumi.Output[str]
     provider: k8s.Provider
 
-    def __init__(self, name: str, args: EksClusterArgs,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("substrate:cluster:EksCluster", name, None, opts)
         _validate(args)
         cluster = args["cluster_name"]
@@ -110,26 +127,47 @@ class EksCluster(pulumi.ComponentResource):
         ctx = aws_context(self)
 
         secrets_key = aws.kms.Key(
-            f"{name}-secrets-key", description=f"EKS Secrets envelope encryption and "
-                                               f"control-plane logs for {cluster}",
-            enable_key_rotation=True, deletion_window_in_days=30,
+            f"{name}-secrets-key",
+            description=f"EKS Secrets envelope encryption and control-plane logs for {cluster}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
             policy=pulumi.Output.all(ctx.account_id, ctx.partition, ctx.region).apply(
-                lambda v: secrets_key_policy(v[0], v[1], v[2], cluster)),
-            tags=tags, opts=child)
-        aws.kms.Alias(f"{name}-secrets-key-alias", name=f"alias/{cluster}/eks-secrets",
-                      target_key_id=secrets_key.key_id, opts=child)
+                lambda v: secrets_key_policy(v[0], v[1], v[2], cluster)
+            ),
+            tags=tags,
+            opts=child,
+        )
+        aws.kms.Alias(
+            f"{name}-secrets-key-alias",
+            name=f"alias/{cluster}/eks-secrets",
+            target_key_id=secrets_key.key_id,
+            opts=child,
+        )
         volume_key = aws.kms.Key(
-            f"{name}-volume-key", description=f"EBS volumes (node roots, PVs) of {cluster}",
-            enable_key_rotation=True, deletion_window_in_days=30,
+            f"{name}-volume-key",
+            description=f"EBS volumes (node roots, PVs) of {cluster}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
             policy=pulumi.Output.all(ctx.account_id, ctx.partition).apply(
-                lambda v: volume_key_policy(v[0], v[1])),
-            tags=tags, opts=child)
-        aws.kms.Alias(f"{name}-volume-key-alias", name=f"alias/{cluster}/ebs",
-                      target_key_id=volume_key.key_id, opts=child)
+                lambda v: volume_key_policy(v[0], v[1])
+            ),
+            tags=tags,
+            opts=child,
+        )
+        aws.kms.Alias(
+            f"{name}-volume-key-alias",
+            name=f"alias/{cluster}/ebs",
+            target_key_id=volume_key.key_id,
+            opts=child,
+        )
         log_group = aws.cloudwatch.LogGroup(
-            f"{name}-control-plane-logs", name=f"/aws/eks/{cluster}/cluster",
-            retention_in_days=args.get("log_retention_days", 90), kms_key_id=secrets_key.arn,
-            tags=tags, opts=child)
+            f"{name}-control-plane-logs",
+            name=f"/aws/eks/{cluster}/cluster",
+            retention_in_days=args.get("log_retention_days", 90),
+            kms_key_id=secrets_key.arn,
+            tags=tags,
+            opts=child,
+        )
 
         public_cidrs = list(args.get("public_access_cidrs", []))
         control_plane = eks.Cluster(
@@ -154,45 +192,63 @@ class EksCluster(pulumi.ComponentResource):
             create_oidc_provider=False,
             deletion_protection=args.get("deletion_protection", True),
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(
-                support_type=args.get("support_type", "STANDARD")),
+                support_type=args.get("support_type", "STANDARD")
+            ),
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group],
-                                        transforms=[disable_creator_admin]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[log_group], transforms=[disable_creator_admin]
+            ),
         )
 
         admin_policies = []
         for arn in args["admin_principal_arns"]:
             entry = aws.eks.AccessEntry(
-                f"{name}-admin-{_slug(arn)}", cluster_name=cluster, principal_arn=arn,
-                type="STANDARD", tags=tags,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[control_plane]))
-            admin_policies.append(aws.eks.AccessPolicyAssociation(
-                f"{name}-admin-{_slug(arn)}-policy", cluster_name=cluster, principal_arn=arn,
-                policy_arn=ctx.partition.apply(
-                    lambda p: f"arn:{p}:eks::aws:cluster-access-policy/"
-                              f"{validators.CLUSTER_ADMIN_POLICY}"),
-                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[entry])))
+                f"{name}-admin-{_slug(arn)}",
+                cluster_name=cluster,
+                principal_arn=arn,
+                type="STANDARD",
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[control_plane]),
+            )
+            admin_policies.append(
+                aws.eks.AccessPolicyAssociation(
+                    f"{name}-admin-{_slug(arn)}-policy",
+                    cluster_name=cluster,
+                    principal_arn=arn,
+                    policy_arn=ctx.partition.apply(
+                        lambda p: (
+                            f"arn:{p}:eks::aws:cluster-access-policy/"
+                            f"{validators.CLUSTER_ADMIN_POLICY}"
+                        )
+                    ),
+                    access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]),
+                )
+            )
 
         # Every Kubernetes resource waits for the admin access entries: without a bootstrap
         # admin, the deploying principal has no access to the API before they exist.
         self.provider = k8s.Provider(
-            f"{name}-k8s", kubeconfig=control_plane.kubeconfig_json,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=admin_policies))
+            f"{name}-k8s",
+            kubeconfig=control_plane.kubeconfig_json,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=admin_policies),
+        )
 
         self.cluster_name = pulumi.Output.all(control_plane.urn).apply(lambda _: cluster)
-        self.cluster_arn = pulumi.Output.all(ctx.partition, ctx.region, ctx.account_id,
-                                             control_plane.urn).apply(
-            lambda v: f"arn:{v[0]}:eks:{v[1]}:{v[2]}:cluster/{cluster}")
+        self.cluster_arn = pulumi.Output.all(
+            ctx.partition, ctx.region, ctx.account_id, control_plane.urn
+        ).apply(lambda v: f"arn:{v[0]}:eks:{v[1]}:{v[2]}:cluster/{cluster}")
         self.kubeconfig_json = pulumi.Output.secret(control_plane.kubeconfig_json)
         self.cluster_security_group_id = control_plane.cluster_security_group_id
         self.secrets_key_arn = secrets_key.arn
         self.volume_key_arn = volume_key.arn
-        self.register_outputs({
-            "clusterName": self.cluster_name,
-            "clusterArn": self.cluster_arn,
-            "kubeconfigJson": self.kubeconfig_json,
-            "clusterSecurityGroupId": self.cluster_security_group_id,
-            "secretsKeyArn": self.secrets_key_arn,
-            "volumeKeyArn": self.volume_key_arn,
-        })
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "clusterArn": self.cluster_arn,
+                "kubeconfigJson": self.kubeconfig_json,
+                "clusterSecurityGroupId": self.cluster_security_group_id,
+                "secretsKeyArn": self.secrets_key_arn,
+                "volumeKeyArn": self.volume_key_arn,
+            }
+        )

@@ -18,10 +18,17 @@ def to_json(statements: Sequence[Statement]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)
 
 
-def allow(actions: Sequence[str], resources: Sequence[str] | str, sid: str | None = None,
-          condition: Mapping[str, Any] | None = None) -> Statement:
-    stmt: Statement = {"Effect": "Allow", "Action": sorted(set(actions)),
-                       "Resource": resources if isinstance(resources, str) else list(resources)}
+def allow(
+    actions: Sequence[str],
+    resources: Sequence[str] | str,
+    sid: str | None = None,
+    condition: Mapping[str, Any] | None = None,
+) -> Statement:
+    stmt: Statement = {
+        "Effect": "Allow",
+        "Action": sorted(set(actions)),
+        "Resource": resources if isinstance(resources, str) else list(resources),
+    }
     if sid:
         stmt["Sid"] = sid
     if condition:
@@ -31,43 +38,58 @@ def allow(actions: Sequence[str], resources: Sequence[str] | str, sid: str | Non
 
 def service_trust(service: str, account_id: str) -> str:
     """Trust for an AWS service principal, confused-deputy safe (aws:SourceAccount)."""
-    return to_json([{
-        "Effect": "Allow",
-        "Principal": {"Service": service},
-        "Action": "sts:AssumeRole",
-        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-    }])
+    return to_json(
+        [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        ]
+    )
 
 
 def ec2_trust() -> str:
     """Trust for EC2 instance profiles (node roles). EC2 sends no SourceAccount."""
-    return to_json([{
-        "Effect": "Allow",
-        "Principal": {"Service": "ec2.amazonaws.com"},
-        "Action": "sts:AssumeRole",
-    }])
+    return to_json(
+        [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ec2.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ]
+    )
 
 
-def pod_identity_trust(account_id: str, cluster_name: str, namespace: str,
-                       service_account: str) -> str:
+def pod_identity_trust(
+    account_id: str, cluster_name: str, namespace: str, service_account: str
+) -> str:
     """EKS Pod Identity trust (R20): only this cluster's namespace/service account may assume.
 
     Pod Identity passes session tags (eks-cluster-name, kubernetes-namespace,
     kubernetes-service-account) with AssumeRole, hence sts:TagSession and the RequestTag
     conditions (EKS user guide, "Create IAM role with trust policy required by EKS Pod Identity").
     """
-    return to_json([{
-        "Sid": "AllowEksPodIdentity",
-        "Effect": "Allow",
-        "Principal": {"Service": "pods.eks.amazonaws.com"},
-        "Action": ["sts:AssumeRole", "sts:TagSession"],
-        "Condition": {"StringEquals": {
-            "aws:SourceAccount": account_id,
-            "aws:RequestTag/eks-cluster-name": cluster_name,
-            "aws:RequestTag/kubernetes-namespace": namespace,
-            "aws:RequestTag/kubernetes-service-account": service_account,
-        }},
-    }])
+    return to_json(
+        [
+            {
+                "Sid": "AllowEksPodIdentity",
+                "Effect": "Allow",
+                "Principal": {"Service": "pods.eks.amazonaws.com"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Condition": {
+                    "StringEquals": {
+                        "aws:SourceAccount": account_id,
+                        "aws:RequestTag/eks-cluster-name": cluster_name,
+                        "aws:RequestTag/kubernetes-namespace": namespace,
+                        "aws:RequestTag/kubernetes-service-account": service_account,
+                    }
+                },
+            }
+        ]
+    )
 
 
 def managed_policy_arn(partition: str, name: str) -> str:

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from components.iam import to_json
 
-_USE_KEY = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*",
-            "kms:ReEncrypt*"]
+_USE_KEY = [
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey*",
+    "kms:ReEncrypt*",
+]
 
 
 def _root(account_id: str, partition: str) -> dict[str, object]:
@@ -26,39 +31,45 @@ def secrets_key_policy(account_id: str, partition: str, region: str, cluster: st
     """Secrets envelope encryption (EKS uses the cluster role's IAM grant) and encryption of
     the control-plane log group by CloudWatch Logs, bound to that one log group."""
     log_group = f"arn:{partition}:logs:{region}:{account_id}:log-group:/aws/eks/{cluster}/cluster"
-    return to_json([
-        _root(account_id, partition),
-        {
-            "Sid": "AllowControlPlaneLogGroup",
-            "Effect": "Allow",
-            "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-            "Action": _USE_KEY,
-            "Resource": "*",
-            "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group}},
-        },
-    ])
+    return to_json(
+        [
+            _root(account_id, partition),
+            {
+                "Sid": "AllowControlPlaneLogGroup",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Action": _USE_KEY,
+                "Resource": "*",
+                "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group}},
+            },
+        ]
+    )
 
 
 def volume_key_policy(account_id: str, partition: str) -> str:
     """EBS volumes: EC2 Auto Scaling's service-linked role launches managed node groups with
     this key in their launch template, so it must use the key and create grants for EBS."""
-    asg = (f"arn:{partition}:iam::{account_id}:role/aws-service-role/"
-           "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling")
-    return to_json([
-        _root(account_id, partition),
-        {
-            "Sid": "AllowAutoScalingUseOfKey",
-            "Effect": "Allow",
-            "Principal": {"AWS": asg},
-            "Action": _USE_KEY,
-            "Resource": "*",
-        },
-        {
-            "Sid": "AllowAutoScalingGrantsForEbs",
-            "Effect": "Allow",
-            "Principal": {"AWS": asg},
-            "Action": "kms:CreateGrant",
-            "Resource": "*",
-            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-        },
-    ])
+    asg = (
+        f"arn:{partition}:iam::{account_id}:role/aws-service-role/"
+        "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+    )
+    return to_json(
+        [
+            _root(account_id, partition),
+            {
+                "Sid": "AllowAutoScalingUseOfKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": asg},
+                "Action": _USE_KEY,
+                "Resource": "*",
+            },
+            {
+                "Sid": "AllowAutoScalingGrantsForEbs",
+                "Effect": "Allow",
+                "Principal": {"AWS": asg},
+                "Action": "kms:CreateGrant",
+                "Resource": "*",
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
+        ]
+    )

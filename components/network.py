@@ -88,8 +88,9 @@ class Network(pulumi.ComponentResource):
     public_subnet_ids: pulumi.Output[list[str]]
     private_route_table_ids: pulumi.Output[list[str]]
 
-    def __init__(self, name: str, args: NetworkArgs,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("substrate:network:Network", name, None, opts)
         _validate(args)
         self._name = name
@@ -98,71 +99,130 @@ class Network(pulumi.ComponentResource):
         if "existing" in args:
             existing = args["existing"]
             self.vpc_id = pulumi.Output.from_input(existing["vpc_id"])
-            self.private_subnet_ids = pulumi.Output.from_input(
-                list(existing["private_subnet_ids"]))
+            self.private_subnet_ids = pulumi.Output.from_input(list(existing["private_subnet_ids"]))
             self.public_subnet_ids = pulumi.Output.from_input(
-                list(existing.get("public_subnet_ids", [])))
+                list(existing.get("public_subnet_ids", []))
+            )
             self.private_route_table_ids = pulumi.Output.from_input([])
         else:
-            self._create(args)
-        self.register_outputs({
-            "vpcId": self.vpc_id,
-            "privateSubnetIds": self.private_subnet_ids,
-            "publicSubnetIds": self.public_subnet_ids,
-            "privateRouteTableIds": self.private_route_table_ids,
-        })
+            self._create(
+                args,
+                args.get("vpc_cidr", ""),
+                list(args.get("private_subnet_cidrs", [])),
+                list(args.get("public_subnet_cidrs", [])),
+            )
+        self.register_outputs(
+            {
+                "vpcId": self.vpc_id,
+                "privateSubnetIds": self.private_subnet_ids,
+                "publicSubnetIds": self.public_subnet_ids,
+                "privateRouteTableIds": self.private_route_table_ids,
+            }
+        )
 
     def _tagged(self, name: str, **extra: str) -> dict[str, str]:
         return {**self._tags, "Name": name, **extra}
 
-    def _create(self, args: NetworkArgs) -> None:
+    def _create(
+        self, args: NetworkArgs, vpc_cidr: str, private_cidrs: list[str], public_cidrs: list[str]
+    ) -> None:
         name, child, cluster = self._name, self._child, args["cluster_name"]
         zones = list(args["availability_zones"])
-        vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=args["vpc_cidr"], enable_dns_support=True,
-                          enable_dns_hostnames=True, tags=self._tagged(f"{cluster}-vpc"),
-                          opts=child)
+        vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=vpc_cidr,
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            tags=self._tagged(f"{cluster}-vpc"),
+            opts=child,
+        )
         # Adopting the default security group strips all its rules (CIS AWS 5.4).
-        aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=vpc.id,
-                                     tags=self._tagged(f"{cluster}-default-deny"), opts=child)
-        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id,
-                                      tags=self._tagged(f"{cluster}-igw"), opts=child)
-        public_rt = aws.ec2.RouteTable(f"{name}-public-rt", vpc_id=vpc.id,
-                                       tags=self._tagged(f"{cluster}-public"), opts=child)
-        aws.ec2.Route(f"{name}-public-default-route", route_table_id=public_rt.id,
-                      destination_cidr_block="0.0.0.0/0", gateway_id=igw.id, opts=child)
+        aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg",
+            vpc_id=vpc.id,
+            tags=self._tagged(f"{cluster}-default-deny"),
+            opts=child,
+        )
+        igw = aws.ec2.InternetGateway(
+            f"{name}-igw", vpc_id=vpc.id, tags=self._tagged(f"{cluster}-igw"), opts=child
+        )
+        public_rt = aws.ec2.RouteTable(
+            f"{name}-public-rt", vpc_id=vpc.id, tags=self._tagged(f"{cluster}-public"), opts=child
+        )
+        aws.ec2.Route(
+            f"{name}-public-default-route",
+            route_table_id=public_rt.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=igw.id,
+            opts=child,
+        )
 
         public, private, private_rts, nats = [], [], [], []
         per_az = args.get("nat_gateways", "perAz") == "perAz"
         for i, zone in enumerate(zones):
             pub = aws.ec2.Subnet(
-                f"{name}-public-{zone}", vpc_id=vpc.id, availability_zone=zone,
-                cidr_block=args["public_subnet_cidrs"][i], map_public_ip_on_launch=False,
+                f"{name}-public-{zone}",
+                vpc_id=vpc.id,
+                availability_zone=zone,
+                cidr_block=public_cidrs[i],
+                map_public_ip_on_launch=False,
                 tags=self._tagged(f"{cluster}-public-{zone}", **{"kubernetes.io/role/elb": "1"}),
-                opts=child)
-            aws.ec2.RouteTableAssociation(f"{name}-public-{zone}-rta", subnet_id=pub.id,
-                                          route_table_id=public_rt.id, opts=child)
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-public-{zone}-rta",
+                subnet_id=pub.id,
+                route_table_id=public_rt.id,
+                opts=child,
+            )
             public.append(pub)
             if per_az or i == 0:
-                eip = aws.ec2.Eip(f"{name}-nat-{zone}-eip", domain="vpc",
-                                  tags=self._tagged(f"{cluster}-nat-{zone}"), opts=child)
-                nats.append(aws.ec2.NatGateway(
-                    f"{name}-nat-{zone}", allocation_id=eip.id, subnet_id=pub.id,
+                eip = aws.ec2.Eip(
+                    f"{name}-nat-{zone}-eip",
+                    domain="vpc",
                     tags=self._tagged(f"{cluster}-nat-{zone}"),
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[igw])))
+                    opts=child,
+                )
+                nats.append(
+                    aws.ec2.NatGateway(
+                        f"{name}-nat-{zone}",
+                        allocation_id=eip.id,
+                        subnet_id=pub.id,
+                        tags=self._tagged(f"{cluster}-nat-{zone}"),
+                        opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+                    )
+                )
             priv = aws.ec2.Subnet(
-                f"{name}-private-{zone}", vpc_id=vpc.id, availability_zone=zone,
-                cidr_block=args["private_subnet_cidrs"][i], map_public_ip_on_launch=False,
-                tags=self._tagged(f"{cluster}-private-{zone}", **{
-                    "kubernetes.io/role/internal-elb": "1",
-                    validators.KARPENTER_DISCOVERY_TAG: cluster,
-                }), opts=child)
-            rt = aws.ec2.RouteTable(f"{name}-private-{zone}-rt", vpc_id=vpc.id,
-                                    tags=self._tagged(f"{cluster}-private-{zone}"), opts=child)
-            aws.ec2.Route(f"{name}-private-{zone}-default-route", route_table_id=rt.id,
-                          destination_cidr_block="0.0.0.0/0", nat_gateway_id=nats[-1].id,
-                          opts=child)
-            aws.ec2.RouteTableAssociation(f"{name}-private-{zone}-rta", subnet_id=priv.id,
-                                          route_table_id=rt.id, opts=child)
+                f"{name}-private-{zone}",
+                vpc_id=vpc.id,
+                availability_zone=zone,
+                cidr_block=private_cidrs[i],
+                map_public_ip_on_launch=False,
+                tags=self._tagged(
+                    f"{cluster}-private-{zone}",
+                    **{
+                        "kubernetes.io/role/internal-elb": "1",
+                        validators.KARPENTER_DISCOVERY_TAG: cluster,
+                    },
+                ),
+                opts=child,
+            )
+            rt = aws.ec2.RouteTable(
+                f"{name}-private-{zone}-rt",
+                vpc_id=vpc.id,
+                tags=self._tagged(f"{cluster}-private-{zone}"),
+                opts=child,
+            )
+            aws.ec2.Route(
+                f"{name}-private-{zone}-default-route",
+                route_table_id=rt.id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=nats[-1].id,
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-private-{zone}-rta", subnet_id=priv.id, route_table_id=rt.id, opts=child
+            )
             private.append(priv)
             private_rts.append(rt)
 
@@ -178,23 +238,43 @@ class Network(pulumi.ComponentResource):
         name, child = self._name, self._child
         ctx = aws_context(self)
         group = aws.cloudwatch.LogGroup(
-            f"{name}-flow-logs", name=f"/aws/vpc/{cluster}/flow-logs",
-            retention_in_days=flow_logs["retention_days"], tags=self._tags, opts=child)
+            f"{name}-flow-logs",
+            name=f"/aws/vpc/{cluster}/flow-logs",
+            retention_in_days=flow_logs["retention_days"],
+            tags=self._tags,
+            opts=child,
+        )
         role = aws.iam.Role(
             f"{name}-flow-logs-role",
             assume_role_policy=ctx.account_id.apply(
-                lambda a: iam.service_trust("vpc-flow-logs.amazonaws.com", a)),
-            description=f"VPC flow logs for {cluster}", tags=self._tags, opts=child)
+                lambda a: iam.service_trust("vpc-flow-logs.amazonaws.com", a)
+            ),
+            description=f"VPC flow logs for {cluster}",
+            tags=self._tags,
+            opts=child,
+        )
         policy = pulumi.Output.all(group.arn, ctx.partition, ctx.region, ctx.account_id).apply(
-            lambda v: iam.to_json([
-                iam.allow(["logs:CreateLogStream", "logs:PutLogEvents",
-                           "logs:DescribeLogStreams"], [v[0], f"{v[0]}:*"]),
-                iam.allow(["logs:DescribeLogGroups"],
-                          f"arn:{v[1]}:logs:{v[2]}:{v[3]}:log-group:*"),
-            ]))
+            lambda v: iam.to_json(
+                [
+                    iam.allow(
+                        ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                        [v[0], f"{v[0]}:*"],
+                    ),
+                    iam.allow(
+                        ["logs:DescribeLogGroups"], f"arn:{v[1]}:logs:{v[2]}:{v[3]}:log-group:*"
+                    ),
+                ]
+            )
+        )
         aws.iam.RolePolicy(f"{name}-flow-logs-policy", role=role.name, policy=policy, opts=child)
-        aws.ec2.FlowLog(f"{name}-flow-log", vpc_id=vpc.id,
-                        traffic_type=flow_logs.get("traffic_type", "ALL"),
-                        log_destination=group.arn, log_destination_type="cloud-watch-logs",
-                        iam_role_arn=role.arn, max_aggregation_interval=60,
-                        tags=self._tagged(f"{cluster}-flow-log"), opts=child)
+        aws.ec2.FlowLog(
+            f"{name}-flow-log",
+            vpc_id=vpc.id,
+            traffic_type=flow_logs.get("traffic_type", "ALL"),
+            log_destination=group.arn,
+            log_destination_type="cloud-watch-logs",
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            tags=self._tagged(f"{cluster}-flow-log"),
+            opts=child,
+        )

@@ -36,40 +36,56 @@ class PodIdentityRole(pulumi.ComponentResource):
     role_arn: pulumi.Output[str]
     role_name: pulumi.Output[str]
 
-    def __init__(self, name: str, args: PodIdentityRoleArgs,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: PodIdentityRoleArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("substrate:iam:PodIdentityRole", name, None, opts)
-        for key, value in (("namespace", args["namespace"]),
-                           ("service_account", args["service_account"])):
+        for key, value in (
+            ("namespace", args["namespace"]),
+            ("service_account", args["service_account"]),
+        ):
             problem = validators.dns_label(value)
             if problem:
                 raise ValueError(f"PodIdentityRoleArgs.{key}: {value!r} {problem}")
         if not args.get("policy_json") and not args.get("managed_policies"):
-            raise ValueError("PodIdentityRoleArgs: set policy_json or managed_policies; a role "
-                             "without permissions is a mistake")
+            raise ValueError(
+                "PodIdentityRoleArgs: set policy_json or managed_policies; a role "
+                "without permissions is a mistake"
+            )
         tags = dict(args.get("tags", {}))
         ctx = aws_context(self)
         child = pulumi.ResourceOptions(parent=self)
         trust = pulumi.Output.all(ctx.account_id, args["cluster_name"]).apply(
-            lambda v: iam.pod_identity_trust(v[0], v[1], args["namespace"],
-                                             args["service_account"]))
-        role = aws.iam.Role(f"{name}-role", assume_role_policy=trust,
-                            description=f"Pod Identity role for "
-                                        f"{args['namespace']}/{args['service_account']}",
-                            max_session_duration=3600, tags=tags, opts=child)
-        if args.get("policy_json"):
-            aws.iam.RolePolicy(f"{name}-policy", role=role.name, policy=args["policy_json"],
-                               opts=child)
+            lambda v: iam.pod_identity_trust(v[0], v[1], args["namespace"], args["service_account"])
+        )
+        role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=trust,
+            description=f"Pod Identity role for {args['namespace']}/{args['service_account']}",
+            max_session_duration=3600,
+            tags=tags,
+            opts=child,
+        )
+        policy_json = args.get("policy_json")
+        if policy_json is not None:
+            aws.iam.RolePolicy(f"{name}-policy", role=role.name, policy=policy_json, opts=child)
         for policy in args.get("managed_policies", []):
             aws.iam.RolePolicyAttachment(
-                f"{name}-{policy}", role=role.name,
+                f"{name}-{policy}",
+                role=role.name,
                 policy_arn=ctx.partition.apply(lambda p, n=policy: iam.managed_policy_arn(p, n)),
-                opts=child)
+                opts=child,
+            )
         if args.get("associate", True):
             aws.eks.PodIdentityAssociation(
-                f"{name}-association", cluster_name=args["cluster_name"],
-                namespace=args["namespace"], service_account=args["service_account"],
-                role_arn=role.arn, tags=tags, opts=child)
+                f"{name}-association",
+                cluster_name=args["cluster_name"],
+                namespace=args["namespace"],
+                service_account=args["service_account"],
+                role_arn=role.arn,
+                tags=tags,
+                opts=child,
+            )
         self.role_arn = role.arn
         self.role_name = role.name
         self.register_outputs({"roleArn": role.arn, "roleName": role.name})

@@ -24,24 +24,33 @@ class StorageClasses(pulumi.ComponentResource):
 
     default_class: pulumi.Output[str]
 
-    def __init__(self, name: str, args: StorageClassesArgs,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: StorageClassesArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("substrate:storage:StorageClasses", name, None, opts)
         reclaim = args.get("reclaim_policy", "Delete")
         if reclaim not in ("Delete", "Retain"):
-            raise ValueError(f"StorageClassesArgs.reclaim_policy: {reclaim!r}; allowed: "
-                             "Delete, Retain")
+            raise ValueError(
+                f"StorageClassesArgs.reclaim_policy: {reclaim!r}; allowed: Delete, Retain"
+            )
         gp3 = k8s.storage.v1.StorageClass(
             f"{name}-gp3",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name="gp3", annotations={DEFAULT_CLASS_ANNOTATION: "true"}),
+                name="gp3", annotations={DEFAULT_CLASS_ANNOTATION: "true"}
+            ),
             provisioner=EBS_CSI_PROVISIONER,
-            parameters={"type": "gp3", "encrypted": "true", "kmsKeyId": args["volume_kms_key_arn"],
-                        "csi.storage.k8s.io/fstype": "ext4"},
+            parameters={
+                "type": "gp3",
+                "encrypted": "true",
+                "kmsKeyId": args["volume_kms_key_arn"],
+                "csi.storage.k8s.io/fstype": "ext4",
+            },
             reclaim_policy=reclaim,
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=True,
-            opts=pulumi.ResourceOptions(parent=self))
-        self.default_class = gp3.metadata.apply(lambda m: m["name"] if isinstance(m, dict)
-                                                else m.name)
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.default_class = gp3.metadata.apply(
+            lambda m: m["name"] if isinstance(m, dict) else m.name
+        )
         self.register_outputs({"defaultClass": self.default_class})

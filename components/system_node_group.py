@@ -18,8 +18,9 @@ import pulumi_aws as aws
 from components import iam, validators
 from components.aws_context import aws_context
 
-AmiType = Literal["AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "BOTTLEROCKET_x86_64",
-                  "BOTTLEROCKET_ARM_64"]
+AmiType = Literal[
+    "AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "BOTTLEROCKET_x86_64", "BOTTLEROCKET_ARM_64"
+]
 NODE_ROLE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly")
 SYSTEM_POOL_LABEL = "substrate.io/pool"
 
@@ -52,11 +53,16 @@ class SystemNodeGroupArgs(TypedDict, total=False):
 
 
 def _validate(args: SystemNodeGroupArgs) -> None:
-    low, want, high = (args.get("min_size", 2), args.get("desired_size", 2),
-                       args.get("max_size", 4))
+    low, want, high = (
+        args.get("min_size", 2),
+        args.get("desired_size", 2),
+        args.get("max_size", 4),
+    )
     if not 1 <= low <= want <= high:
-        raise ValueError(f"SystemNodeGroupArgs.min_size/desired_size/max_size: {low}/{want}/"
-                         f"{high} must satisfy 1 <= min <= desired <= max")
+        raise ValueError(
+            f"SystemNodeGroupArgs.min_size/desired_size/max_size: {low}/{want}/"
+            f"{high} must satisfy 1 <= min <= desired <= max"
+        )
     for i, itype in enumerate(args.get("instance_types", ["m7i.large"])):
         problem = validators.instance_type(itype)
         if problem:
@@ -65,24 +71,31 @@ def _validate(args: SystemNodeGroupArgs) -> None:
         raise ValueError("SystemNodeGroupArgs.disk_size_gib: must be 20..16384")
 
 
-def block_device(ami_type: str, size: int, key_arn: pulumi.Input[str]
-                 ) -> aws.ec2.LaunchTemplateBlockDeviceMappingArgs:
+def block_device(
+    ami_type: str, size: int, key_arn: pulumi.Input[str]
+) -> aws.ec2.LaunchTemplateBlockDeviceMappingArgs:
     """AL2023 boots and stores images on /dev/xvda; Bottlerocket keeps the OS on /dev/xvda
     and images/containers on its data volume /dev/xvdb, which is the one to size."""
     device = "/dev/xvdb" if ami_type.startswith("BOTTLEROCKET") else "/dev/xvda"
     return aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
         device_name=device,
         ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-            volume_size=size, volume_type="gp3", encrypted="true", kms_key_id=key_arn,
-            delete_on_termination="true"))
+            volume_size=size,
+            volume_type="gp3",
+            encrypted="true",
+            kms_key_id=key_arn,
+            delete_on_termination="true",
+        ),
+    )
 
 
 class SystemNodeGroup(pulumi.ComponentResource):
     node_group_name: pulumi.Output[str]
     node_role_arn: pulumi.Output[str]
 
-    def __init__(self, name: str, args: SystemNodeGroupArgs,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: SystemNodeGroupArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("substrate:cluster:SystemNodeGroup", name, None, opts)
         _validate(args)
         tags = dict(args.get("tags", {}))
@@ -90,29 +103,44 @@ class SystemNodeGroup(pulumi.ComponentResource):
         ctx = aws_context(self)
         ami_type = args.get("ami_type", "AL2023_x86_64_STANDARD")
 
-        role = aws.iam.Role(f"{name}-node-role", assume_role_policy=iam.ec2_trust(),
-                            description="Node role of the Substrate system node group",
-                            tags=tags, opts=child)
+        role = aws.iam.Role(
+            f"{name}-node-role",
+            assume_role_policy=iam.ec2_trust(),
+            description="Node role of the Substrate system node group",
+            tags=tags,
+            opts=child,
+        )
         attachments = [
             aws.iam.RolePolicyAttachment(
-                f"{name}-node-{policy}", role=role.name,
+                f"{name}-node-{policy}",
+                role=role.name,
                 policy_arn=ctx.partition.apply(lambda p, n=policy: iam.managed_policy_arn(p, n)),
-                opts=child)
+                opts=child,
+            )
             for policy in NODE_ROLE_POLICIES
         ]
         launch_template = aws.ec2.LaunchTemplate(
             f"{name}-lt",
             description="Substrate system nodes: IMDSv2 only, hop limit 1, encrypted volumes",
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
-                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1,
-                instance_metadata_tags="disabled"),
-            block_device_mappings=[block_device(ami_type, args.get("disk_size_gib", 50),
-                                                args["volume_kms_key_arn"])],
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=1,
+                instance_metadata_tags="disabled",
+            ),
+            block_device_mappings=[
+                block_device(ami_type, args.get("disk_size_gib", 50), args["volume_kms_key_arn"])
+            ],
             tag_specifications=[
                 aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=tags)
                 for kind in ("instance", "volume", "network-interface")
-            ] if tags else None,
-            update_default_version=True, tags=tags, opts=child)
+            ]
+            if tags
+            else None,
+            update_default_version=True,
+            tags=tags,
+            opts=child,
+        )
         group = aws.eks.NodeGroup(
             f"{name}-nodes",
             cluster_name=args["cluster_name"],
@@ -123,17 +151,21 @@ class SystemNodeGroup(pulumi.ComponentResource):
             capacity_type=args.get("capacity_type", "ON_DEMAND"),
             instance_types=list(args.get("instance_types", ["m7i.large"])),
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                min_size=args.get("min_size", 2), desired_size=args.get("desired_size", 2),
-                max_size=args.get("max_size", 4)),
+                min_size=args.get("min_size", 2),
+                desired_size=args.get("desired_size", 2),
+                max_size=args.get("max_size", 4),
+            ),
             update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
-                id=launch_template.id, version=launch_template.latest_version.apply(str)),
+                id=launch_template.id, version=launch_template.latest_version.apply(str)
+            ),
             labels={SYSTEM_POOL_LABEL: "system"},
             taints=[aws.eks.NodeGroupTaintArgs(**validators.CRITICAL_ADDONS_TAINT)],
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=attachments,
-                                        ignore_changes=["scalingConfig.desiredSize"]))
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=attachments, ignore_changes=["scalingConfig.desiredSize"]
+            ),
+        )
         self.node_group_name = group.node_group_name
         self.node_role_arn = role.arn
-        self.register_outputs({"nodeGroupName": group.node_group_name,
-                               "nodeRoleArn": role.arn})
+        self.register_outputs({"nodeGroupName": group.node_group_name, "nodeRoleArn": role.arn})

@@ -35,8 +35,28 @@ CONTROL_PLANE_LOG_TYPES: tuple[str, ...] = (
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS: tuple[int, ...] = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-    3288, 3653,
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
 )
 
 KARPENTER_DISCOVERY_TAG = "karpenter.sh/discovery"
@@ -52,33 +72,41 @@ _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 
 
-def kubernetes_version(version: str,
-                       supported: Sequence[str] = SUPPORTED_KUBERNETES_VERSIONS) -> Problem | None:
+def kubernetes_version(
+    version: str, supported: Sequence[str] = SUPPORTED_KUBERNETES_VERSIONS
+) -> Problem | None:
     if version in supported:
         return None
-    return Problem("is not a Kubernetes version Amazon EKS offers in standard support",
-                   ", ".join(f'"{v}"' for v in supported))
+    return Problem(
+        "is not a Kubernetes version Amazon EKS offers in standard support",
+        ", ".join(f'"{v}"' for v in supported),
+    )
 
 
 def iam_principal_arn(arn: str) -> Problem | None:
     if _IAM_PRINCIPAL.match(arn):
         return None
-    return Problem("is not an IAM role or user ARN",
-                   'an ARN such as "arn:aws:iam::123456789012:role/platform-admin"')
+    return Problem(
+        "is not an IAM role or user ARN",
+        'an ARN such as "arn:aws:iam::123456789012:role/platform-admin"',
+    )
 
 
 def cluster_name(name: str) -> Problem | None:
     if _CLUSTER_NAME.match(name):
         return None
-    return Problem("is not a valid EKS cluster name",
-                   "1-100 letters, digits, '-' or '_', starting with a letter or digit")
+    return Problem(
+        "is not a valid EKS cluster name",
+        "1-100 letters, digits, '-' or '_', starting with a letter or digit",
+    )
 
 
 def dns_label(name: str, max_length: int = 63) -> Problem | None:
     if _DNS_LABEL.match(name) and len(name) <= max_length:
         return None
-    return Problem("is not a DNS label",
-                   f"lowercase letters, digits and '-', at most {max_length} characters")
+    return Problem(
+        "is not a DNS label", f"lowercase letters, digits and '-', at most {max_length} characters"
+    )
 
 
 def region(name: str) -> Problem | None:
@@ -88,10 +116,11 @@ def region(name: str) -> Problem | None:
 
 
 def availability_zone(zone: str, region_name: str) -> Problem | None:
-    if zone.startswith(region_name) and re.fullmatch(r"[a-z]", zone[len(region_name):]):
+    if zone.startswith(region_name) and re.fullmatch(r"[a-z]", zone[len(region_name) :]):
         return None
-    return Problem(f"is not an Availability Zone of {region_name}",
-                   f'zone names such as "{region_name}a"')
+    return Problem(
+        f"is not an Availability Zone of {region_name}", f'zone names such as "{region_name}a"'
+    )
 
 
 def instance_type(name: str) -> Problem | None:
@@ -103,8 +132,10 @@ def instance_type(name: str) -> Problem | None:
 def log_retention_days(days: int) -> Problem | None:
     if days in LOG_RETENTION_DAYS:
         return None
-    return Problem("is not a retention period CloudWatch Logs accepts",
-                   ", ".join(str(d) for d in LOG_RETENTION_DAYS))
+    return Problem(
+        "is not a retention period CloudWatch Logs accepts",
+        ", ".join(str(d) for d in LOG_RETENTION_DAYS),
+    )
 
 
 def public_access_cidr(cidr: str) -> Problem | None:
@@ -114,8 +145,10 @@ def public_access_cidr(cidr: str) -> Problem | None:
     except ValueError:
         return Problem("does not parse as a CIDR", 'a CIDR such as "203.0.113.0/24"')
     if net.prefixlen == 0:
-        return Problem("opens the Kubernetes API endpoint to the whole internet",
-                       "specific office/VPN/CI CIDRs such as \"203.0.113.0/24\"")
+        return Problem(
+            "opens the Kubernetes API endpoint to the whole internet",
+            'specific office/VPN/CI CIDRs such as "203.0.113.0/24"',
+        )
     return None
 
 
@@ -128,7 +161,7 @@ def missing_log_types(enabled: Iterable[str]) -> list[str]:
 def overlapping(named: Sequence[tuple[str, ipaddress.IPv4Network]]) -> tuple[str, str] | None:
     """The first pair of names whose networks overlap, in input order."""
     for i, (name_a, net_a) in enumerate(named):
-        for name_b, net_b in named[i + 1:]:
+        for name_b, net_b in named[i + 1 :]:
             if net_a.overlaps(net_b):
                 return name_a, name_b
     return None
@@ -137,4 +170,5 @@ def overlapping(named: Sequence[tuple[str, ipaddress.IPv4Network]]) -> tuple[str
 def is_customer_kms_key_arn(arn: object) -> bool:
     """True for a KMS key ARN (R4/R13 want a customer managed key, never an alias or default)."""
     return isinstance(arn, str) and bool(
-        re.fullmatch(r"arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+", arn))
+        re.fullmatch(r"arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+", arn)
+    )

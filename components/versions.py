@@ -39,21 +39,31 @@ CHARTS: dict[str, Chart] = {
     "kueue": Chart("kueue", "oci://registry.k8s.io/kueue/charts", "0.19.2", "v0.19.2"),
     "keda": Chart("keda", "https://kedacore.github.io/charts", "2.20.2", "2.20.2"),
     "kyverno": Chart("kyverno", "https://kyverno.github.io/kyverno/", "3.9.0", "v1.19.0"),
-    "spire-crds": Chart("spire-crds", "https://spiffe.github.io/helm-charts-hardened/", "0.6.0",
-                        "0.6.0"),
+    "spire-crds": Chart(
+        "spire-crds", "https://spiffe.github.io/helm-charts-hardened/", "0.6.0", "0.6.0"
+    ),
     "spire": Chart("spire", "https://spiffe.github.io/helm-charts-hardened/", "0.30.0", "1.14.5"),
-    "dcgm-exporter": Chart("dcgm-exporter", "https://nvidia.github.io/dcgm-exporter/helm-charts",
-                           "4.8.2", "4.8.2"),
-    "nvidia-device-plugin": Chart("nvidia-device-plugin",
-                                  "https://nvidia.github.io/k8s-device-plugin", "0.20.0", "0.20.0"),
-    "kube-prometheus-stack": Chart("kube-prometheus-stack",
-                                   "https://prometheus-community.github.io/helm-charts", "88.5.3",
-                                   "v0.93.1"),
-    "prometheus-operator-crds": Chart("prometheus-operator-crds",
-                                      "https://prometheus-community.github.io/helm-charts",
-                                      "31.0.1", "v0.93.1"),
-    "kuberay-operator": Chart("kuberay-operator", "https://ray-project.github.io/kuberay-helm/",
-                              "1.7.0", "1.7.0"),
+    "dcgm-exporter": Chart(
+        "dcgm-exporter", "https://nvidia.github.io/dcgm-exporter/helm-charts", "4.8.2", "4.8.2"
+    ),
+    "nvidia-device-plugin": Chart(
+        "nvidia-device-plugin", "https://nvidia.github.io/k8s-device-plugin", "0.20.0", "0.20.0"
+    ),
+    "kube-prometheus-stack": Chart(
+        "kube-prometheus-stack",
+        "https://prometheus-community.github.io/helm-charts",
+        "88.5.3",
+        "v0.93.1",
+    ),
+    "prometheus-operator-crds": Chart(
+        "prometheus-operator-crds",
+        "https://prometheus-community.github.io/helm-charts",
+        "31.0.1",
+        "v0.93.1",
+    ),
+    "kuberay-operator": Chart(
+        "kuberay-operator", "https://ray-project.github.io/kuberay-helm/", "1.7.0", "1.7.0"
+    ),
     "lws": Chart("lws", "oci://registry.k8s.io/lws/charts", "0.10.0", "v0.10.0"),
     "jobset": Chart("jobset", "oci://registry.k8s.io/jobset/charts", "0.12.0", "v0.12.0"),
 }

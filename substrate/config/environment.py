@@ -17,10 +17,12 @@ class EnvironmentConfig:
     """Which environment this stack is; the tier switches on production guardrails."""
 
     name: Annotated[str, rule(validators.dns_label, 20)] = doc(
-        "Short environment name used in resource names and tags, e.g. `dev`.")
+        "Short environment name used in resource names and tags, e.g. `dev`."
+    )
     tier: Tier = doc(
         "`production` enforces the production guardrails at config time (private API endpoint, "
-        "at least 3 AZs, on-demand system nodes) and selects the strict policy-pack config.")
+        "at least 3 AZs, on-demand system nodes) and selects the strict policy-pack config."
+    )
 
     @property
     def production(self) -> bool:
@@ -31,11 +33,15 @@ def aws_tags(tags: dict[str, str]) -> None:
     """AWS tag limits: key 1-128 chars not starting with 'aws:', value at most 256 chars."""
     for key, value in tags.items():
         if not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
-            raise Invalid(f"has tag key {key!r} that AWS rejects",
-                          "keys of 1-128 characters not starting with 'aws:'")
+            raise Invalid(
+                f"has tag key {key!r} that AWS rejects",
+                "keys of 1-128 characters not starting with 'aws:'",
+            )
         if len(value) > 256:
-            raise Invalid(f"has a value for {key!r} longer than 256 characters",
-                          "values of at most 256 characters")
+            raise Invalid(
+                f"has a value for {key!r} longer than 256 characters",
+                "values of at most 256 characters",
+            )
 
 
 Tags = Annotated[dict[str, str], aws_tags]

@@ -35,9 +35,11 @@ class ExistingNetworkConfig:
     private_subnet_ids: Annotated[list[SubnetId], non_empty("subnet id"), unique] = doc(
         "Private subnets for nodes, pods and the control-plane ENIs, one per AZ, in the order of "
         "`availabilityZones`. They must already carry `karpenter.sh/discovery: <cluster>` and "
-        "`kubernetes.io/role/internal-elb: 1`.")
+        "`kubernetes.io/role/internal-elb: 1`."
+    )
     public_subnet_ids: Annotated[list[SubnetId], unique] = doc(
-        "Public subnets for internet-facing load balancers (may be empty).", factory=list)
+        "Public subnets for internet-facing load balancers (may be empty).", factory=list
+    )
 
 
 @dataclass(frozen=True)
@@ -46,9 +48,11 @@ class FlowLogsConfig:
 
     enabled: bool = doc("Capture flow logs for the VPC Substrate creates.", default=True)
     retention_days: Annotated[int, rule(validators.log_retention_days)] = doc(
-        "How long CloudWatch keeps flow logs.", default=90)
+        "How long CloudWatch keeps flow logs.", default=90
+    )
     traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = doc(
-        "Which traffic is logged.", default="ALL")
+        "Which traffic is logged.", default="ALL"
+    )
 
 
 @dataclass(frozen=True)
@@ -56,19 +60,24 @@ class NetworkConfig:
     """Network layout. Either the CIDR keys (Substrate creates the VPC) or `existing`."""
 
     availability_zones: Annotated[list[str], non_empty("Availability Zone"), unique] = doc(
-        "Availability Zones to span, e.g. [us-west-2a, us-west-2b, us-west-2c].")
+        "Availability Zones to span, e.g. [us-west-2a, us-west-2b, us-west-2c]."
+    )
     vpc_cidr: IPv4Network | None = doc("CIDR of the VPC Substrate creates.", default=None)
     private_subnet_cidrs: list[IPv4Network] = doc(
-        "One private subnet per AZ (nodes and pods; size them for VPC CNI pod IPs).",
-        factory=list)
+        "One private subnet per AZ (nodes and pods; size them for VPC CNI pod IPs).", factory=list
+    )
     public_subnet_cidrs: list[IPv4Network] = doc(
-        "One public subnet per AZ (load balancers and NAT gateways only).", factory=list)
+        "One public subnet per AZ (load balancers and NAT gateways only).", factory=list
+    )
     nat_gateways: Literal["single", "perAz"] = doc(
         "`single` shares one NAT gateway (cheaper, one AZ of failure); `perAz` puts one in each "
-        "AZ so losing an AZ does not cut egress for the others.", default="perAz")
+        "AZ so losing an AZ does not cut egress for the others.",
+        default="perAz",
+    )
     flow_logs: FlowLogsConfig = doc("VPC flow logs.", factory=FlowLogsConfig)
     existing: ExistingNetworkConfig | None = doc(
-        "Use an existing VPC and subnets instead of creating them.", default=None)
+        "Use an existing VPC and subnets instead of creating them.", default=None
+    )
 
     @property
     def creates_vpc(self) -> bool:
@@ -80,43 +89,68 @@ class NetworkConfig:
             self._check_existing(path, zones)
             return
         if self.vpc_cidr is None:
-            raise ConfigError(f"{path}.vpcCidr", None, "is required when `existing` is not set",
-                              'an IPv4 CIDR such as "10.40.0.0/16"')
-        for key, cidrs in (("privateSubnetCidrs", self.private_subnet_cidrs),
-                           ("publicSubnetCidrs", self.public_subnet_cidrs)):
+            raise ConfigError(
+                f"{path}.vpcCidr",
+                None,
+                "is required when `existing` is not set",
+                'an IPv4 CIDR such as "10.40.0.0/16"',
+            )
+        for key, cidrs in (
+            ("privateSubnetCidrs", self.private_subnet_cidrs),
+            ("publicSubnetCidrs", self.public_subnet_cidrs),
+        ):
             if len(cidrs) != zones:
-                raise ConfigError(f"{path}.{key}", [str(c) for c in cidrs],
-                                  f"has {len(cidrs)} entries for {zones} availability zones",
-                                  f"exactly one CIDR per zone ({zones})")
+                raise ConfigError(
+                    f"{path}.{key}",
+                    [str(c) for c in cidrs],
+                    f"has {len(cidrs)} entries for {zones} availability zones",
+                    f"exactly one CIDR per zone ({zones})",
+                )
             for i, cidr in enumerate(cidrs):
                 if not cidr.subnet_of(self.vpc_cidr):
-                    raise ConfigError(f"{path}.{key}[{i}]", str(cidr),
-                                      f"is outside the VPC CIDR {self.vpc_cidr}",
-                                      f"subnets of {self.vpc_cidr}")
-        named = [(f"{path}.privateSubnetCidrs[{i}]", c)
-                 for i, c in enumerate(self.private_subnet_cidrs)]
-        named += [(f"{path}.publicSubnetCidrs[{i}]", c)
-                  for i, c in enumerate(self.public_subnet_cidrs)]
+                    raise ConfigError(
+                        f"{path}.{key}[{i}]",
+                        str(cidr),
+                        f"is outside the VPC CIDR {self.vpc_cidr}",
+                        f"subnets of {self.vpc_cidr}",
+                    )
+        named = [
+            (f"{path}.privateSubnetCidrs[{i}]", c) for i, c in enumerate(self.private_subnet_cidrs)
+        ]
+        named += [
+            (f"{path}.publicSubnetCidrs[{i}]", c) for i, c in enumerate(self.public_subnet_cidrs)
+        ]
         clash = validators.overlapping(named)
         if clash is not None:
             first, second = clash
             cidrs = dict(named)
-            raise ConfigError(second, str(cidrs[second]),
-                              f"overlaps {first} ({cidrs[first]})",
-                              "subnets that do not overlap")
+            raise ConfigError(
+                second,
+                str(cidrs[second]),
+                f"overlaps {first} ({cidrs[first]})",
+                "subnets that do not overlap",
+            )
 
     def _check_existing(self, path: str, zones: int) -> None:
         assert self.existing is not None
-        for key, value in (("vpcCidr", self.vpc_cidr),
-                           ("privateSubnetCidrs", self.private_subnet_cidrs),
-                           ("publicSubnetCidrs", self.public_subnet_cidrs)):
+        for key, value in (
+            ("vpcCidr", self.vpc_cidr),
+            ("privateSubnetCidrs", self.private_subnet_cidrs),
+            ("publicSubnetCidrs", self.public_subnet_cidrs),
+        ):
             if value:
                 shown = [str(v) for v in value] if isinstance(value, list) else str(value)
-                raise ConfigError(f"{path}.{key}", shown,
-                                  "cannot be combined with `existing` (the VPC already exists)",
-                                  "either the CIDR keys or `existing`, not both")
+                raise ConfigError(
+                    f"{path}.{key}",
+                    shown,
+                    "cannot be combined with `existing` (the VPC already exists)",
+                    "either the CIDR keys or `existing`, not both",
+                )
         subnets = self.existing.private_subnet_ids
         if len(subnets) != zones:
-            raise ConfigError(f"{path}.existing.privateSubnetIds", subnets,
-                              f"has {len(subnets)} subnets for {zones} availability zones",
-                              f"one private subnet per zone ({zones})")
+            raise ConfigError(
+                f"{path}.existing.privateSubnetIds",
+                subnets,
+                f"has {len(subnets)} subnets for {zones} availability zones",
+                f"one private subnet per zone ({zones})",
+            )

@@ -18,7 +18,15 @@ from components import validators
 from substrate.config.cluster import ClusterConfig, SystemNodeGroupConfig
 from substrate.config.environment import EnvironmentConfig, Tags
 from substrate.config.network import NetworkConfig
-from substrate.config.schema import ConfigError, describe, doc, parse, section_keys, suggest
+from substrate.config.schema import (
+    MISSING_VALUE,
+    ConfigError,
+    describe,
+    doc,
+    parse,
+    section_keys,
+    suggest,
+)
 from substrate.config.storage import StorageConfig
 
 NAMESPACE = "substrate"
@@ -34,10 +42,12 @@ class PlatformConfig:
     network: NetworkConfig = doc("VPC and subnets, or an existing VPC.")
     cluster: ClusterConfig = doc("EKS control plane.")
     system_node_group: SystemNodeGroupConfig = doc(
-        "Managed node group for platform controllers.", factory=SystemNodeGroupConfig)
+        "Managed node group for platform controllers.", factory=SystemNodeGroupConfig
+    )
     storage: StorageConfig = doc("StorageClasses.", factory=StorageConfig)
-    tags: Tags = doc("Tags added to every AWS resource (merged over Substrate's own).",
-                     factory=dict)
+    tags: Tags = doc(
+        "Tags added to every AWS resource (merged over Substrate's own).", factory=dict
+    )
     region: str = doc("From `aws:region`.", default="")
 
     @property
@@ -50,28 +60,43 @@ class PlatformConfig:
         for i, zone in enumerate(self.network.availability_zones):
             problem = validators.availability_zone(zone, self.region)
             if problem:
-                raise ConfigError(f"substrate:network.availabilityZones[{i}]", zone,
-                                  problem.problem, problem.allowed)
+                raise ConfigError(
+                    f"substrate:network.availabilityZones[{i}]",
+                    zone,
+                    problem.problem,
+                    problem.allowed,
+                )
         if not self.environment.production:
             return
         zones = self.network.availability_zones
         if len(zones) < 3:
-            raise ConfigError("substrate:network.availabilityZones", zones,
-                              f"has {len(zones)} zones in a production environment",
-                              "at least 3 Availability Zones when environment.tier is production")
+            raise ConfigError(
+                "substrate:network.availabilityZones",
+                zones,
+                f"has {len(zones)} zones in a production environment",
+                "at least 3 Availability Zones when environment.tier is production",
+            )
         if self.cluster.endpoint.public_access:
-            raise ConfigError("substrate:cluster.endpoint.publicAccess", True,
-                              "exposes the API endpoint publicly in a production environment",
-                              "false (private endpoint only) when environment.tier is production")
+            raise ConfigError(
+                "substrate:cluster.endpoint.publicAccess",
+                True,
+                "exposes the API endpoint publicly in a production environment",
+                "false (private endpoint only) when environment.tier is production",
+            )
         if self.system_node_group.capacity_type != "ON_DEMAND":
-            raise ConfigError("substrate:systemNodeGroup.capacityType",
-                              self.system_node_group.capacity_type,
-                              "runs platform controllers on interruptible capacity in production",
-                              '"ON_DEMAND" when environment.tier is production')
+            raise ConfigError(
+                "substrate:systemNodeGroup.capacityType",
+                self.system_node_group.capacity_type,
+                "runs platform controllers on interruptible capacity in production",
+                '"ON_DEMAND" when environment.tier is production',
+            )
         if self.system_node_group.min_size < 2:
-            raise ConfigError("substrate:systemNodeGroup.minSize", self.system_node_group.min_size,
-                              "leaves platform controllers on a single node in production",
-                              "at least 2 when environment.tier is production")
+            raise ConfigError(
+                "substrate:systemNodeGroup.minSize",
+                self.system_node_group.min_size,
+                "leaves platform controllers on a single node in production",
+                "at least 2 when environment.tier is production",
+            )
 
 
 def sections() -> dict[str, dataclasses.Field[Any]]:
@@ -88,15 +113,25 @@ def load_config(raw: Mapping[str, Any]) -> PlatformConfig:
         if namespace in PASSTHROUGH_NAMESPACES:
             continue
         if namespace != NAMESPACE or not key:
-            raise ConfigError(full_key, raw[full_key], "is in an unknown config namespace",
-                              "substrate:<section>, aws:region and other provider keys")
+            raise ConfigError(
+                full_key,
+                raw[full_key],
+                "is in an unknown config namespace",
+                "substrate:<section>, aws:region and other provider keys",
+            )
         if key not in keys:
-            raise ConfigError(full_key, _decode(raw[full_key]), suggest(key, list(keys)),
-                              "keys " + ", ".join(f"substrate:{k}" for k in sorted(keys)))
+            raise ConfigError(
+                full_key,
+                _decode(raw[full_key]),
+                suggest(full_key, [f"{NAMESPACE}:{k}" for k in keys]),
+                "keys " + ", ".join(f"substrate:{k}" for k in sorted(keys)),
+            )
         values[key] = _decode(raw[full_key])
     region = raw.get("aws:region")
     if region is None:
-        raise ConfigError("aws:region", None, "is required", 'a Region such as "us-west-2"')
+        raise ConfigError(
+            "aws:region", MISSING_VALUE, "is required", 'a Region such as "us-west-2"'
+        )
     problem = validators.region(str(region))
     if problem:
         raise ConfigError("aws:region", region, problem.problem, problem.allowed)
@@ -108,7 +143,7 @@ def load_config(raw: Mapping[str, Any]) -> PlatformConfig:
         if key in values:
             parsed[field.name] = parse(hints[field.name], values[key], path)
         elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
-            raise ConfigError(path, None, "is required", describe(hints[field.name]))
+            raise ConfigError(path, MISSING_VALUE, "is required", describe(hints[field.name]))
     config = PlatformConfig(**parsed)
     config.check(NAMESPACE)
     return config

@@ -90,8 +90,14 @@ def key_path(path: str, key: str) -> str:
 def _type_name(value: object) -> str:
     if value is None:
         return "null"
-    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "list",
-            dict: "mapping"}.get(type(value), type(value).__name__)
+    return {
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        str: "string",
+        list: "list",
+        dict: "mapping",
+    }.get(type(value), type(value).__name__)
 
 
 def _wrong_type(path: str, value: object, expected: str) -> ConfigError:
@@ -101,7 +107,7 @@ def _wrong_type(path: str, value: object, expected: str) -> ConfigError:
     return ConfigError(path, value, problem, expected)
 
 
-def parse(tp: Any, raw: Any, path: str) -> Any:  # noqa: PLR0911, PLR0912
+def parse(tp: Any, raw: Any, path: str) -> Any:  # noqa: PLR0912 - one branch per type form
     """Parse ``raw`` (plain YAML data) as type ``tp`` at ``path``; raise ConfigError."""
     origin = get_origin(tp)
     if origin is typing.Annotated:
@@ -124,8 +130,9 @@ def parse(tp: Any, raw: Any, path: str) -> Any:  # noqa: PLR0911, PLR0912
         allowed = get_args(tp)
         if raw in allowed and type(raw) is type(allowed[0]):
             return raw
-        raise ConfigError(path, raw, "is not one of the allowed values",
-                          ", ".join(show(a) for a in allowed))
+        raise ConfigError(
+            path, raw, "is not one of the allowed values", ", ".join(show(a) for a in allowed)
+        )
     if origin is list:
         (item,) = get_args(tp)
         if not isinstance(raw, list):
@@ -143,15 +150,22 @@ def parse(tp: Any, raw: Any, path: str) -> Any:  # noqa: PLR0911, PLR0912
         return out
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
         return parse_section(tp, raw, path)
+    return _parse_scalar(tp, raw, path)
+
+
+def _parse_scalar(tp: Any, raw: Any, path: str) -> Any:
     if tp is ipaddress.IPv4Network:
         if not isinstance(raw, str):
-            raise _wrong_type(path, raw, "an IPv4 CIDR string such as \"10.0.0.0/16\"")
+            raise _wrong_type(path, raw, 'an IPv4 CIDR string such as "10.0.0.0/16"')
         try:
             return ipaddress.IPv4Network(raw, strict=True)
         except ValueError as err:
-            raise ConfigError(path, raw, f"does not parse as an IPv4 CIDR ({err})",
-                              "a network address with prefix length, such as \"10.0.0.0/16\"") \
-                from None
+            raise ConfigError(
+                path,
+                raw,
+                f"does not parse as an IPv4 CIDR ({err})",
+                'a network address with prefix length, such as "10.0.0.0/16"',
+            ) from None
     if tp is bool:
         if isinstance(raw, bool):
             return raw
@@ -194,16 +208,21 @@ def parse_section(cls: type[T], raw: Any, path: str) -> T:
     keys = section_keys(cls)
     for key in raw:
         if key not in keys:
-            raise ConfigError(key_path(path, str(key)), raw[key], suggest(str(key), list(keys)),
-                              "keys " + ", ".join(sorted(keys)))
+            raise ConfigError(
+                key_path(path, str(key)),
+                raw[key],
+                suggest(str(key), list(keys)),
+                "keys " + ", ".join(sorted(keys)),
+            )
     hints = get_type_hints(cls, include_extras=True)
     kwargs = {}
     for key, field in keys.items():
         if key in raw:
             kwargs[field.name] = parse(hints[field.name], raw[key], key_path(path, key))
         elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
-            raise ConfigError(key_path(path, key), MISSING_VALUE, "is required",
-                              describe(hints[field.name]))
+            raise ConfigError(
+                key_path(path, key), MISSING_VALUE, "is required", describe(hints[field.name])
+            )
     obj = cls(**kwargs)
     check = getattr(obj, "check", None)
     if callable(check):
@@ -227,7 +246,8 @@ def describe(tp: Any) -> str:
     if tp is ipaddress.IPv4Network:
         return "an IPv4 CIDR"
     return {str: "a string", int: "an integer", bool: "true or false", float: "a number"}.get(
-        tp, getattr(tp, "__name__", str(tp)))
+        tp, getattr(tp, "__name__", str(tp))
+    )
 
 
 def field_docs(cls: type) -> list[tuple[str, str, str, str]]:
@@ -253,4 +273,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
     return value
-

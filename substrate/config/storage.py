@@ -14,4 +14,5 @@ class StorageConfig:
 
     reclaim_policy: Literal["Delete", "Retain"] = doc(
         "What happens to a volume when its claim is deleted; `Retain` keeps data (production).",
-        default="Delete")
+        default="Delete",
+    )

@@ -70,21 +70,27 @@ class SubstrateMocks(Mocks):
 
     def _arn(self, typ: str, resource_id: str) -> str:
         service, _, kind = typ.split(":")[1].partition("/")
-        return (f"arn:{self.partition}:{service}:{self.region}:{ACCOUNT_ID}:"
-                f"{kind.lower()}/{resource_id}")
+        return (
+            f"arn:{self.partition}:{service}:{self.region}:{ACCOUNT_ID}:"
+            f"{kind.lower()}/{resource_id}"
+        )
 
     def _aws(self, typ: str, name: str, outputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         physical = outputs.get("name") or name
         p, r, a = self.partition, self.region, ACCOUNT_ID
         outputs.setdefault("name", physical)
         if typ == "aws:kms/key:Key":
-            key_id = "-".join(digest(typ, name, length=32)[i:j]
-                              for i, j in ((0, 8), (8, 12), (12, 16), (16, 20), (20, 32)))
+            key_id = "-".join(
+                digest(typ, name, length=32)[i:j]
+                for i, j in ((0, 8), (8, 12), (12, 16), (16, 20), (20, 32))
+            )
             outputs.update(keyId=key_id, arn=f"arn:{p}:kms:{r}:{a}:key/{key_id}")
             return key_id, outputs
         if typ == "aws:iam/role:Role":
-            outputs.update(arn=f"arn:{p}:iam::{a}:role/{physical}",
-                           uniqueId=f"AROA{digest(typ, name, length=17).upper()}")
+            outputs.update(
+                arn=f"arn:{p}:iam::{a}:role/{physical}",
+                uniqueId=f"AROA{digest(typ, name, length=17).upper()}",
+            )
             return physical, outputs
         if typ == "aws:iam/policy:Policy":
             outputs["arn"] = f"arn:{p}:iam::{a}:policy/{physical}"
@@ -96,21 +102,28 @@ class SubstrateMocks(Mocks):
             outputs["arn"] = f"arn:{p}:logs:{r}:{a}:log-group:{physical}"
             return physical, outputs
         if typ == "aws:sqs/queue:Queue":
-            outputs.update(arn=f"arn:{p}:sqs:{r}:{a}:{physical}",
-                           url=f"https://sqs.{r}.amazonaws.com/{a}/{physical}")
+            outputs.update(
+                arn=f"arn:{p}:sqs:{r}:{a}:{physical}",
+                url=f"https://sqs.{r}.amazonaws.com/{a}/{physical}",
+            )
             return outputs["url"], outputs
         if typ == "aws:eks/nodeGroup:NodeGroup":
             outputs.setdefault("nodeGroupName", name)
         outputs.setdefault("arn", self._arn(typ, physical))
         return physical, outputs
 
-    def _kubernetes(self, typ: str, name: str, outputs: dict[str, Any]
-                    ) -> tuple[str, dict[str, Any]]:
+    def _kubernetes(
+        self, typ: str, name: str, outputs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
         if typ == "kubernetes:helm.sh/v3:Release":
-            outputs["status"] = {"name": outputs.get("name", name), "status": "deployed",
-                                 "namespace": outputs.get("namespace", "default"),
-                                 "version": outputs.get("version", ""),
-                                 "chart": outputs.get("chart", ""), "revision": 1}
+            outputs["status"] = {
+                "name": outputs.get("name", name),
+                "status": "deployed",
+                "namespace": outputs.get("namespace", "default"),
+                "version": outputs.get("version", ""),
+                "chart": outputs.get("chart", ""),
+                "revision": 1,
+            }
             return name, outputs
         outputs.setdefault("metadata", {})
         outputs["api_version"] = outputs.get("apiVersion")
@@ -121,17 +134,45 @@ class SubstrateMocks(Mocks):
 
     def _eks_cluster(self, outputs: dict[str, Any]) -> dict[str, Any]:
         cluster = str(outputs.get("name", "cluster"))
-        endpoint = f"https://{digest('eks', cluster, length=32).upper()}.gr7.{self.region}" \
-                   f".eks.amazonaws.com"
+        endpoint = (
+            f"https://{digest('eks', cluster, length=32).upper()}.gr7.{self.region}"
+            f".eks.amazonaws.com"
+        )
         kubeconfig = {
-            "apiVersion": "v1", "kind": "Config", "current-context": "aws",
-            "clusters": [{"name": "kubernetes", "cluster": {
-                "server": endpoint, "certificate-authority-data": "LS0tLS1CRUdJTi1NT0NLLS0tLS0K"}}],
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": "aws",
+            "clusters": [
+                {
+                    "name": "kubernetes",
+                    "cluster": {
+                        "server": endpoint,
+                        "certificate-authority-data": "LS0tLS1CRUdJTi1NT0NLLS0tLS0K",
+                    },
+                }
+            ],
             "contexts": [{"name": "aws", "context": {"cluster": "kubernetes", "user": "aws"}}],
-            "users": [{"name": "aws", "user": {"exec": {
-                "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "aws",
-                "args": ["eks", "get-token", "--cluster-name", cluster, "--region", self.region,
-                         "--output", "json"]}}}],
+            "users": [
+                {
+                    "name": "aws",
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "aws",
+                            "args": [
+                                "eks",
+                                "get-token",
+                                "--cluster-name",
+                                cluster,
+                                "--region",
+                                self.region,
+                                "--output",
+                                "json",
+                            ],
+                        }
+                    },
+                }
+            ],
         }
         outputs.update(
             kubeconfig=kubeconfig,
@@ -145,22 +186,39 @@ class SubstrateMocks(Mocks):
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         token, inputs = args.token, dict(args.args)
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            result = {"accountId": ACCOUNT_ID, "id": ACCOUNT_ID, "userId": "AIDASUBSTRATEPLAN",
-                      "arn": f"arn:{self.partition}:iam::{ACCOUNT_ID}:user/substrate-plan"}
+            result = {
+                "accountId": ACCOUNT_ID,
+                "id": ACCOUNT_ID,
+                "userId": "AIDASUBSTRATEPLAN",
+                "arn": f"arn:{self.partition}:iam::{ACCOUNT_ID}:user/substrate-plan",
+            }
         elif token == "aws:index/getPartition:getPartition":
-            result = {"partition": self.partition, "id": self.partition,
-                      "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
+            result = {
+                "partition": self.partition,
+                "id": self.partition,
+                "dnsSuffix": "amazonaws.com",
+                "reverseDnsPrefix": "com.amazonaws",
+            }
         elif token == "aws:index/getRegion:getRegion":
-            result = {"name": self.region, "region": self.region, "id": self.region,
-                      "description": self.region, "endpoint": f"ec2.{self.region}.amazonaws.com"}
+            result = {
+                "name": self.region,
+                "region": self.region,
+                "id": self.region,
+                "description": self.region,
+                "endpoint": f"ec2.{self.region}.amazonaws.com",
+            }
         elif token == "aws:eks/getAddonVersion:getAddonVersion":
             # The real value is EKS's default version for this Kubernetes version, resolved
             # at deploy time; the plan shows where it comes from instead of inventing one.
             version = f"eks-default-for-{inputs['kubernetesVersion']}"
-            result = {**inputs, "version": version,
-                      "id": f"{inputs['addonName']}-{inputs['kubernetesVersion']}"}
+            result = {
+                **inputs,
+                "version": version,
+                "id": f"{inputs['addonName']}-{inputs['kubernetesVersion']}",
+            }
         else:
             raise NotImplementedError(
                 f"substrate plan has no mock for invoke {token}; add one to "
-                "substrate/plan/mocks.py so its outputs are deterministic")
+                "substrate/plan/mocks.py so its outputs are deterministic"
+            )
         return result, []

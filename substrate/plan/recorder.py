@@ -13,6 +13,7 @@ from typing import Any
 
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor, Mocks
+from pulumi.runtime.settings import get_project, get_stack
 
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -21,6 +22,7 @@ OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
 ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+STACK_TYPE = "pulumi:pulumi:Stack"
 SECRET_MASK = "[secret]"
 UNKNOWN_MASK = "[unknown]"
 
@@ -84,32 +86,47 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.records: list[ResourceRecord] = []
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """URNs as the engine forms them: the full chain of parent types, without the root
+        stack's type (the stock mock keeps only the last parent type and adds the stack's)."""
+        if parent:
+            qualified = parent.split("::")[2]
+            if qualified != STACK_TYPE:
+                type_ = f"{qualified}${type_}"
+        return "urn:pulumi:" + "::".join([get_stack(), get_project(), type_, name])
+
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
-        if request.type == "pulumi:pulumi:Stack":
+        if request.type == STACK_TYPE:
             return response
         timeouts = request.customTimeouts
-        self.records.append(ResourceRecord(
-            urn=response.urn,
-            type=request.type,
-            name=request.name,
-            parent=request.parent or None,
-            custom=bool(request.custom),
-            remote=bool(request.remote),
-            dependencies=list(request.dependencies),
-            property_dependencies={k: list(v.urns)
-                                   for k, v in request.propertyDependencies.items()},
-            provider=request.provider or None,
-            raw_inputs=json_format.MessageToDict(request.object),
-            options={
-                "protect": bool(request.protect),
-                "ignoreChanges": list(request.ignoreChanges),
-                "deleteBeforeReplace": bool(request.deleteBeforeReplace),
-                "aliases": [json_format.MessageToDict(a) for a in request.aliases],
-                "additionalSecretOutputs": list(request.additionalSecretOutputs),
-                "customTimeouts": {"create": timeouts.create, "update": timeouts.update,
-                                   "delete": timeouts.delete},
-                "transforms": len(request.transforms),
-            },
-        ))
+        self.records.append(
+            ResourceRecord(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent or None,
+                custom=bool(request.custom),
+                remote=bool(request.remote),
+                dependencies=list(request.dependencies),
+                property_dependencies={
+                    k: list(v.urns) for k, v in request.propertyDependencies.items()
+                },
+                provider=request.provider or None,
+                raw_inputs=json_format.MessageToDict(request.object),
+                options={
+                    "protect": bool(request.protect),
+                    "ignoreChanges": list(request.ignoreChanges),
+                    "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+                    "aliases": [json_format.MessageToDict(a) for a in request.aliases],
+                    "additionalSecretOutputs": list(request.additionalSecretOutputs),
+                    "customTimeouts": {
+                        "create": timeouts.create,
+                        "update": timeouts.update,
+                        "delete": timeouts.delete,
+                    },
+                    "transforms": len(request.transforms),
+                },
+            )
+        )
         return response

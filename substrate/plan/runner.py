@@ -15,8 +15,9 @@ from substrate.plan.mocks import SubstrateMocks
 from substrate.plan.recorder import RecordingMonitor, ResourceRecord
 
 
-def run_under_mocks(program: Callable[[], None], *, project: str, stack: str,
-                    config: Mapping[str, str], region: str) -> list[ResourceRecord]:
+def run_under_mocks(
+    program: Callable[[], None], *, project: str, stack: str, config: Mapping[str, str], region: str
+) -> list[ResourceRecord]:
     """Run ``program`` as `pulumi up` would (not a preview: outputs are known), with ``config``
     as the stack's configuration. Each call runs in a fresh context, so runs don't leak state."""
 

@@ -1,0 +1,48 @@
+# Everything runs from a local virtualenv (.venv) built from the hash-pinned lock file.
+# Needs only Python 3.11+ and make (Node.js too for `make typecheck`: pyright runs on it).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+STACK  ?= dev
+
+.PHONY: install plan test lint typecheck check bench lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11+ is required"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+		-r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps \
+		--no-build-isolation -e .
+	touch $(STAMP)
+
+install: $(STAMP)          ## create .venv with every pinned dependency
+
+plan: install              ## offline plan of a stack: make plan STACK=prod
+	$(BIN)/substrate plan $(STACK)
+
+lint: install              ## ruff lint + format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install         ## pyright
+	$(BIN)/pyright
+
+test: install              ## the test suite
+	$(BIN)/python -m pytest -q
+
+check: lint typecheck test ## what CI runs
+
+bench: install             ## plan cost vs. the mock engine's own per-resource cost
+	$(BIN)/python benchmarks/plan_cost.py
+
+lock: install              ## re-resolve requirements.lock from pyproject.toml
+	$(BIN)/python -m pip install --quiet uv==0.13.8
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+		--generate-hashes -o requirements.lock
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .ruff_cache

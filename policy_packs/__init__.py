@@ -1,0 +1,1 @@
+"""CrossGuard policy packs (see substrate/ for the pack Substrate ships)."""

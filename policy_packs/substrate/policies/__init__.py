@@ -1,0 +1,35 @@
+"""All policies of the `substrate` pack, one module per posture rule (ids from rules.md)."""
+
+from __future__ import annotations
+
+from pulumi_policy import Policy
+
+from . import (
+    r01_control_plane_logs,
+    r02_private_endpoint,
+    r03_public_endpoint,
+    r04_secrets_encryption,
+    r05_kms_key_rotation,
+    r06_supported_version,
+    r07_api_authentication,
+    r08_no_creator_admin,
+    r09_imdsv2_required,
+    r10_imds_hop_limit,
+    r13_encrypted_volumes,
+)
+
+MODULES = (
+    r01_control_plane_logs,
+    r02_private_endpoint,
+    r03_public_endpoint,
+    r04_secrets_encryption,
+    r05_kms_key_rotation,
+    r06_supported_version,
+    r07_api_authentication,
+    r08_no_creator_admin,
+    r09_imdsv2_required,
+    r10_imds_hop_limit,
+    r13_encrypted_volumes,
+)
+
+POLICIES: list[Policy] = [m.POLICY for m in MODULES]

@@ -1,0 +1,12 @@
+"""Resource type tokens the policies inspect: Substrate's inputs and the children the real
+engine shows inside remote components (e.g. `aws:eks/cluster:Cluster` in `eks:index:Cluster`)."""
+
+EKS_COMPONENT = "eks:index:Cluster"
+EKS_CLUSTER = "aws:eks/cluster:Cluster"
+ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
+ACCESS_POLICY_ASSOCIATION = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+KMS_KEY = "aws:kms/key:Key"
+EC2_NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"

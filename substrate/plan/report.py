@@ -1,0 +1,151 @@
+"""Human-readable summaries of a plan: text for terminals, Markdown for PR comments."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from substrate.plan.manifests import top_component
+from substrate.plan.policy import Violation
+from substrate.plan.recorder import ResourceRecord
+
+
+@dataclass(frozen=True)
+class Summary:
+    project: str
+    stack: str
+    components: dict[str, Counter[str]]
+    """Top-level component name -> resource type -> count."""
+    component_types: dict[str, str]
+    edges: list[tuple[str, str]]
+    """(component, component it depends on)."""
+    violations: list[Violation]
+    manifests: int
+    helm_releases: int
+
+    @property
+    def total(self) -> int:
+        return sum(sum(c.values()) for c in self.components.values())
+
+    def by_level(self) -> Counter[str]:
+        return Counter(v.enforcement for v in self.violations)
+
+
+def summarize(
+    project: str,
+    stack: str,
+    records: Sequence[ResourceRecord],
+    *,
+    violations: Sequence[Violation],
+    manifests: int,
+    helm_releases: int,
+) -> Summary:
+    by_urn = {r.urn: r for r in records}
+    components: dict[str, Counter[str]] = defaultdict(Counter)
+    kinds: dict[str, str] = {}
+    edges: set[tuple[str, str]] = set()
+    for record in records:
+        top = top_component(record, by_urn)
+        if record.parent is None or by_urn.get(record.parent) is None:
+            kinds.setdefault(top, record.type)
+        if record.type.startswith("substrate:"):
+            continue
+        components[top][record.type] += 1
+        for dep in record.dependencies:
+            if dep in by_urn:
+                other = top_component(by_urn[dep], by_urn)
+                if other != top:
+                    edges.add((top, other))
+    return Summary(
+        project,
+        stack,
+        dict(sorted(components.items())),
+        kinds,
+        sorted(edges),
+        list(violations),
+        manifests,
+        helm_releases,
+    )
+
+
+def text(summary: Summary) -> str:
+    levels = summary.by_level()
+    lines = [
+        f"substrate plan {summary.stack}: {summary.total} resources in "
+        f"{len(summary.components)} components, {summary.manifests} Kubernetes manifests, "
+        f"{summary.helm_releases} Helm releases"
+    ]
+    for name, types in summary.components.items():
+        kind = summary.component_types.get(name, "")
+        lines.append(f"  {name} ({kind}): {sum(types.values())}")
+        for typ, count in sorted(types.items()):
+            lines.append(f"      {count:4d}  {typ}")
+    lines.append(
+        f"policy violations: {levels.get('mandatory', 0)} mandatory, "
+        f"{levels.get('advisory', 0)} advisory"
+    )
+    for v in summary.violations:
+        lines.append(f"  [{v.enforcement}] {v.policy}: {v.urn.rsplit('::', 1)[-1]}: {v.message}")
+    return "\n".join(lines) + "\n"
+
+
+def mermaid(summary: Summary) -> str:
+    ids = {name: f"c{i}" for i, name in enumerate(summary.components)}
+    lines = ["```mermaid", "flowchart LR"]
+    for name, node in ids.items():
+        lines.append(f'  {node}["{name}<br/>{sum(summary.components[name].values())} resources"]')
+    for source, target in summary.edges:
+        if source in ids and target in ids:
+            lines.append(f"  {ids[source]} --> {ids[target]}")
+    lines.append("```")
+    return "\n".join(lines)
+
+
+def markdown(summary: Summary) -> str:
+    levels = summary.by_level()
+    status = "❌" if levels.get("mandatory") else "✅"
+    out = [
+        f"### {status} `substrate plan {summary.stack}`",
+        "",
+        f"{summary.total} resources · {summary.manifests} Kubernetes manifests · "
+        f"{summary.helm_releases} Helm releases · {levels.get('mandatory', 0)} mandatory / "
+        f"{levels.get('advisory', 0)} advisory policy violations",
+        "",
+        mermaid(summary),
+        "",
+        "| Component | Kind | Resources |",
+        "|---|---|---:|",
+    ]
+    for name, types in summary.components.items():
+        out.append(
+            f"| `{name}` | `{summary.component_types.get(name, '')}` | {sum(types.values())} |"
+        )
+    out += ["", "<details><summary>Resources by type</summary>", ""]
+    for name, types in summary.components.items():
+        out.append(f"**{name}**: " + ", ".join(f"`{t}`: {c}" for t, c in sorted(types.items())))
+        out.append("")
+    out.append("</details>")
+    if summary.violations:
+        out += ["", "| Level | Policy | Resource | Message |", "|---|---|---|---|"]
+        for v in summary.violations:
+            message = v.message.replace("|", "\\|").replace("\n", " ")
+            out.append(
+                f"| {v.enforcement} | `{v.policy}` | `{v.urn.rsplit('::', 1)[-1]}` | {message} |"
+            )
+    return "\n".join(out) + "\n"
+
+
+def as_json(summary: Summary) -> str:
+    data: Mapping[str, Any] = {
+        "project": summary.project,
+        "stack": summary.stack,
+        "resources": summary.total,
+        "components": {k: dict(sorted(v.items())) for k, v in summary.components.items()},
+        "manifests": summary.manifests,
+        "helmReleases": summary.helm_releases,
+        "violations": [v.as_dict() for v in summary.violations],
+    }
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
