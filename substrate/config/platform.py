@@ -115,7 +115,7 @@ def load_config(raw: Mapping[str, Any]) -> PlatformConfig:
         if namespace != NAMESPACE or not key:
             raise ConfigError(
                 full_key,
-                raw[full_key],
+                _decode(raw[full_key]),
                 "is in an unknown config namespace",
                 "substrate:<section>, aws:region and other provider keys",
             )

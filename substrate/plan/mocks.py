@@ -17,7 +17,7 @@ from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 ACCOUNT_ID = "123456789012"
 
 # EC2-style physical ids: prefix + 17 hex characters.
-_EC2_ID_PREFIX = {
+EC2_ID_PREFIX = {
     "aws:ec2/vpc:Vpc": "vpc",
     "aws:ec2/subnet:Subnet": "subnet",
     "aws:ec2/securityGroup:SecurityGroup": "sg",
@@ -60,8 +60,8 @@ class SubstrateMocks(Mocks):
             return f"{name}-provider-id", outputs
         if typ == "eks:index:Cluster":
             return name, self._eks_cluster(outputs)
-        if typ in _EC2_ID_PREFIX:
-            rid = f"{_EC2_ID_PREFIX[typ]}-{digest(typ, name)}"
+        if typ in EC2_ID_PREFIX:
+            rid = f"{EC2_ID_PREFIX[typ]}-{digest(typ, name)}"
             outputs.setdefault("arn", self._arn(typ, rid))
             if typ == "aws:ec2/launchTemplate:LaunchTemplate":
                 outputs.update(latestVersion=1, defaultVersion=1)

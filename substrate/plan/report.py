@@ -51,14 +51,13 @@ def summarize(
         top = top_component(record, by_urn)
         if record.parent is None or by_urn.get(record.parent) is None:
             kinds.setdefault(top, record.type)
-        if record.type.startswith("substrate:"):
-            continue
-        components[top][record.type] += 1
         for dep in record.dependencies:
             if dep in by_urn:
                 other = top_component(by_urn[dep], by_urn)
                 if other != top:
                     edges.add((top, other))
+        if not record.type.startswith("substrate:"):
+            components[top][record.type] += 1
     return Summary(
         project,
         stack,

@@ -10,7 +10,7 @@ from pulumi_policy import (
 )
 
 from ._imds import metadata_option, unmanaged_nodes
-from ._props import UNKNOWN
+from ._props import MISSING, UNKNOWN
 from ._types import EC2_NODE_CLASS, EKS_COMPONENT, LAUNCH_TEMPLATE, NODE_GROUP
 
 
@@ -22,8 +22,9 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
     elif kind in (LAUNCH_TEMPLATE, EC2_NODE_CLASS):
         tokens = metadata_option(kind, props, "httpTokens")
         if tokens != "required" and tokens is not UNKNOWN:
+            shown = "unset (IMDSv1 stays open)" if tokens is MISSING else repr(tokens)
             report_violation(
-                f'metadata httpTokens is {tokens!r}; set "required" so only '
+                f'metadata httpTokens is {shown}; set "required" so only '
                 "IMDSv2 session requests are answered",
                 None,
             )

@@ -10,7 +10,7 @@ from pulumi_policy import (
 )
 
 from ._imds import metadata_option
-from ._props import UNKNOWN
+from ._props import MISSING, UNKNOWN
 from ._types import EC2_NODE_CLASS, LAUNCH_TEMPLATE
 
 
@@ -20,8 +20,9 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
     hops = metadata_option(args.resource_type, args.props, "httpPutResponseHopLimit")
     if hops is UNKNOWN or hops == 1:
         return
+    shown = "unset" if hops is MISSING else repr(hops)
     report_violation(
-        f"metadata httpPutResponseHopLimit is {hops!r}; set 1 so containers "
+        f"metadata httpPutResponseHopLimit is {shown}; set 1 so containers "
         "cannot reach the node's instance credentials (pods use Pod Identity)",
         None,
     )

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+
+from substrate.plan.command import PlanResult, plan_stack
+from substrate.project import find_project
+from tests.helpers import ROOT, Resources, crd_dir
+
+_PLANS: dict[str, PlanResult] = {}
+
+
+def planned(stack: str) -> PlanResult:
+    """`substrate plan <stack>` in-process, once per test session."""
+    if stack not in _PLANS:
+        _PLANS[stack] = plan_stack(find_project(ROOT), stack)
+    return _PLANS[stack]
+
+
+@pytest.fixture(scope="session", params=["dev", "staging", "prod"])
+def any_plan(request: pytest.FixtureRequest) -> PlanResult:
+    return planned(request.param)
+
+
+@pytest.fixture(scope="session")
+def prod_plan() -> PlanResult:
+    return planned("prod")
+
+
+@pytest.fixture(scope="session")
+def dev_plan() -> PlanResult:
+    return planned("dev")
+
+
+@pytest.fixture(scope="session")
+def prod(prod_plan: PlanResult) -> Resources:
+    return Resources(prod_plan.records)
+
+
+@pytest.fixture(scope="session")
+def dev(dev_plan: PlanResult) -> Resources:
+    return Resources(dev_plan.records)
+
+
+@pytest.fixture(scope="session")
+def crds():
+    path = crd_dir()
+    if not path.is_dir():
+        pytest.skip(
+            f"upstream CRD schemas not found at {path}; set SUBSTRATE_CRD_DIR to the "
+            "directory holding karpenter/, kueue/, ... (../shared/crds)"
+        )
+    return path

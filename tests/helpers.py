@@ -1,0 +1,81 @@
+"""Shared test helpers: run programs under the plan's mock engine and query what they made."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from substrate.config import PlatformConfig, load_config, stack_file_config
+from substrate.plan.recorder import ResourceRecord
+from substrate.plan.runner import run_under_mocks
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def crd_dir() -> Path:
+    return Path(os.environ.get("SUBSTRATE_CRD_DIR", ROOT.parent / "shared" / "crds"))
+
+
+def stack_yaml(stack: str) -> dict[str, Any]:
+    """The `config:` block of stacks/Pulumi.<stack>.yaml, as YAML data (a fresh copy)."""
+    data = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())
+    return copy.deepcopy(data["config"])
+
+
+def typed_config(raw_yaml: Mapping[str, Any]) -> PlatformConfig:
+    return load_config(stack_file_config(raw_yaml))
+
+
+def run_program(
+    program: Callable[[], object],
+    stack: str = "test",
+    region: str = "us-west-2",
+    config: Mapping[str, str] | None = None,
+) -> list[ResourceRecord]:
+    """Run any Pulumi program (e.g. a single component) under the plan's mock engine."""
+    return run_under_mocks(
+        lambda: _discard(program()),
+        project="substrate",
+        stack=stack,
+        config=config or {},
+        region=region,
+    )
+
+
+def _discard(_value: object) -> None:
+    """Programs may return their component; the runner wants a function returning None."""
+
+
+class Resources:
+    """Query helper over recorded resources."""
+
+    def __init__(self, records: Iterable[ResourceRecord]) -> None:
+        self.records = list(records)
+        self.by_urn = {r.urn: r for r in self.records}
+
+    def of_type(self, typ: str) -> list[ResourceRecord]:
+        return [r for r in self.records if r.type == typ]
+
+    def one(self, typ: str, name: str | None = None) -> ResourceRecord:
+        found = [r for r in self.of_type(typ) if name is None or r.name == name]
+        assert len(found) == 1, f"expected one {typ} {name or ''}, found {[r.name for r in found]}"
+        return found[0]
+
+    def named(self, name: str) -> ResourceRecord:
+        found = [r for r in self.records if r.name == name]
+        assert len(found) == 1, f"expected one resource named {name}, found {len(found)}"
+        return found[0]
+
+    def children(self, parent: ResourceRecord) -> list[ResourceRecord]:
+        return [r for r in self.records if r.parent == parent.urn]
+
+
+def policy_json(record: ResourceRecord, key: str = "policy") -> dict[str, Any]:
+    value = record.inputs[key]
+    return json.loads(value) if isinstance(value, str) else value

@@ -1,0 +1,104 @@
+"""Load a policy's fixtures and execute the policy on them, exactly as `substrate plan` does."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import yaml
+
+from substrate.plan.policy import Violation, effective_policies, evaluate
+from substrate.plan.recorder import UNKNOWN, ResourceRecord
+
+UNKNOWN_TOKEN = "<unknown>"
+
+
+@dataclass(frozen=True)
+class Break:
+    set: dict[str, Any] = field(default_factory=dict)
+    delete: str | None = None
+    violation: str = ""
+
+    def describe(self) -> str:
+        return f"delete {self.delete}" if self.delete else f"set {self.set}"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    type: str
+    props: dict[str, Any]
+    config: dict[str, Any]
+    breaks: list[Break]
+
+
+def fixture_path(module: ModuleType) -> Path:
+    return Path(str(module.__file__)).with_suffix(".fixtures.yaml")
+
+
+def load_cases(module: ModuleType) -> list[Case]:
+    data = yaml.safe_load(fixture_path(module).read_text())
+    return [
+        Case(
+            c["name"],
+            c["type"],
+            c.get("props") or {},
+            c.get("config") or {},
+            [Break(**b) for b in c.get("breaks", [])],
+        )
+        for c in data["cases"]
+    ]
+
+
+def _engine_value(value: Any) -> Any:
+    """Fixture values in the engine's wire shape: numbers as floats, unknown sentinels."""
+    if value == UNKNOWN_TOKEN:
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {k: _engine_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_engine_value(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _walk(props: Any, path: str) -> tuple[Any, str | int]:
+    *parents, last = path.split(".")
+    node = props
+    for key in parents:
+        node = node[int(key)] if isinstance(node, list) else node.setdefault(key, {})
+    return node, int(last) if isinstance(node, list) else last
+
+
+def broken(props: dict[str, Any], change: Break) -> dict[str, Any]:
+    out = copy.deepcopy(props)
+    if change.delete:
+        node, key = _walk(out, change.delete)
+        del node[key]
+    for path, value in change.set.items():
+        node, key = _walk(out, path)
+        node[key] = value
+    return out
+
+
+def run_policy(
+    module: ModuleType, resource_type: str, props: dict[str, Any], config: dict[str, Any]
+) -> list[Violation]:
+    record = ResourceRecord(
+        urn=f"urn:pulumi:test::substrate::{resource_type}::fixture",
+        type=resource_type,
+        name="fixture",
+        parent=None,
+        custom=True,
+        remote=False,
+        dependencies=[],
+        property_dependencies={},
+        provider=None,
+        raw_inputs=_engine_value(props),
+    )
+    policies = effective_policies([module.POLICY], {module.POLICY.name: config})
+    return evaluate([record], policies)
