@@ -237,10 +237,13 @@ def describe(tp: Any) -> str:
         return describe(get_args(tp)[0])
     if origin is Literal:
         return ", ".join(show(a) for a in get_args(tp))
+    if origin in (Union, types.UnionType):
+        options = [describe(a) for a in get_args(tp) if a is not type(None)]
+        return " or ".join([*options, "null"])
     if origin is list:
-        return f"a list of {describe(get_args(tp)[0])}"
+        return f"a list of {_bare(describe(get_args(tp)[0]))}"
     if origin is dict:
-        return f"a mapping of {describe(get_args(tp)[1])}"
+        return f"a mapping of {_bare(describe(get_args(tp)[1]))}"
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
         return "a mapping with keys " + ", ".join(section_keys(tp))
     if tp is ipaddress.IPv4Network:
@@ -248,6 +251,13 @@ def describe(tp: Any) -> str:
     return {str: "a string", int: "an integer", bool: "true or false", float: "a number"}.get(
         tp, getattr(tp, "__name__", str(tp))
     )
+
+
+def _bare(text: str) -> str:
+    for article in ("a ", "an "):
+        if text.startswith(article):
+            return text[len(article) :]
+    return text
 
 
 def field_docs(cls: type) -> list[tuple[str, str, str, str]]:
