@@ -1,136 +1,21 @@
-"""Compose the platform from typed config. The only place config meets components."""
+"""Compose the platform from typed config: the only place config meets components.
+
+Layers are built in dependency order; each takes the typed config and the layers before it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pulumi
-
-from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
-from components.eks_cluster import EksCluster
-from components.network import Network, NetworkArgs
-from components.storage import StorageClasses
-from components.system_node_group import SystemNodeGroup
 from substrate.config import PlatformConfig
-
-NETWORKING_ADDONS = ("eks-pod-identity-agent", "vpc-cni", "kube-proxy")
-CORE_ADDONS = ("coredns", "aws-ebs-csi-driver")
+from substrate.layers import foundation
 
 
 @dataclass(frozen=True)
 class Platform:
-    network: Network
-    cluster: EksCluster
-    system_nodes: SystemNodeGroup
-    storage: StorageClasses
-
-
-def platform_tags(cfg: PlatformConfig) -> dict[str, str]:
-    """Substrate's own tags, then the stack's (the stack file wins on conflicts)."""
-    return {
-        "substrate:project": pulumi.get_project(),
-        "substrate:stack": pulumi.get_stack(),
-        "substrate:environment": cfg.environment.name,
-        "substrate:cluster": cfg.cluster_name,
-        "managed-by": "pulumi",
-        **cfg.tags,
-    }
-
-
-def network_args(cfg: PlatformConfig, tags: dict[str, str]) -> NetworkArgs:
-    net = cfg.network
-    args: NetworkArgs = {
-        "cluster_name": cfg.cluster_name,
-        "availability_zones": list(net.availability_zones),
-        "nat_gateways": net.nat_gateways,
-        "flow_logs": {
-            "retention_days": net.flow_logs.retention_days,
-            "traffic_type": net.flow_logs.traffic_type,
-        }
-        if net.flow_logs.enabled
-        else None,
-        "tags": tags,
-    }
-    if net.existing is not None:
-        args["existing"] = {
-            "vpc_id": net.existing.vpc_id,
-            "private_subnet_ids": list(net.existing.private_subnet_ids),
-            "public_subnet_ids": list(net.existing.public_subnet_ids),
-        }
-    else:
-        args["vpc_cidr"] = str(net.vpc_cidr)
-        args["private_subnet_cidrs"] = [str(c) for c in net.private_subnet_cidrs]
-        args["public_subnet_cidrs"] = [str(c) for c in net.public_subnet_cidrs]
-    return args
+    foundation: foundation.Foundation
 
 
 def build_platform(cfg: PlatformConfig) -> Platform:
-    tags = platform_tags(cfg)
-    network = Network("network", network_args(cfg, tags))
-    cluster = EksCluster(
-        "cluster",
-        {
-            "cluster_name": cfg.cluster_name,
-            "kubernetes_version": cfg.cluster.version,
-            "vpc_id": network.vpc_id,
-            "subnet_ids": network.private_subnet_ids,
-            "admin_principal_arns": list(cfg.cluster.admins),
-            "public_access_cidrs": list(cfg.cluster.endpoint.public_access_cidrs)
-            if cfg.cluster.endpoint.public_access
-            else [],
-            "log_retention_days": cfg.cluster.log_retention_days,
-            "deletion_protection": cfg.cluster.deletion_protection,
-            "support_type": cfg.cluster.support_type,
-            "tags": tags,
-        },
-    )
-
-    def addons(group: tuple[str, ...]) -> ClusterAddonsArgs:
-        return {
-            "cluster_name": cluster.cluster_name,
-            "kubernetes_version": cfg.cluster.version,
-            "addons": list(group),
-            "versions": dict(cfg.cluster.addon_versions),
-            "volume_key_arn": cluster.volume_key_arn,
-            "tags": tags,
-        }
-
-    networking = ClusterAddons("addons-networking", addons(NETWORKING_ADDONS))
-    nodes_cfg = cfg.system_node_group
-    system_nodes = SystemNodeGroup(
-        "system-nodes",
-        {
-            "cluster_name": cluster.cluster_name,
-            "kubernetes_version": cfg.cluster.version,
-            "subnet_ids": network.private_subnet_ids,
-            "volume_kms_key_arn": cluster.volume_key_arn,
-            "instance_types": list(nodes_cfg.instance_types),
-            "ami_type": nodes_cfg.ami_type,
-            "capacity_type": nodes_cfg.capacity_type,
-            "min_size": nodes_cfg.min_size,
-            "desired_size": nodes_cfg.desired_size,
-            "max_size": nodes_cfg.max_size,
-            "disk_size_gib": nodes_cfg.disk_size_gib,
-            "tags": tags,
-        },
-        opts=pulumi.ResourceOptions(depends_on=[networking]),
-    )
-    core = ClusterAddons(
-        "addons-core", addons(CORE_ADDONS), opts=pulumi.ResourceOptions(depends_on=[system_nodes])
-    )
-    kubernetes = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
-    storage = StorageClasses(
-        "storage",
-        {
-            "volume_kms_key_arn": cluster.volume_key_arn,
-            "reclaim_policy": cfg.storage.reclaim_policy,
-        },
-        opts=pulumi.ResourceOptions.merge(kubernetes, pulumi.ResourceOptions(depends_on=[core])),
-    )
-
-    pulumi.export("clusterName", cluster.cluster_name)
-    pulumi.export("clusterArn", cluster.cluster_arn)
-    pulumi.export("kubeconfig", cluster.kubeconfig_json)
-    pulumi.export("vpcId", network.vpc_id)
-    pulumi.export("privateSubnetIds", network.private_subnet_ids)
-    return Platform(network=network, cluster=cluster, system_nodes=system_nodes, storage=storage)
+    base = foundation.build(cfg)
+    return Platform(foundation=base)

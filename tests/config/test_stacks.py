@@ -47,7 +47,11 @@ def test_components_never_read_pulumi_config() -> None:
 def test_no_environment_branches_outside_config() -> None:
     """Environment differences are data: only the config layer may look at the tier/name."""
     pattern_hits = []
-    for path in [*(ROOT / "components").rglob("*.py"), ROOT / "substrate" / "platform.py"]:
+    for path in [
+        *(ROOT / "components").rglob("*.py"),
+        *(ROOT / "substrate" / "layers").rglob("*.py"),
+        ROOT / "substrate" / "platform.py",
+    ]:
         text = path.read_text()
         for needle in ('== "prod"', "== 'prod'", ".production", "tier ==", "environment.name =="):
             if needle in text:

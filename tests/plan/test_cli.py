@@ -165,3 +165,9 @@ def test_markdown_summary_has_a_mermaid_diagram(tmp_path: Path) -> None:
     assert run.stdout.startswith("### ✅ `substrate plan dev`")
     assert "```mermaid\nflowchart LR\n" in run.stdout
     assert '["cluster<br/>' in run.stdout
+
+
+def test_plan_finds_the_project_from_a_subdirectory(tmp_path: Path) -> None:
+    run = substrate("plan", "dev", "--out", str(tmp_path), cwd=ROOT / "docs")
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "plan.json").exists()
