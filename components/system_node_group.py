@@ -17,12 +17,12 @@ import pulumi_aws as aws
 
 from components import iam, validators
 from components.aws_context import aws_context
+from components.labels import SYSTEM_NODE_SELECTOR
 
 AmiType = Literal[
     "AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "BOTTLEROCKET_x86_64", "BOTTLEROCKET_ARM_64"
 ]
 NODE_ROLE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly")
-SYSTEM_POOL_LABEL = "substrate.io/pool"
 
 
 class SystemNodeGroupArgs(TypedDict, total=False):
@@ -159,7 +159,7 @@ class SystemNodeGroup(pulumi.ComponentResource):
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
                 id=launch_template.id, version=launch_template.latest_version.apply(str)
             ),
-            labels={SYSTEM_POOL_LABEL: "system"},
+            labels=dict(SYSTEM_NODE_SELECTOR),
             taints=[aws.eks.NodeGroupTaintArgs(**validators.CRITICAL_ADDONS_TAINT)],
             tags=tags,
             opts=pulumi.ResourceOptions(

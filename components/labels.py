@@ -1,0 +1,36 @@
+"""Label, taint and resource names shared across components and policies.
+
+Pure data. Kubernetes facts (Karpenter, Kueue, NVIDIA) are named as upstream defines them;
+the `substrate.io/` keys are Substrate's own conventions.
+"""
+
+from __future__ import annotations
+
+# -- Substrate conventions ------------------------------------------------------------------
+POOL_LABEL = "substrate.io/pool"
+"""Node label: the Karpenter NodePool (or `system`) a node belongs to. Kueue ResourceFlavors
+select on it, so each GPU pool is one flavor."""
+TENANT_LABEL = "substrate.io/tenant"
+"""Namespace label: the tenant (team) that owns the namespace."""
+GPU_NAMESPACE_LABEL = "substrate.io/gpu"
+"""Namespace label, "true" on namespaces of tenants allowed to run GPU work (R32)."""
+WORKLOAD_CLASS_LABEL = "substrate.io/workload-class"
+"""Pod label: training | inference | batch | agent | data (used by admission policies)."""
+
+# -- Kubernetes / upstream names --------------------------------------------------------------
+GPU_RESOURCE = "nvidia.com/gpu"
+GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}
+NEURON_RESOURCE = "aws.amazon.com/neuron"
+NEURON_TAINT = {"key": "aws.amazon.com/neuron", "value": "true", "effect": "NoSchedule"}
+CRITICAL_ADDONS_TOLERATION = {"key": "CriticalAddonsOnly", "operator": "Exists"}
+SYSTEM_NODE_SELECTOR = {POOL_LABEL: "system"}
+
+KUEUE_QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+KARPENTER_NODEPOOL_LABEL = "karpenter.sh/nodepool"
+KARPENTER_CAPACITY_TYPE_LABEL = "karpenter.sh/capacity-type"
+KARPENTER_DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt"
+INSTANCE_GPU_MANUFACTURER_LABEL = "karpenter.k8s.aws/instance-gpu-manufacturer"
+
+PSA_LEVEL_LABELS = tuple(
+    f"pod-security.kubernetes.io/{mode}" for mode in ("enforce", "audit", "warn")
+)
