@@ -1,0 +1,1 @@
+"""`substrate diff`: what a change does to a stack's plan."""
