@@ -1,0 +1,107 @@
+"""Break one field of a planned stack: the starting point of mutation tests.
+
+MUTATIONS maps each mandatory pack policy to one change of one resource in the prod plan that
+must make exactly that policy fire. Values are written as in YAML fixtures (ints become the
+engine's floats).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from substrate.plan.recorder import ResourceRecord
+from tests.policies.fixtures import Break, broken
+
+
+@dataclass(frozen=True)
+class Mutation:
+    policy: str
+    type: str
+    name: str
+    change: Break
+
+    def apply(self, records: Sequence[ResourceRecord]) -> list[ResourceRecord]:
+        out, hits = [], 0
+        for record in records:
+            if record.type == self.type and record.name == self.name:
+                hits += 1
+                out.append(
+                    replace(record, raw_inputs=_engine(broken(record.raw_inputs, self.change)))
+                )
+            else:
+                out.append(record)
+        assert hits == 1, f"{self.policy}: {self.type} {self.name} matched {hits} resources"
+        return out
+
+
+def _engine(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _engine(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_engine(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return copy.deepcopy(value)
+
+
+EKS = "eks:index:Cluster"
+LT = "aws:ec2/launchTemplate:LaunchTemplate"
+
+MUTATIONS: list[Mutation] = [
+    Mutation(
+        "r1-control-plane-logs",
+        EKS,
+        "cluster-eks",
+        Break(set={"enabledClusterLogTypes": ["api", "audit"]}),
+    ),
+    Mutation(
+        "r2-private-endpoint", EKS, "cluster-eks", Break(set={"endpointPrivateAccess": False})
+    ),
+    Mutation(
+        "r3-public-endpoint",
+        EKS,
+        "cluster-eks",
+        Break(set={"endpointPublicAccess": True, "publicAccessCidrs": ["10.0.0.0/8"]}),
+    ),
+    Mutation("r4-secrets-encryption", EKS, "cluster-eks", Break(delete="encryptionConfigKeyArn")),
+    Mutation(
+        "r5-kms-key-rotation",
+        "aws:kms/key:Key",
+        "cluster-volume-key",
+        Break(set={"enableKeyRotation": False}),
+    ),
+    Mutation("r6-supported-version", EKS, "cluster-eks", Break(set={"version": "1.30"})),
+    Mutation(
+        "r7-api-authentication",
+        EKS,
+        "cluster-eks",
+        Break(set={"authenticationMode": "API_AND_CONFIG_MAP"}),
+    ),
+    Mutation(
+        "r8-no-creator-admin",
+        "aws:eks/accessEntry:AccessEntry",
+        "cluster-admin-substrate-platform-admin",
+        Break(set={"kubernetesGroups": ["system:masters"]}),
+    ),
+    Mutation(
+        "r9-imdsv2-required",
+        LT,
+        "system-nodes-lt",
+        Break(set={"metadataOptions.httpTokens": "optional"}),
+    ),
+    Mutation(
+        "r10-imds-hop-limit",
+        LT,
+        "system-nodes-lt",
+        Break(set={"metadataOptions.httpPutResponseHopLimit": 2}),
+    ),
+    Mutation(
+        "r13-encrypted-volumes",
+        LT,
+        "system-nodes-lt",
+        Break(set={"blockDeviceMappings.0.ebs.encrypted": "false"}),
+    ),
+]
