@@ -76,8 +76,8 @@ def _policy(props: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
 
 def _webhooks(props: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
     out = []
-    for i, hook in enumerate(items(value(props, "webhooks"))):
-        hook = plain(hook)
+    for i, raw in enumerate(items(value(props, "webhooks"))):
+        hook = plain(raw)
         if not isinstance(hook, Mapping):
             continue
         name = hook.get("name", f"webhooks[{i}]")
