@@ -79,8 +79,8 @@ class AdmissionPolicySet(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: AdmissionPolicySetArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("substrate:admission:AdmissionPolicySet", name, None, opts)
         settings = _settings(args)
+        super().__init__("substrate:admission:AdmissionPolicySet", name, None, opts)
         self.policy_names = []
         for manifest in render(settings):
             policy_name = manifest["metadata"]["name"]

@@ -153,8 +153,8 @@ class Kyverno(Addon):
     def __init__(
         self, name: str, args: KyvernoArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("substrate:admission:Kyverno", name, None, opts)
         _check(args)
+        super().__init__("substrate:admission:Kyverno", name, None, opts)
         namespace = args.get("namespace", "kyverno")
         self.excluded_namespaces = excluded(namespace, list(args.get("excluded_namespaces", [])))
         self._install(
