@@ -81,6 +81,8 @@ class AdmissionPolicySet(pulumi.ComponentResource):
     ) -> None:
         settings = _settings(args)
         super().__init__("substrate:admission:AdmissionPolicySet", name, None, opts)
+        # Each CR waits for whatever the set waits for (the release that installs the CRDs).
+        after = opts.depends_on if opts is not None else None
         self.policy_names = []
         for manifest in render(settings):
             policy_name = manifest["metadata"]["name"]
@@ -90,7 +92,7 @@ class AdmissionPolicySet(pulumi.ComponentResource):
                 kind=KIND,
                 metadata=manifest["metadata"],
                 spec=manifest["spec"],
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=after),
             )
             self.policy_names.append(policy_name)
         self.register_outputs(

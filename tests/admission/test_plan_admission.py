@@ -41,6 +41,20 @@ def test_prod_enforces_every_policy_with_ha_kyverno(prod_plan: PlanResult) -> No
     assert values["admissionController"]["podDisruptionBudget"]["enabled"] is True
 
 
+def test_policies_wait_for_the_kyverno_release_that_installs_their_crds(
+    prod_plan: PlanResult,
+) -> None:
+    (release,) = [
+        r
+        for r in prod_plan.records
+        if r.type == "kubernetes:helm.sh/v3:Release" and r.inputs.get("chart") == "kyverno"
+    ]
+    policies = [r for r in prod_plan.records if r.type == VPOL]
+    assert len(policies) == len(MODULES)
+    for record in policies:
+        assert release.urn in record.dependencies, record.name
+
+
 def test_dev_audits_and_warns(dev_plan: PlanResult) -> None:
     for policy in _policies(dev_plan):
         assert policy["spec"]["validationActions"] == ["Audit", "Warn"]
