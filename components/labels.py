@@ -34,3 +34,9 @@ INSTANCE_GPU_MANUFACTURER_LABEL = "karpenter.k8s.aws/instance-gpu-manufacturer"
 PSA_LEVEL_LABELS = tuple(
     f"pod-security.kubernetes.io/{mode}" for mode in ("enforce", "audit", "warn")
 )
+
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+"""Namespace label the API server sets to the namespace's name (immutable); webhook and policy
+namespace selectors match on it."""
+SYSTEM_NAMESPACES = ("kube-system", "kube-node-lease", "kube-public")
+"""Namespaces Kubernetes and EKS own; admission webhooks must never intercept them (R34)."""

@@ -172,3 +172,20 @@ def is_customer_kms_key_arn(arn: object) -> bool:
     return isinstance(arn, str) and bool(
         re.fullmatch(r"arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+", arn)
     )
+
+
+_IMAGE_REGISTRY = re.compile(
+    r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$"
+)
+
+
+def image_registry(prefix: str) -> Problem | None:
+    """An allowed-image prefix: registry host (optionally with port) and optional repository
+    path, without scheme, tag, digest or trailing slash (admission policies append '/')."""
+    if _IMAGE_REGISTRY.match(prefix) and "." in prefix.split("/", 1)[0]:
+        return None
+    return Problem(
+        "is not a registry host or repository prefix",
+        'a prefix such as "123456789012.dkr.ecr.us-east-1.amazonaws.com" or '
+        '"public.ecr.aws/karpenter" (no scheme, tag or trailing slash)',
+    )

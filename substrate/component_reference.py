@@ -96,14 +96,18 @@ def _token(node: ast.ClassDef) -> str:
 def collect() -> tuple[list[ComponentDoc], dict[str, ArgsDoc]]:
     components: list[ComponentDoc] = []
     args: dict[str, ArgsDoc] = {}
+    parents: dict[str, list[str]] = {}
     for path in sorted(COMPONENTS.glob("*.py")):
         tree = ast.parse(path.read_text())
         for node in tree.body:
             if not isinstance(node, ast.ClassDef):
                 continue
             bases = _base_names(node)
-            if "TypedDict" in bases and node.name.endswith("Args"):
+            if node.name.endswith("Args") and (
+                "TypedDict" in bases or any(b.endswith("Args") for b in bases)
+            ):
                 args[node.name] = _typed_dict(node)
+                parents[node.name] = [b for b in sorted(bases) if b.endswith("Args")]
             elif bases & COMPONENT_BASES and _token(node):
                 outputs = [
                     (s.target.id, ast.unparse(s.annotation))
@@ -119,6 +123,10 @@ def collect() -> tuple[list[ComponentDoc], dict[str, ArgsDoc]]:
                         outputs,
                     )
                 )
+    for name, bases in parents.items():
+        # TypedDict inheritance: a subclass takes its bases' keys (e.g. AddonArgs).
+        inherited = [f for base in bases if base in args for f in args[base].fields]
+        args[name].fields = inherited + args[name].fields
     return components, args
 
 

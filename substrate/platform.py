@@ -8,14 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from substrate.config import PlatformConfig
-from substrate.layers import foundation
+from substrate.layers import admission, foundation
 
 
 @dataclass(frozen=True)
 class Platform:
     foundation: foundation.Foundation
+    admission: admission.Admission
 
 
 def build_platform(cfg: PlatformConfig) -> Platform:
     base = foundation.build(cfg)
-    return Platform(foundation=base)
+    return Platform(foundation=base, admission=admission.build(cfg, base))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, get_type_hints
 
 from components import validators
+from substrate.config.admission import AdmissionConfig
 from substrate.config.cluster import ClusterConfig, SystemNodeGroupConfig
 from substrate.config.environment import EnvironmentConfig, Tags
 from substrate.config.network import NetworkConfig
@@ -49,6 +50,9 @@ class PlatformConfig:
         "Tags added to every AWS resource (merged over Substrate's own).", factory=dict
     )
     region: str = doc("From `aws:region`.", default="")
+    admission: AdmissionConfig = doc(
+        "Kyverno admission control and the Substrate policy set.", factory=AdmissionConfig
+    )
 
     @property
     def cluster_name(self) -> str:
@@ -97,6 +101,7 @@ class PlatformConfig:
                 "leaves platform controllers on a single node in production",
                 "at least 2 when environment.tier is production",
             )
+        self.admission.check_production("substrate:admission")
 
 
 def sections() -> dict[str, dataclasses.Field[Any]]:

@@ -37,8 +37,8 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "prod",
         lambda c: c.update({"substrate:netwrok": {}}),
         'substrate:netwrok = {}: unknown key; did you mean "substrate:network"? (allowed: keys '
-        "substrate:cluster, substrate:environment, substrate:network, substrate:storage, "
-        "substrate:systemNodeGroup, substrate:tags)",
+        "substrate:admission, substrate:cluster, substrate:environment, substrate:network, "
+        "substrate:storage, substrate:systemNodeGroup, substrate:tags)",
     ),
     (
         "unknown namespace",
@@ -211,6 +211,63 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         'substrate:tags = {"aws:team": "x", "cost-center": "ai-platform", "owner": '
         "\"platform-team\"}: has tag key 'aws:team' that AWS rejects (allowed: keys of 1-128 "
         "characters not starting with 'aws:')",
+    ),
+    (
+        "too few Kyverno admission controllers in production",
+        "prod",
+        _set("admission", admissionReplicas=2),
+        "substrate:admission.admissionReplicas = 2: leaves admission control without zone "
+        "redundancy in production (allowed: at least 3 when environment.tier is production)",
+    ),
+    (
+        "webhook timeout at the API server's maximum",
+        "dev",
+        _set("admission", webhookTimeoutSeconds=30),
+        "substrate:admission.webhookTimeoutSeconds = 30: is out of range (allowed: 1 to 29)",
+    ),
+    (
+        "registry written as a URL",
+        "dev",
+        _set("admission", allowedRegistries=["https://registry.example.com/team"]),
+        'substrate:admission.allowedRegistries[0] = "https://registry.example.com/team": is not '
+        'a registry host or repository prefix (allowed: a prefix such as "123456789012.dkr.ecr.'
+        'us-east-1.amazonaws.com" or "public.ecr.aws/karpenter" (no scheme, tag or trailing '
+        "slash))",
+    ),
+    (
+        "no allowed registry",
+        "dev",
+        _set("admission", allowedRegistries=[]),
+        "substrate:admission.allowedRegistries = []: is empty (allowed: at least one registry)",
+    ),
+    (
+        "system namespace listed as a platform exclusion",
+        "dev",
+        _set("admission", excludedNamespaces=["karpenter", "kube-system"]),
+        'substrate:admission.excludedNamespaces = ["karpenter", "kube-system"]: lists '
+        "'kube-system', which is always excluded (allowed: platform namespaces other than "
+        "kube-system, kube-node-lease, kube-public)",
+    ),
+    (
+        "Kyverno's namespace listed as a platform exclusion",
+        "dev",
+        _set("admission", excludedNamespaces=["kyverno"]),
+        'substrate:admission.excludedNamespaces[0] = "kyverno": is Kyverno\'s own namespace, '
+        "which is always excluded (allowed: other platform namespaces)",
+    ),
+    (
+        "Kyverno in a system namespace",
+        "dev",
+        _set("admission", namespace="kube-system"),
+        'substrate:admission.namespace = "kube-system": is a system namespace (allowed: a '
+        'namespace of Kyverno\'s own, such as "kyverno")',
+    ),
+    (
+        "unknown admission mode",
+        "prod",
+        _set("admission", mode="Block"),
+        'substrate:admission.mode = "Block": is not one of the allowed values (allowed: '
+        '"Audit", "Enforce")',
     ),
 ]
 

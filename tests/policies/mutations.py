@@ -104,4 +104,16 @@ MUTATIONS: list[Mutation] = [
         "system-nodes-lt",
         Break(set={"blockDeviceMappings.0.ebs.encrypted": "false"}),
     ),
+    Mutation(
+        "r34-webhook-scope",
+        "kubernetes:helm.sh/v3:Release",
+        "kyverno-release",
+        Break(set={"values.admissionController.replicas": 1}),
+    ),
+    Mutation(
+        "r34-admission-enforce",
+        "kubernetes:policies.kyverno.io/v1:ValidatingPolicy",
+        "admission-policies-gpu-placement",
+        Break(set={"spec.validationActions": ["Audit"]}),
+    ),
 ]

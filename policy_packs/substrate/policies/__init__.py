@@ -16,6 +16,8 @@ from . import (
     r09_imdsv2_required,
     r10_imds_hop_limit,
     r13_encrypted_volumes,
+    r34_admission_enforce,
+    r34_webhook_scope,
 )
 
 MODULES = (
@@ -30,6 +32,8 @@ MODULES = (
     r09_imdsv2_required,
     r10_imds_hop_limit,
     r13_encrypted_volumes,
+    r34_webhook_scope,
+    r34_admission_enforce,
 )
 
 POLICIES: list[Policy] = [m.POLICY for m in MODULES]

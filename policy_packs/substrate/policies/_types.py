@@ -10,3 +10,11 @@ LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 KMS_KEY = "aws:kms/key:Key"
 EC2_NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+VALIDATING_POLICIES = tuple(
+    f"kubernetes:policies.kyverno.io/{v}:ValidatingPolicy" for v in ("v1", "v1beta1", "v1alpha1")
+)
+WEBHOOK_CONFIGURATIONS = tuple(
+    f"kubernetes:admissionregistration.k8s.io/v1:{kind}WebhookConfiguration"
+    for kind in ("Validating", "Mutating")
+)

@@ -1,0 +1,63 @@
+"""R28: images come from an allowed registry, with an explicit tag or digest, never `latest`
+(mutable tags make rollbacks and incident forensics guesswork; unknown registries bypass the
+platform's scanning, R26)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.admission_policies._base import (
+    ALL_CONTAINERS,
+    PolicySettings,
+    cel,
+    validating_policy,
+    validation,
+    variable,
+)
+
+NAME = "restrict-images"
+RULE = "R28"
+
+
+def build(settings: PolicySettings) -> dict[str, Any]:
+    return validating_policy(
+        NAME,
+        settings,
+        rule=RULE,
+        title="Allowed registries, pinned tags, no latest",
+        subject="Pod",
+        description="Every container image (including init and ephemeral containers) starts with "
+        "an allowed registry prefix and carries a tag or digest other than latest.",
+        variables=[
+            variable("images", f"({ALL_CONTAINERS}).map(c, c.image)"),
+            variable("registries", cel(sorted(settings.allowed_registries))),
+            variable(
+                "untagged",
+                "variables.images.filter(i, !i.contains('@') && !i.matches(':[^/]+$'))",
+            ),
+            variable("latest", "variables.images.filter(i, i.matches(':latest($|@)'))"),
+            variable(
+                "foreign",
+                "variables.images.filter(i, !variables.registries"
+                ".exists(r, i.startsWith(r + '/')))",
+            ),
+        ],
+        validations=[
+            validation(
+                "size(variables.untagged) == 0",
+                "Images need an explicit tag or digest.",
+                "'images without a tag or digest: ' + variables.untagged.join(', ')",
+            ),
+            validation(
+                "size(variables.latest) == 0",
+                "The mutable 'latest' tag is not allowed.",
+                "'images using the latest tag: ' + variables.latest.join(', ')",
+            ),
+            validation(
+                "size(variables.foreign) == 0",
+                "Images must come from an allowed registry.",
+                "'images outside the allowed registries (' + variables.registries.join(', ') + "
+                "'): ' + variables.foreign.join(', ')",
+            ),
+        ],
+    )

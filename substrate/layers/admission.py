@@ -1,0 +1,59 @@
+"""Admission layer: Kyverno and the Substrate ValidatingPolicies (R27-R34).
+
+Maps `substrate:admission` to the Kyverno add-on and the policy set. Environment differences
+(Audit or Enforce, replicas) are values in the stack files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.admission_policy_set import AdmissionPolicySet
+from components.kyverno import Kyverno
+from substrate.config import PlatformConfig
+from substrate.layers.foundation import Foundation
+
+
+@dataclass(frozen=True)
+class Admission:
+    kyverno: Kyverno
+    policies: AdmissionPolicySet
+    excluded_namespaces: tuple[str, ...]
+    """Namespaces no webhook or policy sees (system, Kyverno's, platform controllers)."""
+
+
+def build(cfg: PlatformConfig, foundation: Foundation) -> Admission:
+    adm = cfg.admission
+    kyverno = Kyverno(
+        "kyverno",
+        {
+            "cluster_name": foundation.cluster.cluster_name,
+            "namespace": adm.namespace,
+            "admission_replicas": adm.admission_replicas,
+            "controller_replicas": adm.controller_replicas,
+            "webhook_timeout_seconds": adm.webhook_timeout_seconds,
+            "excluded_namespaces": list(adm.excluded_namespaces),
+            "tags": foundation.tags,
+        },
+        opts=pulumi.ResourceOptions.merge(
+            foundation.kubernetes,
+            pulumi.ResourceOptions(depends_on=[foundation.core_addons]),
+        ),
+    )
+    policies = AdmissionPolicySet(
+        "admission-policies",
+        {
+            "validation_actions": adm.validation_actions,
+            "failure_policy": adm.failure_policy,
+            "excluded_namespaces": kyverno.excluded_namespaces,
+            "pod_security_exempt_namespaces": list(adm.pod_security_exempt_namespaces),
+            "allowed_registries": list(adm.allowed_registries),
+            "long_running_classes": list(adm.long_running_classes),
+        },
+        opts=pulumi.ResourceOptions.merge(
+            foundation.kubernetes, pulumi.ResourceOptions(depends_on=[kyverno.release])
+        ),
+    )
+    return Admission(kyverno, policies, tuple(kyverno.excluded_namespaces))
