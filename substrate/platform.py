@@ -8,14 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from substrate.config import PlatformConfig
-from substrate.layers import foundation
+from substrate.layers import foundation, identity, observability
 
 
 @dataclass(frozen=True)
 class Platform:
     foundation: foundation.Foundation
+    identity: identity.Identity
+    observability: observability.Observability
 
 
 def build_platform(cfg: PlatformConfig) -> Platform:
     base = foundation.build(cfg)
-    return Platform(foundation=base)
+    ident = identity.build(cfg, base)
+    obs = observability.build(cfg, base)
+    return Platform(foundation=base, identity=ident, observability=obs)
