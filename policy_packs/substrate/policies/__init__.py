@@ -16,6 +16,8 @@ from . import (
     r09_imdsv2_required,
     r10_imds_hop_limit,
     r13_encrypted_volumes,
+    r40_dcgm_exporter_for_gpu_pools,
+    r41_spire_trust_domain,
 )
 
 MODULES = (
@@ -30,6 +32,8 @@ MODULES = (
     r09_imdsv2_required,
     r10_imds_hop_limit,
     r13_encrypted_volumes,
+    r40_dcgm_exporter_for_gpu_pools,
+    r41_spire_trust_domain,
 )
 
 POLICIES: list[Policy] = [m.POLICY for m in MODULES]
