@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from components import validators
 from substrate.config.checks import between, rule
-from substrate.config.schema import ConfigError, doc
+from substrate.config.schema import ConfigError, camel, doc
 
 Duration = Annotated[str, rule(validators.prometheus_duration)]
 Namespace = Annotated[str, rule(validators.dns_label)]
@@ -122,7 +122,7 @@ class ObservabilityConfig:
         if self.managed and self.external is not None:
             raise ConfigError(
                 f"{path}.external",
-                dataclasses.asdict(self.external),
+                {camel(k): v for k, v in dataclasses.asdict(self.external).items()},
                 "is set while stack is kube-prometheus-stack",
                 'stack: "external" to use an existing Prometheus Operator, or no external key',
             )
