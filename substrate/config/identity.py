@@ -71,7 +71,7 @@ class FederationConfig:
 
 @dataclass(frozen=True)
 class IdentityConfig:
-    """SPIRE: every workload gets an X.509/JWT SVID `spiffe://<trustDomain>/ns/<ns>/sa/<sa>`."""
+    """SPIRE: registered tenant and agent workloads get SVIDs in this environment's domain."""
 
     trust_domain: TrustDomain = doc(
         "SPIFFE trust domain of this environment, e.g. `prod.substrate.internal`; never the "
