@@ -72,6 +72,10 @@ class AddonSpec:
     """How long Helm waits for the release to become ready."""
     depends_on: Sequence[pulumi.Resource] = ()
     """Resources the release must wait for (e.g. CRD charts)."""
+    extra_namespaces: Mapping[str, PodSecurityLevel] = field(default_factory=dict)
+    """Further namespaces the chart deploys into, with their PSA level (e.g. a node agent's
+    privileged namespace next to a restricted server namespace; document anything but
+    restricted, R27)."""
 
 
 class Addon(pulumi.ComponentResource):
@@ -82,6 +86,8 @@ class Addon(pulumi.ComponentResource):
     chart: Chart
     role_arn: pulumi.Output[str] | None
     release: k8s.helm.v3.Release
+    created_namespaces: tuple[str, ...] = ()
+    """Namespaces this add-on creates: platform namespaces admission control stays out of."""
 
     def _install(self, name: str, args: AddonArgs, spec: AddonSpec) -> k8s.helm.v3.Release:
         if spec.chart not in CHARTS:
@@ -95,6 +101,7 @@ class Addon(pulumi.ComponentResource):
             )
         chart = CHARTS[spec.chart]
         depends: list[pulumi.Resource] = list(spec.depends_on)
+        created: list[str] = []
         if spec.create_namespace:
             ns = k8s.core.v1.Namespace(
                 f"{name}-namespace",
@@ -105,6 +112,19 @@ class Addon(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             depends.append(ns)
+            created.append(spec.namespace)
+        for extra, level in sorted(spec.extra_namespaces.items()):
+            depends.append(
+                k8s.core.v1.Namespace(
+                    f"{name}-{extra}-namespace",
+                    metadata=k8s.meta.v1.ObjectMetaArgs(
+                        name=extra, labels=pod_security_labels(level)
+                    ),
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+            )
+            created.append(extra)
+        self.created_namespaces = tuple(created)
         self.role_arn = None
         if spec.service_account is not None:
             role_args: PodIdentityRoleArgs = {

@@ -189,3 +189,36 @@ def image_registry(prefix: str) -> Problem | None:
         'a prefix such as "123456789012.dkr.ecr.us-east-1.amazonaws.com" or '
         '"public.ecr.aws/karpenter" (no scheme, tag or trailing slash)',
     )
+
+
+# SPIFFE-ID spec §2.1: a trust domain name is lowercase letters, digits, '.', '-' and '_'
+# (the ClusterFederatedTrustDomain CRD pattern is [a-z0-9._-]{1,255}).
+_TRUST_DOMAIN = re.compile(r"^[a-z0-9._-]{1,255}$")
+CHART_DEFAULT_TRUST_DOMAIN = "example.org"
+"""The SPIRE chart's placeholder trust domain (global.spire.trustDomain); never deploy it."""
+
+
+def spiffe_trust_domain(name: str) -> Problem | None:
+    """A SPIFFE trust domain Substrate will deploy: valid syntax and not the chart placeholder."""
+    if name == CHART_DEFAULT_TRUST_DOMAIN:
+        return Problem(
+            "is the SPIRE chart's placeholder trust domain",
+            "a DNS-style name the platform owns, e.g. prod.substrate.internal",
+        )
+    if not _TRUST_DOMAIN.match(name) or name.strip(".") != name or ".." in name:
+        return Problem(
+            "is not a SPIFFE trust domain name",
+            "1-255 lowercase letters, digits, '.', '-' or '_' (no scheme, port or path), "
+            "e.g. prod.substrate.internal",
+        )
+    return None
+
+
+_PROM_DURATION = re.compile(r"^(\d+(ms|s|m|h|d|w|y))+$")
+
+
+def prometheus_duration(text: str) -> Problem | None:
+    """A Prometheus duration such as 30m or 1h30m (used in alert `for:` and range selectors)."""
+    if _PROM_DURATION.match(text) and not re.fullmatch(r"(0+[a-z]+)+", text):
+        return None
+    return Problem("is not a Prometheus duration", 'a positive duration such as "30m" or "1h"')

@@ -8,15 +8,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from substrate.config import PlatformConfig
-from substrate.layers import admission, foundation
+from substrate.layers import admission, foundation, identity, observability
 
 
 @dataclass(frozen=True)
 class Platform:
     foundation: foundation.Foundation
     admission: admission.Admission
+    identity: identity.Identity
+    observability: observability.Observability
 
 
 def build_platform(cfg: PlatformConfig) -> Platform:
     base = foundation.build(cfg)
-    return Platform(foundation=base, admission=admission.build(cfg, base))
+    ident = identity.build(cfg, base)
+    obs = observability.build(cfg, base)
+    # Admission comes last: it must know every namespace the platform's add-ons create.
+    platform_namespaces = (*ident.namespaces, *obs.namespaces)
+    return Platform(
+        foundation=base,
+        identity=ident,
+        observability=obs,
+        admission=admission.build(cfg, base, platform_namespaces),
+    )

@@ -60,15 +60,16 @@ class AdmissionConfig:
         "Namespace Kyverno runs in (excluded from its own webhooks).", default="kyverno"
     )
     excluded_namespaces: Annotated[list[Namespace], unique, _not_system] = doc(
-        "Platform controller namespaces Kyverno's webhooks and policies never see (Karpenter, "
-        "Kueue, KEDA, SPIRE, monitoring, ...), so Kyverno cannot deadlock node bootstrap or "
-        "teardown. kube-system, kube-node-lease, kube-public and Kyverno's own are always "
-        "excluded.",
+        "Further namespaces Kyverno's webhooks and policies never see, e.g. controllers you run "
+        "outside Substrate. Every namespace the platform's own add-ons create (Karpenter, Kueue, "
+        "KEDA, SPIRE, monitoring, ...), kube-system, kube-node-lease, kube-public and Kyverno's "
+        "are always excluded, so Kyverno cannot deadlock node bootstrap or teardown.",
         factory=list,
     )
     pod_security_exempt_namespaces: Annotated[list[Namespace], unique, _not_system] = doc(
-        "Namespaces exempt from the `restricted` Pod Security policy only (R27's explicit list: "
-        "the SPIRE agent, DCGM exporter, NVIDIA device plugin). Every other policy still applies.",
+        "Tenant-side namespaces exempt from the `restricted` Pod Security policy only (every "
+        "other policy still applies). Platform add-on namespaces need no entry: they are "
+        "excluded from admission and carry their own Pod Security Admission labels (R27).",
         factory=list,
     )
     allowed_registries: Annotated[list[Registry], non_empty("registry"), unique] = doc(

@@ -18,7 +18,9 @@ from components import validators
 from substrate.config.admission import AdmissionConfig
 from substrate.config.cluster import ClusterConfig, SystemNodeGroupConfig
 from substrate.config.environment import EnvironmentConfig, Tags
+from substrate.config.identity import IdentityConfig
 from substrate.config.network import NetworkConfig
+from substrate.config.observability import ObservabilityConfig
 from substrate.config.schema import (
     MISSING_VALUE,
     ConfigError,
@@ -42,12 +44,16 @@ class PlatformConfig:
     environment: EnvironmentConfig = doc("Environment name and tier.")
     network: NetworkConfig = doc("VPC and subnets, or an existing VPC.")
     cluster: ClusterConfig = doc("EKS control plane.")
+    identity: IdentityConfig = doc("Workload identity (SPIRE); the trust domain is required.")
     system_node_group: SystemNodeGroupConfig = doc(
         "Managed node group for platform controllers.", factory=SystemNodeGroupConfig
     )
     storage: StorageConfig = doc("StorageClasses.", factory=StorageConfig)
     tags: Tags = doc(
         "Tags added to every AWS resource (merged over Substrate's own).", factory=dict
+    )
+    observability: ObservabilityConfig = doc(
+        "GPU telemetry, monitoring stack, alerts.", factory=ObservabilityConfig
     )
     region: str = doc("From `aws:region`.", default="")
     admission: AdmissionConfig = doc(

@@ -6,6 +6,7 @@ Maps `substrate:admission` to the Kyverno add-on and the policy set. Environment
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -24,7 +25,11 @@ class Admission:
     """Namespaces no webhook or policy sees (system, Kyverno's, platform controllers)."""
 
 
-def build(cfg: PlatformConfig, foundation: Foundation) -> Admission:
+def build(
+    cfg: PlatformConfig, foundation: Foundation, platform_namespaces: Sequence[str] = ()
+) -> Admission:
+    """``platform_namespaces``: every namespace the other layers' add-ons create; Kyverno's
+    webhooks and policies stay out of them (with the configured extras)."""
     adm = cfg.admission
     kyverno = Kyverno(
         "kyverno",
@@ -34,7 +39,7 @@ def build(cfg: PlatformConfig, foundation: Foundation) -> Admission:
             "admission_replicas": adm.admission_replicas,
             "controller_replicas": adm.controller_replicas,
             "webhook_timeout_seconds": adm.webhook_timeout_seconds,
-            "excluded_namespaces": list(adm.excluded_namespaces),
+            "excluded_namespaces": sorted(set(adm.excluded_namespaces) | set(platform_namespaces)),
             "tags": foundation.tags,
         },
         opts=pulumi.ResourceOptions.merge(

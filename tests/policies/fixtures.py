@@ -85,13 +85,15 @@ def broken(props: dict[str, Any], change: Break) -> dict[str, Any]:
     return out
 
 
-def run_policy(
-    module: ModuleType, resource_type: str, props: dict[str, Any], config: dict[str, Any]
-) -> list[Violation]:
-    record = ResourceRecord(
-        urn=f"urn:pulumi:test::substrate::{resource_type}::fixture",
+STACK = "stack"
+"""Case type of stack-policy fixtures: props are {"resources": [{type, name, props}, ...]}."""
+
+
+def _record(resource_type: str, name: str, props: dict[str, Any]) -> ResourceRecord:
+    return ResourceRecord(
+        urn=f"urn:pulumi:test::substrate::{resource_type}::{name}",
         type=resource_type,
-        name="fixture",
+        name=name,
         parent=None,
         custom=True,
         remote=False,
@@ -100,5 +102,14 @@ def run_policy(
         provider=None,
         raw_inputs=_engine_value(props),
     )
+
+
+def run_policy(
+    module: ModuleType, resource_type: str, props: dict[str, Any], config: dict[str, Any]
+) -> list[Violation]:
+    if resource_type == STACK:
+        records = [_record(r["type"], r["name"], r.get("props") or {}) for r in props["resources"]]
+    else:
+        records = [_record(resource_type, "fixture", props)]
     policies = effective_policies([module.POLICY], {module.POLICY.name: config})
-    return evaluate([record], policies)
+    return evaluate(records, policies)

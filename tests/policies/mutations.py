@@ -116,4 +116,10 @@ MUTATIONS: list[Mutation] = [
         "admission-policies-gpu-placement",
         Break(set={"spec.validationActions": ["Audit"]}),
     ),
+    Mutation(
+        "p2-spire-trust-domain",
+        "kubernetes:helm.sh/v3:Release",
+        "spire-release",
+        Break(set={"values.global.spire.trustDomain": "example.org"}),
+    ),
 ]

@@ -42,7 +42,10 @@ def test_every_policy_has_fixtures_with_a_break(module: ModuleType) -> None:
 
 
 def test_policy_names_cite_their_rule_id() -> None:
+    """Posture rules (rules.md) are `rNN_*.py` -> `r<N>-...` / "R<N>:"; Substrate's own
+    platform rules are `pNN_*.py` -> `p<N>-...` / "P<N>:" (documented in docs/policies.md)."""
     for module, policy in zip(MODULES, POLICIES, strict=True):
-        number = int(_id(module)[1:3])
-        assert policy.name.startswith(f"r{number}-")
-        assert policy.description.startswith(f"R{number}:")
+        kind, number = _id(module)[0], int(_id(module)[1:3])
+        assert kind in "rp"
+        assert policy.name.startswith(f"{kind}{number}-")
+        assert policy.description.startswith(f"{kind.upper()}{number}:")

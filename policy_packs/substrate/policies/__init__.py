@@ -1,10 +1,13 @@
-"""All policies of the `substrate` pack, one module per posture rule (ids from rules.md)."""
+"""All policies of the `substrate` pack: one module per posture rule (rNN_, ids from rules.md)
+or Substrate platform rule (pNN_, documented in docs/policies.md)."""
 
 from __future__ import annotations
 
 from pulumi_policy import Policy
 
 from . import (
+    p01_dcgm_exporter_for_gpu_pools,
+    p02_spire_trust_domain,
     r01_control_plane_logs,
     r02_private_endpoint,
     r03_public_endpoint,
@@ -34,6 +37,8 @@ MODULES = (
     r13_encrypted_volumes,
     r34_webhook_scope,
     r34_admission_enforce,
+    p01_dcgm_exporter_for_gpu_pools,
+    p02_spire_trust_domain,
 )
 
 POLICIES: list[Policy] = [m.POLICY for m in MODULES]

@@ -18,3 +18,6 @@ WEBHOOK_CONFIGURATIONS = tuple(
     f"kubernetes:admissionregistration.k8s.io/v1:{kind}WebhookConfiguration"
     for kind in ("Validating", "Mutating")
 )
+NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+HELM_CHART = "kubernetes:helm.sh/v4:Chart"
+CLUSTER_SPIFFE_ID = "kubernetes:spire.spiffe.io/v1alpha1:ClusterSPIFFEID"

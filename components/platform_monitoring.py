@@ -1,0 +1,117 @@
+"""Substrate's monitoring content: PrometheusRules, controller monitors, Grafana dashboard.
+
+Everything lands in one namespace (the monitoring namespace): PrometheusRules (alerts and the
+chargeback recording rules of `components.alert_rules`), one ServiceMonitor/PodMonitor per
+controller target (selecting the target's namespace through `namespaceSelector`, so a target
+whose namespace does not exist yet just has no endpoints), and the "GPUs and queues" dashboard
+as a ConfigMap labelled for Grafana's sidecar. Works with the managed stack or an external
+Prometheus Operator (pass the labels it selects by).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import NotRequired, Required, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi_kubernetes.apiextensions import CustomResource
+
+from components import validators
+from components.alert_rules import Thresholds, rule_groups
+from components.scrape_targets import ScrapeTarget, monitor_spec
+
+MONITORING_API = "monitoring.coreos.com/v1"
+DASHBOARDS = {
+    "gpus-and-queues": Path(__file__).with_name("data") / "gpus-and-queues.dashboard.json"
+}
+PART_OF = {"app.kubernetes.io/part-of": "substrate"}
+
+
+class PlatformMonitoringArgs(TypedDict, total=False):
+    """What to render and where."""
+
+    namespace: Required[str]
+    """Namespace for rules, monitors and dashboards (must exist or be created before)."""
+    labels: NotRequired[Mapping[str, str]]
+    """Extra labels on every object (what a bring-your-own Prometheus selects)."""
+    thresholds: NotRequired[Thresholds]
+    """Alert thresholds."""
+    targets: NotRequired[Sequence[ScrapeTarget]]
+    """Controllers to scrape (Karpenter, Kueue, KEDA, ...)."""
+    dashboard_label: NotRequired[tuple[str, str] | None]
+    """Label Grafana's sidecar discovers dashboards by; None renders no dashboard."""
+
+
+def _check(args: PlatformMonitoringArgs) -> None:
+    if validators.dns_label(args["namespace"]):
+        raise ValueError(f"PlatformMonitoringArgs.namespace: {args['namespace']!r} invalid")
+    t = args.get("thresholds", Thresholds())
+    for field in ("gpu_idle_for", "kueue_pending_for"):
+        if validators.prometheus_duration(getattr(t, field)):
+            raise ValueError(
+                f"PlatformMonitoringArgs.thresholds.{field}: {getattr(t, field)!r} is not a "
+                "Prometheus duration"
+            )
+    names = [target["name"] for target in args.get("targets", [])]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate:
+        raise ValueError(f"PlatformMonitoringArgs.targets: {duplicate!r} is listed twice")
+
+
+class PlatformMonitoring(pulumi.ComponentResource):
+    """Rules, monitors and dashboards; needs the Prometheus Operator CRDs first."""
+
+    def __init__(
+        self, name: str, args: PlatformMonitoringArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("substrate:observability:PlatformMonitoring", name, None, opts)
+        _check(args)
+        ns = args["namespace"]
+        labels = {**PART_OF, **dict(args.get("labels", {}))}
+        child = pulumi.ResourceOptions(parent=self)
+
+        def meta(obj: str, extra: Mapping[str, str] | None = None) -> k8s.meta.v1.ObjectMetaArgs:
+            return k8s.meta.v1.ObjectMetaArgs(
+                name=obj, namespace=ns, labels={**labels, **dict(extra or {})}
+            )
+
+        rules = rule_groups(args.get("thresholds", Thresholds()))
+        for obj, groups in rules.items():
+            CustomResource(
+                f"{name}-{obj}",
+                api_version=MONITORING_API,
+                kind="PrometheusRule",
+                metadata=meta(obj),
+                spec={"groups": groups},
+                opts=child,
+            )
+        for target in args.get("targets", []):
+            CustomResource(
+                f"{name}-{target['name']}",
+                api_version=MONITORING_API,
+                kind=target["kind"],
+                metadata=meta(target["name"]),
+                spec=monitor_spec(target),
+                opts=child,
+            )
+        dashboards = []
+        label = args.get("dashboard_label", ("grafana_dashboard", "1"))
+        if label is not None:
+            for key, path in DASHBOARDS.items():
+                obj = f"substrate-{key}-dashboard"
+                k8s.core.v1.ConfigMap(
+                    f"{name}-{key}-dashboard",
+                    metadata=meta(obj, {label[0]: label[1]}),
+                    data={f"{key}.json": path.read_text()},
+                    opts=child,
+                )
+                dashboards.append(obj)
+        self.register_outputs(
+            {
+                "prometheusRules": sorted(rules),
+                "monitors": sorted(t["name"] for t in args.get("targets", [])),
+                "dashboards": dashboards,
+            }
+        )

@@ -1,0 +1,99 @@
+"""How the platform's controllers expose metrics, as ServiceMonitor/PodMonitor specs.
+
+Pure data: each constructor encodes what the pinned upstream chart renders (names, labels and
+ports verified in the chart templates), parameterised by the namespace the release lives in.
+The charts' own monitors stay off so nothing is scraped twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired, Required, TypedDict
+
+
+class ScrapeTarget(TypedDict, total=False):
+    """One ServiceMonitor or PodMonitor."""
+
+    name: Required[str]
+    """Object name (also the scrape job's name)."""
+    kind: Required[Literal["ServiceMonitor", "PodMonitor"]]
+    """Which monitor to render."""
+    namespace: Required[str]
+    """Namespace of the target (the monitor is created there)."""
+    match_labels: Required[dict[str, str]]
+    """Labels of the Service (ServiceMonitor) or Pod (PodMonitor)."""
+    port: Required[str]
+    """Named port to scrape."""
+    scheme: NotRequired[Literal["http", "https"]]
+    """Scrape scheme (default http)."""
+    bearer_token_file: NotRequired[str]
+    """Send Prometheus' own service-account token (authenticated metrics endpoints)."""
+    insecure_skip_verify: NotRequired[bool]
+    """Skip TLS server verification (self-signed controller-runtime metrics certs)."""
+    interval: NotRequired[str]
+    """Scrape interval (default: Prometheus' global interval)."""
+
+
+SA_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+
+
+def karpenter(namespace: str, release: str = "karpenter") -> ScrapeTarget:
+    """aws/karpenter-provider-aws v1.14.1 charts/karpenter/templates/service.yaml."""
+    return {
+        "name": "karpenter",
+        "kind": "ServiceMonitor",
+        "namespace": namespace,
+        "match_labels": {
+            "app.kubernetes.io/name": "karpenter",
+            "app.kubernetes.io/instance": release,
+        },
+        "port": "http-metrics",
+    }
+
+
+def kueue(namespace: str, release: str = "kueue") -> ScrapeTarget:
+    """kubernetes-sigs/kueue v0.19.2 chart: metrics Service port `https` (8443) behind
+    controller-runtime authn/authz; Prometheus' ClusterRole grants `get` on `/metrics`."""
+    return {
+        "name": "kueue",
+        "kind": "ServiceMonitor",
+        "namespace": namespace,
+        "match_labels": {
+            "app.kubernetes.io/name": "kueue",
+            "app.kubernetes.io/instance": release,
+            "app.kubernetes.io/component": "metrics-service",
+        },
+        "port": "https",
+        "scheme": "https",
+        "bearer_token_file": SA_TOKEN,
+        "insecure_skip_verify": True,
+    }
+
+
+def keda(namespace: str) -> ScrapeTarget:
+    """kedacore/charts v2.20.2: operator pods `app.kubernetes.io/name: keda-operator`, container
+    port `metrics` (8080) when `prometheus.operator.enabled` is true."""
+    return {
+        "name": "keda-operator",
+        "kind": "PodMonitor",
+        "namespace": namespace,
+        "match_labels": {"app.kubernetes.io/name": "keda-operator"},
+        "port": "metrics",
+    }
+
+
+def monitor_spec(target: ScrapeTarget) -> dict[str, Any]:
+    endpoint: dict[str, Any] = {"port": target["port"], "path": "/metrics"}
+    if "scheme" in target:
+        endpoint["scheme"] = target["scheme"]
+    if "bearer_token_file" in target:
+        endpoint["bearerTokenFile"] = target["bearer_token_file"]
+    if target.get("insecure_skip_verify"):
+        endpoint["tlsConfig"] = {"insecureSkipVerify": True}
+    if "interval" in target:
+        endpoint["interval"] = target["interval"]
+    key = "endpoints" if target["kind"] == "ServiceMonitor" else "podMetricsEndpoints"
+    return {
+        "selector": {"matchLabels": dict(target["match_labels"])},
+        "namespaceSelector": {"matchNames": [target["namespace"]]},
+        key: [endpoint],
+    }

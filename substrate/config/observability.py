@@ -1,0 +1,128 @@
+"""``substrate:observability``: Prometheus (managed or bring-your-own), DCGM, alerts, scraping."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from components import validators
+from substrate.config.checks import between, rule
+from substrate.config.schema import ConfigError, camel, doc
+
+Duration = Annotated[str, rule(validators.prometheus_duration)]
+Namespace = Annotated[str, rule(validators.dns_label)]
+
+
+@dataclass(frozen=True)
+class PrometheusConfig:
+    """The managed kube-prometheus-stack (Prometheus, Alertmanager, Grafana, kube-state-metrics)."""
+
+    retention: Duration = doc("How long Prometheus keeps samples.", default="15d")
+    storage_gib: Annotated[int, between(10, 16384)] = doc(
+        "Size of each Prometheus replica's volume (default StorageClass: encrypted gp3).",
+        default=50,
+    )
+    replicas: Annotated[int, between(1, 5)] = doc(
+        "Prometheus replicas (each scrapes everything; 2 for HA).", default=1
+    )
+    alertmanager_replicas: Annotated[int, between(1, 5)] = doc(
+        "Alertmanager replicas (they gossip to deduplicate notifications).", default=1
+    )
+
+
+@dataclass(frozen=True)
+class ExternalPrometheusConfig:
+    """Bring your own Prometheus Operator: Substrate renders only monitors, rules, dashboards."""
+
+    namespace: Namespace = doc(
+        "Existing namespace for Substrate's PrometheusRules and dashboard ConfigMap.",
+        default="monitoring",
+    )
+    install_crds: bool = doc(
+        "Install the Prometheus Operator CRDs (prometheus-operator-crds chart); false when your "
+        "operator already manages them.",
+        default=False,
+    )
+    labels: dict[str, str] = doc(
+        "Labels your Prometheus selects ServiceMonitors, PodMonitors and rules by, e.g. "
+        "`release: prometheus`.",
+        factory=dict,
+    )
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    """Thresholds of Substrate's GPU, queue and capacity alerts."""
+
+    gpu_idle_utilization_percent: Annotated[int, between(1, 100)] = doc(
+        "A GPU allocated to a pod whose 10-minute average utilization stays below this is idle.",
+        default=5,
+    )
+    gpu_idle_for: Duration = doc(
+        "How long an allocated GPU must stay idle before `GpuAllocatedButIdle` fires.",
+        default="1h",
+    )
+    kueue_pending_for: Duration = doc(
+        "A ClusterQueue with pending workloads and no admission for this long is stalled; also "
+        "the p90 admission wait that fires `KueueWorkloadsPendingTooLong`.",
+        default="30m",
+    )
+
+
+@dataclass(frozen=True)
+class ScrapeConfig:
+    """Where the platform controllers run, so their metrics are scraped (null: not scraped)."""
+
+    karpenter_namespace: Namespace | None = doc(
+        "Namespace of the Karpenter release (Service port `http-metrics`).", default="kube-system"
+    )
+    kueue_namespace: Namespace | None = doc(
+        "Namespace of the Kueue release (metrics Service port `https`, bearer-token authn).",
+        default="kueue-system",
+    )
+    keda_namespace: Namespace | None = doc(
+        "Namespace of the KEDA release (operator pod port `metrics`; needs "
+        "`prometheus.operator.enabled` in the KEDA chart).",
+        default="keda",
+    )
+
+
+@dataclass(frozen=True)
+class ObservabilityConfig:
+    """GPU telemetry and platform monitoring."""
+
+    stack: Literal["kube-prometheus-stack", "external"] = doc(
+        "`kube-prometheus-stack`: Substrate installs and owns the monitoring stack; `external`: "
+        "an existing Prometheus Operator picks up Substrate's monitors and rules.",
+        default="kube-prometheus-stack",
+    )
+    prometheus: PrometheusConfig = doc(
+        "Managed stack sizing (stack kube-prometheus-stack).", factory=PrometheusConfig
+    )
+    external: ExternalPrometheusConfig | None = doc(
+        "Bring-your-own settings (stack external).", default=None
+    )
+    dcgm_exporter: bool = doc(
+        "Install NVIDIA's DCGM exporter on GPU nodes (required once any GPU NodePool exists).",
+        default=True,
+    )
+    alerts: AlertsConfig = doc("Alert thresholds.", factory=AlertsConfig)
+    scrape: ScrapeConfig = doc("Controller metrics to scrape.", factory=ScrapeConfig)
+
+    @property
+    def managed(self) -> bool:
+        return self.stack == "kube-prometheus-stack"
+
+    @property
+    def external_settings(self) -> ExternalPrometheusConfig:
+        return self.external or ExternalPrometheusConfig()
+
+    def check(self, path: str) -> None:
+        if self.managed and self.external is not None:
+            raise ConfigError(
+                f"{path}.external",
+                {camel(k): v for k, v in dataclasses.asdict(self.external).items()},
+                "is set while stack is kube-prometheus-stack",
+                'stack: "external" to use an existing Prometheus Operator, or no external key',
+            )

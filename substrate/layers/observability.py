@@ -1,0 +1,119 @@
+"""Observability layer: Prometheus Operator CRDs and stack (or bring-your-own), DCGM exporter,
+Substrate's rules, controller monitors and dashboards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.alert_rules import Thresholds
+from components.dcgm_exporter import DcgmExporter
+from components.platform_monitoring import PlatformMonitoring
+from components.prometheus_crds import PrometheusOperatorCrds
+from components.prometheus_stack import (
+    DASHBOARD_LABEL,
+    MONITORING_NAMESPACE,
+    PrometheusStack,
+)
+from components.scrape_targets import ScrapeTarget, karpenter, keda, kueue
+from substrate.config import PlatformConfig
+from substrate.config.observability import ScrapeConfig
+from substrate.layers.foundation import Foundation
+
+
+@dataclass(frozen=True)
+class Observability:
+    crds: PrometheusOperatorCrds | None
+    stack: PrometheusStack | None
+    dcgm: DcgmExporter | None
+    monitoring: PlatformMonitoring
+    namespace: str
+
+    @property
+    def namespaces(self) -> tuple[str, ...]:
+        return tuple(
+            ns
+            for addon in (self.crds, self.stack, self.dcgm)
+            if addon is not None
+            for ns in addon.created_namespaces
+        )
+
+
+def scrape_targets(scrape: ScrapeConfig) -> list[ScrapeTarget]:
+    targets: list[ScrapeTarget] = []
+    if scrape.karpenter_namespace:
+        targets.append(karpenter(scrape.karpenter_namespace))
+    if scrape.kueue_namespace:
+        targets.append(kueue(scrape.kueue_namespace))
+    if scrape.keda_namespace:
+        targets.append(keda(scrape.keda_namespace))
+    return targets
+
+
+def build(cfg: PlatformConfig, base: Foundation) -> Observability:
+    obs = cfg.observability
+    k8s = pulumi.ResourceOptions.merge(
+        base.kubernetes, pulumi.ResourceOptions(depends_on=[base.core_addons, base.storage])
+    )
+    external = obs.external_settings
+    namespace = MONITORING_NAMESPACE if obs.managed else external.namespace
+    labels = {} if obs.managed else dict(external.labels)
+    crds = None
+    if obs.managed or external.install_crds:
+        crds = PrometheusOperatorCrds(
+            "prometheus-crds",
+            {
+                "cluster_name": cfg.cluster_name,
+                "tags": base.tags,
+                "namespace": namespace,
+                "create_namespace": obs.managed,
+            },
+            opts=k8s,
+        )
+    after_crds = pulumi.ResourceOptions.merge(
+        k8s, pulumi.ResourceOptions(depends_on=[crds] if crds else [])
+    )
+    stack = None
+    if obs.managed:
+        prom = obs.prometheus
+        stack = PrometheusStack(
+            "prometheus-stack",
+            {
+                "cluster_name": cfg.cluster_name,
+                "tags": base.tags,
+                "retention": prom.retention,
+                "storage_gib": prom.storage_gib,
+                "replicas": prom.replicas,
+                "alertmanager_replicas": prom.alertmanager_replicas,
+            },
+            opts=after_crds,
+        )
+    dcgm = None
+    if obs.dcgm_exporter:
+        dcgm = DcgmExporter(
+            "dcgm-exporter",
+            {"cluster_name": cfg.cluster_name, "tags": base.tags, "monitor_labels": labels},
+            opts=after_crds,
+        )
+    alerts = obs.alerts
+    monitoring = PlatformMonitoring(
+        "platform-monitoring",
+        {
+            "namespace": namespace,
+            "labels": labels,
+            "thresholds": Thresholds(
+                gpu_idle_utilization_percent=alerts.gpu_idle_utilization_percent,
+                gpu_idle_for=alerts.gpu_idle_for,
+                kueue_pending_for=alerts.kueue_pending_for,
+            ),
+            "targets": scrape_targets(obs.scrape),
+            "dashboard_label": (DASHBOARD_LABEL, "1"),
+        },
+        opts=pulumi.ResourceOptions.merge(
+            after_crds, pulumi.ResourceOptions(depends_on=[stack] if stack else [])
+        ),
+    )
+    return Observability(
+        crds=crds, stack=stack, dcgm=dcgm, monitoring=monitoring, namespace=namespace
+    )
