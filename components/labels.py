@@ -34,3 +34,9 @@ INSTANCE_GPU_MANUFACTURER_LABEL = "karpenter.k8s.aws/instance-gpu-manufacturer"
 PSA_LEVEL_LABELS = tuple(
     f"pod-security.kubernetes.io/{mode}" for mode in ("enforce", "audit", "warn")
 )
+
+# -- Karpenter and NVIDIA device-plugin names ----------------------------------------------------
+KARPENTER_NODECLASS_LABEL = "karpenter.k8s.aws/ec2nodeclass"
+INSTANCE_FAMILY_LABEL = "karpenter.k8s.aws/instance-family"
+DEVICE_PLUGIN_CONFIG_LABEL = "nvidia.com/device-plugin.config"
+"""Node label the NVIDIA device plugin's config-manager reads to pick a named config."""
