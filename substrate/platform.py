@@ -8,14 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from substrate.config import PlatformConfig
-from substrate.layers import foundation
+from substrate.layers import capacity, foundation
 
 
 @dataclass(frozen=True)
 class Platform:
     foundation: foundation.Foundation
+    capacity: capacity.Capacity
 
 
 def build_platform(cfg: PlatformConfig) -> Platform:
     base = foundation.build(cfg)
-    return Platform(foundation=base)
+    nodes = capacity.build(cfg, base)
+    return Platform(foundation=base, capacity=nodes)

@@ -15,9 +15,12 @@ from dataclasses import dataclass
 from typing import Any, get_type_hints
 
 from components import validators
+from substrate.config.capacity_checks import check_capacity
 from substrate.config.cluster import ClusterConfig, SystemNodeGroupConfig
 from substrate.config.environment import EnvironmentConfig, Tags
+from substrate.config.karpenter import KarpenterConfig
 from substrate.config.network import NetworkConfig
+from substrate.config.node_pools import NodePools
 from substrate.config.schema import (
     MISSING_VALUE,
     ConfigError,
@@ -49,6 +52,10 @@ class PlatformConfig:
         "Tags added to every AWS resource (merged over Substrate's own).", factory=dict
     )
     region: str = doc("From `aws:region`.", default="")
+    karpenter: KarpenterConfig | None = doc(
+        "Karpenter controller and EC2NodeClasses (absent: no Karpenter).", default=None
+    )
+    node_pools: NodePools = doc("Karpenter NodePools by name.", factory=dict)
 
     @property
     def cluster_name(self) -> str:
@@ -66,6 +73,7 @@ class PlatformConfig:
                     problem.problem,
                     problem.allowed,
                 )
+        check_capacity(self)
         if not self.environment.production:
             return
         zones = self.network.availability_zones

@@ -37,8 +37,8 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "prod",
         lambda c: c.update({"substrate:netwrok": {}}),
         'substrate:netwrok = {}: unknown key; did you mean "substrate:network"? (allowed: keys '
-        "substrate:cluster, substrate:environment, substrate:network, substrate:storage, "
-        "substrate:systemNodeGroup, substrate:tags)",
+        "substrate:cluster, substrate:environment, substrate:karpenter, substrate:network, "
+        "substrate:nodePools, substrate:storage, substrate:systemNodeGroup, substrate:tags)",
     ),
     (
         "unknown namespace",
