@@ -21,8 +21,12 @@ class Break:
     set: dict[str, Any] = field(default_factory=dict)
     delete: str | None = None
     violation: str = ""
+    drop: int | None = None
+    """Stack policies: remove `others[drop]` from the stack instead of changing a field."""
 
     def describe(self) -> str:
+        if self.drop is not None:
+            return f"drop others[{self.drop}]"
         return f"delete {self.delete}" if self.delete else f"set {self.set}"
 
 
@@ -33,6 +37,8 @@ class Case:
     props: dict[str, Any]
     config: dict[str, Any]
     breaks: list[Break]
+    others: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    """Stack policies: further resources (type, props) in the stack besides the case's own."""
 
 
 def fixture_path(module: ModuleType) -> Path:
@@ -48,6 +54,7 @@ def load_cases(module: ModuleType) -> list[Case]:
             c.get("props") or {},
             c.get("config") or {},
             [Break(**b) for b in c.get("breaks", [])],
+            [(o["type"], o.get("props") or {}) for o in c.get("others", [])],
         )
         for c in data["cases"]
     ]
@@ -85,13 +92,11 @@ def broken(props: dict[str, Any], change: Break) -> dict[str, Any]:
     return out
 
 
-def run_policy(
-    module: ModuleType, resource_type: str, props: dict[str, Any], config: dict[str, Any]
-) -> list[Violation]:
-    record = ResourceRecord(
-        urn=f"urn:pulumi:test::substrate::{resource_type}::fixture",
+def _record(resource_type: str, name: str, props: dict[str, Any]) -> ResourceRecord:
+    return ResourceRecord(
+        urn=f"urn:pulumi:test::substrate::{resource_type}::{name}",
         type=resource_type,
-        name="fixture",
+        name=name,
         parent=None,
         custom=True,
         remote=False,
@@ -100,5 +105,20 @@ def run_policy(
         provider=None,
         raw_inputs=_engine_value(props),
     )
+
+
+def without(others: list[tuple[str, dict[str, Any]]], change: Break) -> list[tuple[str, Any]]:
+    return [o for i, o in enumerate(others) if i != change.drop]
+
+
+def run_policy(
+    module: ModuleType,
+    resource_type: str,
+    props: dict[str, Any],
+    config: dict[str, Any],
+    others: list[tuple[str, dict[str, Any]]] | None = None,
+) -> list[Violation]:
+    records = [_record(resource_type, "fixture", props)]
+    records += [_record(t, f"other-{i}", p) for i, (t, p) in enumerate(others or [])]
     policies = effective_policies([module.POLICY], {module.POLICY.name: config})
-    return evaluate([record], policies)
+    return evaluate(records, policies)

@@ -16,6 +16,11 @@ from . import (
     r09_imdsv2_required,
     r10_imds_hop_limit,
     r13_encrypted_volumes,
+    r14_pinned_ami,
+    r15_nodepool_limits,
+    r16_disruption_budgets,
+    r16_interruption_queue,
+    r17_gpu_pools,
 )
 
 MODULES = (
@@ -30,6 +35,11 @@ MODULES = (
     r09_imdsv2_required,
     r10_imds_hop_limit,
     r13_encrypted_volumes,
+    r14_pinned_ami,
+    r15_nodepool_limits,
+    r16_disruption_budgets,
+    r16_interruption_queue,
+    r17_gpu_pools,
 )
 
 POLICIES: list[Policy] = [m.POLICY for m in MODULES]
