@@ -6,27 +6,10 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from components import validators
-from substrate.config.checks import between, rule
+from substrate.config.checks import between, non_empty, rule
 from substrate.config.schema import ConfigError, Invalid, doc
 
 Quantity = Annotated[str, rule(validators.quantity)]
-
-
-def dns_label_keys(what: str):
-    """Mapping keys that become Kubernetes object names."""
-
-    def check(value: dict[str, object]) -> None:
-        for key in value:
-            if validators.dns_label(key, 63) is not None:
-                raise Invalid(
-                    f"names {what} {key!r}, which is not a DNS label",
-                    "lowercase letters, digits and '-', at most 63 characters",
-                )
-        if not value:
-            raise Invalid("is empty", f"at least one {what}")
-
-    check.__name__ = f"dns_label_keys_{what.replace(' ', '_')}"
-    return check
 
 
 def _reservation_id(value: str) -> None:
@@ -132,7 +115,7 @@ class KarpenterConfig:
     """The Karpenter controller (on the system node group) and its EC2NodeClasses. Leaving the
     section out installs no Karpenter and allows no node pools."""
 
-    node_classes: Annotated[dict[str, NodeClassConfig], dns_label_keys("node class")] = doc(
+    node_classes: Annotated[dict[str, NodeClassConfig], non_empty("node class")] = doc(
         "EC2NodeClasses by name; node pools refer to them."
     )
     replicas: Annotated[int, between(2, 5)] = doc(

@@ -10,11 +10,13 @@ from components.instance_families import FAMILIES
 from components.pools import GPU, NEURON, CapacityType, Taint
 from substrate.config.checks import between, non_empty, rule, unique
 from substrate.config.karpenter import Quantity
-from substrate.config.schema import ConfigError, Invalid, doc, show
+from substrate.config.schema import ConfigError, Invalid, doc
 
 Duration = Annotated[str, rule(validators.duration)]
 DurationOrNever = Annotated[str, rule(validators.duration, True)]
 RESTRICTED_LABEL_DOMAINS = ("karpenter.sh", "karpenter.k8s.aws", "kubernetes.io", "k8s.io")
+KIND_NAMES = {"nvidia": "NVIDIA GPU", "neuron": "Neuron", "none": "CPU"}
+DEVICES = {"gpu": "nvidia.com/gpu", "neuron": "aws.amazon.com/neuron"}
 
 
 def _known_families(value: list[str]) -> None:
@@ -200,11 +202,12 @@ class NodePoolConfig:
         taint = {"nvidia": GPU, "neuron": NEURON}.get(kind)
         limit_key = {"nvidia": "gpu", "neuron": "neuron"}.get(kind)
         fams = ", ".join(self.instance_families)
+        label = KIND_NAMES[kind]
         if taint is not None and taint not in [t.spec() for t in self.taints]:
             raise ConfigError(
                 f"{path}.taints",
                 [str(t.spec()) for t in self.taints],
-                f"lacks the {taint} taint on a pool of {kind} families ({fams})",
+                f"lacks the {taint} taint on a pool of {label} families ({fams})",
                 f'taints including {{key: {taint.key}, value: "{taint.value}", effect: '
                 f"{taint.effect}}}",
             )
@@ -214,43 +217,30 @@ class NodePoolConfig:
                 raise ConfigError(
                     f"{path}.limits.{key}",
                     None,
-                    f"is unset for a pool of {kind} families ({fams})",
-                    f"the most {key} devices the pool may launch, e.g. 16",
+                    f"is unset for a pool of {label} families ({fams})",
+                    f"the most {DEVICES[key]} the pool may launch, e.g. 16",
                 )
             if key != limit_key and value is not None:
                 raise ConfigError(
                     f"{path}.limits.{key}",
                     value,
-                    f"is set on a pool without {key} families ({fams})",
-                    "no limit for devices the pool's families do not have",
+                    f"is set on a pool of {label} families ({fams})",
+                    f"no {DEVICES[key]} limit on a pool whose families have none",
                 )
         if kind != "none" and self.disruption.consolidation_policy != "WhenEmpty":
             raise ConfigError(
                 f"{path}.disruption.consolidationPolicy",
                 self.disruption.consolidation_policy,
-                f"would evict running work from {kind} nodes to save cost",
+                f"would evict running work from {label} nodes to save cost",
                 '"WhenEmpty" for GPU and Neuron pools',
             )
         if kind != "nvidia" and self.gpu_sharing.mode != "none":
             raise ConfigError(
                 f"{path}.gpuSharing.mode",
                 self.gpu_sharing.mode,
-                f"is set on a pool without NVIDIA families ({fams})",
+                f"is set on a pool without NVIDIA GPU families ({fams})",
                 '"none"',
             )
 
 
-def pool_names(value: dict[str, NodePoolConfig]) -> None:
-    for key in value:
-        if validators.dns_label(key, 63) is not None:
-            raise Invalid(
-                f"names pool {key!r}, which is not a DNS label",
-                "lowercase letters, digits and '-', at most 63 characters",
-            )
-
-
-NodePools = Annotated[dict[str, NodePoolConfig], pool_names]
-
-
-def describe_taints(taints: list[TaintConfig]) -> str:
-    return show([str(t.spec()) for t in taints])
+NodePools = dict[str, NodePoolConfig]
