@@ -85,3 +85,29 @@ def test_gpu_pool_policy_fires_on_the_real_plan_when_a_taint_goes_missing(
     messages = [v.message for v in _run(r17_gpu_pools, records)]
     assert len(messages) == 1
     assert messages[0].startswith("NodePool 'inference' launches nvidia instances without")
+
+
+def test_optional_neuron_pool_renders_with_its_taint_and_device_limit(crds) -> None:
+    from components.node_pools import node_pool_spec
+    from tests.crds import validation_errors
+
+    raw = stack_yaml("dev")
+    raw["substrate:nodePools"]["neuron"] = {
+        "nodeClass": "default",
+        "instanceFamilies": ["inf2", "trn1"],
+        "taints": [{"key": "aws.amazon.com/neuron", "value": "true", "effect": "NoSchedule"}],
+        "limits": {"cpu": 192, "memory": "768Gi", "neuron": 12},
+        "disruption": {"consolidationPolicy": "WhenEmpty", "consolidateAfter": "10m"},
+    }
+    cfg = typed_config(raw)
+    assert cfg.karpenter is not None
+    pool = pool_spec("neuron", cfg.node_pools["neuron"], cfg.karpenter)
+    assert (pool.is_neuron, pool.is_gpu, pool.has_nvme) == (True, False, False)  # inf2: EBS only
+    assert not pool.needs_device_plugin_daemonset
+    spec = node_pool_spec(pool)
+    assert spec["limits"] == {"cpu": "192", "memory": "768Gi", "aws.amazon.com/neuron": "12"}
+    assert spec["template"]["spec"]["taints"] == [
+        {"key": "aws.amazon.com/neuron", "value": "true", "effect": "NoSchedule"}
+    ]
+    manifest = {"apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": "neuron"}}
+    assert validation_errors(crds, {**manifest, "spec": spec}) == []

@@ -150,7 +150,11 @@ def build(cfg: PlatformConfig, foundation: Foundation) -> Capacity:
             "node_role_name": karpenter.node_role_name,
             "volume_kms_key_arn": cluster.volume_key_arn,
             "classes": node_class_specs(karpenter_cfg, pools),
-            "tags": {k: v for k, v in tags.items() if not k.startswith(_KARPENTER_OWNED_TAGS)},
+            "tags": {
+                k: v
+                for k, v in tags.items()
+                if not k.startswith(_KARPENTER_OWNED_TAGS) and k != "eks:eks-cluster-name"
+            },
         },
         opts=after_karpenter,
     )
