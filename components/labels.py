@@ -40,3 +40,8 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 namespace selectors match on it."""
 SYSTEM_NAMESPACES = ("kube-system", "kube-node-lease", "kube-public")
 """Namespaces Kubernetes and EKS own; admission webhooks must never intercept them (R34)."""
+# -- Karpenter and NVIDIA device-plugin names ----------------------------------------------------
+KARPENTER_NODECLASS_LABEL = "karpenter.k8s.aws/ec2nodeclass"
+INSTANCE_FAMILY_LABEL = "karpenter.k8s.aws/instance-family"
+DEVICE_PLUGIN_CONFIG_LABEL = "nvidia.com/device-plugin.config"
+"""Node label the NVIDIA device plugin's config-manager reads to pick a named config."""

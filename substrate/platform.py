@@ -8,12 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from substrate.config import PlatformConfig
-from substrate.layers import admission, foundation, identity, observability
+from substrate.layers import admission, capacity, foundation, identity, observability
 
 
 @dataclass(frozen=True)
 class Platform:
     foundation: foundation.Foundation
+    capacity: capacity.Capacity
     admission: admission.Admission
     identity: identity.Identity
     observability: observability.Observability
@@ -21,12 +22,14 @@ class Platform:
 
 def build_platform(cfg: PlatformConfig) -> Platform:
     base = foundation.build(cfg)
+    nodes = capacity.build(cfg, base)
     ident = identity.build(cfg, base)
     obs = observability.build(cfg, base)
     # Admission comes last: it must know every namespace the platform's add-ons create.
-    platform_namespaces = (*ident.namespaces, *obs.namespaces)
+    platform_namespaces = (*nodes.namespaces, *ident.namespaces, *obs.namespaces)
     return Platform(
         foundation=base,
+        capacity=nodes,
         identity=ident,
         observability=obs,
         admission=admission.build(cfg, base, platform_namespaces),

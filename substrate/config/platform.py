@@ -16,10 +16,13 @@ from typing import Any, get_type_hints
 
 from components import validators
 from substrate.config.admission import AdmissionConfig
+from substrate.config.capacity_checks import check_capacity
 from substrate.config.cluster import ClusterConfig, SystemNodeGroupConfig
 from substrate.config.environment import EnvironmentConfig, Tags
 from substrate.config.identity import IdentityConfig
+from substrate.config.karpenter import KarpenterConfig
 from substrate.config.network import NetworkConfig
+from substrate.config.node_pools import NodePools
 from substrate.config.observability import ObservabilityConfig
 from substrate.config.schema import (
     MISSING_VALUE,
@@ -59,6 +62,10 @@ class PlatformConfig:
     admission: AdmissionConfig = doc(
         "Kyverno admission control and the Substrate policy set.", factory=AdmissionConfig
     )
+    karpenter: KarpenterConfig | None = doc(
+        "Karpenter controller and EC2NodeClasses (absent: no Karpenter).", default=None
+    )
+    node_pools: NodePools = doc("Karpenter NodePools by name.", factory=dict)
 
     @property
     def cluster_name(self) -> str:
@@ -76,6 +83,7 @@ class PlatformConfig:
                     problem.problem,
                     problem.allowed,
                 )
+        check_capacity(self)
         if not self.environment.production:
             return
         zones = self.network.availability_zones

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import types
 import typing
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,20 @@ def _nested(tp: Any) -> list[type]:
     return found
 
 
+def _element(tp: Any) -> str:
+    """Path suffix for a field holding dataclasses by name (`.<name>`) or in a list (`[]`)."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _element(typing.get_args(tp)[0])
+    if origin in (typing.Union, types.UnionType):
+        return "".join(_element(a) for a in typing.get_args(tp) if a is not type(None))
+    if origin is dict:
+        return ".<name>"
+    if origin is list:
+        return "[]"
+    return ""
+
+
 def _render(cls: type, path: str, seen: set[type]) -> list[str]:
     if cls in seen:
         return []
@@ -55,7 +70,7 @@ def _render(cls: type, path: str, seen: set[type]) -> list[str]:
     hints = typing.get_type_hints(cls, include_extras=True)
     for field in dataclasses.fields(cls):
         for sub in _nested(hints[field.name]):
-            lines += _render(sub, f"{path}.{camel(field.name)}", seen)
+            lines += _render(sub, f"{path}.{camel(field.name)}{_element(hints[field.name])}", seen)
     return lines
 
 
@@ -65,7 +80,7 @@ def render() -> str:
     seen: set[type] = set()
     for key, field in sections().items():
         for cls in _nested(hints[field.name]):
-            lines += _render(cls, f"substrate:{key}", seen)
+            lines += _render(cls, f"substrate:{key}{_element(hints[field.name])}", seen)
         if not _nested(hints[field.name]):
             lines += [f"## `substrate:{key}`", "", field.metadata.get("doc", ""), ""]
     return "\n".join(lines).rstrip() + "\n"

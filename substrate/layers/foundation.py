@@ -131,6 +131,7 @@ def build(cfg: PlatformConfig) -> Foundation:
         {
             "volume_kms_key_arn": cluster.volume_key_arn,
             "reclaim_policy": cfg.storage.reclaim_policy,
+            "fast_iops_per_gib": cfg.storage.fast_iops_per_gib,
         },
         opts=pulumi.ResourceOptions.merge(kubernetes, pulumi.ResourceOptions(depends_on=[core])),
     )

@@ -107,6 +107,9 @@ class SubstrateMocks(Mocks):
                 url=f"https://sqs.{r}.amazonaws.com/{a}/{physical}",
             )
             return outputs["url"], outputs
+        if typ == "aws:cloudwatch/eventRule:EventRule":
+            outputs["arn"] = f"arn:{p}:events:{r}:{a}:rule/{physical}"
+            return physical, outputs
         if typ == "aws:eks/nodeGroup:NodeGroup":
             outputs.setdefault("nodeGroupName", name)
         outputs.setdefault("arn", self._arn(typ, physical))

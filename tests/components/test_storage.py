@@ -23,3 +23,23 @@ def test_reclaim_policy_comes_from_the_stack(prod: Resources, dev: Resources) ->
     cls = "kubernetes:storage.k8s.io/v1:StorageClass"
     assert prod.one(cls, "storage-gp3").inputs["reclaimPolicy"] == "Retain"
     assert dev.one(cls, "storage-gp3").inputs["reclaimPolicy"] == "Delete"
+
+
+def test_nvme_fast_is_encrypted_io2_bound_where_the_pod_lands(
+    prod: Resources, dev: Resources
+) -> None:
+    cls = "kubernetes:storage.k8s.io/v1:StorageClass"
+    fast = prod.one(cls, "storage-nvme-fast").inputs
+    assert fast["metadata"] == {"name": "nvme-fast"}
+    gp3_key = prod.one(cls, "storage-gp3").inputs["parameters"]["kmsKeyId"]
+    assert fast["parameters"] == {
+        "type": "io2",
+        "iopsPerGB": "50",
+        "allowAutoIOPSPerGBIncrease": "true",
+        "encrypted": "true",
+        "kmsKeyId": gp3_key,
+        "csi.storage.k8s.io/fstype": "xfs",
+    }
+    assert fast["volumeBindingMode"] == "WaitForFirstConsumer"
+    assert fast["reclaimPolicy"] == "Retain"
+    assert dev.one(cls, "storage-nvme-fast").inputs["reclaimPolicy"] == "Delete"

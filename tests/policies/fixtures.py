@@ -14,6 +14,8 @@ from substrate.plan.policy import Violation, effective_policies, evaluate
 from substrate.plan.recorder import UNKNOWN, ResourceRecord
 
 UNKNOWN_TOKEN = "<unknown>"
+STACK = "stack"
+"""Case type of multi-resource fixtures: props are {"resources": [{type, name, props}, ...]}."""
 
 
 @dataclass(frozen=True)
@@ -21,8 +23,12 @@ class Break:
     set: dict[str, Any] = field(default_factory=dict)
     delete: str | None = None
     violation: str = ""
+    drop: int | None = None
+    """Stack policies: remove `others[drop]` from the stack instead of changing a field."""
 
     def describe(self) -> str:
+        if self.drop is not None:
+            return f"drop others[{self.drop}]"
         return f"delete {self.delete}" if self.delete else f"set {self.set}"
 
 
@@ -33,6 +39,31 @@ class Case:
     props: dict[str, Any]
     config: dict[str, Any]
     breaks: list[Break]
+    others: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    """Stack policies: further resources (type, props) in the stack besides the case's own."""
+
+    def stack_props(self) -> dict[str, Any]:
+        """Every case as the general stack form: {"resources": [{type, name, props}, ...]}.
+        A single-resource case (plus `others`) is the resource list [case, *others]."""
+        if self.type == STACK:
+            return copy.deepcopy(self.props)
+        own = {"type": self.type, "name": "fixture", "props": self.props}
+        others = [
+            {"type": t, "name": f"other-{i}", "props": p} for i, (t, p) in enumerate(self.others)
+        ]
+        return copy.deepcopy({"resources": [own, *others]})
+
+    def stack_break(self, change: Break) -> Break:
+        """A break on the case's own fields (or `drop` of another resource) in stack form."""
+        if self.type == STACK:
+            return change
+        if change.drop is not None:
+            return Break(delete=f"resources.{change.drop + 1}", violation=change.violation)
+        return Break(
+            set={f"resources.0.props.{k}": v for k, v in change.set.items()},
+            delete=f"resources.0.props.{change.delete}" if change.delete else None,
+            violation=change.violation,
+        )
 
 
 def fixture_path(module: ModuleType) -> Path:
@@ -48,6 +79,7 @@ def load_cases(module: ModuleType) -> list[Case]:
             c.get("props") or {},
             c.get("config") or {},
             [Break(**b) for b in c.get("breaks", [])],
+            [(o["type"], o.get("props") or {}) for o in c.get("others", [])],
         )
         for c in data["cases"]
     ]
@@ -85,10 +117,6 @@ def broken(props: dict[str, Any], change: Break) -> dict[str, Any]:
     return out
 
 
-STACK = "stack"
-"""Case type of stack-policy fixtures: props are {"resources": [{type, name, props}, ...]}."""
-
-
 def _record(resource_type: str, name: str, props: dict[str, Any]) -> ResourceRecord:
     return ResourceRecord(
         urn=f"urn:pulumi:test::substrate::{resource_type}::{name}",
@@ -104,12 +132,11 @@ def _record(resource_type: str, name: str, props: dict[str, Any]) -> ResourceRec
     )
 
 
-def run_policy(
-    module: ModuleType, resource_type: str, props: dict[str, Any], config: dict[str, Any]
-) -> list[Violation]:
-    if resource_type == STACK:
-        records = [_record(r["type"], r["name"], r.get("props") or {}) for r in props["resources"]]
-    else:
-        records = [_record(resource_type, "fixture", props)]
-    policies = effective_policies([module.POLICY], {module.POLICY.name: config})
+def run_case(module: ModuleType, case: Case, change: Break | None = None) -> list[Violation]:
+    """Execute the case's policy on the case's resources, with ``change`` applied if given."""
+    props = case.stack_props()
+    if change is not None:
+        props = broken(props, case.stack_break(change))
+    records = [_record(r["type"], r["name"], r.get("props") or {}) for r in props["resources"]]
+    policies = effective_policies([module.POLICY], {module.POLICY.name: case.config})
     return evaluate(records, policies)

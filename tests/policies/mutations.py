@@ -49,6 +49,8 @@ def _engine(value: Any) -> Any:
 
 EKS = "eks:index:Cluster"
 LT = "aws:ec2/launchTemplate:LaunchTemplate"
+NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 
 MUTATIONS: list[Mutation] = [
     Mutation(
@@ -121,5 +123,33 @@ MUTATIONS: list[Mutation] = [
         "kubernetes:helm.sh/v3:Release",
         "spire-release",
         Break(set={"values.global.spire.trustDomain": "example.org"}),
+    ),
+    Mutation(
+        "r14-pinned-ami",
+        NODE_CLASS,
+        "node-classes-gpu",
+        Break(set={"spec.amiSelectorTerms": [{"alias": "al2023@latest"}]}),
+    ),
+    Mutation("r15-nodepool-limits", NODE_POOL, "node-pools-training", Break(delete="spec.limits")),
+    Mutation(
+        "r16-disruption-budgets",
+        NODE_POOL,
+        "node-pools-training",
+        Break(set={"spec.disruption.budgets": [{"nodes": "10%"}]}),
+    ),
+    Mutation(
+        "r16-interruption-queue",
+        "aws:sqs/queue:Queue",
+        "karpenter-interruption-queue",
+        Break(set={"messageRetentionSeconds": 1209600}),
+    ),
+    Mutation(
+        "r17-gpu-pools", NODE_POOL, "node-pools-training", Break(delete="spec.template.spec.taints")
+    ),
+    Mutation(
+        "p1-dcgm-exporter-for-gpu-pools",
+        "kubernetes:helm.sh/v3:Release",
+        "dcgm-exporter-release",
+        Break(set={"values.tolerations": []}),
     ),
 ]

@@ -7,7 +7,7 @@ from types import ModuleType
 import pytest
 
 from policy_packs.substrate.policies import MODULES, POLICIES
-from tests.policies.fixtures import Break, Case, broken, fixture_path, load_cases, run_policy
+from tests.policies.fixtures import Break, Case, fixture_path, load_cases, run_case
 
 VALID = [(m, c) for m in MODULES for c in load_cases(m)]
 BREAKS = [(m, c, b) for m, c in VALID for b in c.breaks]
@@ -19,7 +19,7 @@ def _id(module: ModuleType) -> str:
 
 @pytest.mark.parametrize(("module", "case"), VALID, ids=[f"{_id(m)}: {c.name}" for m, c in VALID])
 def test_valid_case_passes(module: ModuleType, case: Case) -> None:
-    assert run_policy(module, case.type, case.props, case.config) == []
+    assert run_case(module, case) == []
 
 
 @pytest.mark.parametrize(
@@ -28,7 +28,7 @@ def test_valid_case_passes(module: ModuleType, case: Case) -> None:
     ids=[f"{_id(m)}: {c.name}: {b.describe()}" for m, c, b in BREAKS],
 )
 def test_breaking_one_field_fires_the_policy(module: ModuleType, case: Case, change: Break) -> None:
-    violations = run_policy(module, case.type, broken(case.props, change), case.config)
+    violations = run_case(module, case, change)
     assert [v.policy for v in violations] == [module.POLICY.name]
     assert change.violation in violations[0].message
     assert violations[0].enforcement == "mandatory"

@@ -19,6 +19,11 @@ from . import (
     r09_imdsv2_required,
     r10_imds_hop_limit,
     r13_encrypted_volumes,
+    r14_pinned_ami,
+    r15_nodepool_limits,
+    r16_disruption_budgets,
+    r16_interruption_queue,
+    r17_gpu_pools,
     r34_admission_enforce,
     r34_webhook_scope,
 )
@@ -39,6 +44,11 @@ MODULES = (
     r34_admission_enforce,
     p01_dcgm_exporter_for_gpu_pools,
     p02_spire_trust_domain,
+    r14_pinned_ami,
+    r15_nodepool_limits,
+    r16_disruption_budgets,
+    r16_interruption_queue,
+    r17_gpu_pools,
 )
 
 POLICIES: list[Policy] = [m.POLICY for m in MODULES]

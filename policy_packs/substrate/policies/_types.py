@@ -21,3 +21,6 @@ WEBHOOK_CONFIGURATIONS = tuple(
 NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
 HELM_CHART = "kubernetes:helm.sh/v4:Chart"
 CLUSTER_SPIFFE_ID = "kubernetes:spire.spiffe.io/v1alpha1:ClusterSPIFFEID"
+SQS_QUEUE = "aws:sqs/queue:Queue"
+EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"

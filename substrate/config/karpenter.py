@@ -1,0 +1,133 @@
+"""``substrate:karpenter``: the Karpenter controller, its business hours and its EC2NodeClasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from components import validators
+from substrate.config.checks import between, non_empty, rule
+from substrate.config.schema import ConfigError, Invalid, doc
+
+Quantity = Annotated[str, rule(validators.quantity)]
+
+
+def _reservation_id(value: str) -> None:
+    if not (value.startswith("cr-") and value[3:].isalnum() and value[3:].islower()):
+        raise Invalid("is not a capacity reservation id", 'an id such as "cr-0123456789abcdef0"')
+
+
+def _account_id(value: str) -> None:
+    if not (len(value) == 12 and value.isdigit()):
+        raise Invalid("is not an AWS account id", "12 digits")
+
+
+@dataclass(frozen=True)
+class CapacityReservationConfig:
+    """One EC2NodeClass `capacityReservationSelectorTerms` entry: an On-Demand Capacity
+    Reservation or a Capacity Block for ML, selected by id, or by tags and/or match criteria.
+    Pools reach it with the `reserved` capacity type."""
+
+    id: Annotated[str, _reservation_id] | None = doc(
+        "Reservation id; cannot be combined with the other keys.", default=None
+    )
+    tags: dict[str, str] = doc("Select every reservation carrying all these tags.", factory=dict)
+    owner_id: Annotated[str, _account_id] | None = doc(
+        "Only reservations owned by this account (shared reservations).", default=None
+    )
+    instance_match_criteria: Literal["open", "targeted"] | None = doc(
+        "Only `open` or only `targeted` reservations.", default=None
+    )
+
+    def check(self, path: str) -> None:
+        others = bool(self.tags) or self.owner_id is not None
+        if self.id is not None and (others or self.instance_match_criteria is not None):
+            raise ConfigError(
+                f"{path}.id",
+                self.id,
+                "is combined with other selector keys",
+                "either id alone, or tags/ownerId/instanceMatchCriteria",
+            )
+        if self.id is None and not self.tags and self.instance_match_criteria is None:
+            raise ConfigError(
+                path,
+                {},
+                "selects nothing",
+                "id, tags or instanceMatchCriteria",
+            )
+
+
+@dataclass(frozen=True)
+class NodeClassConfig:
+    """An EC2NodeClass: AMI, root/data volume and node bootstrap. Nodes always get IMDSv2 with
+    hop limit 1, no public IP, discovery of the cluster's private subnets and security group by
+    the `karpenter.sh/discovery` tag, and volumes encrypted with the cluster's EBS key; classes
+    whose pools launch families with local NVMe get `instanceStorePolicy: RAID0`."""
+
+    ami_alias: Annotated[str, rule(validators.ami_alias)] = doc(
+        "EKS-optimised AMI alias, `al2023@<vYYYYMMDD>` or `bottlerocket@<x.y.z>` (`@latest` "
+        "floats; refused in production). Karpenter picks the NVIDIA/Neuron variant of the same "
+        "release for GPU/Neuron instance types."
+    )
+    volume_gib: Annotated[int, between(20, 16384)] = doc(
+        "Size of the volume that holds images and ephemeral storage when the instance has no "
+        "NVMe (AL2023 root `/dev/xvda`; Bottlerocket data volume `/dev/xvdb`). Size for the "
+        "largest model images.",
+        default=100,
+    )
+    volume_iops: Annotated[int, between(3000, 16000)] = doc(
+        "gp3 IOPS of that volume.", default=3000
+    )
+    volume_throughput: Annotated[int, between(125, 1000)] = doc(
+        "gp3 throughput of that volume in MiB/s (image pulls are throughput-bound).", default=125
+    )
+    fast_image_pull: bool = doc(
+        "Pull images with the SOCI snapshotter's parallel pull/unpack mode: nodeadm's "
+        "`FastImagePull` feature gate on AL2023 (experimental; ignored below ~8 vCPU), "
+        "`settings.container-runtime.snapshotter = soci` on Bottlerocket (1.44.0+).",
+        default=True,
+    )
+    capacity_reservations: list[CapacityReservationConfig] = doc(
+        "ODCRs / Capacity Blocks this class may launch into (`reserved` capacity type).",
+        factory=list,
+    )
+
+    @property
+    def ami_family(self) -> Literal["al2023", "bottlerocket"]:
+        return "bottlerocket" if self.ami_alias.startswith("bottlerocket@") else "al2023"
+
+
+@dataclass(frozen=True)
+class BusinessHoursConfig:
+    """When GPU pools must not be disrupted for drift or underutilisation (a `nodes: "0"`
+    budget for Drifted and Underutilized). Karpenter schedules are in UTC."""
+
+    schedule: Annotated[str, rule(validators.cron)] = doc(
+        'Cron expression (UTC) for the start of business hours, e.g. "0 13 * * 1-5".'
+    )
+    duration: Annotated[str, rule(validators.budget_duration)] = doc(
+        'How long the freeze lasts from each start, e.g. "10h".'
+    )
+
+
+@dataclass(frozen=True)
+class KarpenterConfig:
+    """The Karpenter controller (on the system node group) and its EC2NodeClasses. Leaving the
+    section out installs no Karpenter and allows no node pools."""
+
+    node_classes: Annotated[dict[str, NodeClassConfig], non_empty("node class")] = doc(
+        "EC2NodeClasses by name; node pools refer to them."
+    )
+    replicas: Annotated[int, between(2, 5)] = doc(
+        "Controller replicas (one leader; a PodDisruptionBudget keeps one up).", default=2
+    )
+    log_level: Literal["debug", "info", "error"] = doc("Controller log level.", default="info")
+    controller_cpu: Quantity = doc("Controller CPU request and limit.", default="1")
+    controller_memory: Quantity = doc("Controller memory request and limit.", default="1Gi")
+    zonal_shift: bool = doc(
+        "Respect ARC zonal shifts of the cluster when launching nodes.", default=False
+    )
+    business_hours: BusinessHoursConfig | None = doc(
+        "Business hours for `freezeDuringBusinessHours` pools (required by production GPU pools).",
+        default=None,
+    )
