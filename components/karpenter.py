@@ -16,12 +16,13 @@ from typing import Literal, NotRequired, Required
 import pulumi
 import pulumi_aws as aws
 
-from components import iam, validators
+from components import validators
 from components.addon import Addon, AddonArgs, AddonSpec
 from components.aws_context import aws_context
 from components.interruption_queue import InterruptionQueue
-from components.karpenter_iam import NODE_ROLE_POLICIES, ControllerScope, controller_policy
+from components.karpenter_iam import ControllerScope, controller_policy
 from components.labels import CRITICAL_ADDONS_TOLERATION, SYSTEM_NODE_SELECTOR
+from components.node_role import node_role as make_node_role
 
 NAMESPACE = "karpenter"
 SERVICE_ACCOUNT = "karpenter"
@@ -93,22 +94,8 @@ class Karpenter(Addon):
         child = pulumi.ResourceOptions(parent=self)
         ctx = aws_context(self)
 
-        node_role = aws.iam.Role(
-            f"{name}-node-role",
-            assume_role_policy=iam.ec2_trust(),
-            description="Nodes launched by Karpenter",
-            tags=tags,
-            opts=child,
-        )
-        attachments = [
-            aws.iam.RolePolicyAttachment(
-                f"{name}-node-{policy}",
-                role=node_role.name,
-                policy_arn=ctx.partition.apply(lambda p, n=policy: iam.managed_policy_arn(p, n)),
-                opts=child,
-            )
-            for policy in NODE_ROLE_POLICIES
-        ]
+        nodes = make_node_role(self, name, ctx, "Nodes launched by Karpenter", tags)
+        node_role, attachments = nodes.role, nodes.attachments
         access = aws.eks.AccessEntry(
             f"{name}-node-access",
             cluster_name=args["cluster_name"],

@@ -18,10 +18,6 @@ from dataclasses import dataclass
 
 from components.iam import Statement, allow, to_json
 
-NODE_ROLE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly")
-"""Node role policies. Upstream also attaches AmazonEKS_CNI_Policy and
-AmazonSSMManagedInstanceCore; Substrate leaves both out (R21): the VPC CNI has its own Pod
-Identity role, and SSM shell access to GPU nodes is not opened by default."""
 UPSTREAM_NODE_ROLE_POLICIES = (
     "AmazonEKS_CNI_Policy",
     "AmazonEKSWorkerNodePolicy",

@@ -15,14 +15,14 @@ from typing import Literal, NotRequired, Required, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from components import iam, validators
+from components import validators
 from components.aws_context import aws_context
 from components.labels import SYSTEM_NODE_SELECTOR
+from components.node_role import node_role
 
 AmiType = Literal[
     "AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "BOTTLEROCKET_x86_64", "BOTTLEROCKET_ARM_64"
 ]
-NODE_ROLE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly")
 
 
 class SystemNodeGroupArgs(TypedDict, total=False):
@@ -103,22 +103,8 @@ class SystemNodeGroup(pulumi.ComponentResource):
         ctx = aws_context(self)
         ami_type = args.get("ami_type", "AL2023_x86_64_STANDARD")
 
-        role = aws.iam.Role(
-            f"{name}-node-role",
-            assume_role_policy=iam.ec2_trust(),
-            description="Node role of the Substrate system node group",
-            tags=tags,
-            opts=child,
-        )
-        attachments = [
-            aws.iam.RolePolicyAttachment(
-                f"{name}-node-{policy}",
-                role=role.name,
-                policy_arn=ctx.partition.apply(lambda p, n=policy: iam.managed_policy_arn(p, n)),
-                opts=child,
-            )
-            for policy in NODE_ROLE_POLICIES
-        ]
+        nodes = node_role(self, name, ctx, "Node role of the Substrate system node group", tags)
+        role, attachments = nodes.role, nodes.attachments
         launch_template = aws.ec2.LaunchTemplate(
             f"{name}-lt",
             description="Substrate system nodes: IMDSv2 only, hop limit 1, encrypted volumes",

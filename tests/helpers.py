@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from substrate.config import PlatformConfig, load_config, stack_file_config
+from substrate.config import ConfigError, PlatformConfig, load_config, stack_file_config
 from substrate.plan.recorder import ResourceRecord
 from substrate.plan.runner import run_under_mocks
 
@@ -30,6 +30,19 @@ def stack_yaml(stack: str) -> dict[str, Any]:
 
 def typed_config(raw_yaml: Mapping[str, Any]) -> PlatformConfig:
     return load_config(stack_file_config(raw_yaml))
+
+
+def config_error(stack: str, mutate: Callable[[dict[str, Any]], object]) -> str:
+    """The one-line error a stack file gives after ``mutate`` (fails if it loads cleanly)."""
+    raw = stack_yaml(stack)
+    mutate(raw)
+    try:
+        typed_config(raw)
+    except ConfigError as err:
+        message = str(err)
+        assert "\n" not in message, "config errors are one line"
+        return message
+    raise AssertionError(f"the mutated {stack} stack file loaded without an error")
 
 
 def run_program(

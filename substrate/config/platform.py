@@ -34,6 +34,7 @@ from substrate.config.schema import (
     suggest,
 )
 from substrate.config.storage import StorageConfig
+from substrate.jsonvalues import decode_json_string
 
 NAMESPACE = "substrate"
 # Other namespaces a stack file may carry: provider configuration passed through untouched.
@@ -134,18 +135,18 @@ def load_config(raw: Mapping[str, Any]) -> PlatformConfig:
         if namespace != NAMESPACE or not key:
             raise ConfigError(
                 full_key,
-                _decode(raw[full_key]),
+                decode_json_string(raw[full_key]),
                 "is in an unknown config namespace",
                 "substrate:<section>, aws:region and other provider keys",
             )
         if key not in keys:
             raise ConfigError(
                 full_key,
-                _decode(raw[full_key]),
+                decode_json_string(raw[full_key]),
                 suggest(full_key, [f"{NAMESPACE}:{k}" for k in keys]),
                 "keys " + ", ".join(f"substrate:{k}" for k in sorted(keys)),
             )
-        values[key] = _decode(raw[full_key])
+        values[key] = decode_json_string(raw[full_key])
     region = raw.get("aws:region")
     if region is None:
         raise ConfigError(
@@ -166,16 +167,6 @@ def load_config(raw: Mapping[str, Any]) -> PlatformConfig:
     config = PlatformConfig(**parsed)
     config.check(NAMESPACE)
     return config
-
-
-def _decode(value: Any) -> Any:
-    """Pulumi passes structured config as JSON strings; plain strings stay strings."""
-    if isinstance(value, str) and value[:1] in "{[":
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
 
 
 def stack_file_config(config: Mapping[str, Any]) -> dict[str, str]:

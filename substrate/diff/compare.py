@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from substrate.jsonvalues import decode_json_string
+
 Path = str
 
 
@@ -50,18 +52,8 @@ def _key(path: Path, key: str) -> Path:
     return f"{path}[{json.dumps(key)}]"
 
 
-def _decoded(value: Any) -> Any:
-    """JSON documents embedded as strings (IAM policies, add-on config) diff by structure."""
-    if isinstance(value, str) and value[:1] in "{[":
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
-
-
 def changes(old: Any, new: Any, path: Path = "") -> list[Change]:
-    old, new = _decoded(old), _decoded(new)
+    old, new = decode_json_string(old), decode_json_string(new)
     if isinstance(old, Mapping) and isinstance(new, Mapping):
         out: list[Change] = []
         for key in sorted(set(old) | set(new)):

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from components.interruption_queue import EVENTS
-from components.karpenter_iam import NODE_ROLE_POLICIES, UPSTREAM_NODE_ROLE_POLICIES
+from components.karpenter_iam import UPSTREAM_NODE_ROLE_POLICIES
+from components.node_role import NODE_ROLE_POLICIES
 from substrate.plan.command import PlanResult
 from tests.helpers import Resources, policy_json
 from tests.upstream import as_list, load_template, managed_policy_statements, substitute

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from substrate.config import ConfigError
-from tests.helpers import stack_yaml, typed_config
+from tests.helpers import config_error, stack_yaml, typed_config
 
 P = "substrate:nodePools"
 K = "substrate:karpenter"
@@ -271,12 +270,7 @@ CASES: list[tuple[str, str, Mutation, str]] = [
 def test_invalid_capacity_config_gives_exact_one_line_error(
     stack: str, mutate: Mutation, message: str
 ) -> None:
-    raw = stack_yaml(stack)
-    mutate(raw)
-    with pytest.raises(ConfigError) as err:
-        typed_config(raw)
-    assert str(err.value) == message
-    assert "\n" not in str(err.value)
+    assert config_error(stack, mutate) == message
 
 
 def test_weights_separate_pools_that_share_families() -> None:

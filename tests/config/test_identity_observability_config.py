@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from substrate.config import ConfigError
-from tests.helpers import stack_yaml, typed_config
+from tests.helpers import config_error, stack_yaml, typed_config
 
 Mutation = Callable[[dict[str, Any]], None]
 DOMAIN_HINT = (
@@ -162,11 +161,7 @@ CASES: list[tuple[str, Mutation, str]] = [
 def test_invalid_identity_or_observability_config_gives_one_exact_line(
     mutate: Mutation, message: str
 ) -> None:
-    raw = stack_yaml("prod")
-    mutate(raw)
-    with pytest.raises(ConfigError) as err:
-        typed_config(raw)
-    assert str(err.value) == message
+    assert config_error("prod", mutate) == message
 
 
 def test_every_stack_has_its_own_trust_domain() -> None:
