@@ -79,10 +79,13 @@ def test_added_removed_changed_and_violations() -> None:
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A git repository holding this project's committed files."""
+    """A git repository holding this project's working tree (tracked and untracked files)."""
     root = tmp_path_factory.mktemp("repo")
     files = subprocess.run(
-        ["git", "-C", str(ROOT), "ls-files"], capture_output=True, text=True, check=True
+        ["git", "-C", str(ROOT), "ls-files", "--cached", "--others", "--exclude-standard"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     for rel in files:
         if (ROOT / rel).is_file():

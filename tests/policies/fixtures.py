@@ -15,7 +15,8 @@ from substrate.plan.recorder import UNKNOWN, ResourceRecord
 
 UNKNOWN_TOKEN = "<unknown>"
 STACK = "stack"
-"""Case type of multi-resource fixtures: props are {"resources": [{type, name, props}, ...]}."""
+"""Case type of multi-resource fixtures: props are {"resources": [{type, name, props,
+propertyDependencies?: {input: [names of other resources]}}, ...]}."""
 
 
 @dataclass(frozen=True)
@@ -117,18 +118,27 @@ def broken(props: dict[str, Any], change: Break) -> dict[str, Any]:
     return out
 
 
-def _record(resource_type: str, name: str, props: dict[str, Any]) -> ResourceRecord:
+def _urn(resource_type: str, name: str) -> str:
+    return f"urn:pulumi:test::substrate::{resource_type}::{name}"
+
+
+def _record(resource: dict[str, Any], names: dict[str, str]) -> ResourceRecord:
+    """A recorded resource from a fixture entry; `propertyDependencies` name other entries."""
+    deps = {
+        key: [names[n] for n in listed]
+        for key, listed in (resource.get("propertyDependencies") or {}).items()
+    }
     return ResourceRecord(
-        urn=f"urn:pulumi:test::substrate::{resource_type}::{name}",
-        type=resource_type,
-        name=name,
+        urn=_urn(resource["type"], resource["name"]),
+        type=resource["type"],
+        name=resource["name"],
         parent=None,
         custom=True,
         remote=False,
-        dependencies=[],
-        property_dependencies={},
+        dependencies=sorted({u for urns in deps.values() for u in urns}),
+        property_dependencies=deps,
         provider=None,
-        raw_inputs=_engine_value(props),
+        raw_inputs=_engine_value(resource.get("props") or {}),
     )
 
 
@@ -137,6 +147,7 @@ def run_case(module: ModuleType, case: Case, change: Break | None = None) -> lis
     props = case.stack_props()
     if change is not None:
         props = broken(props, case.stack_break(change))
-    records = [_record(r["type"], r["name"], r.get("props") or {}) for r in props["resources"]]
+    names = {r["name"]: _urn(r["type"], r["name"]) for r in props["resources"]}
+    records = [_record(r, names) for r in props["resources"]]
     policies = effective_policies([module.POLICY], {module.POLICY.name: case.config})
     return evaluate(records, policies)

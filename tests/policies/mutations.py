@@ -22,8 +22,28 @@ class Mutation:
     type: str
     name: str
     change: Break
+    add: dict[str, Any] | None = None
+    """Instead of changing a resource, add one with these inputs (for rules about resource
+    types the prod plan does not declare, e.g. ECR repositories)."""
 
     def apply(self, records: Sequence[ResourceRecord]) -> list[ResourceRecord]:
+        if self.add is not None:
+            stack = records[0].urn.split("::")[0].removeprefix("urn:pulumi:")
+            return [
+                *records,
+                ResourceRecord(
+                    urn=f"urn:pulumi:{stack}::substrate::{self.type}::{self.name}",
+                    type=self.type,
+                    name=self.name,
+                    parent=None,
+                    custom=True,
+                    remote=False,
+                    dependencies=[],
+                    property_dependencies={},
+                    provider=None,
+                    raw_inputs=_engine(self.add),
+                ),
+            ]
         out, hits = [], 0
         for record in records:
             if record.type == self.type and record.name == self.name:
@@ -151,5 +171,41 @@ MUTATIONS: list[Mutation] = [
         "kubernetes:helm.sh/v3:Release",
         "dcgm-exporter-release",
         Break(set={"values.tolerations": []}),
+    ),
+    Mutation(
+        "r11-private-nodes",
+        NODE_CLASS,
+        "node-classes-gpu",
+        Break(set={"spec.associatePublicIPAddress": True}),
+    ),
+    Mutation(
+        "r12-no-open-ssh",
+        "aws:ec2/securityGroup:SecurityGroup",
+        "debug-ssh",
+        Break(),
+        add={
+            "ingress": [
+                {"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}
+            ]
+        },
+    ),
+    Mutation(
+        "r18-zone-spread",
+        NODE_CLASS,
+        "node-classes-gpu",
+        Break(
+            set={
+                "spec.subnetSelectorTerms": [
+                    {"tags": {"Name": "substrate-prod-private-us-east-1a"}}
+                ]
+            }
+        ),
+    ),
+    Mutation(
+        "r26-ecr-repositories",
+        "aws:ecr/repository:Repository",
+        "models",
+        Break(),
+        add={"imageTagMutability": "MUTABLE", "imageScanningConfiguration": {"scanOnPush": True}},
     ),
 ]

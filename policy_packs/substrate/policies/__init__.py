@@ -18,12 +18,16 @@ from . import (
     r08_no_creator_admin,
     r09_imdsv2_required,
     r10_imds_hop_limit,
+    r11_private_nodes,
+    r12_no_open_ssh,
     r13_encrypted_volumes,
     r14_pinned_ami,
     r15_nodepool_limits,
     r16_disruption_budgets,
     r16_interruption_queue,
     r17_gpu_pools,
+    r18_zone_spread,
+    r26_ecr_repositories,
     r34_admission_enforce,
     r34_webhook_scope,
 )
@@ -39,6 +43,8 @@ MODULES = (
     r08_no_creator_admin,
     r09_imdsv2_required,
     r10_imds_hop_limit,
+    r11_private_nodes,
+    r12_no_open_ssh,
     r13_encrypted_volumes,
     r34_webhook_scope,
     r34_admission_enforce,
@@ -49,6 +55,8 @@ MODULES = (
     r16_disruption_budgets,
     r16_interruption_queue,
     r17_gpu_pools,
+    r18_zone_spread,
+    r26_ecr_repositories,
 )
 
 POLICIES: list[Policy] = [m.POLICY for m in MODULES]
