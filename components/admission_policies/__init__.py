@@ -13,10 +13,12 @@ from components.admission_policies import (
     do_not_disrupt,
     gpu_placement,
     gpu_queue_label,
+    job_ttl,
     no_static_aws_credentials,
     pod_security_restricted,
     require_requests_limits,
     restrict_images,
+    service_account_token,
     statefulset_pdb,
 )
 from components.admission_policies._base import API_VERSION, KIND, PolicySettings
@@ -30,6 +32,8 @@ MODULES: tuple[ModuleType, ...] = (
     do_not_disrupt,
     statefulset_pdb,
     no_static_aws_credentials,
+    service_account_token,
+    job_ttl,
 )
 
 

@@ -102,6 +102,7 @@ TRAINING_POD = {
         "annotations": {"karpenter.sh/do-not-disrupt": "true"},
     },
     "spec": {
+        "serviceAccountName": "trainer",
         "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
         "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
         "containers": [
