@@ -24,6 +24,13 @@ from . import (
     r16_disruption_budgets,
     r16_interruption_queue,
     r17_gpu_pools,
+    r19_iam_least_privilege,
+    r20_workload_role_trust,
+    r21_node_role_policies,
+    r22_bedrock_invoke_scope,
+    r23_bedrock_guardrail,
+    r24_vpc_endpoints,
+    r25_bedrock_invocation_logging,
     r34_admission_enforce,
     r34_webhook_scope,
 )
@@ -49,6 +56,13 @@ MODULES = (
     r16_disruption_budgets,
     r16_interruption_queue,
     r17_gpu_pools,
+    r19_iam_least_privilege,
+    r20_workload_role_trust,
+    r21_node_role_policies,
+    r22_bedrock_invoke_scope,
+    r23_bedrock_guardrail,
+    r24_vpc_endpoints,
+    r25_bedrock_invocation_logging,
 )
 
 POLICIES: list[Policy] = [m.POLICY for m in MODULES]
