@@ -161,7 +161,7 @@ class BedrockConfig:
                 raise ConfigError(where, value, parsed.problem, parsed.allowed)
             if parsed[0] != kind:
                 raise ConfigError(
-                    where, value, f"is a {parsed[0]} ARN", f"a {kind} ARN or id under {key}"
+                    where, value, f"is the ARN of a {parsed[0]}", f"a {kind} ARN or id under {key}"
                 )
             value = parsed[1]
         return ModelRef(name=name, kind=kind, id=value)  # type: ignore[arg-type]
