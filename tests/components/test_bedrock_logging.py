@@ -1,4 +1,4 @@
-"""Model invocation logging: encrypted, retained group; least-privilege, confused-deputy-safe role."""
+"""Invocation logging: encrypted, retained group; least-privilege, confused-deputy-safe role."""
 
 from __future__ import annotations
 

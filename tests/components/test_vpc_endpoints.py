@@ -14,6 +14,9 @@ from tests.helpers import Resources, policy_json, run_program
 
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+ACCOUNT = "123456789012"
+CLUSTER_ARN = f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/substrate-prod"
+GUARDRAIL = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:guardrail/pr0dguard01x:3"
 
 
 @pytest.mark.parametrize(
@@ -84,9 +87,9 @@ def test_bedrock_runtime_endpoint_admits_agent_roles_of_this_cluster(prod: Resou
     invoke = next(s for s in stmts if s["Sid"] == "AgentsInvokeCatalogModels")
     assert invoke["Condition"]["StringEquals"] == {
         "aws:PrincipalAccount": "123456789012",
-        "aws:PrincipalTag/eks-cluster-arn": "arn:aws:eks:us-east-1:123456789012:cluster/substrate-prod",
+        "aws:PrincipalTag/eks-cluster-arn": CLUSTER_ARN,
         f"aws:PrincipalTag/{AGENT_TAG}": "true",
-        "bedrock:GuardrailIdentifier": "arn:aws:bedrock:us-east-1:123456789012:guardrail/pr0dguard01x:3",
+        "bedrock:GuardrailIdentifier": GUARDRAIL,
     }
     assert len(invoke["Resource"]) == 9  # 2 profiles, their models in 3 Regions, 1 in-Region model
     assert [s["Effect"] for s in stmts] == ["Allow", "Deny", "Allow"]

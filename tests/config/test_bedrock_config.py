@@ -88,22 +88,23 @@ CASES: list[tuple[str, str, Mutation, str]] = [
             foundationModel=f"arn:aws:bedrock:us-east-1:123456789012:inference-profile/{PROFILE}",
         ),
         f'substrate:bedrock.models.m.foundationModel = "arn:aws:bedrock:us-east-1:123456789012:'
-        f'inference-profile/{PROFILE}": is the ARN of a inference-profile (allowed: a foundation-model '
-        "ARN or id under foundationModel)",
+        f'inference-profile/{PROFILE}": is the ARN of a inference-profile (allowed: a '
+        "foundation-model ARN or id under foundationModel)",
     ),
     (
         "model name not a DNS label",
         "prod",
         _model("Claude_Big", foundationModel="amazon.nova-pro-v1:0"),
-        'substrate:bedrock.models.Claude_Big = "Claude_Big": is not a DNS label (allowed: lowercase '
-        "letters, digits and '-', at most 63 characters)",
+        'substrate:bedrock.models.Claude_Big = "Claude_Big": is not a DNS label (allowed: '
+        "lowercase letters, digits and '-', at most 63 characters)",
     ),
     (
         "draft guardrail",
         "prod",
         _bedrock(guardrail={"id": "pr0dguard01x", "version": "DRAFT"}),
         'substrate:bedrock.guardrail.version = "DRAFT": is not a numeric guardrail version '
-        '(allowed: a published version such as "1" (quoted); DRAFT can change under running agents)',
+        '(allowed: a published version such as "1" (quoted); DRAFT can change under running '
+        "agents)",
     ),
     (
         "guardrail id",
@@ -116,7 +117,8 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "empty catalog",
         "dev",
         _bedrock(models={}),
-        "substrate:bedrock.models = {}: is empty (allowed: at least one model, e.g. {claude: {...}})",
+        "substrate:bedrock.models = {}: is empty (allowed: at least one model, e.g. "
+        "{claude: {...}})",
     ),
     (
         "invocation log retention",
@@ -184,7 +186,8 @@ def test_china_regions_get_neither_bedrock_nor_derived_endpoints() -> None:
 def test_catalog_resolves_ids_and_arns_for_the_stack_region() -> None:
     raw = stack_yaml("prod")
     raw["substrate:bedrock"]["models"]["nova-arn"] = {
-        "inferenceProfile": "arn:aws:bedrock:us-east-1:999999999999:inference-profile/us.amazon.nova-pro-v1:0"
+        "inferenceProfile": "arn:aws:bedrock:us-east-1:999999999999:inference-profile/"
+        "us.amazon.nova-pro-v1:0"
     }
     cfg = typed_config(raw)
     assert cfg.bedrock is not None
@@ -216,6 +219,6 @@ def test_agents_may_name_only_models_granted_to_their_tenant() -> None:
     with pytest.raises(UnknownModelError) as unknown:
         cfg.bedrock.check_grants("substrate:tenants.research.models", ["nova-pro", "gpt-9"])
     assert str(unknown.value) == (
-        'substrate:tenants.research.models[1] = "gpt-9": is not a model of substrate:bedrock.models '
-        "(allowed: claude-sonnet, nova-pro, titan-embed)"
+        'substrate:tenants.research.models[1] = "gpt-9": is not a model of '
+        "substrate:bedrock.models (allowed: claude-sonnet, nova-pro, titan-embed)"
     )
