@@ -36,15 +36,19 @@ def allow(
     return stmt
 
 
-def service_trust(service: str, account_id: str) -> str:
-    """Trust for an AWS service principal, confused-deputy safe (aws:SourceAccount)."""
+def service_trust(service: str, account_id: str, source_arn: str | None = None) -> str:
+    """Trust for an AWS service principal, confused-deputy safe (aws:SourceAccount, and
+    aws:SourceArn when the service sends it)."""
+    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": account_id}}
+    if source_arn:
+        condition["ArnLike"] = {"aws:SourceArn": source_arn}
     return to_json(
         [
             {
                 "Effect": "Allow",
                 "Principal": {"Service": service},
                 "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                "Condition": condition,
             }
         ]
     )
@@ -64,14 +68,28 @@ def ec2_trust() -> str:
 
 
 def pod_identity_trust(
-    account_id: str, cluster_name: str, namespace: str, service_account: str
+    account_id: str,
+    cluster_name: str,
+    namespace: str,
+    service_account: str,
+    cluster_arn: str | None = None,
 ) -> str:
     """EKS Pod Identity trust (R20): only this cluster's namespace/service account may assume.
 
     Pod Identity passes session tags (eks-cluster-name, kubernetes-namespace,
     kubernetes-service-account) with AssumeRole, hence sts:TagSession and the RequestTag
     conditions (EKS user guide, "Create IAM role with trust policy required by EKS Pod Identity").
+    With ``cluster_arn``, the ``eks-cluster-arn`` session tag must match too: a cluster of the
+    same name in another Region cannot assume the role.
     """
+    equals = {
+        "aws:SourceAccount": account_id,
+        "aws:RequestTag/eks-cluster-name": cluster_name,
+        "aws:RequestTag/kubernetes-namespace": namespace,
+        "aws:RequestTag/kubernetes-service-account": service_account,
+    }
+    if cluster_arn:
+        equals["aws:RequestTag/eks-cluster-arn"] = cluster_arn
     return to_json(
         [
             {
@@ -79,14 +97,7 @@ def pod_identity_trust(
                 "Effect": "Allow",
                 "Principal": {"Service": "pods.eks.amazonaws.com"},
                 "Action": ["sts:AssumeRole", "sts:TagSession"],
-                "Condition": {
-                    "StringEquals": {
-                        "aws:SourceAccount": account_id,
-                        "aws:RequestTag/eks-cluster-name": cluster_name,
-                        "aws:RequestTag/kubernetes-namespace": namespace,
-                        "aws:RequestTag/kubernetes-service-account": service_account,
-                    }
-                },
+                "Condition": {"StringEquals": equals},
             }
         ]
     )

@@ -73,3 +73,23 @@ def volume_key_policy(account_id: str, partition: str) -> str:
             },
         ]
     )
+
+
+def log_group_key_policy(account_id: str, partition: str, region: str, log_group: str) -> str:
+    """A key for one CloudWatch Logs group: CloudWatch Logs in this Region may use it only for
+    that group (encryption context `aws:logs:arn`); IAM policies of the account grant the rest
+    (CloudWatch Logs User Guide, "Encrypt log data in CloudWatch Logs using AWS KMS")."""
+    group_arn = f"arn:{partition}:logs:{region}:{account_id}:log-group:{log_group}"
+    return to_json(
+        [
+            _root(account_id, partition),
+            {
+                "Sid": "AllowCloudWatchLogsForOneGroup",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Action": _USE_KEY,
+                "Resource": "*",
+                "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": group_arn}},
+            },
+        ]
+    )

@@ -15,6 +15,8 @@ from components.aws_context import aws_context
 class PodIdentityRoleArgs(TypedDict, total=False):
     cluster_name: Required[pulumi.Input[str]]
     """EKS cluster whose pods may assume the role (trust condition and association)."""
+    cluster_arn: NotRequired[pulumi.Input[str]]
+    """Cluster ARN; when given, the trust also requires the `eks-cluster-arn` session tag."""
     namespace: Required[str]
     """Namespace of the service account."""
     service_account: Required[str]
@@ -55,8 +57,12 @@ class PodIdentityRole(pulumi.ComponentResource):
         tags = dict(args.get("tags", {}))
         ctx = aws_context(self)
         child = pulumi.ResourceOptions(parent=self)
-        trust = pulumi.Output.all(ctx.account_id, args["cluster_name"]).apply(
-            lambda v: iam.pod_identity_trust(v[0], v[1], args["namespace"], args["service_account"])
+        trust = pulumi.Output.all(
+            ctx.account_id, args["cluster_name"], args.get("cluster_arn", "")
+        ).apply(
+            lambda v: iam.pod_identity_trust(
+                v[0], v[1], args["namespace"], args["service_account"], v[2] or None
+            )
         )
         role = aws.iam.Role(
             f"{name}-role",

@@ -7,8 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from components.vpc_endpoints import VpcEndpoints
 from substrate.config import PlatformConfig
-from substrate.layers import admission, capacity, foundation, identity, observability
+from substrate.layers import (
+    admission,
+    bedrock,
+    capacity,
+    endpoints,
+    foundation,
+    identity,
+    observability,
+)
 
 
 @dataclass(frozen=True)
@@ -18,6 +27,8 @@ class Platform:
     admission: admission.Admission
     identity: identity.Identity
     observability: observability.Observability
+    endpoints: VpcEndpoints | None
+    bedrock: bedrock.Bedrock
 
 
 def build_platform(cfg: PlatformConfig) -> Platform:
@@ -33,4 +44,6 @@ def build_platform(cfg: PlatformConfig) -> Platform:
         identity=ident,
         observability=obs,
         admission=admission.build(cfg, base, platform_namespaces),
+        endpoints=endpoints.build(cfg, base),
+        bedrock=bedrock.build(cfg, base),
     )

@@ -25,6 +25,13 @@ def _aws_id(prefix: str) -> Callable[[str], None]:
 
 VpcId = Annotated[str, _aws_id("vpc")]
 SubnetId = Annotated[str, _aws_id("subnet")]
+RouteTableId = Annotated[str, _aws_id("rtb")]
+_SERVICE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*$")
+
+
+def _service(value: str) -> None:
+    if not _SERVICE.match(value):
+        raise Invalid("is not an AWS service endpoint suffix", 'e.g. "logs", "ec2", "eks-auth"')
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,11 @@ class ExistingNetworkConfig:
     public_subnet_ids: Annotated[list[SubnetId], unique] = doc(
         "Public subnets for internet-facing load balancers (may be empty).", factory=list
     )
+    private_route_table_ids: Annotated[list[RouteTableId], unique] = doc(
+        "Route tables of the private subnets: the S3 gateway endpoint is added to them when "
+        "`endpoints.baseline` is true.",
+        factory=list,
+    )
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,25 @@ class FlowLogsConfig:
     traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = doc(
         "Which traffic is logged.", default="ALL"
     )
+
+
+@dataclass(frozen=True)
+class EndpointsConfig:
+    """VPC endpoints for AWS APIs, reachable on 443 from the cluster's nodes only (R24)."""
+
+    baseline: bool | None = doc(
+        "Create the baseline endpoints: `sts`, `ecr.api`, `ecr.dkr`, `ssm` (interface) and "
+        "`s3` (gateway), each with a policy admitting only this account's principals. Null: "
+        "only when Substrate creates the VPC.",
+        default=None,
+    )
+    additional: Annotated[list[Annotated[str, _service]], unique] = doc(
+        "More interface endpoints with the same policy, e.g. `logs`, `ec2`, `sqs`, `eks-auth`.",
+        factory=list,
+    )
+
+    def creates(self, creates_vpc: bool) -> bool:
+        return creates_vpc if self.baseline is None else self.baseline
 
 
 @dataclass(frozen=True)
@@ -78,6 +109,7 @@ class NetworkConfig:
     existing: ExistingNetworkConfig | None = doc(
         "Use an existing VPC and subnets instead of creating them.", default=None
     )
+    endpoints: EndpointsConfig = doc("VPC endpoints for AWS APIs.", factory=EndpointsConfig)
 
     @property
     def creates_vpc(self) -> bool:
@@ -146,6 +178,13 @@ class NetworkConfig:
                     "cannot be combined with `existing` (the VPC already exists)",
                     "either the CIDR keys or `existing`, not both",
                 )
+        if self.endpoints.baseline and not self.existing.private_route_table_ids:
+            raise ConfigError(
+                f"{path}.existing.privateRouteTableIds",
+                [],
+                "is empty while endpoints.baseline is true (the S3 gateway endpoint needs them)",
+                "the private subnets' route table ids, or endpoints.baseline: false",
+            )
         subnets = self.existing.private_subnet_ids
         if len(subnets) != zones:
             raise ConfigError(

@@ -16,6 +16,7 @@ from typing import Any, get_type_hints
 
 from components import validators
 from substrate.config.admission import AdmissionConfig
+from substrate.config.bedrock import BedrockConfig, check_bedrock
 from substrate.config.capacity_checks import check_capacity
 from substrate.config.cluster import ClusterConfig, SystemNodeGroupConfig
 from substrate.config.environment import EnvironmentConfig, Tags
@@ -67,6 +68,11 @@ class PlatformConfig:
         "Karpenter controller and EC2NodeClasses (absent: no Karpenter).", default=None
     )
     node_pools: NodePools = doc("Karpenter NodePools by name.", factory=dict)
+    bedrock: BedrockConfig | None = doc(
+        "Amazon Bedrock model catalog, guardrail, endpoints and invocation logging (absent: "
+        "no Bedrock access).",
+        default=None,
+    )
 
     @property
     def cluster_name(self) -> str:
@@ -85,6 +91,7 @@ class PlatformConfig:
                     problem.allowed,
                 )
         check_capacity(self)
+        check_bedrock(self)
         if not self.environment.production:
             return
         zones = self.network.availability_zones

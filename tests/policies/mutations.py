@@ -209,3 +209,76 @@ MUTATIONS: list[Mutation] = [
         add={"imageTagMutability": "MUTABLE", "imageScanningConfiguration": {"scanOnPush": True}},
     ),
 ]
+
+# Bedrock access and IAM posture (R19-R25). Endpoint policies are JSON strings, so a mutation
+# replaces the whole document with one that breaks exactly the rule under test.
+ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+_AGENTS = '{"StringEquals": {"aws:PrincipalAccount": "123456789012"'
+_GUARD = "arn:aws:bedrock:us-east-1:123456789012:guardrail/pr0dguard01x"
+_TITAN = "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0"
+_INVOKE = '["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]'
+_GUARDED_ANYTHING = (
+    '{"Statement": ['
+    f'{{"Effect": "Allow", "Principal": "*", "Action": {_INVOKE}, "Resource": "*", '
+    f'"Condition": {_AGENTS}, "bedrock:GuardrailIdentifier": "{_GUARD}:3"}}}}}},'
+    f'{{"Effect": "Deny", "Principal": "*", "Action": {_INVOKE}, "Resource": "*", '
+    f'"Condition": {{"StringNotEquals": {{"bedrock:GuardrailIdentifier": "{_GUARD}:3"}}}}}},'
+    f'{{"Effect": "Allow", "Principal": "*", "Action": "bedrock:ApplyGuardrail", '
+    f'"Resource": "{_GUARD}", "Condition": {_AGENTS}}}}}}}]}}'
+)
+_UNGUARDED_TITAN = (
+    '{"Statement": ['
+    f'{{"Effect": "Allow", "Principal": "*", "Action": {_INVOKE}, "Resource": ["{_TITAN}"], '
+    f'"Condition": {_AGENTS}}}}}}}]}}'
+)
+
+MUTATIONS += [
+    Mutation(
+        "r19-iam-least-privilege",
+        "aws:iam/rolePolicy:RolePolicy",
+        "karpenter-pod-identity-policy",
+        Break(
+            set={"policy": '{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'}
+        ),
+    ),
+    Mutation(
+        "r20-workload-role-trust",
+        "aws:iam/role:Role",
+        "karpenter-pod-identity-role",
+        Break(
+            set={
+                "assumeRolePolicy": '{"Statement": [{"Effect": "Allow", "Principal": '
+                '{"Service": "pods.eks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}'
+            }
+        ),
+    ),
+    Mutation(
+        "r21-node-role-policies",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "karpenter-node-AmazonEC2ContainerRegistryPullOnly",
+        Break(set={"policyArn": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"}),
+    ),
+    # Any endpoint policy granting InvokeModel is judged; the bedrock-runtime one is R23's here
+    # (the agreement test applies every mutation at once).
+    Mutation(
+        "r22-bedrock-invoke-scope",
+        ENDPOINT,
+        "endpoints-ssm",
+        Break(set={"policy": _GUARDED_ANYTHING}),
+    ),
+    Mutation(
+        "r23-bedrock-guardrail",
+        ENDPOINT,
+        "endpoints-bedrock-runtime",
+        Break(set={"policy": _UNGUARDED_TITAN}),
+    ),
+    Mutation(
+        "r24-vpc-endpoints", ENDPOINT, "endpoints-sts", Break(set={"privateDnsEnabled": False})
+    ),
+    Mutation(
+        "r25-bedrock-invocation-logging",
+        "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration",
+        "bedrock-logging-configuration",
+        Break(delete="loggingConfig.cloudwatchConfig"),
+    ),
+]

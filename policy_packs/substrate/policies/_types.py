@@ -29,3 +29,23 @@ SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SECURITY_GROUP_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 ECR_REPOSITORY = "aws:ecr/repository:Repository"
+IAM_ROLE = "aws:iam/role:Role"
+IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+IAM_POLICY = "aws:iam/policy:Policy"
+IAM_USER_POLICY = "aws:iam/userPolicy:UserPolicy"
+IAM_GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
+IAM_POLICY_ATTACHMENTS = (
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+    "aws:iam/policyAttachment:PolicyAttachment",
+)
+ROLE_POLICY_ATTACHMENT = IAM_POLICY_ATTACHMENTS[0]
+POD_IDENTITY_ASSOCIATION = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+EKS_ADDON = "aws:eks/addon:Addon"
+VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+INVOCATION_LOGGING = (
+    "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration"
+)
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+CLOUDTRAIL = "aws:cloudtrail/trail:Trail"

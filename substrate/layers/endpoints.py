@@ -1,0 +1,85 @@
+"""Endpoints layer: VPC endpoints for AWS APIs, including Bedrock's, in the cluster's VPC.
+
+Built after the cluster because interface endpoints accept HTTPS only from the cluster
+security group. Baseline endpoints (R24) come from `substrate:network.endpoints`; the
+`bedrock-runtime` (and optionally `bedrock-agent-runtime`) endpoints from `substrate:bedrock`.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from components import bedrock_models, bedrock_policies
+from components.vpc_endpoints import (
+    BASELINE_INTERFACE_SERVICES,
+    EndpointArgs,
+    VpcEndpoints,
+    VpcEndpointsArgs,
+)
+from substrate.config import PlatformConfig
+from substrate.layers.foundation import Foundation
+
+
+def _runtime_policy(cfg: PlatformConfig, base: Foundation) -> pulumi.Output[str]:
+    assert cfg.bedrock is not None
+    catalog = list(cfg.bedrock.catalog(cfg.region).values())
+    guardrail = cfg.bedrock.guardrail
+    ctx = base.cluster.cluster_arn.apply(lambda arn: arn.split(":"))
+
+    def render(parts: list[str]) -> str:
+        partition, region, account = parts[1], parts[3], parts[4]
+        cluster_arn = ":".join(parts)
+        resolved = [bedrock_models.resolve(m, partition, region, account) for m in catalog]
+        if guardrail is None:
+            return bedrock_policies.runtime_endpoint_policy(resolved, account, cluster_arn)
+        return bedrock_policies.runtime_endpoint_policy(
+            resolved,
+            account,
+            cluster_arn,
+            bedrock_models.guardrail_arn(
+                partition, region, account, guardrail.id, guardrail.version
+            ),
+            bedrock_models.guardrail_arn(partition, region, account, guardrail.id),
+        )
+
+    return ctx.apply(render)
+
+
+def build(cfg: PlatformConfig, base: Foundation) -> VpcEndpoints | None:
+    net = cfg.network
+    account = base.cluster.cluster_arn.apply(lambda arn: arn.split(":")[4])
+    perimeter = account.apply(bedrock_policies.perimeter_endpoint_policy)
+
+    def perimeter_endpoint(service: str) -> EndpointArgs:
+        return {"service": service, "policy": perimeter}
+
+    interface: list[EndpointArgs] = []
+    gateway: list[EndpointArgs] = []
+    if net.endpoints.creates(net.creates_vpc):
+        interface += [perimeter_endpoint(s) for s in BASELINE_INTERFACE_SERVICES]
+        gateway.append(perimeter_endpoint("s3"))
+    interface += [perimeter_endpoint(s) for s in net.endpoints.additional]
+    if cfg.bedrock is not None:
+        interface.append({"service": "bedrock-runtime", "policy": _runtime_policy(cfg, base)})
+        if cfg.bedrock.agent_runtime:
+            policy = base.cluster.cluster_arn.apply(
+                lambda arn: bedrock_policies.agent_runtime_endpoint_policy(arn.split(":")[4], arn)
+            )
+            interface.append({"service": "bedrock-agent-runtime", "policy": policy})
+    if not interface and not gateway:
+        return None
+    args: VpcEndpointsArgs = {
+        "vpc_id": base.network.vpc_id,
+        "subnet_ids": base.network.private_subnet_ids,
+        "source_security_group_id": base.cluster.cluster_security_group_id,
+        "interface": interface,
+        "tags": base.tags,
+    }
+    if gateway:
+        args["gateway"] = gateway
+        args["route_table_ids"] = (
+            base.network.private_route_table_ids
+            if net.existing is None
+            else list(net.existing.private_route_table_ids)
+        )
+    return VpcEndpoints("endpoints", args)

@@ -1,0 +1,74 @@
+"""Invocation logging: encrypted, retained group; least-privilege, confused-deputy-safe role."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.bedrock_logging import BedrockInvocationLogging
+from components.validators import is_customer_kms_key_arn
+from tests.helpers import Resources, policy_json, run_program
+
+CONFIG = "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration"
+GROUP = "/aws/bedrock/substrate-prod/model-invocations"
+GROUP_ARN = f"arn:aws:logs:us-east-1:123456789012:log-group:{GROUP}"
+
+
+def test_prod_logs_to_a_kms_encrypted_group_kept_a_year(prod: Resources) -> None:
+    group = prod.named("bedrock-logging-log-group")
+    assert group.inputs["name"] == GROUP
+    assert group.inputs["retentionInDays"] == 365
+    # Its own customer managed key, not the control plane's.
+    assert is_customer_kms_key_arn(group.inputs["kmsKeyId"])
+    assert group.inputs["kmsKeyId"] != prod.named("cluster-control-plane-logs").inputs["kmsKeyId"]
+
+
+def test_key_policy_lets_cloudwatch_logs_use_the_key_for_this_group_only(prod: Resources) -> None:
+    key = prod.named("bedrock-logging-key")
+    assert key.inputs["enableKeyRotation"] is True
+    logs = next(
+        s for s in policy_json(key)["Statement"] if s["Sid"] == "AllowCloudWatchLogsForOneGroup"
+    )
+    assert logs["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+    assert logs["Condition"] == {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": GROUP_ARN}}
+
+
+def test_bedrock_role_writes_one_stream_and_trusts_bedrock_of_this_account_and_region(
+    prod: Resources,
+) -> None:
+    (trust,) = policy_json(prod.named("bedrock-logging-role"), "assumeRolePolicy")["Statement"]
+    assert trust["Principal"] == {"Service": "bedrock.amazonaws.com"}
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:bedrock:us-east-1:123456789012:*"},
+    }
+    (stmt,) = policy_json(prod.named("bedrock-logging-policy"))["Statement"]
+    assert stmt["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert stmt["Resource"] == [f"{GROUP_ARN}:log-stream:aws/bedrock/modelinvocations"]
+
+
+def test_configuration_logs_text_to_the_group_with_the_role(prod: Resources) -> None:
+    config = prod.one(CONFIG).inputs["loggingConfig"]
+    assert config == {
+        "cloudwatchConfig": {
+            "logGroupName": GROUP,
+            "roleArn": "arn:aws:iam::123456789012:role/bedrock-logging-role",
+        },
+        "textDataDeliveryEnabled": True,
+        "imageDataDeliveryEnabled": False,
+        "embeddingDataDeliveryEnabled": False,
+        "videoDataDeliveryEnabled": False,
+    }
+
+
+def test_dev_leaves_the_account_configuration_to_staging(dev: Resources) -> None:
+    assert dev.of_type(CONFIG) == []
+
+
+def test_invalid_retention_names_the_input() -> None:
+    def program() -> None:
+        BedrockInvocationLogging("logs", {"log_group_name": "/aws/bedrock/x", "retention_days": 42})
+
+    with pytest.raises(
+        ValueError, match=r"^BedrockInvocationLoggingArgs.retention_days: 42 is not"
+    ):
+        run_program(program)

@@ -1,0 +1,70 @@
+"""The inference profile routing table and ARN resolution."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.bedrock_models import (
+    COMMERCIAL,
+    ModelRef,
+    destinations,
+    partition_of,
+    profile_table,
+    resolve,
+)
+
+
+def test_documented_example_routes_differ_by_source_region() -> None:
+    # User Guide: us.anthropic.claude-3-haiku-20240307-v1:0 from us-east-2 routes to three
+    # Regions, from us-west-2 only to us-east-1 and us-west-2.
+    haiku = "us.anthropic.claude-3-haiku-20240307-v1:0"
+    assert destinations(haiku, "us-east-2") == ("us-east-1", "us-east-2", "us-west-2")
+    assert destinations(haiku, "us-west-2") == ("us-east-1", "us-west-2")
+    assert destinations(haiku, "eu-west-1") is None
+
+
+@pytest.mark.parametrize("profile", sorted(profile_table()))
+def test_every_profile_routes_within_its_geography(profile: str) -> None:
+    geo = profile.split(".", 1)[0]
+    prefixes = {
+        "us": ("us-", "ca-"),
+        "us-gov": ("us-gov-",),
+        "eu": ("eu-", "il-"),
+        "apac": ("ap-", "me-"),
+        "jp": ("ap-northeast-",),
+        "au": ("ap-southeast-",),
+        "ca": ("ca-",),
+        "global": ("",),
+    }[geo]
+    for source, routed in profile_table()[profile].items():
+        assert routed, f"{profile} from {source} routes nowhere"
+        assert source.startswith(prefixes)
+        if geo == "global":
+            assert routed == (COMMERCIAL,)
+        else:
+            assert all(r.startswith(prefixes) for r in routed)
+            assert partition_of(source) == ("aws-us-gov" if geo == "us-gov" else "aws")
+
+
+def test_profile_resolves_to_profile_arn_and_models_in_source_and_destinations() -> None:
+    ref = ModelRef("c", "inference-profile", "us-gov.anthropic.claude-sonnet-4-5-20250929-v1:0")
+    got = resolve(ref, "aws-us-gov", "us-gov-east-1", "123456789012")
+    model = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+    assert got.invoke_arn == (
+        "arn:aws-us-gov:bedrock:us-gov-east-1:123456789012:inference-profile/" + ref.id
+    )
+    # Routes only to us-gov-west-1, but the source Region's model is authorized too.
+    assert got.routed_model_arns == tuple(
+        f"arn:aws-us-gov:bedrock:{r}::foundation-model/{model}"
+        for r in ("us-gov-east-1", "us-gov-west-1")
+    )
+    assert got.direct_model_arns == () and got.global_model_arn is None
+
+
+def test_foundation_model_resolves_to_the_stack_region_only() -> None:
+    got = resolve(
+        ModelRef("t", "foundation-model", "amazon.titan-embed-text-v2:0"), "aws", "us-west-2", "1"
+    )
+    assert got.all_arns == (
+        "arn:aws:bedrock:us-west-2::foundation-model/amazon.titan-embed-text-v2:0",
+    )
