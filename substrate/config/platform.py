@@ -21,6 +21,8 @@ from substrate.config.cluster import ClusterConfig, SystemNodeGroupConfig
 from substrate.config.environment import EnvironmentConfig, Tags
 from substrate.config.identity import IdentityConfig
 from substrate.config.karpenter import KarpenterConfig
+from substrate.config.keda import KedaConfig
+from substrate.config.kueue import KueueConfig
 from substrate.config.network import NetworkConfig
 from substrate.config.node_pools import NodePools
 from substrate.config.observability import ObservabilityConfig
@@ -34,6 +36,8 @@ from substrate.config.schema import (
     suggest,
 )
 from substrate.config.storage import StorageConfig
+from substrate.config.tenants import Tenants
+from substrate.config.workload_checks import check_workloads
 
 NAMESPACE = "substrate"
 # Other namespaces a stack file may carry: provider configuration passed through untouched.
@@ -66,6 +70,12 @@ class PlatformConfig:
         "Karpenter controller and EC2NodeClasses (absent: no Karpenter).", default=None
     )
     node_pools: NodePools = doc("Karpenter NodePools by name.", factory=dict)
+    kueue: KueueConfig | None = doc(
+        "Kueue: job queueing, GPU quota and fair sharing (absent: no Kueue, no tenants).",
+        default=None,
+    )
+    keda: KedaConfig | None = doc("KEDA: event-driven autoscaling (absent: no KEDA).", default=None)
+    tenants: Tenants = doc("Tenants (teams) by name.", factory=dict)
 
     @property
     def cluster_name(self) -> str:
@@ -84,6 +94,7 @@ class PlatformConfig:
                     problem.allowed,
                 )
         check_capacity(self)
+        check_workloads(self)
         if not self.environment.production:
             return
         zones = self.network.availability_zones
