@@ -8,6 +8,7 @@ from pulumi_policy import Policy
 from . import (
     p01_dcgm_exporter_for_gpu_pools,
     p02_spire_trust_domain,
+    p03_gpu_quota_within_pool_limits,
     r01_control_plane_logs,
     r02_private_endpoint,
     r03_public_endpoint,
@@ -24,6 +25,10 @@ from . import (
     r16_disruption_budgets,
     r16_interruption_queue,
     r17_gpu_pools,
+    r27_pod_security_labels,
+    r28_tenant_quota,
+    r30_default_deny,
+    r32_gpu_quota,
     r34_admission_enforce,
     r34_webhook_scope,
 )
@@ -49,6 +54,11 @@ MODULES = (
     r16_disruption_budgets,
     r16_interruption_queue,
     r17_gpu_pools,
+    r27_pod_security_labels,
+    r28_tenant_quota,
+    r30_default_deny,
+    r32_gpu_quota,
+    p03_gpu_quota_within_pool_limits,
 )
 
 POLICIES: list[Policy] = [m.POLICY for m in MODULES]
