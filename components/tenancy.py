@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from components.labels import GPU_RESOURCE
 
@@ -224,7 +225,7 @@ def weight(value: float) -> str:
 
 
 # -- Kueue objects -----------------------------------------------------------------------------
-def _resource(name: str, share: Share) -> dict[str, object]:
+def _resource(name: str, share: Share) -> dict[str, Any]:
     fmt = format_bytes if name == "memory" else str
     out: dict[str, object] = {"name": name, "nominalQuota": fmt(share.nominal)}
     if share.borrowing_limit is not None:
@@ -236,7 +237,7 @@ def _resource(name: str, share: Share) -> dict[str, object]:
 
 def cluster_queue_spec(
     tenant: TenantSpec, gpu_pools: Sequence[str], cohort: str = DEFAULT_COHORT
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """ClusterQueue spec (kueue.x-k8s.io/v1beta2): CPU and memory on the default flavor; for GPU
     tenants, `nvidia.com/gpu` on one flavor per GPU pool they hold a share of, in their order.
     Pools a tenant lists with nominal 0 and a borrowing limit let it borrow there only."""

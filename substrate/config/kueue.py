@@ -3,6 +3,7 @@ fair sharing and the priority tiers."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -133,7 +134,7 @@ class KueueConfig:
                 f"{path}.preemptionStrategies",
                 self.preemption_strategies,
                 "is not a strategy list Kueue accepts",
-                " or ".join(str(s) for s in STRATEGY_SETS),
+                " or ".join(json.dumps(s) for s in STRATEGY_SETS),
             )
         ready = self.wait_for_pods_ready
         if ready.backoff_max_seconds < ready.backoff_base_seconds:

@@ -176,9 +176,9 @@ def _check_overcommit(cfg: PlatformConfig) -> None:
 
 def _check_scrape(cfg: PlatformConfig) -> None:
     scrape = cfg.observability.scrape
-    for key, section, configured in (
-        ("kueueNamespace", "kueue", scrape.kueue_namespace),
-        ("kedaNamespace", "keda", scrape.keda_namespace),
+    for key, section, title, configured in (
+        ("kueueNamespace", "kueue", "Kueue", scrape.kueue_namespace),
+        ("kedaNamespace", "keda", "KEDA", scrape.keda_namespace),
     ):
         installed = getattr(cfg, section)
         if installed is None or configured is None or configured == installed.namespace:
@@ -186,7 +186,7 @@ def _check_scrape(cfg: PlatformConfig) -> None:
         raise ConfigError(
             f"substrate:observability.scrape.{key}",
             configured,
-            f"is not the namespace {section.capitalize()} is installed in "
+            f"is not the namespace {title} is installed in "
             f"({installed.namespace!r}), so its metrics would not be scraped",
             f"{installed.namespace!r} (substrate:{section}.namespace) or null",
         )
