@@ -28,6 +28,7 @@ from pulumi_kubernetes.apiextensions import CustomResource
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components import validators
+from components.addon import after
 
 API_VERSION = "keda.sh/v1alpha1"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "substrate"}
@@ -306,10 +307,12 @@ class ElasticWorkload(pulumi.ComponentResource):
         super().__init__("substrate:workloads:ElasticWorkload", name, None, opts)
         _check(args)
         target = args["target"]
-        child = pulumi.ResourceOptions(parent=self)
+        # KEDA CRs wait for what the component waits for (the KEDA release).
+        waits = after(opts)
+        child = pulumi.ResourceOptions(parent=self, depends_on=waits)
         labels = {**MANAGED_BY, "app.kubernetes.io/name": target["name"]}
         auth_name = None
-        depends: list[pulumi.Resource] = []
+        depends: list[pulumi.Resource] = list(waits)
         if any(t["type"] in AWS_TRIGGERS for t in args["triggers"]):
             auth_name = f"{target['name']}-aws"
             identity: dict[str, str] = {"provider": "aws"}

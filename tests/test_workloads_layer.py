@@ -259,3 +259,17 @@ def test_tenant_admins_reach_only_their_namespaces(prod_plan: PlanResult) -> Non
         "agents",
     }
     assert not _kind(prod_plan, "ClusterRoleBinding")
+
+
+def test_kueue_objects_wait_for_the_release_that_installs_their_crds(prod_plan: PlanResult) -> None:
+    """A component's depends_on does not order its children: each CR names the release."""
+    by_name = {r.name: r for r in prod_plan.records}
+    kueue = by_name["kueue-release"].urn
+    crs = [r for r in prod_plan.records if r.type.startswith("kubernetes:kueue.x-k8s.io/v1beta2:")]
+    assert len(crs) > 10
+    for record in crs:
+        assert kueue in record.dependencies, record.name
+    operators = {by_name[f"{c}-release"].urn for c in ("jobset", "lws", "kuberay-operator")}
+    assert operators <= set(by_name["kueue-release"].dependencies)
+    flavors = {r.urn for r in crs if r.type.endswith(":ResourceFlavor")}
+    assert flavors <= set(by_name["tenant-ml-research-cluster-queue"].dependencies)

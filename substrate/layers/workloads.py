@@ -242,8 +242,9 @@ def build(
                 "fair_sharing": kc.fair_sharing,
                 "preemption_strategies": list(kc.preemption_strategies),
             },
-            opts=k8s,
-            depends_on=[o.release for o in operators],
+            opts=pulumi.ResourceOptions.merge(
+                k8s, pulumi.ResourceOptions(depends_on=[o.release for o in operators])
+            ),
         )
         platform = KueuePlatform(
             "kueue-platform",

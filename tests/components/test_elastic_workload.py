@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pulumi
+import pulumi_kubernetes as k8s
 import pytest
 
 from components.elastic_workload import (
@@ -201,3 +203,14 @@ def test_scaling_config_maps_onto_the_component() -> None:
     )
     with pytest.raises(ValueError, match="no serverAddress and no platform Prometheus"):
         elastic_args(scaling, target, "us-east-1", None)  # type: ignore[arg-type]
+
+
+def test_keda_objects_wait_for_what_the_component_waits_for() -> None:
+    def program() -> None:
+        release = k8s.core.v1.ConfigMap("keda-release", metadata={"name": "stand-in"})
+        ElasticWorkload("support-agent", AGENT, opts=pulumi.ResourceOptions(depends_on=[release]))
+
+    resources = Resources(run_program(program))
+    release = resources.named("keda-release").urn
+    for typ in (SO, TA):
+        assert release in resources.one(typ).dependencies
