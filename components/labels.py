@@ -45,3 +45,8 @@ KARPENTER_NODECLASS_LABEL = "karpenter.k8s.aws/ec2nodeclass"
 INSTANCE_FAMILY_LABEL = "karpenter.k8s.aws/instance-family"
 DEVICE_PLUGIN_CONFIG_LABEL = "nvidia.com/device-plugin.config"
 """Node label the NVIDIA device plugin's config-manager reads to pick a named config."""
+# -- Kueue and tenancy ---------------------------------------------------------------------------
+KUEUE_PRIORITY_CLASS_LABEL = "kueue.x-k8s.io/priority-class"
+"""Workload label selecting a Kueue WorkloadPriorityClass (a priority tier)."""
+PRIORITY_TIER_LABEL = "substrate.io/priority-tier"
+"""Namespace and ClusterQueue label: the tenant's priority tier (a WorkloadPriorityClass name)."""

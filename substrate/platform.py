@@ -17,6 +17,7 @@ from substrate.layers import (
     foundation,
     identity,
     observability,
+    workloads,
 )
 
 
@@ -29,20 +30,28 @@ class Platform:
     observability: observability.Observability
     endpoints: VpcEndpoints | None
     bedrock: bedrock.Bedrock
+    workloads: workloads.Workloads
 
 
 def build_platform(cfg: PlatformConfig) -> Platform:
     base = foundation.build(cfg)
     nodes = capacity.build(cfg, base)
-    ident = identity.build(cfg, base)
+    work = workloads.build(cfg, base, nodes)
+    ident = identity.build(cfg, base, tenants=work.identities)
     obs = observability.build(cfg, base)
     # Admission comes last: it must know every namespace the platform's add-ons create.
-    platform_namespaces = (*nodes.namespaces, *ident.namespaces, *obs.namespaces)
+    platform_namespaces = (
+        *nodes.namespaces,
+        *ident.namespaces,
+        *obs.namespaces,
+        *work.namespaces,
+    )
     return Platform(
         foundation=base,
         capacity=nodes,
         identity=ident,
         observability=obs,
+        workloads=work,
         admission=admission.build(cfg, base, platform_namespaces),
         endpoints=endpoints.build(cfg, base),
         bedrock=bedrock.build(cfg, base),

@@ -22,6 +22,8 @@ from substrate.config.cluster import ClusterConfig, SystemNodeGroupConfig
 from substrate.config.environment import EnvironmentConfig, Tags
 from substrate.config.identity import IdentityConfig
 from substrate.config.karpenter import KarpenterConfig
+from substrate.config.keda import KedaConfig
+from substrate.config.kueue import KueueConfig
 from substrate.config.network import NetworkConfig
 from substrate.config.node_pools import NodePools
 from substrate.config.observability import ObservabilityConfig
@@ -35,6 +37,8 @@ from substrate.config.schema import (
     suggest,
 )
 from substrate.config.storage import StorageConfig
+from substrate.config.tenants import Tenants
+from substrate.config.workload_checks import check_workloads
 from substrate.jsonvalues import decode_json_string
 
 NAMESPACE = "substrate"
@@ -73,6 +77,12 @@ class PlatformConfig:
         "no Bedrock access).",
         default=None,
     )
+    kueue: KueueConfig | None = doc(
+        "Kueue: job queueing, GPU quota and fair sharing (absent: no Kueue, no tenants).",
+        default=None,
+    )
+    keda: KedaConfig | None = doc("KEDA: event-driven autoscaling (absent: no KEDA).", default=None)
+    tenants: Tenants = doc("Tenants (teams) by name.", factory=dict)
 
     @property
     def cluster_name(self) -> str:
@@ -92,6 +102,7 @@ class PlatformConfig:
                 )
         check_capacity(self)
         check_bedrock(self)
+        check_workloads(self)
         if not self.environment.production:
             return
         zones = self.network.availability_zones

@@ -20,7 +20,8 @@ from substrate.config.identity import FederationConfig
 from substrate.layers.foundation import Foundation
 
 TENANTS: tuple[TenantIdentity, ...] = ()
-"""Tenants arrive with the workloads issue; until then no tenant has a ClusterSPIFFEID."""
+"""Default when no tenants are passed; substrate/platform.py passes the workloads layer's
+(`Workloads.identities`), so every tenant gets its ClusterSPIFFEID."""
 AGENTS: tuple[AgentIdentity, ...] = ()
 
 

@@ -149,14 +149,27 @@ def _props(record: ResourceRecord) -> Any:
     return unknown_checking_proxy(deserialize_properties(record.raw_inputs))
 
 
+class _Props:
+    """Each record's props, deserialized and proxied once per evaluation and shared by every
+    policy (the proxies are read-only views, so sharing cannot leak between policies)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] = {}
+
+    def __call__(self, record: ResourceRecord) -> Any:
+        if record.urn not in self._cache:
+            self._cache[record.urn] = _props(record)
+        return self._cache[record.urn]
+
+
 def _provider(
-    record: ResourceRecord, by_urn: Mapping[str, ResourceRecord]
+    record: ResourceRecord, by_urn: Mapping[str, ResourceRecord], props: Any = _props
 ) -> PolicyProviderResource | None:
     urn = record.provider_urn
     if urn is None or urn not in by_urn:
         return None
     prov = by_urn[urn]
-    return PolicyProviderResource(prov.type, _props(prov), prov.urn, prov.name)
+    return PolicyProviderResource(prov.type, props(prov), prov.urn, prov.name)
 
 
 def evaluate(
@@ -166,6 +179,7 @@ def evaluate(
 ) -> list[Violation]:
     by_urn = {r.urn: r for r in records}
     violations: list[Violation] = []
+    props = _Props()
 
     def reporter(eff: EffectivePolicy, default_urn: str):
         level = EnforcementLevel.MANDATORY if eff.level == EnforcementLevel.REMEDIATE else eff.level
@@ -183,11 +197,11 @@ def evaluate(
             for record in records:
                 args = ResourceValidationArgs(
                     record.type,
-                    _props(record),
+                    props(record),
                     record.urn,
                     record.name,
                     _options(record),
-                    _provider(record, by_urn),
+                    _provider(record, by_urn, props),
                     dict(eff.config),
                     dict(stack_tags or {}),
                 )
@@ -196,11 +210,11 @@ def evaluate(
             resources = {
                 r.urn: PolicyResource(
                     r.type,
-                    _props(r),
+                    props(r),
                     r.urn,
                     r.name,
                     _options(r),
-                    _provider(r, by_urn),
+                    _provider(r, by_urn, props),
                     None,
                     [],
                     {},

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from components.admission_policies import MODULES
-from components.labels import SYSTEM_NAMESPACES
+from components.labels import SYSTEM_NAMESPACES, TENANT_LABEL
 from substrate.plan.command import PlanResult
 from tests.admission.kyverno_cel import (
     CompiledPolicy,
@@ -72,19 +72,25 @@ def test_every_kyverno_custom_resource_matches_the_crd(any_plan: PlanResult, crd
 def test_platform_namespaces_are_invisible_to_webhooks_and_policies(
     any_plan: PlanResult,
 ) -> None:
-    """Every namespace the plan creates, and the system ones, is excluded both by Kyverno's
-    webhook selector (chart values) and by each policy's own selector (background scans)."""
-    rendered = [m for m in any_plan.manifests.values() if m["kind"] == "Namespace"]
-    platform = [namespace_object(n) for n in SYSTEM_NAMESPACES]
-    platform += [
-        namespace_object(m["metadata"]["name"], m["metadata"].get("labels")) for m in rendered
+    """Every namespace the plan creates for the platform, and the system ones, is excluded both
+    by Kyverno's webhook selector (chart values) and by each policy's own selector (background
+    scans); every tenant namespace the plan creates is governed by both."""
+    rendered = [
+        namespace_object(m["metadata"]["name"], m["metadata"].get("labels"))
+        for m in any_plan.manifests.values()
+        if m["kind"] == "Namespace"
     ]
+    tenants = [ns for ns in rendered if TENANT_LABEL in ns["metadata"]["labels"]]
+    platform = [namespace_object(n) for n in SYSTEM_NAMESPACES]
+    platform += [ns for ns in rendered if TENANT_LABEL not in ns["metadata"]["labels"]]
     assert "kyverno" in {ns["metadata"]["name"] for ns in platform}
-    tenant = namespace_object("team-a", {"substrate.io/tenant": "team-a"})
+    assert {"kueue-system", "keda"} <= {ns["metadata"]["name"] for ns in platform}
+    assert {"ml-research", "data-eng"} <= {ns["metadata"]["name"] for ns in tenants}
     selectors = [_kyverno_values(any_plan)["config"]["webhooks"]["namespaceSelector"]]
     selectors += [p["spec"]["matchConstraints"]["namespaceSelector"] for p in _policies(any_plan)]
     for selector in selectors:
-        assert selector_matches(selector, tenant["metadata"]["labels"])
+        for ns in tenants:
+            assert selector_matches(selector, ns["metadata"]["labels"]), ns["metadata"]["name"]
         for ns in platform:
             assert not selector_matches(selector, ns["metadata"]["labels"]), ns["metadata"]["name"]
 

@@ -70,6 +70,8 @@ def _engine(value: Any) -> Any:
 EKS = "eks:index:Cluster"
 LT = "aws:ec2/launchTemplate:LaunchTemplate"
 NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+CLUSTER_QUEUE = "kubernetes:kueue.x-k8s.io/v1beta2:ClusterQueue"
 NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 
 MUTATIONS: list[Mutation] = [
@@ -280,5 +282,54 @@ MUTATIONS += [
         "aws:bedrockmodel/invocationLoggingConfiguration:InvocationLoggingConfiguration",
         "bedrock-logging-configuration",
         Break(delete="loggingConfig.cloudwatchConfig"),
+    ),
+    Mutation(
+        "r27-pod-security-labels",
+        NAMESPACE,
+        "tenant-ml-research-ml-research-namespace",
+        Break(
+            set={
+                "metadata.labels": {
+                    "pod-security.kubernetes.io/enforce": "baseline",
+                    "pod-security.kubernetes.io/audit": "restricted",
+                    "pod-security.kubernetes.io/warn": "restricted",
+                    "substrate.io/tenant": "ml-research",
+                    "substrate.io/gpu": "true",
+                }
+            }
+        ),
+    ),
+    Mutation(
+        "r28-tenant-quota",
+        "kubernetes:core/v1:LimitRange",
+        "tenant-data-eng-data-eng-limits",
+        Break(delete="spec.limits"),
+    ),
+    Mutation(
+        "r30-default-deny",
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        "tenant-ml-research-ml-research-default-deny",
+        Break(set={"spec.policyTypes": ["Ingress"]}),
+    ),
+    Mutation(
+        "r32-gpu-quota",
+        "kubernetes:core/v1:ResourceQuota",
+        "tenant-data-eng-data-eng-quota",
+        Break(
+            set={
+                "spec.hard": {
+                    "requests.cpu": "192",
+                    "requests.memory": "768Gi",
+                    "limits.memory": "768Gi",
+                    "requests.nvidia.com/gpu": "8",
+                }
+            }
+        ),
+    ),
+    Mutation(
+        "p3-gpu-quota-within-pool-limits",
+        CLUSTER_QUEUE,
+        "tenant-inference-cluster-queue",
+        Break(set={"spec.resourceGroups.1.flavors.0.resources.0.nominalQuota": "40"}),
     ),
 ]

@@ -8,6 +8,7 @@ from pulumi_policy import Policy
 from . import (
     p01_dcgm_exporter_for_gpu_pools,
     p02_spire_trust_domain,
+    p03_gpu_quota_within_pool_limits,
     r01_control_plane_logs,
     r02_private_endpoint,
     r03_public_endpoint,
@@ -35,6 +36,10 @@ from . import (
     r24_vpc_endpoints,
     r25_bedrock_invocation_logging,
     r26_ecr_repositories,
+    r27_pod_security_labels,
+    r28_tenant_quota,
+    r30_default_deny,
+    r32_gpu_quota,
     r34_admission_enforce,
     r34_webhook_scope,
 )
@@ -71,6 +76,11 @@ MODULES = (
     r34_webhook_scope,
     p01_dcgm_exporter_for_gpu_pools,
     p02_spire_trust_domain,
+    r27_pod_security_labels,
+    r28_tenant_quota,
+    r30_default_deny,
+    r32_gpu_quota,
+    p03_gpu_quota_within_pool_limits,
 )
 
 POLICIES: list[Policy] = [m.POLICY for m in MODULES]

@@ -49,3 +49,13 @@ INVOCATION_LOGGING = (
 )
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 CLOUDTRAIL = "aws:cloudtrail/trail:Trail"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+RESOURCE_QUOTA = "kubernetes:core/v1:ResourceQuota"
+LIMIT_RANGE = "kubernetes:core/v1:LimitRange"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+CLUSTER_QUEUES = tuple(
+    f"kubernetes:kueue.x-k8s.io/{v}:ClusterQueue" for v in ("v1beta2", "v1beta1")
+)
+RESOURCE_FLAVORS = tuple(
+    f"kubernetes:kueue.x-k8s.io/{v}:ResourceFlavor" for v in ("v1beta2", "v1beta1")
+)

@@ -1,0 +1,158 @@
+"""Everything one tenant (team) gets: its namespaces with quota, limits, default-deny network
+policies and admin RoleBindings, a Kueue ClusterQueue in the shared cohort and a LocalQueue in
+each namespace (see components.tenant_manifests and components.tenancy for the details)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NotRequired, Required, TypedDict, cast
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi_kubernetes.apiextensions import CustomResource
+from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
+
+from components import validators
+from components.addon import after
+from components.labels import GPU_RESOURCE, PRIORITY_TIER_LABEL, TENANT_LABEL
+from components.tenancy import DEFAULT_COHORT, TenantSpec, cluster_queue_spec
+from components.tenant_manifests import (
+    TENANT_ADMIN_ROLE,
+    limit_range_spec,
+    namespace_labels,
+    network_policies,
+    role_binding_subjects,
+)
+
+KUEUE_API_VERSION = "kueue.x-k8s.io/v1beta2"
+MANAGED_BY = {"app.kubernetes.io/managed-by": "substrate"}
+QUOTA_NAME = "tenant-quota"
+LIMITS_NAME = "tenant-defaults"
+ADMINS_BINDING = "tenant-admins"
+
+
+class TenantArgs(TypedDict, total=False):
+    """Arguments of :class:`Tenant`."""
+
+    tenant: Required[TenantSpec]
+    """The tenant (components.tenancy.TenantSpec, from `substrate:tenants`)."""
+    quota_hard: Required[Mapping[str, str]]
+    """ResourceQuota `hard` per namespace (components.tenancy.resource_quota_hard)."""
+    gpu_pools: Required[Sequence[str]]
+    """GPU pools that have a ResourceFlavor; GPU shares on other pools are refused."""
+    cohort: NotRequired[str]
+    """Kueue cohort of the ClusterQueue. Default `substrate`."""
+
+
+def _check(args: TenantArgs) -> None:
+    tenant = args["tenant"]
+    for field, value in [("name", tenant.name), *(("namespaces", n) for n in tenant.namespaces)]:
+        if validators.dns_label(value):
+            raise ValueError(f"TenantArgs.tenant.{field}: {value!r} is not a DNS label")
+    if not tenant.namespaces:
+        raise ValueError(f"TenantArgs.tenant.namespaces: tenant {tenant.name!r} has none")
+    if not tenant.gpu and tenant.gpus:
+        raise ValueError(
+            f"TenantArgs.tenant.gpus: tenant {tenant.name!r} has GPU quota but no GPU rights"
+        )
+    if not tenant.gpu and args["quota_hard"].get(f"requests.{GPU_RESOURCE}") != "0":
+        raise ValueError(
+            f"TenantArgs.quota_hard: tenant {tenant.name!r} has no GPU rights, so "
+            f'requests.{GPU_RESOURCE} must be "0"'
+        )
+    unknown = [p for p, _ in tenant.gpus if p not in args["gpu_pools"]]
+    if unknown:
+        raise ValueError(
+            f"TenantArgs.tenant.gpus: pools {unknown} have no ResourceFlavor "
+            f"(GPU pools: {list(args['gpu_pools'])})"
+        )
+
+
+class Tenant(pulumi.ComponentResource):
+    """Namespaces, ResourceQuota, LimitRange, NetworkPolicies, RoleBindings, ClusterQueue and
+    LocalQueues of one tenant."""
+
+    spec: TenantSpec
+    namespaces: dict[str, k8s.core.v1.Namespace]
+
+    def __init__(
+        self, name: str, args: TenantArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("substrate:workloads:Tenant", name, None, opts)
+        _check(args)
+        tenant = self.spec = args["tenant"]
+        # Kueue CRs wait for what the tenant waits for (the Kueue release and its flavors).
+        waits = after(opts)
+        child = pulumi.ResourceOptions(parent=self)
+        labels = {**MANAGED_BY, TENANT_LABEL: tenant.name}
+        queue = CustomResource(
+            f"{name}-cluster-queue",
+            api_version=KUEUE_API_VERSION,
+            kind="ClusterQueue",
+            metadata=ObjectMetaArgs(
+                name=tenant.queue_name, labels={**labels, PRIORITY_TIER_LABEL: tenant.tier}
+            ),
+            spec=cluster_queue_spec(tenant, args["gpu_pools"], args.get("cohort", DEFAULT_COHORT)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=waits),
+        )
+        self.namespaces = {}
+        for ns in tenant.namespaces:
+            namespace = k8s.core.v1.Namespace(
+                f"{name}-{ns}-namespace",
+                metadata=ObjectMetaArgs(name=ns, labels=namespace_labels(tenant)),
+                opts=child,
+            )
+            self.namespaces[ns] = namespace
+            inside = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+
+            def meta(obj: str, ns: str = ns) -> ObjectMetaArgs:
+                return ObjectMetaArgs(name=obj, namespace=ns, labels=labels)
+
+            k8s.core.v1.ResourceQuota(
+                f"{name}-{ns}-quota",
+                metadata=meta(QUOTA_NAME),
+                spec={"hard": dict(args["quota_hard"])},
+                opts=inside,
+            )
+            k8s.core.v1.LimitRange(
+                f"{name}-{ns}-limits",
+                metadata=meta(LIMITS_NAME),
+                spec=cast(Any, limit_range_spec(tenant)),
+                opts=inside,
+            )
+            for policy, spec in network_policies(tenant).items():
+                k8s.networking.v1.NetworkPolicy(
+                    f"{name}-{ns}-{policy}",
+                    metadata=meta(policy),
+                    spec=cast(Any, spec),
+                    opts=inside,
+                )
+            if tenant.admins:
+                k8s.rbac.v1.RoleBinding(
+                    f"{name}-{ns}-admins",
+                    metadata=meta(ADMINS_BINDING),
+                    role_ref=k8s.rbac.v1.RoleRefArgs(
+                        api_group="rbac.authorization.k8s.io",
+                        kind="ClusterRole",
+                        name=TENANT_ADMIN_ROLE,
+                    ),
+                    subjects=cast(Any, role_binding_subjects(tenant)),
+                    opts=inside,
+                )
+            CustomResource(
+                f"{name}-{ns}-local-queue",
+                api_version=KUEUE_API_VERSION,
+                kind="LocalQueue",
+                metadata=meta(tenant.queue_name),
+                spec={"clusterQueue": tenant.queue_name},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[*waits, namespace, queue]),
+            )
+        self.register_outputs(
+            {
+                "tenant": tenant.name,
+                "namespaces": list(tenant.namespaces),
+                "clusterQueue": tenant.queue_name,
+                "gpu": tenant.gpu,
+                "tier": tenant.tier,
+            }
+        )

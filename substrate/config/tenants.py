@@ -1,0 +1,214 @@
+"""``substrate:tenants``: the teams that share the cluster, keyed by tenant name.
+
+Other sections (agents) reference a tenant by its key and place work in one of its namespaces;
+``TenantConfig.spec(name)`` is the typed model (components.tenancy.TenantSpec) every layer uses.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Annotated
+
+from components import validators
+from components.tenancy import NetworkSpec, Share, TenantSpec, memory_bytes, weight
+from substrate.config.checks import between, non_empty, rule, unique
+from substrate.config.schema import ConfigError, Invalid, doc
+
+Namespace = Annotated[str, rule(validators.dns_label, 63)]
+Quantity = Annotated[str, rule(validators.quantity)]
+IamPrincipalArn = Annotated[str, rule(validators.iam_principal_arn)]
+Count = Annotated[int, between(0, 100000)]
+
+
+def _cidr(value: str) -> None:
+    try:
+        ipaddress.IPv4Network(value, strict=True)
+    except ValueError:
+        raise Invalid("is not an IPv4 CIDR", 'a network such as "10.60.0.0/16"') from None
+
+
+def _weight(value: float) -> None:
+    if not 0 <= value <= 1000:
+        raise Invalid("is out of range", "0 (always last) to 1000")
+
+
+@dataclass(frozen=True)
+class LimitConfig:
+    """A borrowing or lending limit on CPU and memory (unset: no limit)."""
+
+    cpu: Count | None = doc("vCPUs.", default=None)
+    memory: Quantity | None = doc('Memory, e.g. "128Gi".', default=None)
+
+
+@dataclass(frozen=True)
+class ComputeQuotaConfig:
+    """CPU and memory quota on Kueue's default flavor (counted for every admitted pod, GPU
+    pods included)."""
+
+    cpu: Count = doc("Nominal (guaranteed) vCPUs.")
+    memory: Quantity = doc('Nominal memory, e.g. "512Gi".')
+    borrowing_limit: LimitConfig | None = doc(
+        "Most the tenant may borrow above nominal from the cohort's unused quota "
+        "(unset: everything the others lend).",
+        default=None,
+    )
+    lending_limit: LimitConfig | None = doc(
+        "Most of its unused nominal quota others may borrow (unset: all of it).", default=None
+    )
+
+
+@dataclass(frozen=True)
+class GpuQuotaConfig:
+    """`nvidia.com/gpu` quota on one GPU pool's ResourceFlavor, in the units the pool's device
+    plugin advertises."""
+
+    nominal: Count = doc("Guaranteed GPUs on the pool (0: borrow only).")
+    borrowing_limit: Count | None = doc(
+        "Most GPUs it may borrow above nominal (unset: all the others lend).", default=None
+    )
+    lending_limit: Count | None = doc(
+        "Most of its idle nominal GPUs others may borrow (unset: all of them).", default=None
+    )
+
+
+@dataclass(frozen=True)
+class ContainerDefaultsConfig:
+    """LimitRange defaults for containers that set no requests (memory limit = request, R28)."""
+
+    cpu: Quantity = doc("Default CPU request.", default="250m")
+    memory: Quantity = doc("Default memory request and limit.", default="512Mi")
+
+
+@dataclass(frozen=True)
+class TenantNetworkConfig:
+    """What the tenant's pods may reach beyond default-deny and DNS (R30)."""
+
+    allow_within_tenant: bool = doc(
+        "Pods in the tenant's namespaces reach each other (distributed training, services).",
+        default=True,
+    )
+    pod_identity_agent: bool = doc(
+        "Egress to the EKS Pod Identity agent (169.254.170.23, TCP 80) so pods get AWS "
+        "credentials.",
+        default=False,
+    )
+    https_egress_cidrs: Annotated[list[Annotated[str, _cidr]], unique] = doc(
+        "Further egress on TCP 443, e.g. the VPC CIDR for interface endpoints.", factory=list
+    )
+
+
+@dataclass(frozen=True)
+class TenantConfig:
+    """A team: its namespaces, admins, quota and priority."""
+
+    namespaces: Annotated[list[Namespace], non_empty("namespace"), unique] = doc(
+        "Namespaces Substrate creates for the tenant (PSA restricted, quota, default-deny, a "
+        "LocalQueue each)."
+    )
+    quota: ComputeQuotaConfig = doc("CPU and memory quota.")
+    admins: Annotated[list[IamPrincipalArn], unique] = doc(
+        "IAM roles or users that administer the tenant's namespaces (EKS access entry -> "
+        "Kubernetes group -> RoleBinding of the `substrate:tenant-admin` ClusterRole). No "
+        "cluster-wide rights.",
+        factory=list,
+    )
+    gpu: bool = doc(
+        'May run GPU work: namespaces labelled `substrate.io/gpu: "true"`; without it the '
+        "tenant gets no GPU quota anywhere (R32).",
+        default=False,
+    )
+    gpus: dict[str, GpuQuotaConfig] = doc(
+        "GPU pool (a `substrate:nodePools` key) -> GPU quota; Kueue tries the pools in this order.",
+        factory=dict,
+    )
+    tier: Namespace = doc(
+        "Priority tier (a `substrate:kueue.priorityClasses` key): the highest "
+        "WorkloadPriorityClass the tenant's work is meant to use.",
+        default="batch",
+    )
+    fair_share_weight: Annotated[float, _weight] = doc(
+        "Fair-sharing weight of the tenant's ClusterQueue: its share of borrowable capacity "
+        "relative to the others.",
+        default=1.0,
+    )
+    container_defaults: ContainerDefaultsConfig = doc(
+        "LimitRange defaults.", factory=ContainerDefaultsConfig
+    )
+    network: TenantNetworkConfig = doc("NetworkPolicy allowances.", factory=TenantNetworkConfig)
+
+    def check(self, path: str) -> None:
+        if self.gpus and not self.gpu:
+            raise ConfigError(
+                f"{path}.gpus",
+                sorted(self.gpus),
+                "grants GPU quota to a tenant without GPU rights",
+                "no gpus unless gpu is true",
+            )
+        q = self.quota
+        for key, nominal, lend in (
+            ("cpu", q.cpu, q.lending_limit.cpu if q.lending_limit else None),
+            ("memory", q.memory, q.lending_limit.memory if q.lending_limit else None),
+        ):
+            if lend is not None and _amount(key, lend) > _amount(key, nominal):
+                raise ConfigError(
+                    f"{path}.quota.lendingLimit.{key}",
+                    lend,
+                    f"is above the nominal quota ({nominal})",
+                    "at most the nominal quota (Kueue lends only what the tenant holds)",
+                )
+        for pool, gpu in self.gpus.items():
+            if gpu.lending_limit is not None and gpu.lending_limit > gpu.nominal:
+                raise ConfigError(
+                    f"{path}.gpus.{pool}.lendingLimit",
+                    gpu.lending_limit,
+                    f"is above the nominal quota ({gpu.nominal})",
+                    "at most the nominal quota (Kueue lends only what the tenant holds)",
+                )
+        if self.gpu and not self.gpus:
+            raise ConfigError(
+                f"{path}.gpus",
+                {},
+                "is empty while gpu is true, so the tenant could never run GPU work",
+                "a GPU quota (nominal or borrowing) on at least one GPU pool, or gpu: false",
+            )
+
+    def spec(self, name: str) -> TenantSpec:
+        """The typed tenant model the layers and components use."""
+        q = self.quota
+        borrow = q.borrowing_limit or LimitConfig()
+        lend = q.lending_limit or LimitConfig()
+        return TenantSpec(
+            name=name,
+            namespaces=tuple(self.namespaces),
+            admins=tuple(self.admins),
+            gpu=self.gpu,
+            tier=self.tier,
+            fair_share_weight=weight(self.fair_share_weight),
+            cpu=Share(q.cpu, borrow.cpu, lend.cpu),
+            memory=Share(
+                memory_bytes(q.memory),
+                None if borrow.memory is None else memory_bytes(borrow.memory),
+                None if lend.memory is None else memory_bytes(lend.memory),
+            ),
+            gpus=tuple(
+                (pool, Share(g.nominal, g.borrowing_limit, g.lending_limit))
+                for pool, g in self.gpus.items()
+            ),
+            container_cpu=self.container_defaults.cpu,
+            container_memory=self.container_defaults.memory,
+            network=NetworkSpec(
+                self.network.allow_within_tenant,
+                self.network.pod_identity_agent,
+                tuple(self.network.https_egress_cidrs),
+            ),
+        )
+
+
+def _amount(key: str, value: int | str | None) -> int:
+    if value is None:
+        return 0
+    return memory_bytes(str(value)) if key == "memory" else int(value)
+
+
+Tenants = dict[str, TenantConfig]

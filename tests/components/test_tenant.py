@@ -1,0 +1,236 @@
+"""A tenant's objects: restricted namespaces, backstop quota, container defaults, default-deny
+plus DNS, admin bindings reached through access entries, its queues."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from components.tenancy import NetworkSpec, Share, TenantSpec
+from components.tenant import Tenant, TenantArgs
+from components.tenant_access import TenantAccess
+from components.tenant_manifests import tenant_admin_rules
+from tests.helpers import Resources, run_program
+
+GI = 2**30
+RESEARCH = TenantSpec(
+    name="ml-research",
+    namespaces=("ml-research", "ml-research-eval"),
+    admins=("arn:aws:iam::210987654321:role/ml-research-admin",),
+    gpu=True,
+    tier="training",
+    fair_share_weight="2",
+    cpu=Share(64),
+    memory=Share(256 * GI),
+    gpus=(("training", Share(16)),),
+    network=NetworkSpec(pod_identity_agent=True, https_cidrs=("10.60.0.0/16",)),
+)
+DATA = TenantSpec(name="data-eng", namespaces=("data-eng",), cpu=Share(8), memory=Share(GI))
+HARD = {
+    "requests.cpu": "64",
+    "requests.memory": "256Gi",
+    "limits.memory": "256Gi",
+    "requests.nvidia.com/gpu": "16",
+}
+NO_GPU = {**HARD, "requests.nvidia.com/gpu": "0"}
+
+
+def _run(tenant: TenantSpec, hard: dict[str, str] | None = None) -> Resources:
+    args: TenantArgs = {
+        "tenant": tenant,
+        "quota_hard": hard or (HARD if tenant.gpu else NO_GPU),
+        "gpu_pools": ["training", "inference"],
+    }
+    return Resources(run_program(lambda: Tenant(f"tenant-{tenant.name}", args)))
+
+
+def _in(resources: Resources, typ: str, namespace: str) -> list[dict[str, Any]]:
+    return [
+        r.inputs
+        for r in resources.of_type(typ)
+        if r.inputs["metadata"].get("namespace") == namespace
+    ]
+
+
+def test_every_namespace_is_restricted_and_labelled_for_admission() -> None:
+    resources = _run(RESEARCH)
+    namespaces = {
+        r.inputs["metadata"]["name"]: r.inputs["metadata"]["labels"]
+        for r in resources.of_type("kubernetes:core/v1:Namespace")
+    }
+    assert sorted(namespaces) == ["ml-research", "ml-research-eval"]
+    for labels in namespaces.values():
+        for mode in ("enforce", "audit", "warn"):
+            assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
+        assert labels["substrate.io/tenant"] == "ml-research"
+        assert labels["substrate.io/gpu"] == "true"  # the gpu-placement policy reads it
+        assert labels["substrate.io/priority-tier"] == "training"
+    data = _run(DATA).one("kubernetes:core/v1:Namespace").inputs["metadata"]["labels"]
+    assert data["substrate.io/gpu"] == "false"
+
+
+def test_quota_and_container_defaults_in_every_namespace() -> None:
+    resources = _run(RESEARCH)
+    for ns in RESEARCH.namespaces:
+        (quota,) = _in(resources, "kubernetes:core/v1:ResourceQuota", ns)
+        assert quota["spec"]["hard"] == HARD
+        (limits,) = _in(resources, "kubernetes:core/v1:LimitRange", ns)
+        assert limits["spec"]["limits"] == [
+            {
+                "type": "Container",
+                "defaultRequest": {"cpu": "250m", "memory": "512Mi"},
+                "default": {"memory": "512Mi"},
+            }
+        ]
+
+
+def test_default_deny_dns_and_declared_allowances() -> None:
+    policies = {
+        p["metadata"]["name"]: p["spec"]
+        for p in _in(_run(RESEARCH), "kubernetes:networking.k8s.io/v1:NetworkPolicy", "ml-research")
+    }
+    assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    (dns,) = policies["allow-dns"]["egress"]
+    assert dns["to"] == [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+        }
+    ]
+    assert {(p["protocol"], p["port"]) for p in dns["ports"]} == {("UDP", 53), ("TCP", 53)}
+    peer = [{"namespaceSelector": {"matchLabels": {"substrate.io/tenant": "ml-research"}}}]
+    assert policies["allow-within-tenant"]["ingress"] == [{"from": peer}]
+    assert policies["allow-within-tenant"]["egress"] == [{"to": peer}]
+    assert policies["allow-pod-identity-agent"]["egress"][0]["to"] == [
+        {"ipBlock": {"cidr": "169.254.170.23/32"}}
+    ]
+    assert policies["allow-https-egress"]["egress"][0]["ports"] == [
+        {"protocol": "TCP", "port": 443}
+    ]
+    data = {
+        p["metadata"]["name"]
+        for p in _in(_run(DATA), "kubernetes:networking.k8s.io/v1:NetworkPolicy", "data-eng")
+    }
+    assert data == {"default-deny", "allow-dns", "allow-within-tenant"}
+
+
+def test_admins_are_bound_to_the_tenant_admin_role_in_each_namespace() -> None:
+    bindings = _run(RESEARCH).of_type("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")
+    assert sorted(b.inputs["metadata"]["namespace"] for b in bindings) == sorted(
+        RESEARCH.namespaces
+    )
+    for binding in bindings:
+        assert binding.inputs["roleRef"] == {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": "substrate:tenant-admin",
+        }
+        assert binding.inputs["subjects"] == [
+            {
+                "kind": "Group",
+                "name": "substrate:tenant:ml-research:admins",
+                "apiGroup": "rbac.authorization.k8s.io",
+            }
+        ]
+    assert _run(DATA).of_type("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding") == []
+
+
+def test_queues_local_in_each_namespace_cluster_wide_per_tenant() -> None:
+    resources = _run(RESEARCH)
+    queue = resources.one("kubernetes:kueue.x-k8s.io/v1beta2:ClusterQueue").inputs
+    assert queue["metadata"]["name"] == "ml-research"
+    assert queue["spec"]["fairSharing"] == {"weight": "2"}
+    locals_ = resources.of_type("kubernetes:kueue.x-k8s.io/v1beta2:LocalQueue")
+    assert {
+        (q.inputs["metadata"]["namespace"], q.inputs["spec"]["clusterQueue"]) for q in locals_
+    } == {
+        ("ml-research", "ml-research"),
+        ("ml-research-eval", "ml-research"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("tenant", "hard", "message"),
+    [
+        (
+            TenantSpec(name="data-eng", namespaces=("data-eng",), gpus=(("training", Share(1)),)),
+            NO_GPU,
+            "TenantArgs.tenant.gpus: tenant 'data-eng' has GPU quota but no GPU rights",
+        ),
+        (DATA, HARD, "TenantArgs.quota_hard: tenant 'data-eng' has no GPU rights"),
+        (
+            TenantSpec(name="x", namespaces=("x",), gpu=True, gpus=(("h100", Share(1)),)),
+            HARD,
+            "TenantArgs.tenant.gpus: pools ['h100'] have no ResourceFlavor",
+        ),
+        (TenantSpec(name="x", namespaces=()), NO_GPU, "TenantArgs.tenant.namespaces"),
+        (TenantSpec(name="X", namespaces=("x",)), NO_GPU, "TenantArgs.tenant.name: 'X'"),
+    ],
+)
+def test_invalid_tenants_are_refused(
+    tenant: TenantSpec, hard: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        _run(tenant, hard)
+
+
+def test_access_entries_map_admins_to_tenant_groups_never_masters() -> None:
+    admins = {
+        "arn:aws:iam::210987654321:role/ml-research-admin": ["substrate:tenant:ml-research:admins"],
+        "arn:aws:iam::210987654321:role/platform-oncall": [
+            "substrate:tenant:inference:admins",
+            "substrate:tenant:agents:admins",
+        ],
+    }
+    resources = Resources(
+        run_program(lambda: TenantAccess("tenant-access", {"cluster_name": "c", "admins": admins}))
+    )
+    entries = {
+        e.inputs["principalArn"]: e.inputs
+        for e in resources.of_type("aws:eks/accessEntry:AccessEntry")
+    }
+    assert set(entries) == set(admins)  # one entry per principal
+    oncall = entries["arn:aws:iam::210987654321:role/platform-oncall"]
+    assert oncall["kubernetesGroups"] == [
+        "substrate:tenant:agents:admins",
+        "substrate:tenant:inference:admins",
+    ]
+    assert oncall["type"] == "STANDARD"
+    assert resources.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation") == []
+    role = resources.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole").inputs
+    assert role["metadata"]["name"] == "substrate:tenant-admin"
+    with pytest.raises(ValueError, match="uses a reserved prefix"):
+        run_program(
+            lambda: TenantAccess(
+                "a", {"cluster_name": "c", "admins": {next(iter(admins)): ["system:masters"]}}
+            )
+        )
+
+
+def test_tenant_admins_cannot_weaken_isolation() -> None:
+    """Admins operate workloads but only read quota, limits, network policies, queues and KEDA
+    objects, and get no RBAC rights (they cannot grant themselves more)."""
+    writes = {
+        (group, resource)
+        for rule in tenant_admin_rules()
+        if "delete" in rule["verbs"] or "create" in rule["verbs"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+    }
+    assert ("batch", "jobs") in writes and ("jobset.x-k8s.io", "jobsets") in writes
+    for guarded in (
+        ("networking.k8s.io", "networkpolicies"),
+        ("", "resourcequotas"),
+        ("", "limitranges"),
+        ("kueue.x-k8s.io", "localqueues"),
+        ("kueue.x-k8s.io", "clusterqueues"),
+        ("keda.sh", "triggerauthentications"),
+        ("rbac.authorization.k8s.io", "rolebindings"),
+        ("", "namespaces"),
+    ):
+        assert guarded not in writes, guarded
+    assert not any(
+        "*" in rule["verbs"] or "*" in rule["resources"] for rule in tenant_admin_rules()
+    )
