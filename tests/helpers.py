@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import copy
+import io
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +62,31 @@ def run_program(
         config=config or {},
         region=region,
     )
+
+
+@dataclass(frozen=True)
+class CliRun:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, cwd: Path = ROOT) -> CliRun:
+    """`substrate ARGS` from ``cwd`` in this process: the same parser, exit status and output
+    as the console script, without paying for a new interpreter and provider imports. Tests
+    that are about the process boundary (determinism across processes, a one-line stderr with
+    no traceback) run the real command instead."""
+    from substrate import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    previous = Path.cwd()
+    os.chdir(cwd)
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            code = cli.main(list(args))
+    finally:
+        os.chdir(previous)
+    return CliRun(code, out.getvalue(), err.getvalue())
 
 
 def _discard(_value: object) -> None:

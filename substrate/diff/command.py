@@ -39,10 +39,15 @@ def empty_plan(project: str, stack: str) -> dict[str, Any]:
     }
 
 
+def resolve_revision(project: Project, revision: str) -> tuple[Path, str]:
+    """The repository top level and the commit ``revision`` names (DiffError if none)."""
+    top = Path(_git(project.root, "rev-parse", "--show-toplevel"))
+    return top, _git(top, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
+
+
 def plan_at_revision(project: Project, stack: str, revision: str) -> dict[str, Any]:
     """plan.json of ``stack`` as the code and stack file at ``revision`` produce it."""
-    top = Path(_git(project.root, "rev-parse", "--show-toplevel"))
-    sha = _git(top, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
+    top, sha = resolve_revision(project, revision)
     relative = project.root.resolve().relative_to(top.resolve())
     with tempfile.TemporaryDirectory(prefix="substrate-diff-") as tmp:
         tree = Path(tmp) / "base"
@@ -91,6 +96,7 @@ def plan_at_revision(project: Project, stack: str, revision: str) -> dict[str, A
 def diff_stack(project: Project, stack: str, base: str) -> PlanDiff:
     """Diff of ``stack`` between ``base`` and the working tree. ConfigError propagates when the
     working tree's stack file is invalid."""
+    resolve_revision(project, base)  # a bad revision fails before anything is planned
     head = plan_stack(project, stack).plan_json()
     try:
         before = plan_at_revision(project, stack, base)

@@ -74,18 +74,17 @@ class PlanResult:
 
 def plan_stack(project: Project, stack: str) -> PlanResult:
     """Parse the stack's config (ConfigError on a bad file), run the program, judge it."""
+    from policy_packs.substrate.policies import POLICIES
     from substrate.program import main  # the same function __main__.py runs
 
     config = stack_file_config(project.stack_config(stack))
     typed = load_config(config)  # fail before any resource is declared
+    pack_config_path = project.root / POLICY_PACK_DIR / f"config.{stack}.json"
+    policies = effective_policies(  # and before running anything on a bad policy config
+        POLICIES, load_pack_config(pack_config_path), source=project.relative(pack_config_path)
+    )
     records = run_under_mocks(
         main, project=project.name, stack=stack, config=config, region=typed.region
-    )
-    from policy_packs.substrate.policies import POLICIES
-
-    pack_config_path = project.root / POLICY_PACK_DIR / f"config.{stack}.json"
-    policies = effective_policies(
-        POLICIES, load_pack_config(pack_config_path), source=project.relative(pack_config_path)
     )
     violations = evaluate(records, policies)
     return PlanResult(

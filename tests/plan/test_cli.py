@@ -1,4 +1,7 @@
-"""`substrate plan` end to end, as a user runs it: exit codes, files, determinism."""
+"""`substrate plan` end to end, as a user runs it: exit codes, files, determinism.
+
+Tests about the process boundary run the console command (`substrate(...)`); the others run
+the same CLI in-process (`run_cli`), which is much faster."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, run_cli
 
 SUBSTRATE = [sys.executable, "-m", "substrate.cli"]
 
@@ -37,7 +40,7 @@ def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_plan_prod_is_clean_and_writes_plan_and_manifests(tmp_path: Path) -> None:
-    run = substrate("plan", "prod", "--out", str(tmp_path / "prod"), "--format", "json")
+    run = run_cli("plan", "prod", "--out", str(tmp_path / "prod"), "--format", "json")
     assert run.returncode == 0, run.stderr
     summary = json.loads(run.stdout)
     assert summary["violations"] == []
@@ -106,7 +109,7 @@ def test_mandatory_violation_exits_1_and_is_reported(project_copy: Path) -> None
     data["r6-supported-version"] = {"enforcementLevel": "mandatory", "supportedVersions": ["1.36"]}
     config.write_text(json.dumps(data))
     try:
-        run = substrate("plan", "prod", "--out", str(project_copy / "out"), cwd=project_copy)
+        run = run_cli("plan", "prod", "--out", str(project_copy / "out"), cwd=project_copy)
     finally:
         config.write_text(original)
     assert run.returncode == 1
@@ -137,7 +140,7 @@ def test_advisory_level_from_config_does_not_fail_the_plan(project_copy: Path) -
         )
     )
     try:
-        run = substrate("plan", "prod", "--out", str(project_copy / "out"), cwd=project_copy)
+        run = run_cli("plan", "prod", "--out", str(project_copy / "out"), cwd=project_copy)
     finally:
         config.write_text(original)
     assert run.returncode == 0
@@ -149,7 +152,7 @@ def test_unknown_policy_in_config_is_a_config_error(project_copy: Path) -> None:
     original = config.read_text()
     config.write_text(json.dumps({"r3-public-endpoints": "advisory"}))
     try:
-        run = substrate("plan", "dev", cwd=project_copy)
+        run = run_cli("plan", "dev", cwd=project_copy)
     finally:
         config.write_text(original)
     assert run.returncode == 2
@@ -159,15 +162,11 @@ def test_unknown_policy_in_config_is_a_config_error(project_copy: Path) -> None:
     )
 
 
-def test_markdown_summary_has_a_mermaid_diagram(tmp_path: Path) -> None:
-    run = substrate("plan", "dev", "--out", str(tmp_path), "--format", "markdown")
-    assert run.returncode == 0
+def test_markdown_summary_from_a_subdirectory(tmp_path: Path) -> None:
+    """The project is found from any directory below it, as `pulumi` finds it."""
+    run = run_cli("plan", "dev", "--out", str(tmp_path), "--format", "markdown", cwd=ROOT / "docs")
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "plan.json").exists()
     assert run.stdout.startswith("### ✅ `substrate plan dev`")
     assert "```mermaid\nflowchart LR\n" in run.stdout
     assert '["cluster<br/>' in run.stdout
-
-
-def test_plan_finds_the_project_from_a_subdirectory(tmp_path: Path) -> None:
-    run = substrate("plan", "dev", "--out", str(tmp_path), cwd=ROOT / "docs")
-    assert run.returncode == 0, run.stderr
-    assert (tmp_path / "plan.json").exists()
