@@ -97,6 +97,8 @@ class Addon(pulumi.ComponentResource):
     chart: Chart
     role_arn: pulumi.Output[str] | None
     release: k8s.helm.v3.Release
+    namespace_name: str
+    """The release's namespace as a plain string (for wiring at composition time)."""
     created_namespaces: tuple[str, ...] = ()
     """Namespaces this add-on creates: platform namespaces admission control stays out of."""
 
@@ -172,6 +174,7 @@ class Addon(pulumi.ComponentResource):
         )
         self.chart = chart
         self.namespace = pulumi.Output.from_input(spec.namespace)
+        self.namespace_name = spec.namespace
         self.release_name = pulumi.Output.from_input(release_name)
         return self.release
 

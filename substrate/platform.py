@@ -38,7 +38,7 @@ def build_platform(cfg: PlatformConfig) -> Platform:
     nodes = capacity.build(cfg, base)
     work = workloads.build(cfg, base, nodes)
     ident = identity.build(cfg, base, tenants=work.identities)
-    obs = observability.build(cfg, base)
+    obs = observability.build(cfg, base, nodes, work)
     # Admission comes last: it must know every namespace the platform's add-ons create.
     platform_namespaces = (
         *nodes.namespaces,

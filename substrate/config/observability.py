@@ -71,24 +71,6 @@ class AlertsConfig:
 
 
 @dataclass(frozen=True)
-class ScrapeConfig:
-    """Where the platform controllers run, so their metrics are scraped (null: not scraped)."""
-
-    karpenter_namespace: Namespace | None = doc(
-        "Namespace of the Karpenter release (Service port `http-metrics`).", default="kube-system"
-    )
-    kueue_namespace: Namespace | None = doc(
-        "Namespace of the Kueue release (metrics Service port `https`, bearer-token authn).",
-        default="kueue-system",
-    )
-    keda_namespace: Namespace | None = doc(
-        "Namespace of the KEDA release (operator pod port `metrics`; needs "
-        "`prometheus.operator.enabled` in the KEDA chart).",
-        default="keda",
-    )
-
-
-@dataclass(frozen=True)
 class ObservabilityConfig:
     """GPU telemetry and platform monitoring."""
 
@@ -108,7 +90,6 @@ class ObservabilityConfig:
         default=True,
     )
     alerts: AlertsConfig = doc("Alert thresholds.", factory=AlertsConfig)
-    scrape: ScrapeConfig = doc("Controller metrics to scrape.", factory=ScrapeConfig)
 
     @property
     def managed(self) -> bool:

@@ -1,5 +1,5 @@
 """Rules spanning `substrate:tenants`, `substrate:kueue`, `substrate:keda`, the node pools, the
-cluster admins and the scrape config. Called from PlatformConfig.check."""
+cluster admins. Called from PlatformConfig.check."""
 
 from __future__ import annotations
 
@@ -49,7 +49,6 @@ def platform_namespaces(cfg: PlatformConfig) -> dict[str, str]:
 
 
 def check_workloads(cfg: PlatformConfig) -> None:
-    _check_scrape(cfg)
     tenants = cfg.tenants
     if not tenants:
         return
@@ -171,22 +170,4 @@ def _check_overcommit(cfg: PlatformConfig) -> None:
             f"the pool ({', '.join(f'{t}: {n}' for t, n in over.by_tenant)})",
             f"a limit of at least {over.nominal}, or less nominal GPU quota on "
             f"{over.pool!r} in substrate:tenants",
-        )
-
-
-def _check_scrape(cfg: PlatformConfig) -> None:
-    scrape = cfg.observability.scrape
-    for key, section, title, configured in (
-        ("kueueNamespace", "kueue", "Kueue", scrape.kueue_namespace),
-        ("kedaNamespace", "keda", "KEDA", scrape.keda_namespace),
-    ):
-        installed = getattr(cfg, section)
-        if installed is None or configured is None or configured == installed.namespace:
-            continue
-        raise ConfigError(
-            f"substrate:observability.scrape.{key}",
-            configured,
-            f"is not the namespace {title} is installed in "
-            f"({installed.namespace!r}), so its metrics would not be scraped",
-            f"{installed.namespace!r} (substrate:{section}.namespace) or null",
         )

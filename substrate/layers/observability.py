@@ -18,8 +18,9 @@ from components.prometheus_stack import (
 )
 from components.scrape_targets import ScrapeTarget, karpenter, keda, kueue
 from substrate.config import PlatformConfig
-from substrate.config.observability import ScrapeConfig
+from substrate.layers.capacity import Capacity
 from substrate.layers.foundation import Foundation
+from substrate.layers.workloads import Workloads
 
 
 @dataclass(frozen=True)
@@ -40,18 +41,24 @@ class Observability:
         )
 
 
-def scrape_targets(scrape: ScrapeConfig) -> list[ScrapeTarget]:
+def scrape_targets(nodes: Capacity | None, work: Workloads | None) -> list[ScrapeTarget]:
+    """Monitors for the controllers the platform actually deploys, where it deploys them."""
     targets: list[ScrapeTarget] = []
-    if scrape.karpenter_namespace:
-        targets.append(karpenter(scrape.karpenter_namespace))
-    if scrape.kueue_namespace:
-        targets.append(kueue(scrape.kueue_namespace))
-    if scrape.keda_namespace:
-        targets.append(keda(scrape.keda_namespace))
+    if nodes is not None and nodes.karpenter is not None:
+        targets.append(karpenter(nodes.karpenter.namespace_name))
+    if work is not None and work.kueue is not None:
+        targets.append(kueue(work.kueue.namespace_name))
+    if work is not None and work.keda is not None:
+        targets.append(keda(work.keda.namespace_name))
     return targets
 
 
-def build(cfg: PlatformConfig, base: Foundation) -> Observability:
+def build(
+    cfg: PlatformConfig,
+    base: Foundation,
+    nodes: Capacity | None = None,
+    work: Workloads | None = None,
+) -> Observability:
     obs = cfg.observability
     k8s = pulumi.ResourceOptions.merge(
         base.kubernetes, pulumi.ResourceOptions(depends_on=[base.core_addons, base.storage])
@@ -107,7 +114,7 @@ def build(cfg: PlatformConfig, base: Foundation) -> Observability:
                 gpu_idle_for=alerts.gpu_idle_for,
                 kueue_pending_for=alerts.kueue_pending_for,
             ),
-            "targets": scrape_targets(obs.scrape),
+            "targets": scrape_targets(nodes, work),
             "dashboard_label": (DASHBOARD_LABEL, "1"),
         },
         opts=pulumi.ResourceOptions.merge(

@@ -148,12 +148,6 @@ CASES: list[tuple[str, Mutation, str]] = [
         _observability("prometheus", replicas=0),
         "substrate:observability.prometheus.replicas = 0: is out of range (allowed: 1 to 5)",
     ),
-    (
-        "scrape namespace that is not a DNS label",
-        _observability("scrape", kueueNamespace="Kueue"),
-        'substrate:observability.scrape.kueueNamespace = "Kueue": is not a DNS label (allowed: '
-        "lowercase letters, digits and '-', at most 63 characters)",
-    ),
 ]
 
 
@@ -180,7 +174,6 @@ def test_external_stack_and_federation_are_accepted() -> None:
     raw["substrate:observability"] = {
         "stack": "external",
         "external": {"namespace": "observability", "installCrds": True, "labels": {"a": "b"}},
-        "scrape": {"kedaNamespace": None},
     }
     raw["substrate:identity"]["federation"] = [
         _peer(endpointSpiffeId="spiffe://partner.example.com/spire/server")
@@ -188,5 +181,4 @@ def test_external_stack_and_federation_are_accepted() -> None:
     cfg = typed_config(raw)
     assert not cfg.observability.managed
     assert cfg.observability.external_settings.namespace == "observability"
-    assert cfg.observability.scrape.keda_namespace is None
     assert cfg.identity.federation[0].profile == "https_spiffe"

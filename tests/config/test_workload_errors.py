@@ -182,22 +182,6 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "substrate:kueue.waitForPodsReady.backoffMaxSeconds = 60: is below backoffBaseSeconds "
         "(600) (allowed: at least backoffBaseSeconds)",
     ),
-    (
-        "Kueue metrics scraped in the wrong namespace",
-        "prod",
-        lambda c: c["substrate:observability"].__setitem__("scrape", {"kueueNamespace": "kueue"}),
-        'substrate:observability.scrape.kueueNamespace = "kueue": is not the namespace Kueue is '
-        "installed in ('kueue-system'), so its metrics would not be scraped (allowed: "
-        "'kueue-system' (substrate:kueue.namespace) or null)",
-    ),
-    (
-        "KEDA moved without moving its scrape target",
-        "prod",
-        lambda c: c.__setitem__("substrate:keda", {"namespace": "autoscaling"}),
-        'substrate:observability.scrape.kedaNamespace = "keda": is not the namespace KEDA is '
-        "installed in ('autoscaling'), so its metrics would not be scraped (allowed: "
-        "'autoscaling' (substrate:keda.namespace) or null)",
-    ),
 ]
 
 

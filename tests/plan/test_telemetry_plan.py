@@ -208,3 +208,21 @@ def test_external_prometheus_gets_only_monitors_rules_and_dashboards() -> None:
         "kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "dcgm-exporter-service-monitor"
     )
     assert monitor.inputs["metadata"]["labels"]["release"] == "prometheus"
+
+
+def test_controller_monitors_point_at_the_namespaces_the_controllers_run_in(
+    any_plan: PlanResult,
+) -> None:
+    """Scrape targets follow the deployed releases (Karpenter, Kueue, KEDA), never a guess."""
+    releases = {r["name"]: r["namespace"] for r in any_plan.releases}
+    monitors = {
+        m["metadata"]["name"]: m["spec"]["namespaceSelector"]["matchNames"]
+        for m in any_plan.manifests.values()
+        if m["kind"] in ("ServiceMonitor", "PodMonitor")
+        and m["metadata"]["name"] != "dcgm-exporter"
+    }
+    assert monitors == {
+        "karpenter": [releases["karpenter"]],
+        "kueue": [releases["kueue"]],
+        "keda-operator": [releases["keda"]],
+    }
