@@ -37,17 +37,6 @@ class AddonArgs(TypedDict, total=False):
     """Tags for every AWS resource the add-on creates."""
 
 
-def after(opts: pulumi.ResourceOptions | None) -> list[pulumi.Resource]:
-    """The resources a component's `opts.depends_on` names, for children that must wait for them
-    too (a component's depends_on does not order its children)."""
-    found = opts.depends_on if opts is not None else None
-    if isinstance(found, pulumi.Resource):
-        return [found]
-    if isinstance(found, list | tuple):
-        return [r for r in found if isinstance(r, pulumi.Resource)]
-    return []
-
-
 def pod_security_labels(level: PodSecurityLevel) -> dict[str, str]:
     """PSA labels: enforce, audit and warn at one level (R27)."""
     labels = {}

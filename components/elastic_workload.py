@@ -28,7 +28,6 @@ from pulumi_kubernetes.apiextensions import CustomResource
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components import validators
-from components.addon import after
 
 API_VERSION = "keda.sh/v1alpha1"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "substrate"}
@@ -307,12 +306,12 @@ class ElasticWorkload(pulumi.ComponentResource):
         super().__init__("substrate:workloads:ElasticWorkload", name, None, opts)
         _check(args)
         target = args["target"]
-        # KEDA CRs wait for what the component waits for (the KEDA release).
-        waits = after(opts)
-        child = pulumi.ResourceOptions(parent=self, depends_on=waits)
+        # KEDA CRs wait for the KEDA release through this component's depends_on: a child
+        # registers only after its parent, which registers only after its dependencies.
+        child = pulumi.ResourceOptions(parent=self)
         labels = {**MANAGED_BY, "app.kubernetes.io/name": target["name"]}
         auth_name = None
-        depends: list[pulumi.Resource] = list(waits)
+        depends: list[pulumi.Resource] = []
         if any(t["type"] in AWS_TRIGGERS for t in args["triggers"]):
             auth_name = f"{target['name']}-aws"
             identity: dict[str, str] = {"provider": "aws"}

@@ -29,7 +29,7 @@ import pulumi
 import yaml
 
 from components import validators
-from components.addon import Addon, AddonArgs, AddonSpec, after
+from components.addon import Addon, AddonArgs, AddonSpec
 from components.kueue_integrations import SUPPORTED
 from components.labels import CRITICAL_ADDONS_TOLERATION, SYSTEM_NODE_SELECTOR, TENANT_LABEL
 
@@ -193,9 +193,6 @@ class Kueue(Addon):
                 namespace=namespace,
                 release_name=RELEASE_NAME,
                 values=chart_values(args),
-                # The release waits for what Kueue waits for (the operators whose CRDs its
-                # integrations watch).
-                depends_on=after(opts),
             ),
         )
         self._finish(

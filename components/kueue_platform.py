@@ -19,7 +19,6 @@ from pulumi_kubernetes.apiextensions import CustomResource
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components import validators
-from components.addon import after
 from components.labels import POOL_LABEL
 from components.pools import PoolSpec
 from components.tenancy import DEFAULT_FLAVOR
@@ -113,8 +112,9 @@ class KueuePlatform(pulumi.ComponentResource):
     ) -> None:
         super().__init__("substrate:workloads:KueuePlatform", name, None, opts)
         _check(args)
-        # Every CR waits for what the component waits for (the release installing the CRDs).
-        child = pulumi.ResourceOptions(parent=self, depends_on=after(opts))
+        # Every CR waits for the release installing the CRDs through this component's
+        # depends_on (children register after their parent, which waits for its dependencies).
+        child = pulumi.ResourceOptions(parent=self)
 
         def flavor(obj: str, labels: dict[str, str], spec: dict[str, Any]) -> None:
             CustomResource(

@@ -13,7 +13,6 @@ from pulumi_kubernetes.apiextensions import CustomResource
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components import validators
-from components.addon import after
 from components.labels import GPU_RESOURCE, PRIORITY_TIER_LABEL, TENANT_LABEL
 from components.tenancy import DEFAULT_COHORT, TenantSpec, cluster_queue_spec
 from components.tenant_manifests import (
@@ -81,8 +80,8 @@ class Tenant(pulumi.ComponentResource):
         super().__init__("substrate:workloads:Tenant", name, None, opts)
         _check(args)
         tenant = self.spec = args["tenant"]
-        # Kueue CRs wait for what the tenant waits for (the Kueue release and its flavors).
-        waits = after(opts)
+        # Kueue CRs wait for the Kueue release and its flavors through this component's
+        # depends_on (children register after their parent, which waits for its dependencies).
         child = pulumi.ResourceOptions(parent=self)
         labels = {**MANAGED_BY, TENANT_LABEL: tenant.name}
         queue = CustomResource(
@@ -93,7 +92,7 @@ class Tenant(pulumi.ComponentResource):
                 name=tenant.queue_name, labels={**labels, PRIORITY_TIER_LABEL: tenant.tier}
             ),
             spec=cluster_queue_spec(tenant, args["gpu_pools"], args.get("cohort", DEFAULT_COHORT)),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=waits),
+            opts=child,
         )
         self.namespaces = {}
         for ns in tenant.namespaces:
@@ -145,7 +144,7 @@ class Tenant(pulumi.ComponentResource):
                 kind="LocalQueue",
                 metadata=meta(tenant.queue_name),
                 spec={"clusterQueue": tenant.queue_name},
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[*waits, namespace, queue]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, queue]),
             )
         self.register_outputs(
             {

@@ -116,6 +116,17 @@ class Resources:
     def children(self, parent: ResourceRecord) -> list[ResourceRecord]:
         return [r for r in self.records if r.parent == parent.urn]
 
+    def waits_for(self, record: ResourceRecord, urn: str) -> bool:
+        """Whether ``record`` is created after ``urn``: it depends on it, or an ancestor does
+        (the SDK registers a child only once its parent's URN resolves, and a parent only once
+        its own dependencies have been created)."""
+        node: ResourceRecord | None = record
+        while node is not None:
+            if urn in node.dependencies:
+                return True
+            node = self.by_urn.get(node.parent or "")
+        return False
+
 
 def policy_json(record: ResourceRecord, key: str = "policy") -> dict[str, Any]:
     value = record.inputs[key]

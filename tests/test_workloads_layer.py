@@ -17,7 +17,7 @@ from components.tenancy import quantity
 from substrate.config.workload_checks import ADDON_NAMESPACES, platform_namespaces
 from substrate.plan.command import PlanResult
 from tests.crds import validation_errors
-from tests.helpers import stack_yaml, typed_config
+from tests.helpers import Resources, stack_yaml, typed_config
 
 KUEUE_GROUP = "kueue.x-k8s.io/"
 
@@ -262,14 +262,16 @@ def test_tenant_admins_reach_only_their_namespaces(prod_plan: PlanResult) -> Non
 
 
 def test_kueue_objects_wait_for_the_release_that_installs_their_crds(prod_plan: PlanResult) -> None:
-    """A component's depends_on does not order its children: each CR names the release."""
+    """Every Kueue CR is created after the release installing its CRD; Kueue after the
+    operators whose CRDs its integrations watch; ClusterQueues after the flavors they name."""
+    resources = Resources(prod_plan.records)
     by_name = {r.name: r for r in prod_plan.records}
     kueue = by_name["kueue-release"].urn
     crs = [r for r in prod_plan.records if r.type.startswith("kubernetes:kueue.x-k8s.io/v1beta2:")]
     assert len(crs) > 10
     for record in crs:
-        assert kueue in record.dependencies, record.name
-    operators = {by_name[f"{c}-release"].urn for c in ("jobset", "lws", "kuberay-operator")}
-    assert operators <= set(by_name["kueue-release"].dependencies)
-    flavors = {r.urn for r in crs if r.type.endswith(":ResourceFlavor")}
-    assert flavors <= set(by_name["tenant-ml-research-cluster-queue"].dependencies)
+        assert resources.waits_for(record, kueue), record.name
+    for chart in ("jobset", "lws", "kuberay-operator"):
+        assert resources.waits_for(by_name["kueue-release"], by_name[f"{chart}-release"].urn)
+    for flavor in (r for r in crs if r.type.endswith(":ResourceFlavor")):
+        assert resources.waits_for(by_name["tenant-ml-research-cluster-queue"], flavor.urn)

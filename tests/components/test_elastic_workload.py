@@ -213,4 +213,4 @@ def test_keda_objects_wait_for_what_the_component_waits_for() -> None:
     resources = Resources(run_program(program))
     release = resources.named("keda-release").urn
     for typ in (SO, TA):
-        assert release in resources.one(typ).dependencies
+        assert resources.waits_for(resources.one(typ), release)
