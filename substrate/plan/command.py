@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import runpy
 import shutil
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -22,7 +24,7 @@ from substrate.plan.policy import (
 from substrate.plan.recorder import ResourceRecord
 from substrate.plan.report import Summary, as_json, markdown, summarize, text
 from substrate.plan.runner import run_under_mocks
-from substrate.project import Project
+from substrate.project import Project, ProjectError
 
 Format = Literal["text", "json", "markdown"]
 POLICY_PACK_DIR = Path("policy_packs") / PACK_NAME
@@ -72,19 +74,45 @@ class PlanResult:
         )
 
 
+def program_of(project: Project) -> Callable[[], None]:
+    """The project's entry point, run as the Pulumi language host runs it."""
+    entry = project.root / "__main__.py"
+    if not entry.exists():
+        raise ProjectError(f"{project.relative(entry)}: the project has no __main__.py")
+
+    def program() -> None:
+        runpy.run_path(str(entry), run_name="__main__")
+
+    return program
+
+
+def stack_region(project: Project, stack: str, config: Mapping[str, str]) -> str:
+    """The stack's Region. Substrate's own project validates its whole config first (one-line
+    ConfigError); any other project (e.g. an example importing the components) needs
+    `aws:region`."""
+    if project.name == "substrate":
+        return load_config(config).region
+    region = config.get("aws:region")
+    if not region:
+        raise ProjectError(
+            f"{project.relative(project.stack_file(stack))}: aws:region is required to plan offline"
+        )
+    return region
+
+
 def plan_stack(project: Project, stack: str) -> PlanResult:
-    """Parse the stack's config (ConfigError on a bad file), run the program, judge it."""
+    """Parse the stack's config (ConfigError on a bad file), run the project's program under
+    the mock engine, judge it with the policy pack."""
     from policy_packs.substrate.policies import POLICIES
-    from substrate.program import main  # the same function __main__.py runs
 
     config = stack_file_config(project.stack_config(stack))
-    typed = load_config(config)  # fail before any resource is declared
+    region = stack_region(project, stack, config)  # fail before any resource is declared
     pack_config_path = project.root / POLICY_PACK_DIR / f"config.{stack}.json"
     policies = effective_policies(  # and before running anything on a bad policy config
         POLICIES, load_pack_config(pack_config_path), source=project.relative(pack_config_path)
     )
     records = run_under_mocks(
-        main, project=project.name, stack=stack, config=config, region=typed.region
+        program_of(project), project=project.name, stack=stack, config=config, region=region
     )
     violations = evaluate(records, policies)
     return PlanResult(

@@ -30,6 +30,7 @@ def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A scratch copy of the project's stacks and policy config to break safely."""
     root = tmp_path_factory.mktemp("project")
     shutil.copy(ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
+    shutil.copy(ROOT / "__main__.py", root / "__main__.py")
     shutil.copytree(ROOT / "stacks", root / "stacks")
     shutil.copytree(
         ROOT / "policy_packs" / "substrate",
