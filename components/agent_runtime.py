@@ -132,7 +132,8 @@ class AgentRuntimeArgs(TypedDict, total=False):
     """Alert rules (and scraping); none: no rules."""
 
 
-def _check(args: AgentRuntimeArgs) -> None:
+def validate_args(args: AgentRuntimeArgs) -> None:
+    """Raise ValueError naming the first invalid input."""
     agent = args["agent"]
     for key, value, size in (
         ("agent", agent, 40),
@@ -209,7 +210,7 @@ class AgentRuntime(pulumi.ComponentResource):
         self, name: str, args: AgentRuntimeArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("substrate:agents:AgentRuntime", name, None, opts)
-        _check(args)
+        validate_args(args)
         agent, ns = args["agent"], args["namespace"]
         child = pulumi.ResourceOptions(parent=self)
         labels = m.object_labels(agent, args["tenant"])

@@ -4,6 +4,7 @@ PlatformConfig.check after the tenants have been checked."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from components import validators
@@ -166,16 +167,15 @@ def _check_quota(cfg: PlatformConfig) -> None:
         demand.setdefault(agent_namespace(cfg, agent), []).append((name, agent))
     for namespace, agents in sorted(demand.items()):
         tenant = by_name[agents[0][1].tenant]
-        cpu = sum(quantity(a.cpu) * a.max_replicas for _, a in agents)
+        cpu = sum((quantity(a.cpu) * a.max_replicas for _, a in agents), Decimal(0))
         memory = sum(memory_bytes(a.memory) * a.max_replicas for _, a in agents)
         cpu_cap, memory_cap = cpu_ceiling(tenant, specs), memory_ceiling(tenant, specs)
         if cpu > cpu_cap or memory > memory_cap:
-            names = ", ".join(n for n, _ in agents)
             raise ConfigError(
-                f"{key_path(AGENTS, agents[-1][0])}",
-                names,
-                f"request up to {cpu:g} CPU and {memory // 2**30}Gi memory at their most "
-                f"replicas, above namespace {namespace!r}'s quota ({cpu_cap} CPU, "
-                f"{memory_cap // 2**30}Gi)",
+                AGENTS,
+                [n for n, _ in agents],
+                f"request up to {cpu.normalize():f} CPU and {memory // 2**30}Gi memory at "
+                f"their most replicas, above the quota of namespace {namespace!r} ({cpu_cap} "
+                f"CPU, {memory_cap // 2**30}Gi)",
                 f"fewer or smaller agents, or more quota for tenant {tenant.name!r}",
             )

@@ -10,6 +10,7 @@ Only objects the plan declares are judged (charts' internals are not visible to 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import (
@@ -64,7 +65,7 @@ def problems(args: StackValidationArgs, w: Workload, minimum: int) -> list[str]:
 
 
 def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    config: dict[str, Any] = args.get_config() or {}
+    config: Mapping[str, Any] = args.get_config() or {}
     minimum = int(config.get("minReplicas", 1))
     for w in workloads(args.resources):
         for problem in problems(args, w, minimum):
