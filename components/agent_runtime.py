@@ -188,6 +188,7 @@ def _check_links(args: AgentRuntimeArgs) -> None:
             )
         if args.get("replicas") is not None:
             raise ValueError("AgentRuntimeArgs.replicas: unset it with scaling (KEDA owns it)")
+    _check_monitoring(args.get("monitoring"))
     bedrock = args.get("bedrock")
     if bedrock is not None and (bedrock["namespace"], bedrock["service_account"]) != (
         args["namespace"],
@@ -197,6 +198,27 @@ def _check_links(args: AgentRuntimeArgs) -> None:
             f"AgentRuntimeArgs.bedrock: role is for {bedrock['namespace']}/"
             f"{bedrock['service_account']}, not this agent's {args['namespace']}/{agent}"
         )
+
+
+def _check_monitoring(monitoring: AgentMonitoringArgs | None) -> None:
+    if monitoring is None:
+        return
+    where = monitoring["namespace"]
+    if validators.dns_label(where):
+        raise ValueError(f"AgentRuntimeArgs.monitoring.namespace: {where!r} is not a DNS label")
+    window = monitoring.get("restart_window", "15m")
+    if validators.prometheus_duration(window):
+        raise ValueError(
+            f"AgentRuntimeArgs.monitoring.restart_window: {window!r} is not a Prometheus duration"
+        )
+    percent = monitoring.get("memory_volume_percent", 80)
+    if not 1 <= percent <= 99:
+        raise ValueError(
+            f"AgentRuntimeArgs.monitoring.memory_volume_percent: {percent} must be 1-99"
+        )
+    path = monitoring.get("metrics_path")
+    if path is not None and not path.startswith("/"):
+        raise ValueError(f"AgentRuntimeArgs.monitoring.metrics_path: {path!r} is not a path")
 
 
 class AgentRuntime(pulumi.ComponentResource):
@@ -277,13 +299,7 @@ class AgentRuntime(pulumi.ComponentResource):
     ) -> None:
         agent, ns = args["agent"], args["namespace"]
         where = monitoring["namespace"]
-        if validators.dns_label(where):
-            raise ValueError(f"AgentRuntimeArgs.monitoring.namespace: {where!r} is not a label")
         window = monitoring.get("restart_window", "15m")
-        if validators.prometheus_duration(window):
-            raise ValueError(
-                f"AgentRuntimeArgs.monitoring.restart_window: {window!r} is not a duration"
-            )
         extra = {**PART_OF, **labels, **dict(monitoring.get("labels", {}))}
         child = pulumi.ResourceOptions(parent=self)
         alerts = AgentAlerts(

@@ -113,8 +113,12 @@ ROLE: Any = {
             "AgentRuntimeArgs.bedrock: role is for research-agents/someone-else, not this "
             "agent's research-agents/planner",
         ),
+        (
+            _with(monitoring={"namespace": "monitoring", "restart_window": "a while"}),
+            "AgentRuntimeArgs.monitoring.restart_window: 'a while' is not a Prometheus duration",
+        ),
     ],
-    ids=["agent", "image", "memory", "port", "uid", "env", "scaling", "bedrock"],
+    ids=["agent", "image", "memory", "port", "uid", "env", "scaling", "bedrock", "window"],
 )
 def test_bad_arguments_name_the_input(args: AgentRuntimeArgs, message: str) -> None:
     with pytest.raises(ValueError) as err:
