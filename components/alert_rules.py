@@ -30,6 +30,13 @@ UPSTREAM_METRICS: dict[str, str] = {
     # KEDA v2.20.2, pkg/metricscollector/prommetrics.go (namespace "keda")
     "keda_scaler_active": "KEDA v2.20.2",
     "keda_scaled_object_errors_total": "KEDA v2.20.2",
+    # kubelet /metrics, pkg/kubelet/metrics/collectors/volume_stats.go (labels namespace,
+    # persistentvolumeclaim); scraped by kube-prometheus-stack 88.5.3's kubelet ServiceMonitor
+    # (kubelet.serviceMonitor.kubelet: true), whose own KubePersistentVolumeFillingUp reads them.
+    "kubelet_volume_stats_used_bytes": "kubelet (Kubernetes)",
+    "kubelet_volume_stats_capacity_bytes": "kubelet (Kubernetes)",
+    # kube-state-metrics v2.20.0 internal/store/pod.go (labels container, namespace, pod, uid)
+    "kube_pod_container_status_restarts_total": "kube-state-metrics v2.20.0",
 }
 
 GPU_RESOURCE_LABEL = "nvidia_com_gpu"
@@ -238,6 +245,67 @@ def chargeback_rules() -> list[dict[str, Any]]:
             f'"tenant", "$1", "{TENANT_METRIC_LABEL}", "(.+)"))',
         },
     ]
+
+
+@dataclass(frozen=True)
+class AgentAlerts:
+    """One agent's alert subjects and thresholds (`substrate:agents.<name>.alerts`)."""
+
+    agent: str
+    tenant: str
+    namespace: str
+    claim_template: str
+    """Name of the StatefulSet's volume claim template (claims are `<template>-<agent>-<n>`)."""
+    memory_volume_percent: int = 80
+    restarts: int = 3
+    restart_window: str = "15m"
+
+
+def agent_rules(a: AgentAlerts) -> list[dict[str, Any]]:
+    """Memory volume filling up and restart loops, for the pods and claims of one StatefulSet
+    (pods `<agent>-<ordinal>`, claims `<template>-<agent>-<ordinal>`)."""
+    claims = (
+        f'namespace="{a.namespace}", persistentvolumeclaim=~"{a.claim_template}-{a.agent}-[0-9]+"'
+    )
+    pods = f'namespace="{a.namespace}", pod=~"{a.agent}-[0-9]+"'
+    rules = [
+        _alert(
+            "AgentMemoryVolumeFilling",
+            "max by (namespace, persistentvolumeclaim) ("
+            f"kubelet_volume_stats_used_bytes{{{claims}}} "
+            f"/ kubelet_volume_stats_capacity_bytes{{{claims}}}) * 100 "
+            f"> {a.memory_volume_percent}",
+            "5m",
+            "warning",
+            summary=(
+                f"Agent {a.agent}: memory volume {{{{ $labels.persistentvolumeclaim }}}} is "
+                f"over {a.memory_volume_percent}% full"
+            ),
+            description=(
+                "The agent's memory volume is filling up: compact or expire its memory, or grow "
+                "the claim (nvme-fast allows expansion) up to the platform's cap. A full volume "
+                "stops the agent from saving state."
+            ),
+        ),
+        _alert(
+            "AgentRestartingRepeatedly",
+            f"sum by (namespace, pod) (increase(kube_pod_container_status_restarts_total{{{pods}}}"
+            f"[{a.restart_window}])) >= {a.restarts}",
+            "0m",
+            "warning",
+            summary=(
+                f"Agent {a.agent}: {{{{ $labels.pod }}}} restarted {a.restarts}+ times in "
+                f"{a.restart_window}"
+            ),
+            description=(
+                "Containers of the agent keep restarting (crash, OOM kill at the memory limit, "
+                "failing liveness probe): check `kubectl describe pod` and the previous logs."
+            ),
+        ),
+    ]
+    for rule in rules:
+        rule["labels"] = {**rule["labels"], "tenant": a.tenant, "agent": a.agent}
+    return rules
 
 
 def rule_groups(t: Thresholds) -> dict[str, list[dict[str, Any]]]:

@@ -23,6 +23,8 @@ class ScrapeTarget(TypedDict, total=False):
     """Labels of the Service (ServiceMonitor) or Pod (PodMonitor)."""
     port: Required[str]
     """Named port to scrape."""
+    path: NotRequired[str]
+    """Metrics path (default `/metrics`)."""
     scheme: NotRequired[Literal["http", "https"]]
     """Scrape scheme (default http)."""
     bearer_token_file: NotRequired[str]
@@ -82,7 +84,7 @@ def keda(namespace: str) -> ScrapeTarget:
 
 
 def monitor_spec(target: ScrapeTarget) -> dict[str, Any]:
-    endpoint: dict[str, Any] = {"port": target["port"], "path": "/metrics"}
+    endpoint: dict[str, Any] = {"port": target["port"], "path": target.get("path", "/metrics")}
     if "scheme" in target:
         endpoint["scheme"] = target["scheme"]
     if "bearer_token_file" in target:

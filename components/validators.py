@@ -191,6 +191,28 @@ def image_registry(prefix: str) -> Problem | None:
     )
 
 
+_IMAGE_TAG = re.compile(r":[^/]+$")
+_IMAGE_LATEST = re.compile(r":latest($|@)")
+
+
+def image_reference(image: str) -> Problem | None:
+    """A fully qualified image with an explicit tag or digest, never `latest` (the rule the
+    Kyverno `restrict-images` policy applies to every container, R28)."""
+    allowed = '"<registry>/<repository>:<tag>" or "<registry>/<repository>@sha256:<digest>"'
+    if not image or any(c.isspace() for c in image) or "/" not in image:
+        return Problem("is not a fully qualified image reference", allowed)
+    if "@" not in image and not _IMAGE_TAG.search(image):
+        return Problem("has no tag or digest", allowed)
+    if _IMAGE_LATEST.search(image):
+        return Problem("uses the mutable latest tag", allowed + ", with a tag other than latest")
+    return None
+
+
+def image_allowed(image: str, registries: Sequence[str]) -> bool:
+    """Whether ``image`` starts with one of the allowed registry prefixes (as Kyverno checks)."""
+    return any(image.startswith(prefix + "/") for prefix in registries)
+
+
 # SPIFFE-ID spec §2.1: a trust domain name is lowercase letters, digits, '.', '-' and '_'
 # (the ClusterFederatedTrustDomain CRD pattern is [a-z0-9._-]{1,255}).
 _TRUST_DOMAIN = re.compile(r"^[a-z0-9._-]{1,255}$")

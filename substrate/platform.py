@@ -11,6 +11,7 @@ from components.vpc_endpoints import VpcEndpoints
 from substrate.config import PlatformConfig
 from substrate.layers import (
     admission,
+    agents,
     bedrock,
     capacity,
     endpoints,
@@ -31,20 +32,32 @@ class Platform:
     endpoints: VpcEndpoints | None
     bedrock: bedrock.Bedrock
     workloads: workloads.Workloads
+    agents: agents.Agents
 
 
 def build_platform(cfg: PlatformConfig) -> Platform:
     base = foundation.build(cfg)
     nodes = capacity.build(cfg, base)
-    work = workloads.build(cfg, base, nodes)
-    ident = identity.build(cfg, base, tenants=work.identities)
+    # Agents are planned first: KEDA's role must cover their triggers and SPIRE must register
+    # their identities, so both layers are built knowing them.
+    planned = agents.plans(cfg)
+    work = workloads.build(
+        cfg, base, nodes, elastic=[p.elastic for p in planned if p.elastic is not None]
+    )
+    ident = identity.build(cfg, base, tenants=work.identities, agents=[p.identity for p in planned])
     obs = observability.build(cfg, base, nodes, work)
-    # Admission comes last: it must know every namespace the platform's add-ons create.
+    # Admission comes after every layer that creates platform namespaces: it must know them all.
     platform_namespaces = (
         *nodes.namespaces,
         *ident.namespaces,
         *obs.namespaces,
         *work.namespaces,
+    )
+    adm = admission.build(cfg, base, platform_namespaces)
+    ends = endpoints.build(cfg, base)
+    bed = bedrock.build(cfg, base)
+    runtimes = agents.build(
+        cfg, base, planned, work=work, ident=ident, bedrock=bed, obs=obs, admission=adm
     )
     return Platform(
         foundation=base,
@@ -52,7 +65,8 @@ def build_platform(cfg: PlatformConfig) -> Platform:
         identity=ident,
         observability=obs,
         workloads=work,
-        admission=admission.build(cfg, base, platform_namespaces),
-        endpoints=endpoints.build(cfg, base),
-        bedrock=bedrock.build(cfg, base),
+        admission=adm,
+        endpoints=ends,
+        bedrock=bed,
+        agents=runtimes,
     )

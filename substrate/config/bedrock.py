@@ -197,6 +197,18 @@ def check_bedrock(cfg: PlatformConfig) -> None:
     china = bedrock_models.partition_of(cfg.region) == "aws-cn"
     if cfg.bedrock is not None:
         cfg.bedrock.catalog(cfg.region)
+    for name, tenant in cfg.tenants.items():
+        if not tenant.models:
+            continue
+        where = f"{key_path('substrate:tenants', name)}.models"
+        if cfg.bedrock is None:
+            raise ConfigError(
+                where,
+                tenant.models,
+                "grants Bedrock models but substrate:bedrock is not set",
+                "a substrate:bedrock section with these models, or no grants",
+            )
+        cfg.bedrock.check_grants(where, tenant.models)
     if china and cfg.network.endpoints.creates(cfg.network.creates_vpc):
         raise ConfigError(
             "substrate:network.endpoints.baseline",

@@ -16,6 +16,8 @@ from typing import Any, get_type_hints
 
 from components import validators
 from substrate.config.admission import AdmissionConfig
+from substrate.config.agent_checks import check_agents
+from substrate.config.agents import Agents
 from substrate.config.bedrock import BedrockConfig, check_bedrock
 from substrate.config.capacity_checks import check_capacity
 from substrate.config.cluster import ClusterConfig, SystemNodeGroupConfig
@@ -83,6 +85,10 @@ class PlatformConfig:
     )
     keda: KedaConfig | None = doc("KEDA: event-driven autoscaling (absent: no KEDA).", default=None)
     tenants: Tenants = doc("Tenants (teams) by name.", factory=dict)
+    agents: Agents = doc(
+        "Long-running stateful agents by name (StatefulSets in their tenant's namespace).",
+        factory=dict,
+    )
 
     @property
     def cluster_name(self) -> str:
@@ -103,6 +109,7 @@ class PlatformConfig:
         check_capacity(self)
         check_bedrock(self)
         check_workloads(self)
+        check_agents(self)
         if not self.environment.production:
             return
         zones = self.network.availability_zones

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from substrate.config.checks import between
+from components import validators
+from substrate.config.checks import between, rule
 from substrate.config.schema import doc
 
 
@@ -21,4 +22,10 @@ class StorageConfig:
         "Provisioned IOPS per GiB of `nvme-fast` (EBS io2) volumes for agent memory; small "
         "claims are raised to io2's minimum.",
         default=50,
+    )
+    max_agent_memory_volume: Annotated[str, rule(validators.quantity)] = doc(
+        "Hard cap on one agent replica's memory volume (`substrate:agents.<name>.memoryVolume."
+        "size`): a larger size is refused (`MemoryVolumeTooLargeError`). io2 is billed per "
+        "provisioned GiB and IOPS, and every replica gets its own volume.",
+        default="100Gi",
     )

@@ -136,6 +136,11 @@ class TenantConfig:
         "LimitRange defaults.", factory=ContainerDefaultsConfig
     )
     network: TenantNetworkConfig = doc("NetworkPolicy allowances.", factory=TenantNetworkConfig)
+    models: Annotated[list[Namespace], unique] = doc(
+        "Bedrock models (`substrate:bedrock.models` names) the tenant's agents may call; an "
+        "agent naming any other model is refused (`ModelNotGrantedError`).",
+        factory=list,
+    )
 
     def check(self, path: str) -> None:
         if self.gpus and not self.gpu:

@@ -3,7 +3,8 @@ Substrate's rules, controller monitors and dashboards."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 
@@ -30,6 +31,8 @@ class Observability:
     dcgm: DcgmExporter | None
     monitoring: PlatformMonitoring
     namespace: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels the monitoring stack selects rules and monitors by (external Prometheus)."""
 
     @property
     def namespaces(self) -> tuple[str, ...]:
@@ -122,5 +125,10 @@ def build(
         ),
     )
     return Observability(
-        crds=crds, stack=stack, dcgm=dcgm, monitoring=monitoring, namespace=namespace
+        crds=crds,
+        stack=stack,
+        dcgm=dcgm,
+        monitoring=monitoring,
+        namespace=namespace,
+        labels=labels,
     )

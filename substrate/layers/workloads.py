@@ -82,6 +82,21 @@ class Workloads:
     ) -> ElasticWorkload:
         """Make a workload elastic. KEDA must have been built with these args (`build`'s
         `elastic`), so its role grants exactly what the triggers read."""
+        return ElasticWorkload(
+            name,
+            args,
+            opts=pulumi.ResourceOptions.merge(
+                pulumi.ResourceOptions.merge(
+                    self.kubernetes,
+                    pulumi.ResourceOptions(depends_on=self.elastic_dependencies(name, args)),
+                ),
+                opts,
+            ),
+        )
+
+    def elastic_dependencies(self, name: str, args: ElasticWorkloadArgs) -> list[pulumi.Resource]:
+        """What an ElasticWorkload built elsewhere (e.g. inside an agent) must wait for: the
+        KEDA release that installs the CRDs. Refuses args KEDA's role was not built for."""
         if self.keda is None:
             raise ValueError(f"elastic workload {name!r}: substrate:keda is not configured")
         needed = keda_permissions([args])
@@ -100,16 +115,7 @@ class Workloads:
                 f"elastic workload {name!r} needs KEDA permissions it was not built with: "
                 f"{sorted(missing)}; pass its args to workloads.build(elastic=...)"
             )
-        return ElasticWorkload(
-            name,
-            args,
-            opts=pulumi.ResourceOptions.merge(
-                pulumi.ResourceOptions.merge(
-                    self.kubernetes, pulumi.ResourceOptions(depends_on=[self.keda.release])
-                ),
-                opts,
-            ),
-        )
+        return [self.keda.release]
 
 
 def _trigger(trigger: TriggerConfig, prometheus_url: str | None) -> Trigger:

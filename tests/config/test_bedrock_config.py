@@ -175,7 +175,9 @@ def test_china_regions_get_neither_bedrock_nor_derived_endpoints() -> None:
     raw["substrate:network"]["availabilityZones"] = ["cn-north-1a", "cn-north-1b"]
     with pytest.raises(ConfigError, match="Substrate does not manage Amazon Bedrock in the aws-cn"):
         typed_config(raw)
-    del raw["substrate:bedrock"]
+    del raw["substrate:bedrock"], raw["substrate:agents"]
+    for tenant in raw["substrate:tenants"].values():
+        tenant.pop("models", None)
     with pytest.raises(ConfigError) as err:
         typed_config(raw)
     assert str(err.value).startswith(

@@ -220,6 +220,7 @@ def test_controller_monitors_point_at_the_namespaces_the_controllers_run_in(
         for m in any_plan.manifests.values()
         if m["kind"] in ("ServiceMonitor", "PodMonitor")
         and m["metadata"]["name"] != "dcgm-exporter"
+        and m["metadata"]["labels"].get("app.kubernetes.io/component") != "agent"
     }
     assert monitors == {
         "karpenter": [releases["karpenter"]],

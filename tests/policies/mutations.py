@@ -333,3 +333,20 @@ MUTATIONS += [
         Break(set={"spec.resourceGroups.1.flavors.0.resources.0.nominalQuota": "40"}),
     ),
 ]
+
+# Agents (R31, P4): the prod plan's support agent StatefulSet.
+AGENT_STATEFULSET = "kubernetes:apps/v1:StatefulSet"
+MUTATIONS += [
+    Mutation(
+        "r31-workload-availability",
+        AGENT_STATEFULSET,
+        "agent-support-statefulset",
+        Break(delete="spec.template.spec.topologySpreadConstraints"),
+    ),
+    Mutation(
+        "p4-agent-memory-retained",
+        AGENT_STATEFULSET,
+        "agent-support-statefulset",
+        Break(set={"spec.persistentVolumeClaimRetentionPolicy.whenScaled": "Delete"}),
+    ),
+]

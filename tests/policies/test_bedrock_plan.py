@@ -13,14 +13,20 @@ def test_dev_without_the_override_would_need_its_own_invocation_logging(
     dev_plan: PlanResult,
 ) -> None:
     (violation,) = evaluate(dev_plan.records, effective_policies([r25.POLICY], {}))
-    assert violation.urn.endswith("::endpoints-bedrock-runtime")
+    # Reported once, on a resource that uses Bedrock (an agent role or the endpoint).
+    assert violation.urn.endswith(("-bedrock-identity-policy", "::endpoints-bedrock-runtime"))
     assert "declares no model invocation logging configuration" in violation.message
 
 
 def test_dev_has_no_guardrail_so_requiring_one_would_fail(dev_plan: PlanResult) -> None:
     policies = effective_policies([r23.POLICY], {r23.POLICY.name: {"requireGuardrail": True}})
-    (violation,) = evaluate(dev_plan.records, policies)
-    assert violation.urn.endswith("::endpoints-bedrock-runtime")
+    violations = evaluate(dev_plan.records, policies)
+    # The endpoint and every agent role would need the guardrail condition.
+    assert {v.urn.rsplit("::", 1)[1] for v in violations} == {
+        "endpoints-bedrock-runtime",
+        "agent-research-bedrock-identity-policy",
+        "agent-support-bedrock-identity-policy",
+    }
 
 
 def test_karpenter_wildcard_resources_are_all_in_the_non_restrictable_table(

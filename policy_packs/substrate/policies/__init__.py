@@ -9,6 +9,7 @@ from . import (
     p01_dcgm_exporter_for_gpu_pools,
     p02_spire_trust_domain,
     p03_gpu_quota_within_pool_limits,
+    p04_agent_memory_retained,
     r01_control_plane_logs,
     r02_private_endpoint,
     r03_public_endpoint,
@@ -39,6 +40,7 @@ from . import (
     r27_pod_security_labels,
     r28_tenant_quota,
     r30_default_deny,
+    r31_workload_availability,
     r32_gpu_quota,
     r34_admission_enforce,
     r34_webhook_scope,
@@ -81,6 +83,8 @@ MODULES = (
     r30_default_deny,
     r32_gpu_quota,
     p03_gpu_quota_within_pool_limits,
+    r31_workload_availability,
+    p04_agent_memory_retained,
 )
 
 POLICIES: list[Policy] = [m.POLICY for m in MODULES]

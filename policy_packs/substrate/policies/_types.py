@@ -59,3 +59,7 @@ CLUSTER_QUEUES = tuple(
 RESOURCE_FLAVORS = tuple(
     f"kubernetes:kueue.x-k8s.io/{v}:ResourceFlavor" for v in ("v1beta2", "v1beta1")
 )
+STATEFULSET = "kubernetes:apps/v1:StatefulSet"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+POD_DISRUPTION_BUDGET = "kubernetes:policy/v1:PodDisruptionBudget"
+SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"

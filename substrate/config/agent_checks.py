@@ -1,0 +1,181 @@
+"""Rules spanning `substrate:agents` and the rest of the stack: the tenant and its namespace,
+model grants, registries, the memory-volume cap, KEDA, R33, quota and production. Called from
+PlatformConfig.check after the tenants have been checked."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from components import validators
+from components.tenancy import cpu_ceiling, memory_bytes, memory_ceiling, quantity
+from substrate.config.agents import AgentConfig
+from substrate.config.schema import ConfigError, key_path
+
+if TYPE_CHECKING:
+    from substrate.config.platform import PlatformConfig
+
+AGENTS = "substrate:agents"
+MAX_AGENT_NAME = 40
+"""Pod (`<agent>-<ordinal>`), claim (`memory-<agent>-<ordinal>`) and revision-hash label values
+derive from the name and must stay within 63 characters."""
+PRODUCTION_MIN_REPLICAS = 2
+
+
+class UnknownTenantError(ConfigError):
+    """An agent names a tenant that `substrate:tenants` does not declare."""
+
+
+class MemoryVolumeTooLargeError(ConfigError):
+    """An agent's memory volume is above `substrate:storage.maxAgentMemoryVolume`."""
+
+
+def agent_namespace(cfg: PlatformConfig, agent: AgentConfig) -> str:
+    """The namespace an agent runs in (its tenant's first unless it names one)."""
+    return agent.namespace or cfg.tenants[agent.tenant].namespaces[0]
+
+
+def check_agents(cfg: PlatformConfig) -> None:
+    for name, agent in sorted(cfg.agents.items()):
+        path = key_path(AGENTS, name)
+        if validators.dns_label(name, MAX_AGENT_NAME) is not None:
+            raise ConfigError(
+                path,
+                name,
+                "is not a valid agent name (it names the StatefulSet, its pods and claims)",
+                f"lowercase letters, digits and '-', at most {MAX_AGENT_NAME} characters",
+            )
+        _check_placement(cfg, path, agent)
+        _check_access(cfg, path, agent)
+        _check_scaling(cfg, path, agent)
+        if cfg.environment.production:
+            _check_production(path, agent)
+    _check_quota(cfg)
+
+
+def _check_placement(cfg: PlatformConfig, path: str, agent: AgentConfig) -> None:
+    tenant = cfg.tenants.get(agent.tenant)
+    if tenant is None:
+        raise UnknownTenantError(
+            f"{path}.tenant",
+            agent.tenant,
+            "is not a tenant in substrate:tenants",
+            ", ".join(sorted(cfg.tenants)) or "no tenants are configured",
+        )
+    if agent.namespace is not None and agent.namespace not in tenant.namespaces:
+        raise ConfigError(
+            f"{path}.namespace",
+            agent.namespace,
+            f"is not a namespace of tenant {agent.tenant!r}",
+            ", ".join(tenant.namespaces),
+        )
+    registries = cfg.admission.allowed_registries
+    if not validators.image_allowed(agent.image, registries):
+        raise ConfigError(
+            f"{path}.image",
+            agent.image,
+            "is not from a registry admission allows (R28), so its pods would be refused",
+            "images under " + ", ".join(registries),
+        )
+    cap = cfg.storage.max_agent_memory_volume
+    size = agent.memory_volume.size
+    if memory_bytes(size) > memory_bytes(cap):
+        raise MemoryVolumeTooLargeError(
+            f"{path}.memoryVolume.size",
+            size,
+            f"is above the memory-volume cap of {cap}",
+            f"at most {cap} (substrate:storage.maxAgentMemoryVolume)",
+        )
+    if not agent.protect_long_tasks and "agent" in cfg.admission.long_running_classes:
+        raise ConfigError(
+            f"{path}.protectLongTasks",
+            False,
+            "drops karpenter.sh/do-not-disrupt, which admission requires of agent pods (R33)",
+            'true, or remove "agent" from substrate:admission.longRunningClasses',
+        )
+
+
+def _check_access(cfg: PlatformConfig, path: str, agent: AgentConfig) -> None:
+    if not agent.models:
+        return
+    if cfg.bedrock is None:
+        raise ConfigError(
+            f"{path}.models",
+            agent.models,
+            "names Bedrock models but substrate:bedrock is not set",
+            "a substrate:bedrock catalog with these models, or no models",
+        )
+    granted = cfg.tenants[agent.tenant].models
+    cfg.bedrock.require_granted(f"{path}.models", agent.tenant, agent.models, granted)
+
+
+def _check_scaling(cfg: PlatformConfig, path: str, agent: AgentConfig) -> None:
+    if agent.scaling is None:
+        return
+    if cfg.keda is None:
+        raise ConfigError(
+            f"{path}.scaling",
+            {"maxReplicas": agent.scaling.max_replicas},
+            "needs KEDA but substrate:keda is not set",
+            "a substrate:keda section, or replicas instead of scaling",
+        )
+    platform_prometheus = cfg.keda.prometheus_url is not None or cfg.observability.managed
+    for i, trigger in enumerate(agent.scaling.triggers):
+        prom = trigger.prometheus
+        if prom is not None and prom.server_address is None and not platform_prometheus:
+            raise ConfigError(
+                f"{path}.scaling.triggers[{i}].prometheus.serverAddress",
+                None,
+                "is needed: the stack runs no Prometheus of its own",
+                "a serverAddress, or substrate:keda.prometheusUrl",
+            )
+
+
+def _check_production(path: str, agent: AgentConfig) -> None:
+    if agent.scaling is not None and agent.scaling.scale_to_zero:
+        raise ConfigError(
+            f"{path}.scaling.scaleToZero",
+            True,
+            "leaves no replica to resume sessions in a production environment (R31)",
+            "false when environment.tier is production",
+        )
+    if agent.min_replicas < PRODUCTION_MIN_REPLICAS:
+        key = "scaling.minReplicas" if agent.scaling else "replicas"
+        raise ConfigError(
+            f"{path}.{key}",
+            agent.min_replicas,
+            "runs a single replica in a production environment, so a drain or restart "
+            "interrupts every session (R31)",
+            f"at least {PRODUCTION_MIN_REPLICAS} when environment.tier is production",
+        )
+    if not agent.memory_volume.retain:
+        raise ConfigError(
+            f"{path}.memoryVolume.retain",
+            False,
+            "deletes agent memory on scale-down or deletion in a production environment",
+            "true when environment.tier is production",
+        )
+
+
+def _check_quota(cfg: PlatformConfig) -> None:
+    """Agents at their most replicas must fit the namespace's ResourceQuota (what Kueue could
+    ever admit for the tenant), or their pods are refused at creation."""
+    specs = [t.spec(n) for n, t in cfg.tenants.items()]
+    by_name = {s.name: s for s in specs}
+    demand: dict[str, list[tuple[str, AgentConfig]]] = {}
+    for name, agent in sorted(cfg.agents.items()):
+        demand.setdefault(agent_namespace(cfg, agent), []).append((name, agent))
+    for namespace, agents in sorted(demand.items()):
+        tenant = by_name[agents[0][1].tenant]
+        cpu = sum((quantity(a.cpu) * a.max_replicas for _, a in agents), Decimal(0))
+        memory = sum(memory_bytes(a.memory) * a.max_replicas for _, a in agents)
+        cpu_cap, memory_cap = cpu_ceiling(tenant, specs), memory_ceiling(tenant, specs)
+        if cpu > cpu_cap or memory > memory_cap:
+            raise ConfigError(
+                AGENTS,
+                [n for n, _ in agents],
+                f"request up to {cpu.normalize():f} CPU and {memory // 2**30}Gi memory at "
+                f"their most replicas, above the quota of namespace {namespace!r} ({cpu_cap} "
+                f"CPU, {memory_cap // 2**30}Gi)",
+                f"fewer or smaller agents, or more quota for tenant {tenant.name!r}",
+            )

@@ -1,0 +1,206 @@
+"""``substrate:agents``: long-running stateful agents, keyed by agent name.
+
+Each agent runs as a StatefulSet in one of its tenant's namespaces (components.agent_runtime),
+keeps its memory on an `nvme-fast` volume per replica, may call the Bedrock models its tenant was
+granted and scales through KEDA when `scaling` is set. Rules spanning sections (tenant, grants,
+registries, the volume cap, production) live in ``substrate.config.agent_checks``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated
+
+from components import validators
+from components.admission_policies.no_static_aws_credentials import CREDENTIAL_VARIABLES
+from substrate.config.checks import between, rule, unique
+from substrate.config.scaling import ScalingConfig
+from substrate.config.schema import ConfigError, Invalid, doc
+
+Label = Annotated[str, rule(validators.dns_label, 63)]
+Quantity = Annotated[str, rule(validators.quantity)]
+Duration = Annotated[str, rule(validators.prometheus_duration)]
+RESERVED_ENV_PREFIX = "SUBSTRATE_"
+"""Environment variables Substrate sets on every agent (see components.agent_manifests)."""
+
+
+def _path(value: str) -> None:
+    if not re.fullmatch(r"/[A-Za-z0-9._~/-]*", value):
+        raise Invalid("is not an absolute path", 'a path such as "/healthz"')
+
+
+def _image(value: str) -> None:
+    problem = validators.image_reference(value)
+    if problem:
+        raise Invalid(problem.problem, problem.allowed)
+
+
+def _env(value: dict[str, str]) -> None:
+    for name in value:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise Invalid(f"sets {name!r}, which is not a variable name", "[A-Za-z_][A-Za-z0-9_]*")
+        if name in CREDENTIAL_VARIABLES:
+            raise Invalid(
+                f"sets {name}, a static AWS credential",
+                "no credential variables: the agent's role comes from EKS Pod Identity (R20)",
+            )
+        if name.startswith(RESERVED_ENV_PREFIX) or name == "AWS_REGION":
+            raise Invalid(
+                f"sets {name}, which Substrate sets itself",
+                f"names without the {RESERVED_ENV_PREFIX} prefix, other than AWS_REGION",
+            )
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    """An HTTP GET probe on the agent's service port."""
+
+    path: Annotated[str, _path] = doc("Path to GET; any 2xx or 3xx status passes.")
+    period_seconds: Annotated[int, between(1, 300)] = doc("Seconds between probes.", default=10)
+    failure_threshold: Annotated[int, between(1, 1000)] = doc(
+        "Consecutive failures before the probe fails.", default=3
+    )
+    timeout_seconds: Annotated[int, between(1, 60)] = doc(
+        "Seconds before a probe times out.", default=2
+    )
+
+
+@dataclass(frozen=True)
+class ProbesConfig:
+    """Liveness (restart a wedged agent), readiness (route sessions only to ready replicas) and
+    startup (time to load memory before liveness applies: period x failureThreshold)."""
+
+    liveness: ProbeConfig = doc(
+        "Restarts the container when it fails.", factory=lambda: ProbeConfig("/healthz")
+    )
+    readiness: ProbeConfig = doc(
+        "Removes the replica from its Service while it fails.",
+        factory=lambda: ProbeConfig("/ready", period_seconds=5),
+    )
+    startup: ProbeConfig = doc(
+        "Holds off the other probes until it passes once (default: up to 5 minutes).",
+        factory=lambda: ProbeConfig("/healthz", period_seconds=5, failure_threshold=60),
+    )
+
+
+@dataclass(frozen=True)
+class MemoryVolumeConfig:
+    """Each replica's own memory volume (a claim from the StatefulSet's `volumeClaimTemplates`
+    on `nvme-fast`: encrypted EBS io2, zonal, survives restarts, reschedules and drains)."""
+
+    size: Quantity = doc(
+        "Size of each replica's volume; at most `substrate:storage.maxAgentMemoryVolume`.",
+        default="20Gi",
+    )
+    mount_path: Annotated[str, _path] = doc(
+        "Where the volume is mounted (the only writable path besides `/tmp`).",
+        default="/var/lib/agent/memory",
+    )
+    retain: bool = doc(
+        "Keep the claims (and so the data) when the StatefulSet is deleted or scaled down "
+        "(`persistentVolumeClaimRetentionPolicy` Retain/Retain); false deletes them (Delete/"
+        "Delete). Required when environment.tier is production.",
+        default=True,
+    )
+
+
+@dataclass(frozen=True)
+class AgentAlertsConfig:
+    """Thresholds of the agent's alerts: `AgentMemoryVolumeFilling` and
+    `AgentRestartingRepeatedly`."""
+
+    memory_volume_percent: Annotated[int, between(1, 99)] = doc(
+        "Fire when a replica's memory volume is fuller than this share of its size.", default=80
+    )
+    restarts: Annotated[int, between(1, 100)] = doc(
+        "Fire when a replica's containers restart at least this often within `restartWindow`.",
+        default=3,
+    )
+    restart_window: Duration = doc("Window the restarts are counted over.", default="15m")
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    """A long-running agent: a StatefulSet with stable identity and a memory volume per replica,
+    its own service account, Bedrock role and SPIFFE ID."""
+
+    tenant: Label = doc("Owning tenant (a `substrate:tenants` key).")
+    image: Annotated[str, _image] = doc(
+        "Container image, from a registry in `substrate:admission.allowedRegistries`, with a tag "
+        "(not `latest`) or digest."
+    )
+    namespace: Label | None = doc(
+        "One of the tenant's namespaces (default: its first).", default=None
+    )
+    replicas: Annotated[int, between(1, 100)] | None = doc(
+        "Fixed replica count (default 1; at least 2 when environment.tier is production). Not "
+        "with `scaling`: KEDA then owns the count.",
+        default=None,
+    )
+    cpu: Quantity = doc("CPU request per replica.", default="1")
+    memory: Quantity = doc("Memory request and limit per replica.", default="2Gi")
+    memory_volume: MemoryVolumeConfig = doc("The memory volume.", factory=MemoryVolumeConfig)
+    models: Annotated[list[Label], unique] = doc(
+        "Bedrock catalog models the agent calls; each must be granted to its tenant "
+        "(`substrate:tenants.<tenant>.models`). None: no Bedrock role.",
+        factory=list,
+    )
+    scaling: ScalingConfig | None = doc(
+        "Scale with KEDA on active sessions (Prometheus) or queue depth (SQS); needs "
+        "`substrate:keda`. Never to zero unless `scaleToZero` (refused in production).",
+        default=None,
+    )
+    protect_long_tasks: bool = doc(
+        'Annotate the pods `karpenter.sh/do-not-disrupt: "true"` so Karpenter never '
+        "consolidates or drifts a node under a running task. Must stay true while `agent` is "
+        "in `substrate:admission.longRunningClasses` (R33).",
+        default=True,
+    )
+    port: Annotated[int, between(1024, 65535)] = doc(
+        "Service port (HTTP; probes and sessions). Above 1023: the container runs without "
+        "capabilities.",
+        default=8080,
+    )
+    metrics_path: Annotated[str, _path] | None = doc(
+        "Prometheus metrics path on the service port: adds a ServiceMonitor and lets the "
+        "monitoring namespace reach the port (needed for Prometheus scaling triggers on the "
+        "agent's own metrics).",
+        default=None,
+    )
+    probes: ProbesConfig = doc("HTTP probes.", factory=ProbesConfig)
+    alerts: AgentAlertsConfig = doc("Alert thresholds.", factory=AgentAlertsConfig)
+    termination_grace_seconds: Annotated[int, between(1, 86400)] = doc(
+        "Time a replica gets after SIGTERM (drain, rollout, scale-down) to checkpoint its "
+        "memory and finish the current step.",
+        default=300,
+    )
+    run_as_user: Annotated[int, between(1, 2147483647)] = doc(
+        "Non-root UID (also GID and fsGroup, so the memory volume is writable).", default=65532
+    )
+    env: Annotated[dict[str, str], _env] = doc(
+        "Extra environment variables (no AWS credentials, no `SUBSTRATE_` names).", factory=dict
+    )
+
+    def check(self, path: str) -> None:
+        if self.replicas is not None and self.scaling is not None:
+            raise ConfigError(
+                f"{path}.replicas",
+                self.replicas,
+                "is set together with scaling, which lets KEDA own the replica count",
+                "scaling.minReplicas/maxReplicas, or replicas without scaling",
+            )
+
+    @property
+    def min_replicas(self) -> int:
+        """The fewest replicas the agent ever runs (0 when it may scale to zero)."""
+        if self.scaling is None:
+            return self.replicas or 1
+        return 0 if self.scaling.scale_to_zero else self.scaling.min_replicas
+
+    @property
+    def max_replicas(self) -> int:
+        return self.scaling.max_replicas if self.scaling else (self.replicas or 1)
+
+
+Agents = dict[str, AgentConfig]

@@ -1,0 +1,180 @@
+"""Agents layer: one `AgentRuntime` per `substrate:agents` entry, the only code that maps that
+section to component args.
+
+Two pure functions run before the layers an agent needs are built, because those layers must
+know about the agents up front: `plans(cfg)` gives each agent's namespace, its SPIFFE
+registration (`identity.build(agents=...)`) and its KEDA scaling args (`workloads.build(
+elastic=...)`, so KEDA's role grants exactly what its triggers read). `build` then declares the
+runtimes, each waiting for its tenant's namespace, the StorageClasses, its ClusterSPIFFEID, the
+admission policies that must judge its pods, the Prometheus CRDs and, when it scales, KEDA.
+
+What happens when a piece is absent (config errors come from `substrate.config.agent_checks`):
+- no `substrate:bedrock`: an agent naming models is refused; one without models gets no role;
+- no `substrate:keda`: an agent with `scaling` is refused;
+- SPIRE and the `nvme-fast` StorageClass are always part of the platform (`substrate:identity`
+  is required; the foundation layer always creates the StorageClasses);
+- an external Prometheus: the agent's rules and monitor go to its namespace with its labels and
+  rely on it scraping the kubelet and kube-state-metrics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+
+from components.agent_runtime import (
+    AgentMonitoringArgs,
+    AgentRuntime,
+    AgentRuntimeArgs,
+    ProbeArgs,
+)
+from components.elastic_workload import ElasticWorkloadArgs, ScaleTarget
+from components.workload_identity import AgentIdentity
+from substrate.config import PlatformConfig
+from substrate.config.agent_checks import agent_namespace
+from substrate.config.agents import AgentConfig, ProbeConfig
+from substrate.layers.admission import Admission
+from substrate.layers.bedrock import Bedrock
+from substrate.layers.foundation import Foundation
+from substrate.layers.identity import Identity
+from substrate.layers.observability import Observability
+from substrate.layers.workloads import Workloads, elastic_args, prometheus_url
+
+
+@dataclass(frozen=True)
+class AgentPlan:
+    """What other layers must know about an agent before it is built."""
+
+    name: str
+    config: AgentConfig
+    namespace: str
+    identity: AgentIdentity
+    elastic: ElasticWorkloadArgs | None
+
+
+@dataclass(frozen=True)
+class Agents:
+    runtimes: dict[str, AgentRuntime]
+
+
+def plans(cfg: PlatformConfig) -> tuple[AgentPlan, ...]:
+    out = []
+    for name, agent in sorted(cfg.agents.items()):
+        ns = agent_namespace(cfg, agent)
+        elastic = None
+        if agent.scaling is not None:
+            target: ScaleTarget = {"kind": "StatefulSet", "name": name, "namespace": ns}
+            elastic = elastic_args(agent.scaling, target, cfg.region, prometheus_url(cfg))
+        identity: AgentIdentity = {
+            "name": name,
+            "tenant": agent.tenant,
+            "namespace": ns,
+            "service_account": name,
+        }
+        out.append(AgentPlan(name, agent, ns, identity, elastic))
+    return tuple(out)
+
+
+def _probe(p: ProbeConfig) -> ProbeArgs:
+    return {
+        "path": p.path,
+        "period_seconds": p.period_seconds,
+        "failure_threshold": p.failure_threshold,
+        "timeout_seconds": p.timeout_seconds,
+    }
+
+
+def runtime_args(
+    cfg: PlatformConfig, plan: AgentPlan, bedrock: Bedrock, obs: Observability
+) -> AgentRuntimeArgs:
+    agent = plan.config
+    probes = agent.probes
+    monitoring: AgentMonitoringArgs = {
+        "namespace": obs.namespace,
+        "labels": dict(obs.labels),
+        "metrics_path": agent.metrics_path,
+        "memory_volume_percent": agent.alerts.memory_volume_percent,
+        "restarts": agent.alerts.restarts,
+        "restart_window": agent.alerts.restart_window,
+    }
+    args: AgentRuntimeArgs = {
+        "agent": plan.name,
+        "tenant": agent.tenant,
+        "namespace": plan.namespace,
+        "image": agent.image,
+        "cpu": agent.cpu,
+        "memory": agent.memory,
+        "memory_volume": {
+            "size": agent.memory_volume.size,
+            "mount_path": agent.memory_volume.mount_path,
+            "retain": agent.memory_volume.retain,
+        },
+        "probes": {
+            "liveness": _probe(probes.liveness),
+            "readiness": _probe(probes.readiness),
+            "startup": _probe(probes.startup),
+        },
+        "replicas": agent.replicas,
+        "scaling": plan.elastic,
+        "port": agent.port,
+        "protect_long_tasks": agent.protect_long_tasks,
+        "termination_grace_seconds": agent.termination_grace_seconds,
+        "run_as_user": agent.run_as_user,
+        "env": dict(agent.env),
+        "region": cfg.region,
+        "bedrock": (
+            bedrock.agent_role_args(plan.namespace, plan.name, agent.models)
+            if agent.models
+            else None
+        ),
+        "monitoring": monitoring,
+    }
+    return args
+
+
+def build(
+    cfg: PlatformConfig,
+    base: Foundation,
+    agent_plans: Sequence[AgentPlan],
+    *,
+    work: Workloads,
+    ident: Identity,
+    bedrock: Bedrock,
+    obs: Observability,
+    admission: Admission,
+) -> Agents:
+    runtimes: dict[str, AgentRuntime] = {}
+    for plan in agent_plans:
+        name = f"agent-{plan.name}"
+        waits: list[pulumi.Resource] = [
+            work.tenants[plan.config.tenant],
+            base.storage,
+            ident.workloads,
+            admission.policies,
+        ]
+        if obs.crds is not None:
+            waits.append(obs.crds)
+        if plan.elastic is not None:
+            waits += work.elastic_dependencies(name, plan.elastic)
+        runtimes[plan.name] = AgentRuntime(
+            name,
+            runtime_args(cfg, plan, bedrock, obs),
+            opts=pulumi.ResourceOptions.merge(
+                base.kubernetes, pulumi.ResourceOptions(depends_on=waits)
+            ),
+        )
+    if runtimes:
+        pulumi.export(
+            "agents",
+            {
+                p.name: {
+                    "namespace": p.namespace,
+                    "service": runtimes[p.name].service,
+                    "spiffeId": f"spiffe://{ident.trust_domain}/agent/{p.config.tenant}/{p.name}",
+                }
+                for p in agent_plans
+            },
+        )
+    return Agents(runtimes)

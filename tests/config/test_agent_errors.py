@@ -1,0 +1,238 @@
+"""substrate:agents and the tenant model grants: exact one-line errors, named error classes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from substrate.config import ConfigError
+from substrate.config.agent_checks import MemoryVolumeTooLargeError, UnknownTenantError
+from substrate.config.bedrock import ModelNotGrantedError, UnknownModelError
+from tests.helpers import config_error, stack_yaml, typed_config
+
+Mutation = Callable[[dict[str, Any]], object]
+ECR = "210987654321.dkr.ecr.us-east-1.amazonaws.com"
+
+
+def _agent(name: str, **values: Any) -> Mutation:
+    return lambda c: c["substrate:agents"][name].update(values)
+
+
+def _without(name: str, *keys: str) -> Mutation:
+    def mutate(c: dict[str, Any]) -> None:
+        for key in keys:
+            c["substrate:agents"][name].pop(key)
+
+    return mutate
+
+
+def _scaling(name: str, **values: Any) -> Mutation:
+    return lambda c: c["substrate:agents"][name]["scaling"].update(values)
+
+
+CASES: list[tuple[str, str, Mutation, str]] = [
+    (
+        "unknown tenant",
+        "prod",
+        _agent("support", tenant="support-team"),
+        'substrate:agents.support.tenant = "support-team": is not a tenant in substrate:tenants '
+        "(allowed: agents, data-eng, inference, ml-research)",
+    ),
+    (
+        "model not granted to the tenant",
+        "prod",
+        lambda c: c["substrate:tenants"]["agents"].update(models=["nova-pro"]),
+        'substrate:agents.research.models[0] = "claude-sonnet": is not granted to tenant '
+        "'agents' (allowed: models granted to agents: nova-pro)",
+    ),
+    (
+        "agent names a model outside the catalog",
+        "prod",
+        _agent("support", models=["claude-sonnet", "gpt-5"]),
+        'substrate:agents.support.models[1] = "gpt-5": is not a model of substrate:bedrock.models '
+        "(allowed: claude-sonnet, nova-pro, titan-embed)",
+    ),
+    (
+        "tenant granted a model outside the catalog",
+        "prod",
+        lambda c: c["substrate:tenants"]["agents"].update(models=["claude-opus"]),
+        'substrate:tenants.agents.models[0] = "claude-opus": is not a model of '
+        "substrate:bedrock.models (allowed: claude-sonnet, nova-pro, titan-embed)",
+    ),
+    (
+        "memory volume over the cap",
+        "prod",
+        _agent("research", memoryVolume={"size": "500Gi"}),
+        'substrate:agents.research.memoryVolume.size = "500Gi": is above the memory-volume cap '
+        "of 200Gi (allowed: at most 200Gi (substrate:storage.maxAgentMemoryVolume))",
+    ),
+    (
+        "a single fixed replica in production",
+        "prod",
+        lambda c: (_without("support", "scaling")(c), _agent("support", replicas=1)(c)),
+        "substrate:agents.support.replicas = 1: runs a single replica in a production "
+        "environment, so a drain or restart interrupts every session (R31) (allowed: at least 2 "
+        "when environment.tier is production)",
+    ),
+    (
+        "default replicas in production",
+        "prod",
+        _without("support", "scaling"),
+        "substrate:agents.support.replicas = 1: runs a single replica in a production "
+        "environment, so a drain or restart interrupts every session (R31) (allowed: at least 2 "
+        "when environment.tier is production)",
+    ),
+    (
+        "scaling floor of one in production",
+        "prod",
+        _scaling("research", minReplicas=1),
+        "substrate:agents.research.scaling.minReplicas = 1: runs a single replica in a "
+        "production environment, so a drain or restart interrupts every session (R31) (allowed: "
+        "at least 2 when environment.tier is production)",
+    ),
+    (
+        "scale to zero in production",
+        "prod",
+        _scaling("research", scaleToZero=True),
+        "substrate:agents.research.scaling.scaleToZero = true: leaves no replica to resume "
+        "sessions in a production environment (R31) (allowed: false when environment.tier is "
+        "production)",
+    ),
+    (
+        "memory deleted in production",
+        "prod",
+        _agent("support", memoryVolume={"size": "50Gi", "retain": False}),
+        "substrate:agents.support.memoryVolume.retain = false: deletes agent memory on "
+        "scale-down or deletion in a production environment (allowed: true when "
+        "environment.tier is production)",
+    ),
+    (
+        "replicas together with scaling",
+        "dev",
+        _agent("research", replicas=2),
+        "substrate:agents.research.replicas = 2: is set together with scaling, which lets KEDA "
+        "own the replica count (allowed: scaling.minReplicas/maxReplicas, or replicas without "
+        "scaling)",
+    ),
+    (
+        "image from a registry admission refuses",
+        "prod",
+        _agent("support", image="ghcr.io/acme/support-agent:1.0.0"),
+        'substrate:agents.support.image = "ghcr.io/acme/support-agent:1.0.0": is not from a '
+        "registry admission allows (R28), so its pods would be refused (allowed: images under "
+        f"{ECR}, public.ecr.aws, nvcr.io/nvidia, ghcr.io/spiffe)",
+    ),
+    (
+        "latest tag",
+        "prod",
+        _agent("support", image=f"{ECR}/agents/support-agent:latest"),
+        f'substrate:agents.support.image = "{ECR}/agents/support-agent:latest": uses the mutable '
+        'latest tag (allowed: "<registry>/<repository>:<tag>" or '
+        '"<registry>/<repository>@sha256:<digest>", with a tag other than latest)',
+    ),
+    (
+        "untagged image",
+        "prod",
+        _agent("support", image=f"{ECR}/agents/support-agent"),
+        f'substrate:agents.support.image = "{ECR}/agents/support-agent": has no tag or digest '
+        '(allowed: "<registry>/<repository>:<tag>" or "<registry>/<repository>@sha256:<digest>")',
+    ),
+    (
+        "namespace of another tenant",
+        "prod",
+        _agent("support", namespace="data-eng"),
+        'substrate:agents.support.namespace = "data-eng": is not a namespace of tenant '
+        "'agents' (allowed: agents)",
+    ),
+    (
+        "scaling without KEDA",
+        "prod",
+        lambda c: c.pop("substrate:keda"),
+        'substrate:agents.research.scaling = {"maxReplicas": 4}: needs KEDA but substrate:keda '
+        "is not set (allowed: a substrate:keda section, or replicas instead of scaling)",
+    ),
+    (
+        "models without Bedrock",
+        "dev",
+        lambda c: (
+            c.pop("substrate:bedrock"),
+            c["substrate:tenants"]["agents"].pop("models"),
+        ),
+        'substrate:agents.research.models = ["nova-pro"]: names Bedrock models but '
+        "substrate:bedrock is not set (allowed: a substrate:bedrock catalog with these models, "
+        "or no models)",
+    ),
+    (
+        "do-not-disrupt dropped while admission requires it",
+        "prod",
+        _agent("support", protectLongTasks=False),
+        "substrate:agents.support.protectLongTasks = false: drops karpenter.sh/do-not-disrupt, "
+        'which admission requires of agent pods (R33) (allowed: true, or remove "agent" from '
+        "substrate:admission.longRunningClasses)",
+    ),
+    (
+        "static AWS keys in env",
+        "dev",
+        _agent("support", env={"AWS_SECRET_ACCESS_KEY": "x"}),
+        'substrate:agents.support.env = {"AWS_SECRET_ACCESS_KEY": "x"}: sets '
+        "AWS_SECRET_ACCESS_KEY, a static AWS credential (allowed: no credential variables: the "
+        "agent's role comes from EKS Pod Identity (R20))",
+    ),
+    (
+        "agents beyond the namespace quota",
+        "dev",
+        _agent("support", replicas=4, memory="64Gi"),
+        'substrate:agents = ["research", "support"]: request up to 4 CPU and 264Gi memory at '
+        "their most replicas, above the quota of namespace 'agents' (64 CPU, 256Gi) (allowed: "
+        "fewer or smaller agents, or more quota for tenant 'agents')",
+    ),
+    (
+        "name too long for its pods and claims",
+        "dev",
+        lambda c: c["substrate:agents"].update(
+            {"customer-support-escalations-triage-agent-v2": c["substrate:agents"].pop("support")}
+        ),
+        'substrate:agents.customer-support-escalations-triage-agent-v2 = "customer-support-'
+        'escalations-triage-agent-v2": is not a valid agent name (it names the StatefulSet, its '
+        "pods and claims) (allowed: lowercase letters, digits and '-', at most 40 characters)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("stack", "mutate", "message"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_invalid_agent_gives_exact_one_line_error(
+    stack: str, mutate: Mutation, message: str
+) -> None:
+    assert config_error(stack, mutate) == message
+
+
+@pytest.mark.parametrize(
+    ("mutate", "error"),
+    [
+        (_agent("support", tenant="nobody"), UnknownTenantError),
+        (_agent("support", memoryVolume={"size": "1Ti"}), MemoryVolumeTooLargeError),
+        (_agent("support", models=["nova-pro"]), ModelNotGrantedError),
+        (_agent("support", models=["gpt-5"]), UnknownModelError),
+    ],
+    ids=["unknown tenant", "over cap", "not granted", "unknown model"],
+)
+def test_errors_are_named(mutate: Mutation, error: type[ConfigError]) -> None:
+    raw = stack_yaml("prod")
+    raw["substrate:tenants"]["agents"]["models"] = ["claude-sonnet", "titan-embed"]
+    raw["substrate:agents"].pop("research")
+    mutate(raw)
+    with pytest.raises(error):
+        typed_config(raw)
+
+
+def test_the_stacks_agents_load_with_their_tenants_grants() -> None:
+    for stack in ("dev", "staging", "prod"):
+        cfg = typed_config(stack_yaml(stack))
+        assert set(cfg.agents) == {"support", "research"}
+        granted = set(cfg.tenants["agents"].models)
+        for agent in cfg.agents.values():
+            assert agent.tenant == "agents" and set(agent.models) <= granted

@@ -1,0 +1,244 @@
+"""What the stacks' plans declare for agents (session plans, never re-planned): the StatefulSet
+shape, its Service, PDB and ordering, the Bedrock role's exact grants, KEDA and SPIFFE objects
+valid against their CRDs, and alerts whose PromQL parses and selects the agent's own series."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import promql_parser
+import pytest
+
+from components import bedrock_models
+from components.alert_rules import UPSTREAM_METRICS
+from substrate.plan.command import PlanResult
+from substrate.plan.mocks import ACCOUNT_ID
+from tests.crds import validation_errors
+from tests.helpers import Resources, policy_json, stack_yaml, typed_config
+
+STS = "kubernetes:apps/v1:StatefulSet"
+
+
+def _objects(plan: PlanResult, kind: str, namespace: str | None = None) -> dict[str, Any]:
+    return {
+        m["metadata"]["name"]: m
+        for m in plan.manifests.values()
+        if m["kind"] == kind and (namespace is None or m["metadata"].get("namespace") == namespace)
+    }
+
+
+def _pod(sts: dict[str, Any]) -> dict[str, Any]:
+    return sts["spec"]["template"]["spec"]
+
+
+def test_prod_agents_are_statefulsets_on_nvme_fast_with_retained_memory(
+    prod_plan: PlanResult,
+) -> None:
+    cfg = typed_config(stack_yaml("prod"))
+    sets = _objects(prod_plan, "StatefulSet", "agents")
+    assert set(sets) == set(cfg.agents) == {"support", "research"}
+    for name, agent in cfg.agents.items():
+        spec = sets[name]["spec"]
+        (claim,) = spec["volumeClaimTemplates"]
+        assert claim["metadata"]["name"] == "memory"
+        assert claim["spec"]["storageClassName"] == "nvme-fast"
+        assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+        assert claim["spec"]["resources"]["requests"]["storage"] == agent.memory_volume.size
+        assert spec["persistentVolumeClaimRetentionPolicy"] == {
+            "whenDeleted": "Retain",
+            "whenScaled": "Retain",
+        }
+        # KEDA owns the count of scaled agents: the StatefulSet leaves replicas unset.
+        assert "replicas" not in spec
+        (container,) = _pod(sets[name])["containers"]
+        mounts = {v["name"]: v["mountPath"] for v in container["volumeMounts"]}
+        assert mounts["memory"] == agent.memory_volume.mount_path
+        assert container["resources"] == {
+            "requests": {"cpu": agent.cpu, "memory": agent.memory},
+            "limits": {"memory": agent.memory},
+        }
+    assert sets["research"]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 1800
+    # The StorageClass behind the claims keeps volumes whose claims are deleted by hand.
+    assert _objects(prod_plan, "StorageClass")["nvme-fast"]["reclaimPolicy"] == "Retain"
+
+
+def test_dev_agents_delete_their_memory_and_run_a_fixed_replica(dev_plan: PlanResult) -> None:
+    sets = _objects(dev_plan, "StatefulSet", "agents")
+    assert sets["support"]["spec"]["replicas"] == 1
+    for sts in sets.values():
+        assert sts["spec"]["persistentVolumeClaimRetentionPolicy"] == {
+            "whenDeleted": "Delete",
+            "whenScaled": "Delete",
+        }
+
+
+def test_pods_are_restricted_probed_spread_and_protected(prod_plan: PlanResult) -> None:
+    cfg = typed_config(stack_yaml("prod"))
+    for name, sts in _objects(prod_plan, "StatefulSet", "agents").items():
+        template = sts["spec"]["template"]
+        labels, pod = template["metadata"]["labels"], template["spec"]
+        assert labels["substrate.io/workload-class"] == "agent"
+        assert labels["substrate.io/tenant"] == "agents"
+        assert sts["spec"]["selector"]["matchLabels"].items() <= labels.items()
+        assert template["metadata"]["annotations"]["karpenter.sh/do-not-disrupt"] == "true"
+        assert pod["serviceAccountName"] == name
+        assert pod["automountServiceAccountToken"] is False
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert pod["securityContext"]["fsGroup"] == pod["securityContext"]["runAsUser"] > 0
+        (spread,) = pod["topologySpreadConstraints"]
+        assert spread["topologyKey"] == "topology.kubernetes.io/zone"
+        assert spread["maxSkew"] == 1 and spread["whenUnsatisfiable"] == "DoNotSchedule"
+        assert spread["labelSelector"]["matchLabels"] == sts["spec"]["selector"]["matchLabels"]
+        (container,) = pod["containers"]
+        assert container["securityContext"] == {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+        }
+        probes = cfg.agents[name].probes
+        assert container["livenessProbe"]["httpGet"] == {
+            "path": probes.liveness.path,
+            "port": "http",
+        }
+        assert container["readinessProbe"]["httpGet"]["path"] == probes.readiness.path
+        assert container["startupProbe"]["failureThreshold"] == probes.startup.failure_threshold
+        # Writable paths are volumes; the SPIFFE socket comes read-only from the CSI driver.
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        assert volumes["spiffe-workload-api"]["csi"] == {
+            "driver": "csi.spiffe.io",
+            "readOnly": True,
+        }
+        assert set(volumes) == {"tmp", "spiffe-workload-api"}  # + the claim template's volume
+        env = {e["name"]: e["value"] for e in container["env"]}
+        assert env["SPIFFE_ENDPOINT_SOCKET"] == "unix:///spiffe-workload-api/spire-agent.sock"
+        assert env["SUBSTRATE_BEDROCK_GUARDRAIL"] == "pr0dguard01x:3"
+
+
+def test_headless_service_pdb_and_service_account_per_agent(prod_plan: PlanResult) -> None:
+    services = _objects(prod_plan, "Service", "agents")
+    pdbs = _objects(prod_plan, "PodDisruptionBudget", "agents")
+    accounts = _objects(prod_plan, "ServiceAccount", "agents")
+    for name, sts in _objects(prod_plan, "StatefulSet", "agents").items():
+        service = services[sts["spec"]["serviceName"]]
+        assert service["spec"]["clusterIP"] == "None"
+        assert service["spec"]["selector"] == sts["spec"]["selector"]["matchLabels"]
+        assert pdbs[name]["spec"] == {
+            "maxUnavailable": 1,
+            "selector": {"matchLabels": sts["spec"]["selector"]["matchLabels"]},
+        }
+        assert accounts[name]["automountServiceAccountToken"] is False
+
+
+def test_pdb_exists_before_the_statefulset_and_agents_wait_for_what_they_use(
+    prod: Resources,
+) -> None:
+    sts = prod.one(STS, "agent-support-statefulset")
+    assert prod.waits_for(sts, prod.named("agent-support-pdb").urn)
+    for dependency in (
+        "tenant-agents-agents-namespace",
+        "storage-nvme-fast",
+        "workload-identity-agent-agents-support",  # its ClusterSPIFFEID
+        "admission-policies-statefulset-pdb",  # Kyverno judges it from the first pod on
+        "prometheus-crds-release",  # its PrometheusRule
+        "keda-release",  # it scales
+    ):
+        assert prod.waits_for(sts, prod.named(dependency).urn), dependency
+
+
+def test_each_bedrock_role_grants_exactly_its_agents_models(prod: Resources) -> None:
+    cfg = typed_config(stack_yaml("prod"))
+    assert cfg.bedrock is not None
+    catalog = cfg.bedrock.catalog(cfg.region)
+    for name, agent in cfg.agents.items():
+        expected: set[str] = set()
+        for model in agent.models:
+            resolved = bedrock_models.resolve(catalog[model], "aws", cfg.region, ACCOUNT_ID)
+            expected |= {resolved.invoke_arn, *resolved.direct_model_arns}
+            expected |= set(resolved.routed_model_arns)
+        doc = policy_json(prod.named(f"agent-{name}-bedrock-identity-policy"))
+        invoked: set[str] = set()
+        for stmt in doc["Statement"]:
+            if stmt["Effect"] == "Allow" and "bedrock:InvokeModel" in stmt["Action"]:
+                resources = stmt["Resource"]
+                invoked |= {resources} if isinstance(resources, str) else set(resources)
+        assert invoked == expected, name
+        association = prod.named(f"agent-{name}-bedrock-identity-association").inputs
+        assert (association["namespace"], association["serviceAccount"]) == ("agents", name)
+    # The two agents' grants differ as configured: research never gets the embedding model.
+    research = policy_json(prod.named("agent-research-bedrock-identity-policy"))
+    assert "amazon.titan-embed-text-v2:0" not in str(research)
+
+
+@pytest.mark.crds
+def test_scaled_objects_and_agent_identities_match_their_crds(
+    any_plan: PlanResult, crds: Path
+) -> None:
+    cfg = typed_config(stack_yaml(any_plan.stack))
+    scaled = {n: a for n, a in cfg.agents.items() if a.scaling is not None}
+    objects = _objects(any_plan, "ScaledObject", "agents")
+    assert set(objects) == set(scaled)
+    for name, manifest in objects.items():
+        assert validation_errors(crds, manifest) == [], name
+        spec, scaling = manifest["spec"], scaled[name].scaling
+        assert scaling is not None
+        assert spec["scaleTargetRef"] == {
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "name": name,
+        }
+        assert (spec["minReplicaCount"], spec["maxReplicaCount"]) == (
+            scaling.min_replicas,
+            scaling.max_replicas,
+        )
+        assert ("idleReplicaCount" in spec) is scaling.scale_to_zero
+    ids = {n: m for n, m in _objects(any_plan, "ClusterSPIFFEID").items() if n.startswith("agent-")}
+    assert set(ids) == {f"agent-{a.tenant}-{n}" for n, a in cfg.agents.items()}
+    sets = _objects(any_plan, "StatefulSet", "agents")
+    for name, agent in cfg.agents.items():
+        manifest = ids[f"agent-{agent.tenant}-{name}"]
+        assert validation_errors(crds, manifest) == [], name
+        # The ID is pinned to the pods' labels and service account.
+        selector = manifest["spec"]["podSelector"]["matchLabels"]
+        assert selector == sets[name]["spec"]["selector"]["matchLabels"]
+        assert manifest["spec"]["workloadSelectorTemplates"] == [f"k8s:sa:{name}"]
+
+
+def test_keda_reads_exactly_the_research_queue_in_prod(prod: Resources) -> None:
+    doc = policy_json(prod.named("keda-pod-identity-policy"))
+    (stmt,) = doc["Statement"]
+    assert stmt["Action"] == ["sqs:GetQueueAttributes"]
+    assert stmt["Resource"] == ["arn:aws:sqs:us-east-1:210987654321:research-tasks"]
+
+
+def _matchers(expr: str) -> dict[str, list[tuple[str, str, str]]]:
+    found: dict[str, list[tuple[str, str, str]]] = {}
+
+    def visit(node: Any) -> None:
+        if isinstance(node, promql_parser.VectorSelector):
+            found[str(node.name)] = [(m.name, str(m.op), m.value) for m in node.matchers.matchers]
+
+    promql_parser.walk(promql_parser.parse(expr), visit)
+    return found
+
+
+def test_agent_alerts_read_the_agents_own_claims_and_pods(prod_plan: PlanResult) -> None:
+    rules = _objects(prod_plan, "PrometheusRule", "monitoring")
+    (group,) = rules["agent-research"]["spec"]["groups"]
+    alerts = {r["alert"]: r for r in group["rules"]}
+    filling = alerts["AgentMemoryVolumeFilling"]
+    assert filling["expr"].endswith("> 75")  # alerts.memoryVolumePercent of the research agent
+    assert alerts["AgentRestartingRepeatedly"]["labels"]["tenant"] == "agents"
+    for alert in alerts.values():
+        for metric, matchers in _matchers(alert["expr"]).items():
+            assert metric in UPSTREAM_METRICS
+            values = {name: value for name, _, value in matchers}
+            assert values["namespace"] == "agents"
+            pattern = values.get("persistentvolumeclaim") or values["pod"]
+            # Prometheus anchors regex matchers: the agent's claims and pods, nobody else's.
+            subject = "memory-research-1" if "persistentvolumeclaim" in values else "research-1"
+            assert re.fullmatch(pattern, subject)
+            assert not re.fullmatch(pattern, subject.replace("research", "research-canary"))
