@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from substrate.plan.command import PlanResult, plan_stack
@@ -13,6 +15,10 @@ def planned(stack: str) -> PlanResult:
     """`substrate plan <stack>` in-process, once per test session."""
     if stack not in _PLANS:
         _PLANS[stack] = plan_stack(find_project(ROOT), stack)
+        # Plans live for the whole session: move them (and the SDK objects behind them) out
+        # of the collector's reach so later collections do not rescan them.
+        gc.collect()
+        gc.freeze()
     return _PLANS[stack]
 
 

@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +47,13 @@ def resolve_revision(project: Project, revision: str) -> tuple[Path, str]:
     return top, _git(top, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
 
 
-def plan_at_revision(project: Project, stack: str, revision: str) -> dict[str, Any]:
-    """plan.json of ``stack`` as the code and stack file at ``revision`` produce it."""
+@contextmanager
+def plan_at_revision(
+    project: Project, stack: str, revision: str
+) -> Iterator[Callable[[], dict[str, Any]]]:
+    """Start planning ``stack`` as the code and stack file at ``revision`` produce it, in a
+    subprocess working in a temporary git worktree; yields a function that waits for it and
+    returns its plan.json. The caller can plan the working tree meanwhile."""
     top, sha = resolve_revision(project, revision)
     relative = project.root.resolve().relative_to(top.resolve())
     with tempfile.TemporaryDirectory(prefix="substrate-diff-") as tmp:
@@ -56,7 +63,8 @@ def plan_at_revision(project: Project, stack: str, revision: str) -> dict[str, A
             base_root = tree / relative
             stack_file = project.stack_file(stack).relative_to(project.root)
             if not (base_root / stack_file).exists():
-                return empty_plan(project.name, stack)  # the stack is new in this change
+                yield lambda: empty_plan(project.name, stack)  # the stack is new in this change
+                return
             out = Path(tmp) / "out"
             env = {
                 **os.environ,
@@ -64,42 +72,54 @@ def plan_at_revision(project: Project, stack: str, revision: str) -> dict[str, A
                     [str(base_root), *filter(None, [os.environ.get("PYTHONPATH")])]
                 ),
             }
-            run = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "substrate.cli",
-                    "plan",
-                    stack,
-                    "--out",
-                    str(out),
-                    "--format",
-                    "json",
-                ],
+            command = [
+                sys.executable,
+                "-m",
+                "substrate.cli",
+                "plan",
+                stack,
+                "--out",
+                str(out),
+                "--format",
+                "json",
+            ]
+            with subprocess.Popen(
+                command,
                 cwd=base_root,
                 env=env,
-                capture_output=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
                 text=True,
-                check=False,
-            )
-            if run.returncode not in (0, 1) or not (out / "plan.json").exists():
-                detail = run.stderr.strip().splitlines()[-1] if run.stderr.strip() else ""
-                raise DiffError(
-                    f"planning {stack} at {revision} ({sha[:12]}) failed "
-                    f"(exit {run.returncode}): {detail}"
-                )
-            return json.loads((out / "plan.json").read_text())
+            ) as proc:
+
+                def result() -> dict[str, Any]:
+                    _, stderr = proc.communicate()
+                    if proc.returncode not in (0, 1) or not (out / "plan.json").exists():
+                        detail = stderr.strip().splitlines()[-1] if stderr.strip() else ""
+                        raise DiffError(
+                            f"planning {stack} at {revision} ({sha[:12]}) failed "
+                            f"(exit {proc.returncode}): {detail}"
+                        )
+                    return json.loads((out / "plan.json").read_text())
+
+                try:
+                    yield result
+                finally:
+                    if proc.poll() is None:
+                        proc.kill()
+                        proc.communicate()
         finally:
             _git(top, "worktree", "remove", "--force", str(tree))
 
 
 def diff_stack(project: Project, stack: str, base: str) -> PlanDiff:
     """Diff of ``stack`` between ``base`` and the working tree. ConfigError propagates when the
-    working tree's stack file is invalid."""
-    resolve_revision(project, base)  # a bad revision fails before anything is planned
-    head = plan_stack(project, stack).plan_json()
+    working tree's stack file is invalid. The base is planned in a subprocess while the
+    working tree is planned here."""
     try:
-        before = plan_at_revision(project, stack, base)
+        with plan_at_revision(project, stack, base) as base_plan:
+            head = plan_stack(project, stack).plan_json()
+            before = base_plan()
     except ProjectError as err:
         raise DiffError(str(err)) from None
     # Round-trip the head plan through JSON so both sides have identical value types.

@@ -60,8 +60,20 @@ def test_plan_prod_is_clean_and_writes_plan_and_manifests(tmp_path: Path) -> Non
 
 
 def test_two_runs_write_byte_identical_files(tmp_path: Path) -> None:
-    for out in ("a", "b"):
-        assert substrate("plan", "dev", "--out", str(tmp_path / out)).returncode == 0
+    # Two separate processes (so nothing cached in one can make the other agree), run at once.
+    runs = [
+        subprocess.Popen(
+            [*SUBSTRATE, "plan", "dev", "--out", str(tmp_path / out)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for out in ("a", "b")
+    ]
+    for run in runs:
+        _, stderr = run.communicate(timeout=120)
+        assert run.returncode == 0, stderr
     files_a = sorted(
         p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file()
     )
