@@ -49,8 +49,8 @@ def summarize(
     edges: set[tuple[str, str]] = set()
     for record in records:
         top = top_component(record, by_urn)
-        if record.parent is None or by_urn.get(record.parent) is None:
-            kinds.setdefault(top, record.type)
+        if record.name == top and record.type.startswith("substrate:"):
+            kinds[top] = record.type
         for dep in record.dependencies:
             if dep in by_urn:
                 other = top_component(by_urn[dep], by_urn)
@@ -58,6 +58,8 @@ def summarize(
                     edges.add((top, other))
         if not record.type.startswith("substrate:"):
             components[top][record.type] += 1
+    if "stack" in components:
+        kinds["stack"] = "outside any component"
     return Summary(
         project,
         stack,
