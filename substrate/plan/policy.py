@@ -172,6 +172,30 @@ def _provider(
     return PolicyProviderResource(prov.type, props(prov), prov.urn, prov.name)
 
 
+def _stack_view(
+    records: Sequence[ResourceRecord],
+    props: _Props,
+    options: Mapping[str, PolicyResourceOptions],
+    providers: Mapping[str, PolicyProviderResource | None],
+) -> list[PolicyResource]:
+    """Every record as a stack policy sees it, linked to its parent and dependencies."""
+    resources = {
+        r.urn: PolicyResource(
+            r.type, props(r), r.urn, r.name, options[r.urn], providers[r.urn], None, [], {}
+        )
+        for r in records
+    }
+    for r in records:
+        res = resources[r.urn]
+        res.parent = resources.get(r.parent or "")
+        res.dependencies = [resources[d] for d in r.dependencies if d in resources]
+        res.property_dependencies = {
+            k: [resources[d] for d in v if d in resources]
+            for k, v in r.property_dependencies.items()
+        }
+    return list(resources.values())
+
+
 def evaluate(
     records: Sequence[ResourceRecord],
     policies: Sequence[EffectivePolicy],
@@ -191,6 +215,12 @@ def evaluate(
 
         return report
 
+    # The analyzer rebuilds these for every policy; the pack's policies only read them, so
+    # they are built once and shared (tests/policies/test_analyzer_agreement.py compares the
+    # verdicts with the real analyzer's).
+    options = {r.urn: _options(r) for r in records}
+    providers = {r.urn: _provider(r, by_urn, props) for r in records}
+    stack_view: list[PolicyResource] | None = None
     active = [e for e in policies if e.level != EnforcementLevel.DISABLED]
     for eff in active:
         if isinstance(eff.policy, ResourceValidationPolicy):
@@ -200,38 +230,16 @@ def evaluate(
                     props(record),
                     record.urn,
                     record.name,
-                    _options(record),
-                    _provider(record, by_urn, props),
+                    options[record.urn],
+                    providers[record.urn],
                     dict(eff.config),
                     dict(stack_tags or {}),
                 )
                 _run(eff, args, reporter(eff, record.urn), violations)
         elif isinstance(eff.policy, StackValidationPolicy):
-            resources = {
-                r.urn: PolicyResource(
-                    r.type,
-                    props(r),
-                    r.urn,
-                    r.name,
-                    _options(r),
-                    _provider(r, by_urn, props),
-                    None,
-                    [],
-                    {},
-                )
-                for r in records
-            }
-            for r in records:
-                res = resources[r.urn]
-                res.parent = resources.get(r.parent or "")
-                res.dependencies = [resources[d] for d in r.dependencies if d in resources]
-                res.property_dependencies = {
-                    k: [resources[d] for d in v if d in resources]
-                    for k, v in r.property_dependencies.items()
-                }
-            args = StackValidationArgs(
-                list(resources.values()), dict(eff.config), dict(stack_tags or {})
-            )
+            if stack_view is None:
+                stack_view = _stack_view(records, props, options, providers)
+            args = StackValidationArgs(list(stack_view), dict(eff.config), dict(stack_tags or {}))
             _run(eff, args, reporter(eff, ""), violations)
     return sorted(violations, key=lambda v: (v.enforcement, v.policy, v.urn, v.message))
 
