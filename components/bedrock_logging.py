@@ -24,6 +24,7 @@ import pulumi_aws as aws
 from components import iam, validators
 from components.aws_context import aws_context
 from components.bedrock_policies import invocation_logging_statements
+from components.kms_key import customer_key
 from components.kms_policies import log_group_key_policy
 
 
@@ -74,11 +75,9 @@ class BedrockInvocationLogging(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         ctx = aws_context(self)
         group_name = args["log_group_name"]
-        key = aws.kms.Key(
+        key = customer_key(
             f"{name}-key",
             description=f"Bedrock model invocation logs ({group_name})",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
             policy=pulumi.Output.all(ctx.account_id, ctx.partition, ctx.region).apply(
                 lambda v: log_group_key_policy(v[0], v[1], v[2], group_name)
             ),

@@ -20,6 +20,7 @@ import pulumi_kubernetes as k8s
 
 from components import validators
 from components.aws_context import aws_context
+from components.kms_key import customer_key
 from components.kms_policies import secrets_key_policy, volume_key_policy
 
 
@@ -126,11 +127,9 @@ class EksCluster(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         ctx = aws_context(self)
 
-        secrets_key = aws.kms.Key(
+        secrets_key = customer_key(
             f"{name}-secrets-key",
             description=f"EKS Secrets envelope encryption and control-plane logs for {cluster}",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
             policy=pulumi.Output.all(ctx.account_id, ctx.partition, ctx.region).apply(
                 lambda v: secrets_key_policy(v[0], v[1], v[2], cluster)
             ),
@@ -143,11 +142,9 @@ class EksCluster(pulumi.ComponentResource):
             target_key_id=secrets_key.key_id,
             opts=child,
         )
-        volume_key = aws.kms.Key(
+        volume_key = customer_key(
             f"{name}-volume-key",
             description=f"EBS volumes (node roots, PVs) of {cluster}",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
             policy=pulumi.Output.all(ctx.account_id, ctx.partition).apply(
                 lambda v: volume_key_policy(v[0], v[1])
             ),

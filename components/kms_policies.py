@@ -27,21 +27,32 @@ def _root(account_id: str, partition: str) -> dict[str, object]:
     }
 
 
+def _logs_for_one_group(sid: str, region: str, group_arn: str) -> dict[str, object]:
+    """CloudWatch Logs in ``region`` may use the key for one log group only (encryption context
+    `aws:logs:arn`; CloudWatch Logs User Guide, "Encrypt log data in CloudWatch Logs using AWS
+    KMS")."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+        "Action": _USE_KEY,
+        "Resource": "*",
+        "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": group_arn}},
+    }
+
+
+def _log_group_arn(account_id: str, partition: str, region: str, log_group: str) -> str:
+    return f"arn:{partition}:logs:{region}:{account_id}:log-group:{log_group}"
+
+
 def secrets_key_policy(account_id: str, partition: str, region: str, cluster: str) -> str:
     """Secrets envelope encryption (EKS uses the cluster role's IAM grant) and encryption of
     the control-plane log group by CloudWatch Logs, bound to that one log group."""
-    log_group = f"arn:{partition}:logs:{region}:{account_id}:log-group:/aws/eks/{cluster}/cluster"
+    log_group = _log_group_arn(account_id, partition, region, f"/aws/eks/{cluster}/cluster")
     return to_json(
         [
             _root(account_id, partition),
-            {
-                "Sid": "AllowControlPlaneLogGroup",
-                "Effect": "Allow",
-                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                "Action": _USE_KEY,
-                "Resource": "*",
-                "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group}},
-            },
+            _logs_for_one_group("AllowControlPlaneLogGroup", region, log_group),
         ]
     )
 
@@ -76,20 +87,11 @@ def volume_key_policy(account_id: str, partition: str) -> str:
 
 
 def log_group_key_policy(account_id: str, partition: str, region: str, log_group: str) -> str:
-    """A key for one CloudWatch Logs group: CloudWatch Logs in this Region may use it only for
-    that group (encryption context `aws:logs:arn`); IAM policies of the account grant the rest
-    (CloudWatch Logs User Guide, "Encrypt log data in CloudWatch Logs using AWS KMS")."""
-    group_arn = f"arn:{partition}:logs:{region}:{account_id}:log-group:{log_group}"
+    """A key for one CloudWatch Logs group; IAM policies of the account grant the rest."""
+    group_arn = _log_group_arn(account_id, partition, region, log_group)
     return to_json(
         [
             _root(account_id, partition),
-            {
-                "Sid": "AllowCloudWatchLogsForOneGroup",
-                "Effect": "Allow",
-                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                "Action": _USE_KEY,
-                "Resource": "*",
-                "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": group_arn}},
-            },
+            _logs_for_one_group("AllowCloudWatchLogsForOneGroup", region, group_arn),
         ]
     )
