@@ -1,90 +1,23 @@
 """All policies of the `substrate` pack: one module per posture rule (rNN_, ids from rules.md)
-or Substrate platform rule (pNN_, documented in docs/policies.md)."""
+or Substrate platform rule (pNN_, documented in docs/policies.md), found by that name, so a new
+rule module cannot be left out of the pack."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+import re
+from types import ModuleType
+
 from pulumi_policy import Policy
 
-from . import (
-    p01_dcgm_exporter_for_gpu_pools,
-    p02_spire_trust_domain,
-    p03_gpu_quota_within_pool_limits,
-    p04_agent_memory_retained,
-    r01_control_plane_logs,
-    r02_private_endpoint,
-    r03_public_endpoint,
-    r04_secrets_encryption,
-    r05_kms_key_rotation,
-    r06_supported_version,
-    r07_api_authentication,
-    r08_no_creator_admin,
-    r09_imdsv2_required,
-    r10_imds_hop_limit,
-    r11_private_nodes,
-    r12_no_open_ssh,
-    r13_encrypted_volumes,
-    r14_pinned_ami,
-    r15_nodepool_limits,
-    r16_disruption_budgets,
-    r16_interruption_queue,
-    r17_gpu_pools,
-    r18_zone_spread,
-    r19_iam_least_privilege,
-    r20_workload_role_trust,
-    r21_node_role_policies,
-    r22_bedrock_invoke_scope,
-    r23_bedrock_guardrail,
-    r24_vpc_endpoints,
-    r25_bedrock_invocation_logging,
-    r26_ecr_repositories,
-    r27_pod_security_labels,
-    r28_tenant_quota,
-    r30_default_deny,
-    r31_workload_availability,
-    r32_gpu_quota,
-    r34_admission_enforce,
-    r34_webhook_scope,
-)
+RULE_MODULE = re.compile(r"[rp]\d\d_\w+")
+"""Policy module names; helpers are `_private`."""
 
-MODULES = (
-    r01_control_plane_logs,
-    r02_private_endpoint,
-    r03_public_endpoint,
-    r04_secrets_encryption,
-    r05_kms_key_rotation,
-    r06_supported_version,
-    r07_api_authentication,
-    r08_no_creator_admin,
-    r09_imdsv2_required,
-    r10_imds_hop_limit,
-    r11_private_nodes,
-    r12_no_open_ssh,
-    r13_encrypted_volumes,
-    r14_pinned_ami,
-    r15_nodepool_limits,
-    r16_disruption_budgets,
-    r16_interruption_queue,
-    r17_gpu_pools,
-    r18_zone_spread,
-    r19_iam_least_privilege,
-    r20_workload_role_trust,
-    r21_node_role_policies,
-    r22_bedrock_invoke_scope,
-    r23_bedrock_guardrail,
-    r24_vpc_endpoints,
-    r25_bedrock_invocation_logging,
-    r26_ecr_repositories,
-    r34_admission_enforce,
-    r34_webhook_scope,
-    p01_dcgm_exporter_for_gpu_pools,
-    p02_spire_trust_domain,
-    r27_pod_security_labels,
-    r28_tenant_quota,
-    r30_default_deny,
-    r32_gpu_quota,
-    p03_gpu_quota_within_pool_limits,
-    r31_workload_availability,
-    p04_agent_memory_retained,
+MODULES: tuple[ModuleType, ...] = tuple(
+    importlib.import_module(f"{__name__}.{info.name}")
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name)
+    if RULE_MODULE.fullmatch(info.name)
 )
 
 POLICIES: list[Policy] = [m.POLICY for m in MODULES]

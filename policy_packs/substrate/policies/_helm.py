@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._props import UNKNOWN, value
+from ._props import value
 from ._types import HELM_CHART, HELM_RELEASE
 
 HELM_TYPES = (HELM_RELEASE, HELM_CHART)
@@ -23,7 +23,4 @@ def chart_name(resource_type: str, props: Mapping[str, Any]) -> str | None:
 
 def chart_value(props: Mapping[str, Any], *path: str | int) -> Any:
     """A Helm value (MISSING when unset, UNKNOWN when computed at deploy time)."""
-    values = value(props, "values")
-    if values is UNKNOWN:
-        return UNKNOWN
     return value(props, "values", *path)

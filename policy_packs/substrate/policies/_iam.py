@@ -1,4 +1,4 @@
-"""Reading IAM policy documents out of resource props, for R19-R23.
+"""Reading IAM policy documents out of resource props, for R19-R25.
 
 A document may arrive as a JSON string or an object, and may be unknown during a preview (then
 there is nothing to inspect: the resource is checked again by `pulumi up`'s own preview once the
@@ -10,6 +10,8 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from components.bedrock_models import INVOKE_ACTIONS
 
 from ._props import as_list, items, plain, policy_document, statements, value
 from ._types import (
@@ -83,3 +85,23 @@ def matches(pattern: str, action: str) -> bool:
 def grants_any(patterns: Sequence[str], wanted: Sequence[str]) -> list[str]:
     """The ``wanted`` actions some pattern covers."""
     return [a for a in wanted if any(matches(p, a) for p in patterns)]
+
+
+def principals(stmt: Mapping[str, Any], kind: str) -> list[str]:
+    """The statement's principals of one kind (`Service`, `AWS`, `Federated`)."""
+    principal = plain(stmt.get("Principal", {}))
+    if not isinstance(principal, dict):
+        return []
+    return [str(p) for p in as_list(principal.get(kind, []))]
+
+
+def invoke_statements(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Allow statements naming a bedrock action that covers model invocation."""
+    return [
+        s
+        for s in allows(doc)
+        if any(
+            a.lower().startswith("bedrock:") and any(matches(a, i) for i in INVOKE_ACTIONS)
+            for a in actions(s)
+        )
+    ]

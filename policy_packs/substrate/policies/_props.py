@@ -50,7 +50,7 @@ def value(props: Any, *path: str | int) -> Any:
                 current = current[key]
     except UnknownValueError:
         return UNKNOWN
-    return None if current is None else current
+    return current
 
 
 def is_true(v: Any) -> bool:

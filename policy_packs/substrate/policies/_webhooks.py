@@ -22,14 +22,6 @@ def values(props: Mapping[str, Any]) -> dict[str, Any]:
     return v if isinstance(v, dict) else {}
 
 
-def dig(data: Any, *path: str) -> Any:
-    for key in path:
-        if not isinstance(data, Mapping) or key not in data:
-            return MISSING
-        data = data[key]
-    return data
-
-
 def unexcluded(selector: Any, system: Iterable[str]) -> list[str] | None:
     """System namespaces a namespace selector does not exclude (None: unknown at preview)."""
     if selector is UNKNOWN:

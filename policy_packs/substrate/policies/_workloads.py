@@ -14,6 +14,7 @@ from typing import Any
 from pulumi_policy import PolicyResource
 
 from ._props import UNKNOWN, plain, value
+from ._tenancy import in_namespace
 from ._types import DEPLOYMENT, POD_DISRUPTION_BUDGET, SCALED_OBJECT, STATEFULSET
 
 KINDS = {STATEFULSET: "StatefulSet", DEPLOYMENT: "Deployment"}
@@ -55,13 +56,7 @@ def workloads(resources: Sequence[PolicyResource]) -> list[Workload]:
 
 
 def _in(resources: Sequence[PolicyResource], kind: str, namespace: str) -> list[dict[str, Any]]:
-    found = []
-    for r in resources:
-        if r.resource_type == kind and value(r.props, "metadata", "namespace") == namespace:
-            props = plain(r.props)
-            if isinstance(props, dict):
-                found.append(props)
-    return found
+    return [found.props for found in in_namespace(resources, kind, namespace)]
 
 
 def selects(selector: Any, labels: Mapping[str, Any]) -> bool:

@@ -20,6 +20,7 @@ from pulumi_policy import (
 from components.labels import GPU_TAINT
 
 from ._helm import chart_name, chart_value
+from ._nodepool import taints
 from ._props import MISSING, UNKNOWN, items, plain, value
 from ._types import NODE_POOL
 
@@ -27,8 +28,8 @@ DCGM_CHART = "dcgm-exporter"
 
 
 def _gpu_tainted(props: Mapping[str, Any]) -> bool:
-    taints = items(value(props, "spec", "template", "spec", "taints"))
-    return any(isinstance(t, Mapping) and t.get("key") == GPU_TAINT["key"] for t in taints)
+    """Tainted with the GPU key, whatever the effect (R17 judges the effect)."""
+    return any(t.get("key") == GPU_TAINT["key"] for t in taints(props))
 
 
 def tolerates_gpu_taint(toleration: Any) -> bool:

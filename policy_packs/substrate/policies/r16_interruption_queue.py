@@ -20,13 +20,9 @@ from pulumi_policy import (
 
 from components.interruption_queue import EVENTS, RETENTION_SECONDS
 
+from ._helm import chart_name, chart_value
 from ._props import MISSING, UNKNOWN, is_true, value
 from ._types import EVENT_RULE, EVENT_TARGET, HELM_CHART, HELM_RELEASE, SQS_QUEUE
-
-
-def _is_karpenter(release: PolicyResource) -> bool:
-    chart = value(release.props, "chart")
-    return isinstance(chart, str) and chart.rstrip("/").rsplit("/", 1)[-1] == "karpenter"
 
 
 def _of(resources: Sequence[PolicyResource], kind: str) -> list[PolicyResource]:
@@ -91,9 +87,9 @@ def _rule_problems(resources: Sequence[PolicyResource], name: str) -> list[str]:
 def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     resources = args.resources
     for release in _of(resources, HELM_RELEASE) + _of(resources, HELM_CHART):
-        if not _is_karpenter(release):
+        if chart_name(release.resource_type, release.props) != "karpenter":
             continue
-        name = value(release.props, "values", "settings", "interruptionQueue")
+        name = chart_value(release.props, "settings", "interruptionQueue")
         if name is UNKNOWN:
             continue
         if not name:

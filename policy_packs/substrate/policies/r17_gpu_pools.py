@@ -16,7 +16,7 @@ from components.labels import GPU_TAINT, NEURON_TAINT
 from components.pools import overlaps
 
 from ._nodepool import accelerator, has_taint, selection
-from ._props import value
+from ._tenancy import name_of
 from ._types import NODE_POOL
 
 TAINT = {"nvidia": GPU_TAINT["key"], "neuron": NEURON_TAINT["key"]}
@@ -26,8 +26,7 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
     pools = [r for r in args.resources if r.resource_type == NODE_POOL]
     selections = []
     for pool in pools:
-        name = value(pool.props, "metadata", "name")
-        name = name if isinstance(name, str) else pool.name
+        name = name_of(pool)
         kind = accelerator(pool.props)
         if kind in TAINT and not has_taint(pool.props, TAINT[kind]):
             report_violation(

@@ -27,8 +27,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from ._iam import actions, allows, condition_values
-from ._props import UNKNOWN, as_list, items, plain, policy_document, value
+from ._iam import actions, allows, condition_values, principals
+from ._props import UNKNOWN, items, policy_document, value
 from ._types import EKS_ADDON, IAM_ROLE, POD_IDENTITY_ASSOCIATION
 
 POD_IDENTITY = "pods.eks.amazonaws.com"
@@ -40,13 +40,6 @@ SCOPE_KEYS = (
     "aws:RequestTag/eks-cluster-name",
     "aws:RequestTag/eks-cluster-arn",
 )
-
-
-def _principals(stmt: Mapping[str, Any], kind: str) -> list[str]:
-    principal = plain(stmt.get("Principal", {}))
-    if not isinstance(principal, dict):
-        return []
-    return [str(p) for p in as_list(principal.get(kind, []))]
 
 
 def _single(stmt: Mapping[str, Any], key: str) -> bool:
@@ -96,9 +89,9 @@ def trust_problems(props: Mapping[str, Any]) -> list[str]:
     problems = []
     for i, stmt in enumerate(allows(doc)):
         sid = repr(stmt.get("Sid", f"#{i}"))
-        if POD_IDENTITY in _principals(stmt, "Service"):
+        if POD_IDENTITY in principals(stmt, "Service"):
             problems += _pod_identity(stmt, sid)
-        oidc = [p for p in _principals(stmt, "Federated") if ":oidc-provider/" in p]
+        oidc = [p for p in principals(stmt, "Federated") if ":oidc-provider/" in p]
         if oidc:
             problems += _irsa(stmt, sid, oidc)
     return problems

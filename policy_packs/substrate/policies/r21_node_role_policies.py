@@ -23,8 +23,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from ._iam import allows
-from ._props import as_list, items, plain, policy_document, value
+from ._iam import allows, principals
+from ._props import items, policy_document, value
 from ._types import IAM_ROLE, IAM_ROLE_POLICY, ROLE_POLICY_ATTACHMENT
 
 NODE_POLICIES = (
@@ -40,13 +40,11 @@ def is_node_role(props: Mapping[str, Any]) -> bool:
     doc = policy_document(value(props, "assumeRolePolicy"))
     if doc is None:
         return False
-    for stmt in allows(doc):
-        principal = plain(stmt.get("Principal", {}))
-        if isinstance(principal, dict) and any(
-            str(s).startswith("ec2.amazonaws.com") for s in as_list(principal.get("Service", []))
-        ):
-            return True
-    return False
+    return any(
+        s.startswith("ec2.amazonaws.com")
+        for stmt in allows(doc)
+        for s in principals(stmt, "Service")
+    )
 
 
 def _role_of(r: PolicyResource, roles: dict[str, PolicyResource]) -> PolicyResource | None:

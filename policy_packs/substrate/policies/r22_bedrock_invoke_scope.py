@@ -21,28 +21,15 @@ from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
 
 from components.bedrock_models import (
     COMMERCIAL,
-    INVOKE_ACTIONS,
     destinations,
     foundation_model_arn,
     parse_arn,
 )
 
-from ._iam import BEDROCK_DOCUMENT_TYPES, actions, allows, documents, matches, resources
+from ._iam import BEDROCK_DOCUMENT_TYPES, actions, documents, invoke_statements, resources
 from ._props import by_type
 
 MODEL_KINDS = ("foundation-model", "inference-profile", "application-inference-profile")
-
-
-def invoke_statements(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """Allow statements naming a bedrock action that covers model invocation."""
-    return [
-        s
-        for s in allows(doc)
-        if any(
-            a.lower().startswith("bedrock:") and any(matches(a, i) for i in INVOKE_ACTIONS)
-            for a in actions(s)
-        )
-    ]
 
 
 def _statement(where: str, stmt: Mapping[str, Any]) -> list[str]:

@@ -28,11 +28,11 @@ from ._iam import (
     condition_values,
     denies,
     documents,
+    invoke_statements,
     matches,
     resources,
 )
 from ._props import by_type, statements
-from .r22_bedrock_invoke_scope import invoke_statements
 
 
 def _versioned(arn: str) -> bool:

@@ -12,7 +12,6 @@ everyone), and no Allow in it admits `*` principals without a condition on the p
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,19 +26,13 @@ from pulumi_policy import (
 
 from components.bedrock_policies import AGENT_RUNTIME_ACTIONS
 
+from ._endpoints import service_of
 from ._iam import IDENTITY_POLICY_TYPES, actions, allows, condition_keys, documents, grants_any
 from ._props import MISSING, UNKNOWN, as_list, is_true, items, plain, policy_document, value
 from ._types import EKS_CLUSTER, EKS_COMPONENT, VPC_ENDPOINT
 
-_SERVICE_NAME = re.compile(r"^(cn\.)?com\.amazonaws\.[a-z0-9-]+\.(?P<service>.+)$")
 INTERFACE = ["sts", "ecr.api", "ecr.dkr", "ssm", "bedrock-runtime"]
 GATEWAY = ["s3"]
-
-
-def service_of(props: Mapping[str, Any]) -> str | None:
-    name = value(props, "serviceName")
-    match = _SERVICE_NAME.match(name) if isinstance(name, str) else None
-    return match.group("service") if match else None
 
 
 def _open_to_anyone(stmt: Mapping[str, Any]) -> bool:

@@ -27,11 +27,10 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from ._iam import BEDROCK_DOCUMENT_TYPES, documents
+from ._endpoints import service_of
+from ._iam import BEDROCK_DOCUMENT_TYPES, documents, invoke_statements
 from ._props import MISSING, UNKNOWN, is_true, items, value
 from ._types import CLOUDTRAIL, INVOCATION_LOGGING, LOG_GROUP, VPC_ENDPOINT
-from .r22_bedrock_invoke_scope import invoke_statements
-from .r24_vpc_endpoints import service_of
 
 DATA_EVENT_TYPES = [
     "AWS::Bedrock::AgentAlias",

@@ -11,7 +11,7 @@ from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidati
 
 from ._props import MISSING, UNKNOWN, by_type, items, value
 from ._types import HELM_RELEASE, VALIDATING_POLICIES
-from ._webhooks import dig, is_kyverno_release, values
+from ._webhooks import is_kyverno_release, values
 
 
 def _policy(props: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
@@ -38,7 +38,7 @@ def _policy(props: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
 def _release(props: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
     if not config.get("requireDeny") or not is_kyverno_release(props):
         return []
-    if dig(values(props), "features", "forceFailurePolicyIgnore", "enabled") is True:
+    if value(values(props), "features", "forceFailurePolicyIgnore", "enabled") is True:
         return [
             "features.forceFailurePolicyIgnore.enabled is true; it turns every policy's "
             "failurePolicy into Ignore"

@@ -17,7 +17,7 @@ from components.labels import SYSTEM_NAMESPACES
 
 from ._props import MISSING, UNKNOWN, by_type, items, plain, value
 from ._types import HELM_RELEASE, VALIDATING_POLICIES, WEBHOOK_CONFIGURATIONS
-from ._webhooks import dig, is_kyverno_release, timeout_problem, unexcluded, values, wildcards
+from ._webhooks import is_kyverno_release, timeout_problem, unexcluded, values, wildcards
 
 
 def _system(config: Mapping[str, Any]) -> list[str]:
@@ -29,7 +29,7 @@ def _release(props: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
         return []
     vals = values(props)
     out = []
-    replicas = dig(vals, "admissionController", "replicas")
+    replicas = value(vals, "admissionController", "replicas")
     minimum = int(config.get("minAdmissionReplicas", 1))
     count = 1 if replicas is MISSING or replicas is None else replicas
     if count is not UNKNOWN and (not isinstance(count, int | float) or count < minimum):
@@ -38,12 +38,12 @@ def _release(props: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
             "Kyverno admission controllers"
         )
     problem = timeout_problem(
-        dig(vals, "admissionController", "container", "extraArgs", "webhookTimeout"),
+        value(vals, "admissionController", "container", "extraArgs", "webhookTimeout"),
         "admissionController.container.extraArgs.webhookTimeout",
     )
     if problem:
         out.append(problem)
-    selector = dig(vals, "config", "webhooks", "namespaceSelector")
+    selector = value(vals, "config", "webhooks", "namespaceSelector")
     missing = unexcluded(selector, _system(config))
     if missing:
         out.append(
@@ -51,7 +51,7 @@ def _release(props: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
             + ", ".join(missing)
             + "; Kyverno's webhooks must never intercept system namespaces"
         )
-    if dig(vals, "config", "excludeKyvernoNamespace") is False:
+    if value(vals, "config", "excludeKyvernoNamespace") is False:
         out.append("config.excludeKyvernoNamespace is false; Kyverno would admit its own pods")
     return out
 
