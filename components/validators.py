@@ -191,8 +191,12 @@ def image_registry(prefix: str) -> Problem | None:
     )
 
 
-_IMAGE_TAG = re.compile(r":[^/]+$")
-_IMAGE_LATEST = re.compile(r":latest($|@)")
+IMAGE_TAG_PATTERN = r":[^/]+$"
+"""An image reference ends in a tag (RE2 and Python `re` alike; the Kyverno policy uses it)."""
+IMAGE_LATEST_PATTERN = r":latest($|@)"
+"""An image reference uses the `latest` tag, alone or before a digest."""
+_IMAGE_TAG = re.compile(IMAGE_TAG_PATTERN)
+_IMAGE_LATEST = re.compile(IMAGE_LATEST_PATTERN)
 
 
 def image_reference(image: str) -> Problem | None:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.labels import NAMESPACE_NAME_LABEL, SYSTEM_NAMESPACES
+from components.labels import GPU_RESOURCE, NAMESPACE_NAME_LABEL, SYSTEM_NAMESPACES
 
 API_VERSION = "policies.kyverno.io/v1"
 KIND = "ValidatingPolicy"
@@ -128,7 +128,23 @@ def validating_policy(
 
 
 # -- Shared CEL fragments ---------------------------------------------------------------------
-CONTAINERS = "object.spec.containers + object.spec.?initContainers.orValue([])"
-"""Containers that can request resources (ephemeral containers cannot)."""
+def containers(spec: str) -> str:
+    """CEL list of the containers of pod spec ``spec`` that can request resources (ephemeral
+    containers cannot)."""
+    return f"{spec}.containers + {spec}.?initContainers.orValue([])"
+
+
+def requests_gpu(spec: str) -> str:
+    """CEL: some container of pod spec ``spec`` requests or limits a non-zero number of GPUs."""
+    gpu = cel(GPU_RESOURCE)
+    return (
+        f"({containers(spec)}).exists(c, [c.?resources.?limits.orValue({{}}), "
+        "c.?resources.?requests.orValue({})].exists(m, "
+        f"{gpu} in m && string(m[{gpu}]) != '0'))"
+    )
+
+
+CONTAINERS = containers("object.spec")
+"""Containers of the admitted pod that can request resources."""
 ALL_CONTAINERS = CONTAINERS + " + object.spec.?ephemeralContainers.orValue([])"
 """Every container of the pod, including `kubectl debug` ephemeral containers."""

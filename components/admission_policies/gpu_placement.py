@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from components.admission_policies._base import (
-    CONTAINERS,
     PolicySettings,
     cel,
+    requests_gpu,
     validating_policy,
     validation,
     variable,
@@ -18,13 +18,6 @@ from components.labels import GPU_NAMESPACE_LABEL, GPU_RESOURCE, GPU_TAINT
 
 NAME = "gpu-placement"
 RULE = "R32"
-
-REQUESTS_GPU = (
-    f"({CONTAINERS}).exists(c, [c.?resources.?limits.orValue({{}}), "
-    "c.?resources.?requests.orValue({})].exists(m, "
-    f"{cel(GPU_RESOURCE)} in m && string(m[{cel(GPU_RESOURCE)}]) != '0'))"
-)
-"""CEL over `object.spec`: some container requests or limits a non-zero number of GPUs."""
 
 
 def build(settings: PolicySettings) -> dict[str, Any]:
@@ -38,7 +31,7 @@ def build(settings: PolicySettings) -> dict[str, Any]:
         description=f"Pods requesting {GPU_RESOURCE} must run in a namespace labelled "
         f'{GPU_NAMESPACE_LABEL}: "true" and tolerate the {key}={value}:{effect} taint.',
         variables=[
-            variable("requestsGpu", REQUESTS_GPU),
+            variable("requestsGpu", requests_gpu("object.spec")),
             variable("namespaceLabels", "namespaceObject.metadata.?labels.orValue({})"),
         ],
         validations=[

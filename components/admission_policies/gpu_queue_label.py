@@ -14,6 +14,7 @@ from components.admission_policies._base import (
     POD_RULE,
     PolicySettings,
     cel,
+    requests_gpu,
     validating_policy,
     validation,
     variable,
@@ -53,7 +54,6 @@ POD_SPECS = (
 
 
 def build(settings: PolicySettings) -> dict[str, Any]:
-    gpu = cel(GPU_RESOURCE)
     return validating_policy(
         NAME,
         settings,
@@ -73,10 +73,7 @@ def build(settings: PolicySettings) -> dict[str, Any]:
             variable("podSpecs", POD_SPECS),
             variable(
                 "requestsGpu",
-                "variables.podSpecs.exists(s, (s.containers + s.?initContainers.orValue([]))"
-                ".exists(c, [c.?resources.?limits.orValue({}), "
-                "c.?resources.?requests.orValue({})].exists(m, "
-                f"{gpu} in m && string(m[{gpu}]) != '0')))",
+                f"variables.podSpecs.exists(s, {requests_gpu('s')})",
             ),
         ],
         validations=[

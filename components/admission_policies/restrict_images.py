@@ -14,6 +14,7 @@ from components.admission_policies._base import (
     validation,
     variable,
 )
+from components.validators import IMAGE_LATEST_PATTERN, IMAGE_TAG_PATTERN
 
 NAME = "restrict-images"
 RULE = "R28"
@@ -33,9 +34,10 @@ def build(settings: PolicySettings) -> dict[str, Any]:
             variable("registries", cel(sorted(settings.allowed_registries))),
             variable(
                 "untagged",
-                "variables.images.filter(i, !i.contains('@') && !i.matches(':[^/]+$'))",
+                "variables.images.filter(i, !i.contains('@') && "
+                f"!i.matches('{IMAGE_TAG_PATTERN}'))",
             ),
-            variable("latest", "variables.images.filter(i, i.matches(':latest($|@)'))"),
+            variable("latest", f"variables.images.filter(i, i.matches('{IMAGE_LATEST_PATTERN}'))"),
             variable(
                 "foreign",
                 "variables.images.filter(i, !variables.registries"
