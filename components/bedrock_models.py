@@ -25,7 +25,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from components.validators import Problem
+from components.validators import Problem, partition_of
 
 INVOKE_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
 """What an agent may do with a model. Converse needs bedrock:InvokeModel and ConverseStream
@@ -56,14 +56,6 @@ GUARDRAIL_ARN = re.compile(
 )
 
 Kind = Literal["foundation-model", "inference-profile"]
-
-
-def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 @cache

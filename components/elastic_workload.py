@@ -18,7 +18,6 @@ add-on gets exactly that.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NotRequired, Required, TypedDict
@@ -31,10 +30,6 @@ from components import validators
 
 API_VERSION = "keda.sh/v1alpha1"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "substrate"}
-SQS_URL = re.compile(
-    r"^https://sqs\.(?P<region>[a-z]{2}(-gov)?-[a-z]+-\d)\.amazonaws\.com(\.cn)?/"
-    r"(?P<account>\d{12})/(?P<queue>[\w-]{1,80}(\.fifo)?)$"
-)
 
 
 class ScaleTarget(TypedDict, total=False):
@@ -139,7 +134,7 @@ class ElasticWorkloadArgs(TypedDict, total=False):
 
 def _check_trigger(trigger: Trigger) -> None:
     t: Any = trigger
-    if t["type"] == "sqs" and not SQS_URL.match(t["queue_url"]):
+    if t["type"] == "sqs" and validators.sqs_queue_url(t["queue_url"]):
         raise ValueError(
             f"ElasticWorkloadArgs.triggers: {t['queue_url']!r} is not an SQS queue URL"
         )
@@ -256,14 +251,11 @@ def scaled_object_spec(args: ElasticWorkloadArgs, auth: str | None) -> dict[str,
 
 
 def sqs_queue_arn(url: str) -> str:
-    match = SQS_URL.match(url)
+    match = validators.SQS_QUEUE_URL.match(url)
     if match is None:
         raise ValueError(f"{url!r} is not an SQS queue URL")
     region = match["region"]
-    partition = (
-        "aws-cn" if region.startswith("cn-") else "aws-us-gov" if "-gov-" in region else "aws"
-    )
-    return f"arn:{partition}:sqs:{region}:{match['account']}:{match['queue']}"
+    return f"arn:{validators.partition_of(region)}:sqs:{region}:{match['account']}:{match['queue']}"
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,15 @@ _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 
 
+def partition_of(region: str) -> str:
+    """The AWS partition a Region belongs to."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
 def kubernetes_version(
     version: str, supported: Sequence[str] = SUPPORTED_KUBERNETES_VERSIONS
 ) -> Problem | None:
@@ -210,6 +219,21 @@ def image_reference(image: str) -> Problem | None:
     if _IMAGE_LATEST.search(image):
         return Problem("uses the mutable latest tag", allowed + ", with a tag other than latest")
     return None
+
+
+SQS_QUEUE_URL = re.compile(
+    r"^https://sqs\.(?P<region>[a-z]{2}(-gov)?-[a-z]+-\d)\.amazonaws\.com(\.cn)?/"
+    r"(?P<account>\d{12})/(?P<queue>[\w-]{1,80}(\.fifo)?)$"
+)
+"""An SQS queue URL, with the Region, account and queue name as groups."""
+
+
+def sqs_queue_url(url: str) -> Problem | None:
+    if SQS_QUEUE_URL.match(url):
+        return None
+    return Problem(
+        "is not an SQS queue URL", '"https://sqs.<region>.amazonaws.com/<account>/<queue>"'
+    )
 
 
 def image_allowed(image: str, registries: Sequence[str]) -> bool:

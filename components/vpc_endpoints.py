@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_context import aws_context
-from components.bedrock_models import partition_of
+from components.validators import partition_of
 
 GATEWAY_SERVICES = ("s3", "dynamodb")
 BASELINE_INTERFACE_SERVICES = ("sts", "ecr.api", "ecr.dkr", "ssm")

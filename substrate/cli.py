@@ -77,9 +77,13 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
     try:
         project = find_project()
+    except ProjectError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
         result = diff_stack(project, args.stack, args.base)
     except ConfigError as err:
-        print(f"error: stacks/Pulumi.{args.stack}.yaml: {err}", file=sys.stderr)
+        print(f"error: {project.relative(project.stack_file(args.stack))}: {err}", file=sys.stderr)
         return EXIT_CONFIG
     except (ProjectError, PolicyConfigError, DiffError) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -30,12 +30,6 @@ def _path(value: str) -> None:
         raise Invalid("is not an absolute path", 'a path such as "/healthz"')
 
 
-def _image(value: str) -> None:
-    problem = validators.image_reference(value)
-    if problem:
-        raise Invalid(problem.problem, problem.allowed)
-
-
 def _env(value: dict[str, str]) -> None:
     for name in value:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
@@ -126,7 +120,7 @@ class AgentConfig:
     its own service account, Bedrock role and SPIFFE ID."""
 
     tenant: Label = doc("Owning tenant (a `substrate:tenants` key).")
-    image: Annotated[str, _image] = doc(
+    image: Annotated[str, rule(validators.image_reference)] = doc(
         "Container image, from a registry in `substrate:admission.allowedRegistries`, with a tag "
         "(not `latest`) or digest."
     )

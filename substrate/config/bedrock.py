@@ -137,14 +137,14 @@ class BedrockConfig:
                     key_path(f"{path}.models", name), name, problem.problem, problem.allowed
                 )
 
-    def catalog(self, region: str, path: str = "substrate:bedrock") -> dict[str, ModelRef]:
+    def catalog(self, region: str) -> dict[str, ModelRef]:
         """Every catalog model as a ``ModelRef`` for ``region``; ConfigError if one is invalid
         there (malformed id, ARN of another Region/partition, profile not callable here)."""
         out = {}
         for name, model in sorted(self.models.items()):
             key = "foundationModel" if model.foundation_model else "inferenceProfile"
             value = model.foundation_model or model.inference_profile or ""
-            where = f"{key_path(f'{path}.models', name)}.{key}"
+            where = f"{key_path('substrate:bedrock.models', name)}.{key}"
             ref = self._ref(name, key, value, region, where)
             problem = bedrock_models.check_model(ref, region)
             if problem:

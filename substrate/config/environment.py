@@ -21,7 +21,8 @@ class EnvironmentConfig:
     )
     tier: Tier = doc(
         "`production` enforces the production guardrails at config time (private API endpoint, "
-        "at least 3 AZs, on-demand system nodes) and selects the strict policy-pack config."
+        "at least 3 AZs, on-demand system nodes). The policy-pack config is chosen by stack name "
+        "(`policy_packs/substrate/config.<stack>.json`)."
     )
 
     @property

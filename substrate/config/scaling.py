@@ -16,23 +16,7 @@ from substrate.config.checks import between, non_empty, rule
 from substrate.config.schema import ConfigError, Invalid, doc
 
 IamRoleArn = Annotated[str, rule(validators.iam_principal_arn)]
-SQS_URL = re.compile(
-    r"^https://sqs\.([a-z]{2}(-gov)?-[a-z]+-\d)\.amazonaws\.com(\.cn)?/(\d{12})/([\w-]{1,80}(\.fifo)?)$"
-)
-
-
-def _sqs_url(value: str) -> None:
-    if not SQS_URL.match(value):
-        raise Invalid(
-            "is not an SQS queue URL",
-            '"https://sqs.<region>.amazonaws.com/<account>/<queue>"',
-        )
-
-
-def _cron(value: str) -> None:
-    problem = validators.cron(value)
-    if problem:
-        raise Invalid(problem.problem, problem.allowed)
+Cron = Annotated[str, rule(validators.cron)]
 
 
 def _timezone(value: str) -> None:
@@ -49,7 +33,7 @@ def _query(value: str) -> None:
 class SqsTriggerConfig:
     """Scale on the depth of an SQS queue (KEDA `aws-sqs-queue`, GetQueueAttributes)."""
 
-    queue_url: Annotated[str, _sqs_url] = doc("Queue URL.")
+    queue_url: Annotated[str, rule(validators.sqs_queue_url)] = doc("Queue URL.")
     messages_per_replica: Annotated[int, between(1, 100000)] = doc(
         "Target visible + in-flight messages per replica (KEDA `queueLength`).", default=5
     )
@@ -77,8 +61,8 @@ class PrometheusTriggerConfig:
 class CronTriggerConfig:
     """Hold a replica count during a recurring window (e.g. business hours)."""
 
-    start: Annotated[str, _cron] = doc('Window start, five-field cron, e.g. "0 8 * * 1-5".')
-    end: Annotated[str, _cron] = doc('Window end, e.g. "0 20 * * 1-5".')
+    start: Cron = doc('Window start, five-field cron, e.g. "0 8 * * 1-5".')
+    end: Cron = doc('Window end, e.g. "0 20 * * 1-5".')
     desired_replicas: Annotated[int, between(1, 1000)] = doc("Replicas inside the window.")
     timezone: Annotated[str, _timezone] = doc("IANA time zone of the schedule.", default="UTC")
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import yaml
 
-from substrate.config import ConfigError, load_config, stack_file_config
+from substrate.config import load_config, stack_file_config
 from substrate.plan.manifests import helm_releases, render_manifests
 from substrate.plan.policy import (
     PACK_NAME,
@@ -144,4 +144,4 @@ def render(result: PlanResult, fmt: Format) -> str:
     return {"text": text, "json": as_json, "markdown": markdown}[fmt](summary)
 
 
-__all__ = ["ConfigError", "PlanResult", "plan_stack", "render", "write_outputs"]
+__all__ = ["PlanResult", "plan_stack", "render", "write_outputs"]

@@ -14,6 +14,8 @@ from typing import Any
 
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
+from components.validators import partition_of
+
 ACCOUNT_ID = "123456789012"
 
 # EC2-style physical ids: prefix + 17 hex characters.
@@ -35,14 +37,6 @@ EC2_ID_PREFIX = {
 
 def digest(*parts: str, length: int = 17) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
-
-
-def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 class SubstrateMocks(Mocks):

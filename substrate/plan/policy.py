@@ -1,9 +1,11 @@
 """Evaluate the policy pack's own policy objects against a plan, as the engine would.
 
-Per resource and policy this does what pulumi-policy's analyzer does on `Analyze`: fresh
+Per resource and policy this does what pulumi-policy's analyzer does on `Analyze`:
 `deserialize_properties` of the engine-shaped inputs wrapped in the unknown-checking proxy,
 `ResourceValidationArgs` with the resource options and provider, the policy's config. Stack
-policies get every resource with parents and dependencies linked (`AnalyzeStack`). Enforcement
+policies get every resource with parents and dependencies linked (`AnalyzeStack`). Unlike the
+analyzer, which rebuilds them per policy, props, options and the stack view are built once per
+plan and shared read-only by every policy. Enforcement
 comes from `policy_packs/substrate/config.<stack>.json`, the file `pulumi preview
 --policy-pack-config` takes.
 """
@@ -163,7 +165,7 @@ class _Props:
 
 
 def _provider(
-    record: ResourceRecord, by_urn: Mapping[str, ResourceRecord], props: Any = _props
+    record: ResourceRecord, by_urn: Mapping[str, ResourceRecord], props: _Props
 ) -> PolicyProviderResource | None:
     urn = record.provider_urn
     if urn is None or urn not in by_urn:
@@ -199,7 +201,6 @@ def _stack_view(
 def evaluate(
     records: Sequence[ResourceRecord],
     policies: Sequence[EffectivePolicy],
-    stack_tags: Mapping[str, str] | None = None,
 ) -> list[Violation]:
     by_urn = {r.urn: r for r in records}
     violations: list[Violation] = []
@@ -233,13 +234,13 @@ def evaluate(
                     options[record.urn],
                     providers[record.urn],
                     dict(eff.config),
-                    dict(stack_tags or {}),
+                    {},  # stack tags: the plan has none
                 )
                 _run(eff, args, reporter(eff, record.urn), violations)
         elif isinstance(eff.policy, StackValidationPolicy):
             if stack_view is None:
                 stack_view = _stack_view(records, props, options, providers)
-            args = StackValidationArgs(list(stack_view), dict(eff.config), dict(stack_tags or {}))
+            args = StackValidationArgs(list(stack_view), dict(eff.config), {})
             _run(eff, args, reporter(eff, ""), violations)
     return sorted(violations, key=lambda v: (v.enforcement, v.policy, v.urn, v.message))
 

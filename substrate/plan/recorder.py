@@ -52,28 +52,24 @@ class ResourceRecord:
         """Inputs for reports: secrets masked, whole numbers as integers, refs as URNs."""
         return normalize(self.raw_inputs)
 
-    @property
-    def plain_inputs(self) -> dict[str, Any]:
-        """Inputs with secrets unwrapped (for rendering manifests of declared objects)."""
-        return normalize(self.raw_inputs, mask_secrets=False)
 
-
-def normalize(value: Any, mask_secrets: bool = True) -> Any:
+def normalize(value: Any) -> Any:
+    """Engine-shaped value for reports: secrets masked, whole floats as ints, refs as URNs."""
     if isinstance(value, dict):
         sig = value.get(SIG_KEY)
         if sig == SECRET_SIG:
-            return SECRET_MASK if mask_secrets else normalize(value.get("value"), mask_secrets)
+            return SECRET_MASK
         if sig == RESOURCE_SIG:
             return value.get("urn")
         if sig == OUTPUT_SIG:
-            if value.get("secret") and mask_secrets:
+            if value.get("secret"):
                 return SECRET_MASK
-            return normalize(value.get("value", UNKNOWN), mask_secrets)
+            return normalize(value.get("value", UNKNOWN))
         if sig in (ASSET_SIG, ARCHIVE_SIG):
             return {k: v for k, v in value.items() if k != SIG_KEY}
-        return {k: normalize(v, mask_secrets) for k, v in value.items()}
+        return {k: normalize(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [normalize(v, mask_secrets) for v in value]
+        return [normalize(v) for v in value]
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return int(value)
     if value == UNKNOWN:
