@@ -16,9 +16,6 @@ if TYPE_CHECKING:
     from substrate.config.platform import PlatformConfig
 
 AGENTS = "substrate:agents"
-MAX_AGENT_NAME = 40
-"""Pod (`<agent>-<ordinal>`), claim (`memory-<agent>-<ordinal>`) and revision-hash label values
-derive from the name and must stay within 63 characters."""
 PRODUCTION_MIN_REPLICAS = 2
 
 
@@ -38,13 +35,6 @@ def agent_namespace(cfg: PlatformConfig, agent: AgentConfig) -> str:
 def check_agents(cfg: PlatformConfig) -> None:
     for name, agent in sorted(cfg.agents.items()):
         path = key_path(AGENTS, name)
-        if validators.dns_label(name, MAX_AGENT_NAME) is not None:
-            raise ConfigError(
-                path,
-                name,
-                "is not a valid agent name (it names the StatefulSet, its pods and claims)",
-                f"lowercase letters, digits and '-', at most {MAX_AGENT_NAME} characters",
-            )
         _check_placement(cfg, path, agent)
         _check_access(cfg, path, agent)
         _check_scaling(cfg, path, agent)

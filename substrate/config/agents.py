@@ -14,7 +14,7 @@ from typing import Annotated
 
 from components import validators
 from components.admission_policies.no_static_aws_credentials import CREDENTIAL_VARIABLES
-from substrate.config.checks import between, rule, unique
+from substrate.config.checks import between, object_name, rule, unique
 from substrate.config.scaling import ScalingConfig
 from substrate.config.schema import ConfigError, Invalid, doc
 
@@ -197,4 +197,13 @@ class AgentConfig:
         return self.scaling.max_replicas if self.scaling else (self.replicas or 1)
 
 
-Agents = dict[str, AgentConfig]
+MAX_AGENT_NAME = 40
+"""Pod (`<agent>-<ordinal>`), claim (`memory-<agent>-<ordinal>`) and revision-hash label values
+derive from the name and must stay within 63 characters."""
+AgentName = Annotated[
+    str,
+    object_name(
+        "is not a valid agent name (it names the StatefulSet, its pods and claims)", MAX_AGENT_NAME
+    ),
+]
+Agents = dict[AgentName, AgentConfig]

@@ -110,7 +110,7 @@ class InvocationLoggingConfig:
 class BedrockConfig:
     """Amazon Bedrock access for agents: catalog, guardrail, private endpoints, audit logs."""
 
-    models: dict[str, ModelConfig] = doc(
+    models: dict[Annotated[str, rule(validators.dns_label)], ModelConfig] = doc(
         "Catalog of models this stack may call, by name (DNS label). Tenants are granted names "
         "from it; agents name models their tenant was granted."
     )
@@ -130,12 +130,6 @@ class BedrockConfig:
             raise ConfigError(
                 f"{path}.models", {}, "is empty", "at least one model, e.g. {claude: {...}}"
             )
-        for name in self.models:
-            problem = validators.dns_label(name)
-            if problem:
-                raise ConfigError(
-                    key_path(f"{path}.models", name), name, problem.problem, problem.allowed
-                )
 
     def catalog(self, region: str) -> dict[str, ModelRef]:
         """Every catalog model as a ``ModelRef`` for ``region``; ConfigError if one is invalid

@@ -8,7 +8,7 @@ from components import validators
 from components.instance_families import FAMILIES
 from components.pools import Selection, overlaps
 from substrate.config.node_pools import NodePoolConfig
-from substrate.config.schema import ConfigError, key_path
+from substrate.config.schema import ConfigError
 
 if TYPE_CHECKING:
     from substrate.config.platform import PlatformConfig
@@ -30,15 +30,6 @@ def check_capacity(cfg: PlatformConfig) -> None:
             )
         return
     classes = karpenter.node_classes
-    for section, names in ((CLASSES, classes), (POOLS, pools)):
-        for name in names:
-            if validators.dns_label(name, 63) is not None:
-                raise ConfigError(
-                    key_path(section, name),
-                    name,
-                    "is not a valid name (it becomes a Kubernetes object name)",
-                    "lowercase letters, digits and '-', at most 63 characters",
-                )
     for name, pool in pools.items():
         path = f"{POOLS}.{name}"
         if pool.node_class not in classes:

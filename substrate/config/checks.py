@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sized
 from typing import Any
 
+from components import validators
 from components.validators import Problem
 from substrate.config.schema import Invalid
 
@@ -18,6 +19,18 @@ def rule(fn: Callable[..., Problem | None], *args: Any) -> Callable[[Any], None]
             raise Invalid(problem.problem, problem.allowed)
 
     check.__name__ = f"rule_{fn.__name__}"
+    return check
+
+
+def object_name(problem: str, max_length: int = 63) -> Callable[[str], None]:
+    """A mapping key that names Kubernetes objects: a DNS label of at most ``max_length``."""
+
+    def check(value: str) -> None:
+        if validators.dns_label(value, max_length) is not None:
+            raise Invalid(
+                problem, f"lowercase letters, digits and '-', at most {max_length} characters"
+            )
+
     return check
 
 

@@ -6,9 +6,13 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from components import validators
-from substrate.config.checks import between, non_empty, rule
+from substrate.config.checks import between, non_empty, object_name, rule
 from substrate.config.schema import ConfigError, Invalid, doc
 
+ObjectName = Annotated[
+    str, object_name("is not a valid name (it becomes a Kubernetes object name)")
+]
+"""Node class and pool names (`substrate:karpenter.nodeClasses`, `substrate:nodePools` keys)."""
 Quantity = Annotated[str, rule(validators.quantity)]
 
 
@@ -115,7 +119,7 @@ class KarpenterConfig:
     """The Karpenter controller (on the system node group) and its EC2NodeClasses. Leaving the
     section out installs no Karpenter and allows no node pools."""
 
-    node_classes: Annotated[dict[str, NodeClassConfig], non_empty("node class")] = doc(
+    node_classes: Annotated[dict[ObjectName, NodeClassConfig], non_empty("node class")] = doc(
         "EC2NodeClasses by name; node pools refer to them."
     )
     replicas: Annotated[int, between(2, 5)] = doc(

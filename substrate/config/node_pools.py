@@ -9,7 +9,7 @@ from components import validators
 from components.instance_families import FAMILIES
 from components.pools import GPU, NEURON, CapacityType, Taint
 from substrate.config.checks import between, non_empty, rule, unique
-from substrate.config.karpenter import Quantity
+from substrate.config.karpenter import ObjectName, Quantity
 from substrate.config.schema import ConfigError, Invalid, doc
 
 Duration = Annotated[str, rule(validators.duration)]
@@ -243,4 +243,4 @@ class NodePoolConfig:
             )
 
 
-NodePools = dict[str, NodePoolConfig]
+NodePools = dict[ObjectName, NodePoolConfig]

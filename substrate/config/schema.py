@@ -139,14 +139,15 @@ def parse(tp: Any, raw: Any, path: str) -> Any:  # noqa: PLR0912 - one branch pe
             raise _wrong_type(path, raw, "a list")
         return [parse(item, x, f"{path}[{i}]") for i, x in enumerate(raw)]
     if origin is dict:
-        _, item = get_args(tp)
+        key_type, item = get_args(tp)
         if not isinstance(raw, dict):
             raise _wrong_type(path, raw, "a mapping")
         out = {}
         for k, v in raw.items():
             if not isinstance(k, str):
                 raise ConfigError(key_path(path, str(k)), k, "is not a string key", "string keys")
-            out[k] = parse(item, v, key_path(path, k))
+            where = key_path(path, k)
+            out[parse(key_type, k, where)] = parse(item, v, where)
         return out
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
         return parse_section(tp, raw, path)

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from components import validators
 from components.tenancy import NetworkSpec, Share, TenantSpec, memory_bytes, weight
-from substrate.config.checks import between, non_empty, rule, unique
+from substrate.config.checks import between, non_empty, object_name, rule, unique
 from substrate.config.schema import ConfigError, Invalid, doc
 
 Namespace = Annotated[str, rule(validators.dns_label, 63)]
@@ -216,4 +216,7 @@ def _amount(key: str, value: int | str | None) -> int:
     return memory_bytes(str(value)) if key == "memory" else int(value)
 
 
-Tenants = dict[str, TenantConfig]
+TenantName = Annotated[
+    str, object_name("is not a valid tenant name (it names the tenant's queues and labels)")
+]
+Tenants = dict[TenantName, TenantConfig]

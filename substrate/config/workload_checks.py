@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from components import validators
 from components.instance_families import FAMILIES
 from components.kueue_integrations import operators_for
 from components.labels import SYSTEM_NAMESPACES
@@ -64,13 +63,6 @@ def check_workloads(cfg: PlatformConfig) -> None:
     cluster_admins = set(cfg.cluster.admins)
     for name, tenant in tenants.items():
         path = key_path(TENANTS, name)
-        if validators.dns_label(name, 63) is not None:
-            raise ConfigError(
-                path,
-                name,
-                "is not a valid tenant name (it names the tenant's queues and labels)",
-                "lowercase letters, digits and '-', at most 63 characters",
-            )
         for i, ns in enumerate(tenant.namespaces):
             where = f"{path}.namespaces[{i}]"
             if ns in reserved:
