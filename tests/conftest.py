@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 
 import pytest
 
 from substrate.plan.command import PlanResult, plan_stack
 from substrate.project import find_project
-from tests.helpers import ROOT, Resources, crd_dir
+from tests.helpers import ROOT, Resources, chart_dir, crd_dir, require_shared
 
 _PLANS: dict[str, PlanResult] = {}
 
@@ -48,11 +49,10 @@ def dev(dev_plan: PlanResult) -> Resources:
 
 
 @pytest.fixture(scope="session")
-def crds():
-    path = crd_dir()
-    if not path.is_dir():
-        pytest.skip(
-            f"upstream CRD schemas not found at {path}; set SUBSTRATE_CRD_DIR to the "
-            "directory holding karpenter/, kueue/, ... (../shared/crds)"
-        )
-    return path
+def crds() -> Path:
+    return require_shared(crd_dir(), "upstream CRD schemas", "SUBSTRATE_CRD_DIR")
+
+
+@pytest.fixture(scope="session")
+def charts() -> Path:
+    return require_shared(chart_dir(), "upstream chart packages", "SUBSTRATE_SHARED_DIR")

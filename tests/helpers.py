@@ -12,17 +12,44 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from substrate.config import ConfigError, PlatformConfig, load_config, stack_file_config
+from substrate.engines import EngineMissingError, binary
 from substrate.plan.recorder import ResourceRecord
 from substrate.plan.runner import run_under_mocks
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def shared_dir() -> Path:
+    """The workspace's shared data beside the repository (upstream CRDs, chart packages,
+    posture rules); override with SUBSTRATE_SHARED_DIR. Never copied into the project."""
+    return Path(os.environ.get("SUBSTRATE_SHARED_DIR", ROOT.parent / "shared"))
+
+
 def crd_dir() -> Path:
-    return Path(os.environ.get("SUBSTRATE_CRD_DIR", ROOT.parent / "shared" / "crds"))
+    return Path(os.environ.get("SUBSTRATE_CRD_DIR", shared_dir() / "crds"))
+
+
+def chart_dir() -> Path:
+    return shared_dir() / "charts"
+
+
+def require_shared(path: Path, what: str, variable: str) -> Path:
+    """Shared upstream data the tests need: a one-line failure (never a skip) when absent."""
+    if not path.is_dir():
+        pytest.fail(f"{what} not found at {path}: set {variable} or check out ../shared", False)
+    return path
+
+
+def require_engine(name: str) -> Path:
+    """A built engine: a one-line failure naming the make target when it is missing."""
+    try:
+        return binary(name)
+    except EngineMissingError as err:
+        pytest.fail(str(err), pytrace=False)
 
 
 def stack_yaml(stack: str) -> dict[str, Any]:

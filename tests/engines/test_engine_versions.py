@@ -1,0 +1,89 @@
+"""Each engine is built at the version the platform deploys: its go.mod, the binary's own build
+info and the upstream chart package agree with components.versions."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.versions import CHARTS, ENGINES
+from substrate.plan.command import PlanResult
+from tests.helpers import ROOT, require_engine
+
+MODULES = ROOT / "tools" / "engines"
+
+
+def required(name: str) -> dict[str, str]:
+    """module -> version for every requirement of tools/engines/<name>/go.mod, as Go reads it."""
+    text = subprocess.run(
+        ["go", "mod", "edit", "-json", str(MODULES / name / "go.mod")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return {r["Path"]: r["Version"] for r in json.loads(text)["Require"]}
+
+
+def chart_file(charts: Path, chart: str, member: str) -> dict:
+    pinned = CHARTS[chart]
+    with tarfile.open(charts / f"{pinned.name}-{pinned.version}.tgz") as tgz:
+        data = tgz.extractfile(f"{pinned.name}/{member}")
+        assert data is not None
+        return yaml.safe_load(data.read())
+
+
+@pytest.mark.parametrize("name", sorted(ENGINES))
+def test_go_module_requires_the_pinned_version(name: str) -> None:
+    engine = ENGINES[name]
+    assert required(name).get(engine.module) == engine.version, (
+        f"tools/engines/{name}/go.mod must require {engine.module} {engine.version}"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(ENGINES))
+def test_built_binary_embeds_the_pinned_module(name: str) -> None:
+    engine = ENGINES[name]
+    info = subprocess.run(
+        ["go", "version", "-m", str(require_engine(name))],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    versions = {
+        parts[1]: parts[2]
+        for parts in (line.split() for line in info.splitlines())
+        if len(parts) >= 3 and parts[0] in {"mod", "dep"}
+    }
+    assert versions.get(engine.module) == engine.version, f"rebuild it: make engines ({name})"
+
+
+@pytest.mark.parametrize("chart", ["kyverno"])
+def test_admission_and_queue_engines_match_the_deployed_controller(
+    chart: str, charts: Path
+) -> None:
+    assert chart_file(charts, chart, "Chart.yaml")["appVersion"] == ENGINES[chart].version
+
+
+def test_promtool_is_the_release_of_the_deployed_prometheus(
+    charts: Path, prod_plan: PlanResult
+) -> None:
+    values = chart_file(charts, "kube-prometheus-stack", "values.yaml")
+    tag = values["prometheus"]["prometheusSpec"]["image"]["tag"]
+    (stack,) = [r for r in prod_plan.releases if r["chart"] == "kube-prometheus-stack"]
+    overridden = stack["values"].get("prometheus", {}).get("prometheusSpec", {}).get("image")
+    assert overridden is None, "the plan pins its own Prometheus image: pin promtool to it"
+    major, minor, patch = re.fullmatch(r"v(\d+)\.(\d+)\.(\d+)(-.*)?", tag).groups()[:3]  # type: ignore[union-attr]
+    # Prometheus 3.x is published as Go module v0.<major><minor 2 digits>.<patch>.
+    assert ENGINES["promtool"].version == f"v0.{major}{int(minor):02d}.{patch}"
+
+
+def test_helm_engine_is_the_major_the_releases_use(prod_plan: PlanResult) -> None:
+    kinds = {r.type for r in prod_plan.records if r.type.startswith("kubernetes:helm.sh/")}
+    assert kinds == {"kubernetes:helm.sh/v3:Release"}
+    assert ENGINES["helm"].module == "helm.sh/helm/v3"
