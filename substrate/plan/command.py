@@ -91,7 +91,7 @@ def stack_region(project: Project, stack: str, config: Mapping[str, str]) -> str
     ConfigError); any other project (e.g. an example importing the components) needs
     `aws:region`."""
     if project.name == "substrate":
-        return load_config(config).region
+        return load_config(config, stack=stack, stacks=project.stacks()).region
     region = config.get("aws:region")
     if not region:
         raise ProjectError(
