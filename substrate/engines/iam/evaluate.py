@@ -14,7 +14,8 @@ access", "Cross-account policy evaluation logic", "Troubleshoot access denied er
    principal or "*" is final; one that names the role is still limited by the permissions
    boundary and the session policy; one that names only the account delegates to the account's
    identity-based policies. Across accounts the resource-based policy must allow AND the
-   principal's own account must allow (identity, boundary, session policy).
+   principal's own account must allow (identity, boundary, session policy). Service principals
+   and anonymous callers have no identity-based policies: only a resource-based policy grants.
 5. Identity-based policies must allow (the account root user needs none), then the permissions
    boundary and the session policy, when present, must allow too.
 """
@@ -161,7 +162,8 @@ def _resource_and_identity(
     granted = _matching([resource], "Allow", request, context) if resource else []
     named = {how_named(s.principals or {}, who) for s in granted}
     cross = who.kind != "service" and request.owner is not None and who.account != request.owner
-    if not granted and (policies.resource_must_allow or cross):
+    outside = who.kind in ("service", "anonymous")  # no identity-based policies of their own
+    if not granted and (policies.resource_must_allow or cross or outside):
         return _no(resource.kind if resource else Kind.RESOURCE, request.action)
     if cross:
         side = _identity(request, policies, context)
