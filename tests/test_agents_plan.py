@@ -1,6 +1,7 @@
 """What the stacks' plans declare for agents (session plans, never re-planned): the StatefulSet
-shape, its Service, PDB and ordering, the Bedrock role's exact grants, KEDA and SPIFFE objects
-valid against their CRDs, and alerts whose PromQL parses and selects the agent's own series."""
+shape, its Service, PDB and ordering, KEDA and SPIFFE objects valid against their CRDs, and
+alerts whose PromQL parses and selects the agent's own series. What each agent's Bedrock role
+lets it call is judged by the IAM evaluator in tests/journeys/test_bedrock_access.py."""
 
 from __future__ import annotations
 
@@ -11,10 +12,8 @@ from typing import Any
 import promql_parser
 import pytest
 
-from components import bedrock_models
 from components.alert_rules import UPSTREAM_METRICS
 from substrate.plan.command import PlanResult
-from substrate.plan.mocks import ACCOUNT_ID
 from tests.crds import validation_errors
 from tests.helpers import Resources, policy_json, stack_yaml, typed_config
 
@@ -147,30 +146,6 @@ def test_pdb_exists_before_the_statefulset_and_agents_wait_for_what_they_use(
         "keda-release",  # it scales
     ):
         assert prod.waits_for(sts, prod.named(dependency).urn), dependency
-
-
-def test_each_bedrock_role_grants_exactly_its_agents_models(prod: Resources) -> None:
-    cfg = typed_config(stack_yaml("prod"))
-    assert cfg.bedrock is not None
-    catalog = cfg.bedrock.catalog(cfg.region)
-    for name, agent in cfg.agents.items():
-        expected: set[str] = set()
-        for model in agent.models:
-            resolved = bedrock_models.resolve(catalog[model], "aws", cfg.region, ACCOUNT_ID)
-            expected |= {resolved.invoke_arn, *resolved.direct_model_arns}
-            expected |= set(resolved.routed_model_arns)
-        doc = policy_json(prod.named(f"agent-{name}-bedrock-identity-policy"))
-        invoked: set[str] = set()
-        for stmt in doc["Statement"]:
-            if stmt["Effect"] == "Allow" and "bedrock:InvokeModel" in stmt["Action"]:
-                resources = stmt["Resource"]
-                invoked |= {resources} if isinstance(resources, str) else set(resources)
-        assert invoked == expected, name
-        association = prod.named(f"agent-{name}-bedrock-identity-association").inputs
-        assert (association["namespace"], association["serviceAccount"]) == ("agents", name)
-    # The two agents' grants differ as configured: research never gets the embedding model.
-    research = policy_json(prod.named("agent-research-bedrock-identity-policy"))
-    assert "amazon.titan-embed-text-v2:0" not in str(research)
 
 
 @pytest.mark.crds
