@@ -18,7 +18,6 @@ from substrate.plan.mocks import ACCOUNT_ID
 from tests.conftest import planned
 from tests.helpers import stack_yaml, typed_config
 
-STACKS = ("dev", "staging", "prod")
 OPERATIONS = ("Converse", "ConverseStream", "InvokeModel")
 ENDPOINT = "bedrock-runtime"
 

@@ -13,9 +13,9 @@ import pytest
 from substrate.engines import bedrock_calls
 from substrate.engines.bedrock_calls import Guardrail
 from substrate.engines.iam import Kind, Policies, Policy, Principal, evaluate
+from tests.helpers import STACKS
 from tests.journeys.bedrock_access import (
     OPERATIONS,
-    STACKS,
     StackAccess,
     access,
     allowed,

@@ -10,11 +10,10 @@ from itertools import permutations
 import pytest
 
 from substrate.engines.netpol import Ports
-from tests.helpers import stack_yaml
+from tests.helpers import STACKS, stack_yaml
 from tests.journeys.journey import journey
 from tests.network import POD_IDENTITY_AGENT, RAY_HEAD_PORTS, StackNetwork, stack_network
 
-STACKS = ["dev", "staging", "prod"]
 KUBERAY_STACKS = [
     s
     for s in STACKS

@@ -16,11 +16,11 @@ from components.dcgm_exporter import COUNTERS_CSV, read_counters
 from components.validators import prometheus_duration
 from policy_packs.substrate.policies import p01_dcgm_exporter_for_gpu_pools as p01
 from substrate.plan.command import PlanResult
-from substrate.plan.policy import effective_policies, evaluate, load_pack_config
+from substrate.plan.policy import effective_policies, evaluate
 from substrate.plan.recorder import ResourceRecord
 from substrate.platform import build_platform
 from tests.crds import validation_errors
-from tests.helpers import ROOT, Resources, run_program, stack_yaml, typed_config
+from tests.helpers import Resources, run_program, stack_yaml, typed_config
 
 KNOWN_METRICS = (
     set(UPSTREAM_METRICS)
@@ -118,12 +118,10 @@ def test_every_rendered_custom_resource_validates(any_plan: PlanResult, crds: Pa
     assert checked >= 6
 
 
-def test_spire_uses_the_stack_trust_domain_the_pack_config_pins(any_plan: PlanResult) -> None:
+def test_spire_uses_the_stack_trust_domain(any_plan: PlanResult) -> None:
     spire = next(r for r in any_plan.releases if r["chart"] == "spire")
     domain = typed_config(stack_yaml(any_plan.stack)).identity.trust_domain
     assert spire["values"]["global"]["spire"]["trustDomain"] == domain
-    pack = load_pack_config(ROOT / f"policy_packs/substrate/config.{any_plan.stack}.json")
-    assert pack["p2-spire-trust-domain"]["trustDomain"] == domain
 
 
 def test_only_r27_exempt_namespaces_are_privileged(any_plan: PlanResult) -> None:
