@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from components.alert_rules import UPSTREAM_METRICS
+from components.dcgm_exporter import COUNTERS_CSV, read_counters
 from substrate.engines.promtool import (
     RuleCheck,
     RuleTestRun,
@@ -38,6 +40,17 @@ WORKERS = 4
 """promtool runs at once: a run spends most of its time waiting (about 0.1 s per test group),
 not computing, so a stack's files run as one batch each, side by side."""
 HERE = Path(__file__).parent
+
+INPUT_ONLY_METRICS = {
+    # kube-state-metrics v2.20.0 docs/metrics/cluster/node-metrics.md: GPUs a node advertises
+    # (a time-sliced node advertises each physical GPU `replicas` times).
+    "kube_node_status_capacity",
+}
+KNOWN_METRICS = (
+    set(UPSTREAM_METRICS)
+    | INPUT_ONLY_METRICS
+    | {field for field, kind, _ in read_counters(COUNTERS_CSV.read_text()) if kind != "label"}
+)
 
 
 def stacks_of(directory: Path) -> tuple[str, ...]:

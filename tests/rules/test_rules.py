@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from components.alert_rules import UPSTREAM_METRICS
-from components.dcgm_exporter import COUNTERS_CSV, read_counters
 from tests.helpers import require_engine
 from tests.rules import suite
 
@@ -61,16 +59,6 @@ XFAIL: dict[tuple[str, str], str] = {
         "kube-state-metrics pods"
     ),
 }
-INPUT_ONLY_METRICS = {
-    # kube-state-metrics v2.20.0 docs/metrics/cluster/node-metrics.md: GPUs a node advertises
-    # (a time-sliced node advertises each physical GPU `replicas` times).
-    "kube_node_status_capacity",
-}
-KNOWN_METRICS = (
-    set(UPSTREAM_METRICS)
-    | INPUT_ONLY_METRICS
-    | {field for field, kind, _ in read_counters(COUNTERS_CSV.read_text()) if kind != "label"}
-)
 
 
 def _groups() -> list[object]:
@@ -152,6 +140,6 @@ def test_synthetic_series_are_metrics_the_platform_scrapes() -> None:
             for group in suite.load(path).get("tests", []):
                 for series in group.get("input_series", []):
                     metric = suite.series_metric(series["series"])
-                    if metric not in KNOWN_METRICS:
+                    if metric not in suite.KNOWN_METRICS:
                         unknown.add(f"{suite.relative(path)}: {metric}")
     assert unknown == set()
