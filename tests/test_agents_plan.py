@@ -1,18 +1,16 @@
 """What the stacks' plans declare for agents (session plans, never re-planned): the StatefulSet
-shape, its Service, PDB and ordering, KEDA and SPIFFE objects valid against their CRDs, and
-alerts whose PromQL parses and selects the agent's own series. What each agent's Bedrock role
-lets it call is judged by the IAM evaluator in tests/journeys/test_bedrock_access.py."""
+shape, its Service, PDB and ordering, KEDA and SPIFFE objects valid against their CRDs. What
+each agent's Bedrock role lets it call is judged by the IAM evaluator in
+tests/journeys/test_bedrock_access.py; the agents' alerts are unit-tested by promtool in
+tests/rules/."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
-import promql_parser
 import pytest
 
-from components.alert_rules import UPSTREAM_METRICS
 from substrate.plan.command import PlanResult
 from tests.crds import validation_errors
 from tests.helpers import Resources, policy_json, stack_yaml, typed_config
@@ -187,33 +185,3 @@ def test_keda_reads_exactly_the_research_queue_in_prod(prod: Resources) -> None:
     (stmt,) = doc["Statement"]
     assert stmt["Action"] == ["sqs:GetQueueAttributes"]
     assert stmt["Resource"] == ["arn:aws:sqs:us-east-1:210987654321:research-tasks"]
-
-
-def _matchers(expr: str) -> dict[str, list[tuple[str, str, str]]]:
-    found: dict[str, list[tuple[str, str, str]]] = {}
-
-    def visit(node: Any) -> None:
-        if isinstance(node, promql_parser.VectorSelector):
-            found[str(node.name)] = [(m.name, str(m.op), m.value) for m in node.matchers.matchers]
-
-    promql_parser.walk(promql_parser.parse(expr), visit)
-    return found
-
-
-def test_agent_alerts_read_the_agents_own_claims_and_pods(prod_plan: PlanResult) -> None:
-    rules = _objects(prod_plan, "PrometheusRule", "monitoring")
-    (group,) = rules["agent-research"]["spec"]["groups"]
-    alerts = {r["alert"]: r for r in group["rules"]}
-    filling = alerts["AgentMemoryVolumeFilling"]
-    assert filling["expr"].endswith("> 75")  # alerts.memoryVolumePercent of the research agent
-    assert alerts["AgentRestartingRepeatedly"]["labels"]["tenant"] == "agents"
-    for alert in alerts.values():
-        for metric, matchers in _matchers(alert["expr"]).items():
-            assert metric in UPSTREAM_METRICS
-            values = {name: value for name, _, value in matchers}
-            assert values["namespace"] == "agents"
-            pattern = values.get("persistentvolumeclaim") or values["pod"]
-            # Prometheus anchors regex matchers: the agent's claims and pods, nobody else's.
-            subject = "memory-research-1" if "persistentvolumeclaim" in values else "research-1"
-            assert re.fullmatch(pattern, subject)
-            assert not re.fullmatch(pattern, subject.replace("research", "research-canary"))
