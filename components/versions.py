@@ -136,4 +136,9 @@ ENGINES: dict[str, Engine] = {
         "Prometheus v3.14.0, the server image of the kube-prometheus-stack chart "
         f"{CHARTS['kube-prometheus-stack'].version} (Go module v0.314.0 is release v3.14.0)",
     ),
+    "kueue": Engine(
+        "sigs.k8s.io/kueue",
+        CHARTS["kueue"].app_version,
+        f"the Kueue chart {CHARTS['kueue'].version} (controller {CHARTS['kueue'].app_version})",
+    ),
 }
