@@ -129,7 +129,7 @@ func stamp(clock *testingclock.FakeClock) interceptor.Funcs {
 			}
 			return c.Create(ctx, obj, opts...)
 		},
-		SubResourcePatch: utiltesting.TreatSSAAsStrategicMerge,
+		SubResourcePatch: (&applyAsMerge{owners: map[types.NamespacedName]string{}}).patch,
 	}
 }
 
@@ -208,6 +208,7 @@ func (e *env) buildCore() {
 	e.workloads = core.NewWorkloadReconciler(e.cl, e.queues, e.cache, e.recorder,
 		core.WithPreemptionExpectations(expectations),
 		core.WithAdmissionFairSharing(cfg.AdmissionFairSharing))
+	setClock(e.workloads, e.clock)
 	// Admissions run in a goroutine in Kueue; count them so each cycle can wait for its own.
 	routine.DefaultWrapper = routine.NewWrapper(func() { e.admissions.Add(1) }, func() { e.admissions.Done() })
 	e.sched = scheduler.New(e.queues, e.cache, e.cl, e.recorder,

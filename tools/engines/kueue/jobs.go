@@ -83,6 +83,9 @@ func (e *env) reconcileJobs() error {
 	kinds := e.controllerKinds()
 	for _, c := range e.mgr.controllers {
 		gvk, ok := kinds[c.name]
+		if !ok { // "v1_pod", "statefulset_pod": named <qualifier>_<kind>
+			gvk, ok = kinds[c.name[strings.LastIndex(c.name, "_")+1:]]
+		}
 		if !ok {
 			continue
 		}

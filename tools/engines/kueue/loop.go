@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	_ "unsafe" // go:linkname
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -46,7 +48,20 @@ func (e *env) settle() error {
 			return nil
 		}
 	}
-	return fmt.Errorf("kueue did not settle after %d rounds", maxRounds)
+	diff := ""
+	if os.Getenv("KUEUE_ENGINE_DEBUG") != "" {
+		diff = "\n" + e.fingerprint()
+		var wls kueue.WorkloadList
+		_ = e.cl.List(e.ctx, &wls)
+		for _, w := range wls.Items {
+			if len(w.ResourceVersion) > 1 {
+				w.ManagedFields = nil
+				raw, _ := json.Marshal(w.Status)
+				diff += "\n" + w.Name + " " + string(raw)
+			}
+		}
+	}
+	return fmt.Errorf("kueue did not settle after %d rounds%s", maxRounds, diff)
 }
 
 // fingerprint is every object's resourceVersion: unchanged means no controller acted.
@@ -78,8 +93,9 @@ func (e *env) hasHeads() bool {
 		e.queues.RLock()
 		cq := e.queues.ClusterQueueForWorkloadWithoutLock(probe)
 		active := 0
-		if cq != nil {
-			active, _ = cq.Pending()
+		if cq != nil { // the heap only: Pending() also counts the last popped ("inflight") head
+			heap, _ := cq.Dump()
+			active = len(heap)
 		}
 		e.queues.RUnlock()
 		if active > 0 && e.cache.ClusterQueueActive(cq.GetName()) {
