@@ -40,7 +40,10 @@ def job(
     priority: str | None = None,
     limits: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A batch/v1 Job of `pods` parallel pods (one pod set)."""
+    """A batch/v1 Job of `pods` parallel pods (one pod set). Limits default to the requests
+    but CPU (tenant LimitRanges default a 512Mi memory limit, which a larger request breaks)."""
+    if limits is None:
+        limits = {k: v for k, v in requests.items() if k != "cpu"}
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
