@@ -142,4 +142,9 @@ ENGINES: dict[str, Engine] = {
         "nothing deployed: the VPC CNI's network policy agent enforces upstream NetworkPolicy "
         "semantics, which this analyzer (its newest release) evaluates offline",
     ),
+    "kueue": Engine(
+        "sigs.k8s.io/kueue",
+        CHARTS["kueue"].app_version,
+        f"the Kueue chart {CHARTS['kueue'].version} (controller {CHARTS['kueue'].app_version})",
+    ),
 }
