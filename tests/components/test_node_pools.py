@@ -81,7 +81,7 @@ def test_production_gpu_pools_are_tainted_labelled_limited_and_frozen(prod: Reso
 def test_production_cpu_and_nvme_pools(prod: Resources) -> None:
     general = _pool(prod, "general")
     assert "taints" not in general["template"]["spec"]
-    assert general["limits"] == {"cpu": "512", "memory": "2048Gi"}
+    assert general["limits"] == {"cpu": "768", "memory": "6144Gi"}
     assert general["disruption"]["consolidationPolicy"] == "WhenEmptyOrUnderutilized"
     assert general["disruption"]["budgets"] == [{"nodes": "10%"}]
     assert _requirement(general, "karpenter.sh/capacity-type") == ["on-demand"]

@@ -5,14 +5,17 @@ import (
 	"sort"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	kueue "sigs.k8s.io/kueue/apis/kueue/v1beta2"
 	"sigs.k8s.io/kueue/pkg/controller/jobframework"
+	utilpod "sigs.k8s.io/kueue/pkg/util/pod"
 )
 
 // controllerKinds maps each captured job controller to the kind it reconciles: controller-runtime
@@ -100,12 +103,29 @@ func (e *env) reconcileJobs() error {
 		if err != nil {
 			return err
 		}
+		done := map[reconcile.Request]bool{}
 		for _, o := range items {
-			req := reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)}
+			req := requestFor(o)
+			if done[req] {
+				continue
+			}
+			done[req] = true
 			if _, err := c.do.Reconcile(e.ctx, req); err != nil {
 				return fmt.Errorf("%s controller on %s: %w", c.name, req, err)
 			}
 		}
 	}
 	return nil
+}
+
+// requestFor is the request Kueue's event handlers queue for an object: a pod in a pod group (a
+// StatefulSet's or LeaderWorkerSet's pods, plain pod groups) is reconciled as its group,
+// "group/<namespace>/<group name>" (pkg/controller/jobs/pod/event_handlers.go).
+func requestFor(o client.Object) reconcile.Request {
+	if pod, ok := o.(*corev1.Pod); ok {
+		if group := utilpod.GetPodGroupName(pod); group != "" {
+			return reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "group/" + pod.Namespace, Name: group}}
+		}
+	}
+	return reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)}
 }
