@@ -108,7 +108,7 @@ func (e *env) finish(r ref) error {
 	return e.cl.Status().Update(e.ctx, obj)
 }
 
-// remove deletes an object and, as the garbage collector would, what it owns.
+// remove deletes an object and, as the garbage collector would, the pods and Workloads it controls.
 func (e *env) remove(r ref) error {
 	obj, err := e.get(r)
 	if err != nil {
@@ -124,6 +124,17 @@ func (e *env) remove(r ref) error {
 	for i := range pods.Items {
 		if c := metav1.GetControllerOf(&pods.Items[i]); c != nil && c.UID == obj.GetUID() {
 			if err := e.cl.Delete(e.ctx, &pods.Items[i]); client.IgnoreNotFound(err) != nil {
+				return err
+			}
+		}
+	}
+	var workloads kueue.WorkloadList
+	if err := e.cl.List(e.ctx, &workloads, client.InNamespace(r.Namespace)); err != nil {
+		return err
+	}
+	for i := range workloads.Items {
+		if c := metav1.GetControllerOf(&workloads.Items[i]); c != nil && c.UID == obj.GetUID() {
+			if err := e.cl.Delete(e.ctx, &workloads.Items[i]); client.IgnoreNotFound(err) != nil {
 				return err
 			}
 		}

@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -103,9 +104,16 @@ func (e *env) reconcileJobs() error {
 		if err != nil {
 			return err
 		}
-		done := map[reconcile.Request]bool{}
+		requests := []reconcile.Request{}
 		for _, o := range items {
-			req := requestFor(o)
+			requests = append(requests, requestFor(o))
+		}
+		owned, err := e.ownersOfWorkloads(gvk)
+		if err != nil {
+			return err
+		}
+		done := map[reconcile.Request]bool{}
+		for _, req := range append(requests, owned...) {
 			if done[req] {
 				continue
 			}
@@ -128,4 +136,23 @@ func requestFor(o client.Object) reconcile.Request {
 		}
 	}
 	return reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)}
+}
+
+// ownersOfWorkloads are the requests a job controller's Owns(&Workload{}) watch queues: the
+// controlling owner of every Workload of that kind, whether or not the owner still exists (a
+// deleted job's controller then finalizes its Workload).
+func (e *env) ownersOfWorkloads(gvk schema.GroupVersionKind) ([]reconcile.Request, error) {
+	var list kueue.WorkloadList
+	if err := e.cl.List(e.ctx, &list); err != nil {
+		return nil, err
+	}
+	out := []reconcile.Request{}
+	for i := range list.Items {
+		owner := metav1.GetControllerOf(&list.Items[i])
+		if owner == nil || owner.Kind != gvk.Kind || owner.APIVersion != gvk.GroupVersion().String() {
+			continue
+		}
+		out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: list.Items[i].Namespace, Name: owner.Name}})
+	}
+	return out, nil
 }

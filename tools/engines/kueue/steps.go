@@ -126,6 +126,7 @@ func (e *env) create(obj client.Object) (*rejection, error) {
 	if err := e.cl.Create(e.ctx, admitted); err != nil {
 		return nil, err
 	}
+	e.recordCreated(admitted)
 	return nil, e.startPods(admitted)
 }
 
@@ -219,4 +220,17 @@ func (e *env) scalePods(parent client.Object, kind string, tmpl corev1.PodTempla
 		delete(names, name)
 	}
 	return nil
+}
+
+// recordCreated keeps the object as Kueue's webhooks let it into the cluster (queue-name defaulted,
+// suspended, pods gated): what every later admission controller in the chain sees at CREATE.
+func (e *env) recordCreated(obj client.Object) {
+	gvk, _ := e.cl.GroupVersionKindFor(obj)
+	cp := obj.DeepCopyObject().(client.Object)
+	cp.GetObjectKind().SetGroupVersionKind(gvk)
+	cp.SetManagedFields(nil)
+	cp.SetResourceVersion("")
+	if raw, err := json.Marshal(cp); err == nil {
+		e.created = append(e.created, raw)
+	}
 }
