@@ -162,7 +162,11 @@ def test_queues_local_in_each_namespace_cluster_wide_per_tenant() -> None:
     assert queue["spec"]["fairSharing"] == {"weight": "2"}
     locals_ = resources.of_type("kubernetes:kueue.x-k8s.io/v1beta2:LocalQueue")
     assert {
-        (q.inputs["metadata"]["namespace"], q.inputs["metadata"]["name"], q.inputs["spec"]["clusterQueue"])
+        (
+            q.inputs["metadata"]["namespace"],
+            q.inputs["metadata"]["name"],
+            q.inputs["spec"]["clusterQueue"],
+        )
         for q in locals_
     } == {
         ("ml-research", "ml-research", "ml-research"),

@@ -110,9 +110,13 @@ def test_the_documented_training_job_runs(name: str) -> None:
 @journey(
     user="ML engineer of tenant ml-research",
     stack="dev, staging, prod",
-    steps=["create a bare GPU pod (no Kueue-managed owner, no toleration) in ml-research"],
-    outcome="denied by gpu-placement: a bare GPU pod must carry the nvidia.com/gpu toleration "
-    "itself, since nothing will add it",
+    steps=[
+        "a GPU pod reaches Kyverno with no Kueue-managed owner, no scheduling gate and no "
+        "toleration (in tenant namespaces Kueue's pod integration gates bare pods first: "
+        "test_queues.py)"
+    ],
+    outcome="denied by gpu-placement: a GPU pod Kueue does not hold must carry the "
+    "nvidia.com/gpu toleration itself, since nothing will add it",
     docs=["docs/workloads.md#submitting-a-training-job"],
 )
 @pytest.mark.parametrize("name", STACKS)
@@ -153,7 +157,10 @@ def test_gpu_work_outside_gpu_tenants_is_refused(name: str) -> None:
 @journey(
     user="ML engineer of tenant ml-research",
     stack="dev, staging, prod",
-    steps=["submit the documented training Job without its kueue.x-k8s.io/queue-name label"],
+    steps=[
+        "the documented training Job reaches Kyverno without its kueue.x-k8s.io/queue-name "
+        "label (in tenant namespaces Kueue's webhook labels it `default` first: test_queues.py)"
+    ],
     outcome="denied by gpu-queue-label, which names the missing label",
     docs=["docs/workloads.md#submitting-a-training-job"],
 )

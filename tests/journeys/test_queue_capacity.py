@@ -1,0 +1,363 @@
+"""The plan-time quota checks held against Kueue's verdicts, on every stack: the ceiling
+arithmetic (components.tenancy.ceiling) is exactly what Kueue admits for a tenant; nominal quota
+within the pools' limits (GpuQuotaOvercommitError, P3, DefaultFlavorOvercommitError) is exactly
+what Kueue can admit in total; a declared gang the check accepts is admitted and one it refuses
+never is; adding a tenant; why the statefulset integration is refused with agents."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from decimal import Decimal
+from math import gcd
+from typing import Any
+
+import pytest
+
+from components.tenancy import format_bytes, memory_bytes
+from substrate.config import ConfigError
+from substrate.config.quota_checks import DefaultFlavorOvercommitError, GangNeverAdmitsError
+from substrate.engines.kueue import Ref, Step, StepResult
+from tests.helpers import stack_yaml, typed_config
+from tests.journeys import queue_objects as q
+from tests.journeys.cluster import STACKS
+from tests.journeys.journey import journey
+from tests.journeys.queues import GPU, QueueStack, plan_with, played, queue_stack
+
+QUOTA = "docs/workloads.md#quota-what-kueue-admits-and-what-the-plan-refuses"
+ADDING = "docs/workloads.md#adding-a-tenant"
+MEMORY = "1Gi"
+
+
+# -- the ceiling ------------------------------------------------------------------------------
+Probe = tuple[str, str, str, Callable[[str, bool], dict[str, Any]]]
+"""(tenant, flavor, resource, job(name, one_more))."""
+
+
+def probes(s: QueueStack) -> list[Probe]:
+    """For every tenant: its CPU and memory ceiling on the default flavor and its GPU ceiling
+    on each pool it holds a share of, as one pod set pinned to that flavor; `one_more` asks for
+    the smallest unit more."""
+    out: list[Probe] = []
+    for t in s.tenants.values():
+        ns, cpu, mem = t.namespaces[0], s.cpu_ceiling(t.name), s.memory_ceiling(t.name)
+
+        def cpu_job(name: str, more: bool, ns: str = ns, cpu: int = cpu) -> dict[str, Any]:
+            amount = f"{cpu * 1000 + 1}m" if more else str(cpu)
+            return q.job(name, ns, {"cpu": amount, "memory": MEMORY}, queue=ns)
+
+        def mem_job(name: str, more: bool, ns: str = ns, mem: int = mem) -> dict[str, Any]:
+            amount = format_bytes(mem + 2**20) if more else format_bytes(mem)
+            return q.job(name, ns, {"cpu": "1", "memory": amount}, queue=ns)
+
+        out += [(t.name, "default", "cpu", cpu_job), (t.name, "default", "memory", mem_job)]
+        for pool, _ in t.gpus:
+            most = s.gpu_ceiling(t.name, pool)
+
+            def gpu_job(
+                name: str, more: bool, ns: str = ns, most: int = most, pool: str = pool
+            ) -> dict[str, Any]:
+                n = most + 1 if more else most
+                return q.job(
+                    name, ns, {"cpu": "1", "memory": MEMORY, GPU: str(n)}, queue=ns, pool=pool
+                )
+
+            out.append((t.name, pool, GPU, gpu_job))
+    return out
+
+
+def _ceilings(s: QueueStack) -> list[Step]:
+    steps: list[Step] = []
+    previous: Ref | None = None
+    for i, (tenant, _, _, job) in enumerate(probes(s)):
+        ns = s.tenant(tenant).namespaces[0]
+        for more in (False, True):
+            name = f"probe-{i}-{'more' if more else 'most'}"
+            steps.append(
+                Step(name, submit=[job(name, more)], delete=[previous] if previous else [])
+            )
+            previous = Ref("Job", ns, name)
+    return steps
+
+
+@journey(
+    user="platform engineer sizing tenant quota",
+    stack="dev, staging, prod",
+    steps=[
+        "for each tenant, on an idle cluster: submit one pod set of exactly what "
+        "components.tenancy.ceiling says it can hold on a flavor (CPU, memory, each GPU pool)",
+        "replace it by one asking for the smallest unit more",
+    ],
+    outcome="Kueue admits every ceiling-sized pod set and keeps every one-more pod set waiting: "
+    "the ceiling (nominal plus the others' lendable quota, capped by the borrowing limit) is "
+    "exactly what Kueue admits, and the ResourceQuota backstop sums it",
+    docs=[QUOTA],
+)
+@pytest.mark.parametrize("name", STACKS)
+def test_the_ceiling_is_what_kueue_admits(name: str) -> None:
+    s = queue_stack(name)
+    steps = played(name, "ceilings", _ceilings)
+    wrong = []
+    for i, (tenant, flavor, resource, _) in enumerate(probes(s)):
+        most, more = steps[2 * i], steps[2 * i + 1]
+        if not most.workload_of("Job", most.name).admitted:
+            wrong.append(f"{tenant} {resource} on {flavor}: ceiling not admitted")
+        if more.workload_of("Job", more.name).admitted:
+            wrong.append(f"{tenant} {resource} on {flavor}: one more admitted")
+    assert wrong == []
+
+
+# -- nominal within the pools -------------------------------------------------------------------
+def _nominal_by_flavor(s: QueueStack) -> dict[tuple[str, str], dict[str, int]]:
+    """(flavor, resource) -> tenant -> nominal, for CPU on default and GPUs per pool."""
+    out: dict[tuple[str, str], dict[str, int]] = {("default", "cpu"): {}}
+    for t in s.tenants.values():
+        out[("default", "cpu")][t.name] = t.cpu.nominal
+        for pool, share in t.gpus:
+            out.setdefault((pool, GPU), {})[t.name] = share.nominal
+    return out
+
+
+def _flood(s: QueueStack, gpus: bool) -> list[Step]:
+    """Every tenant asks, on every flavor it holds quota on, for one chunk more than its
+    ceiling, in chunks that divide every nominal quota on that flavor (CPU and GPUs apart:
+    GPU pods need CPU too)."""
+    jobs = []
+    for (flavor, resource), nominal in _nominal_by_flavor(s).items():
+        if (resource == GPU) != gpus:
+            continue
+        size = 0
+        for n in nominal.values():
+            size = gcd(size, n)
+        for tenant in nominal:
+            ns = s.tenant(tenant).namespaces[0]
+            if resource == "cpu":
+                most, request = s.cpu_ceiling(tenant), {"cpu": str(size), "memory": MEMORY}
+                pool = None
+            else:
+                most, request = (
+                    s.gpu_ceiling(tenant, flavor),
+                    {"cpu": "1", "memory": MEMORY, GPU: str(size)},
+                )
+                pool = flavor
+            for i in range(most // size + 1):
+                jobs.append(q.job(f"{flavor}-{tenant}-{i}", ns, request, queue=ns, pool=pool))
+    return [Step("every tenant asks for more than it can hold", submit=jobs)]
+
+
+def _admitted(step: StepResult, flavor: str, resource: str) -> Decimal:
+    return sum(
+        (Decimal(c.total(flavor, resource)) for c in step.cluster_queues.values()), Decimal(0)
+    )
+
+
+@journey(
+    user="platform engineer",
+    stack="dev, staging, prod",
+    steps=["every tenant asks for more CPU and more GPUs on every pool than it can hold"],
+    outcome="Kueue admits, per flavor, exactly the tenants' summed nominal quota and not one "
+    "unit more (borrowing only moves quota between tenants): so the plan-time checks that keep "
+    "that sum within the NodePool limits (GPUs per pool; CPU on the default flavor within the "
+    "pools without taints) are what keeps Kueue from admitting pods Karpenter cannot launch",
+    docs=[QUOTA],
+)
+@pytest.mark.parametrize("name", STACKS)
+def test_kueue_admits_at_most_the_nominal_sum(name: str) -> None:
+    s = queue_stack(name)
+    (cpu,) = played(name, "flood-cpu", lambda s: _flood(s, False))
+    (gpu,) = played(name, "flood-gpu", lambda s: _flood(s, True))
+    pools = s.config.node_pools
+    for (flavor, resource), nominal in _nominal_by_flavor(s).items():
+        step = gpu if resource == GPU else cpu
+        total = sum(nominal.values())
+        assert _admitted(step, flavor, resource) == total, (flavor, resource)
+        if resource == GPU:
+            limit = pools[flavor].limits.gpu
+            assert limit is not None and total <= limit
+        else:
+            untainted = sum(p.limits.cpu for p in pools.values() if not p.taints)
+            assert total <= untainted
+
+
+def test_a_cpu_limit_below_the_nominal_sum_is_refused() -> None:
+    """The counterpart of the journey above: a general pool one CPU short of what Kueue admits
+    is refused at plan time."""
+    raw = stack_yaml("prod")
+    total = sum(t["quota"]["cpu"] for t in raw["substrate:tenants"].values())
+    raw["substrate:nodePools"]["general"]["limits"]["cpu"] = total - 1
+    with pytest.raises(DefaultFlavorOvercommitError):
+        typed_config(raw)
+
+
+# -- gangs -----------------------------------------------------------------------------------
+def _gangs(s: QueueStack) -> list[Step]:
+    steps: list[Step] = []
+    previous: list[Ref] = []
+    for name, tenant in s.config.tenants.items():
+        gang = tenant.largest_gang
+        if gang is None:
+            continue
+        ns = tenant.namespaces[0]
+        requests = {"cpu": gang.cpu, "memory": gang.memory}
+        if gang.gpus:
+            requests[GPU] = str(gang.gpus)
+        steps.append(
+            Step(
+                f"{name}'s largest gang",
+                submit=[
+                    q.job(f"gang-{name}", ns, requests, pods=gang.pods, queue=ns, limits=requests)
+                ],
+                delete=previous,
+            )
+        )
+        previous = [Ref("Job", ns, f"gang-{name}")]
+        if gang.gpus:
+            best = max(s.gpu_ceiling(name, pool) for pool, _ in s.tenant(name).gpus)
+            over = {"cpu": "1", "memory": MEMORY, GPU: "1"}
+            steps.append(
+                Step(
+                    f"{name}: one GPU more than any pool holds for it, as one pod set",
+                    submit=[q.job(f"over-{name}", ns, over, pods=best + 1, queue=ns, limits=over)],
+                    delete=previous,
+                )
+            )
+            previous = [Ref("Job", ns, f"over-{name}")]
+    return steps
+
+
+@journey(
+    user="engineer of each tenant",
+    stack="dev, staging, prod",
+    steps=[
+        "submit the tenant's declared largestGang as one Job (one pod set) on an idle cluster",
+        "for GPU tenants, submit one pod set of one GPU more than the tenant can hold on any "
+        "one pool",
+    ],
+    outcome="every declared gang is admitted whole on one flavor; the pod set one GPU larger "
+    "never is (Kueue puts a pod set's GPUs on one flavor), and the plan refuses a stack that "
+    "declares it (GangNeverAdmitsError)",
+    docs=[QUOTA],
+)
+@pytest.mark.parametrize("name", STACKS)
+def test_declared_gangs_are_admitted_and_larger_ones_never(name: str) -> None:
+    s = queue_stack(name)
+    steps = {st.name: st for st in played(name, "gangs", _gangs)}
+    declared = {n: t.largest_gang for n, t in s.config.tenants.items() if t.largest_gang}
+    assert declared, f"{name} declares no largestGang"
+    for tenant, gang in declared.items():
+        wl = steps[f"{tenant}'s largest gang"].workload_of("Job", f"gang-{tenant}")
+        assert wl.admitted and wl.pod_sets[0].count == gang.pods, wl.pending_message
+        if not gang.gpus:
+            continue
+        over = steps[f"{tenant}: one GPU more than any pool holds for it, as one pod set"]
+        waiting = over.workload_of("Job", f"over-{tenant}")
+        assert not waiting.admitted
+        best = max(s.gpu_ceiling(tenant, pool) for pool, _ in s.tenant(tenant).gpus)
+        raw = stack_yaml(name)
+        raw["substrate:tenants"][tenant]["largestGang"] = {
+            "pods": best + 1,
+            "cpu": "1",
+            "memory": MEMORY,
+            "gpus": 1,
+        }
+        with pytest.raises(GangNeverAdmitsError):
+            typed_config(raw)
+
+
+# -- adding a tenant -----------------------------------------------------------------------------
+VISION = {
+    "namespaces": ["vision"],
+    "gpu": True,
+    "tier": "batch",
+    "quota": {"cpu": 8, "memory": "32Gi"},
+    "gpus": {"inference": {"nominal": 2}},
+    "largestGang": {"pods": 2, "cpu": "2", "memory": "8Gi", "gpus": 1},
+}
+
+
+def _with_vision() -> dict[str, Any]:
+    raw = stack_yaml("dev")
+    raw["substrate:tenants"]["vision"] = copy.deepcopy(VISION)
+    return raw
+
+
+@journey(
+    user="platform engineer adding tenant vision to dev",
+    stack="dev",
+    steps=[
+        "add vision under substrate:tenants (8 CPUs, 32Gi, 2 inference GPUs)",
+        "make plan: refused, naming the general pool's CPU limit",
+        "raise substrate:nodePools.general.limits to fit (72 CPUs, 288Gi)",
+        "make plan: no mandatory violation; an engineer of vision submits a GPU Job "
+        "without a queue label",
+    ],
+    outcome="the first plan fails with DefaultFlavorOvercommitError; the second plans "
+    "vision's namespace, ClusterQueue and LocalQueues vision and default, and Kueue admits "
+    "the Job on vision's ClusterQueue on the inference flavor",
+    docs=[ADDING],
+)
+def test_adding_a_tenant() -> None:
+    raw = _with_vision()
+    with pytest.raises(DefaultFlavorOvercommitError) as refused:
+        typed_config(raw)
+    assert str(refused.value).startswith("substrate:nodePools.general.limits.cpu = 64: is below")
+    limits = raw["substrate:nodePools"]["general"]["limits"]
+    limits["cpu"] += VISION["quota"]["cpu"]
+    limits["memory"] = format_bytes(memory_bytes(limits["memory"]) + memory_bytes("32Gi"))
+    plan = plan_with("dev", raw)
+    assert plan.mandatory == []
+    queues = {
+        (m["metadata"].get("namespace"), m["metadata"]["name"])
+        for m in plan.manifests.values()
+        if m["kind"] in ("ClusterQueue", "LocalQueue")
+    }
+    assert {(None, "vision"), ("vision", "vision"), ("vision", "default")} <= queues
+    s = queue_stack("dev").with_plan(plan, typed_config(raw))
+    job = q.job("detect", "vision", {"cpu": "2", "memory": "8Gi", GPU: "1"})
+    (step,) = s.play([Step("vision submits a GPU Job", submit=[job])])
+    wl = step.workload_of("Job", "detect")
+    assert wl.admitted and wl.cluster_queue == "vision" and wl.queue == "default"
+    assert wl.flavors()["main"][GPU] == "inference"
+
+
+# -- why no statefulset integration with agents ---------------------------------------------------
+@journey(
+    user="platform engineer enabling the statefulset integration on prod",
+    stack="prod",
+    steps=[
+        "with `statefulset` added to the rendered Configuration, an agent StatefulSet starts "
+        "with 2 replicas",
+        "KEDA scales it to 3",
+        "plan the stack with `statefulset` in substrate:kueue.integrations",
+    ],
+    outcome="Kueue's StatefulSet webhook refuses the resize (spec.replicas: Invalid value: 3: "
+    "field is immutable), and the plan refuses the integration in a stack with agents",
+    docs=["docs/workloads.md#kueue"],
+)
+def test_kueue_refuses_to_resize_a_statefulset_it_queues() -> None:
+    """The reason the plan refuses the statefulset integration in a stack with agents: with it,
+    Kueue queues an agent's StatefulSet as one workload and its webhook denies KEDA's resize."""
+    s = queue_stack("prod")
+    config = s.kueue_config.replace("  - deployment\n", "  - deployment\n  - statefulset\n")
+    assert "statefulset" in config
+    sts = copy.deepcopy(s.manifests("StatefulSet", "agents")[0])
+    name = sts["metadata"]["name"]
+    sts["spec"]["replicas"] = 2
+    grown = s.with_config(config).play(
+        [
+            Step("start", submit=[sts]),
+            Step("KEDA scales to 3", scale=[Ref("StatefulSet", "agents", name, 3)]),
+        ]
+    )[1]
+    assert grown.rejected == (
+        {
+            "kind": "StatefulSet",
+            "namespace": "agents",
+            "name": name,
+            "message": "spec.replicas: Invalid value: 3: field is immutable",
+        },
+    )
+    raw = stack_yaml("prod")
+    raw["substrate:kueue"]["integrations"].append("statefulset")
+    with pytest.raises(ConfigError, match="could not scale"):
+        typed_config(raw)
