@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from math import gcd
 from typing import Any
 
 import pytest
+from pulumi_policy import EnforcementLevel
 
 from components.tenancy import format_bytes, memory_bytes
+from policy_packs.substrate.policies.p03_gpu_quota_within_pool_limits import POLICY as P3
 from substrate.config import ConfigError
 from substrate.config.quota_checks import DefaultFlavorOvercommitError, GangNeverAdmitsError
 from substrate.engines.kueue import Ref, Step, StepResult
+from substrate.plan.manifests import render_manifests
+from substrate.plan.policy import EffectivePolicy, evaluate
+from substrate.plan.recorder import ResourceRecord
 from tests.helpers import stack_yaml, typed_config
 from tests.journeys import queue_objects as q
 from tests.journeys.cluster import STACKS
@@ -177,6 +183,62 @@ def test_kueue_admits_at_most_the_nominal_sum(name: str) -> None:
         else:
             untainted = sum(p.limits.cpu for p in pools.values() if not p.taints)
             assert total <= untainted
+
+
+def _one_gpu_over(s: QueueStack) -> tuple[list[ResourceRecord], str, int]:
+    """The stack's records with the first GPU pool's largest nominal share raised until the
+    tenants' nominal sum is one GPU above the NodePool's limit (a stack the config check would
+    refuse, so the rendered objects are changed directly)."""
+    pool, holder, nominal = next(
+        (p, t, n)
+        for (p, r), by in _nominal_by_flavor(s).items()
+        if r == GPU
+        for t, n in by.items()
+        if n
+    )
+    limit = s.config.node_pools[pool].limits.gpu
+    assert limit is not None
+    extra = limit + 1 - sum(_nominal_by_flavor(s)[(pool, GPU)].values())
+    records = copy.deepcopy(s.plan.records)
+    for record in records:
+        spec = record.raw_inputs.get("spec", {})
+        if (
+            record.type.endswith(":ClusterQueue")
+            and record.raw_inputs["metadata"]["name"] == holder
+        ):
+            for group in spec["resourceGroups"]:
+                for flavor in group["flavors"]:
+                    if flavor["name"] == pool:
+                        flavor["resources"][0]["nominalQuota"] = str(nominal + extra)
+    return records, pool, limit
+
+
+@journey(
+    user="platform engineer",
+    stack="dev, staging, prod",
+    steps=[
+        "raise one tenant's nominal GPUs on the first GPU pool so that the tenants' sum is one "
+        "above the NodePool's limit",
+        "that tenant asks for more GPUs than the pool has",
+    ],
+    outcome="P3 reports the overcommit, and Kueue admits one GPU more than Karpenter may "
+    "launch on the pool: the refusal guards against a real overcommit",
+    docs=[QUOTA],
+)
+@pytest.mark.parametrize("name", STACKS)
+def test_p3_refuses_what_kueue_would_overcommit(name: str) -> None:
+    s = queue_stack(name)
+    records, pool, limit = _one_gpu_over(s)
+    p3 = EffectivePolicy(P3, EnforcementLevel.MANDATORY, {})
+    (violation,) = evaluate(records, [p3])
+    assert f"above NodePool {pool!r}'s limit of {limit}" in violation.message
+    over = replace(s.plan, records=records, manifests=render_manifests(records))
+    holder = next(t for t in s.tenants.values() if t.gpu_share(pool))
+    ns = holder.namespaces[0]
+    request = {"cpu": "1", "memory": MEMORY, GPU: "1"}
+    jobs = [q.job(f"gpu-{i}", ns, request, queue=ns, pool=pool) for i in range(limit + 2)]
+    (step,) = s.with_plan(over, s.config).play([Step("ask for every GPU", submit=jobs)])
+    assert _admitted(step, pool, GPU) == limit + 1
 
 
 def test_a_cpu_limit_below_the_nominal_sum_is_refused() -> None:
