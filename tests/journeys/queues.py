@@ -5,6 +5,7 @@ on it. Every journey reads its numbers from the stack, never from this file."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
@@ -55,7 +56,7 @@ class QueueStack:
 
     @property
     def objects(self) -> list[dict[str, Any]]:
-        return cluster_objects(self.plan.manifests)
+        return copy.deepcopy(cluster_objects(self.plan.manifests))
 
     @property
     def tenants(self) -> dict[str, TenantSpec]:
@@ -66,7 +67,7 @@ class QueueStack:
 
     def manifests(self, kind: str, namespace: str) -> list[dict[str, Any]]:
         return [
-            dict(m)
+            copy.deepcopy(dict(m))
             for m in self.plan.manifests.values()
             if m["kind"] == kind and m["metadata"].get("namespace") == namespace
         ]

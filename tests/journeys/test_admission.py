@@ -113,7 +113,7 @@ def test_the_documented_training_job_runs(name: str) -> None:
     steps=[
         "a GPU pod reaches Kyverno with no Kueue-managed owner, no scheduling gate and no "
         "toleration (in tenant namespaces Kueue's pod integration gates bare pods first: "
-        "test_queues.py)"
+        "test_queue_bypass.py)"
     ],
     outcome="denied by gpu-placement: a GPU pod Kueue does not hold must carry the "
     "nvidia.com/gpu toleration itself, since nothing will add it",
@@ -159,7 +159,8 @@ def test_gpu_work_outside_gpu_tenants_is_refused(name: str) -> None:
     stack="dev, staging, prod",
     steps=[
         "the documented training Job reaches Kyverno without its kueue.x-k8s.io/queue-name "
-        "label (in tenant namespaces Kueue's webhook labels it `default` first: test_queues.py)"
+        "label (in tenant namespaces Kueue's webhook labels it `default` first: "
+        "test_queue_bypass.py)"
     ],
     outcome="denied by gpu-queue-label, which names the missing label",
     docs=["docs/workloads.md#submitting-a-training-job"],
