@@ -9,14 +9,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import replace
-from decimal import Decimal
 from math import gcd
 from typing import Any
 
 import pytest
 from pulumi_policy import EnforcementLevel
 
-from components.tenancy import format_bytes
+from components.tenancy import format_bytes, memory_bytes, quantity
 from policy_packs.substrate.policies.p03_gpu_quota_within_pool_limits import POLICY as P3
 from substrate.config.quota_checks import DefaultFlavorOvercommitError, GangNeverAdmitsError
 from substrate.engines.kueue import Ref, Step, StepResult
@@ -114,74 +113,92 @@ def test_the_ceiling_is_what_kueue_admits(name: str) -> None:
 
 # -- nominal within the pools -------------------------------------------------------------------
 def _nominal_by_flavor(s: QueueStack) -> dict[tuple[str, str], dict[str, int]]:
-    """(flavor, resource) -> tenant -> nominal, for CPU on default and GPUs per pool."""
-    out: dict[tuple[str, str], dict[str, int]] = {("default", "cpu"): {}}
+    """(flavor, resource) -> tenant -> nominal: CPU (cores) and memory (bytes) on default, GPUs
+    per pool."""
+    out: dict[tuple[str, str], dict[str, int]] = {("default", "cpu"): {}, ("default", "memory"): {}}
     for t in s.tenants.values():
         out[("default", "cpu")][t.name] = t.cpu.nominal
+        out[("default", "memory")][t.name] = t.memory.nominal
         for pool, share in t.gpus:
             out.setdefault((pool, GPU), {})[t.name] = share.nominal
     return out
 
 
-def _flood(s: QueueStack, gpus: bool) -> list[Step]:
-    """Every tenant asks, on every flavor it holds quota on, for one chunk more than its
-    ceiling, in chunks that divide every nominal quota on that flavor (CPU and GPUs apart:
-    GPU pods need CPU too)."""
+def _ceiling(s: QueueStack, tenant: str, flavor: str, resource: str) -> int:
+    if resource == "cpu":
+        return s.cpu_ceiling(tenant)
+    if resource == "memory":
+        return s.memory_ceiling(tenant)
+    return s.gpu_ceiling(tenant, flavor)
+
+
+def _chunk_request(resource: str, size: int) -> dict[str, str]:
+    if resource == "cpu":
+        return {"cpu": str(size), "memory": MEMORY}
+    if resource == "memory":
+        return {"cpu": "100m", "memory": format_bytes(size)}
+    return {"cpu": "1", "memory": MEMORY, GPU: str(size)}
+
+
+def _flood(s: QueueStack, resource: str) -> list[Step]:
+    """Every tenant asks, on every flavor it holds `resource` quota on, for one chunk more than
+    its ceiling, in chunks that divide every nominal quota on that flavor (one resource per
+    scenario: GPU pods need CPU too)."""
     jobs = []
-    for (flavor, resource), nominal in _nominal_by_flavor(s).items():
-        if (resource == GPU) != gpus:
+    for (flavor, res), nominal in _nominal_by_flavor(s).items():
+        if res != resource:
             continue
         size = 0
         for n in nominal.values():
             size = gcd(size, n)
         for tenant in nominal:
             ns = s.tenant(tenant).namespaces[0]
-            if resource == "cpu":
-                most, request = s.cpu_ceiling(tenant), {"cpu": str(size), "memory": MEMORY}
-                pool = None
-            else:
-                most, request = (
-                    s.gpu_ceiling(tenant, flavor),
-                    {"cpu": "1", "memory": MEMORY, GPU: str(size)},
-                )
-                pool = flavor
+            most = _ceiling(s, tenant, flavor, res)
+            pool = None if flavor == "default" else flavor
+            request = _chunk_request(res, size)
             for i in range(most // size + 1):
                 jobs.append(q.job(f"{flavor}-{tenant}-{i}", ns, request, queue=ns, pool=pool))
     return [Step("every tenant asks for more than it can hold", submit=jobs)]
 
 
-def _admitted(step: StepResult, flavor: str, resource: str) -> Decimal:
-    return sum(
-        (Decimal(c.total(flavor, resource)) for c in step.cluster_queues.values()), Decimal(0)
-    )
+def _admitted(step: StepResult, flavor: str, resource: str) -> int:
+    return sum(quantity_of(c.total(flavor, resource)) for c in step.cluster_queues.values())
+
+
+def quantity_of(text: str) -> int:
+    """A usage Kueue reports ("768", "1536Gi") as an integer (cores, bytes or GPUs)."""
+    return int(quantity(text))
 
 
 @journey(
     user="platform engineer",
     stack="dev, staging, prod",
-    steps=["every tenant asks for more CPU and more GPUs on every pool than it can hold"],
+    steps=[
+        "every tenant asks for more CPU, more memory and more GPUs on every pool than it can hold"
+    ],
     outcome="Kueue admits, per flavor, exactly the tenants' summed nominal quota and not one "
     "unit more (borrowing only moves quota between tenants): so the plan-time checks that keep "
-    "that sum within the NodePool limits (GPUs per pool; CPU on the default flavor within the "
-    "pools without taints) are what keeps Kueue from admitting pods Karpenter cannot launch",
+    "that sum within the NodePool limits (GPUs per pool; CPU and memory on the default flavor "
+    "within the pools without taints) are what keeps Kueue from admitting pods Karpenter "
+    "cannot launch",
     docs=[QUOTA],
 )
 @pytest.mark.parametrize("name", STACKS)
 def test_kueue_admits_at_most_the_nominal_sum(name: str) -> None:
     s = queue_stack(name)
-    (cpu,) = played(name, "flood-cpu", lambda s: _flood(s, False))
-    (gpu,) = played(name, "flood-gpu", lambda s: _flood(s, True))
     pools = s.config.node_pools
+    untainted = [p.limits for p in pools.values() if not p.taints]
+    capacity = {
+        "cpu": sum(lim.cpu for lim in untainted),
+        "memory": sum(memory_bytes(lim.memory) for lim in untainted),
+    }
     for (flavor, resource), nominal in _nominal_by_flavor(s).items():
-        step = gpu if resource == GPU else cpu
+        kind = "gpu" if resource == GPU else resource
+        (step,) = played(name, f"flood-{kind}", lambda s, r=resource: _flood(s, r))
         total = sum(nominal.values())
         assert _admitted(step, flavor, resource) == total, (flavor, resource)
-        if resource == GPU:
-            limit = pools[flavor].limits.gpu
-            assert limit is not None and total <= limit
-        else:
-            untainted = sum(p.limits.cpu for p in pools.values() if not p.taints)
-            assert total <= untainted
+        limit = pools[flavor].limits.gpu if resource == GPU else capacity[resource]
+        assert limit is not None and total <= limit
 
 
 def _one_gpu_over(s: QueueStack) -> tuple[list[ResourceRecord], str, int]:
