@@ -124,14 +124,6 @@ def _nominal_by_flavor(s: QueueStack) -> dict[tuple[str, str], dict[str, int]]:
     return out
 
 
-def _ceiling(s: QueueStack, tenant: str, flavor: str, resource: str) -> int:
-    if resource == "cpu":
-        return s.cpu_ceiling(tenant)
-    if resource == "memory":
-        return s.memory_ceiling(tenant)
-    return s.gpu_ceiling(tenant, flavor)
-
-
 def _chunk_request(resource: str, size: int) -> dict[str, str]:
     if resource == "cpu":
         return {"cpu": str(size), "memory": MEMORY}
@@ -142,8 +134,8 @@ def _chunk_request(resource: str, size: int) -> dict[str, str]:
 
 def _flood(s: QueueStack, resource: str) -> list[Step]:
     """Every tenant asks, on every flavor it holds `resource` quota on, for one chunk more than
-    its ceiling, in chunks that divide every nominal quota on that flavor (one resource per
-    scenario: GPU pods need CPU too)."""
+    its nominal quota (more than the flavor's nominal sum in all), in chunks that divide every
+    nominal quota on that flavor (one resource per scenario: GPU pods need CPU too)."""
     jobs = []
     for (flavor, res), nominal in _nominal_by_flavor(s).items():
         if res != resource:
@@ -153,10 +145,9 @@ def _flood(s: QueueStack, resource: str) -> list[Step]:
             size = gcd(size, n)
         for tenant in nominal:
             ns = s.tenant(tenant).namespaces[0]
-            most = _ceiling(s, tenant, flavor, res)
             pool = None if flavor == "default" else flavor
             request = _chunk_request(res, size)
-            for i in range(most // size + 1):
+            for i in range(nominal[tenant] // size + 1):
                 jobs.append(q.job(f"{flavor}-{tenant}-{i}", ns, request, queue=ns, pool=pool))
     return [Step("every tenant asks for more than it can hold", submit=jobs)]
 
@@ -235,7 +226,7 @@ def _one_gpu_over(s: QueueStack) -> tuple[list[ResourceRecord], str, int]:
     steps=[
         "raise one tenant's nominal GPUs on the first GPU pool so that the tenants' sum is one "
         "above the NodePool's limit",
-        "that tenant asks for more GPUs than the pool has",
+        "every tenant with nominal GPUs on the pool asks for them",
     ],
     outcome="P3 reports the overcommit, and Kueue admits one GPU more than Karpenter may "
     "launch on the pool: the refusal guards against a real overcommit",
@@ -249,10 +240,17 @@ def test_p3_refuses_what_kueue_would_overcommit(name: str) -> None:
     (violation,) = evaluate(records, [p3])
     assert f"above NodePool {pool!r}'s limit of {limit}" in violation.message
     over = replace(s.plan, records=records, manifests=render_manifests(records))
-    holder = next(t for t in s.tenants.values() if t.gpu_share(pool))
-    ns = holder.namespaces[0]
-    request = {"cpu": "1", "memory": MEMORY, GPU: "1"}
-    jobs = [q.job(f"gpu-{i}", ns, request, queue=ns, pool=pool) for i in range(limit + 2)]
+    jobs = []
+    for record in records:
+        if not record.type.endswith(":ClusterQueue"):
+            continue
+        for group in record.raw_inputs["spec"]["resourceGroups"]:
+            for flavor in group["flavors"]:
+                nominal = int(flavor["resources"][0]["nominalQuota"])
+                if flavor["name"] == pool and flavor["resources"][0]["name"] == GPU and nominal:
+                    ns = s.tenant(record.raw_inputs["metadata"]["name"]).namespaces[0]
+                    request = {"cpu": "1", "memory": MEMORY, GPU: str(nominal)}
+                    jobs.append(q.job(f"gpu-{ns}", ns, request, queue=ns, pool=pool))
     (step,) = s.with_plan(over, s.config).play([Step("ask for every GPU", submit=jobs)])
     assert _admitted(step, pool, GPU) == limit + 1
 
