@@ -149,7 +149,7 @@ def _flood(s: QueueStack, resource: str) -> list[Step]:
             request = _chunk_request(res, size)
             for i in range(nominal[tenant] // size + 1):
                 jobs.append(q.job(f"{flavor}-{tenant}-{i}", ns, request, queue=ns, pool=pool))
-    return [Step("every tenant asks for more than it can hold", submit=jobs)]
+    return [Step("every tenant asks for more than its nominal quota", submit=jobs)]
 
 
 def _admitted(step: StepResult, flavor: str, resource: str) -> int:
@@ -165,7 +165,8 @@ def quantity_of(text: str) -> int:
     user="platform engineer",
     stack="dev, staging, prod",
     steps=[
-        "every tenant asks for more CPU, more memory and more GPUs on every pool than it can hold"
+        "every tenant asks for more CPU, more memory and more GPUs on every pool than its "
+        "nominal quota"
     ],
     outcome="Kueue admits, per flavor, exactly the tenants' summed nominal quota and not one "
     "unit more (borrowing only moves quota between tenants): so the plan-time checks that keep "
