@@ -136,4 +136,10 @@ ENGINES: dict[str, Engine] = {
         "Prometheus v3.14.0, the server image of the kube-prometheus-stack chart "
         f"{CHARTS['kube-prometheus-stack'].version} (Go module v0.314.0 is release v3.14.0)",
     ),
+    "pod-security": Engine(
+        "k8s.io/pod-security-admission",
+        "v0.36.2",
+        "the Pod Security Admission built into kube-apiserver 1.36, the newest minor the stacks "
+        "run; it evaluates older clusters at their own version (the checks emulate it)",
+    ),
 }
