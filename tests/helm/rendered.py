@@ -21,6 +21,8 @@ STACKS = ("dev", "staging", "prod")
 @dataclass(frozen=True)
 class StackRender:
     stack: str
+    kube_version: str
+    """The cluster's Kubernetes version, as the releases were rendered for it."""
     releases: tuple[helm.Rendered, ...]
     objects: tuple[dict[str, Any], ...]
     """Everything the cluster holds for the plan (helm.cluster_objects)."""
@@ -43,9 +45,10 @@ def rendered(stack: str) -> StackRender:
         require_engine("helm")
         charts = require_shared(chart_dir(), "upstream chart packages", "SUBSTRATE_SHARED_DIR")
         plan = planned(stack)
-        releases = helm.render(plan, charts)
+        version = helm.kubernetes_version(plan)
+        releases = helm.render(plan, charts, kube_version=version)
         _RENDERS[stack] = StackRender(
-            stack, tuple(releases), tuple(helm.cluster_objects(plan, releases))
+            stack, version, tuple(releases), tuple(helm.cluster_objects(plan, releases))
         )
         # Rendered CRDs are millions of containers that live for the session: keep the
         # collector from rescanning them (as tests.conftest.planned does for plans).
