@@ -9,8 +9,8 @@ CustomResourceDefinitions installed by every release and object the release wait
 chart's ``crds/`` are included (the Release installs them unless ``skipCrds``); hooks are kept
 (``helm install`` runs them), chart tests are not (only ``helm test`` runs those).
 
-:func:`cluster_objects` is everything the cluster holds for a plan: the plan's manifests plus the
-rendered objects, each namespaced object carrying the namespace Helm installs it into.
+:func:`substrate.engines.cluster.cluster_objects` turns a plan and its renders into everything
+the cluster holds.
 """
 
 from __future__ import annotations
@@ -42,44 +42,6 @@ from substrate.plan.recorder import (
 
 EKS_CLUSTER = "eks:index:Cluster"
 CRD_KIND = "CustomResourceDefinition"
-
-# Built-in kinds that are cluster-scoped (`kubectl api-resources --namespaced=false` on the
-# Kubernetes versions EKS offers); every other built-in kind is namespaced. Custom kinds take the
-# scope their CRD declares.
-CLUSTER_SCOPED = frozenset(
-    {
-        ("", "Namespace"),
-        ("", "Node"),
-        ("", "PersistentVolume"),
-        ("", "ComponentStatus"),
-        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
-        ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
-        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
-        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"),
-        ("admissionregistration.k8s.io", "MutatingAdmissionPolicy"),
-        ("admissionregistration.k8s.io", "MutatingAdmissionPolicyBinding"),
-        ("apiextensions.k8s.io", CRD_KIND),
-        ("apiregistration.k8s.io", "APIService"),
-        ("certificates.k8s.io", "CertificateSigningRequest"),
-        ("certificates.k8s.io", "ClusterTrustBundle"),
-        ("flowcontrol.apiserver.k8s.io", "FlowSchema"),
-        ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
-        ("networking.k8s.io", "IngressClass"),
-        ("networking.k8s.io", "IPAddress"),
-        ("networking.k8s.io", "ServiceCIDR"),
-        ("node.k8s.io", "RuntimeClass"),
-        ("rbac.authorization.k8s.io", "ClusterRole"),
-        ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
-        ("scheduling.k8s.io", "PriorityClass"),
-        ("storage.k8s.io", "CSIDriver"),
-        ("storage.k8s.io", "CSINode"),
-        ("storage.k8s.io", "StorageClass"),
-        ("storage.k8s.io", "VolumeAttachment"),
-        ("storage.k8s.io", "VolumeAttributesClass"),
-        ("resource.k8s.io", "DeviceClass"),
-        ("resource.k8s.io", "ResourceSlice"),
-    }
-)
 
 
 class Plan(Protocol):
@@ -398,40 +360,3 @@ def _manifest_crds(plan: Plan) -> dict[str, list[dict[str, Any]]]:
         for r in plan.records
         if r.type == "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
     }
-
-
-def _group(api_version: str) -> str:
-    return api_version.rpartition("/")[0]
-
-
-def is_namespaced(obj: Mapping[str, Any], crds: Iterable[Mapping[str, Any]]) -> bool:
-    group, kind = _group(str(obj.get("apiVersion", ""))), str(obj.get("kind", ""))
-    for crd in crds:
-        spec = crd.get("spec") or {}
-        if spec.get("group") == group and (spec.get("names") or {}).get("kind") == kind:
-            return spec.get("scope") == "Namespaced"
-    return (group, kind) not in CLUSTER_SCOPED
-
-
-def installed(rendered: Rendered, crds: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The release's objects as Helm creates them: namespaced objects without a namespace go into
-    the release's namespace; cluster-scoped objects carry none."""
-    crds = list(crds)
-    out = []
-    namespace = rendered.release.namespace
-    for obj in rendered.objects:
-        meta = obj.get("metadata") or {}
-        unplaced = is_namespaced(obj, crds) and not meta.get("namespace")
-        out.append({**obj, "metadata": {**meta, "namespace": namespace}} if unplaced else obj)
-    return out
-
-
-def cluster_objects(plan: Plan, rendered: Sequence[Rendered]) -> list[dict[str, Any]]:
-    """Everything the cluster will hold for ``plan``: its manifests, then every release's
-    objects as installed."""
-    objects = [dict(m) for m in plan.manifests.values()]
-    crds = [o for o in objects if o.get("kind") == CRD_KIND]
-    crds += [c for r in rendered for c in r.crds()]
-    for r in rendered:
-        objects += installed(r, crds)
-    return objects

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from components.versions import CHARTS
-from substrate.engines import helm
+from substrate.engines import cluster, helm
 from tests.conftest import planned
 from tests.helpers import chart_dir, require_engine, require_shared
 
@@ -25,7 +25,7 @@ class StackRender:
     """The cluster's Kubernetes version, as the releases were rendered for it."""
     releases: tuple[helm.Rendered, ...]
     objects: tuple[dict[str, Any], ...]
-    """Everything the cluster holds for the plan (helm.cluster_objects)."""
+    """Everything the cluster holds for the plan (cluster.cluster_objects)."""
 
     def of_chart(self, chart: str) -> list[helm.Rendered]:
         return [r for r in self.releases if r.release.chart == chart]
@@ -33,7 +33,7 @@ class StackRender:
     def installed(self, rendered: helm.Rendered) -> list[dict[str, Any]]:
         """The release's objects with the namespace Helm installs them into."""
         crds = [o for o in self.objects if o.get("kind") == helm.CRD_KIND]
-        return helm.installed(rendered, crds)
+        return cluster.installed(rendered, crds)
 
 
 _RENDERS: dict[str, StackRender] = {}
@@ -48,7 +48,7 @@ def rendered(stack: str) -> StackRender:
         version = helm.kubernetes_version(plan)
         releases = helm.render(plan, charts, kube_version=version)
         _RENDERS[stack] = StackRender(
-            stack, version, tuple(releases), tuple(helm.cluster_objects(plan, releases))
+            stack, version, tuple(releases), tuple(cluster.cluster_objects(plan, releases))
         )
         # Rendered CRDs are millions of containers that live for the session: keep the
         # collector from rescanning them (as tests.conftest.planned does for plans).

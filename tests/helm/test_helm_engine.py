@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from substrate.engines import EngineFailedError, helm
+from substrate.engines import EngineFailedError, cluster, helm
 from substrate.plan.recorder import SECRET_SIG, SIG_KEY, UNKNOWN, ResourceRecord
 from tests.conftest import planned
 from tests.helm.rendered import rendered
@@ -133,3 +133,8 @@ def test_created_before_follows_dependencies_and_parents_transitively() -> None:
     # ... and, transitively, for everything the CRD release waited for
     assert before[urn["prometheus-crds-release"]] <= before[urn["prometheus-stack-release"]]
     assert urn["prometheus-stack-release"] not in before[urn["prometheus-crds-release"]]
+
+
+def test_of_plan_is_everything_the_cluster_holds(charts: Path) -> None:
+    """One call for other engines: the plan's objects and its releases' objects as installed."""
+    assert cluster.of_plan(planned("dev"), charts) == list(rendered("dev").objects)

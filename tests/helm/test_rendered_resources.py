@@ -70,9 +70,9 @@ def unsized(obj: Mapping[str, Any]) -> list[str]:
 @pytest.mark.parametrize("chart", by_chart(FINDINGS))
 def test_every_container_is_sized(chart: str) -> None:
     missing = [
-        f"{render.stack}: {problem}"
+        f"{render.stack}: {problem} ({source})"
         for render, release in chart_releases(chart)
-        for obj in render.installed(release)
+        for obj, source in zip(render.installed(release), release.sources, strict=True)
         for problem in unsized(obj)
     ]
     assert missing == []
