@@ -45,8 +45,8 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "unknown namespace",
         "prod",
         lambda c: c.update({"substrat:cluster": {}}),
-        "substrat:cluster = {}: is in an unknown config namespace (allowed: substrate:<section>, "
-        "aws:region and other provider keys)",
+        "substrat:cluster = {}: is in an unknown config namespace; did you mean "
+        '"substrate:cluster"? (allowed: substrate:<section>, aws:region and other provider keys)',
     ),
     (
         "wrong type: unquoted version",
