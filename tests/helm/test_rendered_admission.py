@@ -1,7 +1,8 @@
 """The stack's own admission policies, applied by the Kyverno CLI to what the charts create: the
-platform's add-ons are admitted. Every namespace they run in is a platform namespace, which the
-policies' namespaceSelector leaves out, so Kyverno reports nothing for them: that silence is
-asserted as Kyverno states it, and a chart workload moved into a tenant namespace shows the same
+objects Helm applies (as the deployer) and the pods their controllers create (as each
+controller's service account). Every namespace the add-ons run in is a platform namespace, which
+the policies' namespaceSelector leaves out, so Kyverno reports nothing for them: that silence is
+asserted as Kyverno states it, and a chart's pod moved into a tenant namespace shows the same
 policies do judge it there."""
 
 from __future__ import annotations
@@ -16,7 +17,37 @@ import pytest
 from substrate.engines import kyverno
 from tests.conftest import planned
 from tests.helm.rendered import STACKS, StackRender, pod_spec, rendered
-from tests.helpers import require_engine
+from tests.helpers import require_engine, stack_yaml, typed_config
+from tests.journeys.cluster import controller
+
+# The kube-controller-manager controller that creates a workload's pods, and the kind that owns
+# them (a Deployment's pods belong to its ReplicaSet).
+CREATORS = {
+    "Deployment": ("replicaset-controller", "apps/v1", "ReplicaSet"),
+    "ReplicaSet": ("replicaset-controller", "apps/v1", "ReplicaSet"),
+    "DaemonSet": ("daemon-set-controller", "apps/v1", "DaemonSet"),
+    "StatefulSet": ("statefulset-controller", "apps/v1", "StatefulSet"),
+    "Job": ("job-controller", "batch/v1", "Job"),
+}
+
+
+def pod_of(workload: Mapping[str, Any]) -> dict[str, Any]:
+    """The pod ``workload``'s controller creates: its template's metadata and spec, in its
+    namespace, owned by the controller's object."""
+    template = copy.deepcopy(workload["spec"]["template"])
+    name = workload["metadata"]["name"]
+    _, api_version, kind = CREATORS[workload["kind"]]
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            **template.get("metadata", {}),
+            "name": f"{name}-0",
+            "namespace": workload["metadata"]["namespace"],
+            "ownerReferences": [{"apiVersion": api_version, "kind": kind, "name": name}],
+        },
+        "spec": template["spec"],
+    }
 
 
 def _matched_resources(policies: Sequence[Mapping[str, Any]]) -> set[str]:
@@ -28,79 +59,94 @@ def _matched_resources(policies: Sequence[Mapping[str, Any]]) -> set[str]:
     }
 
 
-def _candidates(render: StackRender, policies: Sequence[Mapping[str, Any]]) -> list[dict]:
-    """The chart objects a policy can match: the kinds its resourceRules name and, for pod
-    policies, every kind with a pod template (Kyverno's autogen covers the pod controllers).
-    Only these are sent: the CLI spends ~20 ms per object and policy, matched or not."""
+def requests(render: StackRender, policies: Sequence[Mapping[str, Any]]) -> dict[str, list]:
+    """Requester -> the objects it submits that a policy can match: Helm (the deployer) applies
+    the kinds the policies' resourceRules name; each controller creates its workloads' pods.
+    Nothing else is sent: the CLI spends ~20 ms per object and policy, matched or not."""
     matched = _matched_resources(policies)
-    return [
-        o
-        for r in render.releases
-        for o in render.installed(r)
-        if f"{o['kind'].lower()}s" in matched or ("pods" in matched and pod_spec(o) is not None)
-    ]
+    out: dict[str, list] = {}
+    for release in render.releases:
+        for obj in render.installed(release):
+            if f"{obj['kind'].lower()}s" in matched:
+                out.setdefault("deployer", []).append(obj)
+            if "pods" in matched and pod_spec(obj) is not None:
+                creator = CREATORS[obj["kind"]][0]
+                out.setdefault(creator, []).append(pod_of(obj))
+    return out
+
+
+def _user(stack: str, requester: str) -> dict[str, Any]:
+    if requester == "deployer":  # the principal `pulumi up` runs as: an EKS cluster admin
+        admin = typed_config(stack_yaml(stack)).cluster.admins[-1]
+        return {"username": admin, "groups": ["system:authenticated"]}
+    return controller(requester)
 
 
 _VERDICTS: dict[str, list[kyverno.Verdict]] = {}
 
 
 def _verdicts(stack: str) -> list[kyverno.Verdict]:
-    """Kyverno's results for every chart workload, all stacks at once (one CLI run each, in
-    parallel)."""
+    """Kyverno's results for everything the charts submit, per requester; every stack at once
+    (the CLI runs in parallel)."""
     if stack not in _VERDICTS:
         require_engine("kyverno")
-
-        def judge(name: str) -> list[kyverno.Verdict]:
+        jobs = []
+        for name in STACKS:
             render = rendered(name)
             policies = kyverno.policies_of(planned(name).manifests.values())
-            return kyverno.apply(
-                policies,
-                _candidates(render, policies),
-                namespaces=kyverno.namespaces_of(render.objects),
-            )
+            namespaces = kyverno.namespaces_of(render.objects)
+            for requester, objects in requests(render, policies).items():
+                jobs.append((name, policies, objects, namespaces, _user(name, requester)))
 
-        names = [s for s in STACKS if s not in _VERDICTS]
-        for name in names:
-            rendered(name)  # render first: Helm runs are parallel inside
-        with ThreadPoolExecutor(max_workers=len(names)) as pool:
-            _VERDICTS.update(zip(names, pool.map(judge, names), strict=True))
-    return _VERDICTS[stack]
+        def judge(job: tuple) -> tuple[str, list[kyverno.Verdict]]:
+            name, policies, objects, namespaces, user = job
+            return name, kyverno.apply(policies, objects, namespaces=namespaces, user=user)
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            for name, verdicts in pool.map(judge, jobs):
+                _VERDICTS.setdefault(name, []).extend(verdicts)
+    return _VERDICTS.get(stack, [])
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_kyverno_admits_every_chart_workload(stack: str) -> None:
+def test_kyverno_admits_everything_the_charts_create(stack: str) -> None:
     policies = kyverno.policies_of(planned(stack).manifests.values())
     assert _matched_resources(policies) >= {"pods", "jobs", "statefulsets"}
-    # every matched resource is a plain plural of its kind (how _candidates finds them)
+    # every matched resource is a plain plural of its kind (how `requests` finds them)
     assert {r for r in _matched_resources(policies) if not r.endswith("s")} == set()
-    candidates = _candidates(rendered(stack), policies)
-    assert {o["kind"] for o in candidates} >= {"Deployment", "DaemonSet", "StatefulSet", "Job"}
+    sent = requests(rendered(stack), policies)
+    assert {"deployer", "replicaset-controller", "daemon-set-controller", "job-controller"} <= (
+        set(sent)
+    )
     verdicts = _verdicts(stack)
     assert kyverno.denials(verdicts) == []
     # The policies leave every platform namespace out: Kyverno has nothing to say about them.
     assert verdicts == []
 
 
-def test_the_same_policies_judge_a_chart_workload_in_a_tenant_namespace() -> None:
-    """Kyverno's admission controller in a namespace the policies govern: its memory limit is
-    three times its request (R28 wants non-CPU limits equal to requests)."""
+def test_the_same_policies_judge_a_chart_pod_in_a_tenant_namespace() -> None:
+    """Kyverno's admission controller pod in a namespace the policies govern: its images come
+    from Kyverno's registry, outside the stack's allowed list, and its memory limit is three
+    times its request (R28 wants non-CPU limits equal to requests)."""
     require_engine("kyverno")
     render = rendered("prod")
     (release,) = render.of_chart("kyverno")
-    (controller,) = [
+    (deployment,) = [
         o
         for o in render.installed(release)
         if o["kind"] == "Deployment" and o["metadata"]["name"] == "kyverno-admission-controller"
     ]
-    moved = copy.deepcopy(controller)
-    moved["metadata"]["namespace"] = "ml-research"
+    pod = pod_of(deployment)
+    pod["metadata"]["namespace"] = "ml-research"
     verdicts = kyverno.apply(
         kyverno.policies_of(planned("prod").manifests.values()),
-        [moved],
+        [pod],
         namespaces=kyverno.namespaces_of(render.objects),
+        user=controller("replicaset-controller"),
     )
     denied = {v.policy: v.message for v in kyverno.denials(verdicts)}
-    assert "substrate-require-requests-limits" in denied
+    assert set(denied) == {"substrate-restrict-images", "substrate-require-requests-limits"}
+    assert "reg.kyverno.io/kyverno/kyverno:v1.19.0" in denied["substrate-restrict-images"]
     assert (
         "non-CPU limits differ from their requests: kyverno, kyverno-pre"
         in (denied["substrate-require-requests-limits"])
