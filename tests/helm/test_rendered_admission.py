@@ -28,13 +28,16 @@ CREATORS = {
     "DaemonSet": ("daemon-set-controller", "apps/v1", "DaemonSet"),
     "StatefulSet": ("statefulset-controller", "apps/v1", "StatefulSet"),
     "Job": ("job-controller", "batch/v1", "Job"),
+    "CronJob": ("job-controller", "batch/v1", "Job"),
+    "ReplicationController": ("replication-controller", "v1", "ReplicationController"),
 }
 
 
 def pod_of(workload: Mapping[str, Any]) -> dict[str, Any]:
     """The pod ``workload``'s controller creates: its template's metadata and spec, in its
     namespace, owned by the controller's object."""
-    template = copy.deepcopy(workload["spec"]["template"])
+    spec = workload["spec"]
+    template = copy.deepcopy((spec.get("jobTemplate") or {}).get("spec", spec)["template"])
     name = workload["metadata"]["name"]
     _, api_version, kind = CREATORS[workload["kind"]]
     return {
@@ -69,7 +72,7 @@ def requests(render: StackRender, policies: Sequence[Mapping[str, Any]]) -> dict
         for obj in render.installed(release):
             if f"{obj['kind'].lower()}s" in matched:
                 out.setdefault("deployer", []).append(obj)
-            if "pods" in matched and pod_spec(obj) is not None:
+            if "pods" in matched and obj["kind"] in CREATORS and pod_spec(obj) is not None:
                 creator = CREATORS[obj["kind"]][0]
                 out.setdefault(creator, []).append(pod_of(obj))
     return out
@@ -151,3 +154,16 @@ def test_the_same_policies_judge_a_chart_pod_in_a_tenant_namespace() -> None:
         "non-CPU limits differ from their requests: kyverno, kyverno-pre"
         in (denied["substrate-require-requests-limits"])
     )
+
+
+def test_a_cronjobs_pods_come_from_its_job_template() -> None:
+    template = {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c"}]}}
+    cron = {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "nightly", "namespace": "x"},
+        "spec": {"jobTemplate": {"spec": {"template": template}}},
+    }
+    pod = pod_of(cron)
+    assert pod["spec"] == template["spec"] and pod["metadata"]["labels"] == {"a": "b"}
+    assert pod["metadata"]["ownerReferences"][0]["kind"] == "Job"
