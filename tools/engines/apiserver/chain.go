@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/api/meta/testrestmapper"
+	"k8s.io/apimachinery/pkg/util/version"
+	"k8s.io/apiserver/pkg/admission"
+	"k8s.io/apiserver/pkg/admission/initializer"
+	webhookinit "k8s.io/apiserver/pkg/admission/plugin/webhook/initializer"
+	"k8s.io/apiserver/pkg/authorization/authorizerfactory"
+	genericserver "k8s.io/apiserver/pkg/server"
+	"k8s.io/apiserver/pkg/util/compatibility"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	"k8s.io/client-go/dynamic/fake"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/kubernetes/pkg/api/legacyscheme"
+	kubeoptions "k8s.io/kubernetes/pkg/kubeapiserver/options"
+)
+
+// notModelled are admission plugins kube-apiserver enables by default that this engine leaves
+// out, and why. Every other default plugin runs, in kube-apiserver's order.
+var notModelled = map[string]string{
+	"ResourceQuota": "quota accounting does not change the object; it can only refuse it when a quota is used up",
+}
+
+// enabledPlugins is kube-apiserver's default plugin list (AllOrderedPlugins minus the
+// DefaultOffAdmissionPlugins), in its order, minus notModelled.
+func enabledPlugins() []string {
+	off := kubeoptions.DefaultOffAdmissionPlugins()
+	var names []string
+	for _, name := range kubeoptions.AllOrderedPlugins {
+		if off.Has(name) {
+			continue
+		}
+		if _, skip := notModelled[name]; skip {
+			continue
+		}
+		names = append(names, name)
+	}
+	return names
+}
+
+// buildChain builds the admission chain as kube-apiserver's AdmissionOptions.ApplyTo does: the
+// registered plugins, no admission configuration file (every plugin on its defaults, as on
+// Amazon EKS), the generic and webhook plugin initializers. The webhook plugins resolve services
+// to the engine's in-process webhook servers.
+func buildChain(ctx context.Context, client kubernetes.Interface, factory informers.SharedInformerFactory,
+	emulated *version.Version, servers *webhookServers) (admission.Interface, []string, error) {
+	plugins := admission.NewPlugins()
+	genericserver.RegisterAllAdmissionPlugins(plugins)
+	kubeoptions.RegisterAllAdmissionPlugins(plugins)
+	names := enabledPlugins()
+	for _, name := range names {
+		if !slices.Contains(plugins.Registered(), name) {
+			return nil, nil, fmt.Errorf("admission plugin %s is not registered", name)
+		}
+	}
+	config, err := admission.ReadAdmissionConfiguration(names, "", nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	effective := compatibility.DefaultBuildEffectiveVersion()
+	effective.SetEmulationVersion(emulated)
+	mapper := testrestmapper.TestOnlyStaticRESTMapper(legacyscheme.Scheme)
+	dynamic := fake.NewSimpleDynamicClient(legacyscheme.Scheme)
+	generic := initializer.New(client, dynamic, factory, authorizerfactory.NewAlwaysAllowAuthorizer(),
+		utilfeature.DefaultFeatureGate, effective, ctx.Done(), mapper)
+	webhooks := webhookinit.NewPluginInitializer(servers.authWrapper, servers)
+	chain, err := plugins.NewFromPlugins(names, config, admission.PluginInitializers{
+		initializer.NewAPIServerIDInitializer("substrate-engine"), generic, webhooks,
+	}, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return chain, names, nil
+}
