@@ -147,9 +147,10 @@ func newKueueHarness(ctx context.Context, raw []byte, gates string, namespaces [
 	return k, nil
 }
 
-// loadQueues hands the ClusterQueues and LocalQueues to Kueue's queue manager, as its
-// ClusterQueue and LocalQueue reconcilers do when they see them (it decides, e.g., whether a
-// namespace has a `default` LocalQueue).
+// loadQueues hands the ClusterQueues and LocalQueues to Kueue's caches, as its ClusterQueue and
+// LocalQueue reconcilers do when they see them (the queue manager decides, e.g., whether a
+// namespace has a `default` LocalQueue; the scheduler cache lists a ClusterQueue's LocalQueues
+// itself).
 func (k *kueueHarness) loadQueues(ctx context.Context, cache *schdcache.Cache, objs []client.Object) error {
 	for _, obj := range objs {
 		if cq, ok := obj.(*kueue.ClusterQueue); ok {
@@ -163,9 +164,6 @@ func (k *kueueHarness) loadQueues(ctx context.Context, cache *schdcache.Cache, o
 	}
 	for _, obj := range objs {
 		if lq, ok := obj.(*kueue.LocalQueue); ok {
-			if err := cache.AddLocalQueue(lq); err != nil {
-				return fmt.Errorf("LocalQueue %s/%s: %w", lq.Namespace, lq.Name, err)
-			}
 			if err := k.queues.AddLocalQueue(ctx, lq); err != nil {
 				return fmt.Errorf("LocalQueue %s/%s: %w", lq.Namespace, lq.Name, err)
 			}
