@@ -4,18 +4,21 @@ The apiserver engine (build/engines/apiserver, k8s.io/kubernetes v1.36.0 run as 
 minor version) performs each CREATE with Kubernetes' own code: the API's defaulting, the
 built-in admission plugins kube-apiserver enables by default (LimitRanger, ServiceAccount,
 Priority, DefaultTolerationSeconds, DefaultStorageClass, PodSecurity, ...), the mutating and
-validating webhook dispatchers calling Kueue's webhooks (sigs.k8s.io/kueue v0.19.2, in process),
+validating webhook dispatchers calling Kueue's webhooks in process (sigs.k8s.io/kueue v0.19.2),
 and the registry strategy (a Job's selector and job-name labels). ``Admission.admitted`` is the
-object exactly as a validating webhook such as Kyverno receives it. The job, cronjob, deployment,
-replicaset and statefulset controllers' own sync code then creates the children (CronJob -> Job
--> Pod, Deployment -> ReplicaSet -> Pod, StatefulSet -> ControllerRevision, PVCs, Pods), each
-admitted the same way. Every pod carries Pod Security Admission's verdict for its namespace.
+object exactly as a validating webhook such as Kyverno receives it. The job, cronjob,
+deployment, replicaset and statefulset controllers' own sync code then create the children
+(CronJob -> Job -> Pod, Deployment -> ReplicaSet -> Pod, StatefulSet -> ControllerRevision, PVCs
+and Pods), each admitted the same way. Every pod carries Pod Security Admission's verdict for
+its namespace. Custom resources are decoded with their CRD's structural schema (pruning,
+defaults) and validated by its schema and CEL rules. Webhooks whose code does not run here
+(JobSet's, LWS's, ...) are left out and named in ``ApiServerRun.notes``.
 
 Cluster state (namespaces, LimitRanges, ServiceAccounts, StorageClasses, LocalQueues, the Kueue
-chart's webhook configurations and Configuration, CRDs) is what exists before the objects are
-created; each object is created against that state alone, so results do not depend on order.
-The engine is deterministic: a fixed clock, UIDs derived from names, random name suffixes drawn
-from a generator seeded by the request.
+and JobSet charts' webhook configurations and CRDs, Kueue's Configuration) is what exists before
+the objects are created; each object is created against that state alone, so results do not
+depend on order. The engine is deterministic: a fixed clock, UIDs derived from names, random
+name suffixes drawn from a generator seeded by the request.
 """
 
 from __future__ import annotations
@@ -248,35 +251,36 @@ def render_release(
                 str(values),
                 "--kube-version",
                 kubernetes_version,
+                "--include-crds",
             ],
         )
     return [d for d in yaml.load_all(done.stdout, Loader=yaml.CSafeLoader) if isinstance(d, dict)]
 
 
-def kueue_state(
-    rendered: Sequence[Mapping[str, Any]],
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Kueue's Configuration (the chart's manager ConfigMap) and the objects of its chart the
-    API server consults: the webhook configurations and the CRDs."""
+def kueue_config(rendered: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Kueue's Configuration, from the chart's manager ConfigMap."""
     (config_map,) = [
         d
         for d in rendered
         if d["kind"] == "ConfigMap" and KUEUE_CONFIG_KEY in (d.get("data") or {})
     ]
-    config = yaml.safe_load(config_map["data"][KUEUE_CONFIG_KEY])
-    objects = [
-        dict(d) for d in rendered if d["kind"] in WEBHOOK_KINDS | {"CustomResourceDefinition"}
-    ]
-    return config, objects
+    return yaml.safe_load(config_map["data"][KUEUE_CONFIG_KEY])
+
+
+def admission_objects(rendered: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The objects of a rendered chart the API server consults: webhook configurations, CRDs."""
+    kinds = WEBHOOK_KINDS | {"CustomResourceDefinition"}
+    return [dict(d) for d in rendered if d["kind"] in kinds]
 
 
 def stack_state(
     plan: PlanResult, *, charts: Path, crds: Sequence[Mapping[str, Any]] = ()
 ) -> ClusterState:
     """The cluster a stack's plan builds, as admission sees it: its namespaces (and the system
-    ones), LimitRanges, ServiceAccounts, StorageClasses and Kueue objects, and the Kueue release
-    rendered from the pinned chart package in ``charts`` (its Configuration, webhooks and CRDs).
-    ``crds`` adds the CustomResourceDefinitions of other custom resources the caller creates."""
+    ones), LimitRanges, ServiceAccounts, StorageClasses and Kueue objects, and the Kueue and
+    JobSet releases rendered from the pinned chart packages in ``charts`` (Kueue's
+    Configuration; both charts' webhook configurations and CRDs). ``crds`` adds the
+    CustomResourceDefinitions of other custom resources the caller creates."""
     version = _kubernetes_version(plan)
     manifests = list(plan.manifests.values())
     names = {m["metadata"]["name"] for m in manifests if m["kind"] == "Namespace"}
@@ -284,16 +288,17 @@ def stack_state(
     namespaces += [namespace(n) for n in SYSTEM_NAMESPACES if n not in names]
     cluster: list[Mapping[str, Any]] = [m for m in manifests if m["kind"] in STATE_KINDS]
     cluster += list(crds)
-    config: dict[str, Any] | None = None
-    release = _release(plan, "kueue")
-    if release is not None:
-        pinned = CHARTS["kueue"]
-        rendered = render_release(release, charts / f"{pinned.name}-{pinned.version}.tgz", version)
-        config, objects = kueue_state(rendered)
-        cluster += objects
+    rendered = {}
+    for chart in ("kueue", "jobset"):
+        release = _release(plan, chart)
+        if release is not None:
+            pinned = CHARTS[chart]
+            package = charts / f"{pinned.name}-{pinned.version}.tgz"
+            rendered[chart] = render_release(release, package, version)
+            cluster += admission_objects(rendered[chart])
     return ClusterState(
         kubernetes_version=version,
         namespaces=tuple(namespaces),
         cluster=tuple(cluster),
-        kueue=config,
+        kueue=kueue_config(rendered["kueue"]) if "kueue" in rendered else None,
     )

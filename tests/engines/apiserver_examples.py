@@ -233,8 +233,44 @@ KUEUE_SLEEP = _pod(
     {"containers": [{"name": "sleep", "image": "busybox", "command": ["sleep", "3"]}]},
     labels={QUEUE_LABEL: "user-queue"},
 )
+# kueue.sigs.k8s.io/docs/tasks/run/jobsets/ (with one field the JobSet schema does not have)
+SAMPLE_JOBSET = {
+    "apiVersion": "jobset.x-k8s.io/v1alpha2",
+    "kind": "JobSet",
+    "metadata": {"name": "sleep-job", "namespace": KUEUE_NS, "labels": {QUEUE_LABEL: "user-queue"}},
+    "spec": {
+        "network": {"enableDNSHostnames": False, "subdomain": "some-subdomain"},
+        "replicatedJobs": [
+            {
+                "name": "workers",
+                "replicas": 2,
+                "template": {
+                    "spec": {
+                        "parallelism": 4,
+                        "completions": 4,
+                        "backoffLimit": 0,
+                        "template": {
+                            "spec": {
+                                "containers": [
+                                    {
+                                        "name": "sleep",
+                                        "image": "busybox",
+                                        "command": ["sleep"],
+                                        "args": ["100s"],
+                                        "sleepy": True,
+                                    }
+                                ]
+                            }
+                        },
+                    }
+                },
+            }
+        ],
+    },
+}
 KUEUE_OBJECTS = [
     SAMPLE_JOB,
+    SAMPLE_JOBSET,
     KUEUE_SLEEP,
     {**KUEUE_SLEEP, "metadata": {**KUEUE_SLEEP["metadata"], "namespace": UNMANAGED_NS}},
     {

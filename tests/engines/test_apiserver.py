@@ -296,3 +296,25 @@ def test_kueue_gates_the_pods_of_a_queued_deployment_with_its_queue(run: ApiServ
         assert pod.created, pod.errors
         assert labels(pod)[ex.QUEUE_LABEL] == "user-queue"
         assert {"name": "kueue.x-k8s.io/admission"} in spec(pod)["schedulingGates"]
+
+
+# kueue.sigs.k8s.io/docs/tasks/run/jobsets/; the JobSet API's `groupName` default; field pruning
+# of custom resources (kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/
+# custom-resource-definitions/#field-pruning)
+def test_a_queued_jobset_is_pruned_defaulted_by_its_schema_and_suspended_by_kueue(
+    run: ApiServerRun,
+) -> None:
+    jobset = result(run, ex.KUEUE_NS, "JobSet", "sleep-job")
+    assert jobset.created, jobset.errors
+    assert spec(jobset)["suspend"] is True
+    (workers,) = spec(jobset)["replicatedJobs"]
+    assert workers["groupName"] == "default"
+    pod_spec = workers["template"]["spec"]["template"]["spec"]
+    assert "sleepy" not in pod_spec["containers"][0]
+    assert jobset.warnings == (
+        'unknown field "spec.replicatedJobs[0].template.spec.template.spec.containers[0].sleepy"',
+    )
+    # JobSet's own webhooks and controller do not run in the engine, and it says so.
+    assert jobset.children == ()
+    assert any("JobSet's controller and webhooks cannot run" in n for n in jobset.notes)
+    assert any("jobset-webhook-service" in n for n in run.notes)

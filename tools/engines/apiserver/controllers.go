@@ -154,36 +154,41 @@ func (c *controllerRun) fill() error {
 // addChildren runs the controller of the admitted object, if the engine models one, and adds
 // what it creates (recursively) as children.
 func (e *engine) addChildren(ctx context.Context, r *result) {
-	var run *controllerRun
+	var created []*result
 	var err error
 	switch obj := r.obj.(type) {
 	case *batchv1.CronJob:
-		run, err = e.cronJobChildren(ctx, obj, r)
+		created, err = runs(e.cronJobChildren(ctx, obj, r))
 	case *batchv1.Job:
-		run, err = e.jobChildren(ctx, obj, r)
+		created, err = runs(e.jobChildren(ctx, obj, r))
 	case *appsv1.Deployment:
-		run, err = e.deploymentChildren(ctx, obj)
+		created, err = runs(e.deploymentChildren(ctx, obj))
 	case *appsv1.ReplicaSet:
-		run, err = e.replicaSetChildren(ctx, obj)
+		created, err = runs(e.replicaSetChildren(ctx, obj))
 	case *appsv1.StatefulSet:
-		run, err = e.statefulSetChildren(ctx, obj)
+		created, err = runs(e.statefulSetChildren(ctx, obj))
 	default:
-		e.customChildren(ctx, r)
-		return
+		if note, ok := unmodelledControllers[r.gk.String()]; ok {
+			r.Notes = append(r.Notes, note)
+		}
 	}
 	if err != nil {
 		r.Errors = append(r.Errors, "controller: "+err.Error())
 	}
-	if run == nil {
-		return
-	}
-	sort.SliceStable(run.created, func(i, j int) bool { return childKey(run.created[i]) < childKey(run.created[j]) })
-	for _, child := range run.created {
+	sort.SliceStable(created, func(i, j int) bool { return childKey(created[i]) < childKey(created[j]) })
+	for _, child := range created {
 		if child.Created {
 			e.addChildren(ctx, child)
 		}
 		r.Children = append(r.Children, child)
 	}
+}
+
+func runs(run *controllerRun, err error) ([]*result, error) {
+	if run == nil {
+		return nil, err
+	}
+	return run.created, err
 }
 
 func childKey(r *result) string {

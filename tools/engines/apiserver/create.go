@@ -166,6 +166,7 @@ func (e *engine) admit(ctx context.Context, req admitRequest, r *result) {
 	if r.Created && e.kueue != nil {
 		e.kueue.observe(ctx, ext)
 	}
+
 }
 
 // toVersion is the object in the version of the request, as a webhook receives it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/version"
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/util/compatibility"
@@ -73,7 +75,11 @@ func newEngine(parent context.Context, in *input, now time.Time) (*engine, error
 			return nil, fmt.Errorf("kueue: %w", err)
 		}
 	}
-	e.servers, err = newWebhookServers(e.kueue)
+	handlers := map[types.NamespacedName]http.Handler{}
+	if e.kueue != nil {
+		handlers[e.kueue.service] = e.kueue.handler
+	}
+	e.servers, err = newWebhookServers(handlers)
 	if err != nil {
 		return nil, err
 	}

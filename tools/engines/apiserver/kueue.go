@@ -46,6 +46,7 @@ import (
 // WorkloadPriorityClasses, the owners of pods) comes from a controller-runtime fake client the
 // engine keeps up to date as objects are created.
 type kueueHarness struct {
+	scheme  *runtime.Scheme
 	config  configapi.Configuration
 	client  client.Client
 	queues  *qcache.Manager
@@ -126,7 +127,7 @@ func newKueueHarness(ctx context.Context, raw []byte, gates string, namespaces [
 	if err := jobframework.SetupIndexes(ctx, idx, jobframework.WithEnabledFrameworks(cfg.Integrations.Frameworks)); err != nil {
 		return nil, err
 	}
-	k := &kueueHarness{config: cfg, client: builder.Build()}
+	k := &kueueHarness{scheme: scheme, config: cfg, client: builder.Build()}
 	cache := schdcache.New(k.client)
 	k.queues = qcache.NewManager(k.client, cache, qcache.NewRequeuer())
 	if err := k.loadQueues(ctx, cache, known); err != nil {
@@ -210,12 +211,9 @@ func (k *kueueHarness) setupWebhooks(ctx context.Context, scheme *runtime.Scheme
 
 // observe tells Kueue's client about an object the API server stored.
 func (k *kueueHarness) observe(ctx context.Context, obj runtime.Object) {
-	cobj, ok := obj.DeepCopyObject().(client.Object)
-	if !ok {
-		return
+	if cobj, ok := typed(k.scheme, obj); ok {
+		_ = k.client.Create(ctx, cobj)
 	}
-	cobj.SetResourceVersion("")
-	_ = k.client.Create(ctx, cobj)
 }
 
 // webhookManager is the part of a controller-runtime Manager Kueue's webhook set-up uses. The
@@ -249,4 +247,28 @@ type builderIndexer struct{ b *fake.ClientBuilder }
 func (i builderIndexer) IndexField(_ context.Context, obj client.Object, field string, extract client.IndexerFunc) error {
 	i.b.WithIndex(obj, field, extract)
 	return nil
+}
+
+// typed converts an admitted object to the Go type of scheme, if the scheme knows its kind.
+func typed(scheme *runtime.Scheme, obj runtime.Object) (client.Object, bool) {
+	if u, ok := obj.(*unstructured.Unstructured); ok {
+		out, err := scheme.New(u.GroupVersionKind())
+		if err != nil {
+			return nil, false
+		}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, out); err != nil {
+			return nil, false
+		}
+		obj = out
+	} else {
+		obj = obj.DeepCopyObject()
+	}
+	if gvks, _, err := scheme.ObjectKinds(obj); err != nil || len(gvks) == 0 {
+		return nil, false
+	}
+	c, ok := obj.(client.Object)
+	if ok {
+		c.SetResourceVersion("")
+	}
+	return c, ok
 }

@@ -26,12 +26,8 @@ type webhookServers struct {
 	caBundle []byte
 }
 
-func newWebhookServers(k *kueueHarness) (*webhookServers, error) {
+func newWebhookServers(handlers map[types.NamespacedName]http.Handler) (*webhookServers, error) {
 	w := &webhookServers{servers: map[types.NamespacedName]*httptest.Server{}}
-	handlers := map[types.NamespacedName]http.Handler{}
-	if k != nil {
-		handlers[k.service] = k.handler
-	}
 	if len(handlers) == 0 {
 		return w, nil
 	}

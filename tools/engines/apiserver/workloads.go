@@ -122,17 +122,13 @@ func (c *controllerRun) markPodsReady(now time.Time) error {
 	return nil
 }
 
-// customChildren: controllers of custom resources whose construction code the engine does not
-// run (see the notes).
-func (e *engine) customChildren(_ context.Context, r *result) {
-	if note, ok := unmodelledControllers[r.gk.String()]; ok {
-		r.Notes = append(r.Notes, note)
-	}
-}
-
+// unmodelledControllers are controllers of custom resources whose construction code the engine
+// does not run, and why.
 var unmodelledControllers = map[string]string{
-	"JobSet.jobset.x-k8s.io":                   "children not modelled: JobSet controller not run",
-	"LeaderWorkerSet.leaderworkerset.x-k8s.io": "children not modelled: the LWS controller's module at the deployed version (v0.10.0) is not available from the Go module proxy",
-	"RayJob.ray.io":                            "children not modelled: the KubeRay operator's module at the deployed version (v1.7.0) is not available from the Go module proxy",
-	"RayCluster.ray.io":                        "children not modelled: the KubeRay operator's module at the deployed version (v1.7.0) is not available from the Go module proxy",
+	"JobSet.jobset.x-k8s.io": "children not modelled: sigs.k8s.io/jobset v0.12.0 and sigs.k8s.io/kueue v0.19.2 " +
+		"register the feature gate TLSOptions with different specs in the one process-wide registry, " +
+		"so JobSet's controller and webhooks cannot run beside Kueue's in this binary",
+	"LeaderWorkerSet.leaderworkerset.x-k8s.io": "children not modelled: the LWS controller module at the deployed version (v0.10.0) is not available from the Go module proxy",
+	"RayJob.ray.io":     "children not modelled: the KubeRay operator module at the deployed version (v1.7.0) is not available from the Go module proxy",
+	"RayCluster.ray.io": "children not modelled: the KubeRay operator module at the deployed version (v1.7.0) is not available from the Go module proxy",
 }
