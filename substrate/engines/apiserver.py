@@ -91,6 +91,11 @@ class Admission:
     """The object as a validating admission webhook receives it; None if refused earlier."""
     created: bool
     """Stored: nothing the engine runs refused it (Kyverno is not part of this engine)."""
+    refused_by: str
+    """The admission plugin that refused it ("registry": the strategy's validation), or ""."""
+    reaches_validating_webhooks: bool
+    """Whether validating webhooks (Kyverno) receive ``admitted``: no mutating plugin, the
+    registry or a built-in validating plugin (e.g. PodSecurity enforce) refused it first."""
     username: str
     groups: tuple[str, ...]
     children: tuple[Admission, ...]
@@ -135,6 +140,12 @@ class ApiServerRun:
     """One per input object, in input order."""
 
 
+def webhook_requests(run: ApiServerRun) -> list[Admission]:
+    """Every CREATE of the run (children included) whose object validating webhooks receive:
+    what Kyverno evaluates, in the shape it evaluates it."""
+    return [a for r in run.results for a in r.tree() if a.reaches_validating_webhooks]
+
+
 @dataclass(frozen=True)
 class ClusterState:
     """What the cluster holds before the objects are created."""
@@ -163,6 +174,8 @@ def _admission(data: Mapping[str, Any]) -> Admission:
     return Admission(
         admitted=data["admitted"],
         created=data["created"],
+        refused_by=data["refusedBy"],
+        reaches_validating_webhooks=data["reachesValidatingWebhooks"],
         username=data["user"]["username"],
         groups=tuple(data["user"].get("groups") or ()),
         children=tuple(_admission(c) for c in data["children"]),

@@ -128,7 +128,7 @@ def test_priority_class_name_resolves_to_its_value_and_unknown_classes_are_refus
     assert spec(result(run, ex.PLAIN_NS, "Pod", "priority-nginx"))["priority"] == 1000000
     assert spec(result(run, ex.PLAIN_NS, "Pod", "nginx"))["priority"] == 0
     refused = result(run, ex.PLAIN_NS, "Pod", "unknown-priority")
-    assert not refused.created
+    assert (refused.created, refused.refused_by) == (False, "Priority")
     assert "no PriorityClass with name no-such-class was found" in refused.errors[0]
 
 
@@ -246,7 +246,11 @@ def test_restricted_namespace_refuses_a_plain_pod_and_admits_a_hardened_one(
         "runAsNonRoot != true",
         "seccompProfile",
     }
-    assert not plain.created
+    assert (plain.created, plain.refused_by, plain.reaches_validating_webhooks) == (
+        False,
+        "PodSecurity",
+        False,
+    )
     assert 'violates PodSecurity "restricted:latest"' in plain.errors[0]
     hardened = result(run, ex.PSA_NS, "Pod", "nginx-restricted")
     assert hardened.created, hardened.errors

@@ -72,9 +72,51 @@ func buildChain(ctx context.Context, client kubernetes.Interface, factory inform
 	webhooks := webhookinit.NewPluginInitializer(servers.authWrapper, servers)
 	chain, err := plugins.NewFromPlugins(names, config, admission.PluginInitializers{
 		initializer.NewAPIServerIDInitializer("substrate-engine"), generic, webhooks,
-	}, nil)
+	}, nameRefusals)
 	if err != nil {
 		return nil, nil, err
 	}
 	return chain, names, nil
 }
+
+// refusal names the admission plugin that refused a request (the API server's error says what,
+// not always who).
+type refusal struct{ plugin string }
+
+type refusalKey struct{}
+
+func withRefusal(ctx context.Context) (context.Context, *refusal) {
+	r := &refusal{}
+	return context.WithValue(ctx, refusalKey{}, r), r
+}
+
+// namedPlugin records, in the request's context, which plugin returned an error.
+type namedPlugin struct {
+	admission.Interface
+	name string
+}
+
+func (p *namedPlugin) record(ctx context.Context, err error) error {
+	if r, ok := ctx.Value(refusalKey{}).(*refusal); ok && err != nil && r.plugin == "" {
+		r.plugin = p.name
+	}
+	return err
+}
+
+func (p *namedPlugin) Admit(ctx context.Context, a admission.Attributes, o admission.ObjectInterfaces) error {
+	if m, ok := p.Interface.(admission.MutationInterface); ok {
+		return p.record(ctx, m.Admit(ctx, a, o))
+	}
+	return nil
+}
+
+func (p *namedPlugin) Validate(ctx context.Context, a admission.Attributes, o admission.ObjectInterfaces) error {
+	if v, ok := p.Interface.(admission.ValidationInterface); ok {
+		return p.record(ctx, v.Validate(ctx, a, o))
+	}
+	return nil
+}
+
+var nameRefusals = admission.DecoratorFunc(func(h admission.Interface, name string) admission.Interface {
+	return &namedPlugin{Interface: h, name: name}
+})

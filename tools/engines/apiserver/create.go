@@ -88,6 +88,7 @@ func (e *engine) createBuiltin(ctx context.Context, raw []byte, gvk schema.Group
 		strict, ok := runtime.AsStrictDecodingError(err)
 		if !ok || obj == nil {
 			r.Errors = append(r.Errors, err.Error())
+			r.RefusedBy = "decoding"
 			return
 		}
 		for _, s := range strict.Errors() {
@@ -121,6 +122,7 @@ func (e *engine) admit(ctx context.Context, req admitRequest, r *result) {
 		APIVersion: gvk.Version, Namespace: ns, Resource: req.resource, Name: accessor.GetName(),
 	})
 	ctx = warning.WithWarningRecorder(ctx, rec)
+	ctx, refused := withRefusal(ctx)
 	defer func() { r.Warnings = append(r.Warnings, rec.lines...) }()
 	gvr := gvk.GroupVersion().WithResource(req.resource)
 	attrs := admission.NewAttributesRecord(obj, nil, gvk, ns, accessor.GetName(), gvr, "",
@@ -128,6 +130,7 @@ func (e *engine) admit(ctx context.Context, req admitRequest, r *result) {
 	if m, ok := e.chain.(admission.MutationInterface); ok && m.Handles(admission.Create) {
 		if err := m.Admit(ctx, attrs, req.ifaces); err != nil {
 			r.Errors = append(r.Errors, err.Error())
+			r.RefusedBy = refused.plugin
 			return
 		}
 	}
@@ -141,6 +144,7 @@ func (e *engine) admit(ctx context.Context, req admitRequest, r *result) {
 	accessor.SetUID(uidFor(gvk.GroupVersion().String(), gvk.Kind, ns, accessor.GetName()))
 	if err := rest.BeforeCreate(req.strategy, ctx, obj); err != nil {
 		r.Errors = append(r.Errors, err.Error())
+		r.RefusedBy = "registry"
 		return
 	}
 	ext, err := e.toVersion(obj, gvk)
@@ -157,9 +161,11 @@ func (e *engine) admit(ctx context.Context, req admitRequest, r *result) {
 	validate := rest.AdmissionToValidateObjectFunc(e.chain, attrs, req.ifaces)
 	if err := validate(ctx, obj.DeepCopyObject()); err != nil {
 		r.Errors = append(r.Errors, err.Error())
+		r.RefusedBy = refused.plugin
 	} else {
 		r.Created = true
 	}
+	r.ReachesValidatingWebhooks = r.RefusedBy == "" || r.RefusedBy == validatingWebhookPlugin
 	if pod, ok := ext.(*corev1.Pod); ok {
 		r.PodSecurity = e.podSecurity(pod)
 	}
@@ -214,6 +220,8 @@ func fixClock(node any, since time.Time, now string) any {
 	}
 	return node
 }
+
+const validatingWebhookPlugin = "ValidatingAdmissionWebhook"
 
 func legacySchemeKnows(gvk schema.GroupVersionKind) bool {
 	return legacyscheme.Scheme.Recognizes(gvk)

@@ -59,6 +59,12 @@ type result struct {
 	// Created is whether the API server stores it: nothing refused it (Kyverno's own webhook
 	// is not part of this engine).
 	Created bool `json:"created"`
+	// RefusedBy is the admission plugin that refused the request ("registry" for the
+	// strategy's validation, "decoding" for a body the API cannot decode), or "".
+	RefusedBy string `json:"refusedBy"`
+	// ReachesValidatingWebhooks is whether validating admission webhooks (Kyverno) receive
+	// Admitted: no mutating plugin, the registry or a built-in validating plugin refused it.
+	ReachesValidatingWebhooks bool `json:"reachesValidatingWebhooks"`
 	// User is who sends the request (the controller's service account for children).
 	User        userInfo         `json:"user"`
 	Children    []*result        `json:"children"`
