@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -22,6 +23,9 @@ import (
 // schema (pruning and defaulting) and the custom resource strategy (schema and CEL validation).
 type crdInfo struct {
 	resource string
+	crd      *apiextensionsv1.CustomResourceDefinition
+	once     sync.Once
+	err      error
 	versions map[string]*crdVersion
 }
 
@@ -30,8 +34,20 @@ type crdVersion struct {
 	strategy   rest.RESTCreateStrategy
 }
 
-func (e *engine) addCRD(crd *apiextensionsv1.CustomResourceDefinition) error {
-	info := &crdInfo{resource: crd.Spec.Names.Plural, versions: map[string]*crdVersion{}}
+// addCRD registers a CRD; its schemas and strategy are built when a custom resource of it is
+// first created (compiling every CRD's CEL rules up front costs seconds).
+func (e *engine) addCRD(crd *apiextensionsv1.CustomResourceDefinition) {
+	gk := schema.GroupKind{Group: crd.Spec.Group, Kind: crd.Spec.Names.Kind}
+	e.crds[gk] = &crdInfo{resource: crd.Spec.Names.Plural, crd: crd, versions: map[string]*crdVersion{}}
+}
+
+func (info *crdInfo) build() error {
+	info.once.Do(func() { info.err = info.buildVersions() })
+	return info.err
+}
+
+func (info *crdInfo) buildVersions() error {
+	crd := info.crd
 	namespaced := crd.Spec.Scope == apiextensionsv1.NamespaceScoped
 	for _, v := range crd.Spec.Versions {
 		if !v.Served || v.Schema == nil {
@@ -71,7 +87,6 @@ func (e *engine) addCRD(crd *apiextensionsv1.CustomResourceDefinition) error {
 			statusValidator, structural, status, scale, v.SelectableFields)
 		info.versions[v.Name] = &crdVersion{structural: structural, strategy: strategy}
 	}
-	e.crds[schema.GroupKind{Group: crd.Spec.Group, Kind: crd.Spec.Names.Kind}] = info
 	return nil
 }
 
@@ -79,6 +94,10 @@ func (e *engine) addCRD(crd *apiextensionsv1.CustomResourceDefinition) error {
 // nulls, prune unknown fields with a warning each, apply the schema's defaults), then admits it.
 func (e *engine) createCustom(ctx context.Context, u *unstructured.Unstructured, info *crdInfo, r *result) {
 	gvk := u.GroupVersionKind()
+	if err := info.build(); err != nil {
+		r.Errors = append(r.Errors, fmt.Sprintf("CRD %s: %v", info.crd.Name, err))
+		return
+	}
 	v := info.versions[gvk.Version]
 	if v == nil {
 		r.Errors = append(r.Errors, fmt.Sprintf("version %s of %s is not served", gvk.Version, gvk.Kind))

@@ -180,9 +180,7 @@ func (e *engine) clusterState(in *input) ([]runtime.Object, []*unstructured.Unst
 			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, crd); err != nil {
 				return nil, nil, fmt.Errorf("cluster[%d]: %w", i, err)
 			}
-			if err := e.addCRD(crd); err != nil {
-				return nil, nil, fmt.Errorf("cluster[%d] CRD %s: %w", i, crd.Name, err)
-			}
+			e.addCRD(crd)
 			continue
 		}
 		if !stateScheme.Recognizes(gvk) {
