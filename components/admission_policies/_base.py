@@ -1,12 +1,9 @@
 """What every Substrate ValidatingPolicy shares: settings, metadata, scope and CEL helpers.
 
-Policies are Kyverno CEL ``ValidatingPolicy`` objects (``policies.kyverno.io/v1``). Their CEL is
-written in the subset that both Kyverno (cel-go with the Kubernetes libraries) and the offline
-test evaluator (cel-expr-python: core CEL, the strings and optional extensions) support: macros
-(``all``, ``exists``, ``filter``, ``map``), ``has()``, optional field selection
-(``x.?field.orValue(default)``), ``in``, ``startsWith``/``endsWith``/``contains``/``matches``
-(RE2) and ``join``. Kyverno's ``resource.List`` is the only Kyverno library function used (R31);
-the tests bind it to fixture cluster state, as the Kyverno CLI's ``context.yaml`` does.
+Policies are Kyverno CEL ``ValidatingPolicy`` objects (``policies.kyverno.io/v1``), judged in the
+tests by the Kyverno CLI of the version the platform deploys. Kyverno's ``resource.List`` is the
+only Kyverno library function used (R31); the CLI tests give it cluster state in
+``context.yaml``.
 """
 
 from __future__ import annotations
@@ -29,6 +26,25 @@ POD_RULE = {
     "operations": ["CREATE", "UPDATE"],
     "resources": ["pods"],
 }
+"""The one resource rule that lets Kyverno autogen a pod policy onto pod controllers (DaemonSet,
+Deployment, ReplicaSet, StatefulSet, Job, CronJob): it rewrites `object.spec`/`object.metadata`
+to the controller's pod template and keeps the rule's operations."""
+
+KUEUE_ADMISSION_GATE = "kueue.x-k8s.io/admission"
+"""The scheduling gate Kueue's pod webhook puts on the pods it manages (Deployments,
+StatefulSets, LeaderWorkerSets, plain pods) until it admits them; at admission it injects the
+ResourceFlavor's node labels and tolerations and removes the gate."""
+
+SKIP_POD_UPDATES = {
+    "name": "pod-updates-change-nothing-checked",
+    "expression": "!(request.operation == 'UPDATE' && object.kind == 'Pod')",
+}
+"""A pod's containers, resources, env, security context, service account and namespace are
+immutable once created, so a pod UPDATE (finalizers added or removed, scheduling gates
+removed, status, labels) can never turn a compliant pod into a non-compliant one: pod policies
+on immutable fields judge pods at CREATE only. An UPDATE is never refused, so a pod created
+before a policy (or under Audit) can still finish terminating. Pod controllers (autogen) are
+judged on CREATE and UPDATE: their templates change."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +59,7 @@ class PolicySettings:
     """Namespaces no Substrate policy applies to (system, Kyverno, platform controllers)."""
     pod_security_exempt_namespaces: Sequence[str] = ()
     """Namespaces exempt from the restricted Pod Security policy only (R27)."""
-    allowed_registries: Sequence[str] = ("public.ecr.aws",)
+    allowed_registries: Sequence[str] = ("public.ecr.aws/docker/library",)
     """Image prefixes tenants may pull from (R28)."""
     long_running_classes: Sequence[str] = ("training", "agent")
     """Workload classes that must not be disrupted by Karpenter (R33)."""
@@ -90,9 +106,27 @@ def validating_policy(
     variables: Sequence[Mapping[str, str]] = (),
     match_conditions: Sequence[Mapping[str, str]] = (),
     extra_excluded: Iterable[str] = (),
+    autogen: bool = True,
+    pod_update_changes: str | None = None,
 ) -> dict[str, Any]:
     """The full ValidatingPolicy manifest. The namespace selector repeats the webhook-level
-    exclusion so background scans (which ignore webhook selectors) skip the same namespaces."""
+    exclusion so background scans (which ignore webhook selectors) skip the same namespaces.
+    ``autogen=False`` keeps a pod policy on pods only (Kyverno copies it onto pod controllers'
+    templates otherwise, see POD_RULE). Pod policies skip pod UPDATEs (SKIP_POD_UPDATES) unless
+    ``pod_update_changes`` is CEL that is true when an UPDATE changes a mutable field the policy
+    checks (e.g. an image); then those UPDATEs, and only those, are judged."""
+    conditions = [dict(c) for c in match_conditions]
+    if any(r.get("resources") == ["pods"] for r in resource_rules):
+        skip = SKIP_POD_UPDATES["expression"]
+        conditions.insert(
+            0,
+            dict(SKIP_POD_UPDATES)
+            if pod_update_changes is None
+            else {
+                "name": "pod-updates-that-change-what-is-checked",
+                "expression": f"{skip} || ({pod_update_changes})",
+            },
+        )
     spec: dict[str, Any] = {
         "validationActions": list(settings.validation_actions),
         "failurePolicy": settings.failure_policy,
@@ -104,8 +138,10 @@ def validating_policy(
             "resourceRules": [dict(r) for r in resource_rules],
         },
     }
-    if match_conditions:
-        spec["matchConditions"] = [dict(c) for c in match_conditions]
+    if not autogen:
+        spec["autogen"] = {"podControllers": {"controllers": []}}
+    if conditions:
+        spec["matchConditions"] = conditions
     if variables:
         spec["variables"] = [dict(v) for v in variables]
     spec["validations"] = [dict(v) for v in validations]
@@ -142,6 +178,16 @@ def requests_gpu(spec: str) -> str:
         "c.?resources.?requests.orValue({})].exists(m, "
         f"{gpu} in m && string(m[{gpu}]) != '0'))"
     )
+
+
+def images(spec: str) -> str:
+    """CEL list of the images of every container of pod spec ``spec``."""
+    return f"({containers(spec)} + {spec}.?ephemeralContainers.orValue([])).map(c, c.image)"
+
+
+def gated_by_kueue(spec: str) -> str:
+    """CEL: pod spec ``spec`` is held by Kueue's admission scheduling gate."""
+    return f"{spec}.?schedulingGates.orValue([]).exists(g, g.name == {cel(KUEUE_ADMISSION_GATE)})"
 
 
 CONTAINERS = containers("object.spec")

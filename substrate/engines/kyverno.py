@@ -36,6 +36,8 @@ class Verdict:
     result: str
     """pass, fail, warn, error or skip (Kyverno's report result)."""
     message: str
+    validation: int | None = None
+    """Index of the CEL validation that gave this result, when Kyverno reports it."""
 
     @property
     def denies(self) -> bool:
@@ -73,9 +75,11 @@ def apply(
     namespaces: Sequence[Mapping[str, Any]] = (),
     cluster: Sequence[Mapping[str, Any]] = (),
     operation: Operation = "CREATE",
+    user: Mapping[str, Any] | None = None,
 ) -> list[Verdict]:
     """Every policy result Kyverno reports for ``objects`` (sorted; policies that do not match an
-    object report nothing for it)."""
+    object report nothing for it). ``user`` is the requester (`{"username": ..., "groups":
+    [...]}`); without one the request carries no user."""
     if not policies or not objects:
         return []
     with tempfile.TemporaryDirectory(prefix="substrate-kyverno-") as tmp:
@@ -97,9 +101,20 @@ def apply(
             "spec": {"resources": [dict(c) for c in cluster]},
         }
         (work / "context.yaml").write_text(yaml.safe_dump(context, sort_keys=True))
+        requester = []
+        if user is not None:
+            info = {
+                "apiVersion": "cli.kyverno.io/v1alpha1",
+                "kind": "UserInfo",
+                "metadata": {"name": "requester"},
+                "userInfo": dict(user),
+            }
+            (work / "user.yaml").write_text(yaml.safe_dump(info, sort_keys=True))
+            requester = ["--userinfo", "user.yaml"]
         done = run(
             "kyverno",
             [
+                *requester,
                 "apply",
                 "policies.yaml",
                 "--resource",
@@ -127,9 +142,15 @@ def apply(
                     policy=result["policy"],
                     result=result["result"],
                     message=result.get("message", ""),
+                    validation=_index(result.get("properties", {})),
                 )
             )
     return sorted(verdicts)
+
+
+def _index(properties: Mapping[str, str]) -> int | None:
+    value = properties.get("cel.validationIndex")
+    return None if value is None else int(value)
 
 
 def denials(verdicts: Iterable[Verdict]) -> list[Verdict]:
