@@ -6,12 +6,22 @@ Kueue documentation states, checked on what the engine produced for the document
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from substrate.engines.apiserver import Admission, ApiServerRun, admit, stack_state
+from components.versions import SUPPORTED_KUBERNETES_VERSIONS
+from substrate.engines import EngineFailedError
+from substrate.engines.apiserver import (
+    Admission,
+    ApiServerRun,
+    ClusterState,
+    admit,
+    namespace,
+    stack_state,
+)
 from substrate.plan.command import PlanResult
 from tests.engines import apiserver_examples as ex
 from tests.helpers import require_engine
@@ -322,3 +332,19 @@ def test_a_queued_jobset_is_pruned_defaulted_by_its_schema_and_suspended_by_kueu
     assert jobset.children == ()
     assert any("JobSet's controller and webhooks cannot run" in n for n in jobset.notes)
     assert any("jobset-webhook-service" in n for n in run.notes)
+
+
+@pytest.mark.parametrize("version", SUPPORTED_KUBERNETES_VERSIONS)
+def test_every_supported_kubernetes_version_admits(version: str) -> None:
+    require_engine("apiserver")
+    state = ClusterState(kubernetes_version=version, namespaces=(namespace(ex.PLAIN_NS),))
+    run = admit(state, [ex.PLAIN_PODS[0]])
+    assert run.kubernetes_version == version
+    (pod,) = run.results
+    assert pod.created, pod.errors
+
+
+def test_a_kubernetes_version_the_engine_cannot_emulate_is_an_error() -> None:
+    require_engine("apiserver")
+    with pytest.raises(EngineFailedError, match=re.escape("runs Kubernetes 1.36 as 1.33..1.36")):
+        admit(ClusterState(kubernetes_version="1.32"), [])

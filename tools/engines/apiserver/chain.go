@@ -14,9 +14,11 @@ import (
 	genericserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/util/compatibility"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/openapi"
 	"k8s.io/kubernetes/pkg/api/legacyscheme"
 	kubeoptions "k8s.io/kubernetes/pkg/kubeapiserver/options"
 )
@@ -67,9 +69,10 @@ func buildChain(ctx context.Context, client kubernetes.Interface, factory inform
 	effective.SetEmulationVersion(emulated)
 	mapper := testrestmapper.TestOnlyStaticRESTMapper(legacyscheme.Scheme)
 	dynamic := fake.NewSimpleDynamicClient(legacyscheme.Scheme)
-	generic := initializer.New(client, dynamic, factory, authorizerfactory.NewAlwaysAllowAuthorizer(),
-		utilfeature.DefaultFeatureGate, effective, ctx.Done(), mapper)
+	var generic admission.PluginInitializer
 	webhooks := webhookinit.NewPluginInitializer(servers.authWrapper, servers)
+	generic = initializer.New(noOpenAPIClient{client}, dynamic, factory, authorizerfactory.NewAlwaysAllowAuthorizer(),
+		utilfeature.DefaultFeatureGate, effective, ctx.Done(), mapper)
 	chain, err := plugins.NewFromPlugins(names, config, admission.PluginInitializers{
 		initializer.NewAPIServerIDInitializer("substrate-engine"), generic, webhooks,
 	}, nameRefusals)
@@ -120,3 +123,22 @@ func (p *namedPlugin) Validate(ctx context.Context, a admission.Attributes, o ad
 var nameRefusals = admission.DecoratorFunc(func(h admission.Interface, name string) admission.Interface {
 	return &namedPlugin{Interface: h, name: name}
 })
+
+// noOpenAPIClient is the state clientset with a discovery client that serves no OpenAPI v3
+// documents (the fake one panics). MutatingAdmissionPolicy asks for them when it starts; it would
+// need them only to apply a policy's ApplyConfiguration patch, and no policies are given.
+type noOpenAPIClient struct{ kubernetes.Interface }
+
+func (c noOpenAPIClient) Discovery() discovery.DiscoveryInterface {
+	return noOpenAPIDiscovery{c.Interface.Discovery()}
+}
+
+type noOpenAPIDiscovery struct{ discovery.DiscoveryInterface }
+
+func (noOpenAPIDiscovery) OpenAPIV3() openapi.Client { return noOpenAPIPaths{} }
+
+type noOpenAPIPaths struct{}
+
+func (noOpenAPIPaths) Paths() (map[string]openapi.GroupVersion, error) {
+	return map[string]openapi.GroupVersion{}, nil
+}

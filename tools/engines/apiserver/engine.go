@@ -121,9 +121,12 @@ func (e *engine) emulate(requested string) (*version.Version, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetesVersion %q: %w", requested, err)
 	}
-	if v.GreaterThan(binary.WithPatch(0)) {
-		return nil, fmt.Errorf("kubernetesVersion %s is newer than this engine's Kubernetes %d.%d",
-			requested, binary.Major(), binary.Minor())
+	effective := compatibility.DefaultBuildEffectiveVersion()
+	effective.SetEmulationVersion(v)
+	if errs := effective.Validate(); len(errs) > 0 {
+		allowed, _, _ := strings.Cut(effective.AllowedEmulationVersionRange(), "(")
+		return nil, fmt.Errorf("kubernetesVersion %s: this engine runs Kubernetes %d.%d as %s",
+			requested, binary.Major(), binary.Minor(), allowed)
 	}
 	if err := utilfeature.DefaultMutableFeatureGate.SetEmulationVersion(v); err != nil {
 		return nil, fmt.Errorf("emulating Kubernetes %s: %w", requested, err)
