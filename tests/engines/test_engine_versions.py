@@ -109,3 +109,11 @@ def test_apiserver_engine_emulates_every_supported_kubernetes_version() -> None:
     supported = [tuple(int(p) for p in v.split(".")) for v in SUPPORTED_KUBERNETES_VERSIONS]
     assert max(supported) == (major, minor)
     assert min(supported) >= (major, minor - 3)
+
+
+def test_pod_security_engine_covers_every_supported_kubernetes_version() -> None:
+    """The evaluator emulates older clusters but cannot know a newer one's checks: its minor
+    (k8s.io/pod-security-admission v0.<minor>) is the newest Kubernetes a stack may run."""
+    minor = int(ENGINES["pod-security"].version.split(".")[1])
+    newest = max(int(v.split(".")[1]) for v in SUPPORTED_KUBERNETES_VERSIONS)
+    assert minor == newest
