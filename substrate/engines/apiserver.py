@@ -14,9 +14,9 @@ its namespace. Custom resources are decoded with their CRD's structural schema (
 defaults) and validated by its schema and CEL rules. Webhooks whose code does not run here
 (JobSet's, LWS's, ...) are left out and named in ``ApiServerRun.notes``.
 
-Cluster state (namespaces, LimitRanges, ServiceAccounts, StorageClasses, LocalQueues, the Kueue
-and JobSet charts' webhook configurations and CRDs, Kueue's Configuration) is what exists before
-the objects are created; each object is created against that state alone, so results do not
+Cluster state (namespaces, LimitRanges, ServiceAccounts, StorageClasses, LocalQueues, the charts'
+webhook configurations and CRDs, Kueue's Configuration) is what exists before the objects are
+created; each object is created against that state alone, so results do not
 depend on order. The engine is deterministic: a fixed clock, UIDs derived from names, random
 name suffixes drawn from a generator seeded by the request.
 """
@@ -24,7 +24,6 @@ name suffixes drawn from a generator seeded by the request.
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,8 +31,7 @@ from typing import Any
 
 import yaml
 
-from components.versions import CHARTS
-from substrate.engines import run
+from substrate.engines import cluster, run
 from substrate.plan.command import PlanResult
 
 # Namespaces every cluster has before anything is installed.
@@ -57,6 +55,7 @@ STATE_KINDS = frozenset(
 )
 WEBHOOK_KINDS = frozenset({"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"})
 KUEUE_CONFIG_KEY = "controller_manager_config.yaml"
+KUEUE_CONFIG_GROUP = "config.kueue.x-k8s.io"
 
 
 @dataclass(frozen=True)
@@ -239,79 +238,37 @@ def _kubernetes_version(plan: PlanResult) -> str:
     return str(cluster.inputs["version"])
 
 
-def _release(plan: PlanResult, chart: str) -> Mapping[str, Any] | None:
-    pinned = CHARTS[chart]
-    found = [r for r in plan.releases if r["chart"] in {pinned.name, pinned.reference}]
-    return found[0] if found else None
+def kueue_config(objects: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """Kueue's Configuration, from the kueue chart's manager ConfigMap (None without Kueue). Other
+    kubebuilder charts (LWS) use the same ConfigMap key for their own configuration."""
+    found = []
+    for o in objects:
+        data = (o.get("data") or {}) if o.get("kind") == "ConfigMap" else {}
+        if KUEUE_CONFIG_KEY in data:
+            config = yaml.safe_load(data[KUEUE_CONFIG_KEY])
+            if str(config.get("apiVersion", "")).startswith(KUEUE_CONFIG_GROUP + "/"):
+                found.append(config)
+    if not found:
+        return None
+    (config,) = found
+    return config
 
 
-def render_release(
-    release: Mapping[str, Any], chart: Path, kubernetes_version: str
-) -> list[dict[str, Any]]:
-    """The objects Helm renders for ``release`` from the pinned chart package ``chart``."""
-    with tempfile.TemporaryDirectory(prefix="substrate-apiserver-") as tmp:
-        values = Path(tmp) / "values.yaml"
-        values.write_text(yaml.safe_dump(dict(release["values"]), sort_keys=True))
-        done = run(
-            "helm",
-            [
-                "template",
-                release["name"],
-                str(chart),
-                "--namespace",
-                release["namespace"],
-                "--values",
-                str(values),
-                "--kube-version",
-                kubernetes_version,
-                "--include-crds",
-            ],
-        )
-    return [d for d in yaml.load_all(done.stdout, Loader=yaml.CSafeLoader) if isinstance(d, dict)]
-
-
-def kueue_config(rendered: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Kueue's Configuration, from the chart's manager ConfigMap."""
-    (config_map,) = [
-        d
-        for d in rendered
-        if d["kind"] == "ConfigMap" and KUEUE_CONFIG_KEY in (d.get("data") or {})
-    ]
-    return yaml.safe_load(config_map["data"][KUEUE_CONFIG_KEY])
-
-
-def admission_objects(rendered: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The objects of a rendered chart the API server consults: webhook configurations, CRDs."""
-    kinds = WEBHOOK_KINDS | {"CustomResourceDefinition"}
-    return [dict(d) for d in rendered if d["kind"] in kinds]
-
-
-def stack_state(
-    plan: PlanResult, *, charts: Path, crds: Sequence[Mapping[str, Any]] = ()
-) -> ClusterState:
-    """The cluster a stack's plan builds, as admission sees it: its namespaces (and the system
-    ones), LimitRanges, ServiceAccounts, StorageClasses and Kueue objects, and the Kueue and
-    JobSet releases rendered from the pinned chart packages in ``charts`` (Kueue's
-    Configuration; both charts' webhook configurations and CRDs). ``crds`` adds the
-    CustomResourceDefinitions of other custom resources the caller creates."""
-    version = _kubernetes_version(plan)
-    manifests = list(plan.manifests.values())
-    names = {m["metadata"]["name"] for m in manifests if m["kind"] == "Namespace"}
-    namespaces = [m for m in manifests if m["kind"] == "Namespace"]
+def stack_state(plan: PlanResult, *, charts: Path) -> ClusterState:
+    """The cluster a stack's plan builds, as admission sees it before anything else is created:
+    everything :func:`substrate.engines.cluster.of_plan` says the cluster holds (the plan's
+    manifests and every Helm release rendered from the pinned chart packages in ``charts``) that
+    admission reads - namespaces (with the system ones), LimitRanges, ServiceAccounts,
+    PriorityClasses, StorageClasses, Kueue objects, webhook configurations, CRDs - and Kueue's
+    Configuration from its chart's ConfigMap."""
+    objects = cluster.of_plan(plan, charts)
+    namespaces = [o for o in objects if o["kind"] == "Namespace"]
+    names = {n["metadata"]["name"] for n in namespaces}
     namespaces += [namespace(n) for n in SYSTEM_NAMESPACES if n not in names]
-    cluster: list[Mapping[str, Any]] = [m for m in manifests if m["kind"] in STATE_KINDS]
-    cluster += list(crds)
-    rendered = {}
-    for chart in ("kueue", "jobset"):
-        release = _release(plan, chart)
-        if release is not None:
-            pinned = CHARTS[chart]
-            package = charts / f"{pinned.name}-{pinned.version}.tgz"
-            rendered[chart] = render_release(release, package, version)
-            cluster += admission_objects(rendered[chart])
+    kinds = STATE_KINDS | WEBHOOK_KINDS | {"CustomResourceDefinition"}
     return ClusterState(
-        kubernetes_version=version,
+        kubernetes_version=_kubernetes_version(plan),
         namespaces=tuple(namespaces),
-        cluster=tuple(cluster),
-        kueue=kueue_config(rendered["kueue"]) if "kueue" in rendered else None,
+        cluster=tuple(o for o in objects if o["kind"] in kinds),
+        kueue=kueue_config(objects),
     )

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 
@@ -23,7 +24,7 @@ import (
 // schema (pruning and defaulting) and the custom resource strategy (schema and CEL validation).
 type crdInfo struct {
 	resource string
-	crd      *apiextensionsv1.CustomResourceDefinition
+	raw      []byte
 	once     sync.Once
 	err      error
 	versions map[string]*crdVersion
@@ -34,11 +35,23 @@ type crdVersion struct {
 	strategy   rest.RESTCreateStrategy
 }
 
-// addCRD registers a CRD; its schemas and strategy are built when a custom resource of it is
-// first created (compiling every CRD's CEL rules up front costs seconds).
-func (e *engine) addCRD(crd *apiextensionsv1.CustomResourceDefinition) {
-	gk := schema.GroupKind{Group: crd.Spec.Group, Kind: crd.Spec.Names.Kind}
-	e.crds[gk] = &crdInfo{resource: crd.Spec.Names.Plural, crd: crd, versions: map[string]*crdVersion{}}
+// crdHead is what indexing a CRD needs; the rest is decoded when a custom resource of it is
+// first created (decoding and compiling every CRD's schemas and CEL rules up front costs seconds).
+type crdHead struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Spec       struct {
+		Group string `json:"group"`
+		Names struct {
+			Kind   string `json:"kind"`
+			Plural string `json:"plural"`
+		} `json:"names"`
+	} `json:"spec"`
+}
+
+func (e *engine) addCRD(head crdHead, raw []byte) {
+	gk := schema.GroupKind{Group: head.Spec.Group, Kind: head.Spec.Names.Kind}
+	e.crds[gk] = &crdInfo{resource: head.Spec.Names.Plural, raw: raw, versions: map[string]*crdVersion{}}
 }
 
 func (info *crdInfo) build() error {
@@ -47,7 +60,10 @@ func (info *crdInfo) build() error {
 }
 
 func (info *crdInfo) buildVersions() error {
-	crd := info.crd
+	crd := &apiextensionsv1.CustomResourceDefinition{}
+	if err := json.Unmarshal(info.raw, crd); err != nil {
+		return err
+	}
 	namespaced := crd.Spec.Scope == apiextensionsv1.NamespaceScoped
 	for _, v := range crd.Spec.Versions {
 		if !v.Served || v.Schema == nil {
@@ -95,7 +111,7 @@ func (info *crdInfo) buildVersions() error {
 func (e *engine) createCustom(ctx context.Context, u *unstructured.Unstructured, info *crdInfo, r *result) {
 	gvk := u.GroupVersionKind()
 	if err := info.build(); err != nil {
-		r.Errors = append(r.Errors, fmt.Sprintf("CRD %s: %v", info.crd.Name, err))
+		r.Errors = append(r.Errors, fmt.Sprintf("CRD of %s: %v", gvk.GroupKind(), err))
 		return
 	}
 	v := info.versions[gvk.Version]

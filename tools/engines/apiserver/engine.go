@@ -10,7 +10,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -173,19 +172,19 @@ func (e *engine) clusterState(in *input) ([]runtime.Object, []*unstructured.Unst
 	accounts := map[string]bool{}
 	classes := map[string]bool{}
 	for i, raw := range in.Cluster {
+		var head crdHead
+		if err := json.Unmarshal(raw, &head); err != nil {
+			return nil, nil, fmt.Errorf("cluster[%d]: %w", i, err)
+		}
+		if head.Kind == "CustomResourceDefinition" && strings.HasPrefix(head.APIVersion, "apiextensions.k8s.io/") {
+			e.addCRD(head, raw)
+			continue
+		}
 		u := &unstructured.Unstructured{}
 		if err := u.UnmarshalJSON(raw); err != nil {
 			return nil, nil, fmt.Errorf("cluster[%d]: %w", i, err)
 		}
 		gvk := u.GroupVersionKind()
-		if gvk.GroupKind() == (schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}) {
-			crd := &apiextensionsv1.CustomResourceDefinition{}
-			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, crd); err != nil {
-				return nil, nil, fmt.Errorf("cluster[%d]: %w", i, err)
-			}
-			e.addCRD(crd)
-			continue
-		}
 		if !stateScheme.Recognizes(gvk) {
 			custom = append(custom, u)
 			continue
