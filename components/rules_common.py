@@ -6,7 +6,7 @@
   increments of series created during the window. Client-library counters with labels (Kueue's,
   Karpenter's) are created on their first increment, at 1, and ``increase()`` only sees the
   change between samples, so a counter's first increments after its process starts are lost.
-- ``kube_node_label`` / ``kube_label``: kube-state-metrics' `label_<sanitized key>` names.
+- ``kube_label``: kube-state-metrics' `label_<sanitized key>` name of a Kubernetes label.
 """
 
 from __future__ import annotations

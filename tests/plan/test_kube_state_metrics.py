@@ -4,26 +4,21 @@ every series and label the shipped rules read.
 The rules join on allowlisted labels (`label_substrate_io_tenant`, `label_substrate_io_pool`,
 ...): a label kube-state-metrics does not export makes a join silently empty, so chargeback
 records and node alerts would show nothing rather than fail. The real Helm renders the pinned
-chart package with the release's values; the test reads the container's arguments.
+chart package with the release's values (tests/helm/rendered.py, once per session); the test
+reads the container's arguments.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import tempfile
-from functools import cache
-from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from components.rules_common import kube_label
-from substrate.engines import run
 from substrate.plan.command import PlanResult
 from tests.conftest import planned
-from tests.helpers import STACKS, chart_dir, require_engine, stack_yaml, typed_config
+from tests.helm.rendered import rendered
+from tests.helpers import STACKS
 
 KSM_DEPLOYMENT = "charts/kube-state-metrics/templates/deployment.yaml"
 RESOURCE_OF_FAMILY = {
@@ -36,41 +31,17 @@ RESOURCE_OF_FAMILY = {
 }
 
 
-@cache
 def ksm_args(stack: str) -> tuple[str, ...]:
     """The kube-state-metrics container arguments of the stack's kube-prometheus-stack release,
-    rendered by the helm engine from the pinned chart package."""
-    require_engine("helm")
-    release = next(r for r in planned(stack).releases if r["chart"] == "kube-prometheus-stack")
-    chart = chart_dir() / f"kube-prometheus-stack-{release['version']}.tgz"
-    assert chart.is_file(), f"{chart} is missing (SUBSTRATE_SHARED_DIR)"
-    version = typed_config(stack_yaml(stack)).cluster.version
-    with tempfile.TemporaryDirectory() as tmp:
-        values = Path(tmp) / "values.json"
-        values.write_text(json.dumps(release["values"]))
-        rendered = _render(release, chart, values, version)
-    deployment: dict[str, Any] = yaml.safe_load(rendered)
+    as the helm engine renders it from the pinned chart package (tests.helm.rendered)."""
+    (release,) = rendered(stack).of_chart("kube-prometheus-stack")
+    (deployment,) = [
+        obj
+        for obj, source in zip(release.objects, release.sources, strict=True)
+        if source.endswith(KSM_DEPLOYMENT)
+    ]
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     return tuple(container["args"])
-
-
-def _render(release: dict[str, Any], chart: Path, values: Path, version: str) -> str:
-    return run(
-        "helm",
-        [
-            "template",
-            str(release["name"]),
-            str(chart),
-            "--namespace",
-            str(release["namespace"]),
-            "-f",
-            str(values),
-            "--show-only",
-            KSM_DEPLOYMENT,
-            "--kube-version",
-            version,
-        ],
-    ).stdout
 
 
 def _flag(args: tuple[str, ...], name: str) -> str:
