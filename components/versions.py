@@ -102,6 +102,9 @@ EKS_MANAGED_ADDONS: tuple[str, ...] = (
     "kube-proxy",
     "eks-pod-identity-agent",
     "aws-ebs-csi-driver",
+    # CSI snapshot controller and the snapshot.storage.k8s.io CRDs (no AWS permissions): the
+    # VolumeSnapshotClass of the EBS CSI driver needs them.
+    "snapshot-controller",
 )
 
 
