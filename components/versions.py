@@ -102,6 +102,9 @@ EKS_MANAGED_ADDONS: tuple[str, ...] = (
     "kube-proxy",
     "eks-pod-identity-agent",
     "aws-ebs-csi-driver",
+    # CSI snapshot controller and the snapshot.storage.k8s.io CRDs (no AWS permissions): the
+    # VolumeSnapshotClass of the EBS CSI driver needs them.
+    "snapshot-controller",
 )
 
 
@@ -130,6 +133,14 @@ ENGINES: dict[str, Engine] = {
         "v3.20.2",
         "the Helm v3 library inside pulumi-kubernetes' provider (kubernetes:helm.sh/v3:Release)",
     ),
+    "apiserver": Engine(
+        "k8s.io/kubernetes",
+        "v1.36.0",
+        "the API server of Amazon EKS 1.36, run as the stack's cluster version (1.34 to 1.36 by "
+        "--emulated-version), with the webhooks of the Kueue chart "
+        f"{CHARTS['kueue'].version} (sigs.k8s.io/kueue {CHARTS['kueue'].app_version}, which pins "
+        "this k8s.io/kubernetes)",
+    ),
     "promtool": Engine(
         "github.com/prometheus/prometheus",
         "v0.314.0",
@@ -146,5 +157,11 @@ ENGINES: dict[str, Engine] = {
         "sigs.k8s.io/kueue",
         CHARTS["kueue"].app_version,
         f"the Kueue chart {CHARTS['kueue'].version} (controller {CHARTS['kueue'].app_version})",
+    ),
+    "pod-security": Engine(
+        "k8s.io/pod-security-admission",
+        "v0.36.2",
+        "the Pod Security Admission built into kube-apiserver 1.36, the newest minor the stacks "
+        "run; it evaluates older clusters at their own version (the checks emulate it)",
     ),
 }
