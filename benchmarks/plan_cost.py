@@ -49,7 +49,7 @@ def main() -> None:
     per_resource = (base[1] - base[0]) / 300
     fixed = base[0] - 100 * per_resource
     print(f"mock engine baseline: {fixed:.3f} s fixed + {per_resource * 1000:.2f} ms/resource")
-    for stack in ("dev", "staging", "prod"):
+    for stack in project.stacks():
         times = []
         for _ in range(3):
             start = time.perf_counter()

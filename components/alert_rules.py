@@ -1,9 +1,8 @@
 """Substrate's Prometheus rules: GPU health and waste, queue and capacity alerts, chargeback.
 
 Pure data (no Pulumi import). Every metric an expression reads is listed in ``UPSTREAM_METRICS``
-with the project and version that exports it; tests parse every expression with a PromQL parser
-and check each selector against that list, the curated DCGM counters and the recording rules
-defined here.
+with the project and version that exports it. promtool checks and unit-tests every rule a stack
+renders (tests/rules/), feeding only series of those metrics and the curated DCGM counters.
 """
 
 from __future__ import annotations
@@ -322,7 +321,3 @@ def rule_groups(t: Thresholds) -> dict[str, list[dict[str, Any]]]:
             {"name": "substrate.gpu.chargeback", "interval": "1m", "rules": chargeback_rules()},
         ],
     }
-
-
-def recorded_names() -> set[str]:
-    return {r["record"] for r in chargeback_rules()}

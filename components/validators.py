@@ -188,9 +188,30 @@ _IMAGE_REGISTRY = re.compile(
 )
 
 
+SHARED_REGISTRIES = (
+    "public.ecr.aws",
+    "docker.io",
+    "index.docker.io",
+    "registry-1.docker.io",
+    "ghcr.io",
+    "quay.io",
+    "gcr.io",
+    "nvcr.io",
+    "registry.gitlab.com",
+)
+"""Public registries anyone can publish to: allowing one whole allows every image on it, so an
+allowed prefix there must name a repository namespace (`public.ecr.aws/karpenter`)."""
+
+
 def image_registry(prefix: str) -> Problem | None:
     """An allowed-image prefix: registry host (optionally with port) and optional repository
-    path, without scheme, tag, digest or trailing slash (admission policies append '/')."""
+    path, without scheme, tag, digest or trailing slash (admission policies append '/'); a
+    shared public registry only with a repository namespace."""
+    if prefix in SHARED_REGISTRIES:
+        return Problem(
+            "is a public registry anyone can publish to: allowing it allows every image on it",
+            f'a repository namespace on it, such as "{prefix}/<namespace>"',
+        )
     if _IMAGE_REGISTRY.match(prefix) and "." in prefix.split("/", 1)[0]:
         return None
     return Problem(
@@ -309,7 +330,12 @@ def duration(value: str, never: bool = False) -> Problem | None:
     """A Karpenter duration such as `30m` or `720h` (optionally `Never`)."""
     if _DURATION.match(value) or (never and value == "Never"):
         return None
-    return Problem("is not a duration", '"30s", "10m", "720h"' + (' or "Never"' if never else ""))
+    allowed = '"30s", "10m", "720h"' + (' or "Never"' if never else "")
+    if value.isdigit():
+        return Problem(
+            "is a number without a unit; a duration needs one", f'"{value}s", ' + allowed
+        )
+    return Problem("is not a duration", allowed)
 
 
 def budget_duration(value: str) -> Problem | None:
@@ -335,3 +361,23 @@ def quantity(value: str) -> Problem | None:
     if _QUANTITY.match(value):
         return None
     return Problem("is not a Kubernetes quantity", '"512Gi", "2Ti", "64"')
+
+
+SMALLEST_MEMORY = 2**20
+"""1Mi: no container, quota or volume is sized in bytes below this; a smaller size is a
+forgotten unit."""
+
+
+def memory_quantity(value: str) -> Problem | None:
+    """A memory or storage size: 0 (none) or a quantity of at least 1Mi."""
+    from components.tenancy import memory_bytes
+
+    problem = quantity(value)
+    if problem is not None:
+        return Problem(problem.problem, '"512Mi", "64Gi", "2Ti"')
+    if 0 < memory_bytes(value) < SMALLEST_MEMORY:
+        return Problem(
+            f"is {memory_bytes(value)} bytes, almost certainly a missing unit",
+            f'a size with its unit, such as "{value}Mi" or "{value}Gi"',
+        )
+    return None

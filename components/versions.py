@@ -144,4 +144,15 @@ ENGINES: dict[str, Engine] = {
         "Prometheus v3.14.0, the server image of the kube-prometheus-stack chart "
         f"{CHARTS['kube-prometheus-stack'].version} (Go module v0.314.0 is release v3.14.0)",
     ),
+    "netpol": Engine(
+        "github.com/np-guard/netpol-analyzer",
+        "v1.4.4",
+        "nothing deployed: the VPC CNI's network policy agent enforces upstream NetworkPolicy "
+        "semantics, which this analyzer (its newest release) evaluates offline",
+    ),
+    "kueue": Engine(
+        "sigs.k8s.io/kueue",
+        CHARTS["kueue"].app_version,
+        f"the Kueue chart {CHARTS['kueue'].version} (controller {CHARTS['kueue'].app_version})",
+    ),
 }

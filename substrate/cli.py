@@ -1,105 +1,207 @@
 """`substrate` command line.
 
-`substrate plan` exits 0 clean, 1 on a mandatory policy violation, 2 on an invalid stack file
-or usage error (one line on stderr, no traceback). `substrate diff` exits 0 when the plans are
-identical, 3 when anything changed, 2 on an error.
+Exit status, for every command (README, "Exit status"):
+
+- 0: done; for `plan`, no mandatory policy violation; for `diff`, the plans are identical;
+- 1: `plan` found a mandatory policy violation (and only that);
+- 2: invalid input: a bad argument, an unreadable or invalid stack file, a bad policy config,
+  an unknown revision, an output path that is a file;
+- 3: `diff` found changes;
+- 4: Substrate itself failed (a bug): one line; `--debug` shows the traceback.
+
+Every error is one line on stderr, prefixed `error:`.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
+from importlib import metadata
 from pathlib import Path
+from typing import NoReturn
 
-EXIT_OK, EXIT_VIOLATIONS, EXIT_CONFIG, EXIT_CHANGES = 0, 1, 2, 3
+EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT, EXIT_CHANGES, EXIT_INTERNAL = 0, 1, 2, 3, 4
+EXIT_CONFIG = EXIT_INPUT  # the name earlier releases used
+
+
+class InputError(Exception):
+    """Invalid input found by the CLI itself (exit 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {message} (see `{self.prog} --help`)", file=sys.stderr)
+        raise SystemExit(EXIT_INPUT)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("substrate")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "unknown"
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="substrate", description="Substrate: the AI platform blueprint's tools."
+    parser = _Parser(
+        prog="substrate",
+        description="Substrate: plan, diff and list the AI platform's stacks offline.",
+        epilog="Exit status: 0 ok, 1 mandatory policy violation (plan), 2 invalid input, "
+        "3 changes (diff), 4 internal error.",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"substrate {_version()}")
+    parser.add_argument(
+        "--debug", action="store_true", help="on an internal error, print the traceback"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     plan = sub.add_parser(
         "plan",
-        help="run the stack's program offline under Pulumi's mock "
-        "engine, render every object and evaluate the policy pack",
+        help="run the stack's program offline under Pulumi's mock engine, render every object "
+        "and evaluate the policy pack",
+        description="Run the stack's program offline under Pulumi's mock engine, write plan.json "
+        "and every Kubernetes manifest, and evaluate the policy pack.",
     )
     plan.add_argument("stack", help="stack name: stacks/Pulumi.<stack>.yaml")
-    plan.add_argument("--out", type=Path, help="output directory (default out/<stack>)")
+    plan.add_argument(
+        "--out",
+        type=Path,
+        help="output directory (default out/<stack>); files a previous plan did not write are "
+        "left alone",
+    )
     plan.add_argument(
         "--format",
         choices=("text", "json", "markdown"),
         default="text",
-        help="summary printed on stdout",
+        help="summary printed on stdout (default text; markdown adds a diagram for PR comments)",
     )
+    _policy_config_option(plan)
     diff = sub.add_parser(
         "diff",
-        help="plan the stack at a git revision and in the working tree, offline, and show "
-        "what changes (exit 3 if anything does)",
+        help="plan the stack at a git revision and in the working tree, offline, and show what "
+        "changes (exit 3 if anything does)",
+        description="Plan the stack at REV (in a temporary git worktree, with that revision's "
+        "code) and in the working tree, and list resources added, removed and changed and "
+        "policy violations introduced or fixed.",
     )
     diff.add_argument("stack", help="stack name: stacks/Pulumi.<stack>.yaml")
-    diff.add_argument("--base", required=True, help="git revision to compare against")
-    diff.add_argument("--format", choices=("text", "markdown"), default="text")
+    diff.add_argument("--base", required=True, metavar="REV", help="git revision to compare with")
+    diff.add_argument(
+        "--format",
+        choices=("text", "markdown"),
+        default="text",
+        help="output on stdout (default text)",
+    )
+    _policy_config_option(diff)
+    stacks = sub.add_parser(
+        "stacks",
+        help="list the project's stacks with their environment, tier and policy config",
+        description="List every stack (stacks/Pulumi.<stack>.yaml) with its environment name, "
+        "tier and the policy-pack config that judges it; workflows read --format json.",
+    )
+    stacks.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output (default text)"
+    )
     return parser
 
 
-def cmd_plan(args: argparse.Namespace) -> int:
-    from substrate.config import ConfigError
-    from substrate.plan.command import plan_stack, render, write_outputs
-    from substrate.plan.policy import PolicyConfigError
-    from substrate.project import ProjectError, find_project
+def _policy_config_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--policy-config",
+        type=Path,
+        metavar="FILE",
+        help="policy-pack config to judge with (what `pulumi preview --policy-pack-config` "
+        "takes); default: the stack tier's policy_packs/substrate/config.<tier>.json",
+    )
 
-    try:
-        project = find_project()
-    except ProjectError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_CONFIG
-    try:
-        result = plan_stack(project, args.stack)
-    except ConfigError as err:
-        print(f"error: {project.relative(project.stack_file(args.stack))}: {err}", file=sys.stderr)
-        return EXIT_CONFIG
-    except (ProjectError, PolicyConfigError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_CONFIG
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from substrate.plan.command import plan_stack, render
+    from substrate.plan.outputs import write_outputs
+    from substrate.project import find_project
+
+    project = find_project()
     out_dir = args.out if args.out is not None else project.root / "out" / args.stack
-    write_outputs(result, out_dir)
-    sys.stdout.write(render(result, args.format))
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"--out {out_dir}: is a file; give a directory")
+    result = plan_stack(project, args.stack, args.policy_config)
+    for note in result.notes:
+        print(note, file=sys.stderr)
+    written = write_outputs(result, out_dir)
+    sys.stdout.write(render(result, args.format, written))
     return EXIT_VIOLATIONS if result.mandatory else EXIT_OK
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from substrate.config import ConfigError
-    from substrate.diff.command import DiffError, diff_stack
+    from substrate.diff.command import diff_stack
     from substrate.diff.render import markdown, text
-    from substrate.plan.policy import PolicyConfigError
-    from substrate.project import ProjectError, find_project
+    from substrate.project import find_project
 
-    try:
-        project = find_project()
-    except ProjectError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_CONFIG
-    try:
-        result = diff_stack(project, args.stack, args.base)
-    except ConfigError as err:
-        print(f"error: {project.relative(project.stack_file(args.stack))}: {err}", file=sys.stderr)
-        return EXIT_CONFIG
-    except (ProjectError, PolicyConfigError, DiffError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_CONFIG
+    project = find_project()
+    result = diff_stack(project, args.stack, args.base, args.policy_config)
     render = markdown if args.format == "markdown" else text
     sys.stdout.write(render(result, args.base))
     return EXIT_OK if result.identical else EXIT_CHANGES
 
 
+def cmd_stacks(args: argparse.Namespace) -> int:
+    from substrate.plan.stacks import describe, render_json, render_text
+    from substrate.project import find_project
+
+    listed = describe(find_project())
+    sys.stdout.write(render_json(listed) if args.format == "json" else render_text(listed))
+    return EXIT_OK
+
+
+def _input_errors() -> tuple[type[Exception], ...]:
+    from substrate.config import ConfigError
+    from substrate.diff.command import DiffError
+    from substrate.plan.policy import PolicyConfigError
+    from substrate.project import ProjectError
+
+    return (ConfigError, DiffError, PolicyConfigError, ProjectError, InputError)
+
+
+def _stack_error(args: argparse.Namespace, err: Exception) -> str:
+    """ConfigErrors name the stack file they come from."""
+    from substrate.config import ConfigError
+    from substrate.project import find_project
+
+    if isinstance(err, ConfigError):
+        project = find_project()
+        return f"{project.relative(project.stack_file(args.stack))}: {err}"
+    return str(err)
+
+
+def _first_line(err: Exception) -> str:
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else ""
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.command == "plan":
-        return cmd_plan(args)
-    if args.command == "diff":
-        return cmd_diff(args)
-    return EXIT_CONFIG
+    commands = {"plan": cmd_plan, "diff": cmd_diff, "stacks": cmd_stacks}
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as done:  # --help, --version, or a usage error already printed
+        return int(done.code or 0)
+    try:
+        return commands[args.command](args)
+    except _input_errors() as err:
+        print(f"error: {_stack_error(args, err)}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:
+        if args.debug:
+            traceback.print_exc()
+        else:
+            print(
+                f"error: internal error: {type(err).__name__}: {_first_line(err)} (run "
+                "`substrate --debug "
+                f"{args.command} ...` for the traceback; please report it)",
+                file=sys.stderr,
+            )
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

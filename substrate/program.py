@@ -13,6 +13,7 @@ from pulumi.runtime.config import CONFIG, get_config_env
 
 from substrate.config import ConfigError, PlatformConfig, load_config
 from substrate.platform import build_platform
+from substrate.project import find_project
 
 
 def runtime_config() -> dict[str, Any]:
@@ -21,8 +22,9 @@ def runtime_config() -> dict[str, Any]:
 
 
 def read_config() -> PlatformConfig:
+    stack = pulumi.get_stack()
     try:
-        return load_config(runtime_config())
+        return load_config(runtime_config(), stack=stack, stacks=find_project().stacks())
     except ConfigError as err:
         # RunError ends the program with this one line and no traceback.
         raise pulumi.RunError(f"stacks/Pulumi.{pulumi.get_stack()}.yaml: {err}") from None

@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from substrate import stack_file
+
 
 class ProjectError(Exception):
     """No project, or no/invalid stack file: reported as a config error (exit 2)."""
@@ -22,27 +24,23 @@ class Project:
     def stack_file(self, stack: str) -> Path:
         return self.stack_config_dir / f"Pulumi.{stack}.yaml"
 
+    def stacks(self) -> list[str]:
+        """Every stack with a stack file, sorted: the project's environments."""
+        return sorted(
+            p.name[len("Pulumi.") : -len(".yaml")]
+            for p in self.stack_config_dir.glob("Pulumi.*.yaml")
+        )
+
     def stack_config(self, stack: str) -> dict[str, Any]:
         """The `config:` block of the stack file (YAML values, not yet strings)."""
         path = self.stack_file(stack)
         if not path.exists():
-            known = sorted(
-                p.name[len("Pulumi.") : -len(".yaml")]
-                for p in self.stack_config_dir.glob("Pulumi.*.yaml")
-            )
-            raise ProjectError(
-                f"{self.relative(path)}: no such stack file (stacks: {', '.join(known) or 'none'})"
-            )
+            known = ", ".join(self.stacks()) or "none"
+            raise ProjectError(f"{self.relative(path)}: no such stack file (stacks: {known})")
         try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as err:
-            raise ProjectError(
-                f"{self.relative(path)}: not valid YAML ({str(err).splitlines()[0]})"
-            ) from None
-        config = data.get("config", {}) if isinstance(data, dict) else None
-        if not isinstance(config, dict):
-            raise ProjectError(f"{self.relative(path)}: `config` must be a mapping")
-        return config
+            return stack_file.read(path, self.relative(path))
+        except stack_file.StackFileError as err:
+            raise ProjectError(str(err)) from None
 
     def relative(self, path: Path) -> str:
         try:

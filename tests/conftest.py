@@ -7,7 +7,7 @@ import pytest
 
 from substrate.plan.command import PlanResult, plan_stack
 from substrate.project import find_project
-from tests.helpers import ROOT, Resources, chart_dir, crd_dir, require_shared
+from tests.helpers import ROOT, STACKS, Resources, chart_dir, crd_dir, require_shared
 
 _PLANS: dict[str, PlanResult] = {}
 
@@ -23,7 +23,7 @@ def planned(stack: str) -> PlanResult:
     return _PLANS[stack]
 
 
-@pytest.fixture(scope="session", params=["dev", "staging", "prod"])
+@pytest.fixture(scope="session", params=STACKS)
 def any_plan(request: pytest.FixtureRequest) -> PlanResult:
     return planned(request.param)
 

@@ -21,6 +21,10 @@ from substrate.plan.recorder import ResourceRecord
 from substrate.plan.runner import run_under_mocks
 
 ROOT = Path(__file__).resolve().parents[1]
+STACKS: tuple[str, ...] = tuple(
+    sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+)
+"""The project's stacks: every stack file in stacks/ (add one and every per-stack test runs it)."""
 
 
 def shared_dir() -> Path:

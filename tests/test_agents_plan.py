@@ -1,20 +1,17 @@
 """What the stacks' plans declare for agents (session plans, never re-planned): the StatefulSet
-shape, its Service, PDB and ordering, the Bedrock role's exact grants, KEDA and SPIFFE objects
-valid against their CRDs, and alerts whose PromQL parses and selects the agent's own series."""
+shape, its Service, PDB and ordering, KEDA and SPIFFE objects valid against their CRDs. What
+each agent's Bedrock role lets it call is judged by the IAM evaluator in
+tests/journeys/test_bedrock_access.py; the agents' alerts are unit-tested by promtool in
+tests/rules/."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
-import promql_parser
 import pytest
 
-from components import bedrock_models
-from components.alert_rules import UPSTREAM_METRICS
 from substrate.plan.command import PlanResult
-from substrate.plan.mocks import ACCOUNT_ID
 from tests.crds import validation_errors
 from tests.helpers import Resources, policy_json, stack_yaml, typed_config
 
@@ -149,30 +146,6 @@ def test_pdb_exists_before_the_statefulset_and_agents_wait_for_what_they_use(
         assert prod.waits_for(sts, prod.named(dependency).urn), dependency
 
 
-def test_each_bedrock_role_grants_exactly_its_agents_models(prod: Resources) -> None:
-    cfg = typed_config(stack_yaml("prod"))
-    assert cfg.bedrock is not None
-    catalog = cfg.bedrock.catalog(cfg.region)
-    for name, agent in cfg.agents.items():
-        expected: set[str] = set()
-        for model in agent.models:
-            resolved = bedrock_models.resolve(catalog[model], "aws", cfg.region, ACCOUNT_ID)
-            expected |= {resolved.invoke_arn, *resolved.direct_model_arns}
-            expected |= set(resolved.routed_model_arns)
-        doc = policy_json(prod.named(f"agent-{name}-bedrock-identity-policy"))
-        invoked: set[str] = set()
-        for stmt in doc["Statement"]:
-            if stmt["Effect"] == "Allow" and "bedrock:InvokeModel" in stmt["Action"]:
-                resources = stmt["Resource"]
-                invoked |= {resources} if isinstance(resources, str) else set(resources)
-        assert invoked == expected, name
-        association = prod.named(f"agent-{name}-bedrock-identity-association").inputs
-        assert (association["namespace"], association["serviceAccount"]) == ("agents", name)
-    # The two agents' grants differ as configured: research never gets the embedding model.
-    research = policy_json(prod.named("agent-research-bedrock-identity-policy"))
-    assert "amazon.titan-embed-text-v2:0" not in str(research)
-
-
 @pytest.mark.crds
 def test_scaled_objects_and_agent_identities_match_their_crds(
     any_plan: PlanResult, crds: Path
@@ -212,33 +185,3 @@ def test_keda_reads_exactly_the_research_queue_in_prod(prod: Resources) -> None:
     (stmt,) = doc["Statement"]
     assert stmt["Action"] == ["sqs:GetQueueAttributes"]
     assert stmt["Resource"] == ["arn:aws:sqs:us-east-1:210987654321:research-tasks"]
-
-
-def _matchers(expr: str) -> dict[str, list[tuple[str, str, str]]]:
-    found: dict[str, list[tuple[str, str, str]]] = {}
-
-    def visit(node: Any) -> None:
-        if isinstance(node, promql_parser.VectorSelector):
-            found[str(node.name)] = [(m.name, str(m.op), m.value) for m in node.matchers.matchers]
-
-    promql_parser.walk(promql_parser.parse(expr), visit)
-    return found
-
-
-def test_agent_alerts_read_the_agents_own_claims_and_pods(prod_plan: PlanResult) -> None:
-    rules = _objects(prod_plan, "PrometheusRule", "monitoring")
-    (group,) = rules["agent-research"]["spec"]["groups"]
-    alerts = {r["alert"]: r for r in group["rules"]}
-    filling = alerts["AgentMemoryVolumeFilling"]
-    assert filling["expr"].endswith("> 75")  # alerts.memoryVolumePercent of the research agent
-    assert alerts["AgentRestartingRepeatedly"]["labels"]["tenant"] == "agents"
-    for alert in alerts.values():
-        for metric, matchers in _matchers(alert["expr"]).items():
-            assert metric in UPSTREAM_METRICS
-            values = {name: value for name, _, value in matchers}
-            assert values["namespace"] == "agents"
-            pattern = values.get("persistentvolumeclaim") or values["pod"]
-            # Prometheus anchors regex matchers: the agent's claims and pods, nobody else's.
-            subject = "memory-research-1" if "persistentvolumeclaim" in values else "research-1"
-            assert re.fullmatch(pattern, subject)
-            assert not re.fullmatch(pattern, subject.replace("research", "research-canary"))

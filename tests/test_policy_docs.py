@@ -1,6 +1,7 @@
 """docs/policies.md maps every posture rule to where it is enforced; this keeps the table true
 to the code: every rule id has a row, every pack and admission policy has exactly one row under
-the rule it cites, and the per-environment levels are the stacks' own."""
+the rule it cites, and the per-tier levels are the tiers' policy configs and the stacks' own
+admission modes."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ import pytest
 from components.admission_policies import MODULES as ADMISSION_MODULES
 from policy_packs.substrate.policies import POLICIES
 from substrate.config import load_config, stack_file_config
-from substrate.plan.command import POLICY_PACK_DIR
+from substrate.plan.pack_config import tier_config
 from substrate.plan.policy import effective_policies, load_pack_config
+from substrate.plan.stacks import TIERS
 from substrate.project import find_project
-from tests.helpers import ROOT, shared_dir
+from tests.helpers import ROOT, STACKS, shared_dir
 
-STACKS = ("dev", "staging", "prod")
-HEADER = "| Rule | Policy | Where enforced | dev | staging | prod | Sources |"
+HEADER = "| Rule | Policy | Where enforced | development | staging | production | Sources |"
 RULES_MD = shared_dir() / "rules.md"
 
 
@@ -30,7 +31,7 @@ def table() -> list[dict[str, str]]:
             break
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         assert len(cells) == 7, line
-        rows.append(dict(zip(("rule", "policy", "where", *STACKS, "sources"), cells, strict=True)))
+        rows.append(dict(zip(("rule", "policy", "where", *TIERS, "sources"), cells, strict=True)))
     return rows
 
 
@@ -58,16 +59,17 @@ def test_rows_are_in_rule_order_and_name_real_policies() -> None:
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.name)
-def test_pack_policy_row_cites_its_rule_and_each_stacks_level(policy) -> None:
+def test_pack_policy_row_cites_its_rule_and_each_tiers_level(policy) -> None:
     (row,) = rows_for(policy.name)
     assert row["rule"] == policy.name.split("-", 1)[0].upper()
     assert row["where"].startswith("pack")
-    for stack in STACKS:
-        path = ROOT / POLICY_PACK_DIR / f"config.{stack}.json"
+    project = find_project(ROOT)
+    for tier in TIERS:
+        path = tier_config(project, tier)
         (effective,) = [
             e for e in effective_policies(POLICIES, load_pack_config(path)) if e.policy is policy
         ]
-        assert row[stack].split(" ", 1)[0] == effective.level.name.lower(), (stack, row[stack])
+        assert row[tier].split(" ", 1)[0] == effective.level.name.lower(), (tier, row[tier])
 
 
 @pytest.mark.parametrize("module", ADMISSION_MODULES, ids=lambda m: m.NAME)
@@ -78,7 +80,7 @@ def test_admission_policy_row_cites_its_rule_and_each_stacks_mode(module) -> Non
     project = find_project(ROOT)
     for stack in STACKS:
         config = load_config(stack_file_config(project.stack_config(stack)))
-        assert row[stack] == config.admission.mode, stack
+        assert row[config.environment.tier] == config.admission.mode, stack
 
 
 def test_the_rules_file_has_no_rule_the_table_lacks() -> None:

@@ -145,32 +145,6 @@ def test_fair_share_weights_and_tiers_come_from_the_stack(prod_plan: PlanResult)
     )
 
 
-def test_inference_is_protected_from_training_in_prod(prod_plan: PlanResult) -> None:
-    """Training may borrow idle inference GPUs, but only what inference lends (8 of 24): 16
-    inference GPUs are never lent, and the lent ones come back at once because every queue
-    reclaims its nominal quota from any borrower (reclaimWithinCohort: Any)."""
-    queues = {q["metadata"]["name"]: q for q in _kind(prod_plan, "ClusterQueue")}
-
-    def gpu(queue: str, flavor: str) -> dict[str, str]:
-        (group,) = [
-            g
-            for g in queues[queue]["spec"]["resourceGroups"]
-            if "nvidia.com/gpu" in g["coveredResources"]
-        ]
-        (found,) = [f for f in group["flavors"] if f["name"] == flavor]
-        return found["resources"][0]
-
-    inference = gpu("inference", "inference")
-    research = gpu("ml-research", "inference")
-    assert (inference["nominalQuota"], inference["lendingLimit"]) == ("24", "8")
-    assert (research["nominalQuota"], research["borrowingLimit"]) == ("0", "8")
-    for queue in queues.values():
-        assert queue["spec"]["preemption"] == {
-            "reclaimWithinCohort": "Any",
-            "withinClusterQueue": "LowerPriority",
-        }
-
-
 def test_kueue_and_keda_run_where_observability_scrapes_them(any_plan: PlanResult) -> None:
     monitors = {
         m["metadata"]["name"]: m

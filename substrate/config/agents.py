@@ -14,12 +14,11 @@ from typing import Annotated
 
 from components import validators
 from components.admission_policies.no_static_aws_credentials import CREDENTIAL_VARIABLES
-from substrate.config.checks import between, object_name, rule, unique
+from substrate.config.checks import Memory, Quantity, between, object_name, rule, unique
 from substrate.config.scaling import ScalingConfig
 from substrate.config.schema import ConfigError, Invalid, doc
 
 Label = Annotated[str, rule(validators.dns_label, 63)]
-Quantity = Annotated[str, rule(validators.quantity)]
 Duration = Annotated[str, rule(validators.prometheus_duration)]
 RESERVED_ENV_PREFIX = "SUBSTRATE_"
 """Environment variables Substrate sets on every agent (see components.agent_manifests)."""
@@ -83,7 +82,7 @@ class MemoryVolumeConfig:
     """Each replica's own memory volume (a claim from the StatefulSet's `volumeClaimTemplates`
     on `nvme-fast`: encrypted EBS io2, zonal, survives restarts, reschedules and drains)."""
 
-    size: Quantity = doc(
+    size: Memory = doc(
         "Size of each replica's volume; at most `substrate:storage.maxAgentMemoryVolume`.",
         default="20Gi",
     )
@@ -133,7 +132,7 @@ class AgentConfig:
         default=None,
     )
     cpu: Quantity = doc("CPU request per replica.", default="1")
-    memory: Quantity = doc("Memory request and limit per replica.", default="2Gi")
+    memory: Memory = doc("Memory request and limit per replica.", default="2Gi")
     memory_volume: MemoryVolumeConfig = doc("The memory volume.", factory=MemoryVolumeConfig)
     models: Annotated[list[Label], unique] = doc(
         "Bedrock catalog models the agent calls; each must be granted to its tenant "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sized
-from typing import Any
+from typing import Annotated, Any
 
 from components import validators
 from components.validators import Problem
@@ -57,3 +57,9 @@ def unique(value: list[Any]) -> None:
         if key in seen:
             raise Invalid(f"lists {key!r} twice", "each entry once")
         seen.add(key)
+
+
+Quantity = Annotated[str, rule(validators.quantity)]
+"""A Kubernetes quantity (CPU, counts)."""
+Memory = Annotated[str, rule(validators.memory_quantity)]
+"""A memory or storage size: a quantity of at least 1Mi (a smaller one is a forgotten unit)."""

@@ -17,12 +17,13 @@ class EnvironmentConfig:
     """Which environment this stack is; the tier switches on production guardrails."""
 
     name: Annotated[str, rule(validators.dns_label, 20)] = doc(
-        "Short environment name used in resource names and tags, e.g. `dev`."
+        "Short environment name used in resource names and tags: the stack's name (stack "
+        "`dev` is environment `dev`)."
     )
     tier: Tier = doc(
         "`production` enforces the production guardrails at config time (private API endpoint, "
-        "at least 3 AZs, on-demand system nodes). The policy-pack config is chosen by stack name "
-        "(`policy_packs/substrate/config.<stack>.json`)."
+        "at least 3 AZs, on-demand system nodes). The stack is judged by its tier's policy-pack "
+        "config, `policy_packs/substrate/config.<tier>.json`."
     )
 
     @property

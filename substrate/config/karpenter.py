@@ -6,14 +6,13 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from components import validators
-from substrate.config.checks import between, non_empty, object_name, rule
+from substrate.config.checks import Memory, Quantity, between, non_empty, object_name, rule
 from substrate.config.schema import ConfigError, Invalid, doc
 
 ObjectName = Annotated[
     str, object_name("is not a valid name (it becomes a Kubernetes object name)")
 ]
 """Node class and pool names (`substrate:karpenter.nodeClasses`, `substrate:nodePools` keys)."""
-Quantity = Annotated[str, rule(validators.quantity)]
 
 
 def _reservation_id(value: str) -> None:
@@ -127,7 +126,7 @@ class KarpenterConfig:
     )
     log_level: Literal["debug", "info", "error"] = doc("Controller log level.", default="info")
     controller_cpu: Quantity = doc("Controller CPU request and limit.", default="1")
-    controller_memory: Quantity = doc("Controller memory request and limit.", default="1Gi")
+    controller_memory: Memory = doc("Controller memory request and limit.", default="1Gi")
     zonal_shift: bool = doc(
         "Respect ARC zonal shifts of the cluster when launching nodes.", default=False
     )

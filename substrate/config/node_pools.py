@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 from components import validators
 from components.instance_families import FAMILIES
 from components.pools import GPU, NEURON, CapacityType, Taint
-from substrate.config.checks import between, non_empty, rule, unique
-from substrate.config.karpenter import ObjectName, Quantity
+from substrate.config.checks import Memory, between, non_empty, rule, unique
+from substrate.config.karpenter import ObjectName
 from substrate.config.schema import ConfigError, Invalid, doc
 
 Duration = Annotated[str, rule(validators.duration)]
@@ -59,7 +59,7 @@ class LimitsConfig:
     """Most the pool may launch in total; Karpenter stops scaling the pool at any of them."""
 
     cpu: Annotated[int, between(1, 100000)] = doc("vCPUs across the pool's nodes.")
-    memory: Quantity = doc('Memory across the pool\'s nodes, e.g. "2048Gi".')
+    memory: Memory = doc('Memory across the pool\'s nodes, e.g. "2048Gi".')
     gpu: Annotated[int, between(1, 100000)] | None = doc(
         "`nvidia.com/gpu` across the pool (physical GPUs); required for NVIDIA pools.",
         default=None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, get_type_hints
 
@@ -22,6 +22,7 @@ from substrate.config.bedrock import BedrockConfig, check_bedrock
 from substrate.config.capacity_checks import check_capacity
 from substrate.config.cluster import ClusterConfig, SystemNodeGroupConfig
 from substrate.config.environment import EnvironmentConfig, Tags
+from substrate.config.environment_checks import check_environment
 from substrate.config.identity import IdentityConfig
 from substrate.config.karpenter import KarpenterConfig
 from substrate.config.keda import KedaConfig
@@ -149,29 +150,37 @@ def sections() -> dict[str, dataclasses.Field[Any]]:
     return {k: f for k, f in section_keys(PlatformConfig).items() if k != "region"}
 
 
-def load_config(raw: Mapping[str, Any]) -> PlatformConfig:
-    """Parse a stack's config (Pulumi's flat ``ns:key -> string`` form) into PlatformConfig."""
+def load_config(
+    raw: Mapping[str, Any], *, stack: str | None = None, stacks: Sequence[str] = ()
+) -> PlatformConfig:
+    """Parse a stack's config (Pulumi's flat ``ns:key -> string`` form) into PlatformConfig.
+    Given the stack's name and the project's ``stacks``, also refuse values that name another
+    environment (substrate.config.environment_checks)."""
     keys = sections()
+    known = [f"{NAMESPACE}:{k}" for k in keys]
     values: dict[str, Any] = {}
     for full_key in sorted(raw):
         namespace, _, key = full_key.partition(":")
         if namespace in PASSTHROUGH_NAMESPACES:
             continue
+        value = section_value(raw[full_key])
         if namespace != NAMESPACE or not key:
+            hint = suggest(full_key, known)
             raise ConfigError(
                 full_key,
-                decode_json_string(raw[full_key]),
-                "is in an unknown config namespace",
+                value,
+                "is in an unknown config namespace"
+                + (hint.removeprefix("unknown key") if "did you mean" in hint else ""),
                 "substrate:<section>, aws:region and other provider keys",
             )
         if key not in keys:
             raise ConfigError(
                 full_key,
-                decode_json_string(raw[full_key]),
-                suggest(full_key, [f"{NAMESPACE}:{k}" for k in keys]),
+                value,
+                suggest(full_key, known),
                 "keys " + ", ".join(f"substrate:{k}" for k in sorted(keys)),
             )
-        values[key] = decode_json_string(raw[full_key])
+        values[key] = value
     region = raw.get("aws:region")
     if region is None:
         raise ConfigError(
@@ -191,7 +200,24 @@ def load_config(raw: Mapping[str, Any]) -> PlatformConfig:
             raise ConfigError(path, MISSING_VALUE, "is required", describe(hints[field.name]))
     config = PlatformConfig(**parsed)
     config.check(NAMESPACE)
+    if stack is not None:
+        check_environment(config, stack, stacks)
     return config
+
+
+def section_value(value: Any) -> Any:
+    """A `substrate:<section>` value as the stack file wrote it. Pulumi hands the program every
+    value as a string (objects and lists as JSON); sections are structured, so a scalar written
+    for one is read back as the JSON scalar it was (`false` is a boolean, `3` a number)."""
+    decoded = decode_json_string(value)
+    if isinstance(decoded, str):
+        try:
+            scalar = json.loads(decoded)
+        except json.JSONDecodeError:
+            return decoded
+        if scalar is None or isinstance(scalar, bool | int | float):
+            return scalar
+    return decoded
 
 
 def stack_file_config(config: Mapping[str, Any]) -> dict[str, str]:

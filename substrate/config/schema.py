@@ -19,6 +19,7 @@ import ipaddress
 import json
 import types
 import typing
+import unicodedata
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
@@ -56,10 +57,18 @@ class _Missing:
 MISSING_VALUE = _Missing()
 
 
+def is_secret(value: object) -> bool:
+    """A Pulumi secret as a stack file holds it (`key: {secure: v1:...}`)."""
+    return isinstance(value, Mapping) and set(value) == {"secure"}
+
+
 def show(value: object) -> str:
-    """Render a config value the way it would be written in YAML/JSON, on one line."""
+    """Render a config value the way it would be written in YAML/JSON, on one line; a secret is
+    never shown."""
     if value is MISSING_VALUE:
         return "<missing>"
+    if is_secret(value):
+        return "[secret]"
     if isinstance(value, ipaddress.IPv4Network):
         return json.dumps(str(value))
     try:
@@ -112,6 +121,8 @@ def parse(tp: Any, raw: Any, path: str) -> Any:  # noqa: PLR0912 - one branch pe
     origin = get_origin(tp)
     if origin is typing.Annotated:
         base, *checks = get_args(tp)
+        if base is str and isinstance(raw, int | float) and not isinstance(raw, bool):
+            _unquoted(str(raw), checks, path, raw)
         value = parse(base, raw, path)
         for check in checks:
             try:
@@ -152,6 +163,17 @@ def parse(tp: Any, raw: Any, path: str) -> Any:  # noqa: PLR0912 - one branch pe
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
         return parse_section(tp, raw, path)
     return _parse_scalar(tp, raw, path)
+
+
+def _unquoted(text: str, checks: list[Any], path: str, raw: Any) -> None:
+    """A number where a checked string belongs: when the checks find its unit missing (a
+    duration, a size), say that; quoting would not fix it."""
+    for check in checks:
+        try:
+            check(text)
+        except Invalid as err:
+            if "unit" in err.problem:
+                raise ConfigError(path, raw, err.problem, err.allowed) from None
 
 
 def _parse_scalar(tp: Any, raw: Any, path: str) -> Any:
@@ -199,7 +221,24 @@ def suggest(key: str, allowed: list[str]) -> str:
         lowered = {a.lower(): a for a in allowed}
         if key.lower() in lowered:
             close = [lowered[key.lower()]]
-    return f"unknown key; did you mean {json.dumps(close[0])}?" if close else "unknown key"
+    if not close:
+        return "unknown key"
+    lookalike = _lookalike(key, close[0])
+    if lookalike:
+        return f"unknown key: {lookalike}; did you mean {json.dumps(close[0])}?"
+    return f"unknown key; did you mean {json.dumps(close[0])}?"
+
+
+def _lookalike(key: str, intended: str) -> str | None:
+    """The non-ASCII characters that make ``key`` differ from ``intended`` where they stand."""
+    if len(key) != len(intended):
+        return None
+    diffs = [(k, i) for k, i in zip(key, intended, strict=True) if k != i]
+    if not diffs or any(k.isascii() for k, _ in diffs):
+        return None
+    k, i = diffs[0]
+    name = unicodedata.name(k, "unnamed character")
+    return f"{k!r} is U+{ord(k):04X} {name}, not {i!r}"
 
 
 def parse_section(cls: type[T], raw: Any, path: str) -> T:

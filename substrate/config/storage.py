@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from components import validators
-from substrate.config.checks import between, rule
+from substrate.config.checks import Memory, between
 from substrate.config.schema import doc
 
 
@@ -23,7 +22,7 @@ class StorageConfig:
         "claims are raised to io2's minimum.",
         default=50,
     )
-    max_agent_memory_volume: Annotated[str, rule(validators.quantity)] = doc(
+    max_agent_memory_volume: Memory = doc(
         "Hard cap on one agent replica's memory volume (`substrate:agents.<name>.memoryVolume."
         "size`): a larger size is refused (`MemoryVolumeTooLargeError`). io2 is billed per "
         "provisioned GiB and IOPS, and every replica gets its own volume.",

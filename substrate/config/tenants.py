@@ -12,11 +12,10 @@ from typing import Annotated
 
 from components import validators
 from components.tenancy import NetworkSpec, Share, TenantSpec, memory_bytes, weight
-from substrate.config.checks import between, non_empty, object_name, rule, unique
+from substrate.config.checks import Memory, Quantity, between, non_empty, object_name, rule, unique
 from substrate.config.schema import ConfigError, Invalid, doc
 
 Namespace = Annotated[str, rule(validators.dns_label, 63)]
-Quantity = Annotated[str, rule(validators.quantity)]
 IamPrincipalArn = Annotated[str, rule(validators.iam_principal_arn)]
 Count = Annotated[int, between(0, 100000)]
 
@@ -38,7 +37,7 @@ class LimitConfig:
     """A borrowing or lending limit on CPU and memory (unset: no limit)."""
 
     cpu: Count | None = doc("vCPUs.", default=None)
-    memory: Quantity | None = doc('Memory, e.g. "128Gi".', default=None)
+    memory: Memory | None = doc('Memory, e.g. "128Gi".', default=None)
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,7 @@ class ComputeQuotaConfig:
     pods included)."""
 
     cpu: Count = doc("Nominal (guaranteed) vCPUs.")
-    memory: Quantity = doc('Nominal memory, e.g. "512Gi".')
+    memory: Memory = doc('Nominal memory, e.g. "512Gi".')
     borrowing_limit: LimitConfig | None = doc(
         "Most the tenant may borrow above nominal from the cohort's unused quota "
         "(unset: everything the others lend).",
@@ -77,7 +76,7 @@ class ContainerDefaultsConfig:
     """LimitRange defaults for containers that set no requests (memory limit = request, R28)."""
 
     cpu: Quantity = doc("Default CPU request.", default="250m")
-    memory: Quantity = doc("Default memory request and limit.", default="512Mi")
+    memory: Memory = doc("Default memory request and limit.", default="512Mi")
 
 
 @dataclass(frozen=True)

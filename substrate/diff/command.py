@@ -43,13 +43,22 @@ def empty_plan(project: str, stack: str) -> dict[str, Any]:
 
 def resolve_revision(project: Project, revision: str) -> tuple[Path, str]:
     """The repository top level and the commit ``revision`` names (DiffError if none)."""
-    top = Path(_git(project.root, "rev-parse", "--show-toplevel"))
-    return top, _git(top, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
+    try:
+        top = Path(_git(project.root, "rev-parse", "--show-toplevel"))
+    except DiffError:
+        raise DiffError(f"--base {revision}: {project.root} is not in a git repository") from None
+    try:
+        return top, _git(top, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
+    except DiffError:
+        raise DiffError(
+            f"--base {revision}: no commit, branch or tag of that name in {top} (a remote branch "
+            f"needs `git fetch` first, e.g. origin/main)"
+        ) from None
 
 
 @contextmanager
 def plan_at_revision(
-    project: Project, stack: str, revision: str
+    project: Project, stack: str, revision: str, policy_config: Path | None = None
 ) -> Iterator[Callable[[], dict[str, Any]]]:
     """Start planning ``stack`` as the code and stack file at ``revision`` produce it, in a
     subprocess working in a temporary git worktree; yields a function that waits for it and
@@ -82,6 +91,7 @@ def plan_at_revision(
                 str(out),
                 "--format",
                 "json",
+                *(["--policy-config", str(policy_config.resolve())] if policy_config else []),
             ]
             with subprocess.Popen(
                 command,
@@ -112,13 +122,15 @@ def plan_at_revision(
             _git(top, "worktree", "remove", "--force", str(tree))
 
 
-def diff_stack(project: Project, stack: str, base: str) -> PlanDiff:
+def diff_stack(
+    project: Project, stack: str, base: str, policy_config: Path | None = None
+) -> PlanDiff:
     """Diff of ``stack`` between ``base`` and the working tree. ConfigError propagates when the
     working tree's stack file is invalid. The base is planned in a subprocess while the
     working tree is planned here."""
     try:
-        with plan_at_revision(project, stack, base) as base_plan:
-            head = plan_stack(project, stack).plan_json()
+        with plan_at_revision(project, stack, base, policy_config) as base_plan:
+            head = plan_stack(project, stack, policy_config).plan_json()
             before = base_plan()
     except ProjectError as err:
         raise DiffError(str(err)) from None

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from substrate.jsonvalues import decode_json_string
+from substrate.plan.manifests import COMPONENT_PREFIX
 
 Path = str
 
@@ -75,9 +76,15 @@ def _violation_key(v: Mapping[str, str]) -> tuple[str, str, str, str]:
     return (v["policy"], v["urn"], v["enforcement"], v["message"])
 
 
+def _resources(plan: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """Resources by URN, counted as `substrate plan` counts them: components (which hold no
+    inputs of their own) are left out; their children carry every change."""
+    return {r["urn"]: r for r in plan["resources"] if not r["type"].startswith(COMPONENT_PREFIX)}
+
+
 def compare(base: Mapping[str, Any], head: Mapping[str, Any]) -> PlanDiff:
-    before = {r["urn"]: r for r in base["resources"]}
-    after = {r["urn"]: r for r in head["resources"]}
+    before = _resources(base)
+    after = _resources(head)
 
     def entry(r: Mapping[str, Any], diffs: list[Change] | None = None) -> ResourceDiff:
         return ResourceDiff(r["urn"], r["type"], r["name"], diffs or [])

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from substrate.diff.compare import PlanDiff, ResourceDiff
+from substrate.plan.report import plural
 
 MAX_VALUE = 120
 
@@ -24,8 +25,8 @@ def text(diff: PlanDiff, base: str) -> str:
         return f"substrate diff {diff.stack}: no changes against {base}\n"
     lines = [
         f"substrate diff {diff.stack} (against {base}): {len(diff.added)} added, "
-        f"{len(diff.removed)} removed, {len(diff.changed)} changed, "
-        f"{len(diff.introduced)} violations introduced, {len(diff.fixed)} fixed"
+        f"{len(diff.removed)} removed, {len(diff.changed)} changed (resources), "
+        f"{plural(len(diff.introduced), 'violation')} introduced, {len(diff.fixed)} fixed"
     ]
     lines += [f"  + {_label(r)}" for r in diff.added]
     lines += [f"  - {_label(r)}" for r in diff.removed]
@@ -51,7 +52,8 @@ def markdown(diff: PlanDiff, base: str) -> str:
         f"### `substrate diff {diff.stack}` against `{base}`",
         "",
         f"{len(diff.added)} added · {len(diff.removed)} removed · {len(diff.changed)} changed · "
-        f"{len(diff.introduced)} policy violations introduced · {len(diff.fixed)} fixed",
+        f"{plural(len(diff.introduced), 'policy violation')} introduced · "
+        f"{len(diff.fixed)} fixed",
         "",
     ]
     if diff.added or diff.removed:

@@ -2,32 +2,28 @@
 
 from __future__ import annotations
 
-import json
 import runpy
-import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
-from substrate.config import load_config, stack_file_config
+from substrate.config import PlatformConfig, load_config, stack_file_config
+from substrate.plan import pack_config
 from substrate.plan.manifests import helm_releases, render_manifests
+from substrate.plan.outputs import Written
 from substrate.plan.policy import (
-    PACK_NAME,
     Violation,
     effective_policies,
     evaluate,
     load_pack_config,
 )
 from substrate.plan.recorder import ResourceRecord
-from substrate.plan.report import Summary, as_json, markdown, summarize, text
+from substrate.plan.report import Summary, as_json, markdown, plural, summarize, text
 from substrate.plan.runner import run_under_mocks
 from substrate.project import Project, ProjectError
 
 Format = Literal["text", "json", "markdown"]
-POLICY_PACK_DIR = Path("policy_packs") / PACK_NAME
 
 
 @dataclass(frozen=True)
@@ -38,6 +34,10 @@ class PlanResult:
     violations: list[Violation]
     manifests: dict[str, dict[str, Any]]
     releases: list[dict[str, Any]]
+    policy_config: str = ""
+    """The policy-pack config that judged the plan (a path, or "the pack's own levels")."""
+    notes: tuple[str, ...] = ()
+    """Lines for the user (stderr): what was assumed."""
 
     @property
     def mandatory(self) -> list[Violation]:
@@ -86,12 +86,16 @@ def program_of(project: Project) -> Callable[[], None]:
     return program
 
 
-def stack_region(project: Project, stack: str, config: Mapping[str, str]) -> str:
-    """The stack's Region. Substrate's own project validates its whole config first (one-line
-    ConfigError); any other project (e.g. an example importing the components) needs
-    `aws:region`."""
+def typed_config(project: Project, stack: str, config: Mapping[str, str]) -> PlatformConfig | None:
+    """Substrate's own project validates its whole config before anything runs (one-line
+    ConfigError); other projects (examples, a team's program) have their own config."""
     if project.name == "substrate":
-        return load_config(config).region
+        return load_config(config, stack=stack, stacks=project.stacks())
+    return None
+
+
+def stack_region(project: Project, stack: str, config: Mapping[str, str]) -> str:
+    """The Region of a project other than Substrate's own: its `aws:region`."""
     region = config.get("aws:region")
     if not region:
         raise ProjectError(
@@ -100,48 +104,45 @@ def stack_region(project: Project, stack: str, config: Mapping[str, str]) -> str
     return region
 
 
-def plan_stack(project: Project, stack: str) -> PlanResult:
+def plan_stack(project: Project, stack: str, policy_config: Path | None = None) -> PlanResult:
     """Parse the stack's config (ConfigError on a bad file), run the project's program under
-    the mock engine, judge it with the policy pack."""
+    the mock engine, judge it with the policy pack (config: ``policy_config``, or the one
+    substrate.plan.pack_config finds)."""
     from policy_packs.substrate.policies import POLICIES
 
     config = stack_file_config(project.stack_config(stack))
-    region = stack_region(project, stack, config)  # fail before any resource is declared
-    pack_config_path = project.root / POLICY_PACK_DIR / f"config.{stack}.json"
+    typed = typed_config(project, stack, config)  # fail before any resource is declared
+    region = typed.region if typed is not None else stack_region(project, stack, config)
+    pack = pack_config.resolve(project, stack, typed, policy_config)
+    source = project.relative(pack.path) if pack.path else "the pack's own levels"
     policies = effective_policies(  # and before running anything on a bad policy config
-        POLICIES, load_pack_config(pack_config_path), source=project.relative(pack_config_path)
+        POLICIES, load_pack_config(pack.path) if pack.path else {}, source=source
     )
     records = run_under_mocks(
         program_of(project), project=project.name, stack=stack, config=config, region=region
     )
     violations = evaluate(records, policies)
     return PlanResult(
-        project.name, stack, records, violations, render_manifests(records), helm_releases(records)
+        project.name,
+        stack,
+        records,
+        violations,
+        render_manifests(records),
+        helm_releases(records),
+        policy_config=source,
+        notes=(pack.note,) if pack.note else (),
     )
 
 
-def write_outputs(result: PlanResult, out_dir: Path) -> None:
-    """plan.json and manifests/, replacing any previous plan in ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    manifests_dir = out_dir / "manifests"
-    if manifests_dir.exists():
-        shutil.rmtree(manifests_dir)
-    (out_dir / "plan.json").write_text(
-        json.dumps(result.plan_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    )
-    for rel, body in result.manifests.items():
-        path = manifests_dir / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(
-            yaml.safe_dump(
-                body, sort_keys=False, default_flow_style=False, width=1000, allow_unicode=True
-            )
-        )
-
-
-def render(result: PlanResult, fmt: Format) -> str:
+def render(result: PlanResult, fmt: Format, written: Written | None = None) -> str:
     summary = result.summary()
-    return {"text": text, "json": as_json, "markdown": markdown}[fmt](summary)
+    out = {"text": text, "json": as_json, "markdown": markdown}[fmt](summary)
+    if fmt == "text" and written is not None:
+        out += (
+            f"wrote {written.plan} and {plural(written.manifests, 'manifest')} under "
+            f"{written.manifests_dir}/\n"
+        )
+    return out
 
 
-__all__ = ["PlanResult", "plan_stack", "render", "write_outputs"]
+__all__ = ["PlanResult", "plan_stack", "render"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -46,6 +47,12 @@ def top_component(record: ResourceRecord, by_urn: Mapping[str, ResourceRecord]) 
     return found
 
 
+def portable(name: str) -> str:
+    """A Kubernetes name as a file name every OS accepts: `:` (RBAC names such as
+    `substrate:tenant-admin`) becomes `_`."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)
+
+
 def manifest(record: ResourceRecord) -> dict[str, Any]:
     body = record.inputs
     ordered = {k: body[k] for k in HEAD_KEYS if k in body}
@@ -68,7 +75,7 @@ def render_manifests(records: Sequence[ResourceRecord]) -> dict[str, dict[str, A
                 "plan renders the name the cluster will see"
             )
         base = f"{owning_component(record, by_urn)}/{str(body['kind']).lower()}"
-        located.append((base, meta["name"], meta.get("namespace"), body))
+        located.append((base, portable(meta["name"]), meta.get("namespace"), body))
     counts: dict[str, int] = {}
     for base, name, _, _ in located:
         counts[f"{base}-{name}"] = counts.get(f"{base}-{name}", 0) + 1

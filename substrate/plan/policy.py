@@ -5,9 +5,9 @@ Per resource and policy this does what pulumi-policy's analyzer does on `Analyze
 `ResourceValidationArgs` with the resource options and provider, the policy's config. Stack
 policies get every resource with parents and dependencies linked (`AnalyzeStack`). Unlike the
 analyzer, which rebuilds them per policy, props, options and the stack view are built once per
-plan and shared read-only by every policy. Enforcement
-comes from `policy_packs/substrate/config.<stack>.json`, the file `pulumi preview
---policy-pack-config` takes.
+plan and shared read-only by every policy. Enforcement comes from the stack tier's
+`policy_packs/substrate/config.<tier>.json` (substrate.plan.pack_config), the file
+`pulumi preview --policy-pack-config` takes.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from substrate.plan.manifests import top_component
+from substrate.plan.manifests import owning_component
 from substrate.plan.policy import Violation
 from substrate.plan.recorder import ResourceRecord
 
@@ -18,7 +18,8 @@ class Summary:
     project: str
     stack: str
     components: dict[str, Counter[str]]
-    """Top-level component name -> resource type -> count."""
+    """Component name -> resource type -> count: each resource counts under its nearest
+    enclosing component, the directory its manifests are written to."""
     component_types: dict[str, str]
     edges: list[tuple[str, str]]
     """(component, component it depends on)."""
@@ -48,16 +49,21 @@ def summarize(
     kinds: dict[str, str] = {}
     edges: set[tuple[str, str]] = set()
     for record in records:
-        top = top_component(record, by_urn)
-        if record.name == top and record.type.startswith("substrate:"):
-            kinds[top] = record.type
+        if record.type.startswith("substrate:"):
+            kinds[record.name] = record.type
+            continue
+        home = owning_component(record, by_urn)
         for dep in record.dependencies:
             if dep in by_urn:
-                other = top_component(by_urn[dep], by_urn)
-                if other != top:
-                    edges.add((top, other))
-        if not record.type.startswith("substrate:"):
-            components[top][record.type] += 1
+                other = by_urn[dep]
+                target = (
+                    other.name
+                    if other.type.startswith("substrate:")
+                    else owning_component(other, by_urn)
+                )
+                if target != home:
+                    edges.add((home, target))
+        components[home][record.type] += 1
     if "stack" in components:
         kinds["stack"] = "outside any component"
     return Summary(
@@ -72,13 +78,24 @@ def summarize(
     )
 
 
+def plural(count: int, noun: str) -> str:
+    """`1 resource`, `2 resources`."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def headline(summary: Summary) -> str:
+    """What a plan holds, counted the way `substrate diff` counts: resources other than
+    components."""
+    return (
+        f"{plural(summary.total, 'resource')} in {plural(len(summary.components), 'component')}"
+        f", {plural(summary.manifests, 'Kubernetes manifest')}, "
+        f"{plural(summary.helm_releases, 'Helm release')}"
+    )
+
+
 def text(summary: Summary) -> str:
     levels = summary.by_level()
-    lines = [
-        f"substrate plan {summary.stack}: {summary.total} resources in "
-        f"{len(summary.components)} components, {summary.manifests} Kubernetes manifests, "
-        f"{summary.helm_releases} Helm releases"
-    ]
+    lines = [f"substrate plan {summary.stack}: {headline(summary)}"]
     for name, types in summary.components.items():
         kind = summary.component_types.get(name, "")
         lines.append(f"  {name} ({kind}): {sum(types.values())}")
@@ -97,7 +114,8 @@ def mermaid(summary: Summary) -> str:
     ids = {name: f"c{i}" for i, name in enumerate(summary.components)}
     lines = ["```mermaid", "flowchart LR"]
     for name, node in ids.items():
-        lines.append(f'  {node}["{name}<br/>{sum(summary.components[name].values())} resources"]')
+        count = plural(sum(summary.components[name].values()), "resource")
+        lines.append(f'  {node}["{name}<br/>{count}"]')
     for source, target in summary.edges:
         if source in ids and target in ids:
             lines.append(f"  {ids[source]} --> {ids[target]}")
@@ -111,9 +129,11 @@ def markdown(summary: Summary) -> str:
     out = [
         f"### {status} `substrate plan {summary.stack}`",
         "",
-        f"{summary.total} resources · {summary.manifests} Kubernetes manifests · "
-        f"{summary.helm_releases} Helm releases · {levels.get('mandatory', 0)} mandatory / "
-        f"{levels.get('advisory', 0)} advisory policy violations",
+        f"{plural(summary.total, 'resource')} · "
+        f"{plural(summary.manifests, 'Kubernetes manifest')} · "
+        f"{plural(summary.helm_releases, 'Helm release')} · "
+        f"{levels.get('mandatory', 0)} mandatory / {levels.get('advisory', 0)} advisory policy "
+        "violations",
         "",
         mermaid(summary),
         "",

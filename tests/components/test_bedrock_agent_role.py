@@ -1,4 +1,6 @@
-"""BedrockAgentRole: the policy grants exactly the listed models' ARNs, guardrail enforced."""
+"""BedrockAgentRole: what the agent's pod may call, judged by the IAM evaluator on the rendered
+role: exactly the listed models (routed Regions through the profile only), guardrail enforced,
+trust for this cluster's namespace and service account only."""
 
 from __future__ import annotations
 
@@ -9,18 +11,15 @@ import pytest
 from components.bedrock_agent_role import BedrockAgentRole, BedrockAgentRoleArgs
 from components.bedrock_models import ModelRef
 from components.bedrock_policies import AGENT_TAG
-from tests.helpers import Resources, policy_json, run_program
+from substrate.engines.aws_plan import AwsPlan
+from substrate.engines.bedrock_calls import Guardrail
+from tests.engines.iam_helpers import assume, invoke, plan_of
+from tests.helpers import Resources, run_program
 
 CLAUDE = ModelRef("claude", "inference-profile", "us.anthropic.claude-sonnet-4-5-20250929-v1:0")
 TITAN = ModelRef("titan", "foundation-model", "amazon.titan-embed-text-v2:0")
 ACCOUNT = "123456789012"
 CLUSTER_ARN = f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/substrate-prod"
-PROFILE = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/{CLAUDE.id}"
-GUARD = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:guardrail/gr1abc"
-
-
-def _fm(region: str, model: str) -> str:
-    return f"arn:aws:bedrock:{region}::foundation-model/{model}"
 
 
 def _agent(region: str = "us-east-1", **extra: object) -> Resources:
@@ -40,54 +39,59 @@ def _agent(region: str = "us-east-1", **extra: object) -> Resources:
     )
 
 
-def _statements(res: Resources) -> list[dict]:
-    return policy_json(res.named("planner-identity-policy"))["Statement"]
+def _plan(res: Resources, region: str = "us-east-1") -> AwsPlan:
+    return plan_of(res.records, region)
 
 
-def test_policy_grants_exactly_the_listed_models_and_their_routed_regions() -> None:
-    stmts = _statements(_agent())
-    assert {tuple(s["Action"]) for s in stmts} == {
-        ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
-    }
-    direct, routed = stmts
-    assert direct["Resource"] == [PROFILE, _fm("us-east-1", TITAN.id)]
-    assert "Condition" not in direct
-    model = "anthropic.claude-sonnet-4-5-20250929-v1:0"
-    assert routed["Resource"] == [_fm(r, model) for r in ("us-east-1", "us-east-2", "us-west-2")]
-    assert routed["Condition"] == {"StringEquals": {"bedrock:InferenceProfileArn": PROFILE}}
-    for stmt in stmts:
-        assert stmt["Effect"] == "Allow" and "*" not in str(stmt["Resource"])
+def _reasons(
+    plan: AwsPlan,
+    model: ModelRef,
+    destination: str | None = None,
+    guardrail: Guardrail | None = None,
+) -> list[str]:
+    decisions = invoke(
+        plan, "research", "planner", "Converse", model, destination=destination, guardrail=guardrail
+    )
+    return [d.reason for d in decisions]
 
 
-def test_guardrail_allow_equals_deny_not_equals_and_apply_on_the_guardrail() -> None:
-    stmts = _statements(_agent(guardrail={"id": "gr1abc", "version": "2"}))
-    allows = [s for s in stmts if s["Effect"] == "Allow" and s["Sid"] != "ApplyGuardrail"]
-    for stmt in allows:
-        assert stmt["Condition"]["StringEquals"]["bedrock:GuardrailIdentifier"] == f"{GUARD}:2"
-    deny = next(s for s in stmts if s["Effect"] == "Deny")
-    assert deny["Condition"] == {"StringNotEquals": {"bedrock:GuardrailIdentifier": f"{GUARD}:2"}}
-    assert set(deny["Resource"]) == {r for s in allows for r in s["Resource"]}
-    apply = next(s for s in stmts if s["Sid"] == "ApplyGuardrail")
-    assert (apply["Action"], apply["Resource"]) == (["bedrock:ApplyGuardrail"], [GUARD])
+def test_role_invokes_exactly_the_listed_models_and_their_routed_regions() -> None:
+    """Each destination of the profile is callable through it; the model is not callable around
+    the profile nor in a Region the profile does not route to; Titan only in the stack's Region."""
+    plan = _plan(_agent())
+    for region in ("us-east-1", "us-east-2", "us-west-2"):
+        for operation in ("Converse", "ConverseStream"):
+            assert all(invoke(plan, "research", "planner", operation, CLAUDE, destination=region))
+    assert all(invoke(plan, "research", "planner", "InvokeModel", TITAN))
+    denied = "because no identity-based policy allows the bedrock:InvokeModel action"
+    assert _reasons(plan, CLAUDE, destination="us-west-1")[1] == denied
+    direct = ModelRef("direct", "foundation-model", CLAUDE.foundation_model_id)
+    assert _reasons(plan, direct) == [denied]
+    other = ModelRef("nova", "inference-profile", "us.amazon.nova-pro-v1:0")
+    assert _reasons(plan, other)[0] == denied
+
+
+def test_guardrail_is_required_on_every_call_and_may_be_applied() -> None:
+    """With guardrail gr1abc version 2: calls with it are allowed (including ApplyGuardrail),
+    calls without it or with another version hit DenyInvokeWithoutGuardrail."""
+    plan = _plan(_agent(guardrail={"id": "gr1abc", "version": "2"}))
+    assert _reasons(plan, CLAUDE, guardrail=Guardrail("gr1abc", "2")) == ["allowed"] * 3
+    for guardrail in (None, Guardrail("gr1abc", "3"), Guardrail("other", "2")):
+        decisions = invoke(plan, "research", "planner", "Converse", CLAUDE, guardrail=guardrail)
+        assert decisions[0].statements == ("planner-identity-policy#DenyInvokeWithoutGuardrail",)
 
 
 def test_global_profile_gets_the_documented_three_part_grant() -> None:
+    """A global profile call (profile, source-Region model, Region-less model) is allowed; the
+    Region-less model is not callable on its own, nor the regional model outside the profile."""
     ref = ModelRef(
         "claude", "inference-profile", "global.anthropic.claude-sonnet-4-5-20250929-v1:0"
     )
-    stmts = _statements(_agent(models=[ref]))
-    profile = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:inference-profile/{ref.id}"
-    model = ref.foundation_model_id
-    assert [(s["Resource"], s["Condition"]["StringEquals"]) for s in stmts] == [
-        ([profile], {"aws:RequestedRegion": "us-east-1"}),
-        (
-            [_fm("us-east-1", model)],
-            {"aws:RequestedRegion": "us-east-1", "bedrock:InferenceProfileArn": profile},
-        ),
-        (
-            [f"arn:aws:bedrock:::foundation-model/{model}"],
-            {"aws:RequestedRegion": "unspecified", "bedrock:InferenceProfileArn": profile},
-        ),
+    plan = _plan(_agent(models=[ref]))
+    assert _reasons(plan, ref) == ["allowed"] * 3
+    direct = ModelRef("direct", "foundation-model", ref.foundation_model_id)
+    assert _reasons(plan, direct) == [
+        "because no identity-based policy allows the bedrock:InvokeModel action"
     ]
 
 
@@ -95,30 +99,26 @@ def test_govcloud_arns_use_the_partition_and_the_profile_s_routing() -> None:
     ref = ModelRef(
         "claude", "inference-profile", "us-gov.anthropic.claude-sonnet-4-5-20250929-v1:0"
     )
-    stmts = _statements(_agent(region="us-gov-east-1", models=[ref]))
-    model = ref.foundation_model_id
-    assert stmts[1]["Resource"] == [
-        f"arn:aws-us-gov:bedrock:{r}::foundation-model/{model}"
-        for r in ("us-gov-east-1", "us-gov-west-1")
-    ]
+    plan = _plan(_agent(region="us-gov-east-1", models=[ref]), "us-gov-east-1")
+    assert plan.partition == "aws-us-gov"
+    for region in ("us-gov-east-1", "us-gov-west-1"):
+        assert _reasons(plan, ref, destination=region) == ["allowed"] * 2
 
 
 def test_trust_is_pod_identity_for_this_cluster_and_service_account() -> None:
     res = _agent()
+    plan = _plan(res)
+    assert assume(plan, "research", "planner") == ["allowed", "allowed"]
+    refused = [
+        "because no role trust policy allows the sts:AssumeRole action",
+        "because no role trust policy allows the sts:TagSession action",
+    ]
+    assert assume(plan, "research", "planner", kubernetes_namespace="other") == refused
+    assert assume(plan, "research", "planner", kubernetes_service_account="other") == refused
+    elsewhere = CLUSTER_ARN.replace("us-east-1", "eu-west-1")
+    assert assume(plan, "research", "planner", eks_cluster_arn=elsewhere) == refused
     role = res.one("aws:iam/role:Role")
-    (trust,) = policy_json(role, "assumeRolePolicy")["Statement"]
-    assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}
-    assert trust["Action"] == ["sts:AssumeRole", "sts:TagSession"]
-    assert trust["Condition"]["StringEquals"] == {
-        "aws:SourceAccount": ACCOUNT,
-        "aws:RequestTag/eks-cluster-arn": CLUSTER_ARN,
-        "aws:RequestTag/eks-cluster-name": "substrate-prod",
-        "aws:RequestTag/kubernetes-namespace": "research",
-        "aws:RequestTag/kubernetes-service-account": "planner",
-    }
     assert role.inputs["tags"] == {"owner": "platform-team", AGENT_TAG: "true"}
-    assoc = res.one("aws:eks/podIdentityAssociation:PodIdentityAssociation")
-    assert (assoc.inputs["namespace"], assoc.inputs["serviceAccount"]) == ("research", "planner")
 
 
 @pytest.mark.parametrize(

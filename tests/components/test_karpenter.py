@@ -11,6 +11,7 @@ import pytest
 from components.interruption_queue import EVENTS
 from components.karpenter_iam import UPSTREAM_NODE_ROLE_POLICIES
 from components.node_role import NODE_ROLE_POLICIES
+from substrate.engines.iam import Kind, Policies, Policy, Principal, Request, evaluate
 from substrate.plan.command import PlanResult
 from tests.helpers import Resources, policy_json
 from tests.upstream import as_list, load_template, managed_policy_statements, substitute
@@ -138,20 +139,30 @@ def test_interruption_queue_matches_the_reference(crds: Path, prod: Resources) -
 def test_queue_policy_allows_only_our_rules_and_sqs_and_denies_plain_http(
     prod: Resources,
 ) -> None:
-    doc = policy_json(prod.one("aws:sqs/queuePolicy:QueuePolicy"))
-    by_sid = {s["Sid"]: s for s in doc["Statement"]}
+    """Judged by the IAM evaluator on the queue policy: EventBridge may send from our rules only,
+    over TLS; any other rule, and any request over plain HTTP, is refused."""
+    queue = Policy.parse(
+        "queue", Kind.RESOURCE, policy_json(prod.one("aws:sqs/queuePolicy:QueuePolicy"))
+    )
     queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{CLUSTER}-karpenter"
-    rule_arns = sorted(r.inputs["name"] for r in prod.of_type("aws:cloudwatch/eventRule:EventRule"))
-    events = by_sid["AllowEventBridgeRules"]
-    assert events["Principal"] == {"Service": "events.amazonaws.com"}
-    assert events["Action"] == "sqs:SendMessage" and events["Resource"] == queue_arn
-    assert events["Condition"]["ArnEquals"]["aws:SourceArn"] == [
-        f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{name}" for name in rule_arns
-    ]
-    assert by_sid["AllowSqs"]["Principal"] == {"Service": "sqs.amazonaws.com"}
-    deny = by_sid["DenyHTTP"]
-    assert (deny["Effect"], deny["Principal"], deny["Action"]) == ("Deny", "*", "sqs:*")
-    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    events = Principal.service("events.amazonaws.com")
+
+    def send(rule: str, tls: str = "true") -> str:
+        context = {
+            "aws:SourceArn": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule}",
+            "aws:SecureTransport": tls,
+        }
+        request = Request(events, "sqs:SendMessage", queue_arn, context)
+        return evaluate(request, Policies(resource=queue)).reason
+
+    rules = sorted(r.inputs["name"] for r in prod.of_type("aws:cloudwatch/eventRule:EventRule"))
+    assert len(rules) == 5
+    for rule in rules:
+        assert send(rule) == "allowed", rule
+        assert send(rule, tls="false") == "with an explicit deny in a resource-based policy"
+    assert send("someone-elses-rule") == (
+        "because no resource-based policy allows the sqs:SendMessage action"
+    )
 
 
 def test_all_five_reference_rules_target_the_queue(crds: Path, prod: Resources) -> None:

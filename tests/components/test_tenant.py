@@ -4,6 +4,7 @@ plus DNS, admin bindings reached through access entries, its queues."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from components.tenancy import NetworkSpec, Share, TenantSpec
 from components.tenant import Tenant, TenantArgs
 from components.tenant_access import TenantAccess
 from components.tenant_manifests import tenant_admin_rules
+from substrate.engines.netpol import Connectivity, Ports, analyze, eks_objects, workload
 from tests.helpers import Resources, run_program
 
 GI = 2**30
@@ -86,34 +88,46 @@ def test_quota_and_container_defaults_in_every_namespace() -> None:
         ]
 
 
+def _reach(*tenants: TenantSpec) -> Connectivity:
+    """The NetworkPolicy analyzer's verdict over the tenants' own objects, CoreDNS and one pod
+    (HTTP on 8080) in each of their namespaces."""
+    objects = [r.inputs for t in tenants for r in _run(t).records]
+    pods = [
+        workload("Deployment", ns, "pod", {"app": "pod"}, [{"containerPort": 8080}])
+        for t in tenants
+        for ns in t.namespaces
+    ]
+    return analyze([*objects, *eks_objects(), *pods])
+
+
+NOTHING = Ports(False, ())
+DNS = Ports(False, (("TCP", 53, 53), ("UDP", 53, 53)))
+
+
 def test_default_deny_dns_and_declared_allowances() -> None:
-    policies = {
-        p["metadata"]["name"]: p["spec"]
-        for p in _in(_run(RESEARCH), "kubernetes:networking.k8s.io/v1:NetworkPolicy", "ml-research")
+    reach = _reach(RESEARCH, DATA)
+    research, evals, data = "ml-research/pod", "ml-research-eval/pod", "data-eng/pod"
+    coredns, agent = "kube-system/coredns", "169.254.170.23"
+    # Declared: DNS, the tenant's own namespaces, the Pod Identity agent, HTTPS to its CIDR.
+    assert reach.reachable_from(research) == {
+        coredns: DNS,
+        evals: Ports(True, ()),
+        f"{agent}-{agent}": Ports(False, (("TCP", 80, 80),)),
+        "10.60.0.0-10.60.255.255": Ports(False, (("TCP", 443, 443),)),
     }
-    assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
-    (dns,) = policies["allow-dns"]["egress"]
-    assert dns["to"] == [
-        {
-            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-        }
-    ]
-    assert {(p["protocol"], p["port"]) for p in dns["ports"]} == {("UDP", 53), ("TCP", 53)}
-    peer = [{"namespaceSelector": {"matchLabels": {"substrate.io/tenant": "ml-research"}}}]
-    assert policies["allow-within-tenant"]["ingress"] == [{"from": peer}]
-    assert policies["allow-within-tenant"]["egress"] == [{"to": peer}]
-    assert policies["allow-pod-identity-agent"]["egress"][0]["to"] == [
-        {"ipBlock": {"cidr": "169.254.170.23/32"}}
-    ]
-    assert policies["allow-https-egress"]["egress"][0]["ports"] == [
-        {"protocol": "TCP", "port": 443}
-    ]
-    data = {
-        p["metadata"]["name"]
-        for p in _in(_run(DATA), "kubernetes:networking.k8s.io/v1:NetworkPolicy", "data-eng")
-    }
-    assert data == {"default-deny", "allow-dns", "allow-within-tenant"}
+    assert reach.reaching(research) == {evals: Ports(True, ())}
+    # Nothing declared: DNS only, and nobody reaches its pods but themselves.
+    assert reach.reachable_from(data) == {coredns: DNS}
+    assert reach.reaching(data) == {}
+    assert reach.ports(research, data) == reach.ports(data, research) == NOTHING
+
+
+def test_within_tenant_traffic_can_be_turned_off() -> None:
+    closed = replace(RESEARCH, network=NetworkSpec(within_tenant=False))
+    reach = _reach(closed)
+    assert reach.ports("ml-research/pod", "ml-research-eval/pod") == NOTHING
+    assert reach.reachable_from("ml-research/pod") == {"kube-system/coredns": DNS}
+    assert reach.reaching("ml-research/pod") == {}
 
 
 def test_admins_are_bound_to_the_tenant_admin_role_in_each_namespace() -> None:

@@ -6,17 +6,16 @@ from typing import cast
 
 import pytest
 
-from components.bedrock_policies import AGENT_TAG
 from components.vpc_endpoints import VpcEndpoints, VpcEndpointsArgs, endpoint_service_name
+from substrate.engines.iam import Kind, Policies, Policy, Principal, Request, evaluate
 from substrate.plan.mocks import digest
 from tests.components.test_network import mock_id
-from tests.helpers import Resources, policy_json, run_program
+from tests.engines.iam_helpers import doc, plan_of
+from tests.helpers import Resources, run_program
 
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 ACCOUNT = "123456789012"
-CLUSTER_ARN = f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/substrate-prod"
-GUARDRAIL = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:guardrail/pr0dguard01x:3"
 
 
 @pytest.mark.parametrize(
@@ -77,27 +76,29 @@ def test_prod_endpoints_accept_https_from_the_cluster_only(prod: Resources) -> N
 
 
 def test_baseline_endpoints_admit_only_this_account(prod: Resources) -> None:
-    (stmt,) = policy_json(prod.named("endpoints-sts"))["Statement"]
-    assert stmt["Principal"] == "*"
-    assert stmt["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}
-
-
-def test_bedrock_runtime_endpoint_admits_agent_roles_of_this_cluster(prod: Resources) -> None:
-    stmts = policy_json(prod.named("endpoints-bedrock-runtime"))["Statement"]
-    invoke = next(s for s in stmts if s["Sid"] == "AgentsInvokeCatalogModels")
-    assert invoke["Condition"]["StringEquals"] == {
-        "aws:PrincipalAccount": "123456789012",
-        "aws:PrincipalTag/eks-cluster-arn": CLUSTER_ARN,
-        f"aws:PrincipalTag/{AGENT_TAG}": "true",
-        "bedrock:GuardrailIdentifier": GUARDRAIL,
-    }
-    assert len(invoke["Resource"]) == 9  # 2 profiles, their models in 3 Regions, 1 in-Region model
-    assert [s["Effect"] for s in stmts] == ["Allow", "Deny", "Allow"]
-
-
-def test_dev_has_no_guardrail_statements(dev: Resources) -> None:
-    stmts = policy_json(dev.named("endpoints-bedrock-runtime"))["Statement"]
-    assert [s["Sid"] for s in stmts] == ["AgentsInvokeCatalogModels"]
+    """Through the sts, ecr, ssm and s3 endpoints: any action by this account's principals;
+    another account's principals and anonymous requests are refused by the endpoint policy
+    (judged by the IAM evaluator, with an identity policy that allows everything)."""
+    plan = plan_of(prod.records, "us-east-1")
+    admin = [
+        Policy.parse(
+            "admin", Kind.IDENTITY, doc({"Effect": "Allow", "Action": "*", "Resource": "*"})
+        )
+    ]
+    ours = Principal.role_session(f"arn:aws:iam::{ACCOUNT}:role/ci", "s")
+    theirs = Principal.role_session("arn:aws:iam::999999999999:role/ci", "s")
+    for service in ("sts", "ecr.api", "ecr.dkr", "ssm", "s3"):
+        endpoint = plan.endpoints[service].policy
+        policies = Policies(identity=admin, endpoint=endpoint)
+        request = Request(
+            ours, "s3:GetObject", "arn:aws:s3:::public-bucket/k", resource_account=ACCOUNT
+        )
+        assert evaluate(request, policies), service
+        for who in (theirs, Principal.anonymous()):
+            stranger = Request(who, "s3:GetObject", "arn:aws:s3:::public-bucket/k")
+            assert evaluate(stranger, Policies(endpoint=endpoint)).reason == (
+                "because no VPC endpoint policy allows the s3:GetObject action"
+            ), (service, who.kind)
 
 
 @pytest.mark.parametrize(

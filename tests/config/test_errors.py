@@ -45,8 +45,8 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "unknown namespace",
         "prod",
         lambda c: c.update({"substrat:cluster": {}}),
-        "substrat:cluster = {}: is in an unknown config namespace (allowed: substrate:<section>, "
-        "aws:region and other provider keys)",
+        "substrat:cluster = {}: is in an unknown config namespace; did you mean "
+        '"substrate:cluster"? (allowed: substrate:<section>, aws:region and other provider keys)',
     ),
     (
         "wrong type: unquoted version",
@@ -262,6 +262,14 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         _set("admission", namespace="kube-system"),
         'substrate:admission.namespace = "kube-system": is a system namespace (allowed: a '
         'namespace of Kyverno\'s own, such as "kyverno")',
+    ),
+    (
+        "a whole shared public registry",
+        "prod",
+        _set("admission", allowedRegistries=["public.ecr.aws"]),
+        'substrate:admission.allowedRegistries[0] = "public.ecr.aws": is a public registry '
+        "anyone can publish to: allowing it allows every image on it (allowed: a repository "
+        'namespace on it, such as "public.ecr.aws/<namespace>")',
     ),
     (
         "unknown admission mode",

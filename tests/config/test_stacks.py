@@ -6,10 +6,10 @@ from ipaddress import IPv4Network
 
 import pytest
 
-from tests.helpers import ROOT, stack_yaml, typed_config
+from tests.helpers import ROOT, STACKS, stack_yaml, typed_config
 
 
-@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_stack_file_parses(stack: str) -> None:
     cfg = typed_config(stack_yaml(stack))
     assert cfg.environment.name == stack

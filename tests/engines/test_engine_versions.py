@@ -63,7 +63,7 @@ def test_built_binary_embeds_the_pinned_module(name: str) -> None:
     assert versions.get(engine.module) == engine.version, f"rebuild it: make engines ({name})"
 
 
-@pytest.mark.parametrize("chart", ["kyverno"])
+@pytest.mark.parametrize("chart", ["kyverno", "kueue"])
 def test_admission_and_queue_engines_match_the_deployed_controller(
     chart: str, charts: Path
 ) -> None:

@@ -17,9 +17,9 @@ from substrate.config import PlatformConfig
 from substrate.engines import kyverno
 from substrate.plan.command import PlanResult
 from tests.conftest import planned
-from tests.helpers import ROOT, require_engine, stack_yaml, typed_config
+from tests.helpers import ROOT, STACKS, require_engine, stack_yaml, typed_config
 
-STACKS = ("dev", "staging", "prod")
+__all__ = ["STACKS"]
 
 Object = dict[str, Any]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import ROOT, run_cli
+from tests.helpers import ROOT, STACKS, run_cli
 
 SUBSTRATE = [sys.executable, "-m", "substrate.cli"]
 
@@ -110,13 +110,13 @@ def test_missing_stack_exits_2(project_copy: Path) -> None:
     run = substrate("plan", "qa", cwd=project_copy)
     assert run.returncode == 2
     assert run.stderr == (
-        "error: stacks/Pulumi.qa.yaml: no such stack file (stacks: dev, prod, staging)\n"
+        f"error: stacks/Pulumi.qa.yaml: no such stack file (stacks: {', '.join(STACKS)})\n"
     )
 
 
 def test_mandatory_violation_exits_1_and_is_reported(project_copy: Path) -> None:
     # Same program, stricter policy config: the prod version is no longer in the allowed list.
-    config = project_copy / "policy_packs" / "substrate" / "config.prod.json"
+    config = project_copy / "policy_packs" / "substrate" / "config.production.json"
     original = config.read_text()
     data = json.loads(original)
     data["r6-supported-version"] = {"enforcementLevel": "mandatory", "supportedVersions": ["1.36"]}
@@ -139,7 +139,7 @@ def test_mandatory_violation_exits_1_and_is_reported(project_copy: Path) -> None
 
 
 def test_advisory_level_from_config_does_not_fail_the_plan(project_copy: Path) -> None:
-    config = project_copy / "policy_packs" / "substrate" / "config.prod.json"
+    config = project_copy / "policy_packs" / "substrate" / "config.production.json"
     original = config.read_text()
     config.write_text(
         json.dumps(
@@ -161,7 +161,7 @@ def test_advisory_level_from_config_does_not_fail_the_plan(project_copy: Path) -
 
 
 def test_unknown_policy_in_config_is_a_config_error(project_copy: Path) -> None:
-    config = project_copy / "policy_packs" / "substrate" / "config.dev.json"
+    config = project_copy / "policy_packs" / "substrate" / "config.development.json"
     original = config.read_text()
     config.write_text(json.dumps({"r3-public-endpoints": "advisory"}))
     try:
@@ -170,7 +170,7 @@ def test_unknown_policy_in_config_is_a_config_error(project_copy: Path) -> None:
         config.write_text(original)
     assert run.returncode == 2
     assert run.stderr.startswith(
-        "error: policy_packs/substrate/config.dev.json: "
+        "error: policy_packs/substrate/config.development.json: "
         "'r3-public-endpoints' is not a policy of pack substrate"
     )
 

@@ -127,8 +127,8 @@ def test_diff_against_a_revision_shows_the_changed_field(repo: Path) -> None:
         stack.write_text(original)
     assert run.returncode == 3, run.stderr
     assert run.stdout.splitlines() == [
-        "substrate diff dev (against HEAD): 0 added, 0 removed, 1 changed, 0 violations "
-        "introduced, 0 fixed",
+        "substrate diff dev (against HEAD): 0 added, 0 removed, 1 changed (resources), "
+        "0 violations introduced, 0 fixed",
         "  ~ aws:eks/nodeGroup:NodeGroup system-nodes-nodes",
         "      scalingConfig.maxSize: 3 → 5",
     ]
@@ -143,4 +143,7 @@ def test_identical_plans_exit_0(repo: Path) -> None:
 def test_unknown_revision_is_an_error(repo: Path) -> None:
     run = _diff(repo, "dev", "--base", "no-such-branch")
     assert run.returncode == 2
-    assert run.stderr.startswith("error: git rev-parse --verify --quiet no-such-branch^{commit}")
+    assert run.stderr.startswith(
+        "error: --base no-such-branch: no commit, branch or tag of that name in "
+    )
+    assert run.stderr.endswith("(a remote branch needs `git fetch` first, e.g. origin/main)\n")

@@ -29,7 +29,7 @@ def stub() -> Iterator:
 
 
 def _prod_policies():
-    return effective_policies(POLICIES, load_pack_config(PACK / "config.prod.json"))
+    return effective_policies(POLICIES, load_pack_config(PACK / "config.production.json"))
 
 
 def _as_plan(found: list[analyzer.Diagnostic]) -> list[tuple[str, str, str, str]]:

@@ -11,7 +11,7 @@ from substrate.plan.policy import effective_policies, evaluate, load_pack_config
 from tests.helpers import ROOT
 from tests.policies.mutations import MUTATIONS, Mutation
 
-PROD_CONFIG = ROOT / "policy_packs" / "substrate" / "config.prod.json"
+PROD_CONFIG = ROOT / "policy_packs" / "substrate" / "config.production.json"
 
 
 def _prod_policies():

@@ -2,9 +2,10 @@
 
 Substrate rule (not in rules.md). The `spire` chart defaults `global.spire.trustDomain` to
 `example.org`; every SVID it issues would then claim a domain anyone can also claim. The
-policy config `trustDomain` (per stack) pins the expected domain, so a changed stack file
-(which would re-issue every SVID and break federation) is caught in review. ClusterSPIFFEIDs
-must mint IDs in the deployment's trust domain (`{{ .TrustDomain }}`) or the configured one.
+optional policy config `trustDomain` pins an expected domain; Substrate's tier configs leave it
+out, since the stack file is the one place an environment's identity lives (its config refuses a
+trust domain that does not name the environment). ClusterSPIFFEIDs must mint IDs in the
+deployment's trust domain (`{{ .TrustDomain }}`) or the configured one.
 """
 
 from __future__ import annotations

@@ -1,0 +1,163 @@
+"""What AWS authorizes when an SDK calls Amazon Bedrock Runtime with a model or profile id.
+
+Sources:
+- Bedrock API Reference, Converse / ConverseStream / InvokeModel / InvokeModelWithResponseStream:
+  Converse needs ``bedrock:InvokeModel``, ConverseStream ``bedrock:InvokeModelWithResponseStream``.
+- Bedrock User Guide, "Geographic cross-Region inference" (IAM policy requirements): a call
+  through a geographic profile is authorized on the profile in the source Region and on the
+  foundation model in the destination Region Bedrock routes it to (any of the profile's
+  destinations, the source included); the example grants the model with
+  ``bedrock:InferenceProfileArn`` equal to the profile. The routed authorization is evaluated
+  with ``aws:RequestedRegion`` = the destination (AWS's SCP example "Deny access to AWS based on
+  the requested AWS region with Bedrock CRIS" carves CRIS out of Region denies for that reason).
+- Bedrock User Guide, "Global cross-Region inference": the profile and the source-Region model
+  with ``aws:RequestedRegion`` = the source, and the Region-less model
+  ``arn:<p>:bedrock:::foundation-model/<id>`` with ``aws:RequestedRegion`` = ``unspecified``.
+- Bedrock User Guide, "Enforce the use of specific guardrails in model inference requests":
+  ``bedrock:GuardrailIdentifier`` carries the guardrail ARN with ``:<numeric version>`` (the
+  bare ARN for DRAFT), and the role needs ``bedrock:ApplyGuardrail`` on the guardrail.
+- Bedrock User Guide, "Supported Regions and models for Amazon Bedrock Guardrails": the models
+  in ``NO_GUARDRAILS`` do not support guardrails, so no call to them can carry one.
+- Service Authorization Reference, Amazon Bedrock: bedrock:GuardrailIdentifier and
+  bedrock:InferenceProfileArn are condition keys of InvokeModel(WithResponseStream) on both
+  foundation-model and inference-profile resources. AWS does not say whether the profile's own
+  authorization carries bedrock:InferenceProfileArn; it is left out (no policy here tests it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from components.bedrock_models import (
+    COMMERCIAL,
+    ModelRef,
+    destinations,
+    foundation_model_arn,
+    guardrail_arn,
+    inference_profile_arn,
+)
+
+OPERATIONS = {
+    "Converse": "bedrock:InvokeModel",
+    "ConverseStream": "bedrock:InvokeModelWithResponseStream",
+    "InvokeModel": "bedrock:InvokeModel",
+    "InvokeModelWithResponseStream": "bedrock:InvokeModelWithResponseStream",
+}
+NO_GUARDRAILS = frozenset(
+    {
+        "amazon.titan-embed-text-v1",
+        "amazon.titan-embed-text-v2:0",
+        "amazon.titan-embed-image-v1",
+        "amazon.nova-2-multimodal-embeddings-v1:0",
+        "amazon.rerank-v1:0",
+        "amazon.nova-2-sonic-v1:0",
+        "amazon.nova-2-5-sonic",
+        "cohere.embed-english-v3",
+        "cohere.embed-multilingual-v3",
+        "cohere.embed-v4:0",
+        "cohere.rerank-v3-5:0",
+    }
+)
+"""Amazon and Cohere models the guardrails page lists as not supporting guardrails (read 2026;
+the page's further entries are other providers' image, video and speech models)."""
+
+
+@dataclass(frozen=True)
+class Guardrail:
+    id: str
+    version: str
+
+    def identifier(self, partition: str, region: str, account: str) -> str:
+        """The value of bedrock:GuardrailIdentifier for this id and version."""
+        return guardrail_arn(partition, region, account, self.id, self.version)
+
+
+@dataclass(frozen=True)
+class Authorization:
+    action: str
+    resource: str
+    context: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Call:
+    operation: str
+    model: ModelRef
+    destination: str
+    guardrail: Guardrail | None
+    authorizations: tuple[Authorization, ...]
+
+
+def supports_guardrails(model: ModelRef) -> bool:
+    return model.foundation_model_id not in NO_GUARDRAILS
+
+
+def routes(model: ModelRef, region: str) -> tuple[str, ...]:
+    """Regions a call from ``region`` may run in: the stack's Region for a foundation model, the
+    profile's destinations (a global profile: ``global``)."""
+    if model.kind == "foundation-model":
+        return (region,)
+    if model.is_global:
+        return ("global",)
+    found = destinations(model.id, region)
+    if found is None:
+        raise ValueError(f"{model.id} cannot be called from {region}")
+    return tuple(sorted(r for r in found if r != COMMERCIAL))
+
+
+def call(
+    operation: str,
+    model: ModelRef,
+    *,
+    partition: str,
+    region: str,
+    account: str,
+    destination: str | None = None,
+    guardrail: Guardrail | None = None,
+) -> Call:
+    """The authorizations of one ``operation`` on ``model`` from ``region``, routed to
+    ``destination`` (default: the first of ``routes``), with ``guardrail`` when given."""
+    action = OPERATIONS[operation]
+    destination = destination or routes(model, region)[0]
+    guard: dict[str, str] = {}
+    extra: list[Authorization] = []
+    if guardrail is not None:
+        guard["bedrock:GuardrailIdentifier"] = guardrail.identifier(partition, region, account)
+        extra.append(
+            Authorization(
+                "bedrock:ApplyGuardrail",
+                guardrail_arn(partition, region, account, guardrail.id),
+                {"aws:RequestedRegion": region},
+            )
+        )
+    fm = model.foundation_model_id
+    here = {"aws:RequestedRegion": region, **guard}
+    if model.kind == "foundation-model":
+        steps = [Authorization(action, foundation_model_arn(partition, region, fm), here)]
+    else:
+        profile = inference_profile_arn(partition, region, account, model.id)
+        through = {"bedrock:InferenceProfileArn": profile, **guard}
+        steps = [Authorization(action, profile, here)]
+        if model.is_global:
+            steps += [
+                Authorization(
+                    action,
+                    foundation_model_arn(partition, region, fm),
+                    {**through, "aws:RequestedRegion": region},
+                ),
+                Authorization(
+                    action,
+                    f"arn:{partition}:bedrock:::foundation-model/{fm}",
+                    {**through, "aws:RequestedRegion": "unspecified"},
+                ),
+            ]
+        else:
+            steps.append(
+                Authorization(
+                    action,
+                    foundation_model_arn(partition, destination, fm),
+                    {**through, "aws:RequestedRegion": destination},
+                )
+            )
+    return Call(operation, model, destination, guardrail, (*steps, *extra))
