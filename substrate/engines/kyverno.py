@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from substrate.engines import EngineFailedError, run
 from substrate.engines.serve import EngineServer
 
@@ -74,8 +72,11 @@ def namespace(name: str, labels: Mapping[str, str] | None = None) -> dict[str, A
     }
 
 
-def _dump(docs: Iterable[Mapping[str, Any]]) -> str:
-    return yaml.safe_dump_all([dict(d) for d in docs], sort_keys=True)
+def _dump(*docs: Mapping[str, Any]) -> str:
+    """Documents as the CLI reads them, written as JSON (which YAML includes): PyYAML leaves
+    strings such as ``y`` or ``n`` unquoted, and the CLI's YAML 1.1 reader takes them for
+    booleans."""
+    return "".join(f"---\n{json.dumps(dict(d), sort_keys=True)}\n" for d in docs)
 
 
 def _reports(stdout: str) -> list[dict[str, Any]]:
@@ -145,8 +146,8 @@ def apply_with_cli(
         return []
     with tempfile.TemporaryDirectory(prefix="substrate-kyverno-") as tmp:
         work = Path(tmp)
-        (work / "policies.yaml").write_text(_dump(policies))
-        (work / "objects.yaml").write_text(_dump(objects))
+        (work / "policies.yaml").write_text(_dump(*policies))
+        (work / "objects.yaml").write_text(_dump(*objects))
         values = {
             "apiVersion": "cli.kyverno.io/v1alpha1",
             "kind": "Value",
@@ -154,14 +155,14 @@ def apply_with_cli(
             "globalValues": {"request.operation": operation},
             "namespaces": [dict(n) for n in namespaces],
         }
-        (work / "values.yaml").write_text(yaml.safe_dump(values, sort_keys=True))
+        (work / "values.yaml").write_text(_dump(values))
         context = {
             "apiVersion": "cli.kyverno.io/v1alpha1",
             "kind": "Context",
             "metadata": {"name": "context"},
             "spec": {"resources": [dict(c) for c in cluster]},
         }
-        (work / "context.yaml").write_text(yaml.safe_dump(context, sort_keys=True))
+        (work / "context.yaml").write_text(_dump(context))
         requester = []
         if user is not None:
             info = {
@@ -170,7 +171,7 @@ def apply_with_cli(
                 "metadata": {"name": "requester"},
                 "userInfo": dict(user),
             }
-            (work / "user.yaml").write_text(yaml.safe_dump(info, sort_keys=True))
+            (work / "user.yaml").write_text(_dump(info))
             requester = ["--userinfo", "user.yaml"]
         done = run(
             CLI,

@@ -1,8 +1,8 @@
 """The Kyverno server (tools/engines/kyverno-server) gives exactly the verdicts of the Kyverno CLI
 (`kyverno apply --policy-report`), on every object the admission policies' own tests hold and
-on the prod plan's agents, at CREATE and at UPDATE; it is the same Kyverno code, built from the
-same modules; and one process serves a whole session, surviving its own death and concurrent
-callers."""
+on the prod plan's agents, at CREATE and at UPDATE, and for namespaced policies; it is the same
+Kyverno code, built from the same modules; and one process serves a whole session, surviving
+its own death and concurrent callers."""
 
 from __future__ import annotations
 
@@ -41,7 +41,8 @@ AGENT_CASES = (
     "agents-without-pdbs-CREATE",
     "agent-pods-CREATE",
 )
-CASE_IDS = [*FOLDER_CASES, *AGENT_CASES]
+NAMESPACED = "namespaced-policy-CREATE"
+CASE_IDS = [*FOLDER_CASES, *AGENT_CASES, NAMESPACED]
 
 
 def _folder_case(folder: Path, operation: kyverno.Operation) -> dict[str, Any]:
@@ -90,9 +91,25 @@ def _agent_cases() -> dict[str, dict[str, Any]]:
     return cases
 
 
+def _namespaced_case() -> dict[str, Any]:
+    """A policy and its NamespacedValidatingPolicy copy in team-a (the CLI prints a report per
+    namespaced policy after the cluster report), on require-requests-limits' objects. The copy
+    is named ``y``: PyYAML writes that unquoted and the CLI's YAML 1.1 reader would take it for
+    a boolean (the CLI's files are written as JSON)."""
+    folder = ROOT / "components/admission_policies/require_requests_limits/.kyverno-test"
+    case = _folder_case(folder, "CREATE")
+    (policy,) = case["policies"]
+    copy = {
+        **policy,
+        "kind": "NamespacedValidatingPolicy",
+        "metadata": {"name": "y", "namespace": "team-a"},
+    }
+    return {**case, "policies": [policy, copy]}
+
+
 def _cases() -> dict[str, dict[str, Any]]:
     folders = {name: _folder_case(*where) for name, where in FOLDER_CASES.items()}
-    return {**folders, **_agent_cases()}
+    return {**folders, **_agent_cases(), NAMESPACED: _namespaced_case()}
 
 
 def _call(how: Any, case: Mapping[str, Any]) -> list[kyverno.Verdict]:
@@ -140,9 +157,11 @@ def test_the_sample_exercises_every_kind_of_verdict(
     by_cli: dict[str, list[kyverno.Verdict]],
 ) -> None:
     """Pass, fail and skip (a pod policy meeting a pod a controller created), failures naming
-    their validation, and UPDATE judged differently from CREATE somewhere."""
+    their validation, a namespaced policy's report, and UPDATE judged differently from CREATE
+    somewhere."""
     verdicts = [v for found in by_cli.values() for v in found]
     assert {"pass", "fail", "skip"} <= {v.result for v in verdicts}
+    assert any(v.policy == "team-a/y" for v in by_cli[NAMESPACED])
     assert any(v.validation is not None for v in verdicts if v.result == "fail")
     assert any(
         by_cli[f"{name}-CREATE"] != by_cli[f"{name}-UPDATE"]
