@@ -81,14 +81,16 @@ def _dump(*docs: Mapping[str, Any]) -> str:
 
 def _reports(stdout: str) -> list[dict[str, Any]]:
     """The JSON policy reports the CLI prints: the merged cluster report, then one per
-    namespaced policy (it may print other lines around them)."""
+    namespaced policy (it may print other lines around them). The CLI prints nothing at all
+    when no policy matched any resource (e.g. every object is in a namespace the policies'
+    namespaceSelector excludes): no reports."""
     decoder = json.JSONDecoder()
     reports, position = [], stdout.find("{")
     while position >= 0:
         report, end = decoder.raw_decode(stdout, position)
         reports.append(report)
         position = stdout.find("{", end)
-    if not reports:
+    if not reports and stdout.strip():
         raise EngineFailedError(f"kyverno printed no policy report:\n{stdout[-2000:]}")
     return reports
 
