@@ -78,7 +78,7 @@ def admitted(name: str) -> SparkAdmission:
     sa = service_account("data-eng", app["spec"]["executor"]["serviceAccount"])
     executors = apiserver.admit(
         with_driver,
-        executor_pods(app, workload, driver.admitted),
+        executor_pods(app, workload, dict(driver.admitted)),
         username=sa["username"],
         groups=sa["groups"],
     ).results
