@@ -78,3 +78,28 @@ def test_each_spark_namespace_has_the_service_account_its_s3_role_is_for(stack: 
         o for o in objects if o["kind"] == "RoleBinding" and o["metadata"]["namespace"] in accounts
     ]
     assert {b["metadata"]["namespace"] for b in bindings} == accounts
+
+
+@pytest.mark.parametrize("stack", SPARK_STACKS)
+def test_the_planned_pod_monitor_selects_the_controllers_metrics_port(stack: str) -> None:
+    (monitor,) = [
+        m
+        for m in planned(stack).manifests.values()
+        if m["kind"] == "PodMonitor" and m["metadata"]["name"] == "spark-operator-controller"
+    ]
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+    selected = [
+        o
+        for o in _objects(stack)
+        if o["kind"] == "Deployment"
+        and selector.items() <= o["spec"]["template"]["metadata"]["labels"].items()
+        and o["metadata"]["namespace"] in monitor["spec"]["namespaceSelector"]["matchNames"]
+    ]
+    assert [d["metadata"]["name"] for d in selected] == ["spark-operator-controller"]
+    ports = [
+        p["name"]
+        for c in selected[0]["spec"]["template"]["spec"]["containers"]
+        for p in c.get("ports", [])
+    ]
+    assert endpoint["port"] in ports
