@@ -11,6 +11,7 @@ import pytest
 from components.tenancy import memory_bytes
 from substrate.engines.kueue import Step, StepResult
 from tests.helpers import STACKS, stack_yaml, typed_config
+from tests.journeys import queue_objects as q
 from tests.journeys.cluster import denied, docs_yaml, rehome, tenant_engineer
 from tests.journeys.cluster import stack as cluster_stack
 from tests.journeys.journey import journey
@@ -208,3 +209,45 @@ def spark_tenant_of(stack: str) -> str:
     spark = typed_config(stack_yaml(stack)).workloads.spark
     assert spark is not None
     return sorted(spark.tenants)[0]
+
+
+def _pipeline(s: QueueStack) -> list[Step]:
+    tenant = spark_tenant(s)
+    gang = s.config.tenants[tenant].largest_gang
+    cpu, memory = (gang.cpu, gang.memory) if gang else ("4", "16Gi")
+    trainer = q.jobset(
+        "train-on-features",
+        tenant,
+        {"trainer": (2, {"cpu": cpu, "memory": memory})},
+        queue=tenant,
+    )
+    return [
+        Step("submit the features job and the training JobSet", submit=[documented(s), trainer])
+    ]
+
+
+@journey(
+    user="data engineer of the Spark tenant",
+    stack="staging, prod",
+    steps=[
+        "submit the documented SparkApplication (features to S3) and a training JobSet (two pods "
+        "of the tenant's largestGang size) that reads them, both labelled with the tenant's "
+        "queue",
+    ],
+    outcome="Kueue admits both on the tenant's ClusterQueue, in the same flavor and quota: "
+    "Spark and training share one queue",
+    docs=[SPARK_DOCS],
+)
+@pytest.mark.parametrize("stack", SPARK_STACKS)
+def test_spark_features_and_training_share_the_tenants_queue(stack: str) -> None:
+    from tests.journeys.queues import queue_stack
+
+    tenant = spark_tenant(queue_stack(stack))
+    (step,) = played(stack, "spark-pipeline", _pipeline)
+    spark = step.workload_of("SparkApplication", "features")
+    training = step.workload_of("JobSet", "train-on-features")
+    assert spark.admitted and training.admitted, (spark.pending_message, training.pending_message)
+    assert spark.cluster_queue == training.cluster_queue == tenant
+    assert {f for p in (*spark.pod_sets, *training.pod_sets) for f in p.flavors.values()} == {
+        "default"
+    }
