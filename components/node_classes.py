@@ -19,6 +19,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components import validators
+from components._args import check_args
 from components.pools import AmiFamily, GpuSharing
 
 API_VERSION = "karpenter.k8s.aws/v1"
@@ -193,6 +194,7 @@ class NodeClasses(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: NodeClassesArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:capacity:NodeClasses", name, None, opts)
         tags = dict(args.get("tags", {}))
         for key in tags:
