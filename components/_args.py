@@ -150,7 +150,7 @@ def _check_typed_dict(value: object, spec: type, path: str) -> None:
             path, f"{path or 'args'} is {_show(value)}; allowed: a {spec.__name__}"
         )
     hints = _hints(spec)
-    required: frozenset[str] = getattr(spec, "__required_keys__", frozenset())
+    required = _required(spec)
     for key in value:
         if key not in hints:
             raise _MismatchError(_join(path, key), _unknown(_join(path, key), key, list(hints)))
@@ -160,6 +160,20 @@ def _check_typed_dict(value: object, spec: type, path: str) -> None:
         raise _MismatchError(
             _join(path, key), f"{_join(path, key)} is required ({describe(hints[key])})"
         )
+
+
+@functools.cache
+def _required(spec: type) -> frozenset[str]:
+    """Required keys. `Required[...]`/`NotRequired[...]` written as strings (`from __future__
+    import annotations`) are invisible to `__required_keys__` before Python 3.12: read them
+    from the resolved hints, and the class's totality for the rest."""
+    declared: frozenset[str] = getattr(spec, "__required_keys__", frozenset())
+    out = set()
+    for key, hint in _hints(spec).items():
+        marker = typing.get_origin(hint)
+        if marker is Required or (marker is not NotRequired and key in declared):
+            out.add(key)
+    return frozenset(out)
 
 
 def _unknown(where: str, key: object, keys: list[str]) -> str:
@@ -224,7 +238,7 @@ def _wrong(value: object, hint: Any, path: str) -> str:
         except ValueError:
             pass
         else:
-            allowed += f" (a number, not a quantity string: {value!r} is {int(number)})"
+            allowed += f" (write {int(number)}, not {value!r})"
     return f"{message}; allowed: {allowed}"
 
 

@@ -161,3 +161,14 @@ def test_every_helper_type_in_args_can_be_checked() -> None:
                 and (dataclasses.is_dataclass(obj) or typing.is_typeddict(obj))
             ):
                 typing.get_type_hints(obj, localns=_args._LOCALNS, include_extras=True)
+
+
+@pytest.mark.parametrize("name", sorted(COMPONENTS))
+def test_a_missing_required_key_is_named(recorded: dict[str, Mapping[str, Any]], name: str) -> None:
+    args = _args_of(recorded, name)
+    required = [k for k in args if k in _args._required(_args._args_type(COMPONENTS[name]))]
+    assert required, f"{name}: no required key (every component has one)"
+    for key in required:
+        with pytest.raises(ArgsError) as refused:
+            check_args(COMPONENTS[name], {k: v for k, v in args.items() if k != key})
+        assert str(refused.value).startswith(f"{name} args: {key} is required (")
