@@ -9,6 +9,8 @@ value while the program runs. Each is refused before any resource is declared.
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -24,7 +26,7 @@ from components.pools import Budget, Limits, PoolSpec
 from components.storage import StorageClasses
 from components.tenancy import Share, TenantSpec, memory_bytes
 from components.tenant import Tenant
-from tests.helpers import run_program
+from tests.helpers import ROOT, run_cli, run_program
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/0"
 TARGET = {"kind": "Deployment", "name": "support", "namespace": "agents"}
@@ -171,3 +173,20 @@ def test_optional_values_accept_none_where_declared() -> None:
         "AgentRuntime args: bedrock.cluster_nme is not a key; did you mean cluster_name?"
     )
     assert "replicas" not in refused(AgentRuntime, {"agent": "a", "replicas": None})
+
+
+def test_a_team_program_with_a_typo_plans_to_one_line_and_exit_2(tmp_path: Path) -> None:
+    """A team's program (the gpu-pools-kueue example, copied) misspells a NodeClasses key:
+    `substrate plan` stops before anything is declared, in one line, exit 2 (invalid input)."""
+    example = ROOT / "examples" / "gpu-pools-kueue"
+    for name in ("Pulumi.yaml", "Pulumi.example.yaml"):
+        shutil.copy(example / name, tmp_path / name)
+    program = (example / "__main__.py").read_text()
+    assert program.count('"node_role_name":') == 1
+    (tmp_path / "__main__.py").write_text(program.replace('"node_role_name":', '"nodeRole":'))
+    run = run_cli("plan", "example", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert (run.returncode, run.stderr) == (
+        2,
+        "error: NodeClasses args: nodeRole is not a key; did you mean node_role_name?\n",
+    )
+    assert not (tmp_path / "out").exists()
