@@ -177,7 +177,8 @@ def test_optional_values_accept_none_where_declared() -> None:
 
 def test_a_team_program_with_a_typo_plans_to_one_line_and_exit_2(tmp_path: Path) -> None:
     """A team's program (the gpu-pools-kueue example, copied) misspells a NodeClasses key:
-    `substrate plan` stops before anything is declared, in one line, exit 2 (invalid input)."""
+    `substrate plan` stops before anything is declared, in one line naming the program line
+    that constructed the component, exit 2 (invalid input)."""
     example = ROOT / "examples" / "gpu-pools-kueue"
     for name in ("Pulumi.yaml", "Pulumi.example.yaml"):
         shutil.copy(example / name, tmp_path / name)
@@ -185,8 +186,10 @@ def test_a_team_program_with_a_typo_plans_to_one_line_and_exit_2(tmp_path: Path)
     assert program.count('"node_role_name":') == 1
     (tmp_path / "__main__.py").write_text(program.replace('"node_role_name":', '"nodeRole":'))
     run = run_cli("plan", "example", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    line = 1 + program.splitlines().index("classes = NodeClasses(")
     assert (run.returncode, run.stderr) == (
         2,
-        "error: NodeClasses args: nodeRole is not a key; did you mean node_role_name?\n",
+        f"error: __main__.py:{line}: NodeClasses args: nodeRole is not a key; did you mean "
+        "node_role_name?\n",
     )
     assert not (tmp_path / "out").exists()
