@@ -17,6 +17,7 @@ from components.labels import GPU_RESOURCE, PRIORITY_TIER_LABEL, TENANT_LABEL
 from components.tenancy import DEFAULT_COHORT, TenantSpec, cluster_queue_spec
 from components.tenant_manifests import (
     TENANT_ADMIN_ROLE,
+    NetworkPeers,
     limit_range_spec,
     namespace_labels,
     network_policies,
@@ -41,6 +42,9 @@ class TenantArgs(TypedDict, total=False):
     """GPU pools that have a ResourceFlavor; GPU shares on other pools are refused."""
     cohort: NotRequired[str]
     """Kueue cohort of the ClusterQueue. Default `substrate`."""
+    network_peers: NotRequired[NetworkPeers]
+    """What the tenant's NetworkPolicies name outside it (endpoint subnets, the S3 prefix list,
+    Prometheus, the KubeRay operator, the other tenants). Default: nothing."""
 
 
 def _check(args: TenantArgs) -> None:
@@ -94,6 +98,7 @@ class Tenant(pulumi.ComponentResource):
             spec=cluster_queue_spec(tenant, args["gpu_pools"], args.get("cohort", DEFAULT_COHORT)),
             opts=child,
         )
+        policies = network_policies(tenant, args.get("network_peers"))
         self.namespaces = {}
         for ns in tenant.namespaces:
             namespace = k8s.core.v1.Namespace(
@@ -119,7 +124,7 @@ class Tenant(pulumi.ComponentResource):
                 spec=cast(Any, limit_range_spec(tenant)),
                 opts=inside,
             )
-            for policy, spec in network_policies(tenant).items():
+            for policy, spec in policies.items():
                 k8s.networking.v1.NetworkPolicy(
                     f"{name}-{ns}-{policy}",
                     metadata=meta(policy),

@@ -35,6 +35,22 @@ EC2_ID_PREFIX = {
 }
 
 
+S3_PREFIX_LIST_STAND_IN = ("192.0.2.0/24", "198.51.100.0/24")
+"""What the plan's `getManagedPrefixList` answers for `com.amazonaws.<region>.s3` in every
+Region: stand-ins from the documentation ranges (RFC 5737), not S3's addresses. The real entries
+are AWS's, read when `pulumi up` runs; a plan only shows where they go."""
+
+
+def s3_prefix_list_stand_in(name: str) -> list[dict[str, str]]:
+    return [{"cidr": c, "description": f"stand-in for {name}"} for c in S3_PREFIX_LIST_STAND_IN]
+
+
+def subnet_cidr_stand_in(subnet_id: str) -> str:
+    """What the plan's `getSubnet` answers for an existing subnet: a /24 of 10.255.0.0/16 derived
+    from its id (a stand-in; the real CIDR is read when `pulumi up` runs)."""
+    return f"10.255.{int(digest('subnet', subnet_id, length=4), 16) % 256}.0/24"
+
+
 def digest(*parts: str, length: int = 17) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
 
@@ -213,6 +229,25 @@ class SubstrateMocks(Mocks):
                 "version": version,
                 "id": f"{inputs['addonName']}-{inputs['kubernetesVersion']}",
             }
+        elif token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+            name = str(inputs.get("name"))
+            if name != f"com.amazonaws.{self.region}.s3":
+                raise NotImplementedError(f"substrate plan mocks only S3's prefix list, not {name}")
+            result = {
+                "id": f"pl-{digest(name)}",
+                "name": name,
+                "arn": f"arn:{self.partition}:ec2:{self.region}:aws:prefix-list/pl-{digest(name)}",
+                "addressFamily": "IPv4",
+                "ownerId": "AWS",
+                "maxEntries": len(S3_PREFIX_LIST_STAND_IN),
+                "version": 1,
+                "tags": {},
+                "region": self.region,
+                "entries": s3_prefix_list_stand_in(name),
+            }
+        elif token == "aws:ec2/getSubnet:getSubnet":
+            subnet = str(inputs["id"])
+            result = {**inputs, "id": subnet, "cidrBlock": subnet_cidr_stand_in(subnet)}
         else:
             raise NotImplementedError(
                 f"substrate plan has no mock for invoke {token}; add one to "
