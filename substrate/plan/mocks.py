@@ -55,6 +55,20 @@ def digest(*parts: str, length: int = 17) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
 
 
+RDS_INSTANCE = "aws:rds/instance:Instance"
+
+
+def rds_resource_id(name: str) -> str:
+    """The DbiResourceId the plan gives the RDS instance resource ``name``."""
+    return f"db-{digest(RDS_INSTANCE, name, length=26).upper()}"
+
+
+def rds_master_secret_arn(name: str, partition: str, region: str) -> str:
+    """The ARN of the RDS-managed master user secret of the RDS instance resource ``name``."""
+    secret = f"rds!db-{digest(RDS_INSTANCE, name, length=8)}-{digest('secret', name, length=6)}"
+    return f"arn:{partition}:secretsmanager:{region}:{ACCOUNT_ID}:secret:{secret}"
+
+
 class SubstrateMocks(Mocks):
     def __init__(self, region: str) -> None:
         self.region = region
@@ -120,6 +134,22 @@ class SubstrateMocks(Mocks):
         if typ == "aws:cloudwatch/eventRule:EventRule":
             outputs["arn"] = f"arn:{p}:events:{r}:{a}:rule/{physical}"
             return physical, outputs
+        if typ == RDS_INSTANCE:
+            ident = str(outputs.get("identifier") or physical)
+            outputs.update(
+                arn=f"arn:{p}:rds:{r}:{a}:db:{ident}",
+                resourceId=rds_resource_id(name),
+                address=f"{ident}.{digest('rds', a, r, length=12)}.{r}.rds.amazonaws.com",
+                port=outputs.get("port") or 5432,
+                masterUserSecrets=[
+                    {
+                        "secretArn": rds_master_secret_arn(name, p, r),
+                        "kmsKeyId": outputs.get("masterUserSecretKmsKeyId"),
+                        "secretStatus": "active",
+                    }
+                ],
+            )
+            return ident, outputs
         if typ == "aws:eks/nodeGroup:NodeGroup":
             outputs.setdefault("nodeGroupName", name)
         outputs.setdefault("arn", self._arn(typ, physical))
