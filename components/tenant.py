@@ -22,6 +22,8 @@ from components.tenant_manifests import (
     limit_range_spec,
     namespace_labels,
     network_policies,
+    queue_reader_name,
+    queue_reader_rules,
     role_binding_subjects,
 )
 
@@ -167,6 +169,8 @@ class Tenant(pulumi.ComponentResource):
                     spec={"clusterQueue": tenant.queue_name},
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, queue]),
                 )
+        if tenant.admins:
+            self._queue_reader(name, tenant, labels)
         self.register_outputs(
             {
                 "tenant": tenant.name,
@@ -175,4 +179,26 @@ class Tenant(pulumi.ComponentResource):
                 "gpu": tenant.gpu,
                 "tier": tenant.tier,
             }
+        )
+
+    def _queue_reader(self, name: str, tenant: TenantSpec, labels: Mapping[str, str]) -> None:
+        """The admins' read access to the tenant's cluster-scoped queue objects."""
+        child = pulumi.ResourceOptions(parent=self)
+        meta = ObjectMetaArgs(name=queue_reader_name(tenant), labels=dict(labels))
+        role = k8s.rbac.v1.ClusterRole(
+            f"{name}-queue-reader",
+            metadata=meta,
+            rules=cast(Any, queue_reader_rules(tenant)),
+            opts=child,
+        )
+        k8s.rbac.v1.ClusterRoleBinding(
+            f"{name}-queue-reader-binding",
+            metadata=meta,
+            role_ref=k8s.rbac.v1.RoleRefArgs(
+                api_group="rbac.authorization.k8s.io",
+                kind="ClusterRole",
+                name=queue_reader_name(tenant),
+            ),
+            subjects=cast(Any, role_binding_subjects(tenant)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role]),
         )

@@ -12,7 +12,8 @@
   allow DNS to kube-dns (R30), plus the tenant's declared allowances (`NetworkSpec`) and what the
   platform's own controllers need (the KubeRay operator to Ray head pods), with the peers
   outside the tenant (`NetworkPeers`) resolved by the workloads layer.
-- RoleBinding of the tenant-admin ClusterRole to the tenant's admin group.
+- RoleBinding of the tenant-admin ClusterRole to the tenant's admin group, and a ClusterRole
+  and ClusterRoleBinding that let that group read its ClusterQueue, ResourceFlavors and Cohorts.
 """
 
 from __future__ import annotations
@@ -246,6 +247,33 @@ def _ingress_policies(tenant: TenantSpec, peers: NetworkPeers) -> dict[str, dict
 
 def role_binding_subjects(tenant: TenantSpec) -> list[dict[str, str]]:
     return [{"kind": "Group", "name": tenant.admin_group, "apiGroup": "rbac.authorization.k8s.io"}]
+
+
+def queue_reader_name(tenant: TenantSpec) -> str:
+    """The ClusterRole (and its ClusterRoleBinding) that lets the tenant's admins read the
+    cluster-scoped queue objects of their tenant."""
+    return f"substrate:tenant-queues:{tenant.name}"
+
+
+def queue_reader_rules(tenant: TenantSpec) -> list[dict[str, Any]]:
+    """Cluster-scoped Kueue objects the docs tell a tenant admin to inspect: the tenant's own
+    ClusterQueue (`kubectl get clusterqueue <tenant>`, by name only: other tenants' quotas stay
+    private; RBAC cannot limit `list` by name), and the shared ResourceFlavors and Cohorts that
+    explain its flavors and borrowing."""
+    read = ["get", "list", "watch"]
+    return [
+        {
+            "apiGroups": ["kueue.x-k8s.io"],
+            "resources": ["clusterqueues", "clusterqueues/status"],
+            "resourceNames": [tenant.queue_name],
+            "verbs": ["get", "watch"],
+        },
+        {
+            "apiGroups": ["kueue.x-k8s.io"],
+            "resources": ["resourceflavors", "cohorts"],
+            "verbs": read,
+        },
+    ]
 
 
 def tenant_admin_rules(integrations: Sequence[str]) -> list[dict[str, Any]]:

@@ -185,8 +185,8 @@ class TenantConfig:
     quota: ComputeQuotaConfig = doc("CPU and memory quota.")
     admins: Annotated[list[IamPrincipalArn], unique] = doc(
         "IAM roles or users that administer the tenant's namespaces (EKS access entry -> "
-        "Kubernetes group -> RoleBinding of the `substrate:tenant-admin` ClusterRole). No "
-        "cluster-wide rights.",
+        "Kubernetes group -> RoleBinding of the `substrate:tenant-admin` ClusterRole). Cluster-"
+        "wide, only reading the tenant's own ClusterQueue and the ResourceFlavors and Cohorts.",
         factory=list,
     )
     gpu: bool = doc(
