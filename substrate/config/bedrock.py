@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
-from components import bedrock_models, validators
+from components import bedrock_capabilities, bedrock_models, validators
 from components.bedrock_models import ModelRef
 from substrate.config.checks import rule
 from substrate.config.schema import ConfigError, Invalid, doc, key_path
@@ -49,7 +49,8 @@ class ModelConfig:
 
     foundation_model: str | None = doc(
         "Foundation model id (or its ARN in the stack's Region), called on demand in the "
-        "stack's Region, e.g. `amazon.titan-embed-text-v2:0`.",
+        "stack's Region, e.g. `amazon.titan-embed-text-v2:0`. Models Bedrock offers only "
+        "through inference profiles (e.g. Claude 4.x) are refused: use `inferenceProfile`.",
         default=None,
     )
     inference_profile: str | None = doc(
@@ -83,6 +84,13 @@ class GuardrailConfig:
     id: Annotated[str, _guardrail_id] = doc("Guardrail id, as `aws bedrock list-guardrails` shows.")
     version: Annotated[str, _guardrail_version] = doc(
         "Published numeric version; policies name the versioned ARN `.../guardrail/<id>:<v>`."
+    )
+    cross_region_profile: str | None = doc(
+        "The system-defined guardrail profile the guardrail is configured with (cross-Region "
+        "guardrail inference, which the Standard tier requires), e.g. `us.guardrail.v1:0`: "
+        "agents may then apply the guardrail through that profile in every Region it routes "
+        "to from the stack's Region. None: the guardrail is evaluated in the stack's Region.",
+        default=None,
     )
 
 
@@ -191,6 +199,18 @@ def check_bedrock(cfg: PlatformConfig) -> None:
     china = bedrock_models.partition_of(cfg.region) == "aws-cn"
     if cfg.bedrock is not None:
         cfg.bedrock.catalog(cfg.region)
+        guardrail = cfg.bedrock.guardrail
+        profile = guardrail.cross_region_profile if guardrail else None
+        problem = (
+            bedrock_capabilities.check_guardrail_profile(profile, cfg.region) if profile else None
+        )
+        if problem:
+            raise ConfigError(
+                "substrate:bedrock.guardrail.crossRegionProfile",
+                profile,
+                problem.problem,
+                problem.allowed,
+            )
     for name, tenant in cfg.tenants.items():
         if not tenant.models:
             continue
