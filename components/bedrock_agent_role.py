@@ -127,7 +127,7 @@ class BedrockAgentRole(pulumi.ComponentResource):
                     account,
                     guardrail["id"],
                     guardrail["version"],
-                    guardrail.get("cross_region_profile"),
+                    profile=guardrail.get("cross_region_profile"),
                 )
             return bedrock_policies.agent_policy(resolved, region, grant)
 

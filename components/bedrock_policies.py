@@ -40,10 +40,6 @@ INVOCATION_LOG_STREAM = "aws/bedrock/modelinvocations"
 """The log stream Bedrock writes invocation logs to (User Guide, model invocation logging)."""
 
 
-def _guard(guardrail: str | None) -> dict[str, str]:
-    return {GUARDRAIL_KEY: guardrail} if guardrail else {}
-
-
 def _merge(*conditions: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for condition in conditions:
@@ -65,6 +61,30 @@ class GuardrailGrant:
     profile_arns: tuple[str, ...] = ()
     """Guardrail profile ARNs in every Region a cross-Region guardrail is evaluated in (User
     Guide, "Permissions for using cross-Region inference with Amazon Bedrock Guardrails")."""
+
+
+def guardrail_grant(
+    partition: str,
+    region: str,
+    account: str,
+    guardrail_id: str,
+    version: str,
+    *,
+    profile: str | None = None,
+) -> GuardrailGrant:
+    """The grant for guardrail ``guardrail_id`` ``version`` of ``account`` in ``region``; with a
+    cross-Region guardrail ``profile``, its ARN in every Region it evaluates in from here."""
+    regions = bedrock_capabilities.guardrail_destinations(profile, region) if profile else ()
+    if profile and regions is None:
+        raise ValueError(f"guardrail profile {profile} cannot be used from {region}")
+    return GuardrailGrant(
+        guardrail_arn(partition, region, account, guardrail_id, version),
+        guardrail_arn(partition, region, account, guardrail_id),
+        tuple(
+            bedrock_capabilities.guardrail_profile_arn(partition, r, account, profile or "")
+            for r in regions or ()
+        ),
+    )
 
 
 def guarded(
@@ -213,21 +233,21 @@ def runtime_endpoint_policy(
     guardrails require the stack's guardrail; the others are admitted without it."""
     who = _principals(account, cluster_arn)
     needs = {m.name for m in guarded(models, guardrail)}
+    groups: dict[tuple[tuple[str, ...], bool], set[str]] = {}
+    for m in models:
+        exempt = guardrail is not None and m.name not in needs
+        groups.setdefault((tuple(sorted(m.actions)), exempt), set()).update(m.all_arns)
     statements: list[Statement] = []
-    for exempt in (False, True):
-        chosen = [m for m in models if (guardrail is not None and m.name not in needs) == exempt]
-        if not chosen:
-            continue
+    for (actions, exempt), arns in sorted(groups.items(), key=lambda g: _direct_sid(*g[0])):
         guard = {GUARDRAIL_KEY: guardrail.identifier} if guardrail and not exempt else {}
+        sid = _direct_sid(actions, exempt).replace("InvokeListedModels", "InvokeCatalogModels")
         statements.append(
             {
-                "Sid": "AgentsInvokeModelsWithoutGuardrailSupport"
-                if exempt
-                else "AgentsInvokeCatalogModels",
+                "Sid": f"Agents{sid}",
                 "Effect": "Allow",
                 "Principal": "*",
-                "Action": sorted({a for m in chosen for a in m.actions}),
-                "Resource": sorted({a for m in chosen for a in m.all_arns}),
+                "Action": list(actions),
+                "Resource": sorted(arns),
                 "Condition": _merge(who, {"StringEquals": guard}),
             }
         )

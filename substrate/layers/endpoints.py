@@ -44,7 +44,7 @@ def _runtime_policy(cfg: PlatformConfig, base: Foundation, bed: Bedrock) -> pulu
                 account,
                 guardrail.id,
                 guardrail.version,
-                guardrail.cross_region_profile,
+                profile=guardrail.cross_region_profile,
             )
         return bedrock_policies.runtime_endpoint_policy(resolved, account, cluster_arn, grant)
 
