@@ -50,6 +50,8 @@ SPIFFE_VOLUME = "spiffe-workload-api"
 SPIFFE_CSI_DRIVER = "csi.spiffe.io"
 SPIFFE_SOCKET_DIR = "/spiffe-workload-api"
 ZONE_KEY = "topology.kubernetes.io/zone"
+NOT_AN_AGENT = {"key": WORKLOAD_CLASS_LABEL, "operator": "NotIn", "values": [WORKLOAD_CLASS]}
+"""Label selector requirement: pods that are not agents."""
 
 
 def selector(agent: str) -> dict[str, str]:
@@ -213,6 +215,31 @@ def statefulset_spec(args: AgentRuntimeArgs) -> dict[str, Any]:
     if args.get("scaling") is None:
         spec["replicas"] = args.get("replicas") or 1
     return spec
+
+
+def session_network_policy(
+    agent: str, tenant: str, port: int, *, tenant_pods: bool, agents: list[str]
+) -> dict[str, Any]:
+    """Who may open sessions on the agent's port (the tenant's own policies no longer admit
+    anything to agent pods): the tenant's pods that are not agents when ``tenant_pods``, and the
+    pods of the declared caller ``agents``. Nothing else reaches the agent but Prometheus (with
+    `metricsPath`, :func:`scrape_network_policy`)."""
+    tenant_ns = {"matchLabels": {TENANT_LABEL: tenant}}
+    peers: list[dict[str, Any]] = []
+    if tenant_pods:
+        peers.append(
+            {"namespaceSelector": tenant_ns, "podSelector": {"matchExpressions": [NOT_AN_AGENT]}}
+        )
+    peers += [
+        {"namespaceSelector": tenant_ns, "podSelector": {"matchLabels": selector(caller)}}
+        for caller in sorted(agents)
+    ]
+    ingress = [{"from": peers, "ports": [{"protocol": "TCP", "port": port}]}] if peers else []
+    return {
+        "podSelector": {"matchLabels": selector(agent)},
+        "policyTypes": ["Ingress"],
+        "ingress": ingress,
+    }
 
 
 def scrape_target(agent: str, namespace: str, path: str) -> ScrapeTarget:

@@ -2,8 +2,9 @@
 
 Renders, in the agent's namespace: a ServiceAccount (no API token) bound to its Bedrock role
 through EKS Pod Identity (`BedrockAgentRole`), a headless Service (stable per-replica DNS
-names), a PodDisruptionBudget allowing one disruption (created before the StatefulSet: the
-Kyverno `statefulset-pdb` policy reads PDBs at admission, R31), and the StatefulSet: restricted
+names), a NetworkPolicy naming who may open sessions on its port, a PodDisruptionBudget
+allowing one disruption (created before the StatefulSet: the Kyverno `statefulset-pdb` policy
+reads PDBs at admission, R31), and the StatefulSet: restricted
 pod security, requests and memory limit, probes, zone spread, `karpenter.sh/do-not-disrupt`,
 the SPIFFE Workload API socket, and `volumeClaimTemplates` on `nvme-fast` with a
 `persistentVolumeClaimRetentionPolicy`. Optionally: a KEDA ScaledObject (`ElasticWorkload`,
@@ -14,7 +15,7 @@ loops. The manifests are built by `components.agent_manifests`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, Required, TypedDict, cast
 
 import pulumi
@@ -88,6 +89,15 @@ class AgentMonitoringArgs(TypedDict, total=False):
     """Window restarts are counted over (Prometheus duration, default `15m`)."""
 
 
+class CallersArgs(TypedDict, total=False):
+    """Who may open sessions on the agent's port (its own NetworkPolicy `<agent>-sessions`)."""
+
+    tenant_pods: NotRequired[bool]
+    """Pods of the tenant's namespaces that are not agents (default true)."""
+    agents: NotRequired[Sequence[str]]
+    """Agents of the same tenant that may call this one (default none)."""
+
+
 class AgentRuntimeArgs(TypedDict, total=False):
     """Arguments of :class:`AgentRuntime`."""
 
@@ -130,6 +140,8 @@ class AgentRuntimeArgs(TypedDict, total=False):
     """Mount the SPIFFE Workload API socket (SPIFFE CSI driver, default true)."""
     monitoring: NotRequired[AgentMonitoringArgs | None]
     """Alert rules (and scraping); none: no rules."""
+    callers: NotRequired[CallersArgs]
+    """Who may reach the agent's port; default: the tenant's non-agent pods."""
 
 
 def validate_args(args: AgentRuntimeArgs) -> None:
@@ -189,6 +201,9 @@ def _check_links(args: AgentRuntimeArgs) -> None:
         if args.get("replicas") is not None:
             raise ValueError("AgentRuntimeArgs.replicas: unset it with scaling (KEDA owns it)")
     _check_monitoring(args.get("monitoring"))
+    for caller in args.get("callers", {}).get("agents", []):
+        if caller == agent or validators.dns_label(caller, 40):
+            raise ValueError(f"AgentRuntimeArgs.callers.agents: {caller!r} is not another agent")
     bedrock = args.get("bedrock")
     if bedrock is not None and (bedrock["namespace"], bedrock["service_account"]) != (
         args["namespace"],
@@ -256,6 +271,22 @@ class AgentRuntime(pulumi.ComponentResource):
             f"{name}-service",
             metadata=meta(agent),
             spec=cast(Any, m.service_spec(agent, args.get("port", m.DEFAULT_PORT))),
+            opts=child,
+        )
+        callers = args.get("callers", {})
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-sessions",
+            metadata=meta(f"{agent}-sessions"),
+            spec=cast(
+                Any,
+                m.session_network_policy(
+                    agent,
+                    args["tenant"],
+                    args.get("port", m.DEFAULT_PORT),
+                    tenant_pods=callers.get("tenant_pods", True),
+                    agents=list(callers.get("agents", [])),
+                ),
+            ),
             opts=child,
         )
         pdb = k8s.policy.v1.PodDisruptionBudget(

@@ -9,7 +9,10 @@
 - LimitRange: default CPU/memory requests for containers that set none, memory limit equal to
   the request (R28).
 - NetworkPolicies (enforced by the VPC CNI, `enableNetworkPolicy`): deny all ingress and egress,
-  allow DNS to kube-dns (R30), plus the tenant's declared allowances.
+  allow DNS to kube-dns (R30), plus the tenant's declared allowances. Within the tenant, agent
+  pods (`substrate.io/workload-class: agent`) are not opened to every tenant pod: each agent's
+  own NetworkPolicy (components.agent_manifests) says who may reach it; they keep egress to the
+  tenant.
 - RoleBinding of the tenant-admin ClusterRole to the tenant's admin group.
 """
 
@@ -18,11 +21,14 @@ from __future__ import annotations
 from typing import Any
 
 from components.addon import pod_security_labels
+from components.agent_manifests import NOT_AN_AGENT
+from components.agent_manifests import WORKLOAD_CLASS as AGENT_CLASS
 from components.labels import (
     GPU_NAMESPACE_LABEL,
     NAMESPACE_NAME_LABEL,
     PRIORITY_TIER_LABEL,
     TENANT_LABEL,
+    WORKLOAD_CLASS_LABEL,
 )
 from components.tenancy import TenantSpec
 
@@ -31,6 +37,7 @@ TENANT_ADMIN_ROLE = "substrate:tenant-admin"
 DEFAULT_DENY = "default-deny"
 ALLOW_DNS = "allow-dns"
 ALLOW_TENANT = "allow-within-tenant"
+ALLOW_AGENTS_OUT = "allow-agent-egress-within-tenant"
 ALLOW_POD_IDENTITY = "allow-pod-identity-agent"
 ALLOW_HTTPS = "allow-https-egress"
 POD_IDENTITY_AGENT = "169.254.170.23/32"
@@ -89,9 +96,14 @@ def network_policies(tenant: TenantSpec) -> dict[str, dict[str, Any]]:
     net = tenant.network
     if net.within_tenant:
         peer = [{"namespaceSelector": {"matchLabels": {TENANT_LABEL: tenant.name}}}]
-        out[ALLOW_TENANT] = _policy(
-            ["Ingress", "Egress"], ingress=[{"from": peer}], egress=[{"to": peer}]
-        )
+        out[ALLOW_TENANT] = {
+            **_policy(["Ingress", "Egress"], ingress=[{"from": peer}], egress=[{"to": peer}]),
+            "podSelector": {"matchExpressions": [NOT_AN_AGENT]},
+        }
+        out[ALLOW_AGENTS_OUT] = {
+            **_policy(["Egress"], egress=[{"to": peer}]),
+            "podSelector": {"matchLabels": {WORKLOAD_CLASS_LABEL: AGENT_CLASS}},
+        }
     if net.pod_identity_agent:
         out[ALLOW_POD_IDENTITY] = _policy(
             ["Egress"],

@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from components.admission_policies import (
+    agent_isolation,
     do_not_disrupt,
     gpu_placement,
     gpu_queue_label,
@@ -41,6 +42,7 @@ MODULES: tuple[ModuleType, ...] = (
     no_static_aws_credentials,
     service_account_token,
     job_ttl,
+    agent_isolation,
 )
 
 

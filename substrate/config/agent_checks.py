@@ -40,7 +40,24 @@ def check_agents(cfg: PlatformConfig) -> None:
         _check_scaling(cfg, path, agent)
         if cfg.environment.production:
             _check_production(path, agent)
+    for name, agent in sorted(cfg.agents.items()):
+        _check_callers(cfg, key_path(AGENTS, name), name, agent)
     _check_quota(cfg)
+
+
+def _check_callers(cfg: PlatformConfig, path: str, name: str, agent: AgentConfig) -> None:
+    for i, caller in enumerate(agent.callers.agents):
+        other = cfg.agents.get(caller)
+        if other is None or caller == name or other.tenant != agent.tenant:
+            same = sorted(
+                n for n, a in cfg.agents.items() if a.tenant == agent.tenant and n != name
+            )
+            raise ConfigError(
+                f"{path}.callers.agents[{i}]",
+                caller,
+                f"is not another agent of tenant {agent.tenant!r}",
+                ", ".join(same) or f"no other agent of tenant {agent.tenant}",
+            )
 
 
 def _check_placement(cfg: PlatformConfig, path: str, agent: AgentConfig) -> None:

@@ -114,6 +114,21 @@ class AgentAlertsConfig:
 
 
 @dataclass(frozen=True)
+class CallersConfig:
+    """Who may open sessions on the agent's port (its NetworkPolicy `<agent>-sessions`); no
+    other pod reaches it, other agents of the tenant included (Prometheus reaches it only with
+    `metricsPath`)."""
+
+    tenant_pods: bool = doc(
+        "The tenant's own pods (in any of its namespaces) that are not agents.", default=True
+    )
+    agents: Annotated[list[Label], unique] = doc(
+        "Agents of the same tenant that may call this agent (e.g. to hand off a task).",
+        factory=list,
+    )
+
+
+@dataclass(frozen=True)
 class AgentConfig:
     """A long-running agent: a StatefulSet with stable identity and a memory volume per replica,
     its own service account, Bedrock role and SPIFFE ID."""
@@ -161,6 +176,7 @@ class AgentConfig:
         "agent's own metrics).",
         default=None,
     )
+    callers: CallersConfig = doc("Who may reach the agent's port.", factory=CallersConfig)
     probes: ProbesConfig = doc("HTTP probes.", factory=ProbesConfig)
     alerts: AgentAlertsConfig = doc("Alert thresholds.", factory=AgentAlertsConfig)
     termination_grace_seconds: Annotated[int, between(1, 86400)] = doc(

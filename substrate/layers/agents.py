@@ -130,6 +130,10 @@ def runtime_args(
             else None
         ),
         "monitoring": monitoring,
+        "callers": {
+            "tenant_pods": agent.callers.tenant_pods,
+            "agents": list(agent.callers.agents),
+        },
     }
     return args
 

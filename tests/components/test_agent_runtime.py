@@ -37,7 +37,13 @@ def minimal() -> Resources:
 
 def test_a_minimal_agent_renders_no_role_scaling_or_rules(minimal: Resources) -> None:
     kinds = sorted(r.type.rsplit(":", 1)[-1] for r in minimal.records if r.custom)
-    assert kinds == ["PodDisruptionBudget", "Service", "ServiceAccount", "StatefulSet"]
+    assert kinds == [
+        "NetworkPolicy",
+        "PodDisruptionBudget",
+        "Service",
+        "ServiceAccount",
+        "StatefulSet",
+    ]
     (component,) = minimal.of_type("substrate:agents:AgentRuntime")
     for child in minimal.children(component):
         assert child.name.startswith("agent-planner-"), child.name

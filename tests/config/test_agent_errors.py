@@ -34,6 +34,20 @@ def _scaling(name: str, **values: Any) -> Mutation:
 
 CASES: list[tuple[str, str, Mutation, str]] = [
     (
+        "caller that is not another agent of the tenant",
+        "prod",
+        _agent("research", callers={"agents": ["support", "planner"]}),
+        'substrate:agents.research.callers.agents[1] = "planner": is not another agent of '
+        "tenant 'agents' (allowed: support)",
+    ),
+    (
+        "an agent calling itself",
+        "prod",
+        _agent("research", callers={"agents": ["research"]}),
+        'substrate:agents.research.callers.agents[0] = "research": is not another agent of '
+        "tenant 'agents' (allowed: support)",
+    ),
+    (
         "unknown tenant",
         "prod",
         _agent("support", tenant="support-team"),

@@ -1,0 +1,153 @@
+"""R20: one agent cannot become another. An agent's service account carries its Bedrock role
+(EKS Pod Identity) and its SPIFFE ID, and its claims `memory-<agent>-<n>` carry its memory, so:
+
+- only the agent's own StatefulSet pods use its service account: pods the StatefulSet controller
+  (`system:serviceaccount:kube-system:statefulset-controller`) creates, named `<agent>-<n>` and
+  controlled by the StatefulSet `<agent>`;
+- a memory claim `memory-<agent>-<n>` is mounted only by pod `<agent>-<n>` of that StatefulSet;
+- a claim of that name is created only by the StatefulSet controller or a cluster administrator
+  restoring memory (never by a tenant member or a workload, which could otherwise pre-create it
+  and inject memory the agent adopts);
+- only the agent's StatefulSet (named `<agent>`) runs as the agent's service account, and
+  tenant members and workloads cannot create or change it (the platform deploys it).
+
+Agents are recognised by their ServiceAccounts (`app.kubernetes.io/component: agent`,
+`app.kubernetes.io/managed-by: substrate`), which the policy reads with Kyverno's
+`resource.List`: a tenant can create ServiceAccounts, but not one of an existing agent's name.
+Judged at CREATE (and StatefulSet UPDATE); it depends on the requester, so background scans are
+off.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.admission_policies._base import (
+    POD_RULE,
+    PolicySettings,
+    cel,
+    validating_policy,
+    validation,
+    variable,
+)
+
+NAME = "agent-isolation"
+RULE = "R20"
+STATEFULSET_CONTROLLER = "system:serviceaccount:kube-system:statefulset-controller"
+TENANT_GROUP_PREFIX = "substrate:tenant:"
+"""Groups EKS gives tenant members (`substrate:tenant:<tenant>:admins`, TenantSpec.admin_group)."""
+MEMORY_CLAIM = "memory"
+"""The agents' claim template name (components.agent_manifests.MEMORY_VOLUME)."""
+
+AGENT_ACCOUNTS = (
+    "resource.List('v1', 'serviceaccounts', object.metadata.namespace).?items.orValue([])"
+    ".filter(s, s.metadata.?labels.orValue({}).exists(k, k == 'app.kubernetes.io/component' && "
+    "s.metadata.labels[k] == 'agent') && s.metadata.?labels.orValue({}).exists(k, "
+    "k == 'app.kubernetes.io/managed-by' && s.metadata.labels[k] == 'substrate'))"
+    ".map(s, s.metadata.name)"
+)
+"""CEL: names of the agents of the object's namespace (their ServiceAccounts)."""
+
+
+def _pod_of(agent: str) -> str:
+    """CEL: the admitted pod is `<agent>-<n>`, controlled by StatefulSet `<agent>`, created by
+    the StatefulSet controller."""
+    return (
+        f"(variables.byController && object.metadata.name.matches('^' + {agent} + '-[0-9]+$') && "
+        "object.metadata.?ownerReferences.orValue([]).exists(r, r.kind == 'StatefulSet' && "
+        f"r.apiVersion == 'apps/v1' && r.name == {agent} && r.?controller.orValue(false)))"
+    )
+
+
+def _claim_of(agent: str, claim: str) -> str:
+    return f"{claim}.matches('^{MEMORY_CLAIM}-' + {agent} + '-[0-9]+$')"
+
+
+RESOURCE_RULES = [
+    POD_RULE,
+    {
+        "apiGroups": [""],
+        "apiVersions": ["v1"],
+        "operations": ["CREATE"],
+        "resources": ["persistentvolumeclaims"],
+    },
+    {
+        "apiGroups": ["apps"],
+        "apiVersions": ["v1"],
+        "operations": ["CREATE", "UPDATE"],
+        "resources": ["statefulsets"],
+    },
+]
+
+
+def build(settings: PolicySettings) -> dict[str, Any]:
+    tenant_member = (
+        f"request.userInfo.?groups.orValue([]).exists(g, g.startsWith({cel(TENANT_GROUP_PREFIX)}))"
+        " || request.userInfo.username.startsWith('system:serviceaccount:')"
+    )
+    policy = validating_policy(
+        NAME,
+        settings,
+        rule=RULE,
+        title="An agent's identity and memory belong to its StatefulSet",
+        subject="Pod, PersistentVolumeClaim, StatefulSet",
+        description="Only the pods the StatefulSet controller creates for an agent use its "
+        "service account (its Bedrock role and SPIFFE ID) and mount its memory claims; memory "
+        "claims are created only by that controller or a cluster administrator.",
+        resource_rules=RESOURCE_RULES,
+        autogen=False,
+        variables=[
+            variable("agents", AGENT_ACCOUNTS),
+            variable("byController", f"request.userInfo.username == {cel(STATEFULSET_CONTROLLER)}"),
+            variable("tenantMember", f"({tenant_member}) && !variables.byController"),
+            variable(
+                "account",
+                "object.kind == 'Pod' ? object.spec.?serviceAccountName.orValue('default') : "
+                "object.kind == 'StatefulSet' ? "
+                "object.spec.template.spec.?serviceAccountName.orValue('default') : ''",
+            ),
+            variable(
+                "claims",
+                "object.kind == 'Pod' ? object.spec.?volumes.orValue([])"
+                ".filter(v, has(v.persistentVolumeClaim)).map(v, v.persistentVolumeClaim.claimName)"
+                " : []",
+            ),
+        ],
+        validations=[
+            validation(
+                "object.kind != 'Pod' || !(variables.account in variables.agents) || "
+                + _pod_of("variables.account"),
+                "Only the agent's own StatefulSet pods may use its service account.",
+                "'service account ' + variables.account + ' belongs to agent ' + "
+                "variables.account + ': only pods ' + variables.account + '-<n> that the "
+                "StatefulSet controller creates for StatefulSet ' + variables.account + "
+                "' may use it'",
+            ),
+            validation(
+                "object.kind != 'Pod' || variables.claims.all(c, variables.agents.all(a, "
+                f"!{_claim_of('a', 'c')} || "
+                f"({_pod_of('a')} && c == '{MEMORY_CLAIM}-' + object.metadata.name)))",
+                "An agent's memory claim is mounted only by its own replica.",
+                "'memory claims ' + variables.claims.filter(c, variables.agents.exists(a, "
+                f"{_claim_of('a', 'c')})).join(', ') + ' belong to agent replicas: only the pod "
+                "of the same name, created by its StatefulSet, may mount its own'",
+            ),
+            validation(
+                "object.kind != 'PersistentVolumeClaim' || !variables.tenantMember || "
+                f"!variables.agents.exists(a, {_claim_of('a', 'object.metadata.name')})",
+                "Agent memory claims are created by the StatefulSet controller or a cluster "
+                "administrator restoring memory, never by tenants or workloads.",
+                "'claim ' + object.metadata.name + ' would become an agent replica\\'s memory: "
+                "only the StatefulSet controller or a cluster administrator creates it'",
+            ),
+            validation(
+                "object.kind != 'StatefulSet' || !(variables.account in variables.agents) || "
+                "(object.metadata.name == variables.account && !variables.tenantMember)",
+                "Only the platform deploys an agent's StatefulSet, under the agent's name.",
+                "'StatefulSet ' + object.metadata.name + ' runs as agent ' + variables.account + "
+                "': only the platform deploys it, as StatefulSet ' + variables.account",
+            ),
+        ],
+    )
+    policy["spec"]["evaluation"] = {"background": {"enabled": False}}
+    return policy
