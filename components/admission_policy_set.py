@@ -36,6 +36,8 @@ class AdmissionPolicySetArgs(TypedDict, total=False):
     """Image prefixes tenants may pull from (R28)."""
     long_running_classes: NotRequired[Sequence[str]]
     """`substrate.io/workload-class` values that need karpenter.sh/do-not-disrupt (R33)."""
+    agents: NotRequired[Sequence[str]]
+    """`<namespace>/<agent>` of every agent (agent-isolation, R20)."""
 
 
 def _settings(args: AdmissionPolicySetArgs) -> PolicySettings:
@@ -68,6 +70,7 @@ def _settings(args: AdmissionPolicySetArgs) -> PolicySettings:
         pod_security_exempt_namespaces=tuple(args.get("pod_security_exempt_namespaces", ())),
         allowed_registries=tuple(registries),
         long_running_classes=tuple(args.get("long_running_classes", ("training", "agent"))),
+        agents=tuple(sorted(args.get("agents", ()))),
     )
 
 

@@ -64,6 +64,7 @@ REFERENCE_SETTINGS = PolicySettings(
         "public.ecr.aws/substrate",
     ),
     long_running_classes=("training", "agent"),
+    agents=("agents/research", "agents/support"),
 )
 """A production-like policy set: what the committed policy files and their Kyverno tests use.
 Each stack's own settings are exercised by the journeys (tests/journeys/)."""

@@ -63,6 +63,9 @@ class PolicySettings:
     """Image prefixes tenants may pull from (R28)."""
     long_running_classes: Sequence[str] = ("training", "agent")
     """Workload classes that must not be disrupted by Karpenter (R33)."""
+    agents: Sequence[str] = ()
+    """`<namespace>/<agent>` of the stack's agents: their service accounts and memory claims
+    belong to their StatefulSets (R20, agent-isolation)."""
 
 
 def cel(value: Any) -> str:

@@ -1,7 +1,6 @@
 """Agent admission journeys: the platform's own agent StatefulSets and the pods their
 controller creates, judged by the real Kyverno CLI under each stack's policies, with the
-namespace's rendered PodDisruptionBudgets and ServiceAccounts as the cluster state
-`resource.List` reads."""
+namespace's rendered PodDisruptionBudgets as the cluster state `resource.List` reads."""
 
 from __future__ import annotations
 
@@ -29,8 +28,8 @@ STATEFULSETS = controller("statefulset-controller")
 
 
 def cluster_state(s: Stack) -> list[Object]:
-    """What Kyverno's resource.List sees in the agents' namespace: PDBs and ServiceAccounts."""
-    return [*s.objects("PodDisruptionBudget", NAMESPACE), *s.objects("ServiceAccount", NAMESPACE)]
+    """What Kyverno's resource.List sees in the agents' namespace: the PDBs."""
+    return s.objects("PodDisruptionBudget", NAMESPACE)
 
 
 IDENTITY_DOC = "docs/agents.md#one-agent-cannot-become-another"

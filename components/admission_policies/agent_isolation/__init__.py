@@ -11,15 +11,14 @@
 - only the agent's StatefulSet (named `<agent>`) runs as the agent's service account, and
   tenant members and workloads cannot create or change it (the platform deploys it).
 
-Agents are recognised by their ServiceAccounts (`app.kubernetes.io/component: agent`,
-`app.kubernetes.io/managed-by: substrate`), which the policy reads with Kyverno's
-`resource.List`: a tenant can create ServiceAccounts, but not one of an existing agent's name.
-Judged at CREATE (and StatefulSet UPDATE); it depends on the requester, so background scans are
-off.
+The stack's agents (`<namespace>/<agent>`) arrive in the policy settings, so the policy needs no
+cluster lookup. Judged at CREATE (and StatefulSet UPDATE); it depends on the requester, so
+background scans are off.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from components.admission_policies._base import (
@@ -39,15 +38,6 @@ TENANT_GROUP_PREFIX = "substrate:tenant:"
 MEMORY_CLAIM = "memory"
 """The agents' claim template name (components.agent_manifests.MEMORY_VOLUME)."""
 
-AGENT_ACCOUNTS = (
-    "resource.List('v1', 'serviceaccounts', object.metadata.namespace).?items.orValue([])"
-    ".filter(s, s.metadata.?labels.orValue({}).exists(k, k == 'app.kubernetes.io/component' && "
-    "s.metadata.labels[k] == 'agent') && s.metadata.?labels.orValue({}).exists(k, "
-    "k == 'app.kubernetes.io/managed-by' && s.metadata.labels[k] == 'substrate'))"
-    ".map(s, s.metadata.name)"
-)
-"""CEL: names of the agents of the object's namespace (their ServiceAccounts)."""
-
 
 def _pod_of(agent: str) -> str:
     """CEL: the admitted pod is `<agent>-<n>`, controlled by StatefulSet `<agent>`, created by
@@ -61,6 +51,15 @@ def _pod_of(agent: str) -> str:
 
 def _claim_of(agent: str, claim: str) -> str:
     return f"{claim}.matches('^{MEMORY_CLAIM}-' + {agent} + '-[0-9]+$')"
+
+
+def _by_namespace(settings: PolicySettings) -> str:
+    """CEL map literal: namespace -> names of its agents."""
+    found: dict[str, list[str]] = {}
+    for entry in sorted(settings.agents):
+        namespace, _, agent = entry.partition("/")
+        found.setdefault(namespace, []).append(agent)
+    return json.dumps(found, sort_keys=True)
 
 
 RESOURCE_RULES = [
@@ -97,7 +96,11 @@ def build(settings: PolicySettings) -> dict[str, Any]:
         resource_rules=RESOURCE_RULES,
         autogen=False,
         variables=[
-            variable("agents", AGENT_ACCOUNTS),
+            variable(
+                "agents",
+                f"object.metadata.namespace in {_by_namespace(settings)} ? "
+                f"{_by_namespace(settings)}[object.metadata.namespace] : []",
+            ),
             variable("byController", f"request.userInfo.username == {cel(STATEFULSET_CONTROLLER)}"),
             variable("tenantMember", f"({tenant_member}) && !variables.byController"),
             variable(
