@@ -151,6 +151,9 @@ def pod_spec(args: AgentRuntimeArgs) -> dict[str, Any]:
         },
         "volumeMounts": mounts,
     }
+    stop = args.get("pre_stop_path")
+    if stop:
+        container["lifecycle"] = {"preStop": {"httpGet": {"path": stop, "port": HTTP_PORT}}}
     return {
         "serviceAccountName": agent,
         # The agent calls Bedrock (Pod Identity) and SPIRE (CSI socket), never the Kubernetes

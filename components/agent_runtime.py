@@ -87,6 +87,10 @@ class AgentMonitoringArgs(TypedDict, total=False):
     """`AgentRestartingRepeatedly` threshold (default 3)."""
     restart_window: NotRequired[str]
     """Window restarts are counted over (Prometheus duration, default `15m`)."""
+    memory_volume_critical_percent: NotRequired[int]
+    """`AgentMemoryVolumeAlmostFull` (critical) threshold, percent (default 95)."""
+    not_running_for: NotRequired[str]
+    """`AgentReplicaNotRunning`: how long a replica may be Pending/Unknown (default `10m`)."""
 
 
 class CallersArgs(TypedDict, total=False):
@@ -127,6 +131,8 @@ class AgentRuntimeArgs(TypedDict, total=False):
     """Annotate pods `karpenter.sh/do-not-disrupt: "true"` (default true, R33)."""
     termination_grace_seconds: NotRequired[int]
     """Seconds a pod gets after SIGTERM to checkpoint (default 300)."""
+    pre_stop_path: NotRequired[str | None]
+    """HTTP GET on the `http` port before SIGTERM (checkpoint, hand off sessions)."""
     run_as_user: NotRequired[int]
     """Non-root UID, also GID and fsGroup (default 65532)."""
     env: NotRequired[Mapping[str, str]]
@@ -180,6 +186,9 @@ def validate_args(args: AgentRuntimeArgs) -> None:
 def _check_links(args: AgentRuntimeArgs) -> None:
     """Probes, env, and the scaling target and Bedrock role belonging to this agent."""
     agent = args["agent"]
+    stop = args.get("pre_stop_path")
+    if stop is not None and not stop.startswith("/"):
+        raise ValueError(f"AgentRuntimeArgs.pre_stop_path: {stop!r} is not a path")
     for probe in ("liveness", "readiness", "startup"):
         path = args["probes"][probe]["path"]
         if not path.startswith("/"):
@@ -230,6 +239,17 @@ def _check_monitoring(monitoring: AgentMonitoringArgs | None) -> None:
     if not 1 <= percent <= 99:
         raise ValueError(
             f"AgentRuntimeArgs.monitoring.memory_volume_percent: {percent} must be 1-99"
+        )
+    critical = monitoring.get("memory_volume_critical_percent", 95)
+    if not percent < critical <= 100:
+        raise ValueError(
+            f"AgentRuntimeArgs.monitoring.memory_volume_critical_percent: {critical} must be "
+            f"{percent + 1}-100"
+        )
+    waiting = monitoring.get("not_running_for", "10m")
+    if validators.prometheus_duration(waiting):
+        raise ValueError(
+            f"AgentRuntimeArgs.monitoring.not_running_for: {waiting!r} is not a Prometheus duration"
         )
     path = monitoring.get("metrics_path")
     if path is not None and not path.startswith("/"):
@@ -339,6 +359,8 @@ class AgentRuntime(pulumi.ComponentResource):
             namespace=ns,
             claim_template=m.MEMORY_VOLUME,
             memory_volume_percent=monitoring.get("memory_volume_percent", 80),
+            memory_volume_critical_percent=monitoring.get("memory_volume_critical_percent", 95),
+            not_running_for=monitoring.get("not_running_for", "10m"),
             restarts=monitoring.get("restarts", 3),
             restart_window=window,
         )

@@ -185,3 +185,23 @@ def test_keda_reads_exactly_the_research_queue_in_prod(prod: Resources) -> None:
     (stmt,) = doc["Statement"]
     assert stmt["Action"] == ["sqs:GetQueueAttributes"]
     assert stmt["Resource"] == ["arn:aws:sqs:us-east-1:210987654321:research-tasks"]
+
+
+def test_scaled_agents_lose_one_replica_per_grace_period_after_a_stable_window(
+    prod_plan: PlanResult,
+) -> None:
+    """The drain contract as KEDA hands it to the HPA: scale-down waits out a 600 s window of
+    lower demand and removes one replica per terminationGraceSeconds (support 300 s, research
+    1800 s), and support's pods call /drain before SIGTERM."""
+    scaled = _objects(prod_plan, "ScaledObject", "agents")
+    for name, period in (("support", 300), ("research", 1800)):
+        advanced = scaled[name]["spec"]["advanced"]["horizontalPodAutoscalerConfig"]
+        assert advanced["behavior"]["scaleDown"] == {
+            "stabilizationWindowSeconds": 600,
+            "policies": [{"type": "Pods", "value": 1, "periodSeconds": period}],
+        }
+    sets = _objects(prod_plan, "StatefulSet", "agents")
+    (support,) = _pod(sets["support"])["containers"]
+    assert support["lifecycle"] == {"preStop": {"httpGet": {"path": "/drain", "port": "http"}}}
+    (research,) = _pod(sets["research"])["containers"]
+    assert "lifecycle" not in research

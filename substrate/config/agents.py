@@ -100,17 +100,61 @@ class MemoryVolumeConfig:
 
 @dataclass(frozen=True)
 class AgentAlertsConfig:
-    """Thresholds of the agent's alerts: `AgentMemoryVolumeFilling` and
-    `AgentRestartingRepeatedly`."""
+    """Thresholds of the agent's alerts: `AgentMemoryVolumeFilling` (warning),
+    `AgentMemoryVolumeAlmostFull` (critical: pages), `AgentRestartingRepeatedly` and
+    `AgentReplicaNotRunning`."""
 
     memory_volume_percent: Annotated[int, between(1, 99)] = doc(
-        "Fire when a replica's memory volume is fuller than this share of its size.", default=80
+        "Warn when a replica's memory volume is fuller than this share of its size.", default=80
+    )
+    memory_volume_critical_percent: Annotated[int, between(2, 100)] = doc(
+        "Page when a replica's memory volume is fuller than this share of its size (the agent "
+        "is about to stop saving state); above memoryVolumePercent.",
+        default=95,
     )
     restarts: Annotated[int, between(1, 100)] = doc(
         "Fire when a replica's containers restart at least this often within `restartWindow`.",
         default=3,
     )
     restart_window: Duration = doc("Window the restarts are counted over.", default="15m")
+    not_running_for: Duration = doc(
+        "Warn when a replica has been Pending or Unknown (node or zone gone) this long.",
+        default="10m",
+    )
+
+    def check(self, path: str) -> None:
+        if self.memory_volume_critical_percent <= self.memory_volume_percent:
+            raise ConfigError(
+                f"{path}.memoryVolumeCriticalPercent",
+                self.memory_volume_critical_percent,
+                f"is not above memoryVolumePercent ({self.memory_volume_percent})",
+                f"{self.memory_volume_percent + 1}-100",
+            )
+
+
+@dataclass(frozen=True)
+class DrainConfig:
+    """How a replica leaves (scale-down, rollout, node drain, eviction): Kubernetes calls
+    `preStopPath`, then sends SIGTERM, and kills the container `terminationGraceSeconds` after
+    the preStop call began; with `scaling`, the HPA removes at most one replica per
+    `scaleDownPeriodSeconds`, after `scaleDownStabilizationSeconds` of lower demand."""
+
+    pre_stop_path: Annotated[str, _path] | None = doc(
+        "HTTP GET on the agent's port before SIGTERM: checkpoint memory, hand off or close "
+        "sessions. None: the agent gets only SIGTERM.",
+        default=None,
+    )
+    scale_down_stabilization_seconds: Annotated[int, between(0, 3600)] = doc(
+        "With scaling: scale down only to the highest replica count recommended over this "
+        "window (the HPA's stabilization window; Kubernetes' default is 300).",
+        default=600,
+    )
+    scale_down_period_seconds: Annotated[int, between(1, 1800)] | None = doc(
+        "With scaling: remove at most one replica per this many seconds. Default: "
+        "terminationGraceSeconds (at most 1800, the HPA's limit), so a replica has finished "
+        "draining before the next one is asked to.",
+        default=None,
+    )
 
 
 @dataclass(frozen=True)
@@ -177,6 +221,7 @@ class AgentConfig:
         default=None,
     )
     callers: CallersConfig = doc("Who may reach the agent's port.", factory=CallersConfig)
+    drain: DrainConfig = doc("How a replica leaves.", factory=DrainConfig)
     probes: ProbesConfig = doc("HTTP probes.", factory=ProbesConfig)
     alerts: AgentAlertsConfig = doc("Alert thresholds.", factory=AgentAlertsConfig)
     termination_grace_seconds: Annotated[int, between(1, 86400)] = doc(
@@ -206,6 +251,11 @@ class AgentConfig:
         if self.scaling is None:
             return self.replicas or 1
         return 0 if self.scaling.scale_to_zero else self.scaling.min_replicas
+
+    @property
+    def scale_down_period(self) -> int:
+        """Seconds between two replica removals by the HPA."""
+        return self.drain.scale_down_period_seconds or min(self.termination_grace_seconds, 1800)
 
     @property
     def max_replicas(self) -> int:

@@ -67,6 +67,11 @@ def plans(cfg: PlatformConfig) -> tuple[AgentPlan, ...]:
         if agent.scaling is not None:
             target: ScaleTarget = {"kind": "StatefulSet", "name": name, "namespace": ns}
             elastic = elastic_args(agent.scaling, target, cfg.region, prometheus_url(cfg))
+            elastic["scale_down"] = {
+                "stabilization_seconds": agent.drain.scale_down_stabilization_seconds,
+                "pods_per_period": 1,
+                "period_seconds": agent.scale_down_period,
+            }
         identity: AgentIdentity = {
             "name": name,
             "tenant": agent.tenant,
@@ -96,6 +101,8 @@ def runtime_args(
         "labels": dict(obs.labels),
         "metrics_path": agent.metrics_path,
         "memory_volume_percent": agent.alerts.memory_volume_percent,
+        "memory_volume_critical_percent": agent.alerts.memory_volume_critical_percent,
+        "not_running_for": agent.alerts.not_running_for,
         "restarts": agent.alerts.restarts,
         "restart_window": agent.alerts.restart_window,
     }
@@ -121,6 +128,7 @@ def runtime_args(
         "port": agent.port,
         "protect_long_tasks": agent.protect_long_tasks,
         "termination_grace_seconds": agent.termination_grace_seconds,
+        "pre_stop_path": agent.drain.pre_stop_path,
         "run_as_user": agent.run_as_user,
         "env": dict(agent.env),
         "region": cfg.region,

@@ -34,6 +34,20 @@ def _scaling(name: str, **values: Any) -> Mutation:
 
 CASES: list[tuple[str, str, Mutation, str]] = [
     (
+        "paging threshold not above the warning",
+        "prod",
+        _agent("research", alerts={"memoryVolumePercent": 75, "memoryVolumeCriticalPercent": 70}),
+        "substrate:agents.research.alerts.memoryVolumeCriticalPercent = 70: is not above "
+        "memoryVolumePercent (75) (allowed: 76-100)",
+    ),
+    (
+        "scale-down period beyond the HPA's limit",
+        "prod",
+        _agent("research", drain={"scaleDownPeriodSeconds": 3600}),
+        "substrate:agents.research.drain.scaleDownPeriodSeconds = 3600: is out of range (allowed: 1 "
+        "to 1800)",
+    ),
+    (
         "caller that is not another agent of the tenant",
         "prod",
         _agent("research", callers={"agents": ["support", "planner"]}),

@@ -54,10 +54,6 @@ XFAIL: dict[tuple[str, str], str] = {
         "issue 12: duplicated kube_pod_status_phase series make the group_left join fail "
         "(many-to-many), so no allocation is recorded"
     ),
-    ("agent-restarts.yaml", "a kube-state-metrics rollout does not double restarts"): (
-        "issue 14: sum by (namespace, pod) adds the duplicated restart series of both "
-        "kube-state-metrics pods"
-    ),
 }
 
 
