@@ -38,6 +38,8 @@ class AdmissionPolicySetArgs(TypedDict, total=False):
     """`substrate.io/workload-class` values that need karpenter.sh/do-not-disrupt (R33)."""
     agents: NotRequired[Sequence[str]]
     """`<namespace>/<agent>` of every agent (agent-isolation, R20)."""
+    agent_memory_cap: NotRequired[str | None]
+    """Largest agent memory claim, a Kubernetes quantity (agent-isolation)."""
 
 
 def _settings(args: AdmissionPolicySetArgs) -> PolicySettings:
@@ -71,6 +73,7 @@ def _settings(args: AdmissionPolicySetArgs) -> PolicySettings:
         allowed_registries=tuple(registries),
         long_running_classes=tuple(args.get("long_running_classes", ("training", "agent"))),
         agents=tuple(sorted(args.get("agents", ()))),
+        agent_memory_cap=args.get("agent_memory_cap"),
     )
 
 

@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
+from components.tenancy import memory_bytes
 from substrate.plan.command import PlanResult
+from tests.conftest import planned
 from tests.crds import validation_errors
 from tests.helpers import Resources, policy_json, stack_yaml, typed_config
 
@@ -205,3 +207,15 @@ def test_scaled_agents_lose_one_replica_per_grace_period_after_a_stable_window(
     assert support["lifecycle"] == {"preStop": {"httpGet": {"path": "/drain", "port": "http"}}}
     (research,) = _pod(sets["research"])["containers"]
     assert "lifecycle" not in research
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_the_agents_namespace_quota_fits_exactly_their_claims(stack: str) -> None:
+    """nvme-fast in the agents' namespace holds their claims at their most replicas, no more."""
+    cfg = typed_config(stack_yaml(stack))
+    (quota,) = (_objects(planned(stack), "ResourceQuota", "agents")["agent-memory"]["spec"],)
+    total = sum(memory_bytes(a.memory_volume.size) * a.max_replicas for a in cfg.agents.values())
+    claims = sum(a.max_replicas for a in cfg.agents.values())
+    hard = quota["hard"]
+    assert memory_bytes(hard["nvme-fast.storageclass.storage.k8s.io/requests.storage"]) == total
+    assert hard["nvme-fast.storageclass.storage.k8s.io/persistentvolumeclaims"] == str(claims)

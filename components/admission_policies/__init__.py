@@ -65,6 +65,7 @@ REFERENCE_SETTINGS = PolicySettings(
     ),
     long_running_classes=("training", "agent"),
     agents=("agents/research", "agents/support"),
+    agent_memory_cap="200Gi",
 )
 """A production-like policy set: what the committed policy files and their Kyverno tests use.
 Each stack's own settings are exercised by the journeys (tests/journeys/)."""

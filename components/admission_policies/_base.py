@@ -66,6 +66,9 @@ class PolicySettings:
     agents: Sequence[str] = ()
     """`<namespace>/<agent>` of the stack's agents: their service accounts and memory claims
     belong to their StatefulSets (R20, agent-isolation)."""
+    agent_memory_cap: str | None = None
+    """Largest memory claim an agent replica may have (`substrate:storage.maxAgentMemoryVolume`);
+    None: no cap."""
 
 
 def cel(value: Any) -> str:

@@ -58,6 +58,7 @@ def build(
             "allowed_registries": list(adm.allowed_registries),
             "long_running_classes": list(adm.long_running_classes),
             "agents": [f"{agent_namespace(cfg, a)}/{n}" for n, a in sorted(cfg.agents.items())],
+            "agent_memory_cap": cfg.storage.max_agent_memory_volume,
         },
         opts=pulumi.ResourceOptions.merge(
             foundation.kubernetes, pulumi.ResourceOptions(depends_on=[kyverno.release])

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.agent_memory_quota import AgentMemoryQuota, AgentVolumes
 from components.agent_runtime import (
     AgentMonitoringArgs,
     AgentRuntime,
@@ -57,6 +58,8 @@ class AgentPlan:
 @dataclass(frozen=True)
 class Agents:
     runtimes: dict[str, AgentRuntime]
+    quotas: dict[str, AgentMemoryQuota]
+    """Storage quota of the agents' StorageClass, by namespace."""
 
 
 def plans(cfg: PlatformConfig) -> tuple[AgentPlan, ...]:
@@ -177,6 +180,7 @@ def build(
                 base.kubernetes, pulumi.ResourceOptions(depends_on=waits)
             ),
         )
+    quotas = _quotas(cfg, agent_plans, base, work)
     if runtimes:
         pulumi.export(
             "agents",
@@ -189,4 +193,32 @@ def build(
                 for p in agent_plans
             },
         )
-    return Agents(runtimes)
+    return Agents(runtimes, quotas)
+
+
+def _quotas(
+    cfg: PlatformConfig, agent_plans: Sequence[AgentPlan], base: Foundation, work: Workloads
+) -> dict[str, AgentMemoryQuota]:
+    """One storage quota per namespace that runs agents: their claims at their most replicas."""
+    by_namespace: dict[str, list[AgentPlan]] = {}
+    for plan in agent_plans:
+        by_namespace.setdefault(plan.namespace, []).append(plan)
+    out = {}
+    for namespace, plans in sorted(by_namespace.items()):
+        volumes: dict[str, AgentVolumes] = {
+            p.name: {"size": p.config.memory_volume.size, "replicas": p.config.max_replicas}
+            for p in plans
+        }
+        out[namespace] = AgentMemoryQuota(
+            f"agents-{namespace}-memory",
+            {
+                "namespace": namespace,
+                "agents": volumes,
+                "no_gpus": not cfg.tenants[plans[0].config.tenant].gpu,
+            },
+            opts=pulumi.ResourceOptions.merge(
+                base.kubernetes,
+                pulumi.ResourceOptions(depends_on=[work.tenants[plans[0].config.tenant]]),
+            ),
+        )
+    return out

@@ -44,8 +44,8 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "scale-down period beyond the HPA's limit",
         "prod",
         _agent("research", drain={"scaleDownPeriodSeconds": 3600}),
-        "substrate:agents.research.drain.scaleDownPeriodSeconds = 3600: is out of range (allowed: 1 "
-        "to 1800)",
+        "substrate:agents.research.drain.scaleDownPeriodSeconds = 3600: is out of range "
+        "(allowed: 1 to 1800)",
     ),
     (
         "caller that is not another agent of the tenant",

@@ -8,6 +8,7 @@ import copy
 
 import pytest
 
+from components.tenancy import format_bytes, memory_bytes
 from tests.journeys.cluster import (
     STACKS,
     Object,
@@ -33,6 +34,7 @@ def cluster_state(s: Stack) -> list[Object]:
 
 
 IDENTITY_DOC = "docs/agents.md#one-agent-cannot-become-another"
+BOUND_DOC = "docs/agents.md#the-memory-bound"
 
 
 def statefulsets(s: Stack) -> list[Object]:
@@ -246,3 +248,42 @@ def test_an_administrator_restores_an_agents_memory(name: str) -> None:
     replica = pod_of(support)
     verdicts = s.admit([replica], STATEFULSETS, cluster=cluster_state(s))
     assert denied(verdicts, "support-0") == {}
+
+
+@journey(
+    user="an engineer of the agents tenant",
+    stack="dev, staging, prod",
+    steps=[
+        "expands replica 0's memory claim memory-support-0 to the stack's memory cap "
+        "(substrate:storage.maxAgentMemoryVolume)",
+        "then to 1Gi more than the cap",
+    ],
+    outcome="the expansion to the cap is admitted; the one beyond it is refused by "
+    "agent-isolation (requests more than the agent memory cap)",
+    docs=[BOUND_DOC],
+)
+@pytest.mark.parametrize("name", STACKS)
+def test_memory_claims_cannot_grow_beyond_the_cap(name: str) -> None:
+    s = stack(name)
+    cap = s.config.storage.max_agent_memory_volume
+    support = next(o for o in statefulsets(s) if o["metadata"]["name"] == "support")
+    template = support["spec"]["volumeClaimTemplates"][0]
+    beyond = format_bytes(memory_bytes(cap) + 2**30)
+    claims = []
+    for size, claim in ((cap, "memory-support-0"), (beyond, "memory-support-1")):
+        spec = copy.deepcopy(template["spec"])
+        spec["resources"]["requests"]["storage"] = size
+        claims.append(
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolumeClaim",
+                "metadata": {"name": claim, "namespace": NAMESPACE},
+                "spec": spec,
+            }
+        )
+    verdicts = s.admit(claims, tenant_engineer("agents"), operation="UPDATE")
+    assert ISOLATION in judged_by(verdicts, "memory-support-0")
+    assert denied(verdicts, "memory-support-0") == {}
+    refused = denied(verdicts, "memory-support-1")
+    assert set(refused) == {ISOLATION}
+    assert f"requests {beyond}, above the agent memory cap of {cap}" in refused[ISOLATION]

@@ -8,12 +8,15 @@
 - a claim of that name is created only by the StatefulSet controller or a cluster administrator
   restoring memory (never by a tenant member or a workload, which could otherwise pre-create it
   and inject memory the agent adopts);
+- no memory claim, and no claim template of an agent's StatefulSet, requests more than the
+  stack's memory cap (`substrate:storage.maxAgentMemoryVolume`): creating or expanding one
+  beyond it is refused, whoever asks;
 - only the agent's StatefulSet (named `<agent>`) runs as the agent's service account, and
   tenant members and workloads cannot create or change it (the platform deploys it).
 
 The stack's agents (`<namespace>/<agent>`) arrive in the policy settings, so the policy needs no
-cluster lookup. Judged at CREATE (and StatefulSet UPDATE); it depends on the requester, so
-background scans are off.
+cluster lookup. Judged at CREATE (claims and StatefulSets also at UPDATE); it depends on the
+requester, so background scans are off.
 """
 
 from __future__ import annotations
@@ -67,7 +70,7 @@ RESOURCE_RULES = [
     {
         "apiGroups": [""],
         "apiVersions": ["v1"],
-        "operations": ["CREATE"],
+        "operations": ["CREATE", "UPDATE"],
         "resources": ["persistentvolumeclaims"],
     },
     {
@@ -79,7 +82,20 @@ RESOURCE_RULES = [
 ]
 
 
+def _within_cap(spec: str, cap: str | None) -> str:
+    """CEL: claim spec ``spec`` requests no more storage than ``cap``."""
+    if cap is None:
+        return "true"
+    return (
+        f"!has({spec}.resources) || !has({spec}.resources.requests) || "
+        f"!('storage' in {spec}.resources.requests) || "
+        f"quantity(string({spec}.resources.requests['storage'])).compareTo(quantity({cel(cap)}))"
+        " <= 0"
+    )
+
+
 def build(settings: PolicySettings) -> dict[str, Any]:
+    cap = settings.agent_memory_cap
     tenant_member = (
         f"request.userInfo.?groups.orValue([]).exists(g, g.startsWith({cel(TENANT_GROUP_PREFIX)}))"
         " || request.userInfo.username.startsWith('system:serviceaccount:')"
@@ -92,7 +108,8 @@ def build(settings: PolicySettings) -> dict[str, Any]:
         subject="Pod, PersistentVolumeClaim, StatefulSet",
         description="Only the pods the StatefulSet controller creates for an agent use its "
         "service account (its Bedrock role and SPIFFE ID) and mount its memory claims; memory "
-        "claims are created only by that controller or a cluster administrator.",
+        "claims are created only by that controller or a cluster administrator, and never above "
+        "the memory cap.",
         resource_rules=RESOURCE_RULES,
         autogen=False,
         variables=[
@@ -136,12 +153,31 @@ def build(settings: PolicySettings) -> dict[str, Any]:
                 "of the same name, created by its StatefulSet, may mount its own'",
             ),
             validation(
-                "object.kind != 'PersistentVolumeClaim' || !variables.tenantMember || "
+                "object.kind != 'PersistentVolumeClaim' || "
+                f"!variables.agents.exists(a, {_claim_of('a', 'object.metadata.name')}) || "
+                + _within_cap("object.spec", cap),
+                "Agent memory claims stay within the stack's memory cap.",
+                "'claim ' + object.metadata.name + ' requests ' + "
+                "object.spec.?resources.?requests.?storage.orValue('nothing') + "
+                f"', above the agent memory cap of {cap or 'none'}'",
+            ),
+            validation(
+                "object.kind != 'PersistentVolumeClaim' || request.operation != 'CREATE' || "
+                "!variables.tenantMember || "
                 f"!variables.agents.exists(a, {_claim_of('a', 'object.metadata.name')})",
                 "Agent memory claims are created by the StatefulSet controller or a cluster "
                 "administrator restoring memory, never by tenants or workloads.",
                 "'claim ' + object.metadata.name + ' would become an agent replica\\'s memory: "
                 "only the StatefulSet controller or a cluster administrator creates it'",
+            ),
+            validation(
+                "object.kind != 'StatefulSet' || !(variables.account in variables.agents) || "
+                "object.spec.?volumeClaimTemplates.orValue([]).all(t, "
+                + _within_cap("t.spec", cap)
+                + ")",
+                "An agent's claim templates stay within the stack's memory cap.",
+                "'StatefulSet ' + object.metadata.name + ' asks for memory volumes above the "
+                f"agent memory cap of {cap or 'none'}'",
             ),
             validation(
                 "object.kind != 'StatefulSet' || !(variables.account in variables.agents) || "
