@@ -258,22 +258,6 @@ def runtime_endpoint_policy(
     return to_json(statements)
 
 
-def agent_runtime_endpoint_policy(account: str, cluster_arn: str) -> str:
-    """bedrock-agent-runtime endpoint: the same principals, agent runtime operations only."""
-    return to_json(
-        [
-            {
-                "Sid": "AgentsUseAgentRuntime",
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": sorted(AGENT_RUNTIME_ACTIONS),
-                "Resource": "*",
-                "Condition": _principals(account, cluster_arn),
-            }
-        ]
-    )
-
-
 def perimeter_endpoint_policy(account: str) -> str:
     """Baseline endpoints (STS, ECR, S3, SSM): any action, by principals of this account only.
     Anonymous requests and other accounts' credentials are refused at the endpoint."""

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from components.tenancy import memory_bytes
+from substrate.config.agent_checks import bedrock_role_name
 from substrate.plan.command import PlanResult
 from tests.conftest import planned
 from tests.crds import validation_errors
@@ -219,3 +220,12 @@ def test_the_agents_namespace_quota_fits_exactly_their_claims(stack: str) -> Non
     hard = quota["hard"]
     assert memory_bytes(hard["nvme-fast.storageclass.storage.k8s.io/requests.storage"]) == total
     assert hard["nvme-fast.storageclass.storage.k8s.io/persistentvolumeclaims"] == str(claims)
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_the_config_check_names_the_role_the_plan_declares(stack: str) -> None:
+    """The role-name length check measures the name the agent's role really gets."""
+    cfg = typed_config(stack_yaml(stack))
+    roles = {r.name for r in planned(stack).records if r.type == "aws:iam/role:Role"}
+    for name, agent in cfg.agents.items():
+        assert (bedrock_role_name(name) in roles) is bool(agent.models), name

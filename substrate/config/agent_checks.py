@@ -17,6 +17,16 @@ if TYPE_CHECKING:
 
 AGENTS = "substrate:agents"
 PRODUCTION_MIN_REPLICAS = 2
+IAM_ROLE_NAME_MAX = 64
+AUTONAME_SUFFIX = 8
+"""Pulumi's auto-naming appends `-` and 7 random characters to the logical name, and fails when
+that exceeds the provider's limit (pulumi-terraform-bridge AutoName, Randlen 7)."""
+
+
+def bedrock_role_name(agent: str) -> str:
+    """Logical name of an agent's Bedrock role: AgentRuntime `agent-<agent>` -> BedrockAgentRole
+    `-bedrock` -> PodIdentityRole `-identity` -> aws.iam.Role `-role`."""
+    return f"agent-{agent}-bedrock-identity-role"
 
 
 class UnknownTenantError(ConfigError):
@@ -36,7 +46,7 @@ def check_agents(cfg: PlatformConfig) -> None:
     for name, agent in sorted(cfg.agents.items()):
         path = key_path(AGENTS, name)
         _check_placement(cfg, path, agent)
-        _check_access(cfg, path, agent)
+        _check_access(cfg, path, name, agent)
         _check_scaling(cfg, path, agent)
         if cfg.environment.production:
             _check_production(path, agent)
@@ -102,9 +112,19 @@ def _check_placement(cfg: PlatformConfig, path: str, agent: AgentConfig) -> None
         )
 
 
-def _check_access(cfg: PlatformConfig, path: str, agent: AgentConfig) -> None:
+def _check_access(cfg: PlatformConfig, path: str, name: str, agent: AgentConfig) -> None:
     if not agent.models:
         return
+    length = len(bedrock_role_name(name)) + AUTONAME_SUFFIX
+    if length > IAM_ROLE_NAME_MAX:
+        longest = IAM_ROLE_NAME_MAX - AUTONAME_SUFFIX - len(bedrock_role_name(""))
+        raise ConfigError(
+            path,
+            name,
+            f"makes its Bedrock role name {bedrock_role_name(name)}-<7 random characters> "
+            f"{length} characters long; IAM role names have at most {IAM_ROLE_NAME_MAX}",
+            f"an agent name of at most {longest} characters for an agent with models",
+        )
     if cfg.bedrock is None:
         raise ConfigError(
             f"{path}.models",

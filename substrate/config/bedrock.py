@@ -126,7 +126,9 @@ class BedrockConfig:
         "Guardrail every agent call must use (R23); none when null.", default=None
     )
     agent_runtime: bool = doc(
-        "Also create the `bedrock-agent-runtime` interface endpoint (Agents, Knowledge Bases).",
+        "Also create the `bedrock-agent-runtime` interface endpoint (Agents, Knowledge Bases). "
+        "Refused today: the endpoint admits only agent roles, which are granted model "
+        "invocation only, so no role could use it.",
         default=False,
     )
     invocation_logging: InvocationLoggingConfig = doc(
@@ -137,6 +139,14 @@ class BedrockConfig:
         if not self.models:
             raise ConfigError(
                 f"{path}.models", {}, "is empty", "at least one model, e.g. {claude: {...}}"
+            )
+        if self.agent_runtime:
+            raise ConfigError(
+                f"{path}.agentRuntime",
+                True,
+                "would create a bedrock-agent-runtime endpoint no role may use: it admits only "
+                "agent roles, and they are granted model invocation only (bedrock:InvokeModel*)",
+                "false (R24 asks for the endpoint only where some role may call it)",
             )
 
     def catalog(self, region: str) -> dict[str, ModelRef]:

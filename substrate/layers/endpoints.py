@@ -2,7 +2,8 @@
 
 Built after the cluster because interface endpoints accept HTTPS only from the cluster
 security group. Baseline endpoints (R24) come from `substrate:network.endpoints`; the
-`bedrock-runtime` (and optionally `bedrock-agent-runtime`) endpoints from `substrate:bedrock`.
+`bedrock-runtime` endpoint from `substrate:bedrock` (no `bedrock-agent-runtime` endpoint: no role
+Substrate creates may call it).
 """
 
 from __future__ import annotations
@@ -68,11 +69,6 @@ def build(cfg: PlatformConfig, base: Foundation, bed: Bedrock) -> VpcEndpoints |
     interface += [perimeter_endpoint(s) for s in net.endpoints.additional]
     if cfg.bedrock is not None:
         interface.append({"service": "bedrock-runtime", "policy": _runtime_policy(cfg, base, bed)})
-        if cfg.bedrock.agent_runtime:
-            policy = base.cluster.cluster_arn.apply(
-                lambda arn: bedrock_policies.agent_runtime_endpoint_policy(arn.split(":")[4], arn)
-            )
-            interface.append({"service": "bedrock-agent-runtime", "policy": policy})
     if not interface and not gateway:
         return None
     args: VpcEndpointsArgs = {

@@ -146,6 +146,15 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "us-gov-east-1, us-gov-west-1)",
     ),
     (
+        "an agent runtime endpoint no role may use",
+        "prod",
+        _bedrock(agentRuntime=True),
+        "substrate:bedrock.agentRuntime = true: would create a bedrock-agent-runtime endpoint no "
+        "role may use: it admits only agent roles, and they are granted model invocation only "
+        "(bedrock:InvokeModel*) (allowed: false (R24 asks for the endpoint only where some role "
+        "may call it))",
+    ),
+    (
         "model name not a DNS label",
         "prod",
         _model("Claude_Big", foundationModel="amazon.nova-pro-v1:0"),
