@@ -92,8 +92,9 @@ def probe(p: ProbeArgs) -> dict[str, Any]:
 
 
 def environment(args: AgentRuntimeArgs) -> list[dict[str, Any]]:
-    """What the agent is told: its name, tenant, memory path, Region, the models it may call
-    (catalog name -> model or profile id) and the guardrail it must send."""
+    """What the agent is told: its name, tenant, memory path, Region, SDK retries and timeouts,
+    session lifetime, the models it may call (catalog name -> model or profile id) and the
+    guardrail it must send."""
     mount = args["memory_volume"].get("mount_path", DEFAULT_MOUNT)
     env = {
         "SUBSTRATE_AGENT": args["agent"],
@@ -102,6 +103,11 @@ def environment(args: AgentRuntimeArgs) -> list[dict[str, Any]]:
     }
     if args.get("region"):
         env["AWS_REGION"] = str(args.get("region"))
+    timeouts = args.get("timeouts", {})
+    env["AWS_MAX_ATTEMPTS"] = str(timeouts.get("max_attempts", 3))
+    env["AWS_RETRY_MODE"] = timeouts.get("retry_mode", "standard")
+    env["SUBSTRATE_BEDROCK_READ_TIMEOUT_SECONDS"] = str(timeouts.get("model_read_seconds", 3600))
+    env["SUBSTRATE_SESSION_MAX_SECONDS"] = str(timeouts.get("session_seconds", 28800))
     bedrock = args.get("bedrock")
     if bedrock is not None:
         models = {ref.name: ref.id for ref in bedrock["models"]}

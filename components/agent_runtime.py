@@ -93,6 +93,19 @@ class AgentMonitoringArgs(TypedDict, total=False):
     """`AgentReplicaNotRunning`: how long a replica may be Pending/Unknown (default `10m`)."""
 
 
+class TimeoutsArgs(TypedDict, total=False):
+    """What the agent is told about waiting (its environment)."""
+
+    model_read_seconds: NotRequired[int]
+    """`SUBSTRATE_BEDROCK_READ_TIMEOUT_SECONDS` (default 3600)."""
+    max_attempts: NotRequired[int]
+    """`AWS_MAX_ATTEMPTS` (default 3)."""
+    retry_mode: NotRequired[str]
+    """`AWS_RETRY_MODE`: standard or adaptive (default standard)."""
+    session_seconds: NotRequired[int]
+    """`SUBSTRATE_SESSION_MAX_SECONDS` (default 28800)."""
+
+
 class CallersArgs(TypedDict, total=False):
     """Who may open sessions on the agent's port (its own NetworkPolicy `<agent>-sessions`)."""
 
@@ -131,6 +144,8 @@ class AgentRuntimeArgs(TypedDict, total=False):
     """Annotate pods `karpenter.sh/do-not-disrupt: "true"` (default true, R33)."""
     termination_grace_seconds: NotRequired[int]
     """Seconds a pod gets after SIGTERM to checkpoint (default 300)."""
+    timeouts: NotRequired[TimeoutsArgs]
+    """Model call and session timeouts (defaults above)."""
     pre_stop_path: NotRequired[str | None]
     """HTTP GET on the `http` port before SIGTERM (checkpoint, hand off sessions)."""
     run_as_user: NotRequired[int]
@@ -186,6 +201,9 @@ def validate_args(args: AgentRuntimeArgs) -> None:
 def _check_links(args: AgentRuntimeArgs) -> None:
     """Probes, env, and the scaling target and Bedrock role belonging to this agent."""
     agent = args["agent"]
+    mode = args.get("timeouts", {}).get("retry_mode", "standard")
+    if mode not in ("standard", "adaptive"):
+        raise ValueError(f"AgentRuntimeArgs.timeouts.retry_mode: {mode!r} is not standard/adaptive")
     stop = args.get("pre_stop_path")
     if stop is not None and not stop.startswith("/"):
         raise ValueError(f"AgentRuntimeArgs.pre_stop_path: {stop!r} is not a path")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 
 from components import validators
 from components.admission_policies.no_static_aws_credentials import CREDENTIAL_VARIABLES
@@ -22,6 +22,8 @@ Label = Annotated[str, rule(validators.dns_label, 63)]
 Duration = Annotated[str, rule(validators.prometheus_duration)]
 RESERVED_ENV_PREFIX = "SUBSTRATE_"
 """Environment variables Substrate sets on every agent (see components.agent_manifests)."""
+RESERVED_ENV = ("AWS_REGION", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE")
+"""AWS SDK settings Substrate sets from the agent's config (region, `timeouts`)."""
 
 
 def _path(value: str) -> None:
@@ -38,10 +40,11 @@ def _env(value: dict[str, str]) -> None:
                 f"sets {name}, a static AWS credential",
                 "no credential variables: the agent's role comes from EKS Pod Identity (R20)",
             )
-        if name.startswith(RESERVED_ENV_PREFIX) or name == "AWS_REGION":
+        if name.startswith(RESERVED_ENV_PREFIX) or name in RESERVED_ENV:
             raise Invalid(
                 f"sets {name}, which Substrate sets itself",
-                f"names without the {RESERVED_ENV_PREFIX} prefix, other than AWS_REGION",
+                f"names without the {RESERVED_ENV_PREFIX} prefix, other than "
+                + ", ".join(RESERVED_ENV),
             )
 
 
@@ -130,6 +133,32 @@ class AgentAlertsConfig:
                 f"is not above memoryVolumePercent ({self.memory_volume_percent})",
                 f"{self.memory_volume_percent + 1}-100",
             )
+
+
+@dataclass(frozen=True)
+class TimeoutsConfig:
+    """How long the agent waits, told to it through its environment. AWS SDKs read
+    `AWS_MAX_ATTEMPTS` and `AWS_RETRY_MODE` themselves (AWS SDKs and Tools Reference Guide,
+    "Retry behavior"); the read timeout has no SDK environment variable, so the agent passes
+    `SUBSTRATE_BEDROCK_READ_TIMEOUT_SECONDS` to its Bedrock client (boto3:
+    `Config(read_timeout=...)`), and ends a session after `SUBSTRATE_SESSION_MAX_SECONDS`."""
+
+    model_read_seconds: Annotated[int, between(1, 86400)] = doc(
+        "Read timeout of a model call. botocore's default is 60 s; AWS advises at least 3600 s "
+        "for models that answer slowly (AWS Knowledge Center, read timeouts with Bedrock).",
+        default=3600,
+    )
+    max_attempts: Annotated[int, between(1, 20)] = doc(
+        "Attempts per AWS call, the first included (`AWS_MAX_ATTEMPTS`).", default=3
+    )
+    retry_mode: Literal["standard", "adaptive"] = doc(
+        "SDK retry mode (`AWS_RETRY_MODE`).", default="standard"
+    )
+    session_seconds: Annotated[int, between(60, 604800)] = doc(
+        "Longest a session may live before the agent ends it (a loop that never finishes "
+        "cannot hold a replica forever).",
+        default=28800,
+    )
 
 
 @dataclass(frozen=True)
@@ -222,6 +251,7 @@ class AgentConfig:
     )
     callers: CallersConfig = doc("Who may reach the agent's port.", factory=CallersConfig)
     drain: DrainConfig = doc("How a replica leaves.", factory=DrainConfig)
+    timeouts: TimeoutsConfig = doc("Model call and session timeouts.", factory=TimeoutsConfig)
     probes: ProbesConfig = doc("HTTP probes.", factory=ProbesConfig)
     alerts: AgentAlertsConfig = doc("Alert thresholds.", factory=AgentAlertsConfig)
     termination_grace_seconds: Annotated[int, between(1, 86400)] = doc(

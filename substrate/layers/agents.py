@@ -132,6 +132,12 @@ def runtime_args(
         "protect_long_tasks": agent.protect_long_tasks,
         "termination_grace_seconds": agent.termination_grace_seconds,
         "pre_stop_path": agent.drain.pre_stop_path,
+        "timeouts": {
+            "model_read_seconds": agent.timeouts.model_read_seconds,
+            "max_attempts": agent.timeouts.max_attempts,
+            "retry_mode": agent.timeouts.retry_mode,
+            "session_seconds": agent.timeouts.session_seconds,
+        },
         "run_as_user": agent.run_as_user,
         "env": dict(agent.env),
         "region": cfg.region,

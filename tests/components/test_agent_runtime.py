@@ -62,8 +62,16 @@ def test_defaults_one_replica_deleted_claims_and_no_spiffe_socket(minimal: Resou
     (container,) = pod["containers"]
     assert container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
     assert container["startupProbe"]["failureThreshold"] == 30
-    env = {e["name"] for e in container["env"]}
-    assert env == {"SUBSTRATE_AGENT", "SUBSTRATE_TENANT", "SUBSTRATE_MEMORY_PATH"}
+    assert {e["name"]: e["value"] for e in container["env"]} == {
+        "SUBSTRATE_AGENT": "planner",
+        "SUBSTRATE_TENANT": "research",
+        "SUBSTRATE_MEMORY_PATH": "/var/lib/agent/memory",
+        # SDK retries (read by the SDK), read timeout and session lifetime (read by the agent)
+        "AWS_MAX_ATTEMPTS": "3",
+        "AWS_RETRY_MODE": "standard",
+        "SUBSTRATE_BEDROCK_READ_TIMEOUT_SECONDS": "3600",
+        "SUBSTRATE_SESSION_MAX_SECONDS": "28800",
+    }
     assert minimal.waits_for(
         minimal.one("kubernetes:apps/v1:StatefulSet"), minimal.named("agent-planner-pdb").urn
     )

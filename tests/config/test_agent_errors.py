@@ -34,6 +34,14 @@ def _scaling(name: str, **values: Any) -> Mutation:
 
 CASES: list[tuple[str, str, Mutation, str]] = [
     (
+        "SDK retry setting in env, which timeouts sets",
+        "prod",
+        _agent("support", env={"AWS_MAX_ATTEMPTS": "10"}),
+        'substrate:agents.support.env = {"AWS_MAX_ATTEMPTS": "10"}: sets AWS_MAX_ATTEMPTS, which '
+        "Substrate sets itself (allowed: names without the SUBSTRATE_ prefix, other than "
+        "AWS_REGION, AWS_MAX_ATTEMPTS, AWS_RETRY_MODE)",
+    ),
+    (
         "agent name too long for its Bedrock role",
         "dev",
         lambda c: c["substrate:agents"].update(
