@@ -46,6 +46,7 @@ def check_agents(cfg: PlatformConfig) -> None:
     for name, agent in sorted(cfg.agents.items()):
         path = key_path(AGENTS, name)
         _check_placement(cfg, path, agent)
+        _check_pinned(cfg, path, agent)
         _check_access(cfg, path, name, agent)
         _check_scaling(cfg, path, agent)
         if cfg.environment.production:
@@ -68,6 +69,19 @@ def _check_callers(cfg: PlatformConfig, path: str, name: str, agent: AgentConfig
                 f"is not another agent of tenant {agent.tenant!r}",
                 ", ".join(same) or f"no other agent of tenant {agent.tenant}",
             )
+
+
+def _check_pinned(cfg: PlatformConfig, path: str, agent: AgentConfig) -> None:
+    """Outside development, an agent runs exactly the image that was tested: a digest, never
+    only a tag (tags can be moved to other images)."""
+    if cfg.environment.tier != "development" and "@sha256:" not in agent.image:
+        raise ConfigError(
+            f"{path}.image",
+            agent.image,
+            f"has no digest in a {cfg.environment.tier} environment, so its tag can be moved "
+            "to another image under the running agent",
+            "<registry>/<repository>:<tag>@sha256:<digest> (tags alone only in development)",
+        )
 
 
 def _check_placement(cfg: PlatformConfig, path: str, agent: AgentConfig) -> None:

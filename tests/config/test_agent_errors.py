@@ -34,6 +34,15 @@ def _scaling(name: str, **values: Any) -> Mutation:
 
 CASES: list[tuple[str, str, Mutation, str]] = [
     (
+        "a tag without a digest outside development",
+        "staging",
+        _agent("support", image="123456789012.dkr.ecr.us-west-2.amazonaws.com/agents/s:1.0"),
+        'substrate:agents.support.image = "123456789012.dkr.ecr.us-west-2.amazonaws.com/agents/'
+        's:1.0": has no digest in a staging environment, so its tag can be moved to another '
+        "image under the running agent (allowed: <registry>/<repository>:<tag>@sha256:<digest> "
+        "(tags alone only in development))",
+    ),
+    (
         "SDK retry setting in env, which timeouts sets",
         "prod",
         _agent("support", env={"AWS_MAX_ATTEMPTS": "10"}),
