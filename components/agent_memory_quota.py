@@ -29,7 +29,9 @@ class AgentVolumes(TypedDict, total=False):
     """One agent's claims: at most ``replicas`` claims of ``size``."""
 
     size: Required[str]
+    """Size of each claim (a Kubernetes quantity)."""
     replicas: Required[int]
+    """Most replicas the agent runs (one claim each)."""
 
 
 class AgentMemoryQuotaArgs(TypedDict, total=False):
@@ -43,6 +45,7 @@ class AgentMemoryQuotaArgs(TypedDict, total=False):
     """The tenant has no GPU rights: the quota also holds `requests.nvidia.com/gpu` at 0, as R32
     asks of every quota of such a namespace."""
     labels: NotRequired[Mapping[str, str]]
+    """Labels of the ResourceQuota."""
 
 
 def quota_spec(
