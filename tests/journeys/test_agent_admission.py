@@ -1,6 +1,7 @@
 """Agent admission journeys: the platform's own agent StatefulSets and the pods their
-controller creates, judged by the real Kyverno CLI under each stack's policies, with the
-namespace's rendered PodDisruptionBudgets as the cluster state `resource.List` reads."""
+controller creates (the apiserver engine runs Kubernetes' own admission and StatefulSet
+controller), judged by the real Kyverno CLI under each stack's policies, with the namespace's
+rendered PodDisruptionBudgets as the cluster state `resource.List` reads."""
 
 from __future__ import annotations
 
@@ -9,30 +10,15 @@ import copy
 import pytest
 
 from components.tenancy import format_bytes, memory_bytes
-from tests.journeys.cluster import (
-    STACKS,
-    Object,
-    Stack,
-    controller,
-    denied,
-    judged_by,
-    stack,
-    tenant_engineer,
-)
+from substrate.engines import apiserver
+from tests.helpers import STACKS
+from tests.journeys.cluster import Object, Stack, denied, judged_by, stack, tenant_engineer
 from tests.journeys.journey import journey
 
 NAMESPACE = "agents"
 DEPLOYER = {"username": "arn:aws:sts::123456789012:assumed-role/substrate-deploy/ci"}
 """`pulumi up` applies the agents as the deploying principal (a cluster admin)."""
 ISOLATION = "substrate-agent-isolation"
-STATEFULSETS = controller("statefulset-controller")
-
-
-def cluster_state(s: Stack) -> list[Object]:
-    """What Kyverno's resource.List sees in the agents' namespace: the PDBs."""
-    return s.objects("PodDisruptionBudget", NAMESPACE)
-
-
 IDENTITY_DOC = "docs/agents.md#one-agent-cannot-become-another"
 BOUND_DOC = "docs/agents.md#the-memory-bound"
 
@@ -43,39 +29,37 @@ def statefulsets(s: Stack) -> list[Object]:
     return found
 
 
-def pod_of(sts: Object, ordinal: int = 0) -> Object:
-    """The pod the StatefulSet controller creates: the template, named `<set>-<n>`, owned by
-    the set, with each claim template's volume `<claim>-<set>-<n>` added."""
-    template = copy.deepcopy(sts["spec"]["template"])
-    name = f"{sts['metadata']['name']}-{ordinal}"
-    spec = template["spec"]
-    for claim in sts["spec"].get("volumeClaimTemplates", []):
-        spec.setdefault("volumes", []).append(
-            {
-                "name": claim["metadata"]["name"],
-                "persistentVolumeClaim": {"claimName": f"{claim['metadata']['name']}-{name}"},
-            }
-        )
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            **template["metadata"],
-            "name": name,
-            "namespace": sts["metadata"]["namespace"],
-            "ownerReferences": [
-                {
-                    "apiVersion": "apps/v1",
-                    "kind": "StatefulSet",
-                    "name": sts["metadata"]["name"],
-                    "uid": f"uid-{sts['metadata']['name']}",
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
-            ],
-        },
-        "spec": spec,
-    }
+def created(s: Stack) -> list[apiserver.Admission]:
+    """The agents' StatefulSets as `pulumi up` creates them, with the pods their controller
+    creates."""
+    results = s.create(statefulsets(s), DEPLOYER).results
+    assert all(r.reaches_validating_webhooks for r in results), [r.errors for r in results]
+    return list(results)
+
+
+def requester(admission: apiserver.Admission) -> dict[str, object]:
+    return {"username": admission.username, "groups": list(admission.groups)}
+
+
+_CREATED: dict[str, list[apiserver.Admission]] = {}
+
+
+def replica(s: Stack, agent: str, ordinal: int = 0) -> apiserver.Admission:
+    """Pod `<agent>-<ordinal>` as the StatefulSet controller creates it (the apiserver engine)."""
+    if s.name not in _CREATED:
+        _CREATED[s.name] = created(s)
+    pods = [p for r in _CREATED[s.name] for p in r.descendants("Pod")]
+    found = [p for p in pods if p.name == f"{agent}-{ordinal}"]
+    assert found, f"the controller created no pod {agent}-{ordinal}: {[p.name for p in pods]}"
+    return found[0]
+
+
+def pod_copy(admission: apiserver.Admission, name: str | None = None) -> Object:
+    """A pod like ``admission``'s; with ``name``, a new pod of that name owned by nothing."""
+    pod = copy.deepcopy(dict(admission.admitted or {}))
+    if name is not None:
+        pod["metadata"] = {"name": name, "namespace": pod["metadata"]["namespace"]}
+    return pod
 
 
 @journey(
@@ -86,28 +70,35 @@ def pod_of(sts: Object, ordinal: int = 0) -> Object:
         "the StatefulSet controller creates the agent's pods",
     ],
     outcome="Kyverno admits both StatefulSets (statefulset-pdb finds their PDBs, "
-    "agent-isolation sees the platform deploy them under the agents' names) and their pods "
-    "(agent-isolation: each runs as its own agent and mounts its own memory claim)",
+    "agent-isolation sees the platform deploy them under the agents' names), the memory claims "
+    "and the pods the controller creates (agent-isolation: each runs as its own agent and "
+    "mounts its own memory claim)",
     docs=["docs/agents.md#deploying-an-agent"],
 )
 @pytest.mark.parametrize("name", STACKS)
 def test_the_agents_are_admitted(name: str) -> None:
     s = stack(name)
-    state = cluster_state(s)
-    sets = statefulsets(s)
-    verdicts = s.admit(sets, DEPLOYER, cluster=state)
+    pdbs = s.objects("PodDisruptionBudget", NAMESPACE)
+    results = created(s)
+    sets = [r.admitted or {} for r in results]
+    verdicts = s.admit(sets, DEPLOYER, cluster=pdbs)
     for sts in sets:
         assert denied(verdicts, sts["metadata"]["name"]) == {}
         assert {"substrate-statefulset-pdb", ISOLATION} <= judged_by(
             verdicts, sts["metadata"]["name"]
         )
-    pods = [pod_of(sts, ordinal) for sts in sets for ordinal in (0, 1)]
-    verdicts = s.admit(pods, STATEFULSETS, cluster=state)
-    for pod in pods:
-        assert denied(verdicts, pod["metadata"]["name"]) == {}
-        assert {"substrate-pod-security-restricted", ISOLATION} <= judged_by(
-            verdicts, pod["metadata"]["name"]
-        )
+    children = [
+        c for r in results for kind in ("PersistentVolumeClaim", "Pod") for c in r.descendants(kind)
+    ]
+    pods = [c for c in children if c.kind == "Pod"]
+    assert pods and all(p.pod_security and p.pod_security.enforce.allowed for p in pods)
+    assert len(children) == 2 * len(pods), "each replica gets its memory claim"
+    for child in children:
+        verdicts = s.admit([child.admitted or {}], requester(child), cluster=pdbs)
+        assert denied(verdicts, child.name) == {}
+        assert ISOLATION in judged_by(verdicts, child.name)
+        if child.kind == "Pod":
+            assert "substrate-pod-security-restricted" in judged_by(verdicts, child.name)
 
 
 @journey(
@@ -135,11 +126,12 @@ def test_without_its_pdb_an_agent_is_refused() -> None:
 )
 def test_a_loosened_agent_pod_is_refused() -> None:
     s = stack("prod")
-    pod = pod_of(statefulsets(s)[0])
+    created_pod = created(s)[0].descendants("Pod")[0]
+    pod = copy.deepcopy(dict(created_pod.admitted or {}))
     del pod["metadata"]["annotations"]["karpenter.sh/do-not-disrupt"]
     pod["spec"]["containers"][0]["securityContext"]["allowPrivilegeEscalation"] = True
     pod["spec"]["containers"][0]["image"] = "docker.io/library/python:3.12"
-    verdicts = s.admit([pod], STATEFULSETS, cluster=cluster_state(s))
+    verdicts = s.admit([pod], requester(created_pod))
     assert set(denied(verdicts, pod["metadata"]["name"])) == {
         "substrate-karpenter-do-not-disrupt",
         "substrate-pod-security-restricted",
@@ -166,13 +158,9 @@ def test_a_loosened_agent_pod_is_refused() -> None:
 @pytest.mark.parametrize("name", STACKS)
 def test_a_tenant_cannot_become_an_agent(name: str) -> None:
     s = stack(name)
-    support, research = (
-        next(o for o in statefulsets(s) if o["metadata"]["name"] == n)
-        for n in ("support", "research")
-    )
-    forged = pod_of(support)
-    snoop = pod_of(research)
-    snoop["metadata"] = {"name": "snoop", "namespace": NAMESPACE}
+    support = next(o for o in statefulsets(s) if o["metadata"]["name"] == "support")
+    forged = pod_copy(replica(s, "support"))
+    snoop = pod_copy(replica(s, "research"), "snoop")
     snoop["spec"]["serviceAccountName"] = "default"
     squat = {
         "apiVersion": "v1",
@@ -189,7 +177,8 @@ def test_a_tenant_cannot_become_an_agent(name: str) -> None:
     twin = copy.deepcopy(support)
     twin["metadata"]["name"] = "support-twin"
     engineer = tenant_engineer("agents")
-    verdicts = s.admit([forged, snoop, squat, replaced, twin], engineer, cluster=cluster_state(s))
+    pdbs = s.objects("PodDisruptionBudget", NAMESPACE)
+    verdicts = s.admit([forged, snoop, squat, replaced, twin], engineer, cluster=pdbs)
     expected = {
         "support-0": "service account support belongs to agent support",
         "snoop": "memory claims memory-research-0 belong to agent replicas",
@@ -235,18 +224,17 @@ def test_an_administrator_restores_an_agents_memory(name: str) -> None:
             },
         },
     }
-    shell = pod_of(support)
-    shell["metadata"] = {"name": "support-shell", "namespace": NAMESPACE}
+    shell = pod_copy(replica(s, "support"), "support-shell")
     admin = {
         "username": "arn:aws:sts::123456789012:assumed-role/substrate-platform-admin/bob",
         "groups": ["system:authenticated"],
     }
-    verdicts = s.admit([restored, shell], admin, cluster=cluster_state(s))
+    verdicts = s.admit([restored, shell], admin)
     assert ISOLATION in judged_by(verdicts, "memory-support-0")
     assert denied(verdicts, "memory-support-0") == {}
     assert ISOLATION in denied(verdicts, "support-shell")
-    replica = pod_of(support)
-    verdicts = s.admit([replica], STATEFULSETS, cluster=cluster_state(s))
+    again = replica(s, "support")
+    verdicts = s.admit([pod_copy(again)], requester(again))
     assert denied(verdicts, "support-0") == {}
 
 
