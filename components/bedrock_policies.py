@@ -284,3 +284,65 @@ def invocation_logging_statements(log_group_arn: str) -> list[Statement]:
             sid="WriteModelInvocationLogs",
         )
     ]
+
+
+def _bedrock_source(account: str, partition: str, region: str) -> dict[str, dict[str, str]]:
+    """Confused-deputy conditions of Bedrock writing for this account and Region."""
+    return {
+        "StringEquals": {"aws:SourceAccount": account},
+        "ArnLike": {"aws:SourceArn": f"arn:{partition}:bedrock:{region}:{account}:*"},
+    }
+
+
+def large_data_bucket_policy(
+    bucket_arn: str, prefix: str, account: str, partition: str, region: str
+) -> str:
+    """Bedrock may put invocation data under `<prefix>/AWSLogs/<account>/
+    BedrockModelInvocationLogs/` only, for this account and Region (User Guide, "Set up an Amazon
+    S3 destination"); nobody reaches the bucket without TLS."""
+    return to_json(
+        [
+            {
+                "Sid": "AmazonBedrockLogsWrite",
+                "Effect": "Allow",
+                "Principal": {"Service": "bedrock.amazonaws.com"},
+                "Action": ["s3:PutObject"],
+                "Resource": [
+                    f"{bucket_arn}/{prefix}/AWSLogs/{account}/BedrockModelInvocationLogs/*"
+                ],
+                "Condition": _bedrock_source(account, partition, region),
+            },
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ]
+    )
+
+
+def large_data_key_policy(account: str, partition: str, region: str) -> str:
+    """The bucket's key: the account's IAM policies decide its use, and Bedrock may generate data
+    keys to write invocation data for this account and Region (User Guide, SSE-KMS note)."""
+    return to_json(
+        [
+            {
+                "Sid": "EnableIamPolicies",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "BedrockWritesInvocationData",
+                "Effect": "Allow",
+                "Principal": {"Service": "bedrock.amazonaws.com"},
+                "Action": "kms:GenerateDataKey",
+                "Resource": "*",
+                "Condition": _bedrock_source(account, partition, region),
+            },
+        ]
+    )

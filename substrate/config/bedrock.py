@@ -112,6 +112,12 @@ class InvocationLoggingConfig:
     )
     text_data: bool = doc("Log prompts and completions (not only metadata).", default=True)
     embedding_data: bool = doc("Log embedding vectors.", default=False)
+    large_data_prefix: str | None = doc(
+        "Deliver request and response bodies over 100 KB (and binary data) to an S3 bucket "
+        "this stack creates (KMS-encrypted, private, kept retentionDays), under this key "
+        "prefix; CloudWatch Logs keeps a reference. None: such bodies are not delivered.",
+        default=None,
+    )
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,7 @@ def build(cfg: PlatformConfig, base: Foundation) -> Bedrock:
                 "retention_days": settings.retention_days,
                 "text_data": settings.text_data,
                 "embedding_data": settings.embedding_data,
+                "large_data_prefix": settings.large_data_prefix,
                 "tags": base.tags,
             },
         )

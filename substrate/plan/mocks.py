@@ -105,6 +105,10 @@ class SubstrateMocks(Mocks):
         if typ == "aws:cloudwatch/eventRule:EventRule":
             outputs["arn"] = f"arn:{p}:events:{r}:{a}:rule/{physical}"
             return physical, outputs
+        if typ == "aws:s3/bucket:Bucket":
+            bucket = str(outputs.get("bucket") or name)
+            outputs.update(bucket=bucket, arn=f"arn:{p}:s3:::{bucket}")
+            return bucket, outputs
         if typ == "aws:eks/nodeGroup:NodeGroup":
             outputs.setdefault("nodeGroupName", name)
         outputs.setdefault("arn", self._arn(typ, physical))
