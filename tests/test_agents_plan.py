@@ -212,14 +212,27 @@ def test_scaled_agents_lose_one_replica_per_grace_period_after_a_stable_window(
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_the_agents_namespace_quota_fits_exactly_their_claims(stack: str) -> None:
-    """nvme-fast in the agents' namespace holds their claims at their most replicas, no more."""
+    """Each StorageClass the agents claim holds, in their namespace, their claims of that class at
+    their most replicas, no more; a class no agent claims is not held."""
     cfg = typed_config(stack_yaml(stack))
     (quota,) = (_objects(planned(stack), "ResourceQuota", "agents")["agent-memory"]["spec"],)
-    total = sum(memory_bytes(a.memory_volume.size) * a.max_replicas for a in cfg.agents.values())
-    claims = sum(a.max_replicas for a in cfg.agents.values())
-    hard = quota["hard"]
-    assert memory_bytes(hard["nvme-fast.storageclass.storage.k8s.io/requests.storage"]) == total
-    assert hard["nvme-fast.storageclass.storage.k8s.io/persistentvolumeclaims"] == str(claims)
+    sets = _objects(planned(stack), "StatefulSet", "agents")
+    expected: dict[str, str] = {}
+    for cls in ("agent-gp3", "nvme-fast"):
+        mine = [
+            a
+            for n, a in cfg.agents.items()
+            if sets[n]["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"] == cls
+        ]
+        if mine:
+            total = sum(memory_bytes(a.memory_volume.size) * a.max_replicas for a in mine)
+            prefix = f"{cls}.storageclass.storage.k8s.io"
+            expected[f"{prefix}/requests.storage"] = str(total)
+            expected[f"{prefix}/persistentvolumeclaims"] = str(sum(a.max_replicas for a in mine))
+    hard = {k: v for k, v in quota["hard"].items() if "storageclass" in k}
+    assert {
+        k: str(memory_bytes(v)) if k.endswith("requests.storage") else v for k, v in hard.items()
+    } == expected
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])

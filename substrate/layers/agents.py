@@ -32,6 +32,7 @@ from components.agent_runtime import (
     ProbeArgs,
 )
 from components.elastic_workload import ElasticWorkloadArgs, ScaleTarget
+from components.storage import AGENT_CLASS, FAST_CLASS
 from components.workload_identity import AgentIdentity
 from substrate.config import PlatformConfig
 from substrate.config.agent_checks import agent_namespace
@@ -42,6 +43,9 @@ from substrate.layers.foundation import Foundation
 from substrate.layers.identity import Identity
 from substrate.layers.observability import Observability
 from substrate.layers.workloads import Workloads, elastic_args, prometheus_url
+
+MEMORY_CLASSES = {"gp3": AGENT_CLASS, "io2": FAST_CLASS}
+"""`memoryVolume.volumeType` -> the StorageClass of the agent's claims."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,7 @@ def runtime_args(
             "size": agent.memory_volume.size,
             "mount_path": agent.memory_volume.mount_path,
             "retain": agent.memory_volume.retain,
+            "storage_class": MEMORY_CLASSES[agent.memory_volume.volume_type],
         },
         "probes": {
             "liveness": _probe(probes.liveness),
@@ -212,7 +217,11 @@ def _quotas(
     out = {}
     for namespace, plans in sorted(by_namespace.items()):
         volumes: dict[str, AgentVolumes] = {
-            p.name: {"size": p.config.memory_volume.size, "replicas": p.config.max_replicas}
+            p.name: {
+                "size": p.config.memory_volume.size,
+                "replicas": p.config.max_replicas,
+                "storage_class": MEMORY_CLASSES[p.config.memory_volume.volume_type],
+            }
             for p in plans
         }
         out[namespace] = AgentMemoryQuota(
