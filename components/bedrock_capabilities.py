@@ -5,9 +5,10 @@ policies (R22, R23) and the IAM journeys read the same facts.
 
 - ``data/bedrock_models.json``: per foundation model id, whether it supports guardrails, whether
   it can be called on demand with its bare id (``false``: only through an inference profile),
-  its input and output modalities and whether it streams (Bedrock User Guide, "Supported
-  foundation models in Amazon Bedrock", the model cards, and "Supported Regions and models for
-  Amazon Bedrock Guardrails").
+  its input and output modalities, whether it streams and whether bedrock-runtime counts its
+  tokens (Bedrock User Guide, "Supported foundation models in Amazon Bedrock", the model cards,
+  "Supported Regions and models for Amazon Bedrock Guardrails" and "Monitor your token usage by
+  counting tokens before running inference").
 - ``data/bedrock_guardrail_profiles.json``: system-defined guardrail profiles (cross-Region
   guardrail inference, which the Standard tier requires) and the Regions each routes to from
   each source Region (User Guide, "Supported Regions for cross-Region guardrail inference").
@@ -15,7 +16,9 @@ policies (R22, R23) and the IAM journeys read the same facts.
 What an SDK may send follows from the capabilities (Bedrock API Reference): InvokeModel always;
 InvokeModelWithResponseStream only for a streaming model; Converse and ConverseStream only for
 models that answer in text (embedding models are not supported by Converse). Converse authorizes
-as bedrock:InvokeModel, ConverseStream as bedrock:InvokeModelWithResponseStream.
+as bedrock:InvokeModel, ConverseStream as bedrock:InvokeModelWithResponseStream. CountTokens
+(bedrock:CountTokens) names a foundation model and only works for the models the token-counting
+page lists; it runs no inference, so it carries no guardrail.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from components.validators import Problem
 
 INVOKE = "bedrock:InvokeModel"
 STREAM = "bedrock:InvokeModelWithResponseStream"
+COUNT_TOKENS = "bedrock:CountTokens"
 DATA = Path(__file__).with_name("data")
 GUARDRAIL_PROFILE_ID = re.compile(r"^[a-z0-9-]+[.]guardrail[.]v[0-9:]+$")
 """GuardrailCrossRegionConfig.guardrailProfileIdentifier (Bedrock API Reference)."""
@@ -48,6 +52,8 @@ class Capabilities:
     input: tuple[str, ...]
     output: tuple[str, ...]
     streaming: bool
+    count_tokens: bool = False
+    """bedrock-runtime's CountTokens answers for this model."""
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -64,6 +70,8 @@ class Capabilities:
             ops.append("Converse")
             if self.streaming:
                 ops.append("ConverseStream")
+        if self.count_tokens:
+            ops.append("CountTokens")
         return tuple(ops)
 
 
@@ -78,6 +86,7 @@ def table() -> dict[str, Capabilities]:
             tuple(c["input"]),
             tuple(c["output"]),
             bool(c["streaming"]),
+            bool(c["countTokens"]),
         )
         for model, c in raw.items()
     }

@@ -115,6 +115,9 @@ class ResolvedModel:
     model."""
     guardrails: bool
     """The model supports guardrails (a stack's guardrail is required on its calls)."""
+    count_tokens_arn: str | None = None
+    """The foundation model in the caller's Region, for bedrock:CountTokens (only a model whose
+    tokens bedrock-runtime counts; CountTokens names a foundation model, never a profile)."""
 
     @property
     def all_arns(self) -> tuple[str, ...]:
@@ -238,9 +241,12 @@ def resolve(
     """
     model = ref.foundation_model_id
     caps = ref.capabilities
+    here = foundation_model_arn(partition, region, model)
+    counted = here if caps.count_tokens else None
     if ref.kind == "foundation-model":
-        arn = foundation_model_arn(partition, region, model)
-        return ResolvedModel(ref.name, arn, (arn,), None, (), None, caps.actions, caps.guardrails)
+        return ResolvedModel(
+            ref.name, here, (here,), None, (), None, caps.actions, caps.guardrails, counted
+        )
     profile = inference_profile_arn(partition, region, account, ref.id)
     if routed is None:
         routed = destinations(ref.id, region)
@@ -250,5 +256,5 @@ def resolve(
     models = tuple(foundation_model_arn(partition, r, model) for r in regions)
     global_arn = f"arn:{partition}:bedrock:::foundation-model/{model}" if ref.is_global else None
     return ResolvedModel(
-        ref.name, profile, (), profile, models, global_arn, caps.actions, caps.guardrails
+        ref.name, profile, (), profile, models, global_arn, caps.actions, caps.guardrails, counted
     )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components import bedrock_capabilities
+from components.bedrock_capabilities import COUNT_TOKENS
 from components.bedrock_models import (
     APPLY_GUARDRAIL,
     GUARDRAIL_KEY,
@@ -161,10 +162,22 @@ def agent_statements(
     for i, m in enumerate(sorted(models, key=lambda m: m.name)):
         if m.profile_arn:
             statements += _profile_statements(i, m, region, guard(m))
+    statements += count_tokens_statements(models)
     resources = sorted({a for m in models if m.name in needs for a in m.all_arns})
     if guardrail is not None:
         statements += guardrail_statements(resources, guardrail)
     return statements
+
+
+def count_tokens_statements(
+    models: Sequence[ResolvedModel], condition: Mapping[str, Any] | None = None
+) -> list[Statement]:
+    """bedrock:CountTokens on the foundation models (caller's Region) of the models whose tokens
+    bedrock-runtime counts: no inference runs, so no guardrail condition applies."""
+    arns = sorted({m.count_tokens_arn for m in models if m.count_tokens_arn})
+    if not arns:
+        return []
+    return [allow([COUNT_TOKENS], arns, sid="CountTokens", condition=condition)]
 
 
 def _profile_statements(
@@ -251,6 +264,8 @@ def runtime_endpoint_policy(
                 "Condition": _merge(who, {"StringEquals": guard}),
             }
         )
+    for stmt in count_tokens_statements(models, who):
+        statements.append({**stmt, "Sid": "AgentsCountTokens", "Principal": "*"})
     if guardrail is not None:
         resources = sorted({a for m in models if m.name in needs for a in m.all_arns})
         found = guardrail_statements(resources, guardrail, principal=True)

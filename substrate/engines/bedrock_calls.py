@@ -24,6 +24,10 @@ Sources:
   Guardrails": a guardrail with a guardrail profile is applied with ``bedrock:ApplyGuardrail`` on
   the guardrail in the source Region and on the guardrail profile in the destination Region
   Bedrock evaluates it in (any of the profile's destinations).
+- Bedrock API Reference, CountTokens: ``modelId`` is the foundation model (id or ARN); the call
+  runs no inference, so it is authorized as ``bedrock:CountTokens`` on the foundation model in
+  the caller's Region, with no guardrail and no routing (User Guide, "Monitor your token usage by
+  counting tokens": the permission ``bedrock:CountTokens``).
 - Service Authorization Reference, Amazon Bedrock: bedrock:GuardrailIdentifier and
   bedrock:InferenceProfileArn are condition keys of InvokeModel(WithResponseStream) on both
   foundation-model and inference-profile resources. AWS does not say whether the profile's own
@@ -50,6 +54,7 @@ OPERATIONS = {
     "ConverseStream": "bedrock:InvokeModelWithResponseStream",
     "InvokeModel": "bedrock:InvokeModel",
     "InvokeModelWithResponseStream": "bedrock:InvokeModelWithResponseStream",
+    "CountTokens": "bedrock:CountTokens",
 }
 
 
@@ -129,6 +134,11 @@ def call(
     ``destination`` (default: the first of ``routes``), with ``guardrail`` when given, evaluated
     in ``guardrail_region`` (default: the first of ``guardrail_routes``)."""
     action = OPERATIONS[operation]
+    fm = model.foundation_model_id
+    if operation == "CountTokens":
+        counted = foundation_model_arn(partition, region, fm)
+        count = Authorization(action, counted, {"aws:RequestedRegion": region})
+        return Call(operation, model, region, None, (count,))
     destination = destination or routes(model, region)[0]
     guard: dict[str, str] = {}
     extra: list[Authorization] = []
@@ -150,7 +160,6 @@ def call(
                     {"aws:RequestedRegion": where},
                 )
             )
-    fm = model.foundation_model_id
     here = {"aws:RequestedRegion": region, **guard}
     if model.kind == "foundation-model":
         steps = [Authorization(action, foundation_model_arn(partition, region, fm), here)]
