@@ -266,8 +266,8 @@ def agent_rules(a: AgentAlerts) -> list[dict[str, Any]]:
             ),
             description=(
                 "The agent's memory volume is filling up: compact or expire its memory, or grow "
-                "the claim (nvme-fast allows expansion) up to the platform's cap. A full volume "
-                "stops the agent from saving state."
+                "the claim (agent-gp3 and nvme-fast allow expansion) up to the platform's cap. A "
+                "full volume stops the agent from saving state."
             ),
         ),
         alert(
