@@ -19,6 +19,7 @@ import pulumi_kubernetes as k8s
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components import validators
+from components._args import check_args
 from components.labels import GPU_RESOURCE
 from components.tenancy import format_bytes, memory_bytes
 
@@ -65,6 +66,7 @@ class AgentMemoryQuota(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: AgentMemoryQuotaArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:agents:AgentMemoryQuota", name, None, opts)
         namespace = args["namespace"]
         if validators.dns_label(namespace):
