@@ -37,6 +37,10 @@ class AdmissionPolicySetArgs(TypedDict, total=False):
     """Image prefixes tenants may pull from (R28)."""
     long_running_classes: NotRequired[Sequence[str]]
     """`substrate.io/workload-class` values that need karpenter.sh/do-not-disrupt (R33)."""
+    agents: NotRequired[Sequence[str]]
+    """`<namespace>/<agent>` of every agent (agent-isolation, R20)."""
+    agent_memory_cap: NotRequired[str | None]
+    """Largest agent memory claim, a Kubernetes quantity (agent-isolation)."""
 
 
 def _settings(args: AdmissionPolicySetArgs) -> PolicySettings:
@@ -69,6 +73,8 @@ def _settings(args: AdmissionPolicySetArgs) -> PolicySettings:
         pod_security_exempt_namespaces=tuple(args.get("pod_security_exempt_namespaces", ())),
         allowed_registries=tuple(registries),
         long_running_classes=tuple(args.get("long_running_classes", ("training", "agent"))),
+        agents=tuple(sorted(args.get("agents", ()))),
+        agent_memory_cap=args.get("agent_memory_cap"),
     )
 
 

@@ -50,6 +50,8 @@ SPIFFE_VOLUME = "spiffe-workload-api"
 SPIFFE_CSI_DRIVER = "csi.spiffe.io"
 SPIFFE_SOCKET_DIR = "/spiffe-workload-api"
 ZONE_KEY = "topology.kubernetes.io/zone"
+NOT_AN_AGENT = {"key": WORKLOAD_CLASS_LABEL, "operator": "NotIn", "values": [WORKLOAD_CLASS]}
+"""Label selector requirement: pods that are not agents."""
 
 
 def selector(agent: str) -> dict[str, str]:
@@ -90,8 +92,9 @@ def probe(p: ProbeArgs) -> dict[str, Any]:
 
 
 def environment(args: AgentRuntimeArgs) -> list[dict[str, Any]]:
-    """What the agent is told: its name, tenant, memory path, Region, the models it may call
-    (catalog name -> model or profile id) and the guardrail it must send."""
+    """What the agent is told: its name, tenant, memory path, Region, SDK retries and timeouts,
+    session lifetime, the models it may call (catalog name -> model or profile id) and the
+    guardrail it must send."""
     mount = args["memory_volume"].get("mount_path", DEFAULT_MOUNT)
     env = {
         "SUBSTRATE_AGENT": args["agent"],
@@ -100,6 +103,11 @@ def environment(args: AgentRuntimeArgs) -> list[dict[str, Any]]:
     }
     if args.get("region"):
         env["AWS_REGION"] = str(args.get("region"))
+    timeouts = args.get("timeouts", {})
+    env["AWS_MAX_ATTEMPTS"] = str(timeouts.get("max_attempts", 3))
+    env["AWS_RETRY_MODE"] = timeouts.get("retry_mode", "standard")
+    env["SUBSTRATE_BEDROCK_READ_TIMEOUT_SECONDS"] = str(timeouts.get("model_read_seconds", 3600))
+    env["SUBSTRATE_SESSION_MAX_SECONDS"] = str(timeouts.get("session_seconds", 28800))
     bedrock = args.get("bedrock")
     if bedrock is not None:
         models = {ref.name: ref.id for ref in bedrock["models"]}
@@ -149,6 +157,9 @@ def pod_spec(args: AgentRuntimeArgs) -> dict[str, Any]:
         },
         "volumeMounts": mounts,
     }
+    stop = args.get("pre_stop_path")
+    if stop:
+        container["lifecycle"] = {"preStop": {"httpGet": {"path": stop, "port": HTTP_PORT}}}
     return {
         "serviceAccountName": agent,
         # The agent calls Bedrock (Pod Identity) and SPIRE (CSI socket), never the Kubernetes
@@ -213,6 +224,31 @@ def statefulset_spec(args: AgentRuntimeArgs) -> dict[str, Any]:
     if args.get("scaling") is None:
         spec["replicas"] = args.get("replicas") or 1
     return spec
+
+
+def session_network_policy(
+    agent: str, tenant: str, port: int, *, tenant_pods: bool, agents: list[str]
+) -> dict[str, Any]:
+    """Who may open sessions on the agent's port (the tenant's own policies no longer admit
+    anything to agent pods): the tenant's pods that are not agents when ``tenant_pods``, and the
+    pods of the declared caller ``agents``. Nothing else reaches the agent but Prometheus (with
+    `metricsPath`, :func:`scrape_network_policy`)."""
+    tenant_ns = {"matchLabels": {TENANT_LABEL: tenant}}
+    peers: list[dict[str, Any]] = []
+    if tenant_pods:
+        peers.append(
+            {"namespaceSelector": tenant_ns, "podSelector": {"matchExpressions": [NOT_AN_AGENT]}}
+        )
+    peers += [
+        {"namespaceSelector": tenant_ns, "podSelector": {"matchLabels": selector(caller)}}
+        for caller in sorted(agents)
+    ]
+    ingress = [{"from": peers, "ports": [{"protocol": "TCP", "port": port}]}] if peers else []
+    return {
+        "podSelector": {"matchLabels": selector(agent)},
+        "policyTypes": ["Ingress"],
+        "ingress": ingress,
+    }
 
 
 def scrape_target(agent: str, namespace: str, path: str) -> ScrapeTarget:

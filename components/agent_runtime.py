@@ -2,8 +2,9 @@
 
 Renders, in the agent's namespace: a ServiceAccount (no API token) bound to its Bedrock role
 through EKS Pod Identity (`BedrockAgentRole`), a headless Service (stable per-replica DNS
-names), a PodDisruptionBudget allowing one disruption (created before the StatefulSet: the
-Kyverno `statefulset-pdb` policy reads PDBs at admission, R31), and the StatefulSet: restricted
+names), a NetworkPolicy naming who may open sessions on its port, a PodDisruptionBudget
+allowing one disruption (created before the StatefulSet: the Kyverno `statefulset-pdb` policy
+reads PDBs at admission, R31), and the StatefulSet: restricted
 pod security, requests and memory limit, probes, zone spread, `karpenter.sh/do-not-disrupt`,
 the SPIFFE Workload API socket, and `volumeClaimTemplates` on `agent-gp3` (or `nvme-fast`) with a
 `persistentVolumeClaimRetentionPolicy`. Optionally: a KEDA ScaledObject (`ElasticWorkload`,
@@ -14,7 +15,7 @@ loops. The manifests are built by `components.agent_manifests`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, Required, TypedDict, cast
 
 import pulumi
@@ -23,15 +24,13 @@ from pulumi_kubernetes.apiextensions import CustomResource
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components import agent_manifests as m
-from components import validators
 from components._args import check_args
-from components.admission_policies.no_static_aws_credentials import CREDENTIAL_VARIABLES
+from components.agent_validation import validate_args
 from components.alert_rules import AgentAlerts, agent_rules
 from components.bedrock_agent_role import BedrockAgentRole, BedrockAgentRoleArgs
 from components.elastic_workload import ElasticWorkload, ElasticWorkloadArgs
 from components.platform_monitoring import MONITORING_API, PART_OF
 from components.scrape_targets import monitor_spec
-from components.tenancy import quantity
 
 
 class ProbeArgs(TypedDict, total=False):
@@ -88,6 +87,32 @@ class AgentMonitoringArgs(TypedDict, total=False):
     """`AgentRestartingRepeatedly` threshold (default 3)."""
     restart_window: NotRequired[str]
     """Window restarts are counted over (Prometheus duration, default `15m`)."""
+    memory_volume_critical_percent: NotRequired[int]
+    """`AgentMemoryVolumeAlmostFull` (critical) threshold, percent (default 95)."""
+    not_running_for: NotRequired[str]
+    """`AgentReplicaNotRunning`: how long a replica may be Pending/Unknown (default `10m`)."""
+
+
+class TimeoutsArgs(TypedDict, total=False):
+    """What the agent is told about waiting (its environment)."""
+
+    model_read_seconds: NotRequired[int]
+    """`SUBSTRATE_BEDROCK_READ_TIMEOUT_SECONDS` (default 3600)."""
+    max_attempts: NotRequired[int]
+    """`AWS_MAX_ATTEMPTS` (default 3)."""
+    retry_mode: NotRequired[str]
+    """`AWS_RETRY_MODE`: standard or adaptive (default standard)."""
+    session_seconds: NotRequired[int]
+    """`SUBSTRATE_SESSION_MAX_SECONDS` (default 28800)."""
+
+
+class CallersArgs(TypedDict, total=False):
+    """Who may open sessions on the agent's port (its own NetworkPolicy `<agent>-sessions`)."""
+
+    tenant_pods: NotRequired[bool]
+    """Pods of the tenant's namespaces that are not agents (default true)."""
+    agents: NotRequired[Sequence[str]]
+    """Agents of the same tenant that may call this one (default none)."""
 
 
 class AgentRuntimeArgs(TypedDict, total=False):
@@ -119,6 +144,10 @@ class AgentRuntimeArgs(TypedDict, total=False):
     """Annotate pods `karpenter.sh/do-not-disrupt: "true"` (default true, R33)."""
     termination_grace_seconds: NotRequired[int]
     """Seconds a pod gets after SIGTERM to checkpoint (default 300)."""
+    timeouts: NotRequired[TimeoutsArgs]
+    """Model call and session timeouts (defaults above)."""
+    pre_stop_path: NotRequired[str | None]
+    """HTTP GET on the `http` port before SIGTERM (checkpoint, hand off sessions)."""
     run_as_user: NotRequired[int]
     """Non-root UID, also GID and fsGroup (default 65532)."""
     env: NotRequired[Mapping[str, str]]
@@ -132,95 +161,8 @@ class AgentRuntimeArgs(TypedDict, total=False):
     """Mount the SPIFFE Workload API socket (SPIFFE CSI driver, default true)."""
     monitoring: NotRequired[AgentMonitoringArgs | None]
     """Alert rules (and scraping); none: no rules."""
-
-
-def validate_args(args: AgentRuntimeArgs) -> None:
-    """Raise ValueError naming the first invalid input."""
-    agent = args["agent"]
-    for key, value, size in (
-        ("agent", agent, 40),
-        ("tenant", args["tenant"], 63),
-        ("namespace", args["namespace"], 63),
-    ):
-        if validators.dns_label(value, size):
-            raise ValueError(f"AgentRuntimeArgs.{key}: {value!r} is not a DNS label of <= {size}")
-    problem = validators.image_reference(args["image"])
-    if problem:
-        raise ValueError(f"AgentRuntimeArgs.image: {args['image']!r} {problem}")
-    for key in ("cpu", "memory"):
-        try:
-            quantity(cast(Any, args)[key])
-        except ValueError:
-            raise ValueError(
-                f"AgentRuntimeArgs.{key}: {cast(Any, args)[key]!r} is not a Kubernetes quantity"
-            ) from None
-    if validators.quantity(args["memory_volume"]["size"]):
-        raise ValueError(
-            f"AgentRuntimeArgs.memory_volume.size: {args['memory_volume']['size']!r} is not a "
-            "Kubernetes quantity"
-        )
-    port = args.get("port", m.DEFAULT_PORT)
-    if not 1024 <= port <= 65535:
-        raise ValueError(f"AgentRuntimeArgs.port: {port} must be 1024-65535 (no capabilities)")
-    if args.get("run_as_user", m.DEFAULT_UID) < 1:
-        raise ValueError("AgentRuntimeArgs.run_as_user: must be a non-root UID (>= 1)")
-    _check_links(args)
-
-
-def _check_links(args: AgentRuntimeArgs) -> None:
-    """Probes, env, and the scaling target and Bedrock role belonging to this agent."""
-    agent = args["agent"]
-    for probe in ("liveness", "readiness", "startup"):
-        path = args["probes"][probe]["path"]
-        if not path.startswith("/"):
-            raise ValueError(f"AgentRuntimeArgs.probes.{probe}.path: {path!r} is not a path")
-    bad_env = [k for k in args.get("env", {}) if k in CREDENTIAL_VARIABLES]
-    if bad_env:
-        raise ValueError(f"AgentRuntimeArgs.env: {bad_env} are static AWS credentials (R20)")
-    scaling = args.get("scaling")
-    if scaling is not None:
-        target = scaling["target"]
-        if (target["kind"], target["name"], target["namespace"]) != (
-            "StatefulSet",
-            agent,
-            args["namespace"],
-        ):
-            raise ValueError(
-                f"AgentRuntimeArgs.scaling.target: {dict(target)} is not this agent's StatefulSet"
-            )
-        if args.get("replicas") is not None:
-            raise ValueError("AgentRuntimeArgs.replicas: unset it with scaling (KEDA owns it)")
-    _check_monitoring(args.get("monitoring"))
-    bedrock = args.get("bedrock")
-    if bedrock is not None and (bedrock["namespace"], bedrock["service_account"]) != (
-        args["namespace"],
-        agent,
-    ):
-        raise ValueError(
-            f"AgentRuntimeArgs.bedrock: role is for {bedrock['namespace']}/"
-            f"{bedrock['service_account']}, not this agent's {args['namespace']}/{agent}"
-        )
-
-
-def _check_monitoring(monitoring: AgentMonitoringArgs | None) -> None:
-    if monitoring is None:
-        return
-    where = monitoring["namespace"]
-    if validators.dns_label(where):
-        raise ValueError(f"AgentRuntimeArgs.monitoring.namespace: {where!r} is not a DNS label")
-    window = monitoring.get("restart_window", "15m")
-    if validators.prometheus_duration(window):
-        raise ValueError(
-            f"AgentRuntimeArgs.monitoring.restart_window: {window!r} is not a Prometheus duration"
-        )
-    percent = monitoring.get("memory_volume_percent", 80)
-    if not 1 <= percent <= 99:
-        raise ValueError(
-            f"AgentRuntimeArgs.monitoring.memory_volume_percent: {percent} must be 1-99"
-        )
-    path = monitoring.get("metrics_path")
-    if path is not None and not path.startswith("/"):
-        raise ValueError(f"AgentRuntimeArgs.monitoring.metrics_path: {path!r} is not a path")
+    callers: NotRequired[CallersArgs]
+    """Who may reach the agent's port; default: the tenant's non-agent pods."""
 
 
 class AgentRuntime(pulumi.ComponentResource):
@@ -259,6 +201,22 @@ class AgentRuntime(pulumi.ComponentResource):
             f"{name}-service",
             metadata=meta(agent),
             spec=cast(Any, m.service_spec(agent, args.get("port", m.DEFAULT_PORT))),
+            opts=child,
+        )
+        callers = args.get("callers", {})
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-sessions",
+            metadata=meta(f"{agent}-sessions"),
+            spec=cast(
+                Any,
+                m.session_network_policy(
+                    agent,
+                    args["tenant"],
+                    args.get("port", m.DEFAULT_PORT),
+                    tenant_pods=callers.get("tenant_pods", True),
+                    agents=list(callers.get("agents", [])),
+                ),
+            ),
             opts=child,
         )
         pdb = k8s.policy.v1.PodDisruptionBudget(
@@ -311,6 +269,8 @@ class AgentRuntime(pulumi.ComponentResource):
             namespace=ns,
             claim_template=m.MEMORY_VOLUME,
             memory_volume_percent=monitoring.get("memory_volume_percent", 80),
+            memory_volume_critical_percent=monitoring.get("memory_volume_critical_percent", 95),
+            not_running_for=monitoring.get("not_running_for", "10m"),
             restarts=monitoring.get("restarts", 3),
             restart_window=window,
         )

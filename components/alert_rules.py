@@ -237,13 +237,25 @@ class AgentAlerts:
     claim_template: str
     """Name of the StatefulSet's volume claim template (claims are `<template>-<agent>-<n>`)."""
     memory_volume_percent: int = 80
+    memory_volume_critical_percent: int = 95
     restarts: int = 3
     restart_window: str = "15m"
+    not_running_for: str = "10m"
+
+
+def _volume_use(claims: str) -> str:
+    return (
+        "max by (namespace, persistentvolumeclaim) ("
+        f"kubelet_volume_stats_used_bytes{{{claims}}} "
+        f"/ kubelet_volume_stats_capacity_bytes{{{claims}}}) * 100"
+    )
 
 
 def agent_rules(a: AgentAlerts) -> list[dict[str, Any]]:
-    """Memory volume filling up and restart loops, for the pods and claims of one StatefulSet
-    (pods `<agent>-<ordinal>`, claims `<template>-<agent>-<ordinal>`)."""
+    """Memory volume filling up and nearly full, restart loops and replicas that do not run,
+    for the pods and claims of one StatefulSet (pods `<agent>-<ordinal>`, claims
+    `<template>-<agent>-<ordinal>`). kube-state-metrics series are deduplicated across its pods
+    (two are scraped at once during its rollout): `max by` the series' own labels."""
     claims = (
         f'namespace="{a.namespace}", persistentvolumeclaim=~"{a.claim_template}-{a.agent}-[0-9]+"'
     )
@@ -251,10 +263,7 @@ def agent_rules(a: AgentAlerts) -> list[dict[str, Any]]:
     rules = [
         alert(
             "AgentMemoryVolumeFilling",
-            "max by (namespace, persistentvolumeclaim) ("
-            f"kubelet_volume_stats_used_bytes{{{claims}}} "
-            f"/ kubelet_volume_stats_capacity_bytes{{{claims}}}) * 100 "
-            f"> {a.memory_volume_percent}",
+            f"{_volume_use(claims)} > {a.memory_volume_percent}",
             "5m",
             "warning",
             summary=(
@@ -263,14 +272,30 @@ def agent_rules(a: AgentAlerts) -> list[dict[str, Any]]:
             ),
             description=(
                 "The agent's memory volume is filling up: compact or expire its memory, or grow "
-                "the claim (nvme-fast allows expansion) up to the platform's cap. A full volume "
-                "stops the agent from saving state."
+                "the claim (agent-gp3 and nvme-fast allow expansion) up to the platform's cap. A "
+                "full volume stops the agent from saving state."
+            ),
+        ),
+        alert(
+            "AgentMemoryVolumeAlmostFull",
+            f"{_volume_use(claims)} > {a.memory_volume_critical_percent}",
+            "2m",
+            "critical",
+            summary=(
+                f"Agent {a.agent}: memory volume {{{{ $labels.persistentvolumeclaim }}}} is "
+                f"over {a.memory_volume_critical_percent}% full"
+            ),
+            description=(
+                "The agent is about to stop saving state. Stop the runaway replica (delete its "
+                "pod: the StatefulSet restarts it on the same volume) or grow the claim now; see "
+                "docs/agents.md, memory bound."
             ),
         ),
         alert(
             "AgentRestartingRepeatedly",
-            f"sum by (namespace, pod) (increase(kube_pod_container_status_restarts_total{{{pods}}}"
-            f"[{a.restart_window}])) >= {a.restarts}",
+            "sum by (namespace, pod) (max by (namespace, pod, container, uid) ("
+            f"increase(kube_pod_container_status_restarts_total{{{pods}}}"
+            f"[{a.restart_window}]))) >= {a.restarts}",
             "0m",
             "warning",
             summary=(
@@ -280,6 +305,22 @@ def agent_rules(a: AgentAlerts) -> list[dict[str, Any]]:
             description=(
                 "Containers of the agent keep restarting (crash, OOM kill at the memory limit, "
                 "failing liveness probe): check `kubectl describe pod` and the previous logs."
+            ),
+        ),
+        alert(
+            "AgentReplicaNotRunning",
+            "max by (namespace, pod, phase) ("
+            f'kube_pod_status_phase{{{pods}, phase=~"Pending|Unknown"}}) == 1',
+            a.not_running_for,
+            "warning",
+            summary=(
+                f"Agent {a.agent}: {{{{ $labels.pod }}}} is {{{{ $labels.phase }}}} for "
+                f"{a.not_running_for}"
+            ),
+            description=(
+                "A replica is not running: its node is gone or unreachable (Unknown), or it "
+                "cannot be scheduled (Pending) - its memory volume is zonal, so it waits for "
+                "capacity in that zone. Its sessions are interrupted; see docs/agents.md."
             ),
         ),
     ]

@@ -16,7 +16,7 @@ from typing import NotRequired, Required, TypedDict
 
 import pulumi
 
-from components import bedrock_models, bedrock_policies, validators
+from components import bedrock_capabilities, bedrock_models, bedrock_policies, validators
 from components._args import check_args
 from components.aws_context import aws_context
 from components.bedrock_models import ModelRef
@@ -28,6 +28,10 @@ class GuardrailArgs(TypedDict, total=False):
     """Guardrail id (`[a-z0-9]+`), in the stack's account and Region."""
     version: Required[str]
     """Numeric guardrail version; the policy names the versioned ARN `.../guardrail/<id>:<v>`."""
+    cross_region_profile: NotRequired[str | None]
+    """System-defined guardrail profile the guardrail evaluates through (cross-Region guardrail
+    inference, e.g. `us.guardrail.v1:0`): ApplyGuardrail is granted on it in every Region it
+    routes to from the stack's Region."""
 
 
 class BedrockAgentRoleArgs(TypedDict, total=False):
@@ -42,7 +46,11 @@ class BedrockAgentRoleArgs(TypedDict, total=False):
     models: Required[Sequence[ModelRef]]
     """Catalog models the agent was granted (see `substrate:bedrock.models`)."""
     guardrail: NotRequired[GuardrailArgs | None]
-    """Require this guardrail version on every model call."""
+    """Require this guardrail version on every call to a model that supports guardrails."""
+    routes: NotRequired[Mapping[str, pulumi.Input[Sequence[str]]]]
+    """Destination Regions of geographic inference profiles by profile id, as AWS reports them
+    at deploy time (`aws.bedrock.getInferenceProfile`); a profile not given here is routed by
+    the shipped table (`components/data/bedrock_inference_profiles.json`)."""
     tags: NotRequired[Mapping[str, str]]
     """Tags for the role and its association; the agent tag is added."""
 
@@ -64,6 +72,7 @@ def _validate(args: BedrockAgentRoleArgs) -> None:
             )
         else:
             problem = None
+        problem = problem or bedrock_capabilities.check(ref.foundation_model_id, ref.kind)
         if problem:
             raise ValueError(f"BedrockAgentRoleArgs.models[{i}]: {ref.id!r} {problem}")
     guardrail = args.get("guardrail")
@@ -76,6 +85,12 @@ def _validate(args: BedrockAgentRoleArgs) -> None:
             raise ValueError(
                 f"BedrockAgentRoleArgs.guardrail.version: {guardrail['version']!r} is not a "
                 "numeric guardrail version (DRAFT changes under the agent)"
+            )
+        profile = guardrail.get("cross_region_profile")
+        if profile and not bedrock_capabilities.GUARDRAIL_PROFILE_ID.match(profile):
+            raise ValueError(
+                f"BedrockAgentRoleArgs.guardrail.cross_region_profile: {profile!r} is not a "
+                "guardrail profile id"
             )
 
 
@@ -96,21 +111,31 @@ class BedrockAgentRole(pulumi.ComponentResource):
         models = list(args["models"])
         guardrail = args.get("guardrail")
 
-        def render(values: list[str]) -> str:
-            partition, region, account = values
-            resolved = [bedrock_models.resolve(m, partition, region, account) for m in models]
-            if not guardrail:
-                return bedrock_policies.agent_policy(resolved, region)
-            return bedrock_policies.agent_policy(
-                resolved,
-                region,
-                bedrock_models.guardrail_arn(
-                    partition, region, account, guardrail["id"], guardrail["version"]
-                ),
-                bedrock_models.guardrail_arn(partition, region, account, guardrail["id"]),
-            )
+        routes = dict(args.get("routes", {}))
+        profiles = sorted(m.id for m in models if m.kind == "inference-profile" and m.id in routes)
 
-        policy = pulumi.Output.all(ctx.partition, ctx.region, ctx.account_id).apply(render)
+        def render(values: list) -> str:
+            partition, region, account, *routed = values
+            regions = dict(zip(profiles, routed, strict=True))
+            resolved = [
+                bedrock_models.resolve(m, partition, region, account, regions.get(m.id))
+                for m in models
+            ]
+            grant = None
+            if guardrail:
+                grant = bedrock_policies.guardrail_grant(
+                    partition,
+                    region,
+                    account,
+                    guardrail["id"],
+                    guardrail["version"],
+                    profile=guardrail.get("cross_region_profile"),
+                )
+            return bedrock_policies.agent_policy(resolved, region, grant)
+
+        policy = pulumi.Output.all(
+            ctx.partition, ctx.region, ctx.account_id, *(routes[p] for p in profiles)
+        ).apply(render)
         role = PodIdentityRole(
             f"{name}-identity",
             {

@@ -21,12 +21,14 @@ from typing import NotRequired, Required, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from components import iam, validators
+from components import bedrock_policies, iam, validators
 from components._args import check_args
-from components.aws_context import aws_context
+from components.aws_context import AwsContext, aws_context
 from components.bedrock_policies import invocation_logging_statements
 from components.kms_key import customer_key
 from components.kms_policies import log_group_key_policy
+
+LargeDataArgs = aws.bedrockmodel.InvocationLoggingConfigurationLoggingConfigCloudwatchConfigLargeDataDeliveryS3ConfigArgs  # noqa: E501
 
 
 class BedrockInvocationLoggingArgs(TypedDict, total=False):
@@ -42,6 +44,10 @@ class BedrockInvocationLoggingArgs(TypedDict, total=False):
     """Log embedding vectors (default false: large and rarely useful for audit)."""
     video_data: NotRequired[bool]
     """Log video data (default false; delivered to S3 only, not configured)."""
+    large_data_prefix: NotRequired[str | None]
+    """Deliver request and response bodies over 100 KB (and binary data) to an S3 bucket of
+    this component under this key prefix; CloudWatch Logs keeps a reference. None (default): no
+    bucket, such bodies are not delivered."""
     tags: NotRequired[Mapping[str, str]]
     """Tags for the key, the group and the role."""
 
@@ -51,6 +57,14 @@ def _validate(args: BedrockInvocationLoggingArgs) -> None:
     if not name or len(name) > 512 or not all(c.isalnum() or c in "_-/.#" for c in name):
         raise ValueError(
             f"BedrockInvocationLoggingArgs.log_group_name: {name!r} is not a log group name"
+        )
+    prefix = args.get("large_data_prefix")
+    if prefix is not None and not (
+        prefix and len(prefix) <= 200 and all(c.isalnum() or c in "-_." for c in prefix)
+    ):
+        raise ValueError(
+            f"BedrockInvocationLoggingArgs.large_data_prefix: {prefix!r} is not a key prefix "
+            "(letters, digits, '-', '_', '.')"
         )
     problem = validators.log_retention_days(args["retention_days"])
     if problem:
@@ -111,21 +125,106 @@ class BedrockInvocationLogging(pulumi.ComponentResource):
             policy=group.arn.apply(lambda arn: iam.to_json(invocation_logging_statements(arn))),
             opts=child,
         )
+        waits: list[pulumi.Resource] = [policy]
+        large = None
+        prefix = args.get("large_data_prefix")
+        if prefix:
+            bucket, ready = _large_data_bucket(
+                name, prefix, args["retention_days"], tags, self, ctx
+            )
+            waits += ready
+            large = LargeDataArgs(bucket_name=bucket.bucket, key_prefix=prefix)
         aws.bedrockmodel.InvocationLoggingConfiguration(
             f"{name}-configuration",
             logging_config=aws.bedrockmodel.InvocationLoggingConfigurationLoggingConfigArgs(
                 cloudwatch_config=aws.bedrockmodel.InvocationLoggingConfigurationLoggingConfigCloudwatchConfigArgs(
                     log_group_name=group.name,
                     role_arn=role.arn,
+                    large_data_delivery_s3_config=large,
                 ),
                 text_data_delivery_enabled=args.get("text_data", True),
                 image_data_delivery_enabled=args.get("image_data", False),
                 embedding_data_delivery_enabled=args.get("embedding_data", False),
                 video_data_delivery_enabled=args.get("video_data", False),
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=waits),
         )
         self.log_group_arn = group.arn
         self.key_arn = key.arn
         self.role_arn = role.arn
         self.register_outputs({"logGroupArn": group.arn, "keyArn": key.arn, "roleArn": role.arn})
+
+
+def _large_data_bucket(  # noqa: PLR0917 - one private helper of the component
+    name: str,
+    prefix: str,
+    retention_days: int,
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+    ctx: AwsContext,
+) -> tuple[aws.s3.Bucket, list[pulumi.Resource]]:
+    """The large-data bucket: its own KMS key Bedrock may generate data keys with, ACLs off
+    (the bucket policy decides, as the User Guide requires), no public access, TLS only, Bedrock
+    writing under the prefix only, objects kept `retention_days` like the log group."""
+    child = pulumi.ResourceOptions(parent=parent)
+    facts = pulumi.Output.all(ctx.account_id, ctx.partition, ctx.region)
+    key = customer_key(
+        f"{name}-large-data-key",
+        description="Bedrock model invocation data over 100 KB",
+        policy=facts.apply(lambda v: bedrock_policies.large_data_key_policy(v[0], v[1], v[2])),
+        tags=tags,
+        opts=child,
+    )
+    bucket = aws.s3.Bucket(f"{name}-large-data", force_destroy=False, tags=tags, opts=child)
+    owner = aws.s3.BucketOwnershipControls(
+        f"{name}-large-data-ownership",
+        bucket=bucket.id,
+        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+        opts=child,
+    )
+    public = aws.s3.BucketPublicAccessBlock(
+        f"{name}-large-data-public-access",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=child,
+    )
+    encryption = aws.s3.BucketServerSideEncryptionConfiguration(
+        f"{name}-large-data-encryption",
+        bucket=bucket.id,
+        rules=[
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="aws:kms", kms_master_key_id=key.arn
+                ),
+                bucket_key_enabled=True,
+            )
+        ],
+        opts=child,
+    )
+    aws.s3.BucketLifecycleConfiguration(
+        f"{name}-large-data-retention",
+        bucket=bucket.id,
+        rules=[
+            aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id="expire-invocation-data",
+                status="Enabled",
+                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=f"{prefix}/"),
+                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                    days=retention_days
+                ),
+            )
+        ],
+        opts=child,
+    )
+    policy = aws.s3.BucketPolicy(
+        f"{name}-large-data-policy",
+        bucket=bucket.id,
+        policy=pulumi.Output.all(bucket.arn, facts).apply(
+            lambda v: bedrock_policies.large_data_bucket_policy(v[0], prefix, *v[1])
+        ),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[public, owner]),
+    )
+    return bucket, [owner, public, encryption, policy]

@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
+from components import bedrock_capabilities
+from components.bedrock_capabilities import Capabilities
 from components.validators import Problem, partition_of
 
 INVOKE_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
@@ -88,6 +91,11 @@ class ModelRef:
     def is_global(self) -> bool:
         return self.kind == "inference-profile" and self.id.startswith(f"{GLOBAL}.")
 
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the model behind this entry supports (ValueError if the table lacks it)."""
+        return bedrock_capabilities.of(self.foundation_model_id)
+
 
 @dataclass(frozen=True)
 class ResolvedModel:
@@ -104,6 +112,14 @@ class ResolvedModel:
     Regions), granted with ``bedrock:InferenceProfileArn`` equal to it."""
     global_model_arn: str | None
     """Region-less model ARN of a global profile (``aws:RequestedRegion`` is ``unspecified``)."""
+    actions: tuple[str, ...]
+    """What a caller needs: InvokeModel, plus InvokeModelWithResponseStream for a streaming
+    model."""
+    guardrails: bool
+    """The model supports guardrails (a stack's guardrail is required on its calls)."""
+    count_tokens_arn: str | None = None
+    """The foundation model in the caller's Region, for bedrock:CountTokens (only a model whose
+    tokens bedrock-runtime counts; CountTokens names a foundation model, never a profile)."""
 
     @property
     def all_arns(self) -> tuple[str, ...]:
@@ -202,27 +218,45 @@ def check_model(ref: ModelRef, region: str) -> Problem | None:
             "cannot be used: Substrate does not manage Amazon Bedrock in the aws-cn partition",
             "a Region of the aws or aws-us-gov partition",
         )
-    if ref.kind == "foundation-model":
-        return check_foundation_model(ref.id)
-    return check_inference_profile(ref.id, region)
+    problem = (
+        check_foundation_model(ref.id)
+        if ref.kind == "foundation-model"
+        else check_inference_profile(ref.id, region)
+    )
+    return problem or bedrock_capabilities.check(ref.foundation_model_id, ref.kind)
 
 
-def resolve(ref: ModelRef, partition: str, region: str, account: str) -> ResolvedModel:
+def resolve(
+    ref: ModelRef,
+    partition: str,
+    region: str,
+    account: str,
+    routed: Sequence[str] | None = None,
+) -> ResolvedModel:
     """The ARNs for ``ref`` called from ``region`` by principals of ``account``.
 
     A geographic profile needs the foundation model in the source Region and in every
     destination Region (User Guide, "IAM policy requirements for Geographic cross-Region
     inference"); a global profile the source-Region model and the Region-less model.
+    ``routed``: the profile's destination Regions as AWS reports them at deploy time
+    (``aws.bedrock.getInferenceProfile``); default: the shipped routing table.
     """
     model = ref.foundation_model_id
+    caps = ref.capabilities
+    here = foundation_model_arn(partition, region, model)
+    counted = here if caps.count_tokens else None
     if ref.kind == "foundation-model":
-        arn = foundation_model_arn(partition, region, model)
-        return ResolvedModel(ref.name, arn, (arn,), None, (), None)
+        return ResolvedModel(
+            ref.name, here, (here,), None, (), None, caps.actions, caps.guardrails, counted
+        )
     profile = inference_profile_arn(partition, region, account, ref.id)
-    routed = destinations(ref.id, region)
+    if routed is None:
+        routed = destinations(ref.id, region)
     if routed is None:
         raise ValueError(f"{ref.id} cannot be called from {region}")
     regions = sorted({region, *(r for r in routed if r != COMMERCIAL)})
     models = tuple(foundation_model_arn(partition, r, model) for r in regions)
     global_arn = f"arn:{partition}:bedrock:::foundation-model/{model}" if ref.is_global else None
-    return ResolvedModel(ref.name, profile, (), profile, models, global_arn)
+    return ResolvedModel(
+        ref.name, profile, (), profile, models, global_arn, caps.actions, caps.guardrails, counted
+    )

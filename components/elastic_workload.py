@@ -110,6 +110,18 @@ Trigger = SqsTrigger | PrometheusTrigger | CronTrigger | CloudWatchTrigger
 AWS_TRIGGERS = ("sqs", "cloudwatch")
 
 
+class ScaleDownArgs(TypedDict, total=False):
+    """How the HPA KEDA creates removes replicas between max and min (not to zero: that is
+    `cooldown_seconds`): Kubernetes HPA `behavior.scaleDown`."""
+
+    stabilization_seconds: Required[int]
+    """Act on the highest recommendation of this window (0-3600)."""
+    pods_per_period: Required[int]
+    """Remove at most this many pods per period (>= 1)."""
+    period_seconds: Required[int]
+    """The period (1-1800)."""
+
+
 class ElasticWorkloadArgs(TypedDict, total=False):
     """Arguments of :class:`ElasticWorkload`."""
 
@@ -131,6 +143,8 @@ class ElasticWorkloadArgs(TypedDict, total=False):
     """AWS Region of AWS triggers (required with sqs/cloudwatch triggers)."""
     role_arn: NotRequired[str]
     """IAM role KEDA assumes for AWS triggers (default: KEDA's own Pod Identity role)."""
+    scale_down: NotRequired[ScaleDownArgs]
+    """HPA scale-down behaviour (default: Kubernetes' own, 300 s window, any number of pods)."""
 
 
 def _check_trigger(trigger: Trigger) -> None:
@@ -178,6 +192,16 @@ def _check(args: ElasticWorkloadArgs) -> None:
     role = args.get("role_arn")
     if role is not None and (validators.iam_principal_arn(role) or ":role/" not in role):
         raise ValueError(f"ElasticWorkloadArgs.role_arn: {role!r} is not an IAM role ARN")
+    down = args.get("scale_down")
+    if down is not None and not (
+        0 <= down["stabilization_seconds"] <= 3600
+        and down["pods_per_period"] >= 1
+        and 1 <= down["period_seconds"] <= 1800
+    ):
+        raise ValueError(
+            f"ElasticWorkloadArgs.scale_down: {dict(down)} is outside the HPA's limits "
+            "(stabilization 0-3600 s, at least 1 pod per period of 1-1800 s)"
+        )
 
 
 def _num(value: float) -> str:
@@ -248,6 +272,24 @@ def scaled_object_spec(args: ElasticWorkloadArgs, auth: str | None) -> dict[str,
     }
     if args.get("scale_to_zero", False):
         spec["idleReplicaCount"] = 0
+    down = args.get("scale_down")
+    if down is not None:
+        spec["advanced"] = {
+            "horizontalPodAutoscalerConfig": {
+                "behavior": {
+                    "scaleDown": {
+                        "stabilizationWindowSeconds": down["stabilization_seconds"],
+                        "policies": [
+                            {
+                                "type": "Pods",
+                                "value": down["pods_per_period"],
+                                "periodSeconds": down["period_seconds"],
+                            }
+                        ],
+                    }
+                }
+            }
+        }
     return spec
 
 

@@ -11,7 +11,10 @@
 - NetworkPolicies (enforced by the VPC CNI, `enableNetworkPolicy`): deny all ingress and egress,
   allow DNS to kube-dns (R30), plus the tenant's declared allowances (`NetworkSpec`) and what the
   platform's own controllers need (the KubeRay operator to Ray head pods), with the peers
-  outside the tenant (`NetworkPeers`) resolved by the workloads layer.
+  outside the tenant (`NetworkPeers`) resolved by the workloads layer. Within the tenant, agent
+  pods (`substrate.io/workload-class: agent`) are not opened to every tenant pod: each agent's
+  own NetworkPolicy (components.agent_manifests) says who may reach it; they keep egress to the
+  tenant.
 - RoleBinding of the tenant-admin ClusterRole to the tenant's admin group, and a ClusterRole
   and ClusterRoleBinding that let that group read its ClusterQueue, ResourceFlavors and Cohorts.
 """
@@ -23,12 +26,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.addon import pod_security_labels
+from components.agent_manifests import NOT_AN_AGENT
+from components.agent_manifests import WORKLOAD_CLASS as AGENT_CLASS
 from components.kueue_integrations import KINDS, effective
 from components.labels import (
     GPU_NAMESPACE_LABEL,
     NAMESPACE_NAME_LABEL,
     PRIORITY_TIER_LABEL,
     TENANT_LABEL,
+    WORKLOAD_CLASS_LABEL,
 )
 from components.tenancy import TenantSpec
 
@@ -37,6 +43,7 @@ TENANT_ADMIN_ROLE = "substrate:tenant-admin"
 DEFAULT_DENY = "default-deny"
 ALLOW_DNS = "allow-dns"
 ALLOW_TENANT = "allow-within-tenant"
+ALLOW_AGENTS_OUT = "allow-agent-egress-within-tenant"
 ALLOW_POD_IDENTITY = "allow-pod-identity-agent"
 ALLOW_HTTPS = "allow-https-egress"
 ALLOW_ENDPOINTS = "allow-aws-endpoints"
@@ -168,9 +175,14 @@ def network_policies(
     net = tenant.network
     if net.within_tenant:
         peer = [{"namespaceSelector": {"matchLabels": {TENANT_LABEL: tenant.name}}}]
-        out[ALLOW_TENANT] = _policy(
-            ["Ingress", "Egress"], ingress=[{"from": peer}], egress=[{"to": peer}]
-        )
+        out[ALLOW_TENANT] = {
+            **_policy(["Ingress", "Egress"], ingress=[{"from": peer}], egress=[{"to": peer}]),
+            "podSelector": {"matchExpressions": [NOT_AN_AGENT]},
+        }
+        out[ALLOW_AGENTS_OUT] = {
+            **_policy(["Egress"], egress=[{"to": peer}]),
+            "podSelector": {"matchLabels": {WORKLOAD_CLASS_LABEL: AGENT_CLASS}},
+        }
     if net.pod_identity_agent:
         out[ALLOW_POD_IDENTITY] = _policy(
             ["Egress"],

@@ -54,8 +54,8 @@ def build_platform(cfg: PlatformConfig) -> Platform:
         *work.namespaces,
     )
     adm = admission.build(cfg, base, platform_namespaces)
-    ends = endpoints.build(cfg, base)
     bed = bedrock.build(cfg, base)
+    ends = endpoints.build(cfg, base, bed)
     runtimes = agents.build(
         cfg, base, planned, work=work, ident=ident, bedrock=bed, obs=obs, admission=adm
     )

@@ -11,7 +11,10 @@ from typing import Any
 
 import pytest
 
+from components.tenancy import memory_bytes
+from substrate.config.agent_checks import bedrock_role_name
 from substrate.plan.command import PlanResult
+from tests.conftest import planned
 from tests.crds import validation_errors
 from tests.helpers import Resources, policy_json, stack_yaml, typed_config
 
@@ -185,3 +188,57 @@ def test_keda_reads_exactly_the_research_queue_in_prod(prod: Resources) -> None:
     (stmt,) = doc["Statement"]
     assert stmt["Action"] == ["sqs:GetQueueAttributes"]
     assert stmt["Resource"] == ["arn:aws:sqs:us-east-1:210987654321:research-tasks"]
+
+
+def test_scaled_agents_lose_one_replica_per_grace_period_after_a_stable_window(
+    prod_plan: PlanResult,
+) -> None:
+    """The drain contract as KEDA hands it to the HPA: scale-down waits out a 600 s window of
+    lower demand and removes one replica per terminationGraceSeconds (support 300 s, research
+    1800 s), and support's pods call /drain before SIGTERM."""
+    scaled = _objects(prod_plan, "ScaledObject", "agents")
+    for name, period in (("support", 300), ("research", 1800)):
+        advanced = scaled[name]["spec"]["advanced"]["horizontalPodAutoscalerConfig"]
+        assert advanced["behavior"]["scaleDown"] == {
+            "stabilizationWindowSeconds": 600,
+            "policies": [{"type": "Pods", "value": 1, "periodSeconds": period}],
+        }
+    sets = _objects(prod_plan, "StatefulSet", "agents")
+    (support,) = _pod(sets["support"])["containers"]
+    assert support["lifecycle"] == {"preStop": {"httpGet": {"path": "/drain", "port": "http"}}}
+    (research,) = _pod(sets["research"])["containers"]
+    assert "lifecycle" not in research
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_the_agents_namespace_quota_fits_exactly_their_claims(stack: str) -> None:
+    """Each StorageClass the agents claim holds, in their namespace, their claims of that class at
+    their most replicas, no more; a class no agent claims is not held."""
+    cfg = typed_config(stack_yaml(stack))
+    (quota,) = (_objects(planned(stack), "ResourceQuota", "agents")["agent-memory"]["spec"],)
+    sets = _objects(planned(stack), "StatefulSet", "agents")
+    expected: dict[str, str] = {}
+    for cls in ("agent-gp3", "nvme-fast"):
+        mine = [
+            a
+            for n, a in cfg.agents.items()
+            if sets[n]["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"] == cls
+        ]
+        if mine:
+            total = sum(memory_bytes(a.memory_volume.size) * a.max_replicas for a in mine)
+            prefix = f"{cls}.storageclass.storage.k8s.io"
+            expected[f"{prefix}/requests.storage"] = str(total)
+            expected[f"{prefix}/persistentvolumeclaims"] = str(sum(a.max_replicas for a in mine))
+    hard = {k: v for k, v in quota["hard"].items() if "storageclass" in k}
+    assert {
+        k: str(memory_bytes(v)) if k.endswith("requests.storage") else v for k, v in hard.items()
+    } == expected
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_the_config_check_names_the_role_the_plan_declares(stack: str) -> None:
+    """The role-name length check measures the name the agent's role really gets."""
+    cfg = typed_config(stack_yaml(stack))
+    roles = {r.name for r in planned(stack).records if r.type == "aws:iam/role:Role"}
+    for name, agent in cfg.agents.items():
+        assert (bedrock_role_name(name) in roles) is bool(agent.models), name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from components import bedrock_capabilities
 from components.bedrock_models import (
     COMMERCIAL,
     ModelRef,
@@ -68,3 +69,34 @@ def test_foundation_model_resolves_to_the_stack_region_only() -> None:
     assert got.all_arns == (
         "arn:aws:bedrock:us-west-2::foundation-model/amazon.titan-embed-text-v2:0",
     )
+
+
+@pytest.mark.parametrize("profile", sorted(profile_table()))
+def test_every_routed_model_has_recorded_capabilities(profile: str) -> None:
+    """A profile the routing table accepts is usable: its model's capabilities are known, so
+    the role can grant exactly what the model supports."""
+    assert bedrock_capabilities.table().get(profile.split(".", 1)[1]) is not None
+
+
+def test_embedding_models_answer_invoke_model_only_and_refuse_guardrails() -> None:
+    for model in ("amazon.titan-embed-text-v2:0", "cohere.embed-v4:0"):
+        caps = bedrock_capabilities.of(model)
+        assert caps.operations == ("InvokeModel",)
+        assert caps.actions == ("bedrock:InvokeModel",)
+        assert not caps.guardrails
+    claude = bedrock_capabilities.of("anthropic.claude-sonnet-4-5-20250929-v1:0")
+    assert claude.operations == (
+        "InvokeModel",
+        "InvokeModelWithResponseStream",
+        "Converse",
+        "ConverseStream",
+    )
+    assert claude.guardrails and claude.on_demand is False
+
+
+def test_guardrail_profiles_route_within_their_geography() -> None:
+    for profile, routes in bedrock_capabilities.guardrail_profiles().items():
+        geo = profile.split(".", 1)[0]
+        for source, destinations_ in routes.items():
+            assert source in destinations_, (profile, source)
+            assert all(d.startswith(f"{geo}-") for d in destinations_), profile

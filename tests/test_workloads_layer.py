@@ -66,7 +66,9 @@ def test_prod_shows_every_tenant_with_its_namespaces_quota_policies_and_queues(
             } == {"restricted"}
             assert labels["substrate.io/tenant"] == name
             assert labels["substrate.io/gpu"] == ("true" if tenant.gpu else "false")
-            assert len(_in(prod_plan, "ResourceQuota", ns)) == 1
+            quotas = {q["metadata"]["name"] for q in _in(prod_plan, "ResourceQuota", ns)}
+            # agent-memory: the agents' storage quota (docs/agents.md#the-memory-bound)
+            assert quotas - {"agent-memory"} == {"tenant-quota"}
             assert len(_in(prod_plan, "LimitRange", ns)) == 1
             policies = {p["metadata"]["name"] for p in _in(prod_plan, "NetworkPolicy", ns)}
             assert {"default-deny", "allow-dns"} <= policies
@@ -119,8 +121,10 @@ def test_tenants_without_gpu_rights_get_no_gpus_anywhere(any_plan: PlanResult) -
         labels = ns["metadata"].get("labels", {})
         if labels.get("substrate.io/gpu") != "false":
             continue
-        (quota,) = _in(any_plan, "ResourceQuota", ns["metadata"]["name"])
-        assert quota["spec"]["hard"]["requests.nvidia.com/gpu"] == "0"
+        quotas = _in(any_plan, "ResourceQuota", ns["metadata"]["name"])
+        assert quotas, ns["metadata"]["name"]
+        for quota in quotas:  # the tenant's quota, and the agents' storage quota where they run
+            assert quota["spec"]["hard"]["requests.nvidia.com/gpu"] == "0"
         (queue,) = [
             q
             for q in _kind(any_plan, "ClusterQueue")

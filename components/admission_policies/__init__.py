@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from components.admission_policies import (
+    agent_isolation,
     do_not_disrupt,
     gpu_placement,
     gpu_queue_label,
@@ -41,6 +42,7 @@ MODULES: tuple[ModuleType, ...] = (
     no_static_aws_credentials,
     service_account_token,
     job_ttl,
+    agent_isolation,
 )
 
 
@@ -62,6 +64,8 @@ REFERENCE_SETTINGS = PolicySettings(
         "public.ecr.aws/substrate",
     ),
     long_running_classes=("training", "agent"),
+    agents=("agents/research", "agents/support"),
+    agent_memory_cap="200Gi",
 )
 """A production-like policy set: what the committed policy files and their Kyverno tests use.
 Each stack's own settings are exercised by the journeys (tests/journeys/)."""

@@ -63,6 +63,12 @@ class PolicySettings:
     """Image prefixes tenants may pull from (R28)."""
     long_running_classes: Sequence[str] = ("training", "agent")
     """Workload classes that must not be disrupted by Karpenter (R33)."""
+    agents: Sequence[str] = ()
+    """`<namespace>/<agent>` of the stack's agents: their service accounts and memory claims
+    belong to their StatefulSets (R20, agent-isolation)."""
+    agent_memory_cap: str | None = None
+    """Largest memory claim an agent replica may have (`substrate:storage.maxAgentMemoryVolume`);
+    None: no cap."""
 
 
 def cel(value: Any) -> str:

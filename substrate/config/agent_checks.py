@@ -18,6 +18,16 @@ if TYPE_CHECKING:
 
 AGENTS = "substrate:agents"
 PRODUCTION_MIN_REPLICAS = 2
+IAM_ROLE_NAME_MAX = 64
+AUTONAME_SUFFIX = 8
+"""Pulumi's auto-naming appends `-` and 7 random characters to the logical name, and fails when
+that exceeds the provider's limit (pulumi-terraform-bridge AutoName, Randlen 7)."""
+
+
+def bedrock_role_name(agent: str) -> str:
+    """Logical name of an agent's Bedrock role: AgentRuntime `agent-<agent>` -> BedrockAgentRole
+    `-bedrock` -> PodIdentityRole `-identity` -> aws.iam.Role `-role`."""
+    return f"agent-{agent}-bedrock-identity-role"
 
 
 class UnknownTenantError(ConfigError):
@@ -37,12 +47,43 @@ def check_agents(cfg: PlatformConfig) -> None:
     for name, agent in sorted(cfg.agents.items()):
         path = key_path(AGENTS, name)
         _check_placement(cfg, path, agent)
-        _check_access(cfg, path, agent)
+        _check_pinned(cfg, path, agent)
+        _check_access(cfg, path, name, agent)
         _check_scaling(cfg, path, agent)
         if cfg.environment.production:
             _check_production(path, agent)
+    for name, agent in sorted(cfg.agents.items()):
+        _check_callers(cfg, key_path(AGENTS, name), name, agent)
     _check_queued(cfg)
     _check_quota(cfg)
+
+
+def _check_callers(cfg: PlatformConfig, path: str, name: str, agent: AgentConfig) -> None:
+    for i, caller in enumerate(agent.callers.agents):
+        other = cfg.agents.get(caller)
+        if other is None or caller == name or other.tenant != agent.tenant:
+            same = sorted(
+                n for n, a in cfg.agents.items() if a.tenant == agent.tenant and n != name
+            )
+            raise ConfigError(
+                f"{path}.callers.agents[{i}]",
+                caller,
+                f"is not another agent of tenant {agent.tenant!r}",
+                ", ".join(same) or f"no other agent of tenant {agent.tenant}",
+            )
+
+
+def _check_pinned(cfg: PlatformConfig, path: str, agent: AgentConfig) -> None:
+    """Outside development, an agent runs exactly the image that was tested: a digest, never
+    only a tag (tags can be moved to other images)."""
+    if cfg.environment.tier != "development" and "@sha256:" not in agent.image:
+        raise ConfigError(
+            f"{path}.image",
+            agent.image,
+            f"has no digest in a {cfg.environment.tier} environment, so its tag can be moved "
+            "to another image under the running agent",
+            "<registry>/<repository>:<tag>@sha256:<digest> (tags alone only in development)",
+        )
 
 
 def _check_placement(cfg: PlatformConfig, path: str, agent: AgentConfig) -> None:
@@ -87,9 +128,19 @@ def _check_placement(cfg: PlatformConfig, path: str, agent: AgentConfig) -> None
         )
 
 
-def _check_access(cfg: PlatformConfig, path: str, agent: AgentConfig) -> None:
+def _check_access(cfg: PlatformConfig, path: str, name: str, agent: AgentConfig) -> None:
     if not agent.models:
         return
+    length = len(bedrock_role_name(name)) + AUTONAME_SUFFIX
+    if length > IAM_ROLE_NAME_MAX:
+        longest = IAM_ROLE_NAME_MAX - AUTONAME_SUFFIX - len(bedrock_role_name(""))
+        raise ConfigError(
+            path,
+            name,
+            f"makes its Bedrock role name {bedrock_role_name(name)}-<7 random characters> "
+            f"{length} characters long; IAM role names have at most {IAM_ROLE_NAME_MAX}",
+            f"an agent name of at most {longest} characters for an agent with models",
+        )
     if cfg.bedrock is None:
         raise ConfigError(
             f"{path}.models",

@@ -22,6 +22,8 @@ Label = Annotated[str, rule(validators.dns_label, 63)]
 Duration = Annotated[str, rule(validators.prometheus_duration)]
 RESERVED_ENV_PREFIX = "SUBSTRATE_"
 """Environment variables Substrate sets on every agent (see components.agent_manifests)."""
+RESERVED_ENV = ("AWS_REGION", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE")
+"""AWS SDK settings Substrate sets from the agent's config (region, `timeouts`)."""
 
 
 def _path(value: str) -> None:
@@ -38,10 +40,11 @@ def _env(value: dict[str, str]) -> None:
                 f"sets {name}, a static AWS credential",
                 "no credential variables: the agent's role comes from EKS Pod Identity (R20)",
             )
-        if name.startswith(RESERVED_ENV_PREFIX) or name == "AWS_REGION":
+        if name.startswith(RESERVED_ENV_PREFIX) or name in RESERVED_ENV:
             raise Invalid(
                 f"sets {name}, which Substrate sets itself",
-                f"names without the {RESERVED_ENV_PREFIX} prefix, other than AWS_REGION",
+                f"names without the {RESERVED_ENV_PREFIX} prefix, other than "
+                + ", ".join(RESERVED_ENV),
             )
 
 
@@ -108,17 +111,102 @@ class MemoryVolumeConfig:
 
 @dataclass(frozen=True)
 class AgentAlertsConfig:
-    """Thresholds of the agent's alerts: `AgentMemoryVolumeFilling` and
-    `AgentRestartingRepeatedly`."""
+    """Thresholds of the agent's alerts: `AgentMemoryVolumeFilling` (warning),
+    `AgentMemoryVolumeAlmostFull` (critical: pages), `AgentRestartingRepeatedly` and
+    `AgentReplicaNotRunning`."""
 
     memory_volume_percent: Annotated[int, between(1, 99)] = doc(
-        "Fire when a replica's memory volume is fuller than this share of its size.", default=80
+        "Warn when a replica's memory volume is fuller than this share of its size.", default=80
+    )
+    memory_volume_critical_percent: Annotated[int, between(2, 100)] = doc(
+        "Page when a replica's memory volume is fuller than this share of its size (the agent "
+        "is about to stop saving state); above memoryVolumePercent.",
+        default=95,
     )
     restarts: Annotated[int, between(1, 100)] = doc(
         "Fire when a replica's containers restart at least this often within `restartWindow`.",
         default=3,
     )
     restart_window: Duration = doc("Window the restarts are counted over.", default="15m")
+    not_running_for: Duration = doc(
+        "Warn when a replica has been Pending or Unknown (node or zone gone) this long.",
+        default="10m",
+    )
+
+    def check(self, path: str) -> None:
+        if self.memory_volume_critical_percent <= self.memory_volume_percent:
+            raise ConfigError(
+                f"{path}.memoryVolumeCriticalPercent",
+                self.memory_volume_critical_percent,
+                f"is not above memoryVolumePercent ({self.memory_volume_percent})",
+                f"{self.memory_volume_percent + 1}-100",
+            )
+
+
+@dataclass(frozen=True)
+class TimeoutsConfig:
+    """How long the agent waits, told to it through its environment. AWS SDKs read
+    `AWS_MAX_ATTEMPTS` and `AWS_RETRY_MODE` themselves (AWS SDKs and Tools Reference Guide,
+    "Retry behavior"); the read timeout has no SDK environment variable, so the agent passes
+    `SUBSTRATE_BEDROCK_READ_TIMEOUT_SECONDS` to its Bedrock client (boto3:
+    `Config(read_timeout=...)`), and ends a session after `SUBSTRATE_SESSION_MAX_SECONDS`."""
+
+    model_read_seconds: Annotated[int, between(1, 86400)] = doc(
+        "Read timeout of a model call. botocore's default is 60 s; AWS advises at least 3600 s "
+        "for models that answer slowly (AWS Knowledge Center, read timeouts with Bedrock).",
+        default=3600,
+    )
+    max_attempts: Annotated[int, between(1, 20)] = doc(
+        "Attempts per AWS call, the first included (`AWS_MAX_ATTEMPTS`).", default=3
+    )
+    retry_mode: Literal["standard", "adaptive"] = doc(
+        "SDK retry mode (`AWS_RETRY_MODE`).", default="standard"
+    )
+    session_seconds: Annotated[int, between(60, 604800)] = doc(
+        "Longest a session may live before the agent ends it (a loop that never finishes "
+        "cannot hold a replica forever).",
+        default=28800,
+    )
+
+
+@dataclass(frozen=True)
+class DrainConfig:
+    """How a replica leaves (scale-down, rollout, node drain, eviction): Kubernetes calls
+    `preStopPath`, then sends SIGTERM, and kills the container `terminationGraceSeconds` after
+    the preStop call began; with `scaling`, the HPA removes at most one replica per
+    `scaleDownPeriodSeconds`, after `scaleDownStabilizationSeconds` of lower demand."""
+
+    pre_stop_path: Annotated[str, _path] | None = doc(
+        "HTTP GET on the agent's port before SIGTERM: checkpoint memory, hand off or close "
+        "sessions. None: the agent gets only SIGTERM.",
+        default=None,
+    )
+    scale_down_stabilization_seconds: Annotated[int, between(0, 3600)] = doc(
+        "With scaling: scale down only to the highest replica count recommended over this "
+        "window (the HPA's stabilization window; Kubernetes' default is 300).",
+        default=600,
+    )
+    scale_down_period_seconds: Annotated[int, between(1, 1800)] | None = doc(
+        "With scaling: remove at most one replica per this many seconds. Default: "
+        "terminationGraceSeconds (at most 1800, the HPA's limit), so a replica has finished "
+        "draining before the next one is asked to.",
+        default=None,
+    )
+
+
+@dataclass(frozen=True)
+class CallersConfig:
+    """Who may open sessions on the agent's port (its NetworkPolicy `<agent>-sessions`); no
+    other pod reaches it, other agents of the tenant included (Prometheus reaches it only with
+    `metricsPath`)."""
+
+    tenant_pods: bool = doc(
+        "The tenant's own pods (in any of its namespaces) that are not agents.", default=True
+    )
+    agents: Annotated[list[Label], unique] = doc(
+        "Agents of the same tenant that may call this agent (e.g. to hand off a task).",
+        factory=list,
+    )
 
 
 @dataclass(frozen=True)
@@ -169,6 +257,9 @@ class AgentConfig:
         "agent's own metrics).",
         default=None,
     )
+    callers: CallersConfig = doc("Who may reach the agent's port.", factory=CallersConfig)
+    drain: DrainConfig = doc("How a replica leaves.", factory=DrainConfig)
+    timeouts: TimeoutsConfig = doc("Model call and session timeouts.", factory=TimeoutsConfig)
     probes: ProbesConfig = doc("HTTP probes.", factory=ProbesConfig)
     alerts: AgentAlertsConfig = doc("Alert thresholds.", factory=AgentAlertsConfig)
     termination_grace_seconds: Annotated[int, between(1, 86400)] = doc(
@@ -198,6 +289,11 @@ class AgentConfig:
         if self.scaling is None:
             return self.replicas or 1
         return 0 if self.scaling.scale_to_zero else self.scaling.min_replicas
+
+    @property
+    def scale_down_period(self) -> int:
+        """Seconds between two replica removals by the HPA."""
+        return self.drain.scale_down_period_seconds or min(self.termination_grace_seconds, 1800)
 
     @property
     def max_replicas(self) -> int:

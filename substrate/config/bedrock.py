@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
-from components import bedrock_models, validators
+from components import bedrock_capabilities, bedrock_models, validators
 from components.bedrock_models import ModelRef
 from substrate.config.checks import rule
 from substrate.config.schema import ConfigError, Invalid, doc, key_path
@@ -49,7 +49,8 @@ class ModelConfig:
 
     foundation_model: str | None = doc(
         "Foundation model id (or its ARN in the stack's Region), called on demand in the "
-        "stack's Region, e.g. `amazon.titan-embed-text-v2:0`.",
+        "stack's Region, e.g. `amazon.titan-embed-text-v2:0`. Models Bedrock offers only "
+        "through inference profiles (e.g. Claude 4.x) are refused: use `inferenceProfile`.",
         default=None,
     )
     inference_profile: str | None = doc(
@@ -84,6 +85,13 @@ class GuardrailConfig:
     version: Annotated[str, _guardrail_version] = doc(
         "Published numeric version; policies name the versioned ARN `.../guardrail/<id>:<v>`."
     )
+    cross_region_profile: str | None = doc(
+        "The system-defined guardrail profile the guardrail is configured with (cross-Region "
+        "guardrail inference, which the Standard tier requires), e.g. `us.guardrail.v1:0`: "
+        "agents may then apply the guardrail through that profile in every Region it routes "
+        "to from the stack's Region. None: the guardrail is evaluated in the stack's Region.",
+        default=None,
+    )
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,12 @@ class InvocationLoggingConfig:
     )
     text_data: bool = doc("Log prompts and completions (not only metadata).", default=True)
     embedding_data: bool = doc("Log embedding vectors.", default=False)
+    large_data_prefix: str | None = doc(
+        "Deliver request and response bodies over 100 KB (and binary data) to an S3 bucket "
+        "this stack creates (KMS-encrypted, private, kept retentionDays), under this key "
+        "prefix; CloudWatch Logs keeps a reference. None: such bodies are not delivered.",
+        default=None,
+    )
 
 
 @dataclass(frozen=True)
@@ -118,7 +132,9 @@ class BedrockConfig:
         "Guardrail every agent call must use (R23); none when null.", default=None
     )
     agent_runtime: bool = doc(
-        "Also create the `bedrock-agent-runtime` interface endpoint (Agents, Knowledge Bases).",
+        "Also create the `bedrock-agent-runtime` interface endpoint (Agents, Knowledge Bases). "
+        "Refused today: the endpoint admits only agent roles, which are granted model "
+        "invocation only, so no role could use it.",
         default=False,
     )
     invocation_logging: InvocationLoggingConfig = doc(
@@ -129,6 +145,14 @@ class BedrockConfig:
         if not self.models:
             raise ConfigError(
                 f"{path}.models", {}, "is empty", "at least one model, e.g. {claude: {...}}"
+            )
+        if self.agent_runtime:
+            raise ConfigError(
+                f"{path}.agentRuntime",
+                True,
+                "would create a bedrock-agent-runtime endpoint no role may use: it admits only "
+                "agent roles, and they are granted model invocation only (bedrock:InvokeModel*)",
+                "false (R24 asks for the endpoint only where some role may call it)",
             )
 
     def catalog(self, region: str) -> dict[str, ModelRef]:
@@ -191,6 +215,18 @@ def check_bedrock(cfg: PlatformConfig) -> None:
     china = bedrock_models.partition_of(cfg.region) == "aws-cn"
     if cfg.bedrock is not None:
         cfg.bedrock.catalog(cfg.region)
+        guardrail = cfg.bedrock.guardrail
+        profile = guardrail.cross_region_profile if guardrail else None
+        problem = (
+            bedrock_capabilities.check_guardrail_profile(profile, cfg.region) if profile else None
+        )
+        if problem:
+            raise ConfigError(
+                "substrate:bedrock.guardrail.crossRegionProfile",
+                profile,
+                problem.problem,
+                problem.allowed,
+            )
     for name, tenant in cfg.tenants.items():
         if not tenant.models:
             continue

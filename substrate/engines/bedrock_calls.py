@@ -16,8 +16,18 @@ Sources:
 - Bedrock User Guide, "Enforce the use of specific guardrails in model inference requests":
   ``bedrock:GuardrailIdentifier`` carries the guardrail ARN with ``:<numeric version>`` (the
   bare ARN for DRAFT), and the role needs ``bedrock:ApplyGuardrail`` on the guardrail.
-- Bedrock User Guide, "Supported Regions and models for Amazon Bedrock Guardrails": the models
-  in ``NO_GUARDRAILS`` do not support guardrails, so no call to them can carry one.
+- Bedrock User Guide, "Supported Regions and models for Amazon Bedrock Guardrails": models the
+  capability table marks ``guardrails: false`` do not support guardrails, so no call to them can
+  carry one (``components.bedrock_capabilities``, which also says which operations a model
+  supports: embedding models answer InvokeModel only).
+- Bedrock User Guide, "Permissions for using cross-Region inference with Amazon Bedrock
+  Guardrails": a guardrail with a guardrail profile is applied with ``bedrock:ApplyGuardrail`` on
+  the guardrail in the source Region and on the guardrail profile in the destination Region
+  Bedrock evaluates it in (any of the profile's destinations).
+- Bedrock API Reference, CountTokens: ``modelId`` is the foundation model (id or ARN); the call
+  runs no inference, so it is authorized as ``bedrock:CountTokens`` on the foundation model in
+  the caller's Region, with no guardrail and no routing (User Guide, "Monitor your token usage by
+  counting tokens": the permission ``bedrock:CountTokens``).
 - Service Authorization Reference, Amazon Bedrock: bedrock:GuardrailIdentifier and
   bedrock:InferenceProfileArn are condition keys of InvokeModel(WithResponseStream) on both
   foundation-model and inference-profile resources. AWS does not say whether the profile's own
@@ -29,6 +39,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from components.bedrock_capabilities import guardrail_destinations, guardrail_profile_arn
 from components.bedrock_models import (
     COMMERCIAL,
     ModelRef,
@@ -43,30 +54,16 @@ OPERATIONS = {
     "ConverseStream": "bedrock:InvokeModelWithResponseStream",
     "InvokeModel": "bedrock:InvokeModel",
     "InvokeModelWithResponseStream": "bedrock:InvokeModelWithResponseStream",
+    "CountTokens": "bedrock:CountTokens",
 }
-NO_GUARDRAILS = frozenset(
-    {
-        "amazon.titan-embed-text-v1",
-        "amazon.titan-embed-text-v2:0",
-        "amazon.titan-embed-image-v1",
-        "amazon.nova-2-multimodal-embeddings-v1:0",
-        "amazon.rerank-v1:0",
-        "amazon.nova-2-sonic-v1:0",
-        "amazon.nova-2-5-sonic",
-        "cohere.embed-english-v3",
-        "cohere.embed-multilingual-v3",
-        "cohere.embed-v4:0",
-        "cohere.rerank-v3-5:0",
-    }
-)
-"""Amazon and Cohere models the guardrails page lists as not supporting guardrails (read 2026;
-the page's further entries are other providers' image, video and speech models)."""
 
 
 @dataclass(frozen=True)
 class Guardrail:
     id: str
     version: str
+    profile: str | None = None
+    """The guardrail profile it is configured with (cross-Region guardrail inference)."""
 
     def identifier(self, partition: str, region: str, account: str) -> str:
         """The value of bedrock:GuardrailIdentifier for this id and version."""
@@ -90,7 +87,23 @@ class Call:
 
 
 def supports_guardrails(model: ModelRef) -> bool:
-    return model.foundation_model_id not in NO_GUARDRAILS
+    return model.capabilities.guardrails
+
+
+def operations(model: ModelRef) -> tuple[str, ...]:
+    """The Bedrock Runtime operations an SDK can use on ``model``."""
+    return model.capabilities.operations
+
+
+def guardrail_routes(guardrail: Guardrail, region: str) -> tuple[str | None, ...]:
+    """Regions a guardrail called from ``region`` may be evaluated in (None: no profile, the
+    stack's Region only)."""
+    if guardrail.profile is None:
+        return (None,)
+    found = guardrail_destinations(guardrail.profile, region)
+    if found is None:
+        raise ValueError(f"{guardrail.profile} cannot be used from {region}")
+    return found
 
 
 def routes(model: ModelRef, region: str) -> tuple[str, ...]:
@@ -115,10 +128,17 @@ def call(
     account: str,
     destination: str | None = None,
     guardrail: Guardrail | None = None,
+    guardrail_region: str | None = None,
 ) -> Call:
     """The authorizations of one ``operation`` on ``model`` from ``region``, routed to
-    ``destination`` (default: the first of ``routes``), with ``guardrail`` when given."""
+    ``destination`` (default: the first of ``routes``), with ``guardrail`` when given, evaluated
+    in ``guardrail_region`` (default: the first of ``guardrail_routes``)."""
     action = OPERATIONS[operation]
+    fm = model.foundation_model_id
+    if operation == "CountTokens":
+        counted = foundation_model_arn(partition, region, fm)
+        count = Authorization(action, counted, {"aws:RequestedRegion": region})
+        return Call(operation, model, region, None, (count,))
     destination = destination or routes(model, region)[0]
     guard: dict[str, str] = {}
     extra: list[Authorization] = []
@@ -131,7 +151,15 @@ def call(
                 {"aws:RequestedRegion": region},
             )
         )
-    fm = model.foundation_model_id
+        if guardrail.profile is not None:
+            where = guardrail_region or guardrail_routes(guardrail, region)[0] or region
+            extra.append(
+                Authorization(
+                    "bedrock:ApplyGuardrail",
+                    guardrail_profile_arn(partition, where, account, guardrail.profile),
+                    {"aws:RequestedRegion": where},
+                )
+            )
     here = {"aws:RequestedRegion": region, **guard}
     if model.kind == "foundation-model":
         steps = [Authorization(action, foundation_model_arn(partition, region, fm), here)]

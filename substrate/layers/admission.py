@@ -14,6 +14,7 @@ import pulumi
 from components.admission_policy_set import AdmissionPolicySet
 from components.kyverno import Kyverno
 from substrate.config import PlatformConfig
+from substrate.config.agent_checks import agent_namespace
 from substrate.layers.foundation import Foundation
 
 
@@ -56,6 +57,8 @@ def build(
             "pod_security_exempt_namespaces": list(adm.pod_security_exempt_namespaces),
             "allowed_registries": list(adm.allowed_registries),
             "long_running_classes": list(adm.long_running_classes),
+            "agents": [f"{agent_namespace(cfg, a)}/{n}" for n, a in sorted(cfg.agents.items())],
+            "agent_memory_cap": cfg.storage.max_agent_memory_volume,
         },
         opts=pulumi.ResourceOptions.merge(
             foundation.kubernetes, pulumi.ResourceOptions(depends_on=[kyverno.release])

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.agent_memory_quota import AgentMemoryQuota, AgentVolumes
 from components.agent_runtime import (
     AgentMonitoringArgs,
     AgentRuntime,
@@ -61,6 +62,8 @@ class AgentPlan:
 @dataclass(frozen=True)
 class Agents:
     runtimes: dict[str, AgentRuntime]
+    quotas: dict[str, AgentMemoryQuota]
+    """Storage quota of the agents' StorageClass, by namespace."""
 
 
 def plans(cfg: PlatformConfig) -> tuple[AgentPlan, ...]:
@@ -71,6 +74,11 @@ def plans(cfg: PlatformConfig) -> tuple[AgentPlan, ...]:
         if agent.scaling is not None:
             target: ScaleTarget = {"kind": "StatefulSet", "name": name, "namespace": ns}
             elastic = elastic_args(agent.scaling, target, cfg.region, prometheus_url(cfg))
+            elastic["scale_down"] = {
+                "stabilization_seconds": agent.drain.scale_down_stabilization_seconds,
+                "pods_per_period": 1,
+                "period_seconds": agent.scale_down_period,
+            }
         identity: AgentIdentity = {
             "name": name,
             "tenant": agent.tenant,
@@ -100,6 +108,8 @@ def runtime_args(
         "labels": dict(obs.labels),
         "metrics_path": agent.metrics_path,
         "memory_volume_percent": agent.alerts.memory_volume_percent,
+        "memory_volume_critical_percent": agent.alerts.memory_volume_critical_percent,
+        "not_running_for": agent.alerts.not_running_for,
         "restarts": agent.alerts.restarts,
         "restart_window": agent.alerts.restart_window,
     }
@@ -126,6 +136,13 @@ def runtime_args(
         "port": agent.port,
         "protect_long_tasks": agent.protect_long_tasks,
         "termination_grace_seconds": agent.termination_grace_seconds,
+        "pre_stop_path": agent.drain.pre_stop_path,
+        "timeouts": {
+            "model_read_seconds": agent.timeouts.model_read_seconds,
+            "max_attempts": agent.timeouts.max_attempts,
+            "retry_mode": agent.timeouts.retry_mode,
+            "session_seconds": agent.timeouts.session_seconds,
+        },
         "run_as_user": agent.run_as_user,
         "env": dict(agent.env),
         "region": cfg.region,
@@ -135,6 +152,10 @@ def runtime_args(
             else None
         ),
         "monitoring": monitoring,
+        "callers": {
+            "tenant_pods": agent.callers.tenant_pods,
+            "agents": list(agent.callers.agents),
+        },
     }
     return args
 
@@ -170,6 +191,7 @@ def build(
                 base.kubernetes, pulumi.ResourceOptions(depends_on=waits)
             ),
         )
+    quotas = _quotas(cfg, agent_plans, base, work)
     if runtimes:
         pulumi.export(
             "agents",
@@ -182,4 +204,36 @@ def build(
                 for p in agent_plans
             },
         )
-    return Agents(runtimes)
+    return Agents(runtimes, quotas)
+
+
+def _quotas(
+    cfg: PlatformConfig, agent_plans: Sequence[AgentPlan], base: Foundation, work: Workloads
+) -> dict[str, AgentMemoryQuota]:
+    """One storage quota per namespace that runs agents: their claims at their most replicas."""
+    by_namespace: dict[str, list[AgentPlan]] = {}
+    for plan in agent_plans:
+        by_namespace.setdefault(plan.namespace, []).append(plan)
+    out = {}
+    for namespace, plans in sorted(by_namespace.items()):
+        volumes: dict[str, AgentVolumes] = {
+            p.name: {
+                "size": p.config.memory_volume.size,
+                "replicas": p.config.max_replicas,
+                "storage_class": MEMORY_CLASSES[p.config.memory_volume.volume_type],
+            }
+            for p in plans
+        }
+        out[namespace] = AgentMemoryQuota(
+            f"agents-{namespace}-memory",
+            {
+                "namespace": namespace,
+                "agents": volumes,
+                "no_gpus": not cfg.tenants[plans[0].config.tenant].gpu,
+            },
+            opts=pulumi.ResourceOptions.merge(
+                base.kubernetes,
+                pulumi.ResourceOptions(depends_on=[work.tenants[plans[0].config.tenant]]),
+            ),
+        )
+    return out

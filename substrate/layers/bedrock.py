@@ -2,7 +2,13 @@
 
 `agent_role_args` is how the agent runtime (and tenants' grants) turn catalog names into a
 `BedrockAgentRole`: it resolves names against the catalog and carries the cluster, the
-guardrail and the platform tags, so every agent role is shaped the same way.
+guardrail, the profiles' routes and the platform tags, so every agent role is shaped the same
+way.
+
+Routes: the destination Regions of each geographic inference profile of the catalog are read
+from AWS at deploy time (`aws.bedrock.getInferenceProfile` in the stack's Region: the model
+ARNs the profile lists); the shipped table is what the offline plan's mock returns. Global
+profiles need no lookup (their grant names the Region-less model).
 """
 
 from __future__ import annotations
@@ -11,7 +17,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_aws as aws
 
+from components import bedrock_models
 from components.bedrock_agent_role import BedrockAgentRoleArgs, GuardrailArgs
 from components.bedrock_logging import BedrockInvocationLogging
 from components.bedrock_models import ModelRef
@@ -28,6 +36,8 @@ class Bedrock:
     cluster_arn: pulumi.Output[str]
     tags: Mapping[str, str]
     logging: BedrockInvocationLogging | None
+    routes: Mapping[str, pulumi.Output[list[str]]]
+    """Destination Regions of each geographic profile of the catalog, by profile id."""
 
     def agent_role_args(
         self, namespace: str, service_account: str, models: Sequence[str]
@@ -44,8 +54,31 @@ class Bedrock:
             "service_account": service_account,
             "models": [self.catalog[m] for m in models],
             "guardrail": self.guardrail,
+            "routes": {
+                m: self.routes[m] for m in (self.catalog[n].id for n in models) if m in self.routes
+            },
             "tags": dict(self.tags),
         }
+
+
+def _regions(found: aws.bedrock.GetInferenceProfileResult) -> list[str]:
+    regions = set()
+    for model in found.models:
+        parts = bedrock_models.parse_arn(model.model_arn)
+        if parts is None or parts["kind"] != "foundation-model" or not parts["region"]:
+            raise ValueError(f"{found.inference_profile_id} lists {model.model_arn!r}")
+        regions.add(parts["region"])
+    return sorted(regions)
+
+
+def routes(catalog: Mapping[str, ModelRef]) -> dict[str, pulumi.Output[list[str]]]:
+    """Each geographic profile's destinations, from AWS (deploy time) or the mock (plan)."""
+    profiles = sorted({m.id for m in catalog.values() if m.kind == "inference-profile"})
+    return {
+        p: aws.bedrock.get_inference_profile_output(inference_profile_id=p).apply(_regions)
+        for p in profiles
+        if not p.startswith(f"{bedrock_models.GLOBAL}.")
+    }
 
 
 def build(cfg: PlatformConfig, base: Foundation) -> Bedrock:
@@ -61,17 +94,24 @@ def build(cfg: PlatformConfig, base: Foundation) -> Bedrock:
                 "retention_days": settings.retention_days,
                 "text_data": settings.text_data,
                 "embedding_data": settings.embedding_data,
+                "large_data_prefix": settings.large_data_prefix,
                 "tags": base.tags,
             },
         )
     guardrail: GuardrailArgs | None = None
     if bedrock is not None and bedrock.guardrail is not None:
-        guardrail = {"id": bedrock.guardrail.id, "version": bedrock.guardrail.version}
+        guardrail = {
+            "id": bedrock.guardrail.id,
+            "version": bedrock.guardrail.version,
+            "cross_region_profile": bedrock.guardrail.cross_region_profile,
+        }
+    catalog = bedrock.catalog(cfg.region) if bedrock is not None else {}
     return Bedrock(
-        catalog=bedrock.catalog(cfg.region) if bedrock is not None else {},
+        catalog=catalog,
         guardrail=guardrail,
         cluster_name=base.cluster.cluster_name,
         cluster_arn=base.cluster.cluster_arn,
         tags=base.tags,
         logging=logging,
+        routes=routes(catalog),
     )

@@ -2,7 +2,8 @@
 
 Built after the cluster because interface endpoints accept HTTPS only from the cluster
 security group. Baseline endpoints (R24) come from `substrate:network.endpoints`; the
-`bedrock-runtime` (and optionally `bedrock-agent-runtime`) endpoints from `substrate:bedrock`.
+`bedrock-runtime` endpoint from `substrate:bedrock` (no `bedrock-agent-runtime` endpoint: no role
+Substrate creates may call it).
 """
 
 from __future__ import annotations
@@ -17,35 +18,42 @@ from components.vpc_endpoints import (
     VpcEndpointsArgs,
 )
 from substrate.config import PlatformConfig
+from substrate.layers.bedrock import Bedrock
 from substrate.layers.foundation import Foundation
 
 
-def _runtime_policy(cfg: PlatformConfig, base: Foundation) -> pulumi.Output[str]:
+def _runtime_policy(cfg: PlatformConfig, base: Foundation, bed: Bedrock) -> pulumi.Output[str]:
     assert cfg.bedrock is not None
-    catalog = list(cfg.bedrock.catalog(cfg.region).values())
+    catalog = list(bed.catalog.values())
     guardrail = cfg.bedrock.guardrail
-    ctx = base.cluster.cluster_arn.apply(lambda arn: arn.split(":"))
+    profiles = sorted(bed.routes)
 
-    def render(parts: list[str]) -> str:
+    def render(values: list) -> str:
+        parts, *routed = values
         partition, region, account = parts[1], parts[3], parts[4]
         cluster_arn = ":".join(parts)
-        resolved = [bedrock_models.resolve(m, partition, region, account) for m in catalog]
-        if guardrail is None:
-            return bedrock_policies.runtime_endpoint_policy(resolved, account, cluster_arn)
-        return bedrock_policies.runtime_endpoint_policy(
-            resolved,
-            account,
-            cluster_arn,
-            bedrock_models.guardrail_arn(
-                partition, region, account, guardrail.id, guardrail.version
-            ),
-            bedrock_models.guardrail_arn(partition, region, account, guardrail.id),
-        )
+        regions = dict(zip(profiles, routed, strict=True))
+        resolved = [
+            bedrock_models.resolve(m, partition, region, account, regions.get(m.id))
+            for m in catalog
+        ]
+        grant = None
+        if guardrail is not None:
+            grant = bedrock_policies.guardrail_grant(
+                partition,
+                region,
+                account,
+                guardrail.id,
+                guardrail.version,
+                profile=guardrail.cross_region_profile,
+            )
+        return bedrock_policies.runtime_endpoint_policy(resolved, account, cluster_arn, grant)
 
-    return ctx.apply(render)
+    cluster = base.cluster.cluster_arn.apply(lambda arn: arn.split(":"))
+    return pulumi.Output.all(cluster, *(bed.routes[p] for p in profiles)).apply(render)
 
 
-def build(cfg: PlatformConfig, base: Foundation) -> VpcEndpoints | None:
+def build(cfg: PlatformConfig, base: Foundation, bed: Bedrock) -> VpcEndpoints | None:
     net = cfg.network
     account = base.cluster.cluster_arn.apply(lambda arn: arn.split(":")[4])
     perimeter = account.apply(bedrock_policies.perimeter_endpoint_policy)
@@ -60,12 +68,7 @@ def build(cfg: PlatformConfig, base: Foundation) -> VpcEndpoints | None:
         gateway.append(perimeter_endpoint("s3"))
     interface += [perimeter_endpoint(s) for s in net.endpoints.additional]
     if cfg.bedrock is not None:
-        interface.append({"service": "bedrock-runtime", "policy": _runtime_policy(cfg, base)})
-        if cfg.bedrock.agent_runtime:
-            policy = base.cluster.cluster_arn.apply(
-                lambda arn: bedrock_policies.agent_runtime_endpoint_policy(arn.split(":")[4], arn)
-            )
-            interface.append({"service": "bedrock-agent-runtime", "policy": policy})
+        interface.append({"service": "bedrock-runtime", "policy": _runtime_policy(cfg, base, bed)})
     if not interface and not gateway:
         return None
     args: VpcEndpointsArgs = {

@@ -14,6 +14,7 @@ from typing import Any
 
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
+from components.bedrock_models import destinations
 from components.validators import partition_of
 
 ACCOUNT_ID = "123456789012"
@@ -150,6 +151,10 @@ class SubstrateMocks(Mocks):
                 ],
             )
             return ident, outputs
+        if typ == "aws:s3/bucket:Bucket":
+            bucket = str(outputs.get("bucket") or name)
+            outputs.update(bucket=bucket, arn=f"arn:{p}:s3:::{bucket}")
+            return bucket, outputs
         if typ == "aws:eks/nodeGroup:NodeGroup":
             outputs.setdefault("nodeGroupName", name)
         outputs.setdefault("arn", self._arn(typ, physical))
@@ -225,6 +230,31 @@ class SubstrateMocks(Mocks):
         )
         return outputs
 
+    def _inference_profile(self, profile: str) -> dict[str, Any]:
+        """What GetInferenceProfile answers for a system-defined profile in this Region, from
+        the shipped routing table (the offline fallback): the model in each destination."""
+        routed = destinations(profile, self.region)
+        if routed is None:
+            raise ValueError(f"inference profile {profile} cannot be called from {self.region}")
+        model = profile.split(".", 1)[1]
+        arn = f"arn:{self.partition}:bedrock:{self.region}:{ACCOUNT_ID}:inference-profile/{profile}"
+        return {
+            "id": profile,
+            "inferenceProfileId": profile,
+            "inferenceProfileArn": arn,
+            "inferenceProfileName": profile,
+            "description": f"{profile} (routing table)",
+            "createdAt": "2025-01-01T00:00:00Z",
+            "updatedAt": "2025-01-01T00:00:00Z",
+            "status": "ACTIVE",
+            "type": "SYSTEM_DEFINED",
+            "region": self.region,
+            "models": [
+                {"modelArn": f"arn:{self.partition}:bedrock:{r}::foundation-model/{model}"}
+                for r in routed
+            ],
+        }
+
     # -- invokes -----------------------------------------------------------------------------
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         token, inputs = args.token, dict(args.args)
@@ -278,6 +308,8 @@ class SubstrateMocks(Mocks):
         elif token == "aws:ec2/getSubnet:getSubnet":
             subnet = str(inputs["id"])
             result = {**inputs, "id": subnet, "cidrBlock": subnet_cidr_stand_in(subnet)}
+        elif token == "aws:bedrock/getInferenceProfile:getInferenceProfile":
+            result = self._inference_profile(str(inputs["inferenceProfileId"]))
         else:
             raise NotImplementedError(
                 f"substrate plan has no mock for invoke {token}; add one to "

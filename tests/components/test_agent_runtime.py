@@ -37,7 +37,13 @@ def minimal() -> Resources:
 
 def test_a_minimal_agent_renders_no_role_scaling_or_rules(minimal: Resources) -> None:
     kinds = sorted(r.type.rsplit(":", 1)[-1] for r in minimal.records if r.custom)
-    assert kinds == ["PodDisruptionBudget", "Service", "ServiceAccount", "StatefulSet"]
+    assert kinds == [
+        "NetworkPolicy",
+        "PodDisruptionBudget",
+        "Service",
+        "ServiceAccount",
+        "StatefulSet",
+    ]
     (component,) = minimal.of_type("substrate:agents:AgentRuntime")
     for child in minimal.children(component):
         assert child.name.startswith("agent-planner-"), child.name
@@ -56,8 +62,16 @@ def test_defaults_one_replica_deleted_claims_and_no_spiffe_socket(minimal: Resou
     (container,) = pod["containers"]
     assert container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
     assert container["startupProbe"]["failureThreshold"] == 30
-    env = {e["name"] for e in container["env"]}
-    assert env == {"SUBSTRATE_AGENT", "SUBSTRATE_TENANT", "SUBSTRATE_MEMORY_PATH"}
+    assert {e["name"]: e["value"] for e in container["env"]} == {
+        "SUBSTRATE_AGENT": "planner",
+        "SUBSTRATE_TENANT": "research",
+        "SUBSTRATE_MEMORY_PATH": "/var/lib/agent/memory",
+        # SDK retries (read by the SDK), read timeout and session lifetime (read by the agent)
+        "AWS_MAX_ATTEMPTS": "3",
+        "AWS_RETRY_MODE": "standard",
+        "SUBSTRATE_BEDROCK_READ_TIMEOUT_SECONDS": "3600",
+        "SUBSTRATE_SESSION_MAX_SECONDS": "28800",
+    }
     assert minimal.waits_for(
         minimal.one("kubernetes:apps/v1:StatefulSet"), minimal.named("agent-planner-pdb").urn
     )

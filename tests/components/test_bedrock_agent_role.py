@@ -81,6 +81,65 @@ def test_guardrail_is_required_on_every_call_and_may_be_applied() -> None:
         assert decisions[0].statements == ("planner-identity-policy#DenyInvokeWithoutGuardrail",)
 
 
+def test_a_model_without_guardrail_support_is_granted_without_it_and_only_what_it_supports() -> (
+    None
+):
+    """Titan Text Embeddings V2 refuses guardrails and does not stream: with a guardrail on the
+    role, InvokeModel without one is allowed and InvokeModelWithResponseStream is not granted."""
+    plan = _plan(_agent(guardrail={"id": "gr1abc", "version": "2"}))
+    assert _invoke_reasons(plan, "InvokeModel", TITAN) == ["allowed"]
+    assert _invoke_reasons(plan, "InvokeModelWithResponseStream", TITAN) == [
+        "because no identity-based policy allows the bedrock:InvokeModelWithResponseStream action"
+    ]
+
+
+def test_a_cross_region_guardrail_is_applicable_through_its_profile_in_each_destination() -> None:
+    """us.guardrail.v1:0 from us-east-1 evaluates in us-east-1, us-east-2 and us-west-2: the
+    guardrail profile is granted there, and not in us-west-1."""
+    plan = _plan(
+        _agent(
+            guardrail={"id": "gr1abc", "version": "2", "cross_region_profile": "us.guardrail.v1:0"}
+        )
+    )
+    guardrail = Guardrail("gr1abc", "2", "us.guardrail.v1:0")
+    for region in ("us-east-1", "us-east-2", "us-west-2"):
+        decisions = invoke(
+            plan,
+            "research",
+            "planner",
+            "Converse",
+            CLAUDE,
+            guardrail=guardrail,
+            guardrail_region=region,
+        )
+        assert all(decisions), region
+    decisions = invoke(
+        plan,
+        "research",
+        "planner",
+        "Converse",
+        CLAUDE,
+        guardrail=guardrail,
+        guardrail_region="us-west-1",
+    )
+    assert decisions[-1].reason == (
+        "because no identity-based policy allows the bedrock:ApplyGuardrail action"
+    )
+
+
+def test_routes_resolved_at_deploy_time_replace_the_shipped_table() -> None:
+    """When AWS reports other destinations for a profile, the role follows AWS: the routed
+    model is granted where AWS routes and nowhere else."""
+    plan = _plan(_agent(routes={CLAUDE.id: ["us-east-1", "us-west-1"]}))
+    assert all(invoke(plan, "research", "planner", "Converse", CLAUDE, destination="us-west-1"))
+    denied = "because no identity-based policy allows the bedrock:InvokeModel action"
+    assert _reasons(plan, CLAUDE, destination="us-west-2")[1] == denied
+
+
+def _invoke_reasons(plan: AwsPlan, operation: str, model: ModelRef) -> list[str]:
+    return [d.reason for d in invoke(plan, "research", "planner", operation, model)]
+
+
 def test_global_profile_gets_the_documented_three_part_grant() -> None:
     """A global profile call (profile, source-Region model, Region-less model) is allowed; the
     Region-less model is not callable on its own, nor the regional model outside the profile."""

@@ -34,6 +34,62 @@ def _scaling(name: str, **values: Any) -> Mutation:
 
 CASES: list[tuple[str, str, Mutation, str]] = [
     (
+        "a tag without a digest outside development",
+        "staging",
+        _agent("support", image="123456789012.dkr.ecr.us-west-2.amazonaws.com/agents/s:1.0"),
+        'substrate:agents.support.image = "123456789012.dkr.ecr.us-west-2.amazonaws.com/agents/'
+        's:1.0": has no digest in a staging environment, so its tag can be moved to another '
+        "image under the running agent (allowed: <registry>/<repository>:<tag>@sha256:<digest> "
+        "(tags alone only in development))",
+    ),
+    (
+        "SDK retry setting in env, which timeouts sets",
+        "prod",
+        _agent("support", env={"AWS_MAX_ATTEMPTS": "10"}),
+        'substrate:agents.support.env = {"AWS_MAX_ATTEMPTS": "10"}: sets AWS_MAX_ATTEMPTS, which '
+        "Substrate sets itself (allowed: names without the SUBSTRATE_ prefix, other than "
+        "AWS_REGION, AWS_MAX_ATTEMPTS, AWS_RETRY_MODE)",
+    ),
+    (
+        "agent name too long for its Bedrock role",
+        "dev",
+        lambda c: c["substrate:agents"].update(
+            {"customer-support-escalation-bot": c["substrate:agents"].pop("support")}
+        ),
+        'substrate:agents.customer-support-escalation-bot = "customer-support-escalation-bot": '
+        "makes its Bedrock role name agent-customer-support-escalation-bot-bedrock-identity-role-"
+        "<7 random characters> 67 characters long; IAM role names have at most 64 (allowed: an "
+        "agent name of at most 28 characters for an agent with models)",
+    ),
+    (
+        "paging threshold not above the warning",
+        "prod",
+        _agent("research", alerts={"memoryVolumePercent": 75, "memoryVolumeCriticalPercent": 70}),
+        "substrate:agents.research.alerts.memoryVolumeCriticalPercent = 70: is not above "
+        "memoryVolumePercent (75) (allowed: 76-100)",
+    ),
+    (
+        "scale-down period beyond the HPA's limit",
+        "prod",
+        _agent("research", drain={"scaleDownPeriodSeconds": 3600}),
+        "substrate:agents.research.drain.scaleDownPeriodSeconds = 3600: is out of range "
+        "(allowed: 1 to 1800)",
+    ),
+    (
+        "caller that is not another agent of the tenant",
+        "prod",
+        _agent("research", callers={"agents": ["support", "planner"]}),
+        'substrate:agents.research.callers.agents[1] = "planner": is not another agent of '
+        "tenant 'agents' (allowed: support)",
+    ),
+    (
+        "an agent calling itself",
+        "prod",
+        _agent("research", callers={"agents": ["research"]}),
+        'substrate:agents.research.callers.agents[0] = "research": is not another agent of '
+        "tenant 'agents' (allowed: support)",
+    ),
+    (
         "unknown tenant",
         "prod",
         _agent("support", tenant="support-team"),

@@ -92,6 +92,69 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "foundation-model ARN or id under foundationModel)",
     ),
     (
+        "profile-only model as a foundation model",
+        "prod",
+        _model("m", foundationModel="anthropic.claude-sonnet-4-5-20250929-v1:0"),
+        'substrate:bedrock.models.m.foundationModel = "anthropic.claude-sonnet-4-5-20250929-v1:0"'
+        ": is offered only through inference profiles: Bedrock refuses on-demand calls with its "
+        "bare id (allowed: inferenceProfile: <geography>.anthropic.claude-sonnet-4-5-20250929-"
+        "v1:0, e.g. us.anthropic.claude-sonnet-4-5-20250929-v1:0)",
+    ),
+    (
+        "model without recorded capabilities",
+        "prod",
+        _model("m", foundationModel="example.model-v9:0"),
+        'substrate:bedrock.models.m.foundationModel = "example.model-v9:0": is not in '
+        "Substrate's model capability table (components/data/bedrock_models.json) (allowed: a "
+        "listed model; add its guardrail support, on-demand availability, modalities and "
+        "streaming from its Bedrock model card first)",
+    ),
+    (
+        "guardrail profile of another geography",
+        "prod",
+        _bedrock(
+            guardrail={
+                "id": "pr0dguard01x",
+                "version": "3",
+                "crossRegionProfile": "eu.guardrail.v1:0",
+            }
+        ),
+        'substrate:bedrock.guardrail.crossRegionProfile = "eu.guardrail.v1:0": is not in '
+        "Substrate's guardrail profile table (components/data/bedrock_guardrail_profiles.json) "
+        "(allowed: us-gov.guardrail.v1:0, us.guardrail.v1:0, or add its Regions from the User "
+        "Guide)",
+    ),
+    (
+        "guardrail profile id",
+        "prod",
+        _bedrock(guardrail={"id": "pr0dguard01x", "version": "3", "crossRegionProfile": "us"}),
+        'substrate:bedrock.guardrail.crossRegionProfile = "us": is not a guardrail profile id '
+        '(allowed: <geography>.guardrail.v<n>:<m>, e.g. "us.guardrail.v1:0")',
+    ),
+    (
+        "GovCloud guardrail profile in a commercial Region",
+        "prod",
+        _bedrock(
+            guardrail={
+                "id": "pr0dguard01x",
+                "version": "3",
+                "crossRegionProfile": "us-gov.guardrail.v1:0",
+            }
+        ),
+        'substrate:bedrock.guardrail.crossRegionProfile = "us-gov.guardrail.v1:0": cannot be '
+        "used from us-east-1 (allowed: a guardrail profile whose source Regions include it: "
+        "us-gov-east-1, us-gov-west-1)",
+    ),
+    (
+        "an agent runtime endpoint no role may use",
+        "prod",
+        _bedrock(agentRuntime=True),
+        "substrate:bedrock.agentRuntime = true: would create a bedrock-agent-runtime endpoint no "
+        "role may use: it admits only agent roles, and they are granted model invocation only "
+        "(bedrock:InvokeModel*) (allowed: false (R24 asks for the endpoint only where some role "
+        "may call it))",
+    ),
+    (
         "model name not a DNS label",
         "prod",
         _model("Claude_Big", foundationModel="amazon.nova-pro-v1:0"),

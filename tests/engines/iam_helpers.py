@@ -64,6 +64,7 @@ def invoke(
     *,
     destination: str | None = None,
     guardrail: Guardrail | None = None,
+    guardrail_region: str | None = None,
 ) -> list[Decision]:
     """Each authorization of one SDK call by the pod of ``namespace/service_account``, judged
     on its role's policies (and the bedrock-runtime endpoint policy when the plan has one)."""
@@ -77,6 +78,7 @@ def invoke(
         account=plan.account,
         destination=destination,
         guardrail=guardrail,
+        guardrail_region=guardrail_region,
     )
     endpoint = plan.endpoints.get("bedrock-runtime")
     policies = Policies(

@@ -119,12 +119,12 @@ def test_example_custom_resources_match_the_crds(example: PlanResult, crds: Path
 def test_summary_names_each_component_and_what_is_outside_them(example: PlanResult) -> None:
     lines = render(example, "text").splitlines()
     assert lines[0] == (
-        "substrate plan example: 24 resources in 4 components, 15 Kubernetes manifests, "
+        "substrate plan example: 26 resources in 4 components, 17 Kubernetes manifests, "
         "0 Helm releases"
     )
     # Each resource counts under its nearest component, the manifests directory it lands in.
-    assert "  agent-support (substrate:agents:AgentRuntime): 7" in lines
+    assert "  agent-support (substrate:agents:AgentRuntime): 8" in lines
     assert "  agent-support-bedrock-identity (substrate:iam:PodIdentityRole): 3" in lines
     assert "  bedrock-logging (substrate:bedrock:BedrockInvocationLogging): 5" in lines
     # The program's own namespace, quota and policies belong to no component.
-    assert "  stack (outside any component): 9" in lines
+    assert "  stack (outside any component): 10" in lines

@@ -18,7 +18,6 @@ from substrate.plan.mocks import ACCOUNT_ID
 from tests.conftest import planned
 from tests.helpers import stack_yaml, typed_config
 
-OPERATIONS = ("Converse", "ConverseStream", "InvokeModel")
 ENDPOINT = "bedrock-runtime"
 
 
@@ -52,6 +51,7 @@ class StackAccess:
         *,
         destination: str | None = None,
         guardrail: Guardrail | None = None,
+        guardrail_region: str | None = None,
     ) -> Call:
         return bedrock_calls.call(
             operation,
@@ -61,6 +61,7 @@ class StackAccess:
             account=self.plan.account,
             destination=destination,
             guardrail=guardrail,
+            guardrail_region=guardrail_region,
         )
 
     def sdk_guardrail(self, model: ModelRef) -> Guardrail | None:
@@ -68,15 +69,23 @@ class StackAccess:
         return self.guardrail if bedrock_calls.supports_guardrails(model) else None
 
     def decide(
-        self, principal: Principal, call: Call, identity: list | None = None
+        self,
+        principal: Principal,
+        call: Call,
+        identity: list | None = None,
+        *,
+        through_endpoint: bool = True,
     ) -> list[Decision]:
-        """Each authorization of ``call`` by ``principal`` through the bedrock-runtime endpoint.
-        ``identity``: the principal's policies (default: the pod's role's)."""
+        """Each authorization of ``call`` by ``principal`` through the bedrock-runtime endpoint
+        (``through_endpoint=False``: the role's policies alone). ``identity``: the principal's
+        policies (default: the pod's role's)."""
         if identity is None:
             assert principal.role_arn is not None
             identity = self.plan.identity_policies(self.plan.role(principal.role_arn))
         endpoint = self.plan.endpoints[ENDPOINT]
-        policies = Policies(identity=identity, endpoint=endpoint.policy)
+        policies = Policies(
+            identity=identity, endpoint=endpoint.policy if through_endpoint else None
+        )
         network = {"aws:SourceVpc": endpoint.vpc_id, "aws:SecureTransport": "true"}
         return [
             evaluate(Request(principal, a.action, a.resource, {**network, **a.context}), policies)
@@ -103,7 +112,7 @@ def access(stack: str) -> StackAccess:
         account=ACCOUNT_ID,
     )
     guard = cfg.bedrock.guardrail
-    guardrail = Guardrail(guard.id, guard.version) if guard else None
+    guardrail = Guardrail(guard.id, guard.version, guard.cross_region_profile) if guard else None
     return StackAccess(stack, cfg, plan, cfg.bedrock.catalog(cfg.region), guardrail)
 
 

@@ -1,9 +1,10 @@
 """Journeys: an agent's pod calls Amazon Bedrock, and the IAM evaluator decides each request.
 
-Every call is the request an SDK sends (Converse, ConverseStream, InvokeModel with the catalog's
-model or profile id, the stack's guardrail when the model supports one), signed by the agent's
-EKS Pod Identity session (role tags + the six session tags) and entering through the
-bedrock-runtime VPC endpoint. The role policy and the endpoint policy come from the stack's plan.
+Every call is the request an SDK sends (each operation the model supports: Converse,
+ConverseStream, InvokeModel, InvokeModelWithResponseStream with the catalog's model or profile id,
+the stack's guardrail when the model supports one), signed by the agent's EKS Pod Identity session
+(role tags + the six session tags) and entering through the bedrock-runtime VPC endpoint. The role
+policy and the endpoint policy come from the stack's plan.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from substrate.engines.bedrock_calls import Guardrail
 from substrate.engines.iam import Kind, Policies, Policy, Principal, evaluate
 from tests.helpers import STACKS
 from tests.journeys.bedrock_access import (
-    OPERATIONS,
     StackAccess,
     access,
     allowed,
@@ -34,12 +34,16 @@ GUARDED = [s for s in STACKS if has_guardrail(s)]
     stack="dev, staging, prod",
     steps=[
         "the pod's SDK signs with the agent's Pod Identity session",
-        "it calls Converse, ConverseStream and InvokeModel on each model its tenant granted it, "
-        "with the stack's guardrail (id and version) when the stack has one",
-        "Bedrock routes a profile call to each of the profile's destination Regions",
+        "it calls each model its tenant granted it with every operation the model supports "
+        "(Converse, ConverseStream, InvokeModel, InvokeModelWithResponseStream; an embedding "
+        "model InvokeModel only), with the stack's guardrail (id and version) exactly when the "
+        "model supports guardrails",
+        "Bedrock routes a profile call to each of the profile's destination Regions, and a "
+        "cross-Region guardrail to each of its guardrail profile's destination Regions",
     ],
-    outcome="every authorization (profile, routed foundation model, ApplyGuardrail) is allowed "
-    "by the role policy and the endpoint policy",
+    outcome="every authorization (profile, routed foundation model, ApplyGuardrail on the "
+    "guardrail and on its guardrail profile) is allowed by the role policy and the endpoint "
+    "policy",
     docs=[CALLING, NETWORK],
 )
 @pytest.mark.parametrize("stack", STACKS)
@@ -49,17 +53,27 @@ def test_agents_call_every_granted_model_in_every_destination_region(stack: str)
     for agent in s.agents():
         for name in s.cfg.agents[agent].models:
             model = s.catalog[name]
-            if s.guardrail and not bedrock_calls.supports_guardrails(model):
-                continue  # embedding models: test_granted_embedding_models_are_usable
-            for operation in OPERATIONS:
+            guardrail = s.sdk_guardrail(model)
+            evaluated = (
+                bedrock_calls.guardrail_routes(guardrail, s.plan.region) if guardrail else ()
+            )
+            for operation in bedrock_calls.operations(model):
                 for region in bedrock_calls.routes(model, s.plan.region):
-                    call = s.call(
-                        operation, model, destination=region, guardrail=s.sdk_guardrail(model)
-                    )
-                    calls += 1
-                    refusal = first_denial(s.decide(s.pod(agent), call))
-                    if refusal is not None:
-                        denied.append(f"{agent} {operation} {name} -> {region}: {refusal.reason}")
+                    for where in evaluated or (None,):
+                        call = s.call(
+                            operation,
+                            model,
+                            destination=region,
+                            guardrail=guardrail,
+                            guardrail_region=where,
+                        )
+                        calls += 1
+                        refusal = first_denial(s.decide(s.pod(agent), call))
+                        if refusal is not None:
+                            denied.append(
+                                f"{agent} {operation} {name} -> {region} (guardrail in {where}): "
+                                f"{refusal.reason}"
+                            )
     assert calls > 0
     assert denied == []
 
@@ -233,30 +247,19 @@ def test_the_endpoint_admits_only_agent_roles_of_this_cluster(stack: str) -> Non
     steps=[
         "the agent calls InvokeModel on the granted embedding model",
         "without a guardrail: AWS does not support guardrails on embedding models, so the SDK "
-        "cannot send one",
+        "cannot send one, even in a stack that enforces a guardrail",
+        "it tries InvokeModelWithResponseStream, which embedding models do not support",
     ],
-    outcome="the call is allowed, so a granted embedding model is usable",
+    outcome="InvokeModel is allowed, so a granted embedding model is usable; the streaming "
+    "call is refused by the endpoint policy and, on its own, by the role (no identity-based "
+    "policy allows it): both grant only the operations the model supports",
     docs=[CALLING],
 )
-@pytest.mark.parametrize(
-    "stack",
-    [
-        pytest.param(
-            s,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="issue 14: the guardrail Deny covers embedding models, which refuse a "
-                "guardrail, so an agent of a guarded stack cannot embed at all",
-            ),
-        )
-        if has_guardrail(s)
-        else s
-        for s in STACKS
-    ],
-)
+@pytest.mark.parametrize("stack", STACKS)
 def test_granted_embedding_models_are_usable(stack: str) -> None:
     s = access(stack)
     refused, calls = [], 0
+    action = "bedrock:InvokeModelWithResponseStream action"
     for agent in s.agents():
         for name in s.cfg.agents[agent].models:
             model = s.catalog[name]
@@ -266,5 +269,50 @@ def test_granted_embedding_models_are_usable(stack: str) -> None:
             refusal = first_denial(s.decide(s.pod(agent), s.call("InvokeModel", model)))
             if refusal is not None:
                 refused.append(f"{agent} {name}: {refusal.reason} {refusal.statements}")
+            stream = s.call("InvokeModelWithResponseStream", model)
+            by_endpoint = first_denial(s.decide(s.pod(agent), stream))
+            by_role = first_denial(s.decide(s.pod(agent), stream, through_endpoint=False))
+            assert by_endpoint is not None and by_role is not None, (agent, name)
+            assert by_endpoint.reason == f"because no VPC endpoint policy allows the {action}"
+            assert by_role.reason == f"because no identity-based policy allows the {action}"
     assert calls > 0, f"no agent of {stack} holds an embedding model"
     assert refused == []
+
+
+@journey(
+    user="an agent of a stack whose guardrail evaluates across Regions (Standard tier)",
+    stack="staging, prod",
+    steps=[
+        "the agent calls a granted model with the guardrail; Bedrock evaluates the guardrail "
+        "through its guardrail profile us.guardrail.v1:0 in a Region the profile does not "
+        "route to from the stack's Region",
+    ],
+    outcome="that ApplyGuardrail authorization is refused by the endpoint policy and, on its "
+    "own, by the role: both name the guardrail profile only in the profile's own destination "
+    "Regions",
+    docs=[CALLING],
+)
+@pytest.mark.parametrize("stack", GUARDED)
+def test_guardrail_profile_is_granted_only_in_its_destination_regions(stack: str) -> None:
+    s = access(stack)
+    assert s.guardrail is not None and s.guardrail.profile is not None
+    destinations = bedrock_calls.guardrail_routes(s.guardrail, s.plan.region)
+    outside = [
+        r for r in ("us-east-1", "us-east-2", "us-west-1", "us-west-2") if r not in destinations
+    ]
+    assert outside, "the profile routes to every US Region from here"
+    for agent in s.agents():
+        model = next(
+            s.catalog[n] for n in s.cfg.agents[agent].models if s.catalog[n].capabilities.guardrails
+        )
+        for region in outside:
+            call = s.call("Converse", model, guardrail=s.guardrail, guardrail_region=region)
+            by_endpoint = first_denial(s.decide(s.pod(agent), call))
+            by_role = first_denial(s.decide(s.pod(agent), call, through_endpoint=False))
+            assert by_endpoint is not None and by_role is not None, (agent, region)
+            assert by_endpoint.reason == (
+                "because no VPC endpoint policy allows the bedrock:ApplyGuardrail action"
+            ), (agent, region)
+            assert by_role.reason == (
+                "because no identity-based policy allows the bedrock:ApplyGuardrail action"
+            ), (agent, region)

@@ -27,6 +27,11 @@ LOAD_BALANCER_STACKS = [
         for t in stack_yaml(s)["substrate:tenants"].values()
     )
 ]
+CALLER_STACKS = [
+    s
+    for s in STACKS
+    if any(a.get("callers", {}).get("agents") for a in stack_yaml(s)["substrate:agents"].values())
+]
 TENANTS_DOC = "docs/workloads.md#tenants"
 AGENT_DOC = "docs/agents.md#what-an-agent-may-call-at-run-time"
 DNS = "kube-system/coredns"
@@ -248,27 +253,54 @@ def test_agent_session_port_is_reachable_from_its_own_tenant(stack: str) -> None
 @journey(
     user="developer of a tenant that runs two agents",
     stack="dev, staging, prod",
-    steps=["agent B (compromised or buggy) connects to agent A's session port"],
-    outcome="agent B cannot reach agent A's port: sessions come from clients, not from "
-    "other agents",
+    steps=[
+        "agent B (compromised or buggy) connects to agent A's session port, where A did not "
+        "declare B among its callers"
+    ],
+    outcome="agent B cannot reach agent A's port: sessions come from clients and from declared "
+    "caller agents only",
     docs=[AGENT_DOC],
-)
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 14: allow-within-tenant admits every pod of the tenant, other agents too",
 )
 @pytest.mark.parametrize("stack", STACKS)
 def test_another_agent_cannot_reach_an_agents_session_port(stack: str) -> None:
     net = stack_network(stack)
     agents = net.config.agents
     pairs = [
-        (a, b) for a in agents for b in agents if a != b and agents[a].tenant == agents[b].tenant
+        (a, b)
+        for a in agents
+        for b in agents
+        if a != b and agents[a].tenant == agents[b].tenant and b not in agents[a].callers.agents
     ]
     if not pairs:
         pytest.fail("the stack runs no two agents in one tenant")
     for a, b in pairs:
         assert not net.reach.allows(net.agent(b), net.agent(a), agents[a].port), (b, a)
+        assert net.reach.ports(net.agent(b), net.agent(a)) == Ports(False, ()), (b, a)
+
+
+@journey(
+    user="developer of a tenant whose research agent takes tasks from its support agent",
+    stack="staging, prod",
+    steps=[
+        "declares callers: {agents: [support]} on the research agent",
+        "the support agent opens a session on the research agent's port",
+        "the research agent tries the support agent's port",
+    ],
+    outcome="support reaches research on exactly research's port; research does not reach "
+    "support (callers are one-way)",
+    docs=[AGENT_DOC],
+)
+@pytest.mark.parametrize("stack", CALLER_STACKS)
+def test_a_declared_caller_agent_reaches_the_agent(stack: str) -> None:
+    net = stack_network(stack)
+    agents = net.config.agents
+    declared = [(a, b) for a in agents for b in agents[a].callers.agents]
+    assert declared, "the stack declares no caller agent"
+    for a, b in declared:
+        port = agents[a].port
+        assert net.reach.ports(net.agent(b), net.agent(a)) == Ports(False, (("TCP", port, port),))
+        if a not in agents[b].callers.agents:
+            assert net.reach.ports(net.agent(a), net.agent(b)) == Ports(False, ()), (a, b)
 
 
 @journey(

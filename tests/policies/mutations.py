@@ -217,7 +217,8 @@ MUTATIONS: list[Mutation] = [
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 _AGENTS = '{"StringEquals": {"aws:PrincipalAccount": "123456789012"'
 _GUARD = "arn:aws:bedrock:us-east-1:123456789012:guardrail/pr0dguard01x"
-_TITAN = "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0"
+_NOVA = "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-pro-v1:0"
+"""A model that supports guardrails (an embedding model may be granted without one)."""
 _INVOKE = '["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]'
 _GUARDED_ANYTHING = (
     '{"Statement": ['
@@ -228,9 +229,9 @@ _GUARDED_ANYTHING = (
     f'{{"Effect": "Allow", "Principal": "*", "Action": "bedrock:ApplyGuardrail", '
     f'"Resource": "{_GUARD}", "Condition": {_AGENTS}}}}}}}]}}'
 )
-_UNGUARDED_TITAN = (
+_UNGUARDED_NOVA = (
     '{"Statement": ['
-    f'{{"Effect": "Allow", "Principal": "*", "Action": {_INVOKE}, "Resource": ["{_TITAN}"], '
+    f'{{"Effect": "Allow", "Principal": "*", "Action": {_INVOKE}, "Resource": ["{_NOVA}"], '
     f'"Condition": {_AGENTS}}}}}}}]}}'
 )
 
@@ -272,7 +273,7 @@ MUTATIONS += [
         "r23-bedrock-guardrail",
         ENDPOINT,
         "endpoints-bedrock-runtime",
-        Break(set={"policy": _UNGUARDED_TITAN}),
+        Break(set={"policy": _UNGUARDED_NOVA}),
     ),
     Mutation(
         "r24-vpc-endpoints", ENDPOINT, "endpoints-sts", Break(set={"privateDnsEnabled": False})

@@ -16,12 +16,7 @@ import pytest
 from tests.helpers import require_engine
 from tests.rules import suite
 
-XFAIL: dict[tuple[str, str], str] = {
-    ("agent-restarts.yaml", "a kube-state-metrics rollout does not double restarts"): (
-        "issue 14: sum by (namespace, pod) adds the duplicated restart series of both "
-        "kube-state-metrics pods"
-    ),
-}
+XFAIL: dict[tuple[str, str], str] = {}
 
 
 def _groups() -> list[object]:

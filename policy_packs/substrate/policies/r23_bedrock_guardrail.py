@@ -9,6 +9,12 @@ mentions `bedrock:GuardrailIdentifier` or is required to (`requireGuardrail`):
 - `bedrock:ApplyGuardrail` is allowed on the guardrail's ARN.
 (Bedrock User Guide, "Enforce the use of specific guardrails in model inference requests",
 example 1.)
+
+Models that do not support guardrails (embedding models: `guardrails: false` in
+`components/data/bedrock_models.json`, from the User Guide's "Supported Regions and models for
+Amazon Bedrock Guardrails") cannot carry one, so they are accepted explicitly: an Allow whose
+every resource is such a model needs no guardrail condition, and a guardrail Deny must not
+cover them (it would refuse every call to them).
 """
 
 from __future__ import annotations
@@ -18,7 +24,14 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationPolicy
 
-from components.bedrock_models import APPLY_GUARDRAIL, GUARDRAIL_ARN, GUARDRAIL_KEY, INVOKE_ACTIONS
+from components import bedrock_capabilities
+from components.bedrock_models import (
+    APPLY_GUARDRAIL,
+    GUARDRAIL_ARN,
+    GUARDRAIL_KEY,
+    INVOKE_ACTIONS,
+    parse_arn,
+)
 
 from ._iam import (
     BEDROCK_DOCUMENT_TYPES,
@@ -40,11 +53,52 @@ def _versioned(arn: str) -> bool:
     return match is not None and bool(match.group("v")) and match.group("v").isdigit()
 
 
-def check_document(where: str, doc: Mapping[str, Any], required: bool) -> list[str]:
-    invokes = invoke_statements(doc)
-    mentioned = any(GUARDRAIL_KEY.lower() in condition_keys(s) for s in statements(doc))
-    if not invokes or not (mentioned or required):
+def exempt(arn: str) -> bool:
+    """A foundation model or system inference profile ARN whose model does not support
+    guardrails (per the capability table)."""
+    parts = parse_arn(arn)
+    if parts is None or parts["kind"] not in ("foundation-model", "inference-profile"):
+        return False
+    model = parts["id"] if parts["kind"] == "foundation-model" else parts["id"].split(".", 1)[-1]
+    found = bedrock_capabilities.table().get(model)
+    return found is not None and not found.guardrails
+
+
+def _exempt_statement(stmt: Mapping[str, Any]) -> bool:
+    arns = resources(stmt)
+    return bool(arns) and all(exempt(a) for a in arns)
+
+
+def _denies_exempt(where: str, doc: Mapping[str, Any]) -> list[str]:
+    found = sorted(
+        {
+            a
+            for s in denies(doc)
+            if condition_values(s, "StringNotEquals", GUARDRAIL_KEY)
+            for a in resources(s)
+            if exempt(a)
+        }
+    )
+    if not found:
         return []
+    return [
+        f"{where} denies calls without the guardrail to {', '.join(found)}, which do not support "
+        "guardrails: every call to them is refused"
+    ]
+
+
+def check_document(where: str, doc: Mapping[str, Any], required: bool) -> list[str]:
+    invokes = [s for s in invoke_statements(doc) if not _exempt_statement(s)]
+    mentioned = any(GUARDRAIL_KEY.lower() in condition_keys(s) for s in statements(doc))
+    problems = _denies_exempt(where, doc)
+    if not invokes or not (mentioned or required):
+        return problems
+    return problems + _check_guarded(where, doc, invokes)
+
+
+def _check_guarded(
+    where: str, doc: Mapping[str, Any], invokes: list[Mapping[str, Any]]
+) -> list[str]:
     wanted: set[str] = set()
     for stmt in invokes:
         values = condition_values(stmt, "StringEquals", GUARDRAIL_KEY)
@@ -94,8 +148,9 @@ POLICY = ResourceValidationPolicy(
     name="r23-bedrock-guardrail",
     description="R23: Bedrock guardrail enforcement: Allow with StringEquals and Deny with "
     "StringNotEquals on bedrock:GuardrailIdentifier (a versioned guardrail ARN) and "
-    "ApplyGuardrail on the guardrail ARN; required on every invoke grant when "
-    "requireGuardrail is set (Bedrock User Guide).",
+    "ApplyGuardrail on the guardrail ARN; required on every invoke grant of a model that "
+    "supports guardrails when requireGuardrail is set, never denied to one that does not "
+    "(Bedrock User Guide).",
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=PolicyConfigSchema(
         properties={"requireGuardrail": {"type": "boolean", "default": False}}
