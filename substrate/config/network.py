@@ -73,8 +73,9 @@ class EndpointsConfig:
 
     baseline: bool | None = doc(
         "Create the baseline endpoints: `sts`, `ecr.api`, `ecr.dkr`, `ssm` (interface) and "
-        "`s3` (gateway), each with a policy admitting only this account's principals. Null: "
-        "only when Substrate creates the VPC.",
+        "`s3` (gateway), each with a policy admitting only this account's principals (the S3 "
+        "gateway also admits anyone to read the Region's ECR layer bucket, for image pulls). "
+        "Null: only when Substrate creates the VPC.",
         default=None,
     )
     additional: Annotated[list[Annotated[str, _service]], unique] = doc(

@@ -1,7 +1,8 @@
 """Endpoints layer: VPC endpoints for AWS APIs, including Bedrock's, in the cluster's VPC.
 
 Built after the cluster because interface endpoints accept HTTPS only from the cluster
-security group. Baseline endpoints (R24) come from `substrate:network.endpoints`; the
+security group. Baseline endpoints (R24) come from `substrate:network.endpoints` (the S3 gateway
+also admits the presigned ECR layer downloads, see components.endpoint_policies); the
 `bedrock-runtime` (and optionally `bedrock-agent-runtime`) endpoints from `substrate:bedrock`.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import pulumi
 
-from components import bedrock_models, bedrock_policies
+from components import bedrock_models, bedrock_policies, endpoint_policies
 from components.vpc_endpoints import (
     BASELINE_INTERFACE_SERVICES,
     EndpointArgs,
@@ -57,7 +58,12 @@ def build(cfg: PlatformConfig, base: Foundation) -> VpcEndpoints | None:
     gateway: list[EndpointArgs] = []
     if net.endpoints.creates(net.creates_vpc):
         interface += [perimeter_endpoint(s) for s in BASELINE_INTERFACE_SERVICES]
-        gateway.append(perimeter_endpoint("s3"))
+        s3 = base.cluster.cluster_arn.apply(
+            lambda arn: endpoint_policies.s3_gateway_policy(
+                arn.split(":")[4], arn.split(":")[1], arn.split(":")[3]
+            )
+        )
+        gateway.append({"service": "s3", "policy": s3})
     interface += [perimeter_endpoint(s) for s in net.endpoints.additional]
     if cfg.bedrock is not None:
         interface.append({"service": "bedrock-runtime", "policy": _runtime_policy(cfg, base)})

@@ -130,6 +130,23 @@ def evaluate(request: Request, policies: Policies) -> Decision:
     return _resource_and_identity(request, policies, context, allows)
 
 
+def through_endpoint(request: Request, endpoint: Policy) -> Decision:
+    """The VPC endpoint's part of a decision alone (steps 1 and 3 for the endpoint policy): an
+    explicit Deny in it refuses, and it must allow. For requests whose other policies are not
+    the account's to know: a presigned URL signed by an AWS service's own account on an
+    AWS-owned bucket is authorized by that service's policies, but still enters through the
+    endpoint and is refused there unless the endpoint policy allows it (PrivateLink Guide,
+    "Control access to VPC endpoints using endpoint policies")."""
+    context = request.values()
+    denies = _matching([endpoint], "Deny", request, context)
+    if denies:
+        return Decision(False, f"with an explicit deny in {denies[0].kind.phrase}", _refs(denies))
+    allows = _matching([endpoint], "Allow", request, context)
+    if not allows:
+        return _no(Kind.ENDPOINT, request.action)
+    return Decision(True, "allowed", _refs(allows))
+
+
 def _limits(request: Request, policies: Policies, context: Context) -> Decision | list[Statement]:
     """Permissions boundary and session policy: each, when present, must allow."""
     found: list[Statement] = []
