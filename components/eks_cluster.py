@@ -9,7 +9,6 @@ group, EKS-managed add-ons only (``bootstrapSelfManagedAddons: false``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, NotRequired, Required, TypedDict
 
@@ -78,6 +77,14 @@ def _validate(args: EksClusterArgs) -> None:
             "EksClusterArgs.admin_principal_arns: empty; with no bootstrap admin "
             "nobody could reach the cluster"
         )
+    admins = list(args["admin_principal_arns"])
+    clash = validators.colliding([validators.access_entry_suffix(a) for a in admins])
+    if clash is not None:
+        first, second = clash
+        raise ValueError(
+            f"EksClusterArgs.admin_principal_arns[{second}]: {admins[second]!r} gets the same "
+            f"access-entry name as [{first}] {admins[first]!r} (one URN twice)"
+        )
 
 
 def disable_creator_admin(
@@ -98,10 +105,6 @@ def disable_creator_admin(
     access["bootstrapClusterCreatorAdminPermissions"] = False
     props[key] = access
     return pulumi.ResourceTransformResult(props=props, opts=args.opts)
-
-
-def _slug(arn: str) -> str:
-    return re.sub(r"[^a-z0-9-]+", "-", arn.rsplit("/", 1)[-1].lower()).strip("-")[:40]
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -200,7 +203,7 @@ class EksCluster(pulumi.ComponentResource):
         admin_policies = []
         for arn in args["admin_principal_arns"]:
             entry = aws.eks.AccessEntry(
-                f"{name}-admin-{_slug(arn)}",
+                f"{name}-admin-{validators.access_entry_suffix(arn)}",
                 cluster_name=cluster,
                 principal_arn=arn,
                 type="STANDARD",
@@ -209,7 +212,7 @@ class EksCluster(pulumi.ComponentResource):
             )
             admin_policies.append(
                 aws.eks.AccessPolicyAssociation(
-                    f"{name}-admin-{_slug(arn)}-policy",
+                    f"{name}-admin-{validators.access_entry_suffix(arn)}-policy",
                     cluster_name=cluster,
                     principal_arn=arn,
                     policy_arn=ctx.partition.apply(

@@ -101,6 +101,23 @@ def iam_principal_arn(arn: str) -> Problem | None:
     )
 
 
+def access_entry_suffix(arn: str) -> str:
+    """The resource-name suffix of a cluster admin's access entry: the principal's path and name
+    (what follows `role/` or `user/`), lowercased, other characters as `-`, at most 40."""
+    tail = arn.split(":", 5)[-1].split("/", 1)[-1]
+    return re.sub(r"[^a-z0-9-]+", "-", tail.lower()).strip("-")[:40]
+
+
+def colliding(names: Sequence[str]) -> tuple[int, int] | None:
+    """The first pair of indexes (earlier, later) whose names are equal, or None."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            return seen[name], i
+        seen[name] = i
+    return None
+
+
 def cluster_name(name: str) -> Problem | None:
     if _CLUSTER_NAME.match(name):
         return None

@@ -5,7 +5,8 @@ Exit status, for every command (README, "Exit status"):
 - 0: done; for `plan`, no mandatory policy violation; for `diff`, the plans are identical;
 - 1: `plan` found a mandatory policy violation (and only that);
 - 2: invalid input: a bad argument, an unreadable or invalid stack file, a bad policy config,
-  an unknown revision, an output path that is a file;
+  an unknown revision, an output path that is a file, a program the engine would refuse (a
+  duplicate URN, a name longer than the provider's auto-naming allows);
 - 3: `diff` found changes;
 - 4: Substrate itself failed (a bug): one line; `--debug` shows the traceback.
 
@@ -155,10 +156,11 @@ def cmd_stacks(args: argparse.Namespace) -> int:
 def _input_errors() -> tuple[type[Exception], ...]:
     from substrate.config import ConfigError
     from substrate.diff.command import DiffError
+    from substrate.plan.engine_rules import EngineRefusalError
     from substrate.plan.policy import PolicyConfigError
     from substrate.project import ProjectError
 
-    return (ConfigError, DiffError, PolicyConfigError, ProjectError, InputError)
+    return (ConfigError, DiffError, EngineRefusalError, PolicyConfigError, ProjectError, InputError)
 
 
 def _stack_error(args: argparse.Namespace, err: Exception) -> str:

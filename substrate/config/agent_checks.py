@@ -11,12 +11,17 @@ from components import validators
 from components.tenancy import cpu_ceiling, memory_bytes, memory_ceiling, quantity
 from substrate.config.agents import AgentConfig
 from substrate.config.schema import ConfigError, key_path
+from substrate.plan.engine_rules import longest_logical_name
 
 if TYPE_CHECKING:
     from substrate.config.platform import PlatformConfig
 
 AGENTS = "substrate:agents"
 PRODUCTION_MIN_REPLICAS = 2
+AGENT_ROLE = "agent-{agent}-bedrock-identity-role"
+"""Logical name of an agent's Bedrock role (runtime `agent-<name>`, its `-bedrock` role, the
+Pod Identity role's `-identity` ... `-role`). pulumi-aws auto-names it: the name plus `-` and 7
+random characters must fit IAM's 64 (tests/plan/test_engine_rules.py checks the plans use it)."""
 
 
 class UnknownTenantError(ConfigError):
@@ -35,12 +40,28 @@ def agent_namespace(cfg: PlatformConfig, agent: AgentConfig) -> str:
 def check_agents(cfg: PlatformConfig) -> None:
     for name, agent in sorted(cfg.agents.items()):
         path = key_path(AGENTS, name)
+        _check_role_name(path, name, agent)
         _check_placement(cfg, path, agent)
         _check_access(cfg, path, agent)
         _check_scaling(cfg, path, agent)
         if cfg.environment.production:
             _check_production(path, agent)
     _check_quota(cfg)
+
+
+def _check_role_name(path: str, name: str, agent: AgentConfig) -> None:
+    """An agent with models gets an auto-named IAM role; refuse a name that cannot fit."""
+    longest = longest_logical_name("aws:iam/role:Role")
+    role = AGENT_ROLE.format(agent=name)
+    if agent.models and longest is not None and len(role) > longest:
+        raise ConfigError(
+            path,
+            name,
+            f"is {len(name)} characters: its Bedrock role {role!r} plus the 8-character suffix "
+            "pulumi-aws adds is longer than the 64 characters IAM allows",
+            f"agent names of at most {longest - len(AGENT_ROLE.format(agent=''))} characters "
+            "for agents that call models",
+        )
 
 
 def _check_placement(cfg: PlatformConfig, path: str, agent: AgentConfig) -> None:

@@ -89,6 +89,19 @@ class ClusterConfig:
         factory=dict,
     )
 
+    def check(self, path: str) -> None:
+        admins = list(self.admins)
+        clash = validators.colliding([validators.access_entry_suffix(a) for a in admins])
+        if clash is not None:
+            first, second = clash
+            raise ConfigError(
+                f"{path}.admins[{second}]",
+                admins[second],
+                f"gets the same EKS access-entry name as admins[{first}] ({admins[first]}), so "
+                "both would register one resource URN, which the Pulumi engine refuses",
+                "admins whose role or user paths and names differ (case-insensitively)",
+            )
+
 
 @dataclass(frozen=True)
 class SystemNodeGroupConfig:

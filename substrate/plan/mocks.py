@@ -1,9 +1,10 @@
 """Deterministic mock outputs for the plan.
 
 Ids and ARNs derive from resource names, account 123456789012 and the stack's Region, so the
-same config always yields the same plan. Every output a Substrate component reads must be
-returned here: a missing one silently becomes None under the mock engine. Unknown invokes
-raise instead of returning nothing.
+same config always yields the same plan. Auto-named resources get the name pulumi-aws would
+give them (substrate.plan.engine_rules), with a deterministic suffix. Every output a Substrate
+component reads must be returned here: a missing one silently becomes None under the mock
+engine. Unknown invokes raise instead of returning nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
 from components.validators import partition_of
+from substrate.plan.engine_rules import autoname
 
 ACCOUNT_ID = "123456789012"
 
@@ -54,6 +56,9 @@ class SubstrateMocks(Mocks):
             return f"{name}-provider-id", outputs
         if typ == "eks:index:Cluster":
             return name, self._eks_cluster(outputs)
+        named = autoname(typ, name, outputs)  # the provider's Check fills auto-names in
+        if named is not None:
+            outputs[named[0]] = named[1]
         if typ in EC2_ID_PREFIX:
             rid = f"{EC2_ID_PREFIX[typ]}-{digest(typ, name)}"
             outputs.setdefault("arn", self._arn(typ, rid))

@@ -15,6 +15,8 @@ from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor, Mocks
 from pulumi.runtime.settings import get_project, get_stack
 
+from substrate.plan.engine_rules import autoname, duplicate_urn
+
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
@@ -78,9 +80,14 @@ def normalize(value: Any) -> Any:
 
 
 class RecordingMonitor(MockMonitor):
+    """Also refuses what the engine refuses at registration (a duplicate URN) and records the
+    inputs as the provider's Check returns them (auto-names filled in), which is what a policy
+    pack sees."""
+
     def __init__(self, mocks: Mocks) -> None:
         super().__init__(mocks)
         self.records: list[ResourceRecord] = []
+        self._urns: set[str] = set()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """URNs as the engine forms them: the full chain of parent types, without the root
@@ -95,6 +102,13 @@ class RecordingMonitor(MockMonitor):
         response = super().RegisterResource(request)
         if request.type == STACK_TYPE:
             return response
+        if response.urn in self._urns:
+            raise duplicate_urn(response.urn)
+        self._urns.add(response.urn)
+        inputs = json_format.MessageToDict(request.object)
+        named = autoname(request.type, request.name, inputs) if request.custom else None
+        if named is not None:
+            inputs[named[0]] = named[1]
         timeouts = request.customTimeouts
         self.records.append(
             ResourceRecord(
@@ -109,7 +123,7 @@ class RecordingMonitor(MockMonitor):
                     k: list(v.urns) for k, v in request.propertyDependencies.items()
                 },
                 provider=request.provider or None,
-                raw_inputs=json_format.MessageToDict(request.object),
+                raw_inputs=inputs,
                 options={
                     "protect": bool(request.protect),
                     "ignoreChanges": list(request.ignoreChanges),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import pulumi
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.mocks import set_mocks
+from pulumi.runtime.settings import SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -27,6 +29,11 @@ def run_under_mocks(
         mocks = SubstrateMocks(region)
         monitor = RecordingMonitor(mocks)
         set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+        # A program that failed earlier in this process (an engine refusal) leaves its RPC
+        # error and pending outputs in the settings; start clean, as pulumi.runtime.test does.
+        settings: Any = SETTINGS  # contextproperty attributes pyright cannot see
+        settings.rpc_manager.clear()
+        settings.outputs.clear()
         _sync_await(run_pulumi_func(program))
         return sorted(monitor.records, key=lambda r: r.urn)
 

@@ -32,7 +32,8 @@ def test_vpc_cni_enforces_network_policies_with_its_own_pod_identity_role(prod: 
     assert json.loads(cni["configurationValues"]) == {"enableNetworkPolicy": "true"}
     (assoc,) = cni["podIdentityAssociations"]
     assert assoc["serviceAccount"] == "aws-node"
-    assert assoc["roleArn"].endswith(":role/addons-networking-vpc-cni-role")
+    role = prod.named("addons-networking-vpc-cni-role").inputs["name"]
+    assert assoc["roleArn"].endswith(f":role/{role}")
     trust = policy_json(prod.named("addons-networking-vpc-cni-role"), "assumeRolePolicy")
     (stmt,) = trust["Statement"]
     assert stmt["Principal"] == {"Service": "pods.eks.amazonaws.com"}

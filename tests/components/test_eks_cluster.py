@@ -147,6 +147,17 @@ def test_kms_keys_rotate_and_trust_no_wildcard(prod: Resources) -> None:
             "EksClusterArgs.public_access_cidrs[0]: '0.0.0.0/0' opens the Kubernetes API endpoint",
         ),
         (
+            {
+                "admin_principal_arns": [
+                    "arn:aws:iam::123456789012:role/Admin",
+                    "arn:aws:iam::123456789012:user/admin",
+                ]
+            },
+            "EksClusterArgs.admin_principal_arns[1]: 'arn:aws:iam::123456789012:user/admin' gets "
+            "the same access-entry name as [0] 'arn:aws:iam::123456789012:role/Admin' (one URN "
+            "twice)",
+        ),
+        (
             {"kubernetes_version": "1.28"},
             "EksClusterArgs.kubernetes_version: '1.28' is not a "
             "Kubernetes version Amazon EKS offers",
@@ -170,3 +181,29 @@ def test_invalid_arguments_name_the_input(override: dict, message: str) -> None:
     with pytest.raises(ValueError) as err:
         run_program(program)
     assert str(err.value).startswith(message)
+
+
+def test_admins_with_one_role_name_on_different_paths_get_their_own_access_entries() -> None:
+    """Access entries are named after the principal's path and name, so two roles named `admin`
+    under different paths are two resources (the engine refuses one URN twice)."""
+
+    def program() -> None:
+        EksCluster(
+            "cluster",
+            {
+                "cluster_name": "c",
+                "kubernetes_version": "1.35",
+                "vpc_id": "vpc-1",
+                "subnet_ids": ["subnet-1"],
+                "admin_principal_arns": [
+                    "arn:aws:iam::123456789012:role/team-a/admin",
+                    "arn:aws:iam::123456789012:role/team-b/admin",
+                ],
+            },
+        )
+
+    entries = Resources(run_program(program)).of_type("aws:eks/accessEntry:AccessEntry")
+    assert sorted(e.name for e in entries) == [
+        "cluster-admin-team-a-admin",
+        "cluster-admin-team-b-admin",
+    ]

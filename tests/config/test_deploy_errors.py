@@ -1,0 +1,58 @@
+"""Config that `pulumi up` could not deploy is refused with one line: names the provider cannot
+auto-name, admins whose access entries would collide, API access no deployer can use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.helpers import config_error, stack_yaml, typed_config
+
+
+def _rename_agent(old: str, new: str) -> Any:
+    def mutate(c: dict[str, Any]) -> None:
+        c["substrate:agents"][new] = c["substrate:agents"].pop(old)
+
+    return mutate
+
+
+def test_an_agent_name_its_bedrock_role_cannot_fit_is_refused() -> None:
+    name = "customer-support-escalations"  # 28 characters: the longest that fits
+    raw = stack_yaml("prod")
+    _rename_agent("support", name)(raw)
+    assert name in typed_config(raw).agents
+    longer = name + "x"
+    assert config_error("prod", _rename_agent("support", longer)) == (
+        f'substrate:agents.{longer} = "{longer}": is 29 characters: its Bedrock role '
+        f"'agent-{longer}-bedrock-identity-role' plus the 8-character suffix pulumi-aws adds is "
+        "longer than the 64 characters IAM allows (allowed: agent names of at most 28 "
+        "characters for agents that call models)"
+    )
+
+
+def test_an_agent_without_models_gets_no_role_and_keeps_the_longer_limit() -> None:
+    raw = stack_yaml("prod")
+    name = "a-very-long-agent-name-that-calls-no-model"[:40]
+    _rename_agent("research", name)(raw)
+    raw["substrate:agents"][name].pop("models")
+    assert name in typed_config(raw).agents
+
+
+def test_admins_whose_access_entries_would_share_a_urn_are_refused() -> None:
+    def admins(*arns: str) -> Any:
+        return lambda c: c["substrate:cluster"].update(admins=list(arns))
+
+    first = "arn:aws:iam::210987654321:role/substrate-deploy-prod"
+    assert config_error("prod", admins(first, first.replace("role/", "user/"))) == (
+        'substrate:cluster.admins[1] = "arn:aws:iam::210987654321:user/substrate-deploy-prod": '
+        "gets the same EKS access-entry name as admins[0] "
+        "(arn:aws:iam::210987654321:role/substrate-deploy-prod), so both would register one "
+        "resource URN, which the Pulumi engine refuses (allowed: admins whose role or user paths "
+        "and names differ (case-insensitively))"
+    )
+    raw = stack_yaml("prod")
+    paths = [
+        "arn:aws:iam::210987654321:role/team-a/admin",
+        "arn:aws:iam::210987654321:role/team-b/admin",
+    ]
+    admins(*paths)(raw)
+    assert typed_config(raw).cluster.admins == paths
