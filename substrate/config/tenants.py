@@ -6,7 +6,6 @@ Other sections (agents) reference a tenant by its key and place work in one of i
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -18,13 +17,6 @@ from substrate.config.schema import ConfigError, Invalid, doc
 Namespace = Annotated[str, rule(validators.dns_label, 63)]
 IamPrincipalArn = Annotated[str, rule(validators.iam_principal_arn)]
 Count = Annotated[int, between(0, 100000)]
-
-
-def _cidr(value: str) -> None:
-    try:
-        ipaddress.IPv4Network(value, strict=True)
-    except ValueError:
-        raise Invalid("is not an IPv4 CIDR", 'a network such as "10.60.0.0/16"') from None
 
 
 def _weight(value: float) -> None:
@@ -92,7 +84,7 @@ class TenantNetworkConfig:
         "credentials.",
         default=False,
     )
-    https_egress_cidrs: Annotated[list[Annotated[str, _cidr]], unique] = doc(
+    https_egress_cidrs: Annotated[list[Annotated[str, rule(validators.ipv4_cidr)]], unique] = doc(
         "Further egress on TCP 443, e.g. the VPC CIDR for interface endpoints.", factory=list
     )
 
