@@ -1,5 +1,9 @@
-"""The S3 gateway endpoint's policy: this account's principals, plus the AWS-owned buckets nodes
-read with credentials that are not this account's.
+"""Endpoint policies that must admit callers without this account's credentials.
+
+The baseline endpoints admit this account's principals only (``perimeter_statement``). Two
+kinds of request the platform depends on carry no such principal:
+
+**The S3 gateway endpoint: AWS-owned buckets nodes read.**
 
 Nodes in private subnets reach S3 only through the gateway endpoint, and two kinds of request
 they make there are not signed by a principal of the stack's account:
@@ -16,8 +20,19 @@ they make there are not signed by a principal of the stack's account:
   ``dnf`` from a private subnet is refused at the endpoint.
 
 So the endpoint admits any principal for ``s3:GetObject`` on exactly the Region's ECR layer
-bucket, and every action only for this account's principals. R24 accepts a statement open to
-``*`` only when it is limited this way (:func:`aws_owned_read`).
+bucket, and every action only for this account's principals.
+
+**The STS interface endpoint: the deployer's OIDC exchange.** A CI runner inside or routed into
+the VPC resolves STS to the endpoint (private DNS) and trades its GitHub OIDC token for the
+deploy or preview role with ``sts:AssumeRoleWithWebIdentity``. That caller has no AWS identity
+yet, so "the request context doesn't include principal-based condition keys such as
+aws:PrincipalOrgID, aws:PrincipalAccount, or aws:PrincipalArn" (IAM User Guide, "Control access
+to AWS STS with VPC endpoint policies"): the perimeter statement refuses it. The STS endpoint
+therefore also admits any caller for that one action on exactly the stack's deploy and preview
+roles (whose trust policies decide who may assume them).
+
+R24 accepts a statement open to ``*`` only in these two shapes (:func:`aws_owned_read`,
+:func:`web_identity_to_roles`).
 
 Pure Python: the layer renders the document inside ``Output.apply``; the policy pack and the
 tests read the same functions.
@@ -90,3 +105,34 @@ def aws_owned_read(actions: Sequence[str], resources: Sequence[str], region: str
             return False
         regions.add(match["region"])
     return len(regions) == 1 and (region is None or regions == {region})
+
+
+WEB_IDENTITY_SID = "DeployersExchangeTheirOidcTokens"
+_ROLE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:role/[\w+=,.@/-]+$")
+
+
+def sts_policy(account: str, web_identity_roles: Sequence[str]) -> str:
+    """The STS endpoint policy: this account's principals, and AssumeRoleWithWebIdentity on
+    exactly ``web_identity_roles`` by any caller (none: the perimeter alone)."""
+    statements = [perimeter_statement(account)]
+    if web_identity_roles:
+        statements.append(
+            {
+                "Sid": WEB_IDENTITY_SID,
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["sts:AssumeRoleWithWebIdentity"],
+                "Resource": sorted(set(web_identity_roles)),
+            }
+        )
+    return to_json(statements)
+
+
+def web_identity_to_roles(actions: Sequence[str], resources: Sequence[str]) -> bool:
+    """Is a statement open to any principal limited to AssumeRoleWithWebIdentity on named roles
+    (no wildcard)?"""
+    return (
+        list(actions) == ["sts:AssumeRoleWithWebIdentity"]
+        and bool(resources)
+        and all(_ROLE_ARN.match(r) for r in resources)
+    )

@@ -102,6 +102,19 @@ EKS_MANAGED_ADDONS: tuple[str, ...] = (
     "kube-proxy",
     "eks-pod-identity-agent",
     "aws-ebs-csi-driver",
+    "metrics-server",
+    "eks-node-monitoring-agent",
+    "snapshot-controller",
+)
+# The last three are optional per stack (substrate:cluster.optionalAddons). EKS User Guide:
+# "snapshot-controller" (CSI snapshot controller, for the EBS CSI driver's snapshots) and
+# "eks-node-monitoring-agent" (node health issues for node auto repair) need no IAM
+# permissions ("Amazon EKS add-ons"); "metrics-server" is an EKS community add-on ("Community
+# add-ons": Kubernetes Metrics Server), no IAM permissions.
+OPTIONAL_EKS_ADDONS: tuple[str, ...] = (
+    "metrics-server",
+    "eks-node-monitoring-agent",
+    "snapshot-controller",
 )
 
 

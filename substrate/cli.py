@@ -154,13 +154,23 @@ def cmd_stacks(args: argparse.Namespace) -> int:
 
 
 def _input_errors() -> tuple[type[Exception], ...]:
+    from pulumi import RunError
+
     from substrate.config import ConfigError
     from substrate.diff.command import DiffError
     from substrate.plan.engine_rules import EngineRefusalError
     from substrate.plan.policy import PolicyConfigError
     from substrate.project import ProjectError
 
-    return (ConfigError, DiffError, EngineRefusalError, PolicyConfigError, ProjectError, InputError)
+    return (
+        ConfigError,
+        DiffError,
+        EngineRefusalError,
+        PolicyConfigError,
+        ProjectError,
+        InputError,
+        RunError,
+    )
 
 
 def _stack_error(args: argparse.Namespace, err: Exception) -> str:

@@ -21,6 +21,7 @@ from substrate.config.agents import Agents
 from substrate.config.bedrock import BedrockConfig, check_bedrock
 from substrate.config.capacity_checks import check_capacity
 from substrate.config.cluster import ClusterConfig, SystemNodeGroupConfig
+from substrate.config.deploy import DeployConfig, ProtectionConfig, check_deploy
 from substrate.config.environment import EnvironmentConfig, Tags
 from substrate.config.environment_checks import check_environment
 from substrate.config.identity import IdentityConfig
@@ -57,10 +58,17 @@ class PlatformConfig:
     network: NetworkConfig = doc("VPC and subnets, or an existing VPC.")
     cluster: ClusterConfig = doc("EKS control plane.")
     identity: IdentityConfig = doc("Workload identity (SPIRE); the trust domain is required.")
+    deploy: DeployConfig = doc(
+        "Who deploys the stack (CI runners, deploy and preview roles) and how they reach the "
+        "cluster's API."
+    )
     system_node_group: SystemNodeGroupConfig = doc(
         "Managed node group for platform controllers.", factory=SystemNodeGroupConfig
     )
     storage: StorageConfig = doc("StorageClasses.", factory=StorageConfig)
+    protection: ProtectionConfig = doc(
+        "Protection of what cannot be recreated.", factory=ProtectionConfig
+    )
     tags: Tags = doc(
         "Tags added to every AWS resource (merged over Substrate's own).", factory=dict
     )
@@ -107,6 +115,7 @@ class PlatformConfig:
                     problem.problem,
                     problem.allowed,
                 )
+        check_deploy(self)
         check_capacity(self)
         check_bedrock(self)
         check_workloads(self)
@@ -143,6 +152,16 @@ class PlatformConfig:
                 "at least 2 when environment.tier is production",
             )
         self.admission.check_production("substrate:admission")
+        unpinned = [a for a in self.cluster.addons if a not in self.cluster.addon_versions]
+        if unpinned:
+            raise ConfigError(
+                "substrate:cluster.addonVersions",
+                dict(self.cluster.addon_versions),
+                f"leaves {', '.join(unpinned)} unpinned in a production environment (EKS would "
+                "install its current default, which a later deploy can silently change)",
+                "a version for every EKS managed add-on, from `aws eks describe-addon-versions "
+                f"--kubernetes-version {self.cluster.version} --addon-name <name>`",
+            )
 
 
 def sections() -> dict[str, dataclasses.Field[Any]]:

@@ -57,7 +57,10 @@ def build(cfg: PlatformConfig, base: Foundation) -> VpcEndpoints | None:
     interface: list[EndpointArgs] = []
     gateway: list[EndpointArgs] = []
     if net.endpoints.creates(net.creates_vpc):
-        interface += [perimeter_endpoint(s) for s in BASELINE_INTERFACE_SERVICES]
+        roles = [r for r in (cfg.deploy.role, cfg.deploy.preview_role) if r]
+        sts = account.apply(lambda a: endpoint_policies.sts_policy(a, roles))
+        interface.append({"service": "sts", "policy": sts})
+        interface += [perimeter_endpoint(s) for s in BASELINE_INTERFACE_SERVICES if s != "sts"]
         s3 = base.cluster.cluster_arn.apply(
             lambda arn: endpoint_policies.s3_gateway_policy(
                 arn.split(":")[4], arn.split(":")[1], arn.split(":")[3]
@@ -78,6 +81,10 @@ def build(cfg: PlatformConfig, base: Foundation) -> VpcEndpoints | None:
         "vpc_id": base.network.vpc_id,
         "subnet_ids": base.network.private_subnet_ids,
         "source_security_group_id": base.cluster.cluster_security_group_id,
+        "extra_source_cidrs": list(cfg.deploy.source_cidrs)
+        if cfg.deploy.api_access == "private"
+        else [],
+        "extra_source_security_groups": list(cfg.deploy.source_security_groups),
         "interface": interface,
         "tags": base.tags,
     }

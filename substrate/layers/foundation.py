@@ -11,6 +11,7 @@ from components.eks_cluster import EksCluster
 from components.network import Network, NetworkArgs
 from components.storage import StorageClasses
 from components.system_node_group import SystemNodeGroup
+from components.versions import OPTIONAL_EKS_ADDONS
 from substrate.config import PlatformConfig
 
 NETWORKING_ADDONS = ("eks-pod-identity-agent", "vpc-cni", "kube-proxy")
@@ -57,6 +58,7 @@ def network_args(cfg: PlatformConfig, tags: dict[str, str]) -> NetworkArgs:
         if net.flow_logs.enabled
         else None,
         "tags": tags,
+        "protect": cfg.protection.protect,
     }
     if net.existing is not None:
         args["existing"] = {
@@ -69,6 +71,18 @@ def network_args(cfg: PlatformConfig, tags: dict[str, str]) -> NetworkArgs:
         args["private_subnet_cidrs"] = [str(c) for c in net.private_subnet_cidrs]
         args["public_subnet_cidrs"] = [str(c) for c in net.public_subnet_cidrs]
     return args
+
+
+def private_sources(cfg: PlatformConfig) -> tuple[list[str], list[str]]:
+    """CIDRs and security groups that reach the private endpoint: those the stack lists, and
+    the deployer's when it deploys over the private endpoint (substrate:deploy.apiAccess)."""
+    endpoint, deploy = cfg.cluster.endpoint, cfg.deploy
+    cidrs = list(endpoint.private_access_cidrs)
+    groups = list(endpoint.private_access_security_groups)
+    if deploy.api_access == "private":
+        cidrs += [c for c in deploy.source_cidrs if c not in cidrs]
+        groups += [g for g in deploy.source_security_groups if g not in groups]
+    return cidrs, groups
 
 
 def build(cfg: PlatformConfig) -> Foundation:
@@ -85,10 +99,14 @@ def build(cfg: PlatformConfig) -> Foundation:
             "public_access_cidrs": list(cfg.cluster.endpoint.public_access_cidrs)
             if cfg.cluster.endpoint.public_access
             else [],
+            "private_access_cidrs": private_sources(cfg)[0],
+            "private_access_security_groups": private_sources(cfg)[1],
+            "viewer_principal_arns": [cfg.deploy.preview_role] if cfg.deploy.preview_role else [],
             "log_retention_days": cfg.cluster.log_retention_days,
             "deletion_protection": cfg.cluster.deletion_protection,
             "support_type": cfg.cluster.support_type,
             "tags": tags,
+            "protect": cfg.protection.protect,
         },
     )
 
@@ -122,8 +140,11 @@ def build(cfg: PlatformConfig) -> Foundation:
         },
         opts=pulumi.ResourceOptions(depends_on=[networking]),
     )
+    optional = tuple(a for a in cfg.cluster.addons if a in OPTIONAL_EKS_ADDONS)
     core = ClusterAddons(
-        "addons-core", addons(CORE_ADDONS), opts=pulumi.ResourceOptions(depends_on=[system_nodes])
+        "addons-core",
+        addons(CORE_ADDONS + optional),
+        opts=pulumi.ResourceOptions(depends_on=[system_nodes]),
     )
     kubernetes = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
     storage = StorageClasses(

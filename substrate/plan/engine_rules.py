@@ -6,6 +6,10 @@ the messages the engine and provider print:
 - **URNs are unique.** The engine refuses a second registration of a URN in one program
   ("Duplicate resource URN '<urn>'; try giving it a unique name": pulumi/pulumi
   ``pkg/diag/errors.go``, GetDuplicateResourceURNError).
+- **Disabled default providers.** With ``pulumi:disable-default-providers`` naming a package,
+  the engine refuses a resource of that package registered without an explicit provider
+  ("Default provider for '<package>' disabled. '<type>' must use an explicit provider.":
+  pulumi/pulumi ``pkg/resource/deploy/source_eval.go``).
 - **Auto-naming.** pulumi-aws gives a resource without an explicit name the name
   ``<logical name><separator><7 random hex>``, refused when that exceeds the property's maximum
   ("could not make instance of '<type>': name '<prefix>' plus 7 random chars is longer than
@@ -66,6 +70,12 @@ offline) creates."""
 
 def duplicate_urn(urn: str) -> EngineRefusalError:
     return EngineRefusalError(f"Duplicate resource URN '{urn}'; try giving it a unique name")
+
+
+def default_provider_disabled(package: str, type_: str) -> EngineRefusalError:
+    return EngineRefusalError(
+        f"Default provider for '{package}' disabled. '{type_}' must use an explicit provider."
+    )
 
 
 def _random(type_: str, name: str, length: int) -> str:

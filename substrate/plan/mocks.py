@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
@@ -19,6 +20,9 @@ from components.validators import partition_of
 from substrate.plan.engine_rules import autoname
 
 ACCOUNT_ID = "123456789012"
+UNPINNED_ADDON = "eks-default-for-{}"
+"""The version the plan shows for an EKS add-on the stack does not pin: EKS's default for the
+Kubernetes version, which EKS resolves at deploy time (and may change between deploys)."""
 
 # EC2-style physical ids: prefix + 17 hex characters.
 EC2_ID_PREFIX = {
@@ -42,9 +46,11 @@ def digest(*parts: str, length: int = 17) -> str:
 
 
 class SubstrateMocks(Mocks):
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, caller: str | None = None) -> None:
         self.region = region
         self.partition = partition_of(region)
+        self.caller = caller or f"arn:{self.partition}:iam::{ACCOUNT_ID}:user/substrate-plan"
+        """The IAM role or user the program runs as (a role runs as a session of it)."""
 
     # -- resources ---------------------------------------------------------------------------
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
@@ -185,15 +191,45 @@ class SubstrateMocks(Mocks):
         return outputs
 
     # -- invokes -----------------------------------------------------------------------------
+    def _caller_identity(self) -> dict[str, Any]:
+        """sts:GetCallerIdentity of ``caller``: a role answers with its session's ARN. The
+        account the plan's resources live in stays ACCOUNT_ID (every mocked ARN uses it); the
+        ARN is the caller's own, which the program's deployer check compares with the admins."""
+        _, _, _, _, account, resource = self.caller.split(":", 5)
+        kind, _, path_name = resource.partition("/")
+        name = path_name.rsplit("/", 1)[-1]
+        if kind == "role":
+            arn = f"arn:{self.partition}:sts::{account}:assumed-role/{name}/substrate-plan"
+            user_id = f"AROA{digest('role', self.caller, length=17).upper()}:substrate-plan"
+        else:
+            arn, user_id = self.caller, f"AIDA{digest('user', self.caller, length=17).upper()}"
+        return {"accountId": ACCOUNT_ID, "id": ACCOUNT_ID, "userId": user_id, "arn": arn}
+
+    def _session_context(self, arn: str) -> dict[str, Any]:
+        """aws.iam.getSessionContext: the role behind an assumed-role ARN (with its path, which
+        the provider looks up), any other ARN passed through."""
+        match = re.fullmatch(r"arn:([\w-]+):sts::(\d{12}):assumed-role/([^/]+)/(.+)", arn)
+        if match is None:
+            return {"arn": arn, "id": arn, "issuerArn": arn, "issuerId": "", "issuerName": ""}
+        partition, account, role, session = match.groups()
+        issuer = f"arn:{partition}:iam::{account}:role/{role}"
+        if self.caller.endswith(f"/{role}") and f":{account}:" in self.caller:
+            issuer = self.caller
+        return {
+            "arn": arn,
+            "id": arn,
+            "issuerArn": issuer,
+            "issuerId": f"AROA{digest('role', issuer, length=17).upper()}",
+            "issuerName": role,
+            "sessionName": session,
+        }
+
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         token, inputs = args.token, dict(args.args)
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            result = {
-                "accountId": ACCOUNT_ID,
-                "id": ACCOUNT_ID,
-                "userId": "AIDASUBSTRATEPLAN",
-                "arn": f"arn:{self.partition}:iam::{ACCOUNT_ID}:user/substrate-plan",
-            }
+            result = self._caller_identity()
+        elif token == "aws:iam/getSessionContext:getSessionContext":
+            result = self._session_context(str(inputs["arn"]))
         elif token == "aws:index/getPartition:getPartition":
             result = {
                 "partition": self.partition,
@@ -212,7 +248,7 @@ class SubstrateMocks(Mocks):
         elif token == "aws:eks/getAddonVersion:getAddonVersion":
             # The real value is EKS's default version for this Kubernetes version, resolved
             # at deploy time; the plan shows where it comes from instead of inventing one.
-            version = f"eks-default-for-{inputs['kubernetesVersion']}"
+            version = UNPINNED_ADDON.format(inputs["kubernetesVersion"])
             result = {
                 **inputs,
                 "version": version,

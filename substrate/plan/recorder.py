@@ -15,7 +15,7 @@ from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor, Mocks
 from pulumi.runtime.settings import get_project, get_stack
 
-from substrate.plan.engine_rules import autoname, duplicate_urn
+from substrate.plan.engine_rules import autoname, default_provider_disabled, duplicate_urn
 
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -84,10 +84,19 @@ class RecordingMonitor(MockMonitor):
     inputs as the provider's Check returns them (auto-names filled in), which is what a policy
     pack sees."""
 
-    def __init__(self, mocks: Mocks) -> None:
+    def __init__(self, mocks: Mocks, disabled_default_providers: tuple[str, ...] = ()) -> None:
         super().__init__(mocks)
         self.records: list[ResourceRecord] = []
         self._urns: set[str] = set()
+        self.disabled = disabled_default_providers
+        """Packages whose default provider the stack disables (pulumi:disable-default-providers)."""
+
+    def _check_provider(self, request: Any) -> None:
+        package = request.type.split(":", 1)[0]
+        if package not in self.disabled or not (request.custom or request.remote):
+            return
+        if not request.provider and package not in request.providers:
+            raise default_provider_disabled(package, request.type)
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """URNs as the engine forms them: the full chain of parent types, without the root
@@ -99,6 +108,7 @@ class RecordingMonitor(MockMonitor):
         return "urn:pulumi:" + "::".join([get_stack(), get_project(), type_, name])
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        self._check_provider(request)
         response = super().RegisterResource(request)
         if request.type == STACK_TYPE:
             return response
@@ -126,6 +136,7 @@ class RecordingMonitor(MockMonitor):
                 raw_inputs=inputs,
                 options={
                     "protect": bool(request.protect),
+                    "retainOnDelete": bool(request.retainOnDelete),
                     "ignoreChanges": list(request.ignoreChanges),
                     "deleteBeforeReplace": bool(request.deleteBeforeReplace),
                     "aliases": [json_format.MessageToDict(a) for a in request.aliases],

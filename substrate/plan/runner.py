@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,16 +19,24 @@ from substrate.plan.recorder import RecordingMonitor, ResourceRecord
 
 
 def run_under_mocks(
-    program: Callable[[], None], *, project: str, stack: str, config: Mapping[str, str], region: str
+    program: Callable[[], None],
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str],
+    region: str,
+    caller: str | None = None,
 ) -> list[ResourceRecord]:
     """Run ``program`` as `pulumi up` would (not a preview: outputs are known), with ``config``
-    as the stack's configuration. Each call runs in a fresh context, so runs don't leak state."""
+    as the stack's configuration and ``caller`` (an IAM role or user ARN) as the credentials it
+    runs with. Each call runs in a fresh context, so runs don't leak state."""
 
     def run() -> list[ResourceRecord]:
         pulumi_settings.ROOT.set(None)
         pulumi.runtime.set_all_config(dict(config), [])
-        mocks = SubstrateMocks(region)
-        monitor = RecordingMonitor(mocks)
+        mocks = SubstrateMocks(region, caller)
+        disabled = json.loads(config.get("pulumi:disable-default-providers", "[]"))
+        monitor = RecordingMonitor(mocks, tuple(disabled))
         set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
         # A program that failed earlier in this process (an engine refusal) leaves its RPC
         # error and pending outputs in the settings; start clean, as pulumi.runtime.test does.

@@ -53,6 +53,42 @@ def test_admins_whose_access_entries_would_share_a_urn_are_refused() -> None:
     paths = [
         "arn:aws:iam::210987654321:role/team-a/admin",
         "arn:aws:iam::210987654321:role/team-b/admin",
+        "arn:aws:iam::210987654321:role/substrate-deploy-prod",
     ]
     admins(*paths)(raw)
     assert typed_config(raw).cluster.admins == paths
+
+
+def _public_cidrs(*cidrs: str) -> Any:
+    return lambda c: c["substrate:cluster"]["endpoint"].update(publicAccessCidrs=list(cidrs))
+
+
+def test_public_access_cidrs_refuse_private_reserved_and_host_bit_networks() -> None:
+    assert config_error("dev", _public_cidrs("203.0.113.0/24", "10.20.0.0/16")) == (
+        'substrate:cluster.endpoint.publicAccessCidrs[1] = "10.20.0.0/16": is a private or '
+        "reserved range, which never reaches a public endpoint (allowed: public egress CIDRs "
+        "of offices, VPNs, CI runners (RFC 5737 documentation ranges as placeholders))"
+    )
+    assert config_error("dev", _public_cidrs("169.254.0.0/16")).startswith(
+        'substrate:cluster.endpoint.publicAccessCidrs[0] = "169.254.0.0/16": is a private or '
+        "reserved range"
+    )
+    assert config_error("dev", _public_cidrs("203.0.113.7/24")) == (
+        'substrate:cluster.endpoint.publicAccessCidrs[0] = "203.0.113.7/24": has host bits set '
+        '(allowed: the network address, "203.0.113.0/24")'
+    )
+
+
+def test_production_refuses_unpinned_eks_addons() -> None:
+    def unpin(c: dict[str, Any]) -> None:
+        del c["substrate:cluster"]["addonVersions"]["coredns"]
+        del c["substrate:cluster"]["addonVersions"]["kube-proxy"]
+
+    message = config_error("prod", unpin)
+    assert message.startswith('substrate:cluster.addonVersions = {"aws-ebs-csi-driver": ')
+    assert message.endswith(
+        ": leaves coredns, kube-proxy unpinned in a production environment (EKS would install "
+        "its current default, which a later deploy can silently change) (allowed: a version for "
+        "every EKS managed add-on, from `aws eks describe-addon-versions --kubernetes-version "
+        "1.35 --addon-name <name>`)"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import re
 from pathlib import Path
 
@@ -133,3 +134,68 @@ def test_agent_roles_have_the_logical_name_the_config_check_measures(stack: str)
     assert with_models, f"{stack} has no agent that calls models"
     for agent in with_models:
         assert AGENT_ROLE.format(agent=agent) in roles, agent
+
+
+DISABLED = {"pulumi:disable-default-providers": '["kubernetes"]'}
+
+
+def test_a_kubernetes_object_without_an_explicit_provider_is_refused() -> None:
+    import pulumi
+    import pulumi_kubernetes as k8s
+
+    def stray() -> None:
+        k8s.core.v1.Namespace("stray", metadata={"name": "stray"})
+
+    with pytest.raises(EngineRefusalError) as refused:
+        run_under_mocks(stray, project="p", stack="s", config=DISABLED, region="us-east-1")
+    assert str(refused.value) == (
+        "Default provider for 'kubernetes' disabled. 'kubernetes:core/v1:Namespace' must use an "
+        "explicit provider."
+    )
+
+    def explicit() -> None:
+        cluster = k8s.Provider("cluster", kubeconfig="{}")
+        k8s.core.v1.Namespace(
+            "ns", metadata={"name": "ns"}, opts=pulumi.ResourceOptions(provider=cluster)
+        )
+
+    records = run_under_mocks(explicit, project="p", stack="s", config=DISABLED, region="us-east-1")
+    assert len(records) == 2
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_stack_disables_the_default_kubernetes_provider(stack: str) -> None:
+    from substrate.config import stack_file_config
+
+    config = stack_file_config(stack_yaml(stack) | {})
+    assert "kubernetes" in json.loads(config["pulumi:disable-default-providers"])
+
+
+def test_the_plan_shows_each_addons_version_pinned_or_how_eks_resolves_it() -> None:
+    pins = stack_yaml("prod")["substrate:cluster"]["addonVersions"]
+    assert dict(planned("prod").summary().addons) == pins
+    dev = dict(planned("dev").summary().addons)
+    assert set(dev) == set(pins)
+    version = stack_yaml("dev")["substrate:cluster"]["version"]
+    assert set(dev.values()) == {f"unpinned: EKS's default for {version}, resolved at deploy"}
+
+
+def test_diff_shows_a_changed_addon_pin() -> None:
+    import copy
+
+    from substrate.diff.compare import compare
+    from substrate.diff.render import text
+
+    base = planned("prod").plan_json()
+    head = copy.deepcopy(base)
+    for resource in head["resources"]:
+        if resource["inputs"].get("addonName") == "vpc-cni":
+            resource["inputs"]["addonVersion"] = "v1.20.5-eksbuild.1"
+    diff = compare(base, head)
+    ((changed,),) = [[c for c in r.changes] for r in diff.changed]
+    assert (changed.path, changed.old, changed.new) == (
+        "addonVersion",
+        "v1.20.4-eksbuild.1",
+        "v1.20.5-eksbuild.1",
+    )
+    assert "v1.20.4-eksbuild.1" in text(diff, "main")

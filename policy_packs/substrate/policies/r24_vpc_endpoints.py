@@ -8,9 +8,11 @@ Karpenter/private clusters); `bedrock-agent-runtime` as soon as any policy of th
 an Agents for Amazon Bedrock Runtime action. Every endpoint has a policy (the default allows
 everyone), and no Allow in it admits `*` principals without a condition on the principal
 (`aws:PrincipalAccount`, `aws:PrincipalOrgID`, `aws:PrincipalArn`, `aws:PrincipalTag/...`),
-with one exception: on the S3 gateway endpoint, `s3:GetObject` on exactly the Region's ECR layer
-bucket, which nodes read through presigned URLs signed by ECR's own account (ECR User Guide,
-"Minimum Amazon S3 bucket permissions for Amazon ECR"; components.endpoint_policies).
+with two exceptions (components.endpoint_policies): on the S3 gateway endpoint, `s3:GetObject`
+on exactly the Region's ECR layer bucket, which nodes read through presigned URLs signed by ECR's
+own account (ECR User Guide, "Minimum Amazon S3 bucket permissions for Amazon ECR"); on the STS
+endpoint, `sts:AssumeRoleWithWebIdentity` on named roles, whose federated callers carry no
+principal keys (IAM User Guide, "Control access to AWS STS with VPC endpoint policies").
 """
 
 from __future__ import annotations
@@ -28,7 +30,11 @@ from pulumi_policy import (
 )
 
 from components.bedrock_policies import AGENT_RUNTIME_ACTIONS
-from components.endpoint_policies import aws_owned_buckets, aws_owned_read
+from components.endpoint_policies import (
+    aws_owned_buckets,
+    aws_owned_read,
+    web_identity_to_roles,
+)
 
 from ._endpoints import region_of, service_of
 from ._iam import (
@@ -62,6 +68,11 @@ def _reads_aws_owned_buckets(stmt: Mapping[str, Any], props: Mapping[str, Any]) 
     )
 
 
+def _web_identity_to_roles(stmt: Mapping[str, Any], props: Mapping[str, Any]) -> bool:
+    """An STS endpoint statement limited to AssumeRoleWithWebIdentity on named roles."""
+    return service_of(props) == "sts" and web_identity_to_roles(actions(stmt), resources(stmt))
+
+
 def _open_problem(sid: str, props: Mapping[str, Any]) -> str:
     problem = (
         f"policy statement {sid} admits any principal; condition it on aws:PrincipalAccount, "
@@ -90,7 +101,11 @@ def policy_problems(props: Mapping[str, Any]) -> list[str]:
             problems.append(
                 f"policy statement {sid} allows with NotPrincipal/NotAction/NotResource"
             )
-        elif _open_to_anyone(stmt) and not _reads_aws_owned_buckets(stmt, props):
+        elif (
+            _open_to_anyone(stmt)
+            and not _reads_aws_owned_buckets(stmt, props)
+            and not _web_identity_to_roles(stmt, props)
+        ):
             problems.append(_open_problem(sid, props))
     return problems
 
