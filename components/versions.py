@@ -104,17 +104,17 @@ EKS_MANAGED_ADDONS: tuple[str, ...] = (
     "aws-ebs-csi-driver",
     "metrics-server",
     "eks-node-monitoring-agent",
+    # CSI snapshot controller and the snapshot.storage.k8s.io CRDs (no AWS permissions): the
+    # VolumeSnapshotClass of the EBS CSI driver needs them.
     "snapshot-controller",
 )
-# The last three are optional per stack (substrate:cluster.optionalAddons). EKS User Guide:
-# "snapshot-controller" (CSI snapshot controller, for the EBS CSI driver's snapshots) and
-# "eks-node-monitoring-agent" (node health issues for node auto repair) need no IAM
+# Optional per stack (substrate:cluster.optionalAddons). EKS User Guide:
+# "eks-node-monitoring-agent" (node health issues for node auto repair) needs no IAM
 # permissions ("Amazon EKS add-ons"); "metrics-server" is an EKS community add-on ("Community
 # add-ons": Kubernetes Metrics Server), no IAM permissions.
 OPTIONAL_EKS_ADDONS: tuple[str, ...] = (
     "metrics-server",
     "eks-node-monitoring-agent",
-    "snapshot-controller",
 )
 
 
@@ -131,17 +131,33 @@ class Engine:
     """What the platform runs that this version matches."""
 
 
+_KYVERNO = Engine(
+    "github.com/kyverno/kyverno",
+    CHARTS["kyverno"].app_version,
+    f"the Kyverno chart {CHARTS['kyverno'].version} (admission controller "
+    f"{CHARTS['kyverno'].app_version})",
+)
+
 ENGINES: dict[str, Engine] = {
-    "kyverno": Engine(
-        "github.com/kyverno/kyverno",
-        CHARTS["kyverno"].app_version,
-        f"the Kyverno chart {CHARTS['kyverno'].version} (admission controller "
-        f"{CHARTS['kyverno'].app_version})",
+    "kyverno": _KYVERNO,
+    "kyverno-server": Engine(
+        _KYVERNO.module,
+        _KYVERNO.version,
+        f"{_KYVERNO.deploys}: the Kyverno CLI's own packages, kept running to answer many "
+        "admission questions (tools/engines/kyverno-server)",
     ),
     "helm": Engine(
         "helm.sh/helm/v3",
         "v3.20.2",
         "the Helm v3 library inside pulumi-kubernetes' provider (kubernetes:helm.sh/v3:Release)",
+    ),
+    "apiserver": Engine(
+        "k8s.io/kubernetes",
+        "v1.36.0",
+        "the API server of Amazon EKS 1.36, run as the stack's cluster version (1.34 to 1.36 by "
+        "--emulated-version), with the webhooks of the Kueue chart "
+        f"{CHARTS['kueue'].version} (sigs.k8s.io/kueue {CHARTS['kueue'].app_version}, which pins "
+        "this k8s.io/kubernetes)",
     ),
     "promtool": Engine(
         "github.com/prometheus/prometheus",

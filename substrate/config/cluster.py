@@ -106,7 +106,8 @@ class ClusterConfig:
     optional_addons: Annotated[list[Annotated[str, _optional_addon]], unique] = doc(
         "Optional EKS managed add-ons to install with the core ones: `metrics-server` (resource "
         "metrics for HPA and `kubectl top`), `eks-node-monitoring-agent` (node health signals "
-        "for node auto repair), `snapshot-controller` (VolumeSnapshots for the EBS CSI driver).",
+        "for node auto repair). The CSI snapshot controller is a core add-on (the EBS "
+        "VolumeSnapshotClass needs it).",
         factory=list,
     )
     addon_versions: Annotated[dict[str, str], _addon_names] = doc(

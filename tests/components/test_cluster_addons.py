@@ -1,4 +1,4 @@
-"""EKS managed add-ons: the core five and the stack's optional ones, pinned or EKS's default,
+"""EKS managed add-ons: the core six and the stack's optional ones, pinned or EKS's default,
 Pod Identity where they call AWS, network policy enforced."""
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ def test_prod_installs_every_addon_at_its_pinned_version(prod: Resources) -> Non
     pins = stack_yaml("prod")["substrate:cluster"]["addonVersions"]
     addons = {a.inputs["addonName"]: a.inputs for a in prod.of_type(ADDON)}
     assert {name: addon["addonVersion"] for name, addon in addons.items()} == pins
+    # The snapshot controller calls no AWS API (EKS user guide, "CSI snapshot controller").
+    assert "podIdentityAssociations" not in addons["snapshot-controller"]
     for addon in addons.values():
         assert addon["clusterName"] == "substrate-prod"
         assert addon["resolveConflictsOnUpdate"] == "OVERWRITE"
@@ -102,7 +104,7 @@ def test_unknown_addon_is_refused() -> None:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_each_stack_installs_its_core_and_chosen_optional_addons(stack: str) -> None:
-    """The optional add-ons (metrics-server, node monitoring agent, snapshot controller) follow
+    """The optional add-ons (metrics-server, node monitoring agent) follow
     the stack file, install with the core group (after the system nodes) and get no IAM."""
     from tests.conftest import planned
 
@@ -119,13 +121,14 @@ def test_each_stack_installs_its_core_and_chosen_optional_addons(stack: str) -> 
 
 def test_optional_addons_are_stack_data() -> None:
     raw = stack_yaml("dev")
-    raw["substrate:cluster"]["optionalAddons"] = ["snapshot-controller"]
+    raw["substrate:cluster"]["optionalAddons"] = ["metrics-server"]
     assert typed_config(raw).cluster.addons == (
         "vpc-cni",
         "coredns",
         "kube-proxy",
         "eks-pod-identity-agent",
         "aws-ebs-csi-driver",
+        "metrics-server",
         "snapshot-controller",
     )
     message = config_error(
@@ -133,6 +136,5 @@ def test_optional_addons_are_stack_data() -> None:
     )
     assert message == (
         'substrate:cluster.optionalAddons[0] = "cluster-autoscaler": is not an optional EKS '
-        "add-on Substrate installs (allowed: metrics-server, eks-node-monitoring-agent, "
-        "snapshot-controller)"
+        "add-on Substrate installs (allowed: metrics-server, eks-node-monitoring-agent)"
     )
