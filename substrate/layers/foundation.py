@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pulumi
 
 from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from components.eks_cluster import EksCluster
+from components.image_cache import ImageCache
 from components.network import Network, NetworkArgs
 from components.storage import StorageClasses
 from components.system_node_group import SystemNodeGroup
@@ -26,6 +28,9 @@ class Foundation:
     core_addons: ClusterAddons
     storage: StorageClasses
     tags: dict[str, str]
+    image_cache: tuple[str, str] | None = None
+    """(registry, environment) the platform charts pull their images through, when the stack
+    allows its account's ECR registry (components.image_cache)."""
 
     @property
     def kubernetes(self) -> pulumi.ResourceOptions:
@@ -83,6 +88,12 @@ def private_sources(cfg: PlatformConfig) -> tuple[list[str], list[str]]:
         cidrs += [c for c in deploy.source_cidrs if c not in cidrs]
         groups += [g for g in deploy.source_security_groups if g not in groups]
     return cidrs, groups
+
+
+def account_registry(cfg: PlatformConfig) -> str | None:
+    """The account's private ECR registry in the stack's Region, from allowedRegistries."""
+    pattern = re.compile(rf"^\d{{12}}\.dkr\.ecr\.{re.escape(cfg.region)}\.amazonaws\.com(\.cn)?$")
+    return next((r for r in cfg.admission.allowed_registries if pattern.match(r)), None)
 
 
 def build(cfg: PlatformConfig) -> Foundation:
@@ -164,6 +175,15 @@ def build(cfg: PlatformConfig) -> Foundation:
     pulumi.export("kubeconfig", cluster.kubeconfig_json)
     pulumi.export("vpcId", network.vpc_id)
     pulumi.export("privateSubnetIds", network.private_subnet_ids)
+    registry = account_registry(cfg)
+    if registry is not None:
+        ImageCache(
+            "image-cache",
+            {
+                "environment": cfg.environment.name,
+                "puller_role_arns": [system_nodes.node_role_arn],
+            },
+        )
     return Foundation(
         network=network,
         cluster=cluster,
@@ -171,4 +191,5 @@ def build(cfg: PlatformConfig) -> Foundation:
         core_addons=core,
         storage=storage,
         tags=tags,
+        image_cache=(registry, cfg.environment.name) if registry else None,
     )

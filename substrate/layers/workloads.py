@@ -220,6 +220,7 @@ def build(
                     {
                         "cluster_name": cluster_name,
                         "tags": tags,
+                        "image_cache": base.image_cache,
                         "operator": op,
                         "replicas": kc.operator_replicas,
                     },
@@ -241,6 +242,7 @@ def build(
             {
                 "cluster_name": cluster_name,
                 "tags": tags,
+                "image_cache": base.image_cache,
                 "namespace": kc.namespace,
                 "replicas": kc.replicas,
                 "integrations": list(kc.integrations),
