@@ -1,0 +1,48 @@
+"""The image cache: one pull-through cache rule per credential-free upstream per environment,
+and chart values pointing the controllers' images at it."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.image_cache import cached, chart_values, merged, prefix
+from tests.conftest import planned
+from tests.helpers import STACKS, Resources, stack_yaml
+
+RULE = "aws:ecr/pullThroughCacheRule:PullThroughCacheRule"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_environment_caches_the_three_upstreams_under_its_own_prefix(stack: str) -> None:
+    env = stack_yaml(stack)["substrate:environment"]["name"]
+    rules = Resources(planned(stack).records).of_type(RULE)
+    assert sorted(
+        (r.inputs["ecrRepositoryPrefix"], r.inputs["upstreamRegistryUrl"]) for r in rules
+    ) == [
+        (f"{env}/ecr-public", "public.ecr.aws"),
+        (f"{env}/k8s", "registry.k8s.io"),
+        (f"{env}/quay", "quay.io"),
+    ]
+    assert all("credentialArn" not in r.inputs for r in rules)
+
+
+def test_images_keep_their_path_under_the_cache_prefix() -> None:
+    registry = "123456789012.dkr.ecr.us-west-2.amazonaws.com"
+    assert cached(registry, "dev", "public.ecr.aws/karpenter/controller") == (
+        f"{registry}/dev/ecr-public/karpenter/controller"
+    )
+    values = merged(
+        {"image": {"manager": {"tag": "v0.10.0"}}, "replicaCount": 2},
+        chart_values("lws", registry, "dev"),
+    )
+    assert values == {
+        "image": {"manager": {"tag": "v0.10.0", "repository": f"{registry}/dev/k8s/lws/lws"}},
+        "replicaCount": 2,
+    }
+    assert chart_values("kyverno", registry, "dev") == {}
+
+
+def test_a_prefix_over_ecrs_limit_is_refused() -> None:
+    assert prefix("a" * 19, "public.ecr.aws") == "a" * 19 + "/ecr-public"
+    with pytest.raises(ValueError, match="longer than 30 characters"):
+        prefix("a" * 20, "public.ecr.aws")
