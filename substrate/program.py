@@ -42,9 +42,14 @@ def deploying_principal() -> str:
 def check_deployer(cfg: PlatformConfig) -> None:
     """Refuse to run as a principal outside substrate:cluster.admins: the cluster grants no
     implicit admin to its creator, so an update by anyone else could not reach the Kubernetes
-    API, and an update that removed the running principal from the admins would lock it out."""
+    API, and an update that removed the running principal from the admins would lock it out.
+    A preview (which changes nothing) may also run as substrate:deploy.previewRole, the
+    read-only role pull-request previews use."""
     who = deploying_principal()
-    if who not in cfg.cluster.admins:
+    allowed = list(cfg.cluster.admins)
+    if pulumi.runtime.is_dry_run() and cfg.deploy.preview_role is not None:
+        allowed.append(cfg.deploy.preview_role)
+    if who not in allowed:
         raise pulumi.RunError(
             f"stacks/Pulumi.{pulumi.get_stack()}.yaml: refusing to deploy as {who}: it is not "
             "in substrate:cluster.admins, so it would have no access to the cluster (deploy "

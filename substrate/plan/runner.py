@@ -26,10 +26,12 @@ def run_under_mocks(
     config: Mapping[str, str],
     region: str,
     caller: str | None = None,
+    preview: bool = False,
 ) -> list[ResourceRecord]:
-    """Run ``program`` as `pulumi up` would (not a preview: outputs are known), with ``config``
-    as the stack's configuration and ``caller`` (an IAM role or user ARN) as the credentials it
-    runs with. Each call runs in a fresh context, so runs don't leak state."""
+    """Run ``program`` as `pulumi up` would (outputs are known), or as `pulumi preview` with
+    ``preview``, with ``config`` as the stack's configuration and ``caller`` (an IAM role or
+    user ARN) as the credentials it runs with. Each call runs in a fresh context, so runs don't
+    leak state."""
 
     def run() -> list[ResourceRecord]:
         pulumi_settings.ROOT.set(None)
@@ -37,7 +39,7 @@ def run_under_mocks(
         mocks = SubstrateMocks(region, caller)
         disabled = json.loads(config.get("pulumi:disable-default-providers", "[]"))
         monitor = RecordingMonitor(mocks, tuple(disabled))
-        set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+        set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
         # A program that failed earlier in this process (an engine refusal) leaves its RPC
         # error and pending outputs in the settings; start clean, as pulumi.runtime.test does.
         settings: Any = SETTINGS  # contextproperty attributes pyright cannot see

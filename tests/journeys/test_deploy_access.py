@@ -86,7 +86,7 @@ def test_a_stack_its_deployer_could_never_reach_is_refused() -> None:
     )
 
 
-def _deploy_as(stack: str, caller: str) -> list:
+def _deploy_as(stack: str, caller: str, *, preview: bool = False) -> list:
     project = find_project(ROOT)
     config = stack_file_config(project.stack_config(stack))
     return run_under_mocks(
@@ -96,6 +96,7 @@ def _deploy_as(stack: str, caller: str) -> list:
         config=config,
         region=config["aws:region"],
         caller=caller,
+        preview=preview,
     )
 
 
@@ -125,6 +126,42 @@ def test_a_deploy_outside_the_admins_is_refused_before_it_creates_anything(stack
         f"{d.cfg.deploy.role}, or add it to the admins)"
     )
     assert len(planned(stack).records) > 100  # the plan runs as the deploy role
+
+
+PREVIEWS = "docs/deploy.md#previews"
+
+
+@journey(
+    user="the pull-request preview job, running as the stack's previewRole",
+    stack="dev, staging, prod",
+    steps=[
+        "`pulumi preview` starts and asks AWS who it runs as: the preview role",
+        "the same role runs `pulumi up`",
+    ],
+    outcome="the preview runs (the role is allowed for previews only, and the cluster gives it "
+    "read-only access); the update is refused before any resource is registered",
+    docs=[PREVIEWS, LOCKOUT],
+)
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_preview_role_previews_but_never_deploys(stack: str) -> None:
+    d = deployer(stack)
+    role = d.cfg.deploy.preview_role
+    assert role is not None
+    assert len(_deploy_as(stack, role, preview=True)) > 100
+    with pytest.raises(pulumi.RunError, match=f"refusing to deploy as {role}: "):
+        _deploy_as(stack, role)
+    entries = {
+        str(r.inputs["principalArn"]): r.name
+        for r in d.records
+        if r.type == "aws:eks/accessEntry:AccessEntry"
+    }
+    policies = {
+        str(r.inputs["principalArn"]): str(r.inputs["policyArn"])
+        for r in d.records
+        if r.type == "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
+    }
+    assert role in entries
+    assert policies[role].endswith(":cluster-access-policy/AmazonEKSViewPolicy")
 
 
 def test_another_admin_deploys_too() -> None:
