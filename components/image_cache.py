@@ -20,18 +20,16 @@ gets ``ecr:CreateRepository`` on exactly the cache prefixes.
 
 Upstreams that require credentials (Docker Hub, GitHub Container Registry, Chainguard) and
 registries ECR cannot cache (reg.kyverno.io) are not handled here.
+
+Pure Python (stack-file checks use it); the resources are components.pull_through_cache.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Required, TypedDict
-
-import pulumi
-import pulumi_aws as aws
-
-from components.aws_context import aws_context
+from typing import Any
 
 UPSTREAMS: Mapping[str, str] = {
     "public.ecr.aws": "ecr-public",
@@ -54,6 +52,18 @@ CHART_IMAGES: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]] = {
     "kuberay-operator": ((("image", "repository"), "quay.io/kuberay/operator"),),
 }
 """Chart -> (values path of an image repository, the chart's default repository)."""
+
+
+def account_registry(registries: Sequence[str], region: str) -> str | None:
+    """The account's private ECR registry in ``region`` among ``registries`` (the stack's
+    allowedRegistries), if listed."""
+    pattern = re.compile(rf"^\d{{12}}\.dkr\.ecr\.{re.escape(region)}\.amazonaws\.com(\.cn)?$")
+    return next((r for r in registries if pattern.match(r)), None)
+
+
+def longest_environment() -> int:
+    """The longest environment name whose cache prefixes fit ECR's limit."""
+    return MAX_PREFIX - 1 - max(len(v) for v in UPSTREAMS.values())
 
 
 def prefix(environment: str, upstream: str) -> str:
@@ -115,41 +125,3 @@ def create_repository_policy(partition: str, region: str, account: str, environm
         },
         sort_keys=True,
     )
-
-
-class ImageCacheArgs(TypedDict):
-    environment: Required[str]
-    """Environment name: the first segment of every cache prefix."""
-    puller_role_arns: Required[Sequence[pulumi.Input[str]]]
-    """Node roles whose nodes pull the cached images (the system node group's)."""
-
-
-class ImageCache(pulumi.ComponentResource):
-    """One pull-through cache rule per credential-free upstream, and the pullers' permission to
-    create the cache repositories."""
-
-    def __init__(
-        self, name: str, args: ImageCacheArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        super().__init__("substrate:images:ImageCache", name, None, opts)
-        env = args["environment"]
-        child = pulumi.ResourceOptions(parent=self)
-        for upstream, short in sorted(UPSTREAMS.items()):
-            aws.ecr.PullThroughCacheRule(
-                f"{name}-{short}",
-                ecr_repository_prefix=prefix(env, upstream),
-                upstream_registry_url=upstream,
-                opts=child,
-            )
-        ctx = aws_context(self)
-        policy = pulumi.Output.all(ctx.partition, ctx.region, ctx.account_id).apply(
-            lambda v: create_repository_policy(v[0], v[1], v[2], env)
-        )
-        for i, role_arn in enumerate(args["puller_role_arns"]):
-            aws.iam.RolePolicy(
-                f"{name}-create-repositories-{i}",
-                role=pulumi.Output.from_input(role_arn).apply(lambda a: a.rsplit("/", 1)[-1]),
-                policy=policy,
-                opts=child,
-            )
-        self.register_outputs({})

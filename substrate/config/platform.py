@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, get_type_hints
 
-from components import validators
+from components import image_cache, validators
 from substrate.config.admission import AdmissionConfig
 from substrate.config.agent_checks import check_agents
 from substrate.config.agents import Agents
@@ -104,6 +104,19 @@ class PlatformConfig:
     def cluster_name(self) -> str:
         return self.cluster.name or f"substrate-{self.environment.name}"
 
+    def _check_image_cache(self) -> None:
+        registries = self.admission.allowed_registries
+        longest = image_cache.longest_environment()
+        name = self.environment.name
+        if image_cache.account_registry(registries, self.region) and len(name) > longest:
+            raise ConfigError(
+                "substrate:environment.name",
+                name,
+                f"is too long for the ECR pull-through cache prefixes of the platform images "
+                f'("{name}/ecr-public" exceeds ECR\'s 30 characters)',
+                f"at most {longest} characters",
+            )
+
     def check(self, path: str) -> None:
         """Rules spanning sections: production guardrails and zones in the stack's Region."""
         del path
@@ -117,6 +130,7 @@ class PlatformConfig:
                     problem.allowed,
                 )
         check_deploy(self)
+        self._check_image_cache()
         check_capacity(self)
         check_bedrock(self)
         check_workloads(self)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pulumi
 
+from components import image_cache
 from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from components.eks_cluster import EksCluster
-from components.image_cache import ImageCache
 from components.network import Network, NetworkArgs
+from components.pull_through_cache import ImageCache
 from components.storage import StorageClasses
 from components.system_node_group import SystemNodeGroup
 from components.versions import OPTIONAL_EKS_ADDONS
@@ -92,8 +92,7 @@ def private_sources(cfg: PlatformConfig) -> tuple[list[str], list[str]]:
 
 def account_registry(cfg: PlatformConfig) -> str | None:
     """The account's private ECR registry in the stack's Region, from allowedRegistries."""
-    pattern = re.compile(rf"^\d{{12}}\.dkr\.ecr\.{re.escape(cfg.region)}\.amazonaws\.com(\.cn)?$")
-    return next((r for r in cfg.admission.allowed_registries if pattern.match(r)), None)
+    return image_cache.account_registry(cfg.admission.allowed_registries, cfg.region)
 
 
 def build(cfg: PlatformConfig) -> Foundation:

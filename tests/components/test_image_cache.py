@@ -7,7 +7,7 @@ import pytest
 
 from components.image_cache import cached, chart_values, merged, prefix
 from tests.conftest import planned
-from tests.helpers import STACKS, Resources, stack_yaml
+from tests.helpers import STACKS, Resources, config_error, stack_yaml
 
 RULE = "aws:ecr/pullThroughCacheRule:PullThroughCacheRule"
 
@@ -46,3 +46,13 @@ def test_a_prefix_over_ecrs_limit_is_refused() -> None:
     assert prefix("a" * 19, "public.ecr.aws") == "a" * 19 + "/ecr-public"
     with pytest.raises(ValueError, match="longer than 30 characters"):
         prefix("a" * 20, "public.ecr.aws")
+
+
+def test_an_environment_name_too_long_for_the_cache_prefixes_is_refused() -> None:
+    name = "analytics-sandbox-20"
+    message = config_error("dev", lambda c: c["substrate:environment"].update(name=name))
+    assert message == (
+        f'substrate:environment.name = "{name}": is too long for the ECR pull-through cache '
+        f'prefixes of the platform images ("{name}/ecr-public" exceeds ECR\'s 30 characters) '
+        "(allowed: at most 19 characters)"
+    )
