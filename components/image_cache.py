@@ -12,11 +12,9 @@ and the charts' image repositories are rewritten to
 ``<account>.dkr.ecr.<region>.amazonaws.com/<environment>/<upstream>/<repository>``, tags and
 digests unchanged.
 
-The first pull of an image creates its repository: the pulling principal needs
-``ecr:BatchImportUpstreamImage`` (in AmazonEC2ContainerRegistryPullOnly) and
-``ecr:CreateRepository`` ("IAM permissions required to sync an upstream registry with an Amazon
-ECR private registry"). These controllers run on the system nodes only, so the system node role
-gets ``ecr:CreateRepository`` on exactly the cache prefixes.
+The cache repositories are created with the rules (components.pull_through_cache), so a pull
+needs only ``ecr:BatchImportUpstreamImage`` beyond an ordinary pull, which
+AmazonEC2ContainerRegistryPullOnly grants the node roles.
 
 Upstreams that require credentials (Docker Hub, GitHub Container Registry, Chainguard) and
 registries ECR cannot cache (reg.kyverno.io) are not handled here.
@@ -26,7 +24,6 @@ Pure Python (stack-file checks use it); the resources are components.pull_throug
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -79,8 +76,7 @@ def prefix(environment: str, upstream: str) -> str:
 
 def cached(registry: str, environment: str, repository: str) -> str:
     """``repository`` (``<upstream host>/<path>``) as pulled through the cache in ``registry``."""
-    host, _, path = repository.partition("/")
-    return f"{registry}/{prefix(environment, host)}/{path}"
+    return f"{registry}/{cache_repository(environment, repository)}"
 
 
 def chart_values(chart: str, registry: str, environment: str) -> dict[str, Any]:
@@ -105,23 +101,7 @@ def merged(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def create_repository_policy(partition: str, region: str, account: str, environment: str) -> str:
-    """ecr:CreateRepository on the cache prefixes of ``environment`` and nothing else."""
-    resources = [
-        f"arn:{partition}:ecr:{region}:{account}:repository/{prefix(environment, u)}/*"
-        for u in sorted(UPSTREAMS)
-    ]
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "CreateCacheRepositoriesOnFirstPull",
-                    "Effect": "Allow",
-                    "Action": ["ecr:CreateRepository"],
-                    "Resource": resources,
-                }
-            ],
-        },
-        sort_keys=True,
-    )
+def cache_repository(environment: str, repository: str) -> str:
+    """The ECR repository that caches ``repository`` (``<upstream host>/<path>``)."""
+    host, _, path = repository.partition("/")
+    return f"{prefix(environment, host)}/{path}"

@@ -1,27 +1,31 @@
-"""The ECR pull-through cache rules of the platform images (components.image_cache)."""
+"""The ECR pull-through cache of the platform images (components.image_cache): one rule per
+credential-free upstream, and the cache repositories of the charts' images, created ahead of the
+first pull. A first pull would otherwise create them, which needs ``ecr:CreateRepository`` on
+the puller (Amazon ECR User Guide, "IAM permissions required to sync an upstream registry with
+an Amazon ECR private registry"); node roles carry no such policy (R21), and the registry
+permissions policy is one per account and Region, shared by every stack there. The pull itself
+needs ``ecr:BatchImportUpstreamImage``, which AmazonEC2ContainerRegistryPullOnly grants."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Required, TypedDict
+from collections.abc import Mapping
+from typing import NotRequired, Required, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
-from components.aws_context import aws_context
-from components.image_cache import UPSTREAMS, create_repository_policy, prefix
+from components.image_cache import CHART_IMAGES, UPSTREAMS, cache_repository, prefix
 
 
 class ImageCacheArgs(TypedDict):
     environment: Required[str]
     """Environment name: the first segment of every cache prefix."""
-    puller_role_arns: Required[Sequence[pulumi.Input[str]]]
-    """Node roles whose nodes pull the cached images (the system node group's)."""
+    tags: NotRequired[Mapping[str, str]]
+    """Tags of the cache repositories."""
 
 
 class ImageCache(pulumi.ComponentResource):
-    """One pull-through cache rule per credential-free upstream, and the pullers' permission to
-    create the cache repositories."""
+    """Pull-through cache rules and the cache repositories of the platform charts' images."""
 
     def __init__(
         self, name: str, args: ImageCacheArgs, opts: pulumi.ResourceOptions | None = None
@@ -36,15 +40,27 @@ class ImageCache(pulumi.ComponentResource):
                 upstream_registry_url=upstream,
                 opts=child,
             )
-        ctx = aws_context(self)
-        policy = pulumi.Output.all(ctx.partition, ctx.region, ctx.account_id).apply(
-            lambda v: create_repository_policy(v[0], v[1], v[2], env)
+        repositories = sorted(
+            {
+                cache_repository(env, upstream)
+                for images in CHART_IMAGES.values()
+                for _, upstream in images
+            }
         )
-        for i, role_arn in enumerate(args["puller_role_arns"]):
-            aws.iam.RolePolicy(
-                f"{name}-create-repositories-{i}",
-                role=pulumi.Output.from_input(role_arn).apply(lambda a: a.rsplit("/", 1)[-1]),
-                policy=policy,
+        for repository in repositories:
+            aws.ecr.Repository(
+                f"{name}-{repository.replace('/', '-')}",
+                name=repository,
+                # R26. The charts pin version tags (Karpenter also a digest); a tag cached once
+                # keeps naming the image that was scanned.
+                image_tag_mutability="IMMUTABLE",
+                image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
+                    scan_on_push=True
+                ),
+                # Cached images come back from the upstream on the next pull.
+                force_delete=True,
+                tags=dict(args.get("tags", {})),
                 opts=child,
             )
-        self.register_outputs({})
+        self.repositories = repositories
+        self.register_outputs({"repositories": repositories})

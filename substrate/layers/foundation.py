@@ -178,10 +178,7 @@ def build(cfg: PlatformConfig) -> Foundation:
     if registry is not None:
         ImageCache(
             "image-cache",
-            {
-                "environment": cfg.environment.name,
-                "puller_role_arns": [system_nodes.node_role_arn],
-            },
+            {"environment": cfg.environment.name, "tags": tags},
         )
     return Foundation(
         network=network,

@@ -24,6 +24,15 @@ def test_each_environment_caches_the_three_upstreams_under_its_own_prefix(stack:
         (f"{env}/quay", "quay.io"),
     ]
     assert all("credentialArn" not in r.inputs for r in rules)
+    repositories = Resources(planned(stack).records).of_type("aws:ecr/repository:Repository")
+    assert sorted(r.inputs["name"] for r in repositories) == [
+        f"{env}/ecr-public/karpenter/controller",
+        f"{env}/k8s/jobset/jobset",
+        f"{env}/k8s/kueue/kueue",
+        f"{env}/k8s/lws/lws",
+        f"{env}/quay/kuberay/operator",
+    ]
+    assert all(r.inputs["imageScanningConfiguration"] == {"scanOnPush": True} for r in repositories)
 
 
 def test_images_keep_their_path_under_the_cache_prefix() -> None:

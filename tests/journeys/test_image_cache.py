@@ -2,10 +2,11 @@
 pull-through cache (components.image_cache), as Helm renders them and the IAM evaluator judges
 every request of a first pull.
 
-A first pull through a cache rule is the pull of substrate.engines.ecr_pulls plus two requests
-the puller signs: ``ecr:CreateRepository`` (the cache repository does not exist yet) and
-``ecr:BatchImportUpstreamImage`` (Amazon ECR User Guide, "IAM permissions required to sync an
-upstream registry with an Amazon ECR private registry"). The images name the account's registry
+A first pull through a cache rule is the pull of substrate.engines.ecr_pulls plus
+``ecr:BatchImportUpstreamImage``, and ``ecr:CreateRepository`` when the cache repository does
+not exist yet (Amazon ECR User Guide, "IAM permissions required to sync an upstream registry
+with an Amazon ECR private registry"); the plan creates the repositories, so nodes never need
+the latter. The images name the account's registry
 of the stack file (allowedRegistries); the plan's resources live in the plan's mock account,
 which stands for it, so requests are judged on the same repository in that account.
 """
@@ -17,8 +18,8 @@ import pytest
 from components.image_cache import CHART_IMAGES
 from substrate.engines import ecr_pulls
 from substrate.engines.ecr_pulls import Image, Step
-from substrate.engines.iam import Principal
 from substrate.layers.foundation import account_registry
+from tests.conftest import planned
 from tests.helm.rendered import chart_releases, containers, pod_spec
 from tests.helpers import STACKS
 from tests.journeys.image_pulls import pulls
@@ -44,8 +45,7 @@ def _first_pull(image: Image, partition: str) -> tuple[Step, ...]:
     repository = image.repository_arn(partition)
     return (
         *ecr_pulls.pull(image, partition),
-        # Both are authorized on the registry pull itself (the ecr.dkr endpoint).
-        Step("ecr.dkr", "ecr:CreateRepository", repository, True),
+        # Authorized on the registry pull itself (the ecr.dkr endpoint).
         Step("ecr.dkr", "ecr:BatchImportUpstreamImage", repository, True),
     )
 
@@ -57,12 +57,11 @@ def _first_pull(image: Image, partition: str) -> tuple[Step, ...]:
     steps=[
         "Helm renders the chart: the controller's image is in the account's registry under "
         "<environment>/<upstream>/, tag and digest unchanged",
-        "the node pulls it through the ecr.api, ecr.dkr and S3 endpoints, creating the cache "
-        "repository (ecr:CreateRepository) and importing the upstream image "
-        "(ecr:BatchImportUpstreamImage)",
+        "the node pulls it through the ecr.api, ecr.dkr and S3 endpoints from the cache "
+        "repository the plan created, importing the upstream image (ecr:BatchImportUpstreamImage)",
     ],
-    outcome="every image is in the registry the stack allows, and every request of the first "
-    "pull is allowed for the system node role",
+    outcome="every image is in the registry the stack allows, its cache repository exists, and "
+    "every request of the first pull is allowed for the system node role",
     docs=[CACHE],
 )
 @pytest.mark.parametrize("stack", STACKS)
@@ -71,12 +70,18 @@ def test_system_nodes_pull_platform_images_through_the_cache(stack: str) -> None
     registry = account_registry(s.cfg)
     assert registry is not None
     images = _cached_images(stack)
+    repositories = {
+        str(r.inputs["name"])
+        for r in planned(stack).records
+        if r.type == "aws:ecr/repository:Repository"
+    }
     assert "karpenter" in images and set(images) <= set(CHART_IMAGES)
     node = s.node(s.node_roles["system node group"])
     refused = []
     for chart, reference in sorted(images.items()):
         assert reference.startswith(f"{registry}/{s.cfg.environment.name}/"), reference
         image = Image.parse(reference)
+        assert image.repository in repositories, image.repository
         in_plan = Image(s.plan.account, image.region, image.repository)
         for step in _first_pull(in_plan, s.partition):
             decision = s.decide(node, step)
@@ -88,27 +93,19 @@ def test_system_nodes_pull_platform_images_through_the_cache(stack: str) -> None
 @journey(
     user="a node (a system node, or a Karpenter node running tenant work)",
     stack="dev, staging, prod",
-    steps=[
-        "a system node creates a repository outside its environment's cache prefixes",
-        "a Karpenter node creates a cache repository",
-    ],
-    outcome="both are refused: only the system node role may create repositories, and only "
-    "under <environment>/ecr-public, <environment>/k8s and <environment>/quay",
+    steps=["the node creates an ECR repository, under the cache prefixes or elsewhere"],
+    outcome="refused: node roles carry only the node and pull policies (R21); the cache "
+    "repositories exist before any pull",
     docs=[CACHE],
 )
 @pytest.mark.parametrize("stack", STACKS)
-def test_nodes_create_no_other_repositories(stack: str) -> None:
+def test_nodes_create_no_repositories(stack: str) -> None:
     s = pulls(stack)
     env = s.cfg.environment.name
-    system = s.node(s.node_roles["system node group"])
-    karpenter = s.node(next(v for k, v in s.node_roles.items() if k.startswith("Karpenter")))
-
-    def create(who: Principal, repository: str) -> bool:
-        image = Image(s.plan.account, s.plan.region, repository)
-        step = Step("ecr.dkr", "ecr:CreateRepository", image.repository_arn(s.partition), True)
-        return bool(s.decide(who, step))
-
-    assert create(system, f"{env}/k8s/kueue/kueue")  # the allowed shape, for contrast
-    assert not create(system, "team/app")
-    assert not create(system, f"other-{env}/k8s/kueue/kueue")
-    assert not create(karpenter, f"{env}/k8s/kueue/kueue")
+    for kind, role in sorted(s.node_roles.items()):
+        node = s.node(role)
+        for repository in (f"{env}/k8s/kueue/kueue", "team/app"):
+            image = Image(s.plan.account, s.plan.region, repository)
+            arn = image.repository_arn(s.partition)
+            decision = s.decide(node, Step("ecr.dkr", "ecr:CreateRepository", arn, True))
+            assert not decision, f"{kind}: {repository}"
