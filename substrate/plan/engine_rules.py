@@ -63,6 +63,7 @@ AUTONAMED: Mapping[str, AutoName] = {
     "aws:cloudwatch/logGroup:LogGroup": AutoName("name", 255),
     "aws:sqs/queue:Queue": AutoName("name", 80, fifo_suffix=True),
     "aws:kms/alias:Alias": AutoName("name", 238, prefix="alias/"),
+    "aws:ecr/repository:Repository": AutoName("name", 255),
 }
 """Auto-named property and maximum length per AWS type the platform (or a program planned
 offline) creates."""
