@@ -41,7 +41,7 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "substrate:keda, "
         "substrate:kueue, substrate:network, substrate:nodePools, substrate:observability, "
         "substrate:protection, substrate:storage, substrate:systemNodeGroup, substrate:tags, "
-        "substrate:tenants)",
+        "substrate:tenants, substrate:workloads)",
     ),
     (
         "unknown namespace",

@@ -27,6 +27,8 @@ REGISTRIES = {
     "kube-prometheus-stack": "issue 11: the monitoring stack pulls from docker.io and "
     "ghcr.io/jkroepke too (an ECR cache needs credentials for both), and quay.io, registry.k8s.io",
     "keda": "issue 11: KEDA pulls from ghcr.io/kedacore (an ECR cache needs GitHub credentials)",
+    "spark-operator": "issue 11: the Spark Operator pulls from ghcr.io/kubeflow (an ECR cache "
+    "needs GitHub credentials)",
 }
 
 
