@@ -13,6 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam, validators
+from components._args import check_args
 from components.aws_context import aws_context
 from components.kms_key import customer_key
 from components.kms_policies import log_group_key_policy
@@ -96,6 +97,7 @@ class Network(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:network:Network", name, None, opts)
         _validate(args)
         self._name = name

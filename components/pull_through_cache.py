@@ -14,6 +14,7 @@ from typing import NotRequired, Required, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from components._args import check_args
 from components.image_cache import CHART_IMAGES, UPSTREAMS, cache_repository, prefix
 
 
@@ -30,6 +31,7 @@ class ImageCache(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ImageCacheArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:images:ImageCache", name, None, opts)
         env = args["environment"]
         child = pulumi.ResourceOptions(parent=self)
