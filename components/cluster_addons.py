@@ -48,6 +48,10 @@ ADDONS: dict[str, AddonSpec] = {
         managed_policies=("AmazonEBSCSIDriverPolicy",),
         needs_volume_key=True,
     ),
+    # No AWS permissions (EKS User Guide, "Amazon EKS add-ons" / "Community add-ons"); their
+    # default configuration (the add-ons' own schemas are not in this repository).
+    "metrics-server": AddonSpec(),
+    "eks-node-monitoring-agent": AddonSpec(),
     "snapshot-controller": AddonSpec(),
 }
 assert set(ADDONS) == set(EKS_MANAGED_ADDONS)

@@ -9,7 +9,6 @@ group, EKS-managed add-ons only (``bootstrapSelfManagedAddons: false``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, NotRequired, Required, TypedDict
 
@@ -23,6 +22,10 @@ from components._args import check_args
 from components.aws_context import aws_context
 from components.kms_key import customer_key
 from components.kms_policies import secrets_key_policy, volume_key_policy
+
+VIEW_POLICY = "AmazonEKSViewPolicy"
+"""EKS access policy of viewers: read-only, Secrets excluded (EKS User Guide, "Access policy
+permissions")."""
 
 
 class EksClusterArgs(TypedDict, total=False):
@@ -39,6 +42,14 @@ class EksClusterArgs(TypedDict, total=False):
     principal must be among them (the creator gets no implicit admin)."""
     public_access_cidrs: NotRequired[Sequence[str]]
     """CIDRs allowed to reach a public endpoint; empty or absent keeps the endpoint private."""
+    private_access_cidrs: NotRequired[Sequence[str]]
+    """Private networks (VPN, a routed tooling VPC) that get HTTPS (443) to the private endpoint
+    through an ingress rule on the cluster security group."""
+    private_access_security_groups: NotRequired[Sequence[str]]
+    """Security groups in the VPC that get HTTPS (443) to the private endpoint the same way."""
+    viewer_principal_arns: NotRequired[Sequence[str]]
+    """IAM roles/users given read-only access (AmazonEKSViewPolicy) through access entries, such
+    as the role pull-request previews run as."""
     log_retention_days: NotRequired[int]
     """Retention of `/aws/eks/<cluster>/cluster` (default 90)."""
     deletion_protection: NotRequired[bool]
@@ -47,6 +58,10 @@ class EksClusterArgs(TypedDict, total=False):
     """EKS upgrade policy (default STANDARD: no paid extended support)."""
     tags: NotRequired[Mapping[str, str]]
     """Tags for every AWS resource created."""
+    protect: NotRequired[bool]
+    """Protect what cannot be recreated (the cluster, its KMS keys, the control-plane log group):
+    `protect` and `retainOnDelete`, so a destroy or a replacement fails instead of cascading
+    (default false)."""
 
 
 def _validate(args: EksClusterArgs) -> None:
@@ -71,6 +86,14 @@ def _validate(args: EksClusterArgs) -> None:
         (f"public_access_cidrs[{i}]", cidr, validators.public_access_cidr(cidr))
         for i, cidr in enumerate(args.get("public_access_cidrs", []))
     ]
+    checks += [
+        (f"private_access_cidrs[{i}]", cidr, validators.private_source_cidr(cidr))
+        for i, cidr in enumerate(args.get("private_access_cidrs", []))
+    ]
+    checks += [
+        (f"viewer_principal_arns[{i}]", arn, validators.iam_principal_arn(arn))
+        for i, arn in enumerate(args.get("viewer_principal_arns", []))
+    ]
     for key, value, problem in checks:
         if problem:
             raise ValueError(f"EksClusterArgs.{key}: {value!r} {problem}")
@@ -79,6 +102,20 @@ def _validate(args: EksClusterArgs) -> None:
             "EksClusterArgs.admin_principal_arns: empty; with no bootstrap admin "
             "nobody could reach the cluster"
         )
+    admins = list(args["admin_principal_arns"])
+    clash = validators.colliding([validators.access_entry_suffix(a) for a in admins])
+    if clash is not None:
+        first, second = clash
+        raise ValueError(
+            f"EksClusterArgs.admin_principal_arns[{second}]: {admins[second]!r} gets the same "
+            f"access-entry name as [{first}] {admins[first]!r} (one URN twice)"
+        )
+    for i, arn in enumerate(args.get("viewer_principal_arns", [])):
+        if arn in admins:
+            raise ValueError(
+                f"EksClusterArgs.viewer_principal_arns[{i}]: {arn!r} is an admin (EKS allows "
+                "one access entry per principal)"
+            )
 
 
 def disable_creator_admin(
@@ -99,10 +136,6 @@ def disable_creator_admin(
     access["bootstrapClusterCreatorAdminPermissions"] = False
     props[key] = access
     return pulumi.ResourceTransformResult(props=props, opts=args.opts)
-
-
-def _slug(arn: str) -> str:
-    return re.sub(r"[^a-z0-9-]+", "-", arn.rsplit("/", 1)[-1].lower()).strip("-")[:40]
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -127,6 +160,8 @@ class EksCluster(pulumi.ComponentResource):
         cluster = args["cluster_name"]
         tags = dict(args.get("tags", {}))
         child = pulumi.ResourceOptions(parent=self)
+        protect = args.get("protect", False)
+        kept = pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect)
         ctx = aws_context(self)
 
         secrets_key = customer_key(
@@ -136,7 +171,7 @@ class EksCluster(pulumi.ComponentResource):
                 lambda v: secrets_key_policy(v[0], v[1], v[2], cluster)
             ),
             tags=tags,
-            opts=child,
+            opts=kept,
         )
         aws.kms.Alias(
             f"{name}-secrets-key-alias",
@@ -151,7 +186,7 @@ class EksCluster(pulumi.ComponentResource):
                 lambda v: volume_key_policy(v[0], v[1])
             ),
             tags=tags,
-            opts=child,
+            opts=kept,
         )
         aws.kms.Alias(
             f"{name}-volume-key-alias",
@@ -165,7 +200,7 @@ class EksCluster(pulumi.ComponentResource):
             retention_in_days=args.get("log_retention_days", 90),
             kms_key_id=secrets_key.arn,
             tags=tags,
-            opts=child,
+            opts=kept,
         )
 
         public_cidrs = list(args.get("public_access_cidrs", []))
@@ -195,14 +230,18 @@ class EksCluster(pulumi.ComponentResource):
             ),
             tags=tags,
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[log_group], transforms=[disable_creator_admin]
+                parent=self,
+                depends_on=[log_group],
+                transforms=[disable_creator_admin],
+                protect=protect,
+                retain_on_delete=protect,
             ),
         )
 
         admin_policies = []
         for arn in args["admin_principal_arns"]:
             entry = aws.eks.AccessEntry(
-                f"{name}-admin-{_slug(arn)}",
+                f"{name}-admin-{validators.access_entry_suffix(arn)}",
                 cluster_name=cluster,
                 principal_arn=arn,
                 type="STANDARD",
@@ -211,7 +250,7 @@ class EksCluster(pulumi.ComponentResource):
             )
             admin_policies.append(
                 aws.eks.AccessPolicyAssociation(
-                    f"{name}-admin-{_slug(arn)}-policy",
+                    f"{name}-admin-{validators.access_entry_suffix(arn)}-policy",
                     cluster_name=cluster,
                     principal_arn=arn,
                     policy_arn=ctx.partition.apply(
@@ -225,12 +264,34 @@ class EksCluster(pulumi.ComponentResource):
                 )
             )
 
-        # Every Kubernetes resource waits for the admin access entries: without a bootstrap
-        # admin, the deploying principal has no access to the API before they exist.
+        for arn in args.get("viewer_principal_arns", []):
+            viewer = aws.eks.AccessEntry(
+                f"{name}-viewer-{validators.access_entry_suffix(arn)}",
+                cluster_name=cluster,
+                principal_arn=arn,
+                type="STANDARD",
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[control_plane]),
+            )
+            aws.eks.AccessPolicyAssociation(
+                f"{name}-viewer-{validators.access_entry_suffix(arn)}-policy",
+                cluster_name=cluster,
+                principal_arn=arn,
+                policy_arn=ctx.partition.apply(
+                    lambda p: f"arn:{p}:eks::aws:cluster-access-policy/{VIEW_POLICY}"
+                ),
+                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[viewer]),
+            )
+        ingress = self._private_access(name, args, control_plane.cluster_security_group_id)
+
+        # Every Kubernetes resource waits for the admin access entries (without a bootstrap
+        # admin, the deploying principal has no access to the API before they exist) and for
+        # the ingress rules a deployer outside the nodes reaches a private endpoint through.
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=control_plane.kubeconfig_json,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=admin_policies),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*admin_policies, *ingress]),
         )
 
         self.cluster_name = pulumi.Output.all(control_plane.urn).apply(lambda _: cluster)
@@ -251,3 +312,40 @@ class EksCluster(pulumi.ComponentResource):
                 "volumeKeyArn": self.volume_key_arn,
             }
         )
+
+    def _private_access(
+        self, name: str, args: EksClusterArgs, group: pulumi.Input[str]
+    ) -> list[aws.vpc.SecurityGroupIngressRule]:
+        """HTTPS ingress on the cluster security group (the one on the control-plane ENIs) from
+        each private source: the only way into a private endpoint besides the cluster's nodes."""
+        rules = []
+        child = pulumi.ResourceOptions(parent=self)
+        for cidr in args.get("private_access_cidrs", []):
+            rules.append(
+                aws.vpc.SecurityGroupIngressRule(
+                    f"{name}-api-from-{cidr.replace('.', '-').replace('/', '-')}",
+                    security_group_id=group,
+                    description=f"Kubernetes API (private endpoint) from {cidr}",
+                    ip_protocol="tcp",
+                    from_port=443,
+                    to_port=443,
+                    cidr_ipv4=cidr,
+                    tags=dict(args.get("tags", {})),
+                    opts=child,
+                )
+            )
+        for source in args.get("private_access_security_groups", []):
+            rules.append(
+                aws.vpc.SecurityGroupIngressRule(
+                    f"{name}-api-from-{source}",
+                    security_group_id=group,
+                    description="Kubernetes API (private endpoint) from a listed security group",
+                    ip_protocol="tcp",
+                    from_port=443,
+                    to_port=443,
+                    referenced_security_group_id=source,
+                    tags=dict(args.get("tags", {})),
+                    opts=child,
+                )
+            )
+        return rules

@@ -15,6 +15,8 @@ import pulumi_aws as aws
 from components import iam, validators
 from components._args import check_args
 from components.aws_context import aws_context
+from components.kms_key import customer_key
+from components.kms_policies import log_group_key_policy
 
 
 class FlowLogsArgs(TypedDict, total=False):
@@ -52,6 +54,9 @@ class NetworkArgs(TypedDict, total=False):
     """Use an existing VPC instead of creating one."""
     tags: NotRequired[Mapping[str, str]]
     """Tags for every AWS resource created."""
+    protect: NotRequired[bool]
+    """Protect what cannot be recreated (the VPC, the flow-log group and its key): `protect` and
+    `retainOnDelete`, so a destroy or a replacement fails instead of cascading (default false)."""
 
 
 def _validate(args: NetworkArgs) -> None:
@@ -98,6 +103,9 @@ class Network(pulumi.ComponentResource):
         self._name = name
         self._tags = dict(args.get("tags", {}))
         self._child = pulumi.ResourceOptions(parent=self)
+        self._kept = pulumi.ResourceOptions(
+            parent=self, protect=args.get("protect", False), retain_on_delete=args.get("protect")
+        )
         if "existing" in args:
             existing = args["existing"]
             self.vpc_id = pulumi.Output.from_input(existing["vpc_id"])
@@ -136,7 +144,7 @@ class Network(pulumi.ComponentResource):
             enable_dns_support=True,
             enable_dns_hostnames=True,
             tags=self._tagged(f"{cluster}-vpc"),
-            opts=child,
+            opts=self._kept,
         )
         # Adopting the default security group strips all its rules (CIS AWS 5.4).
         aws.ec2.DefaultSecurityGroup(
@@ -239,17 +247,35 @@ class Network(pulumi.ComponentResource):
     def _flow_logs(self, vpc: aws.ec2.Vpc, cluster: str, flow_logs: FlowLogsArgs) -> None:
         name, child = self._name, self._child
         ctx = aws_context(self)
+        log_group = f"/aws/vpc/{cluster}/flow-logs"
+        key = customer_key(
+            f"{name}-flow-logs-key",
+            description=f"VPC flow logs of {cluster}",
+            policy=pulumi.Output.all(ctx.account_id, ctx.partition, ctx.region).apply(
+                lambda v: log_group_key_policy(v[0], v[1], v[2], log_group)
+            ),
+            tags=self._tags,
+            opts=self._kept,
+        )
         group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
-            name=f"/aws/vpc/{cluster}/flow-logs",
+            name=log_group,
             retention_in_days=flow_logs["retention_days"],
+            kms_key_id=key.arn,
             tags=self._tags,
-            opts=child,
+            opts=self._kept,
         )
+        # aws:SourceAccount and aws:SourceArn (the flow log; its id is not known before the role
+        # exists, so a wildcard) against the confused deputy (VPC User Guide, "IAM role for
+        # publishing flow logs to CloudWatch Logs").
         role = aws.iam.Role(
             f"{name}-flow-logs-role",
-            assume_role_policy=ctx.account_id.apply(
-                lambda a: iam.service_trust("vpc-flow-logs.amazonaws.com", a)
+            assume_role_policy=pulumi.Output.all(ctx.account_id, ctx.partition, ctx.region).apply(
+                lambda v: iam.service_trust(
+                    "vpc-flow-logs.amazonaws.com",
+                    v[0],
+                    source_arn=f"arn:{v[1]}:ec2:{v[2]}:{v[0]}:vpc-flow-log/*",
+                )
             ),
             description=f"VPC flow logs for {cluster}",
             tags=self._tags,

@@ -19,6 +19,7 @@ from components import validators
 from components._args import check_args
 from components.aws_context import aws_context
 from components.labels import SYSTEM_NODE_SELECTOR
+from components.node_classes import BOTTLEROCKET_OS_VOLUME_GIB
 from components.node_role import node_role
 
 AmiType = Literal[
@@ -72,12 +73,9 @@ def _validate(args: SystemNodeGroupArgs) -> None:
         raise ValueError("SystemNodeGroupArgs.disk_size_gib: must be 20..16384")
 
 
-def block_device(
-    ami_type: str, size: int, key_arn: pulumi.Input[str]
+def _mapping(
+    device: str, size: int, key_arn: pulumi.Input[str]
 ) -> aws.ec2.LaunchTemplateBlockDeviceMappingArgs:
-    """AL2023 boots and stores images on /dev/xvda; Bottlerocket keeps the OS on /dev/xvda
-    and images/containers on its data volume /dev/xvdb, which is the one to size."""
-    device = "/dev/xvdb" if ami_type.startswith("BOTTLEROCKET") else "/dev/xvda"
     return aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
         device_name=device,
         ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
@@ -88,6 +86,20 @@ def block_device(
             delete_on_termination="true",
         ),
     )
+
+
+def block_devices(
+    ami_type: str, size: int, key_arn: pulumi.Input[str]
+) -> list[aws.ec2.LaunchTemplateBlockDeviceMappingArgs]:
+    """AL2023 boots and stores images on /dev/xvda. Bottlerocket keeps the OS on /dev/xvda and
+    images/containers on its data volume /dev/xvdb, the one sized here; its OS volume is mapped
+    too, so it is encrypted with the key instead of coming unencrypted from the AMI."""
+    if not ami_type.startswith("BOTTLEROCKET"):
+        return [_mapping("/dev/xvda", size, key_arn)]
+    return [
+        _mapping("/dev/xvda", BOTTLEROCKET_OS_VOLUME_GIB, key_arn),
+        _mapping("/dev/xvdb", size, key_arn),
+    ]
 
 
 class SystemNodeGroup(pulumi.ComponentResource):
@@ -116,9 +128,9 @@ class SystemNodeGroup(pulumi.ComponentResource):
                 http_put_response_hop_limit=1,
                 instance_metadata_tags="disabled",
             ),
-            block_device_mappings=[
-                block_device(ami_type, args.get("disk_size_gib", 50), args["volume_kms_key_arn"])
-            ],
+            block_device_mappings=block_devices(
+                ami_type, args.get("disk_size_gib", 50), args["volume_kms_key_arn"]
+            ),
             tag_specifications=[
                 aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=tags)
                 for kind in ("instance", "volume", "network-interface")

@@ -8,21 +8,32 @@ Pure Python: no Pulumi import, so the policy pack can use it cheaply.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
+from components.network_rules import (
+    NOT_ON_THE_INTERNET,
+    PRIVATE_RANGES,
+    Problem,
+    endpoint_service,
+    ipv4_cidr,
+    overlapping,
+    private_source_cidr,
+    public_access_cidr,
+)
 from components.versions import SUPPORTED_KUBERNETES_VERSIONS
 
-
-@dataclass(frozen=True)
-class Problem:
-    problem: str
-    allowed: str
-
-    def __str__(self) -> str:
-        return f"{self.problem} (allowed: {self.allowed})"
+__all__ = [
+    "NOT_ON_THE_INTERNET",
+    "PRIVATE_RANGES",
+    "Problem",
+    "endpoint_service",
+    "ipv4_cidr",
+    "overlapping",
+    "private_source_cidr",
+    "public_access_cidr",
+]
+"""Network rules live in components.network_rules (one place each) and are re-exported."""
 
 
 CONTROL_PLANE_LOG_TYPES: tuple[str, ...] = (
@@ -101,6 +112,23 @@ def iam_principal_arn(arn: str) -> Problem | None:
     )
 
 
+def access_entry_suffix(arn: str) -> str:
+    """The resource-name suffix of a cluster admin's access entry: the principal's path and name
+    (what follows `role/` or `user/`), lowercased, other characters as `-`, at most 40."""
+    tail = arn.split(":", 5)[-1].split("/", 1)[-1]
+    return re.sub(r"[^a-z0-9-]+", "-", tail.lower()).strip("-")[:40]
+
+
+def colliding(names: Sequence[str]) -> tuple[int, int] | None:
+    """The first pair of indexes (earlier, later) whose names are equal, or None."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            return seen[name], i
+        seen[name] = i
+    return None
+
+
 def cluster_name(name: str) -> Problem | None:
     if _CLUSTER_NAME.match(name):
         return None
@@ -147,33 +175,10 @@ def log_retention_days(days: int) -> Problem | None:
     )
 
 
-def public_access_cidr(cidr: str) -> Problem | None:
-    """A CIDR allowed to reach a public EKS API endpoint (R3): never the whole internet."""
-    try:
-        net = ipaddress.ip_network(cidr, strict=False)
-    except ValueError:
-        return Problem("does not parse as a CIDR", 'a CIDR such as "203.0.113.0/24"')
-    if net.prefixlen == 0:
-        return Problem(
-            "opens the Kubernetes API endpoint to the whole internet",
-            'specific office/VPN/CI CIDRs such as "203.0.113.0/24"',
-        )
-    return None
-
-
 def missing_log_types(enabled: Iterable[str]) -> list[str]:
     """Control-plane log types (R1) absent from ``enabled``."""
     have = set(enabled)
     return [t for t in CONTROL_PLANE_LOG_TYPES if t not in have]
-
-
-def overlapping(named: Sequence[tuple[str, ipaddress.IPv4Network]]) -> tuple[str, str] | None:
-    """The first pair of names whose networks overlap, in input order."""
-    for i, (name_a, net_a) in enumerate(named):
-        for name_b, net_b in named[i + 1 :]:
-            if net_a.overlaps(net_b):
-                return name_a, name_b
-    return None
 
 
 def is_customer_kms_key_arn(arn: object) -> bool:

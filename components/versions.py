@@ -133,9 +133,19 @@ EKS_MANAGED_ADDONS: tuple[str, ...] = (
     "kube-proxy",
     "eks-pod-identity-agent",
     "aws-ebs-csi-driver",
+    "metrics-server",
+    "eks-node-monitoring-agent",
     # CSI snapshot controller and the snapshot.storage.k8s.io CRDs (no AWS permissions): the
     # VolumeSnapshotClass of the EBS CSI driver needs them.
     "snapshot-controller",
+)
+# Optional per stack (substrate:cluster.optionalAddons). EKS User Guide:
+# "eks-node-monitoring-agent" (node health issues for node auto repair) needs no IAM
+# permissions ("Amazon EKS add-ons"); "metrics-server" is an EKS community add-on ("Community
+# add-ons": Kubernetes Metrics Server), no IAM permissions.
+OPTIONAL_EKS_ADDONS: tuple[str, ...] = (
+    "metrics-server",
+    "eks-node-monitoring-agent",
 )
 
 

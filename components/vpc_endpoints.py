@@ -1,21 +1,22 @@
 """VPC endpoints for the AWS APIs the cluster calls: private DNS, a policy each, 443 from nodes.
 
 Interface endpoints get one security group that accepts HTTPS only from the cluster security
-group (the group EKS attaches to managed nodes and Karpenter's node classes select) and sends
-nothing. Gateway endpoints (S3) attach to the private route tables. Service names are
+group (the group EKS attaches to managed nodes and Karpenter's node classes select), plus the
+deployer's runners when they run in or are routed into the VPC, and sends nothing. Gateway
+endpoints (S3) attach to the private route tables. Service names are
 `com.amazonaws.<region>.<service>` (AWS PrivateLink Guide, "AWS services that integrate with
 AWS PrivateLink"), in the aws and aws-us-gov partitions alike.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import NotRequired, Required, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
+from components import validators
 from components._args import check_args
 from components.aws_context import aws_context
 from components.validators import partition_of
@@ -24,7 +25,6 @@ GATEWAY_SERVICES = ("s3", "dynamodb")
 BASELINE_INTERFACE_SERVICES = ("sts", "ecr.api", "ecr.dkr", "ssm")
 """R24's baseline interface endpoints; with the S3 gateway endpoint they cover credentials,
 image pulls (ECR API, registry, layers in S3) and SSM parameters (AMI resolution)."""
-_SERVICE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*$")
 
 
 def endpoint_service_name(service: str, region: str) -> str:
@@ -55,6 +55,11 @@ class VpcEndpointsArgs(TypedDict, total=False):
     """Private subnets that get an endpoint network interface (one per AZ)."""
     source_security_group_id: Required[pulumi.Input[str]]
     """Security group allowed to reach interface endpoints on 443 (the cluster's)."""
+    extra_source_cidrs: NotRequired[Sequence[str]]
+    """More networks allowed to reach interface endpoints on 443 (a deploy runner routed into
+    the VPC: its STS and ECR calls resolve to the endpoints through private DNS)."""
+    extra_source_security_groups: NotRequired[Sequence[str]]
+    """More security groups allowed the same way."""
     interface: Required[Sequence[EndpointArgs]]
     """Interface endpoints, created with private DNS."""
     gateway: NotRequired[Sequence[EndpointArgs]]
@@ -70,7 +75,7 @@ def _validate(args: VpcEndpointsArgs) -> None:
     for key in ("interface", "gateway"):
         for i, spec in enumerate(args.get(key, [])):  # type: ignore[call-overload]
             service = spec["service"]
-            if not _SERVICE.match(service):
+            if validators.endpoint_service(service):
                 raise ValueError(
                     f"VpcEndpointsArgs.{key}[{i}].service: {service!r} is not a service"
                 )
@@ -86,6 +91,31 @@ def _validate(args: VpcEndpointsArgs) -> None:
             seen.add(service)
     if args.get("gateway") and "route_table_ids" not in args:
         raise ValueError("VpcEndpointsArgs.route_table_ids: required with gateway endpoints")
+
+
+def _ingress(args: VpcEndpointsArgs) -> list[aws.ec2.SecurityGroupIngressArgs]:
+    rules = [
+        aws.ec2.SecurityGroupIngressArgs(
+            description="HTTPS from the cluster security group",
+            protocol="tcp",
+            from_port=443,
+            to_port=443,
+            security_groups=[args["source_security_group_id"]],
+        )
+    ]
+    cidrs, groups = args.get("extra_source_cidrs", []), args.get("extra_source_security_groups", [])
+    if cidrs or groups:
+        rules.append(
+            aws.ec2.SecurityGroupIngressArgs(
+                description="HTTPS from the deployer's runners",
+                protocol="tcp",
+                from_port=443,
+                to_port=443,
+                cidr_blocks=list(cidrs) or None,
+                security_groups=list(groups) or None,
+            )
+        )
+    return rules
 
 
 def slug(service: str) -> str:
@@ -109,15 +139,7 @@ class VpcEndpoints(pulumi.ComponentResource):
             f"{name}-sg",
             description="VPC interface endpoints: HTTPS from the cluster's nodes only",
             vpc_id=args["vpc_id"],
-            ingress=[
-                aws.ec2.SecurityGroupIngressArgs(
-                    description="HTTPS from the cluster security group",
-                    protocol="tcp",
-                    from_port=443,
-                    to_port=443,
-                    security_groups=[args["source_security_group_id"]],
-                )
-            ],
+            ingress=_ingress(args),
             tags={**tags, "Name": f"{name}-vpc-endpoints"},
             opts=child,
         )

@@ -5,8 +5,9 @@ Exit status, for every command (README, "Exit status"):
 - 0: done; for `plan`, no mandatory policy violation; for `diff`, the plans are identical;
 - 1: `plan` found a mandatory policy violation (and only that);
 - 2: invalid input: a bad argument, an unreadable or invalid stack file, a bad policy config,
-  an unknown revision, an output path that is a file, a program's component args that do not
-  match the component's TypedDict (a misspelled key, a wrong type);
+  an unknown revision, an output path that is a file, a program the engine would refuse (a
+  duplicate URN, a name longer than the provider's auto-naming allows), a program's component
+  args that do not match the component's TypedDict (a misspelled key, a wrong type);
 - 3: `diff` found changes;
 - 4: Substrate itself failed (a bug): one line; `--debug` shows the traceback.
 
@@ -155,13 +156,25 @@ def cmd_stacks(args: argparse.Namespace) -> int:
 
 
 def _input_errors() -> tuple[type[Exception], ...]:
+    from pulumi import RunError
+
     from components._args import ArgsError
     from substrate.config import ConfigError
     from substrate.diff.command import DiffError
+    from substrate.plan.engine_rules import EngineRefusalError
     from substrate.plan.policy import PolicyConfigError
     from substrate.project import ProjectError
 
-    return (ArgsError, ConfigError, DiffError, PolicyConfigError, ProjectError, InputError)
+    return (
+        ArgsError,
+        ConfigError,
+        DiffError,
+        EngineRefusalError,
+        PolicyConfigError,
+        ProjectError,
+        InputError,
+        RunError,
+    )
 
 
 def _stack_error(args: argparse.Namespace, err: Exception) -> str:

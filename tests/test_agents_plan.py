@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from components.tenancy import memory_bytes
-from substrate.config.agent_checks import bedrock_role_name
+from substrate.config.agent_checks import AGENT_ROLE
 from substrate.plan.command import PlanResult
 from tests.conftest import planned
 from tests.crds import validation_errors
@@ -241,4 +241,4 @@ def test_the_config_check_names_the_role_the_plan_declares(stack: str) -> None:
     cfg = typed_config(stack_yaml(stack))
     roles = {r.name for r in planned(stack).records if r.type == "aws:iam/role:Role"}
     for name, agent in cfg.agents.items():
-        assert (bedrock_role_name(name) in roles) is bool(agent.models), name
+        assert (AGENT_ROLE.format(agent=name) in roles) is bool(agent.models), name

@@ -91,3 +91,47 @@ def test_workflow_schema(bad_repo: Path) -> None:
     assert _run([*check, "broken.yml"], bad_repo).returncode != 0
     run = _run([*check, *map(str, WORKFLOWS)], ROOT)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def _jobs() -> dict[str, dict]:
+    import yaml
+
+    jobs: dict[str, dict] = {}
+    for path in WORKFLOWS:
+        for name, job in yaml.safe_load(path.read_text())["jobs"].items():
+            jobs[f"{path.name}:{name}"] = job
+    return jobs
+
+
+def _pinned_sdk(package: str) -> str:
+    lock = (ROOT / "requirements.lock").read_text()
+    for line in lock.splitlines():
+        if line.startswith(f"{package}=="):
+            return line.split("==", 1)[1].split()[0]
+    raise AssertionError(f"{package} is not pinned in requirements.lock")
+
+
+def test_the_pulumi_cli_is_the_sdks_version() -> None:
+    """The CLI the workflows install is the version of the pulumi SDK the program is locked to:
+    an engine newer or older than the SDK is not what `substrate plan` was judged against."""
+    steps = [
+        step
+        for job in _jobs().values()
+        for step in job.get("steps", [])
+        if str(step.get("uses", "")).startswith("pulumi/actions@")
+    ]
+    assert steps
+    assert {str(s["with"].get("pulumi-version")) for s in steps} == {_pinned_sdk("pulumi")}
+
+
+def test_deploys_and_previews_run_on_the_stacks_runner_group_and_environment() -> None:
+    """`substrate stacks` names each stack's runner group (substrate:deploy.runnerGroup); PR
+    previews run with the `<stack>-preview` environment, whose reviewers gate production."""
+    jobs = _jobs()
+    assert jobs["pulumi-up.yml:up"]["runs-on"] == {"group": "${{ inputs.runner-group }}"}
+    assert jobs["pulumi-up.yml:up"]["environment"] == "${{ inputs.stack }}"
+    preview = jobs["preview.yml:preview"]
+    assert preview["runs-on"] == {"group": "${{ matrix.runnerGroup }}"}
+    assert preview["environment"] == "${{ matrix.stack }}-preview"
+    for tier in ("development", "staging", "production"):
+        assert jobs[f"deploy.yml:{tier}"]["with"]["runner-group"] == "${{ matrix.runnerGroup }}"

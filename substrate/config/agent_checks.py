@@ -12,22 +12,17 @@ from components.kueue_integrations import effective
 from components.tenancy import memory_bytes, quantity
 from substrate.config.agents import AgentConfig
 from substrate.config.schema import ConfigError, key_path
+from substrate.plan.engine_rules import longest_logical_name
 
 if TYPE_CHECKING:
     from substrate.config.platform import PlatformConfig
 
 AGENTS = "substrate:agents"
 PRODUCTION_MIN_REPLICAS = 2
-IAM_ROLE_NAME_MAX = 64
-AUTONAME_SUFFIX = 8
-"""Pulumi's auto-naming appends `-` and 7 random characters to the logical name, and fails when
-that exceeds the provider's limit (pulumi-terraform-bridge AutoName, Randlen 7)."""
-
-
-def bedrock_role_name(agent: str) -> str:
-    """Logical name of an agent's Bedrock role: AgentRuntime `agent-<agent>` -> BedrockAgentRole
-    `-bedrock` -> PodIdentityRole `-identity` -> aws.iam.Role `-role`."""
-    return f"agent-{agent}-bedrock-identity-role"
+AGENT_ROLE = "agent-{agent}-bedrock-identity-role"
+"""Logical name of an agent's Bedrock role (runtime `agent-<name>`, its `-bedrock` role, the
+Pod Identity role's `-identity` ... `-role`). pulumi-aws auto-names it: the name plus `-` and 7
+random characters must fit IAM's 64 (tests/plan/test_engine_rules.py checks the plans use it)."""
 
 
 class UnknownTenantError(ConfigError):
@@ -46,6 +41,7 @@ def agent_namespace(cfg: PlatformConfig, agent: AgentConfig) -> str:
 def check_agents(cfg: PlatformConfig) -> None:
     for name, agent in sorted(cfg.agents.items()):
         path = key_path(AGENTS, name)
+        _check_role_name(path, name, agent)
         _check_placement(cfg, path, agent)
         _check_pinned(cfg, path, agent)
         _check_access(cfg, path, name, agent)
@@ -83,6 +79,21 @@ def _check_pinned(cfg: PlatformConfig, path: str, agent: AgentConfig) -> None:
             f"has no digest in a {cfg.environment.tier} environment, so its tag can be moved "
             "to another image under the running agent",
             "<registry>/<repository>:<tag>@sha256:<digest> (tags alone only in development)",
+        )
+
+
+def _check_role_name(path: str, name: str, agent: AgentConfig) -> None:
+    """An agent with models gets an auto-named IAM role; refuse a name that cannot fit."""
+    longest = longest_logical_name("aws:iam/role:Role")
+    role = AGENT_ROLE.format(agent=name)
+    if agent.models and longest is not None and len(role) > longest:
+        raise ConfigError(
+            path,
+            name,
+            f"is {len(name)} characters: its Bedrock role {role!r} plus the 8-character suffix "
+            "pulumi-aws adds is longer than the 64 characters IAM allows",
+            f"agent names of at most {longest - len(AGENT_ROLE.format(agent=''))} characters "
+            "for agents that call models",
         )
 
 
@@ -131,16 +142,6 @@ def _check_placement(cfg: PlatformConfig, path: str, agent: AgentConfig) -> None
 def _check_access(cfg: PlatformConfig, path: str, name: str, agent: AgentConfig) -> None:
     if not agent.models:
         return
-    length = len(bedrock_role_name(name)) + AUTONAME_SUFFIX
-    if length > IAM_ROLE_NAME_MAX:
-        longest = IAM_ROLE_NAME_MAX - AUTONAME_SUFFIX - len(bedrock_role_name(""))
-        raise ConfigError(
-            path,
-            name,
-            f"makes its Bedrock role name {bedrock_role_name(name)}-<7 random characters> "
-            f"{length} characters long; IAM role names have at most {IAM_ROLE_NAME_MAX}",
-            f"an agent name of at most {longest} characters for an agent with models",
-        )
     if cfg.bedrock is None:
         raise ConfigError(
             f"{path}.models",

@@ -7,14 +7,23 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from components import validators
-from components.versions import EKS_MANAGED_ADDONS
+from components.versions import EKS_MANAGED_ADDONS, OPTIONAL_EKS_ADDONS
 from substrate.config.checks import between, non_empty, rule, unique
+from substrate.config.network import SecurityGroupId
 from substrate.config.schema import ConfigError, Invalid, doc
 
 KubernetesVersion = Annotated[str, rule(validators.kubernetes_version)]
 IamPrincipalArn = Annotated[str, rule(validators.iam_principal_arn)]
 PublicCidr = Annotated[str, rule(validators.public_access_cidr)]
+PrivateCidr = Annotated[str, rule(validators.private_source_cidr)]
 InstanceType = Annotated[str, rule(validators.instance_type)]
+
+
+def _optional_addon(name: str) -> None:
+    if name not in OPTIONAL_EKS_ADDONS:
+        raise Invalid(
+            "is not an optional EKS add-on Substrate installs", ", ".join(OPTIONAL_EKS_ADDONS)
+        )
 
 
 def _addon_names(versions: dict[str, str]) -> None:
@@ -37,6 +46,17 @@ class EndpointConfig:
     )
     public_access_cidrs: Annotated[list[PublicCidr], unique] = doc(
         "Networks allowed to reach the public endpoint (office, VPN, CI egress).", factory=list
+    )
+    private_access_cidrs: Annotated[list[PrivateCidr], unique] = doc(
+        "Networks allowed to reach the private endpoint from outside the cluster (a VPN, a "
+        "peered tooling VPC): each becomes an HTTPS (443) ingress rule on the cluster security "
+        "group, which otherwise admits only the cluster's own nodes.",
+        factory=list,
+    )
+    private_access_security_groups: Annotated[list[SecurityGroupId], unique] = doc(
+        "Security groups (in the cluster's VPC) allowed to reach the private endpoint: each "
+        "becomes an HTTPS (443) ingress rule on the cluster security group.",
+        factory=list,
     )
 
     def check(self, path: str) -> None:
@@ -83,11 +103,37 @@ class ClusterConfig:
         "billing extended support.",
         default="STANDARD",
     )
+    optional_addons: Annotated[list[Annotated[str, _optional_addon]], unique] = doc(
+        "Optional EKS managed add-ons to install with the core ones: `metrics-server` (resource "
+        "metrics for HPA and `kubectl top`), `eks-node-monitoring-agent` (node health signals "
+        "for node auto repair). The CSI snapshot controller is a core add-on (the EBS "
+        "VolumeSnapshotClass needs it).",
+        factory=list,
+    )
     addon_versions: Annotated[dict[str, str], _addon_names] = doc(
         "Pin EKS managed add-on versions (e.g. `vpc-cni: v1.20.4-eksbuild.1`); unpinned "
         "add-ons take EKS's default version for the cluster's Kubernetes version.",
         factory=dict,
     )
+
+    @property
+    def addons(self) -> tuple[str, ...]:
+        """Every EKS managed add-on the stack installs."""
+        optional = set(OPTIONAL_EKS_ADDONS) - set(self.optional_addons)
+        return tuple(a for a in EKS_MANAGED_ADDONS if a not in optional)
+
+    def check(self, path: str) -> None:
+        admins = list(self.admins)
+        clash = validators.colliding([validators.access_entry_suffix(a) for a in admins])
+        if clash is not None:
+            first, second = clash
+            raise ConfigError(
+                f"{path}.admins[{second}]",
+                admins[second],
+                f"gets the same EKS access-entry name as admins[{first}] ({admins[first]}), so "
+                "both would register one resource URN, which the Pulumi engine refuses",
+                "admins whose role or user paths and names differ (case-insensitively)",
+            )
 
 
 @dataclass(frozen=True)

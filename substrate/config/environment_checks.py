@@ -25,6 +25,14 @@ def _tokens(text: str) -> set[str]:
     return set(re.split(r"[^a-z0-9]+", text.lower())) - {""}
 
 
+def _what(path: str) -> str:
+    if "admins" in path:
+        return "admin"
+    if path.startswith("substrate:deploy."):
+        return {"runnerGroup": "runner group"}.get(path.rsplit(".", 1)[1], "deploy role")
+    return "cluster name"
+
+
 def check_environment(cfg: PlatformConfig, stack: str, stacks: Iterable[str]) -> None:
     """ConfigError when a value of ``stack``'s config names another of the project's
     ``stacks`` (or, for the environment name, is not ``stack`` itself)."""
@@ -61,6 +69,11 @@ def check_environment(cfg: PlatformConfig, stack: str, stacks: Iterable[str]) ->
     named += [(f"substrate:cluster.admins[{i}]", a) for i, a in enumerate(cfg.cluster.admins)]
     for tenant, spec in sorted(cfg.tenants.items()):
         named += [(f"substrate:tenants.{tenant}.admins[{i}]", a) for i, a in enumerate(spec.admins)]
+    named += [
+        ("substrate:deploy.role", cfg.deploy.role),
+        ("substrate:deploy.previewRole", cfg.deploy.preview_role or ""),
+        ("substrate:deploy.runnerGroup", cfg.deploy.runner_group),
+    ]
     for path, value in named:
         clash = sorted(others & _tokens(value.rsplit(":", 1)[-1])) if value else []
         if clash and env.lower() not in _tokens(value.rsplit(":", 1)[-1]):
@@ -68,5 +81,5 @@ def check_environment(cfg: PlatformConfig, stack: str, stacks: Iterable[str]) ->
                 path,
                 value,
                 f"names environment {clash[0]}, not this stack's ({env})",
-                f"this environment's own {'admin' if 'admins' in path else 'cluster name'}",
+                f"this environment's own {_what(path)}",
             )

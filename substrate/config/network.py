@@ -26,12 +26,7 @@ def _aws_id(prefix: str) -> Callable[[str], None]:
 VpcId = Annotated[str, _aws_id("vpc")]
 SubnetId = Annotated[str, _aws_id("subnet")]
 RouteTableId = Annotated[str, _aws_id("rtb")]
-_SERVICE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*$")
-
-
-def _service(value: str) -> None:
-    if not _SERVICE.match(value):
-        raise Invalid("is not an AWS service endpoint suffix", 'e.g. "logs", "ec2", "eks-auth"')
+SecurityGroupId = Annotated[str, _aws_id("sg")]
 
 
 @dataclass(frozen=True)
@@ -56,7 +51,8 @@ class ExistingNetworkConfig:
 
 @dataclass(frozen=True)
 class FlowLogsConfig:
-    """VPC flow logs to CloudWatch Logs."""
+    """VPC flow logs to CloudWatch Logs, in a group encrypted with its own customer managed key,
+    written by a role only VPC Flow Logs of this account can assume."""
 
     enabled: bool = doc("Capture flow logs for the VPC Substrate creates.", default=True)
     retention_days: Annotated[int, rule(validators.log_retention_days)] = doc(
@@ -73,11 +69,12 @@ class EndpointsConfig:
 
     baseline: bool | None = doc(
         "Create the baseline endpoints: `sts`, `ecr.api`, `ecr.dkr`, `ssm` (interface) and "
-        "`s3` (gateway), each with a policy admitting only this account's principals. Null: "
-        "only when Substrate creates the VPC.",
+        "`s3` (gateway), each with a policy admitting only this account's principals (the S3 "
+        "gateway also admits anyone to read the Region's ECR layer bucket, for image pulls). "
+        "Null: only when Substrate creates the VPC.",
         default=None,
     )
-    additional: Annotated[list[Annotated[str, _service]], unique] = doc(
+    additional: Annotated[list[Annotated[str, rule(validators.endpoint_service)]], unique] = doc(
         "More interface endpoints with the same policy, e.g. `logs`, `ec2`, `sqs`, `eks-auth`.",
         factory=list,
     )

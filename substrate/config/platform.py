@@ -14,13 +14,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, get_type_hints
 
-from components import validators
+from components import image_cache, validators
 from substrate.config.admission import AdmissionConfig
 from substrate.config.agent_checks import check_agents
 from substrate.config.agents import Agents
 from substrate.config.bedrock import BedrockConfig, check_bedrock
 from substrate.config.capacity_checks import check_capacity
 from substrate.config.cluster import ClusterConfig, SystemNodeGroupConfig
+from substrate.config.deploy import DeployConfig, ProtectionConfig, check_deploy
 from substrate.config.environment import EnvironmentConfig, Tags
 from substrate.config.environment_checks import check_environment
 from substrate.config.identity import IdentityConfig
@@ -61,10 +62,17 @@ class PlatformConfig:
     network: NetworkConfig = doc("VPC and subnets, or an existing VPC.")
     cluster: ClusterConfig = doc("EKS control plane.")
     identity: IdentityConfig = doc("Workload identity (SPIRE); the trust domain is required.")
+    deploy: DeployConfig = doc(
+        "Who deploys the stack (CI runners, deploy and preview roles) and how they reach the "
+        "cluster's API."
+    )
     system_node_group: SystemNodeGroupConfig = doc(
         "Managed node group for platform controllers.", factory=SystemNodeGroupConfig
     )
     storage: StorageConfig = doc("StorageClasses.", factory=StorageConfig)
+    protection: ProtectionConfig = doc(
+        "Protection of what cannot be recreated.", factory=ProtectionConfig
+    )
     tags: Tags = doc(
         "Tags added to every AWS resource (merged over Substrate's own).", factory=dict
     )
@@ -113,6 +121,19 @@ class PlatformConfig:
     def cluster_name(self) -> str:
         return self.cluster.name or f"substrate-{self.environment.name}"
 
+    def _check_image_cache(self) -> None:
+        registries = self.admission.allowed_registries
+        longest = image_cache.longest_environment()
+        name = self.environment.name
+        if image_cache.account_registry(registries, self.region) and len(name) > longest:
+            raise ConfigError(
+                "substrate:environment.name",
+                name,
+                f"is too long for the ECR pull-through cache prefixes of the platform images "
+                f'("{name}/ecr-public" exceeds ECR\'s 30 characters)',
+                f"at most {longest} characters",
+            )
+
     def check(self, path: str) -> None:
         """Rules spanning sections: production guardrails and zones in the stack's Region."""
         del path
@@ -125,6 +146,8 @@ class PlatformConfig:
                     problem.problem,
                     problem.allowed,
                 )
+        check_deploy(self)
+        self._check_image_cache()
         check_capacity(self)
         check_bedrock(self)
         check_workloads(self)
@@ -164,6 +187,16 @@ class PlatformConfig:
                 "at least 2 when environment.tier is production",
             )
         self.admission.check_production("substrate:admission")
+        unpinned = [a for a in self.cluster.addons if a not in self.cluster.addon_versions]
+        if unpinned:
+            raise ConfigError(
+                "substrate:cluster.addonVersions",
+                dict(self.cluster.addon_versions),
+                f"leaves {', '.join(unpinned)} unpinned in a production environment (EKS would "
+                "install its current default, which a later deploy can silently change)",
+                "a version for every EKS managed add-on, from `aws eks describe-addon-versions "
+                f"--kubernetes-version {self.cluster.version} --addon-name <name>`",
+            )
 
 
 def sections() -> dict[str, dataclasses.Field[Any]]:

@@ -6,7 +6,6 @@ Other sections (agents) reference a tenant by its key and place work in one of i
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated
@@ -17,15 +16,9 @@ from substrate.config.checks import Memory, Quantity, between, non_empty, object
 from substrate.config.schema import ConfigError, Invalid, doc
 
 Namespace = Annotated[str, rule(validators.dns_label, 63)]
+Cidr = Annotated[str, rule(validators.ipv4_cidr)]
 IamPrincipalArn = Annotated[str, rule(validators.iam_principal_arn)]
 Count = Annotated[int, between(0, 100000)]
-
-
-def _cidr(value: str) -> None:
-    try:
-        ipaddress.IPv4Network(value, strict=True)
-    except ValueError:
-        raise Invalid("is not an IPv4 CIDR", 'a network such as "10.60.0.0/16"') from None
 
 
 def _weight(value: float) -> None:
@@ -112,7 +105,7 @@ class LoadBalancerIngressConfig:
     """Traffic from load balancers to the tenant's pods."""
 
     ports: Ports = doc("TCP ports of the tenant's pods that load balancers may open.")
-    cidrs: Annotated[list[Annotated[str, _cidr]], non_empty("CIDR"), unique] | None = doc(
+    cidrs: Annotated[list[Cidr], non_empty("CIDR"), unique] | None = doc(
         "Where the load balancers' traffic comes from (their addresses in their subnets); "
         "unset: the VPC's public subnets (internet-facing load balancers). Never the private "
         "subnets, which hold every pod's address.",
@@ -163,7 +156,7 @@ class TenantNetworkConfig:
         "time.",
         default=False,
     )
-    https_egress_cidrs: Annotated[list[Annotated[str, _cidr]], unique] = doc(
+    https_egress_cidrs: Annotated[list[Cidr], unique] = doc(
         "Further egress on TCP 443 (e.g. a partner API through NAT). Never a public subnet or "
         "the whole VPC: `awsEndpoints` reaches the endpoints.",
         factory=list,

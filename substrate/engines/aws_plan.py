@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from substrate.engines import aws_managed
 from substrate.engines.iam import Kind, Policy, Principal, Request
 
 ROLE = "aws:iam/role:Role"
@@ -92,7 +93,8 @@ class AwsPlan:
     """By service suffix."""
     clusters: tuple[str, ...]
     managed: Mapping[str, Policy] = field(default_factory=dict)
-    """Customer managed policies declared in the plan, by ARN."""
+    """Customer managed policies declared in the plan and the AWS managed policies whose
+    documents ``aws_managed`` carries, by ARN."""
 
     def cluster_arn(self, name: str) -> str:
         """``arn:${Partition}:eks:${Region}:${Account}:cluster/${ClusterName}``."""
@@ -212,11 +214,14 @@ def from_records(
         for name, role in _roles(items).items()
     }
     managed = {
-        f"arn:{partition}:iam::{account}:policy/{r.inputs.get('name') or r.name}": Policy.parse(
-            r.name, Kind.IDENTITY, _policy_text(r.inputs["policy"])
-        )
-        for r in items
-        if r.type == MANAGED_POLICY
+        **aws_managed.policies(partition),
+        **{
+            f"arn:{partition}:iam::{account}:policy/{r.inputs.get('name') or r.name}": (
+                Policy.parse(r.name, Kind.IDENTITY, _policy_text(r.inputs["policy"]))
+            )
+            for r in items
+            if r.type == MANAGED_POLICY
+        },
     }
     associations = tuple(
         Association(

@@ -143,6 +143,7 @@ def build(cfg: PlatformConfig, foundation: Foundation) -> Capacity:
             "controller_memory": karpenter_cfg.controller_memory,
             "zonal_shift": karpenter_cfg.zonal_shift,
             "tags": tags,
+            "image_cache": foundation.image_cache,
         },
         opts=pulumi.ResourceOptions.merge(
             kubernetes,

@@ -1,7 +1,8 @@
 """Endpoints layer: VPC endpoints for AWS APIs, including Bedrock's, in the cluster's VPC.
 
 Built after the cluster because interface endpoints accept HTTPS only from the cluster
-security group. Baseline endpoints (R24) come from `substrate:network.endpoints`; the
+security group. Baseline endpoints (R24) come from `substrate:network.endpoints` (the S3 gateway
+also admits the presigned ECR layer downloads, see components.endpoint_policies); the
 `bedrock-runtime` endpoint from `substrate:bedrock` (no `bedrock-agent-runtime` endpoint: no role
 Substrate creates may call it).
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import pulumi
 
-from components import bedrock_models, bedrock_policies
+from components import bedrock_models, bedrock_policies, endpoint_policies
 from components.vpc_endpoints import (
     BASELINE_INTERFACE_SERVICES,
     EndpointArgs,
@@ -64,8 +65,16 @@ def build(cfg: PlatformConfig, base: Foundation, bed: Bedrock) -> VpcEndpoints |
     interface: list[EndpointArgs] = []
     gateway: list[EndpointArgs] = []
     if net.endpoints.creates(net.creates_vpc):
-        interface += [perimeter_endpoint(s) for s in BASELINE_INTERFACE_SERVICES]
-        gateway.append(perimeter_endpoint("s3"))
+        roles = [r for r in (cfg.deploy.role, cfg.deploy.preview_role) if r]
+        sts = account.apply(lambda a: endpoint_policies.sts_policy(a, roles))
+        interface.append({"service": "sts", "policy": sts})
+        interface += [perimeter_endpoint(s) for s in BASELINE_INTERFACE_SERVICES if s != "sts"]
+        s3 = base.cluster.cluster_arn.apply(
+            lambda arn: endpoint_policies.s3_gateway_policy(
+                arn.split(":")[4], arn.split(":")[1], arn.split(":")[3]
+            )
+        )
+        gateway.append({"service": "s3", "policy": s3})
     interface += [perimeter_endpoint(s) for s in net.endpoints.additional]
     if cfg.bedrock is not None:
         interface.append({"service": "bedrock-runtime", "policy": _runtime_policy(cfg, base, bed)})
@@ -75,6 +84,10 @@ def build(cfg: PlatformConfig, base: Foundation, bed: Bedrock) -> VpcEndpoints |
         "vpc_id": base.network.vpc_id,
         "subnet_ids": base.network.private_subnet_ids,
         "source_security_group_id": base.cluster.cluster_security_group_id,
+        "extra_source_cidrs": list(cfg.deploy.source_cidrs)
+        if cfg.deploy.api_access == "private"
+        else [],
+        "extra_source_security_groups": list(cfg.deploy.source_security_groups),
         "interface": interface,
         "tags": base.tags,
     }

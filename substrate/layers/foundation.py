@@ -6,11 +6,14 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components import image_cache
 from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from components.eks_cluster import EksCluster
 from components.network import Network, NetworkArgs
+from components.pull_through_cache import ImageCache
 from components.storage import StorageClasses
 from components.system_node_group import SystemNodeGroup
+from components.versions import OPTIONAL_EKS_ADDONS
 from substrate.config import PlatformConfig
 
 NETWORKING_ADDONS = ("eks-pod-identity-agent", "vpc-cni", "kube-proxy")
@@ -25,6 +28,9 @@ class Foundation:
     core_addons: ClusterAddons
     storage: StorageClasses
     tags: dict[str, str]
+    image_cache: tuple[str, str] | None = None
+    """(registry, environment) the platform charts pull their images through, when the stack
+    allows its account's ECR registry (components.image_cache)."""
 
     @property
     def kubernetes(self) -> pulumi.ResourceOptions:
@@ -57,6 +63,7 @@ def network_args(cfg: PlatformConfig, tags: dict[str, str]) -> NetworkArgs:
         if net.flow_logs.enabled
         else None,
         "tags": tags,
+        "protect": cfg.protection.protect,
     }
     if net.existing is not None:
         args["existing"] = {
@@ -69,6 +76,23 @@ def network_args(cfg: PlatformConfig, tags: dict[str, str]) -> NetworkArgs:
         args["private_subnet_cidrs"] = [str(c) for c in net.private_subnet_cidrs]
         args["public_subnet_cidrs"] = [str(c) for c in net.public_subnet_cidrs]
     return args
+
+
+def private_sources(cfg: PlatformConfig) -> tuple[list[str], list[str]]:
+    """CIDRs and security groups that reach the private endpoint: those the stack lists, and
+    the deployer's when it deploys over the private endpoint (substrate:deploy.apiAccess)."""
+    endpoint, deploy = cfg.cluster.endpoint, cfg.deploy
+    cidrs = list(endpoint.private_access_cidrs)
+    groups = list(endpoint.private_access_security_groups)
+    if deploy.api_access == "private":
+        cidrs += [c for c in deploy.source_cidrs if c not in cidrs]
+        groups += [g for g in deploy.source_security_groups if g not in groups]
+    return cidrs, groups
+
+
+def account_registry(cfg: PlatformConfig) -> str | None:
+    """The account's private ECR registry in the stack's Region, from allowedRegistries."""
+    return image_cache.account_registry(cfg.admission.allowed_registries, cfg.region)
 
 
 def build(cfg: PlatformConfig) -> Foundation:
@@ -85,10 +109,14 @@ def build(cfg: PlatformConfig) -> Foundation:
             "public_access_cidrs": list(cfg.cluster.endpoint.public_access_cidrs)
             if cfg.cluster.endpoint.public_access
             else [],
+            "private_access_cidrs": private_sources(cfg)[0],
+            "private_access_security_groups": private_sources(cfg)[1],
+            "viewer_principal_arns": [cfg.deploy.preview_role] if cfg.deploy.preview_role else [],
             "log_retention_days": cfg.cluster.log_retention_days,
             "deletion_protection": cfg.cluster.deletion_protection,
             "support_type": cfg.cluster.support_type,
             "tags": tags,
+            "protect": cfg.protection.protect,
         },
     )
 
@@ -122,8 +150,11 @@ def build(cfg: PlatformConfig) -> Foundation:
         },
         opts=pulumi.ResourceOptions(depends_on=[networking]),
     )
+    optional = tuple(a for a in cfg.cluster.addons if a in OPTIONAL_EKS_ADDONS)
     core = ClusterAddons(
-        "addons-core", addons(CORE_ADDONS), opts=pulumi.ResourceOptions(depends_on=[system_nodes])
+        "addons-core",
+        addons(CORE_ADDONS + optional),
+        opts=pulumi.ResourceOptions(depends_on=[system_nodes]),
     )
     kubernetes = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
     storage = StorageClasses(
@@ -143,6 +174,12 @@ def build(cfg: PlatformConfig) -> Foundation:
     pulumi.export("kubeconfig", cluster.kubeconfig_json)
     pulumi.export("vpcId", network.vpc_id)
     pulumi.export("privateSubnetIds", network.private_subnet_ids)
+    registry = account_registry(cfg)
+    if registry is not None:
+        ImageCache(
+            "image-cache",
+            {"environment": cfg.environment.name, "tags": tags},
+        )
     return Foundation(
         network=network,
         cluster=cluster,
@@ -150,4 +187,5 @@ def build(cfg: PlatformConfig) -> Foundation:
         core_addons=core,
         storage=storage,
         tags=tags,
+        image_cache=(registry, cfg.environment.name) if registry else None,
     )

@@ -223,6 +223,7 @@ def build(
                     {
                         "cluster_name": cluster_name,
                         "tags": tags,
+                        "image_cache": base.image_cache,
                         "operator": op,
                         "replicas": kc.operator_replicas,
                     },
@@ -244,6 +245,7 @@ def build(
             {
                 "cluster_name": cluster_name,
                 "tags": tags,
+                "image_cache": base.image_cache,
                 "namespace": kc.namespace,
                 "replicas": kc.replicas,
                 "integrations": list(cfg.integrations),

@@ -119,7 +119,12 @@ def plan_stack(project: Project, stack: str, policy_config: Path | None = None) 
         POLICIES, load_pack_config(pack.path) if pack.path else {}, source=source
     )
     records = run_under_mocks(
-        program_of(project), project=project.name, stack=stack, config=config, region=region
+        program_of(project),
+        project=project.name,
+        stack=stack,
+        config=config,
+        region=region,
+        caller=typed.deploy.role if typed is not None else None,
     )
     violations = evaluate(records, policies)
     return PlanResult(

@@ -1,23 +1,29 @@
 """Deterministic mock outputs for the plan.
 
 Ids and ARNs derive from resource names, account 123456789012 and the stack's Region, so the
-same config always yields the same plan. Every output a Substrate component reads must be
-returned here: a missing one silently becomes None under the mock engine. Unknown invokes
-raise instead of returning nothing.
+same config always yields the same plan. Auto-named resources get the name pulumi-aws would
+give them (substrate.plan.engine_rules), with a deterministic suffix. Every output a Substrate
+component reads must be returned here: a missing one silently becomes None under the mock
+engine. Unknown invokes raise instead of returning nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
 from components.bedrock_models import destinations
 from components.validators import partition_of
+from substrate.plan.engine_rules import autoname
 
 ACCOUNT_ID = "123456789012"
+UNPINNED_ADDON = "eks-default-for-{}"
+"""The version the plan shows for an EKS add-on the stack does not pin: EKS's default for the
+Kubernetes version, which EKS resolves at deploy time (and may change between deploys)."""
 
 # EC2-style physical ids: prefix + 17 hex characters.
 EC2_ID_PREFIX = {
@@ -71,9 +77,11 @@ def rds_master_secret_arn(name: str, partition: str, region: str) -> str:
 
 
 class SubstrateMocks(Mocks):
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, caller: str | None = None) -> None:
         self.region = region
         self.partition = partition_of(region)
+        self.caller = caller or f"arn:{self.partition}:iam::{ACCOUNT_ID}:user/substrate-plan"
+        """The IAM role or user the program runs as (a role runs as a session of it)."""
 
     # -- resources ---------------------------------------------------------------------------
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
@@ -85,6 +93,9 @@ class SubstrateMocks(Mocks):
             return f"{name}-provider-id", outputs
         if typ == "eks:index:Cluster":
             return name, self._eks_cluster(outputs)
+        named = autoname(typ, name, outputs)  # the provider's Check fills auto-names in
+        if named is not None:
+            outputs[named[0]] = named[1]
         if typ in EC2_ID_PREFIX:
             rid = f"{EC2_ID_PREFIX[typ]}-{digest(typ, name)}"
             outputs.setdefault("arn", self._arn(typ, rid))
@@ -256,15 +267,45 @@ class SubstrateMocks(Mocks):
         }
 
     # -- invokes -----------------------------------------------------------------------------
+    def _caller_identity(self) -> dict[str, Any]:
+        """sts:GetCallerIdentity of ``caller``: a role answers with its session's ARN. The
+        account the plan's resources live in stays ACCOUNT_ID (every mocked ARN uses it); the
+        ARN is the caller's own, which the program's deployer check compares with the admins."""
+        _, _, _, _, account, resource = self.caller.split(":", 5)
+        kind, _, path_name = resource.partition("/")
+        name = path_name.rsplit("/", 1)[-1]
+        if kind == "role":
+            arn = f"arn:{self.partition}:sts::{account}:assumed-role/{name}/substrate-plan"
+            user_id = f"AROA{digest('role', self.caller, length=17).upper()}:substrate-plan"
+        else:
+            arn, user_id = self.caller, f"AIDA{digest('user', self.caller, length=17).upper()}"
+        return {"accountId": ACCOUNT_ID, "id": ACCOUNT_ID, "userId": user_id, "arn": arn}
+
+    def _session_context(self, arn: str) -> dict[str, Any]:
+        """aws.iam.getSessionContext: the role behind an assumed-role ARN (with its path, which
+        the provider looks up), any other ARN passed through."""
+        match = re.fullmatch(r"arn:([\w-]+):sts::(\d{12}):assumed-role/([^/]+)/(.+)", arn)
+        if match is None:
+            return {"arn": arn, "id": arn, "issuerArn": arn, "issuerId": "", "issuerName": ""}
+        partition, account, role, session = match.groups()
+        issuer = f"arn:{partition}:iam::{account}:role/{role}"
+        if self.caller.endswith(f"/{role}") and f":{account}:" in self.caller:
+            issuer = self.caller
+        return {
+            "arn": arn,
+            "id": arn,
+            "issuerArn": issuer,
+            "issuerId": f"AROA{digest('role', issuer, length=17).upper()}",
+            "issuerName": role,
+            "sessionName": session,
+        }
+
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         token, inputs = args.token, dict(args.args)
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            result = {
-                "accountId": ACCOUNT_ID,
-                "id": ACCOUNT_ID,
-                "userId": "AIDASUBSTRATEPLAN",
-                "arn": f"arn:{self.partition}:iam::{ACCOUNT_ID}:user/substrate-plan",
-            }
+            result = self._caller_identity()
+        elif token == "aws:iam/getSessionContext:getSessionContext":
+            result = self._session_context(str(inputs["arn"]))
         elif token == "aws:index/getPartition:getPartition":
             result = {
                 "partition": self.partition,
@@ -283,7 +324,7 @@ class SubstrateMocks(Mocks):
         elif token == "aws:eks/getAddonVersion:getAddonVersion":
             # The real value is EKS's default version for this Kubernetes version, resolved
             # at deploy time; the plan shows where it comes from instead of inventing one.
-            version = f"eks-default-for-{inputs['kubernetesVersion']}"
+            version = UNPINNED_ADDON.format(inputs["kubernetesVersion"])
             result = {
                 **inputs,
                 "version": version,

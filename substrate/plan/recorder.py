@@ -15,6 +15,8 @@ from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor, Mocks
 from pulumi.runtime.settings import get_project, get_stack
 
+from substrate.plan.engine_rules import autoname, default_provider_disabled, duplicate_urn
+
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
@@ -78,9 +80,23 @@ def normalize(value: Any) -> Any:
 
 
 class RecordingMonitor(MockMonitor):
-    def __init__(self, mocks: Mocks) -> None:
+    """Also refuses what the engine refuses at registration (a duplicate URN) and records the
+    inputs as the provider's Check returns them (auto-names filled in), which is what a policy
+    pack sees."""
+
+    def __init__(self, mocks: Mocks, disabled_default_providers: tuple[str, ...] = ()) -> None:
         super().__init__(mocks)
         self.records: list[ResourceRecord] = []
+        self._urns: set[str] = set()
+        self.disabled = disabled_default_providers
+        """Packages whose default provider the stack disables (pulumi:disable-default-providers)."""
+
+    def _check_provider(self, request: Any) -> None:
+        package = request.type.split(":", 1)[0]
+        if package not in self.disabled or not (request.custom or request.remote):
+            return
+        if not request.provider and package not in request.providers:
+            raise default_provider_disabled(package, request.type)
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """URNs as the engine forms them: the full chain of parent types, without the root
@@ -92,9 +108,17 @@ class RecordingMonitor(MockMonitor):
         return "urn:pulumi:" + "::".join([get_stack(), get_project(), type_, name])
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        self._check_provider(request)
         response = super().RegisterResource(request)
         if request.type == STACK_TYPE:
             return response
+        if response.urn in self._urns:
+            raise duplicate_urn(response.urn)
+        self._urns.add(response.urn)
+        inputs = json_format.MessageToDict(request.object)
+        named = autoname(request.type, request.name, inputs) if request.custom else None
+        if named is not None:
+            inputs[named[0]] = named[1]
         timeouts = request.customTimeouts
         self.records.append(
             ResourceRecord(
@@ -109,9 +133,10 @@ class RecordingMonitor(MockMonitor):
                     k: list(v.urns) for k, v in request.propertyDependencies.items()
                 },
                 provider=request.provider or None,
-                raw_inputs=json_format.MessageToDict(request.object),
+                raw_inputs=inputs,
                 options={
                     "protect": bool(request.protect),
+                    "retainOnDelete": bool(request.retainOnDelete),
                     "ignoreChanges": list(request.ignoreChanges),
                     "deleteBeforeReplace": bool(request.deleteBeforeReplace),
                     "aliases": [json_format.MessageToDict(a) for a in request.aliases],

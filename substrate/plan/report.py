@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from substrate.plan.manifests import owning_component
+from substrate.plan.mocks import UNPINNED_ADDON
 from substrate.plan.policy import Violation
 from substrate.plan.recorder import ResourceRecord
 
@@ -26,6 +27,8 @@ class Summary:
     violations: list[Violation]
     manifests: int
     helm_releases: int
+    addons: list[tuple[str, str]] = field(default_factory=list)
+    """(EKS managed add-on, version): the pinned version, or how EKS resolves an unpinned one."""
 
     @property
     def total(self) -> int:
@@ -66,6 +69,11 @@ def summarize(
         components[home][record.type] += 1
     if "stack" in components:
         kinds["stack"] = "outside any component"
+    addons = sorted(
+        (str(r.inputs.get("addonName")), _addon_version(r.inputs.get("addonVersion")))
+        for r in records
+        if r.type == ADDON
+    )
     return Summary(
         project,
         stack,
@@ -75,7 +83,19 @@ def summarize(
         list(violations),
         manifests,
         helm_releases,
+        addons,
     )
+
+
+ADDON = "aws:eks/addon:Addon"
+
+
+def _addon_version(version: object) -> str:
+    text = str(version)
+    prefix = UNPINNED_ADDON.format("")
+    if text.startswith(prefix):
+        return f"unpinned: EKS's default for {text.removeprefix(prefix)}, resolved at deploy"
+    return text
 
 
 def plural(count: int, noun: str) -> str:
@@ -101,6 +121,9 @@ def text(summary: Summary) -> str:
         lines.append(f"  {name} ({kind}): {sum(types.values())}")
         for typ, count in sorted(types.items()):
             lines.append(f"      {count:4d}  {typ}")
+    if summary.addons:
+        lines.append("EKS add-ons:")
+        lines += [f"  {name} {version}" for name, version in summary.addons]
     lines.append(
         f"policy violations: {levels.get('mandatory', 0)} mandatory, "
         f"{levels.get('advisory', 0)} advisory"
@@ -149,6 +172,9 @@ def markdown(summary: Summary) -> str:
         out.append(f"**{name}**: " + ", ".join(f"`{t}`: {c}" for t, c in sorted(types.items())))
         out.append("")
     out.append("</details>")
+    if summary.addons:
+        out += ["", "| EKS add-on | Version |", "|---|---|"]
+        out += [f"| `{name}` | {version} |" for name, version in summary.addons]
     if summary.violations:
         out += ["", "| Level | Policy | Resource | Message |", "|---|---|---|---|"]
         for v in summary.violations:
@@ -168,5 +194,6 @@ def as_json(summary: Summary) -> str:
         "manifests": summary.manifests,
         "helmReleases": summary.helm_releases,
         "violations": [v.as_dict() for v in summary.violations],
+        "addons": dict(summary.addons),
     }
     return json.dumps(data, indent=2, sort_keys=True) + "\n"

@@ -23,6 +23,8 @@ class StackInfo:
     environment: str
     tier: str
     policy_config: str
+    runner_group: str
+    """The GitHub Actions runner group its deploy and preview jobs run on (substrate:deploy)."""
 
     def as_dict(self) -> dict[str, str]:
         return {
@@ -30,6 +32,7 @@ class StackInfo:
             "environment": self.environment,
             "tier": self.tier,
             "policyConfig": self.policy_config,
+            "runnerGroup": self.runner_group,
         }
 
 
@@ -41,13 +44,18 @@ def describe(project: Project) -> list[StackInfo]:
             stack_file_config(project.stack_config(stack)), stack=stack, stacks=project.stacks()
         )
         path = project.relative(tier_config(project, cfg.environment.tier))
-        out.append(StackInfo(stack, cfg.environment.name, cfg.environment.tier, path))
+        out.append(
+            StackInfo(
+                stack, cfg.environment.name, cfg.environment.tier, path, cfg.deploy.runner_group
+            )
+        )
     return sorted(out, key=lambda s: (TIERS.index(s.tier), s.stack))
 
 
 def render_text(stacks: list[StackInfo]) -> str:
-    rows = [f"{s.stack:<16} {s.tier:<12} {s.policy_config}" for s in stacks]
-    return "\n".join([f"{'STACK':<16} {'TIER':<12} POLICY CONFIG", *rows]) + "\n"
+    rows = [f"{s.stack:<16} {s.tier:<12} {s.runner_group:<20} {s.policy_config}" for s in stacks]
+    header = f"{'STACK':<16} {'TIER':<12} {'RUNNER GROUP':<20} POLICY CONFIG"
+    return "\n".join([header, *rows]) + "\n"
 
 
 def render_json(stacks: list[StackInfo]) -> str:

@@ -53,7 +53,8 @@ def test_configuration_logs_text_to_the_group_with_the_role(prod: Resources) -> 
     assert config == {
         "cloudwatchConfig": {
             "logGroupName": GROUP,
-            "roleArn": "arn:aws:iam::123456789012:role/bedrock-logging-role",
+            "roleArn": "arn:aws:iam::123456789012:role/"
+            + prod.named("bedrock-logging-role").inputs["name"],
             "largeDataDeliveryS3Config": {
                 "bucketName": "bedrock-logging-large-data",
                 "keyPrefix": "invocation-data",

@@ -39,7 +39,11 @@ def test_prod_control_plane_inputs(prod: Resources) -> None:
 def test_dev_public_endpoint_is_restricted_to_the_configured_cidrs(dev: Resources) -> None:
     cluster = dev.one(EKS).inputs
     assert cluster["endpointPublicAccess"] is True
-    assert cluster["publicAccessCidrs"] == ["203.0.113.0/24", "198.51.100.10/32"]
+    assert cluster["publicAccessCidrs"] == [
+        "203.0.113.0/24",
+        "198.51.100.10/32",
+        "198.51.100.32/28",
+    ]
 
 
 def test_cluster_waits_for_its_log_group_and_carries_the_admin_transform(prod: Resources) -> None:
@@ -89,7 +93,7 @@ def test_each_admin_gets_an_access_entry_with_the_cluster_admin_policy(prod: Res
     entries = [
         e
         for e in prod.of_type("aws:eks/accessEntry:AccessEntry")
-        if "substrate:cluster:EksCluster" in e.urn
+        if "substrate:cluster:EksCluster" in e.urn and "-admin-" in e.name
     ]
     assert sorted(e.inputs["principalArn"] for e in entries) == [
         "arn:aws:iam::210987654321:role/substrate-deploy-prod",
@@ -97,7 +101,11 @@ def test_each_admin_gets_an_access_entry_with_the_cluster_admin_policy(prod: Res
     ]
     assert {e.inputs["type"] for e in entries} == {"STANDARD"}
     assert all("kubernetesGroups" not in e.inputs for e in entries)
-    associations = prod.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    associations = [
+        a
+        for a in prod.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+        if "-admin-" in a.name
+    ]
     assert len(associations) == 2
     for assoc in associations:
         assert (
@@ -111,7 +119,9 @@ def test_each_admin_gets_an_access_entry_with_the_cluster_admin_policy(prod: Res
 def test_kubernetes_provider_waits_for_admin_access(prod: Resources) -> None:
     provider = prod.one("pulumi:providers:kubernetes")
     associations = {
-        a.urn for a in prod.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+        a.urn
+        for a in prod.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+        if "-admin-" in a.name
     }
     assert associations <= set(provider.dependencies)
     # Every Kubernetes object uses this one provider.
@@ -147,6 +157,17 @@ def test_kms_keys_rotate_and_trust_no_wildcard(prod: Resources) -> None:
             "EksClusterArgs.public_access_cidrs[0]: '0.0.0.0/0' opens the Kubernetes API endpoint",
         ),
         (
+            {
+                "admin_principal_arns": [
+                    "arn:aws:iam::123456789012:role/Admin",
+                    "arn:aws:iam::123456789012:user/admin",
+                ]
+            },
+            "EksClusterArgs.admin_principal_arns[1]: 'arn:aws:iam::123456789012:user/admin' gets "
+            "the same access-entry name as [0] 'arn:aws:iam::123456789012:role/Admin' (one URN "
+            "twice)",
+        ),
+        (
             {"kubernetes_version": "1.28"},
             "EksClusterArgs.kubernetes_version: '1.28' is not a "
             "Kubernetes version Amazon EKS offers",
@@ -170,3 +191,29 @@ def test_invalid_arguments_name_the_input(override: dict, message: str) -> None:
     with pytest.raises(ValueError) as err:
         run_program(program)
     assert str(err.value).startswith(message)
+
+
+def test_admins_with_one_role_name_on_different_paths_get_their_own_access_entries() -> None:
+    """Access entries are named after the principal's path and name, so two roles named `admin`
+    under different paths are two resources (the engine refuses one URN twice)."""
+
+    def program() -> None:
+        EksCluster(
+            "cluster",
+            {
+                "cluster_name": "c",
+                "kubernetes_version": "1.35",
+                "vpc_id": "vpc-1",
+                "subnet_ids": ["subnet-1"],
+                "admin_principal_arns": [
+                    "arn:aws:iam::123456789012:role/team-a/admin",
+                    "arn:aws:iam::123456789012:role/team-b/admin",
+                ],
+            },
+        )
+
+    entries = Resources(run_program(program)).of_type("aws:eks/accessEntry:AccessEntry")
+    assert sorted(e.name for e in entries) == [
+        "cluster-admin-team-a-admin",
+        "cluster-admin-team-b-admin",
+    ]

@@ -25,6 +25,11 @@ def _controller_policy(prod: Resources) -> dict[str, Any]:
     return policy_json(prod.named("karpenter-pod-identity-policy"))
 
 
+def _node_role(prod: Resources) -> str:
+    """The node role's physical name (pulumi-aws auto-names it)."""
+    return str(prod.named("karpenter-node-role").inputs["name"])
+
+
 def _scope(prod: Resources) -> dict[str, str]:
     queue_name = f"{CLUSTER}-karpenter"
     return {
@@ -33,7 +38,7 @@ def _scope(prod: Resources) -> dict[str, str]:
         "AWS::AccountId": ACCOUNT,
         "AWS::URLSuffix": "amazonaws.com",
         "ClusterName": CLUSTER,
-        "KarpenterNodeRole.Arn": f"arn:aws:iam::{ACCOUNT}:role/karpenter-node-role",
+        "KarpenterNodeRole.Arn": f"arn:aws:iam::{ACCOUNT}:role/{_node_role(prod)}",
         "KarpenterInterruptionQueue.Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_name}",
     }
 
@@ -118,7 +123,7 @@ def test_node_role_is_worker_and_ecr_pull_only_with_an_ec2_linux_access_entry(
     assert trust["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
     entry = prod.named("karpenter-node-access").inputs
     assert entry["type"] == "EC2_LINUX"
-    assert entry["principalArn"] == f"arn:aws:iam::{ACCOUNT}:role/karpenter-node-role"
+    assert entry["principalArn"] == f"arn:aws:iam::{ACCOUNT}:role/{_node_role(prod)}"
     assert "kubernetesGroups" not in entry
 
 

@@ -85,8 +85,27 @@ def test_flow_logs_go_to_a_retained_group_with_a_scoped_role(prod: Resources) ->
     assert "*" not in resources
     trust = policy_json(prod.named("network-flow-logs-role"), "assumeRolePolicy")
     assert trust["Statement"][0]["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    # VPC User Guide, "IAM role for publishing flow logs to CloudWatch Logs": aws:SourceAccount
+    # and aws:SourceArn (the flow log; a wildcard id, since the role exists first).
     assert trust["Statement"][0]["Condition"] == {
-        "StringEquals": {"aws:SourceAccount": "123456789012"}
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:ec2:us-east-1:123456789012:vpc-flow-log/*"},
+    }
+    # The group is encrypted with its own customer managed key, usable by CloudWatch Logs for
+    # this one group only.
+    key = prod.named("network-flow-logs-key")
+    assert group.inputs["kmsKeyId"].startswith("arn:aws:kms:us-east-1:123456789012:key/")
+    assert key.inputs["enableKeyRotation"] is True
+    (logs,) = [
+        s
+        for s in policy_json(key)["Statement"]
+        if s.get("Principal") == {"Service": "logs.us-east-1.amazonaws.com"}
+    ]
+    assert logs["Condition"] == {
+        "ArnEquals": {
+            "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:123456789012:"
+            "log-group:/aws/vpc/substrate-prod/flow-logs"
+        }
     }
 
 

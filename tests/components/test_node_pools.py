@@ -121,7 +121,7 @@ def test_node_classes_require_imdsv2_and_encrypt_volumes_with_the_cluster_key(
         assert spec["metadataOptions"]["httpTokens"] == "required"
         assert spec["metadataOptions"]["httpPutResponseHopLimit"] == 1
         assert spec["associatePublicIPAddress"] is False
-        assert spec["role"] == "karpenter-node-role"
+        assert spec["role"] == resources.named("karpenter-node-role").inputs["name"]
         for mapping in spec["blockDeviceMappings"]:
             assert mapping["ebs"]["encrypted"] is True
             assert mapping["ebs"]["kmsKeyID"] == key_arn

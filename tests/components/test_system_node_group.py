@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.system_node_group import SystemNodeGroup, block_device
+from components.system_node_group import SystemNodeGroup
 from tests.helpers import Resources, policy_json, run_program
 
 
@@ -74,9 +74,38 @@ def test_node_group_joins_after_networking_addons(prod: Resources) -> None:
     assert {cni.urn, agent.urn} <= set(group.dependencies)
 
 
-def test_bottlerocket_sizes_its_data_volume() -> None:
-    assert block_device("BOTTLEROCKET_x86_64", 100, "arn:key").device_name == "/dev/xvdb"
-    assert block_device("AL2023_ARM_64_STANDARD", 100, "arn:key").device_name == "/dev/xvda"
+def _launch_template_volumes(ami_type: str, instance_type: str) -> list[dict]:
+    def program() -> None:
+        SystemNodeGroup(
+            "sys",
+            {
+                "cluster_name": "c",
+                "kubernetes_version": "1.35",
+                "subnet_ids": ["subnet-1"],
+                "volume_kms_key_arn": "arn:aws:kms:us-west-2:123456789012:key/k",
+                "ami_type": ami_type,  # type: ignore[typeddict-item]
+                "instance_types": [instance_type],
+                "disk_size_gib": 100,
+            },
+        )
+
+    template = Resources(run_program(program)).one("aws:ec2/launchTemplate:LaunchTemplate")
+    return template.inputs["blockDeviceMappings"]
+
+
+def test_bottlerocket_encrypts_its_os_volume_and_sizes_its_data_volume() -> None:
+    """Bottlerocket's OS volume (/dev/xvda) comes from the AMI unless the launch template maps
+    it: both its volumes are encrypted with the cluster's key, the data volume is the sized one."""
+    volumes = _launch_template_volumes("BOTTLEROCKET_x86_64", "m7i.large")
+    assert [(v["deviceName"], v["ebs"]["volumeSize"]) for v in volumes] == [
+        ("/dev/xvda", 4),
+        ("/dev/xvdb", 100),
+    ]
+    for volume in volumes:
+        assert volume["ebs"]["encrypted"] == "true"
+        assert volume["ebs"]["kmsKeyId"] == "arn:aws:kms:us-west-2:123456789012:key/k"
+    al2023 = _launch_template_volumes("AL2023_ARM_64_STANDARD", "m7g.large")
+    assert [(v["deviceName"], v["ebs"]["volumeSize"]) for v in al2023] == [("/dev/xvda", 100)]
 
 
 def test_sizes_are_validated_at_construction() -> None:

@@ -42,7 +42,9 @@ def test_china_service_names_are_refused() -> None:
         endpoint_service_name("ecr.api", "cn-north-1")
 
 
-def test_prod_endpoints_accept_https_from_the_cluster_only(prod: Resources) -> None:
+def test_prod_endpoints_accept_https_from_the_cluster_and_the_deploy_runners_only(
+    prod: Resources,
+) -> None:
     endpoints = {r.name: r for r in prod.of_type(ENDPOINT)}
     assert sorted(endpoints) == [
         "endpoints-bedrock-runtime",
@@ -61,7 +63,14 @@ def test_prod_endpoints_accept_https_from_the_cluster_only(prod: Resources) -> N
             "fromPort": 443,
             "toPort": 443,
             "securityGroups": [f"sg-{digest('eks-cluster-sg', cluster.inputs['name'])}"],
-        }
+        },
+        {
+            "description": "HTTPS from the deployer's runners",
+            "protocol": "tcp",
+            "fromPort": 443,
+            "toPort": 443,
+            "cidrBlocks": ["10.100.0.0/24"],
+        },
     ]
     assert "egress" not in group.inputs
     for name, endpoint in endpoints.items():

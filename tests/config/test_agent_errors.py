@@ -51,17 +51,6 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "AWS_REGION, AWS_MAX_ATTEMPTS, AWS_RETRY_MODE)",
     ),
     (
-        "agent name too long for its Bedrock role",
-        "dev",
-        lambda c: c["substrate:agents"].update(
-            {"customer-support-escalation-bot": c["substrate:agents"].pop("support")}
-        ),
-        'substrate:agents.customer-support-escalation-bot = "customer-support-escalation-bot": '
-        "makes its Bedrock role name agent-customer-support-escalation-bot-bedrock-identity-role-"
-        "<7 random characters> 67 characters long; IAM role names have at most 64 (allowed: an "
-        "agent name of at most 28 characters for an agent with models)",
-    ),
-    (
         "paging threshold not above the warning",
         "prod",
         _agent("research", alerts={"memoryVolumePercent": 75, "memoryVolumeCriticalPercent": 70}),

@@ -28,8 +28,8 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "prod",
         _set("cluster", verison="1.35"),
         'substrate:cluster.verison = "1.35": unknown key; did you mean "version"? (allowed: keys '
-        "addonVersions, admins, deletionProtection, endpoint, logRetentionDays, name, supportType, "
-        "version)",
+        "addonVersions, admins, deletionProtection, endpoint, logRetentionDays, name, "
+        "optionalAddons, supportType, version)",
     ),
     (
         "unknown section suggests the closest",
@@ -37,10 +37,11 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         lambda c: c.update({"substrate:netwrok": {}}),
         'substrate:netwrok = {}: unknown key; did you mean "substrate:network"? (allowed: keys '
         "substrate:admission, substrate:agents, substrate:bedrock, substrate:cluster, "
-        "substrate:environment, substrate:identity, substrate:karpenter, substrate:keda, "
+        "substrate:deploy, substrate:environment, substrate:identity, substrate:karpenter, "
+        "substrate:keda, "
         "substrate:kueue, substrate:network, substrate:nodePools, substrate:observability, "
-        "substrate:storage, substrate:systemNodeGroup, substrate:tags, substrate:tenants, "
-        "substrate:workloads)",
+        "substrate:protection, substrate:storage, substrate:systemNodeGroup, substrate:tags, "
+        "substrate:tenants, substrate:workloads)",
     ),
     (
         "unknown namespace",
@@ -153,7 +154,8 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "prod",
         lambda c: c.pop("substrate:cluster"),
         "substrate:cluster = <missing>: is required (allowed: a mapping with keys version, admins, "
-        "name, endpoint, logRetentionDays, deletionProtection, supportType, addonVersions)",
+        "name, endpoint, logRetentionDays, deletionProtection, supportType, optionalAddons, "
+        "addonVersions)",
     ),
     (
         "value outside an enum",

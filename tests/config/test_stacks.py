@@ -21,7 +21,11 @@ def test_dev_is_two_az_single_nat_with_restricted_public_endpoint() -> None:
     assert len(cfg.network.availability_zones) == 2
     assert cfg.network.nat_gateways == "single"
     assert cfg.cluster.endpoint.public_access is True
-    assert cfg.cluster.endpoint.public_access_cidrs == ["203.0.113.0/24", "198.51.100.10/32"]
+    assert cfg.cluster.endpoint.public_access_cidrs == [
+        "203.0.113.0/24",
+        "198.51.100.10/32",
+        "198.51.100.32/28",
+    ]
 
 
 def test_prod_is_three_az_nat_per_az_private_only() -> None:

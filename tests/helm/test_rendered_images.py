@@ -20,18 +20,15 @@ PINNING = {
     "sha256:... (digest-pinned, but under the latest tag R28 forbids)",
 }
 REGISTRIES = {
-    "karpenter": "issue 11: Karpenter pulls from public.ecr.aws/karpenter; the stacks allow "
-    "only namespaces of public.ecr.aws that tenants need",
-    "kyverno": "issue 11: Kyverno pulls from reg.kyverno.io and ghcr.io/kyverno",
-    "spire": "issue 11: SPIRE pulls from registry.k8s.io (kubectl, CSI registrar) and cgr.dev",
-    "kube-prometheus-stack": "issue 11: the monitoring stack pulls from quay.io, docker.io, "
-    "registry.k8s.io and ghcr.io/jkroepke",
-    "keda": "issue 11: KEDA pulls from ghcr.io/kedacore",
-    "kueue": "issue 11: Kueue pulls from registry.k8s.io",
-    "jobset": "issue 11: JobSet pulls from registry.k8s.io",
-    "kuberay-operator": "issue 11: KubeRay pulls from quay.io",
-    "lws": "issue 11: LeaderWorkerSet pulls from registry.k8s.io",
-    "spark-operator": "issue 11: the Spark Operator pulls from ghcr.io/kubeflow",
+    "kyverno": "issue 11: Kyverno pulls from reg.kyverno.io (ECR cannot cache it) and ghcr.io "
+    "(an ECR cache needs GitHub credentials)",
+    "spire": "issue 11: SPIRE pulls from cgr.dev and ghcr.io as well (an ECR cache needs "
+    "credentials for both), and registry.k8s.io (kubectl, CSI registrar)",
+    "kube-prometheus-stack": "issue 11: the monitoring stack pulls from docker.io and "
+    "ghcr.io/jkroepke too (an ECR cache needs credentials for both), and quay.io, registry.k8s.io",
+    "keda": "issue 11: KEDA pulls from ghcr.io/kedacore (an ECR cache needs GitHub credentials)",
+    "spark-operator": "issue 11: the Spark Operator pulls from ghcr.io/kubeflow (an ECR cache "
+    "needs GitHub credentials)",
 }
 
 

@@ -139,7 +139,12 @@ def plan_with(stack: str, raw: Mapping[str, Any]) -> PlanResult:
     assert pack.path is not None
     policies = effective_policies(POLICIES, load_pack_config(pack.path), source=str(pack.path))
     records = run_under_mocks(
-        program_of(project), project=project.name, stack=stack, config=config, region=typed.region
+        program_of(project),
+        project=project.name,
+        stack=stack,
+        config=config,
+        region=typed.region,
+        caller=typed.deploy.role,  # as substrate plan runs it (the deployer check needs an admin)
     )
     return PlanResult(
         project.name,

@@ -127,7 +127,7 @@ def test_calls_without_the_stacks_guardrail_are_denied(stack: str) -> None:
     other = Guardrail(s.guardrail.id, str(int(s.guardrail.version) + 1))
     tried = 0
     for agent in s.agents():
-        deny = f"{s.association(agent).role_arn.rsplit('/', 1)[1][: -len('-role')]}-policy"
+        (deny,) = [p.name for p in s.plan.role(s.association(agent).role_arn).inline]
         for name in s.cfg.agents[agent].models:
             model = s.catalog[name]
             if not bedrock_calls.supports_guardrails(model):

@@ -6,6 +6,7 @@ the same CLI in-process (`run_cli`), which is much faster."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -20,8 +21,20 @@ SUBSTRATE = [sys.executable, "-m", "substrate.cli"]
 
 
 def substrate(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    # The code under test is this checkout's, wherever the command runs (from another
+    # directory, `python -m` would import the editable install's copy).
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
     return subprocess.run(
-        [*SUBSTRATE, *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+        [*SUBSTRATE, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -101,7 +114,7 @@ def test_misspelled_key_exits_2_with_one_line_naming_it(project_copy: Path) -> N
     assert run.stderr == (
         'error: stacks/Pulumi.typo.yaml: substrate:cluster.verison = "1.36": unknown key; did '
         'you mean "version"? (allowed: keys addonVersions, admins, deletionProtection, endpoint, '
-        "logRetentionDays, name, supportType, version)\n"
+        "logRetentionDays, name, optionalAddons, supportType, version)\n"
     )
     assert not (project_copy / "out" / "plan.json").exists()
 

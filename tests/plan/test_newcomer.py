@@ -239,6 +239,7 @@ def test_stacks_lists_every_stack_file_by_tier() -> None:
     }
     for stack in data["stacks"]:
         assert stack["policyConfig"] == f"policy_packs/substrate/config.{stack['tier']}.json"
+        assert stack["runnerGroup"] == f"substrate-{stack['stack']}"
         assert stack in data["byTier"][stack["tier"]]
 
 
@@ -249,6 +250,8 @@ def _new_environment(project: Path, **changes: str) -> str:
         "    name: staging": "    name: perf",
         "trustDomain: staging.substrate.internal": "trustDomain: perf.substrate.internal",
         "role/substrate-deploy-staging": "role/substrate-deploy-perf",
+        "role/substrate-preview-staging": "role/substrate-preview-perf",
+        "runnerGroup: substrate-staging": "runnerGroup: substrate-perf",
     }
     for old, new in {**defaults, **changes}.items():
         assert old in text, old

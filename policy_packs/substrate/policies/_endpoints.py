@@ -8,7 +8,7 @@ from typing import Any
 
 from ._props import value
 
-_SERVICE_NAME = re.compile(r"^(cn\.)?com\.amazonaws\.[a-z0-9-]+\.(?P<service>.+)$")
+_SERVICE_NAME = re.compile(r"^(cn\.)?com\.amazonaws\.(?P<region>[a-z0-9-]+)\.(?P<service>.+)$")
 
 
 def service_of(props: Mapping[str, Any]) -> str | None:
@@ -16,3 +16,10 @@ def service_of(props: Mapping[str, Any]) -> str | None:
     name = value(props, "serviceName")
     match = _SERVICE_NAME.match(name) if isinstance(name, str) else None
     return match.group("service") if match else None
+
+
+def region_of(props: Mapping[str, Any]) -> str | None:
+    """`us-west-2` for `com.amazonaws.us-west-2.s3`; None if unknown."""
+    name = value(props, "serviceName")
+    match = _SERVICE_NAME.match(name) if isinstance(name, str) else None
+    return match.group("region") if match else None

@@ -2,7 +2,8 @@
 
 Checks the node sources Substrate declares (launch templates, EC2NodeClasses, the pulumi-eks
 component) and, through property dependencies, the subnets a managed node group or the
-control plane is placed in: none may hand out public IPs or be a public load-balancer subnet.
+control plane is placed in (`subnetIds`, or `vpcConfig` of a bare `aws:eks/cluster:Cluster`):
+none may hand out public IPs or be a public load-balancer subnet.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pulumi_policy import (
 )
 
 from ._props import MISSING, UNKNOWN, is_true, items, value
-from ._types import EC2_NODE_CLASS, EKS_COMPONENT, LAUNCH_TEMPLATE, NODE_GROUP, SUBNET
+from ._subnets import placed_in
+from ._types import EC2_NODE_CLASS, EKS_CLUSTER, EKS_COMPONENT, LAUNCH_TEMPLATE, NODE_GROUP
 
 PUBLIC_SUBNET_TAG = "kubernetes.io/role/elb"
 
@@ -48,11 +50,8 @@ def _node_source(resource: PolicyResource) -> list[str]:
 
 
 def _public_subnets(resource: PolicyResource) -> list[str]:
-    subnets = [
-        d for d in resource.property_dependencies.get("subnetIds", []) if d.resource_type == SUBNET
-    ]
     found = []
-    for subnet in subnets:
+    for subnet in placed_in(resource):
         tags = value(subnet.props, "tags")
         elb = value(tags, PUBLIC_SUBNET_TAG) if tags not in (MISSING, UNKNOWN, None) else MISSING
         if is_true(value(subnet.props, "mapPublicIpOnLaunch")) or elb not in (MISSING, None):
@@ -64,7 +63,7 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
     for resource in args.resources:
         for message in _node_source(resource):
             report_violation(message, resource.urn)
-        if resource.resource_type in (NODE_GROUP, EKS_COMPONENT):
+        if resource.resource_type in (NODE_GROUP, EKS_COMPONENT, EKS_CLUSTER):
             public = _public_subnets(resource)
             if public:
                 report_violation(

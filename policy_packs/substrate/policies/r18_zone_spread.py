@@ -1,9 +1,10 @@
 """R18: the cluster and Karpenter's node classes span enough Availability Zones (3 in prod).
 
 Counts the distinct `availabilityZone`s of the subnets the control plane is placed in
-(property dependencies of `subnetIds`) and of the subnets each EC2NodeClass's
-`subnetSelectorTerms` tags select. Subnets the plan does not declare (an existing VPC) are not
-judged. `minZones` comes from the stack's policy config (2 unless set).
+(property dependencies of `subnetIds`, or of `vpcConfig` for a bare `aws:eks/cluster:Cluster`)
+and of the subnets each EC2NodeClass's `subnetSelectorTerms` tags select. Subnets the plan does
+not declare (an existing VPC) are not judged. `minZones` comes from the stack's policy config (2
+unless set).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pulumi_policy import (
 )
 
 from ._props import MISSING, UNKNOWN, items, plain, value
+from ._subnets import placed_in
 from ._types import EC2_NODE_CLASS, EKS_CLUSTER, EKS_COMPONENT, SUBNET
 
 
@@ -55,11 +57,7 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
     subnets = [r for r in args.resources if r.resource_type == SUBNET]
     for resource in args.resources:
         if resource.resource_type in (EKS_COMPONENT, EKS_CLUSTER):
-            placed = [
-                d
-                for d in resource.property_dependencies.get("subnetIds", [])
-                if d.resource_type == SUBNET
-            ]
+            placed = placed_in(resource)
             what = "the control plane's subnets"
         elif resource.resource_type == EC2_NODE_CLASS:
             placed = _selected(subnets, value(resource.props, "spec", "subnetSelectorTerms"))

@@ -7,7 +7,12 @@ endpoint `s3` (Bedrock User Guide, "Use interface VPC endpoints"; EKS best pract
 Karpenter/private clusters); `bedrock-agent-runtime` as soon as any policy of the stack grants
 an Agents for Amazon Bedrock Runtime action. Every endpoint has a policy (the default allows
 everyone), and no Allow in it admits `*` principals without a condition on the principal
-(`aws:PrincipalAccount`, `aws:PrincipalOrgID`, `aws:PrincipalArn`, `aws:PrincipalTag/...`).
+(`aws:PrincipalAccount`, `aws:PrincipalOrgID`, `aws:PrincipalArn`, `aws:PrincipalTag/...`),
+with two exceptions (components.endpoint_policies): on the S3 gateway endpoint, `s3:GetObject`
+on exactly the Region's ECR layer bucket, which nodes read through presigned URLs signed by ECR's
+own account (ECR User Guide, "Minimum Amazon S3 bucket permissions for Amazon ECR"); on the STS
+endpoint, `sts:AssumeRoleWithWebIdentity` on named roles, whose federated callers carry no
+principal keys (IAM User Guide, "Control access to AWS STS with VPC endpoint policies").
 """
 
 from __future__ import annotations
@@ -25,9 +30,22 @@ from pulumi_policy import (
 )
 
 from components.bedrock_policies import AGENT_RUNTIME_ACTIONS
+from components.endpoint_policies import (
+    aws_owned_buckets,
+    aws_owned_read,
+    web_identity_to_roles,
+)
 
-from ._endpoints import service_of
-from ._iam import IDENTITY_POLICY_TYPES, actions, allows, condition_keys, documents, grants_any
+from ._endpoints import region_of, service_of
+from ._iam import (
+    IDENTITY_POLICY_TYPES,
+    actions,
+    allows,
+    condition_keys,
+    documents,
+    grants_any,
+    resources,
+)
 from ._props import MISSING, UNKNOWN, as_list, is_true, items, plain, policy_document, value
 from ._types import EKS_CLUSTER, EKS_COMPONENT, VPC_ENDPOINT
 
@@ -41,6 +59,32 @@ def _open_to_anyone(stmt: Mapping[str, Any]) -> bool:
         isinstance(principal, dict) and "*" in as_list(principal.get("AWS", []))
     )
     return anyone and not any(k.startswith("aws:principal") for k in condition_keys(stmt))
+
+
+def _reads_aws_owned_buckets(stmt: Mapping[str, Any], props: Mapping[str, Any]) -> bool:
+    """An S3 endpoint statement limited to s3:GetObject on the Region's ECR layer bucket."""
+    return service_of(props) == "s3" and aws_owned_read(
+        actions(stmt), resources(stmt), region_of(props)
+    )
+
+
+def _web_identity_to_roles(stmt: Mapping[str, Any], props: Mapping[str, Any]) -> bool:
+    """An STS endpoint statement limited to AssumeRoleWithWebIdentity on named roles."""
+    return service_of(props) == "sts" and web_identity_to_roles(actions(stmt), resources(stmt))
+
+
+def _open_problem(sid: str, props: Mapping[str, Any]) -> str:
+    problem = (
+        f"policy statement {sid} admits any principal; condition it on aws:PrincipalAccount, "
+        "aws:PrincipalOrgID, aws:PrincipalArn or aws:PrincipalTag"
+    )
+    region = region_of(props)
+    if service_of(props) == "s3" and region:
+        problem += (
+            " (or limit it to s3:GetObject on the AWS-owned buckets nodes read: "
+            f"{', '.join(aws_owned_buckets('<partition>', region))})"
+        )
+    return problem
 
 
 def policy_problems(props: Mapping[str, Any]) -> list[str]:
@@ -57,11 +101,12 @@ def policy_problems(props: Mapping[str, Any]) -> list[str]:
             problems.append(
                 f"policy statement {sid} allows with NotPrincipal/NotAction/NotResource"
             )
-        elif _open_to_anyone(stmt):
-            problems.append(
-                f"policy statement {sid} admits any principal; condition it on "
-                "aws:PrincipalAccount, aws:PrincipalOrgID, aws:PrincipalArn or aws:PrincipalTag"
-            )
+        elif (
+            _open_to_anyone(stmt)
+            and not _reads_aws_owned_buckets(stmt, props)
+            and not _web_identity_to_roles(stmt, props)
+        ):
+            problems.append(_open_problem(sid, props))
     return problems
 
 

@@ -14,7 +14,7 @@ in those pages (tests/engines/test_iam_*.py). Where AWS documents no outcome, it
 
 from __future__ import annotations
 
-from substrate.engines.iam.evaluate import Decision, Policies, evaluate
+from substrate.engines.iam.evaluate import Decision, Policies, evaluate, through_endpoint
 from substrate.engines.iam.model import (
     Kind,
     Policy,
@@ -38,4 +38,5 @@ __all__ = [
     "UndocumentedError",
     "Value",
     "evaluate",
+    "through_endpoint",
 ]

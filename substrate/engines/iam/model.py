@@ -198,7 +198,9 @@ _ROLE_ARN = re.compile(r"^arn:(?P<p>[\w-]+):iam::(?P<a>\d{12}):role/(?:.*/)?(?P<
 @dataclass(frozen=True)
 class Principal:
     """Who sends the request. ``kind``: ``assumed-role`` (a role session), ``user``, ``root``,
-    ``service`` (an AWS service principal such as ``pods.eks.amazonaws.com``) or ``anonymous``."""
+    ``service`` (an AWS service principal such as ``pods.eks.amazonaws.com``), ``federated``
+    (an OIDC or SAML caller of AssumeRoleWithWebIdentity / AssumeRoleWithSAML, named by its
+    identity provider's ARN) or ``anonymous``."""
 
     kind: str
     arn: str
@@ -255,6 +257,12 @@ class Principal:
     def anonymous(cls) -> Principal:
         return cls("anonymous", "*")
 
+    @classmethod
+    def web_identity(cls, provider_arn: str) -> Principal:
+        """A caller of AssumeRoleWithWebIdentity holding a token of ``provider_arn`` (an IAM
+        OIDC provider, ``arn:<p>:iam::<account>:oidc-provider/<host>``)."""
+        return cls("federated", provider_arn)
+
     @property
     def principal_tags(self) -> dict[str, str]:
         """Role or user tags, overridden by session tags of the same key regardless of case
@@ -272,6 +280,12 @@ class Principal:
         aws:PrincipalTag/<key> one per tag; aws:PrincipalType; aws:PrincipalServiceName)."""
         if self.kind == "anonymous":
             return {"aws:PrincipalType": "Anonymous"}
+        if self.kind == "federated":
+            # "Because there is no AWS identity at the time of the request, the request context
+            # doesn't include principal-based condition keys such as aws:PrincipalOrgID,
+            # aws:PrincipalAccount, or aws:PrincipalArn" (IAM User Guide, "Control access to
+            # AWS STS with VPC endpoint policies"). The token's claims arrive as request keys.
+            return {}
         if self.kind == "service":
             return {"aws:PrincipalServiceName": self.arn, "aws:PrincipalIsAWSService": "true"}
         out: dict[str, Value] = {

@@ -5,7 +5,9 @@ Sources (IAM User Guide):
   anonymous ones included; an account id and ``arn:<p>:iam::<id>:root`` are the same and stand
   for the whole account (not only its root user); a role ARN stands for the role, whose sessions
   it grants; an assumed-role session ARN and a user ARN (case sensitive) name exactly one
-  principal; ``{"Service": ...}`` names AWS service principals; several values are OR.
+  principal; ``{"Service": ...}`` names AWS service principals and ``{"Federated": ...}`` an
+  identity provider (the callers of AssumeRoleWithWebIdentity / AssumeRoleWithSAML, IAM User
+  Guide "Create a role for OpenID Connect federation"); several values are OR.
 - "AWS JSON policy elements: NotPrincipal": with Deny, every principal except those listed; AWS
   may validate the account first, then the role, then the session, so a principal is spared
   only when its account, its role (for a session) and itself are all listed; a principal with a
@@ -35,7 +37,9 @@ def _naming(kind: str, value: str, who: Principal) -> str | None:
         return "any"
     if kind == "Service":
         return "self" if who.kind == "service" and who.arn == value else None
-    if kind != "AWS" or who.kind in ("service", "anonymous"):
+    if kind == "Federated":
+        return "self" if who.kind == "federated" and who.arn == value else None
+    if kind != "AWS" or who.kind in ("service", "anonymous", "federated"):
         return None
     account = _account_of(value)
     if account is not None:
@@ -59,7 +63,7 @@ def how_named(principals: Mapping[str, tuple[str, ...]], who: Principal) -> str 
 
 
 def _chain(who: Principal) -> list[str]:
-    if who.kind == "service":
+    if who.kind in ("service", "federated"):
         return [who.arn]
     if who.kind == "anonymous":
         return ["*"]
