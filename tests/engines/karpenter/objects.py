@@ -92,6 +92,6 @@ def node(
 
 
 def changed(obj: Mapping[str, Any], **spec: Any) -> dict:
-    out = copy.deepcopy(obj)
+    out = copy.deepcopy(dict(obj))
     out["spec"].update(spec)
     return out
