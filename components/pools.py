@@ -24,6 +24,9 @@ CapacityType = Literal["spot", "on-demand", "reserved"]
 AmiFamily = Literal["al2023", "bottlerocket"]
 SharingMode = Literal["none", "time-slicing", "mig"]
 DisruptionReason = Literal["Underutilized", "Empty", "Drifted"]
+PoolKind = Literal["general", "training", "inference", "agents"]
+POOL_KIND_LABEL = "substrate.io/pool-kind"
+"""NodePool label (on the NodePool object, not its nodes): the pool's disruption contract."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,55 @@ class Budget:
         return out
 
 
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+DAY = 24 * 60
+WEEK = 7 * DAY
+
+
+def _minutes(duration: str) -> int:
+    """A budget duration ("8h", "30m", "8h30m") in minutes."""
+    hours, _, rest = duration.partition("h") if "h" in duration else ("0", "", duration)
+    return int(hours or 0) * 60 + int(rest.rstrip("m") or 0)
+
+
+@dataclass(frozen=True)
+class MaintenanceWindow:
+    """When drifted nodes may be replaced: from `schedule` (UTC cron, daily `M H * * *` or
+    weekly `M H * * D`) for `duration`. Karpenter budgets can only close a NodePool for a
+    scheduled span, so the window is rendered as its complement: a `nodes: "0"` budget for
+    `Drifted` that starts when the window ends and lasts until it opens again."""
+
+    name: str
+    schedule: str
+    duration: str
+
+    @property
+    def _fields(self) -> tuple[int, int, int | None]:
+        minute, hour, _dom, _month, dow = self.schedule.split()
+        day = None if dow == "*" else (_DAYS.index(dow) if dow in _DAYS else int(dow))
+        return int(minute), int(hour), day
+
+    @property
+    def period(self) -> int:
+        """Minutes between two openings: a day or a week."""
+        return DAY if self._fields[2] is None else WEEK
+
+    @property
+    def minutes(self) -> int:
+        return _minutes(self.duration)
+
+    def closed_budget(self) -> Budget:
+        minute, hour, day = self._fields
+        start = (day or 0) * DAY + hour * 60 + minute + self.minutes
+        closed = self.period - self.minutes
+        end_day, rest = divmod(start % self.period, DAY)
+        dow = "*" if day is None else str(end_day)
+        schedule = f"{rest % 60} {rest // 60} * * {dow}"
+        hours, minutes = divmod(closed, 60)
+        length = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
+        return Budget("0", ("Drifted",), schedule, length)
+
+
 @dataclass(frozen=True)
 class Limits:
     cpu: int
@@ -117,6 +169,8 @@ class PoolSpec:
     labels: tuple[tuple[str, str], ...] = ()
     weight: int | None = None
     gpu_sharing: GpuSharing = field(default_factory=GpuSharing)
+    kind: PoolKind = "general"
+    maintenance_window: MaintenanceWindow | None = None
 
     @property
     def families(self) -> tuple[InstanceFamily, ...]:

@@ -336,6 +336,21 @@ def cron(value: str) -> Problem | None:
     return Problem("is not a five-field cron schedule", '"0 13 * * 1-5" (UTC)')
 
 
+_WINDOW = re.compile(
+    r"^([0-9]|[1-5][0-9]) ([0-9]|1[0-9]|2[0-3]) \* \* (\*|[0-6]|sun|mon|tue|wed|thu|fri|sat)$"
+)
+
+
+def maintenance_schedule(value: str) -> Problem | None:
+    """A maintenance window's start: daily `M H * * *` or weekly `M H * * D` (UTC)."""
+    if _WINDOW.match(value):
+        return None
+    return Problem(
+        "is not a daily or weekly start time",
+        '"M H * * *" (daily) or "M H * * D" (weekly, D = 0-6 or sun-sat), e.g. "0 2 * * sat"',
+    )
+
+
 def quantity(value: str) -> Problem | None:
     if _QUANTITY.match(value):
         return None

@@ -30,6 +30,7 @@ def check_capacity(cfg: PlatformConfig) -> None:
             )
         return
     classes = karpenter.node_classes
+    _check_node_tags(cfg)
     for name, pool in pools.items():
         path = f"{POOLS}.{name}"
         if pool.node_class not in classes:
@@ -48,12 +49,13 @@ def check_capacity(cfg: PlatformConfig) -> None:
                 "capacityReservations",
                 f"capacityReservations on {CLASSES}.{pool.node_class}, or no reserved type",
             )
-        if pool.disruption.freeze_during_business_hours and karpenter.business_hours is None:
+        window = pool.disruption.maintenance_window
+        if window is not None and window not in karpenter.maintenance_windows:
             raise ConfigError(
-                f"{path}.disruption.freezeDuringBusinessHours",
-                True,
-                "needs business hours but substrate:karpenter.businessHours is not set",
-                "substrate:karpenter.businessHours with schedule and duration",
+                f"{path}.disruption.maintenanceWindow",
+                window,
+                "is not a window in substrate:karpenter.maintenanceWindows",
+                ", ".join(sorted(karpenter.maintenance_windows)) or "no windows are declared",
             )
         if node_class.ami_family == "al2023" and pool.gpu_sharing.mig_profiles:
             raise ConfigError(
@@ -80,6 +82,18 @@ def check_capacity(cfg: PlatformConfig) -> None:
     _check_overlap(pools)
     if cfg.environment.production:
         _production(cfg)
+
+
+def _check_node_tags(cfg: PlatformConfig) -> None:
+    assert cfg.karpenter is not None
+    for i, key in enumerate(cfg.karpenter.node_tags):
+        if key not in cfg.tags:
+            raise ConfigError(
+                f"substrate:karpenter.nodeTags[{i}]",
+                key,
+                "is not a key of substrate:tags",
+                ", ".join(sorted(cfg.tags)) or "keys of substrate:tags",
+            )
 
 
 def _accelerator(pool: NodePoolConfig) -> str | None:
@@ -146,19 +160,23 @@ def _production(cfg: PlatformConfig) -> None:
                 "runs production nodes on interruptible spot capacity",
                 f"on-demand and/or reserved {tier}",
             )
-        if _accelerator(pool) is None:
+        if _accelerator(pool) is None and pool.kind == "general":
             continue
         if pool.disruption.budget_nodes not in ("0", "1"):
             raise ConfigError(
                 f"{path}.disruption.budgetNodes",
                 pool.disruption.budget_nodes,
-                "may disrupt more than one accelerator node at a time in production",
+                f"may disrupt more than one {_what(pool)} node at a time in production",
                 f'"1" or "0" {tier}',
             )
-        if not pool.disruption.freeze_during_business_hours:
+        if pool.disruption.maintenance_window is None:
             raise ConfigError(
-                f"{path}.disruption.freezeDuringBusinessHours",
-                False,
-                "lets drift and consolidation disrupt accelerator nodes during business hours",
-                f"true {tier}",
+                f"{path}.disruption.maintenanceWindow",
+                None,
+                f"lets drift replace {_what(pool)} nodes at any time in production",
+                f"a window from substrate:karpenter.maintenanceWindows {tier}",
             )
+
+
+def _what(pool: NodePoolConfig) -> str:
+    return "accelerator" if _accelerator(pool) is not None else pool.kind

@@ -16,7 +16,14 @@ from components.karpenter import Karpenter
 from components.node_classes import NodeClasses, NodeClassSpec
 from components.node_pools import NodePools
 from components.nvidia_device_plugin import NvidiaDevicePlugin
-from components.pools import Budget, GpuSharing, Limits, PoolSpec, labels_dict
+from components.pools import (
+    Budget,
+    GpuSharing,
+    Limits,
+    MaintenanceWindow,
+    PoolSpec,
+    labels_dict,
+)
 from substrate.config import PlatformConfig
 from substrate.config.karpenter import CapacityReservationConfig, KarpenterConfig
 from substrate.config.node_pools import NodePoolConfig
@@ -24,6 +31,20 @@ from substrate.layers.foundation import Foundation
 
 # Karpenter rejects these tag keys on EC2NodeClasses; it sets its own ownership tags.
 _KARPENTER_OWNED_TAGS = ("kubernetes.io/cluster", "karpenter.sh/", "karpenter.k8s.aws/")
+
+
+def node_tags(cfg: PlatformConfig, tags: dict[str, str]) -> dict[str, str]:
+    """EC2NodeClass tags: Substrate's own (fixed for a stack's life) and the stack's
+    `nodeTags`. Karpenter hashes them: any edit here replaces every node of every class."""
+    assert cfg.karpenter is not None
+    keep = set(cfg.karpenter.node_tags)
+    return {
+        k: v
+        for k, v in tags.items()
+        if (k in keep or k not in cfg.tags)
+        and not k.startswith(_KARPENTER_OWNED_TAGS)
+        and k != "eks:eks-cluster-name"
+    }
 
 
 @dataclass(frozen=True)
@@ -62,9 +83,11 @@ def _sharing(pool: NodePoolConfig) -> GpuSharing:
 def pool_spec(name: str, pool: NodePoolConfig, karpenter: KarpenterConfig) -> PoolSpec:
     d = pool.disruption
     budgets = [Budget(d.budget_nodes)]
-    hours = karpenter.business_hours
-    if d.freeze_during_business_hours and hours is not None:
-        budgets.append(Budget("0", ("Drifted", "Underutilized"), hours.schedule, hours.duration))
+    window = None
+    if d.maintenance_window is not None:
+        w = karpenter.maintenance_windows[d.maintenance_window]
+        window = MaintenanceWindow(d.maintenance_window, w.schedule, w.duration)
+        budgets.append(window.closed_budget())
     return PoolSpec(
         name=name,
         node_class=pool.node_class,
@@ -81,6 +104,8 @@ def pool_spec(name: str, pool: NodePoolConfig, karpenter: KarpenterConfig) -> Po
         labels=labels_dict(pool.labels),
         weight=pool.weight,
         gpu_sharing=_sharing(pool),
+        kind=pool.kind,
+        maintenance_window=window,
     )
 
 
@@ -159,11 +184,7 @@ def build(cfg: PlatformConfig, foundation: Foundation) -> Capacity:
             "node_role_name": karpenter.node_role_name,
             "volume_kms_key_arn": cluster.volume_key_arn,
             "classes": node_class_specs(karpenter_cfg, pools),
-            "tags": {
-                k: v
-                for k, v in tags.items()
-                if not k.startswith(_KARPENTER_OWNED_TAGS) and k != "eks:eks-cluster-name"
-            },
+            "tags": node_tags(cfg, tags),
         },
         opts=after_karpenter,
     )

@@ -159,20 +159,66 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "environment.tier is production)",
     ),
     (
-        "production GPU pool without the business-hours freeze",
+        "production GPU pool without a maintenance window",
         "prod",
-        lambda c: c[P]["inference"]["disruption"].__setitem__("freezeDuringBusinessHours", False),
-        "substrate:nodePools.inference.disruption.freezeDuringBusinessHours = false: lets "
-        "drift and consolidation disrupt accelerator nodes during business hours (allowed: "
-        "true when environment.tier is production)",
+        lambda c: c[P]["inference"]["disruption"].pop("maintenanceWindow"),
+        "substrate:nodePools.inference.disruption.maintenanceWindow = null: lets drift "
+        "replace accelerator nodes at any time in production (allowed: a window from "
+        "substrate:karpenter.maintenanceWindows when environment.tier is production)",
     ),
     (
-        "freeze without business hours",
+        "a window nobody declared",
         "staging",
-        lambda c: c[K].pop("businessHours"),
-        "substrate:nodePools.inference.disruption.freezeDuringBusinessHours = true: needs "
-        "business hours but substrate:karpenter.businessHours is not set (allowed: "
-        "substrate:karpenter.businessHours with schedule and duration)",
+        lambda c: c[P]["training"]["disruption"].__setitem__("maintenanceWindow", "weekly"),
+        'substrate:nodePools.training.disruption.maintenanceWindow = "weekly": is not a '
+        "window in substrate:karpenter.maintenanceWindows (allowed: nightly)",
+    ),
+    (
+        "a window on weekdays",
+        "prod",
+        lambda c: c[K]["maintenanceWindows"]["weekend"].__setitem__("schedule", "0 4 * * 1-5"),
+        'substrate:karpenter.maintenanceWindows.weekend.schedule = "0 4 * * 1-5": is not a '
+        'daily or weekly start time (allowed: "M H * * *" (daily) or "M H * * D" (weekly, '
+        'D = 0-6 or sun-sat), e.g. "0 2 * * sat")',
+    ),
+    (
+        "a daily window longer than a day",
+        "prod",
+        lambda c: c[K]["maintenanceWindows"]["nightly"].__setitem__("duration", "25h"),
+        'substrate:karpenter.maintenanceWindows.nightly.duration = "25h": does not fit in the '
+        "day the schedule repeats over (allowed: more than 0 and less than 24h)",
+    ),
+    (
+        "a training pool with a termination grace period",
+        "prod",
+        lambda c: c[P]["training"].__setitem__("terminationGracePeriod", "24h"),
+        'substrate:nodePools.training.terminationGracePeriod = "24h": lets Karpenter drain a '
+        "drifted training node and delete its do-not-disrupt pods when the grace period "
+        "ends, killing the running job (allowed: unset for kind training (running jobs then "
+        "block drift))",
+    ),
+    (
+        "a training pool that expires",
+        "staging",
+        lambda c: c[P]["training"].__setitem__("expireAfter", "720h"),
+        'substrate:nodePools.training.expireAfter = "720h": expires training nodes '
+        "forcefully (budgets and do-not-disrupt do not stop expiry), under running jobs "
+        '(allowed: "Never" for kind training (new AMIs arrive through drift))',
+    ),
+    (
+        "an inference pool without a termination grace period",
+        "prod",
+        lambda c: c[P]["inference"].pop("terminationGracePeriod"),
+        "substrate:nodePools.inference.terminationGracePeriod = null: is unset for kind "
+        "inference, so one do-not-disrupt pod blocks drift forever and an expired node never "
+        'finishes draining (allowed: a bound such as "4h" for kinds inference and agents)',
+    ),
+    (
+        "a node tag the stack does not set",
+        "prod",
+        lambda c: c[K].__setitem__("nodeTags", ["cost-center", "team"]),
+        'substrate:karpenter.nodeTags[1] = "team": is not a key of substrate:tags (allowed: '
+        "cost-center, data-classification, owner)",
     ),
     (
         "reserved capacity without reservations",
@@ -215,13 +261,6 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         'substrate:nodePools.training.gpuSharing.migProfiles = {"h100.80gb": "1g.10gb"}: '
         "cannot be applied by the AL2023 AMI of node class 'gpu' (allowed: migProfiles only "
         "with a Bottlerocket node class (AL2023 GPUs must be pre-partitioned))",
-    ),
-    (
-        "business hours that are not cron",
-        "prod",
-        lambda c: c[K]["businessHours"].__setitem__("schedule", "weekdays 8am"),
-        'substrate:karpenter.businessHours.schedule = "weekdays 8am": is not a five-field '
-        'cron schedule (allowed: "0 13 * * 1-5" (UTC))',
     ),
     (
         "expiry in days",

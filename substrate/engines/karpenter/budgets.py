@@ -17,14 +17,16 @@ helpers.go` BuildDisruptionBudgetMapping).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from substrate.engines.karpenter.cron import CronError, Schedule
+from substrate.engines.karpenter.cron import CronError, parse
 from substrate.engines.karpenter.hashing import parse_duration
 
 REASONS = ("Drifted", "Empty", "Underutilized")
@@ -54,7 +56,7 @@ class Budget:
         """CronError when the schedule does not parse (Karpenter then allows 0)."""
         if self.schedule is None and self.duration is None:
             return True
-        schedule = Schedule.parse(self.schedule or "")
+        schedule = parse(self.schedule or "")
         window = timedelta(microseconds=parse_duration(self.duration or "0") // 1000)
         hit = schedule.next(now - window)
         return hit is not None and hit <= now
@@ -81,7 +83,12 @@ def scaled(nodes: str, total: int) -> int:
 
 def budgets_of(nodepool: Mapping[str, Any]) -> tuple[Budget, ...]:
     raw = nodepool.get("spec", {}).get("disruption", {}).get("budgets")
-    return tuple(Budget.of(b) for b in (DEFAULT if raw is None else raw))
+    return _budgets(json.dumps(DEFAULT if raw is None else raw, sort_keys=True))
+
+
+@lru_cache(maxsize=256)
+def _budgets(raw: str) -> tuple[Budget, ...]:
+    return tuple(Budget.of(b) for b in json.loads(raw))
 
 
 def allowed_by_budgets(

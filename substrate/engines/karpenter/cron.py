@@ -10,8 +10,10 @@ case-insensitive; day of week is 0-6 (7 is rejected). When day of month or day o
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property, lru_cache
 
 STAR = 1 << 63
 _MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -129,22 +131,37 @@ class Schedule:
         if t.second:
             t = t.replace(second=0) + timedelta(minutes=1)
         limit = t.year + 5
+        first = True
         day = t.replace(hour=0, minute=0)
         while day.year <= limit:
             if 1 << day.month & self.month and self._day(day):
-                first = t if day.date() == t.date() else day
-                found = self._in_day(day, first)
+                found = self._in_day(day, t if first else day)
                 if found is not None:
                     return found
             day += timedelta(days=1)
+            first = False
         return None
 
+    @cached_property
+    def _hours(self) -> tuple[int, ...]:
+        return tuple(h for h in range(24) if 1 << h & self.hour)
+
+    @cached_property
+    def _minutes(self) -> tuple[int, ...]:
+        return tuple(m for m in range(60) if 1 << m & self.minute)
+
     def _in_day(self, day: datetime, first: datetime) -> datetime | None:
-        for hour in range(first.hour if first.date() == day.date() else 0, 24):
-            if not 1 << hour & self.hour:
+        for hour in self._hours:
+            if hour < first.hour:
                 continue
-            start = first.minute if (first.date(), first.hour) == (day.date(), hour) else 0
-            for minute in range(start, 60):
-                if 1 << minute & self.minute:
-                    return day.replace(hour=hour, minute=minute)
+            low = first.minute if hour == first.hour else 0
+            index = bisect_left(self._minutes, low)
+            if index < len(self._minutes):
+                return day.replace(hour=hour, minute=self._minutes[index])
         return None
+
+
+@lru_cache(maxsize=256)
+def parse(spec: str) -> Schedule:
+    """Schedule.parse, cached (budgets are evaluated at every step of a simulation)."""
+    return Schedule.parse(spec)
