@@ -17,6 +17,12 @@ v2.20.2 templates):
   agent's credentials for the `keda-operator` service account; with a `roleArn` it calls
   `sts:AssumeRole` with those credentials (no web-identity token exists under Pod Identity).
 
+EKS Pod Identity injects credentials when a pod is created: operator pods started before KEDA's
+role existed never get them. So the operator's pod template carries
+`substrate.io/aws-credentials: pod-identity` exactly while KEDA has a role: the update that
+first gives KEDA a role (or removes it) also rolls the operator, whose new pods the Pod Identity
+webhook fills in; the release waits for the role and its association (components.addon).
+
 IAM: only what the configured scalers need: `sqs:GetQueueAttributes` on the listed queues
 (aws-sqs-queue scaler), `cloudwatch:GetMetricData` (aws-cloudwatch scaler; CloudWatch has no
 resource-level permissions for it), `sts:AssumeRole` on the listed workload roles. Nothing
@@ -92,6 +98,9 @@ def _pdb(replicas: int) -> dict[str, Any]:
     return {"minAvailable": 1} if replicas > 1 else {}
 
 
+CREDENTIALS_ANNOTATION = "substrate.io/aws-credentials"
+
+
 def chart_values(args: KedaArgs) -> dict[str, Any]:
     operator = args.get("operator_replicas", 1)
     metrics = args.get("metrics_server_replicas", 1)
@@ -109,6 +118,9 @@ def chart_values(args: KedaArgs) -> dict[str, Any]:
         },
         "prometheus": {"operator": {"enabled": True, "port": METRICS_PORT}},
         "podIdentity": {"aws": {"irsa": {"enabled": False}}},
+        "podAnnotations": {
+            "keda": {CREDENTIALS_ANNOTATION: "pod-identity"} if policy_statements(args) else {}
+        },
     }
 
 

@@ -188,9 +188,30 @@ _IMAGE_REGISTRY = re.compile(
 )
 
 
+SHARED_REGISTRIES = (
+    "public.ecr.aws",
+    "docker.io",
+    "index.docker.io",
+    "registry-1.docker.io",
+    "ghcr.io",
+    "quay.io",
+    "gcr.io",
+    "nvcr.io",
+    "registry.gitlab.com",
+)
+"""Public registries anyone can publish to: allowing one whole allows every image on it, so an
+allowed prefix there must name a repository namespace (`public.ecr.aws/karpenter`)."""
+
+
 def image_registry(prefix: str) -> Problem | None:
     """An allowed-image prefix: registry host (optionally with port) and optional repository
-    path, without scheme, tag, digest or trailing slash (admission policies append '/')."""
+    path, without scheme, tag, digest or trailing slash (admission policies append '/'); a
+    shared public registry only with a repository namespace."""
+    if prefix in SHARED_REGISTRIES:
+        return Problem(
+            "is a public registry anyone can publish to: allowing it allows every image on it",
+            f'a repository namespace on it, such as "{prefix}/<namespace>"',
+        )
     if _IMAGE_REGISTRY.match(prefix) and "." in prefix.split("/", 1)[0]:
         return None
     return Problem(

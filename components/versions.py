@@ -147,4 +147,10 @@ ENGINES: dict[str, Engine] = {
         CHARTS["kueue"].app_version,
         f"the Kueue chart {CHARTS['kueue'].version} (controller {CHARTS['kueue'].app_version})",
     ),
+    "pod-security": Engine(
+        "k8s.io/pod-security-admission",
+        "v0.36.2",
+        "the Pod Security Admission built into kube-apiserver 1.36, the newest minor the stacks "
+        "run; it evaluates older clusters at their own version (the checks emulate it)",
+    ),
 }

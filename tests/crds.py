@@ -39,17 +39,25 @@ def _crd(crd_dir: Path, group: str, kind: str) -> dict[str, Any] | None:
 
 
 def schema_for(crd_dir: Path, api_version: str, kind: str) -> dict[str, Any]:
-    group, _, version = api_version.rpartition("/")
+    group = api_version.rpartition("/")[0]
     crd = _crd(crd_dir, group, kind)
     if crd is None:
         raise LookupError(f"no CRD for {kind}.{group} under {crd_dir}")
+    return served_schema(crd, api_version)
+
+
+def served_schema(crd: Mapping[str, Any], api_version: str) -> dict[str, Any]:
+    """The `openAPIV3Schema` of ``crd``'s served version ``api_version`` (adapted for
+    jsonschema); LookupError when that version is not served."""
+    version = api_version.rpartition("/")[2]
+    kind = crd["spec"]["names"]["kind"]
     for entry in crd["spec"]["versions"]:
         if entry["name"] == version:
             if not entry.get("served", False):
                 raise LookupError(f"{api_version} {kind} is not served by its CRD")
             return _adapt(copy.deepcopy(entry["schema"]["openAPIV3Schema"]))
     served = [v["name"] for v in crd["spec"]["versions"] if v.get("served")]
-    raise LookupError(f"{kind}.{group} has no version {version} (served: {served})")
+    raise LookupError(f"{kind}.{crd['spec']['group']} has no version {version} (served: {served})")
 
 
 def _adapt(node: Any) -> Any:
@@ -70,7 +78,15 @@ def _adapt(node: Any) -> Any:
 
 
 def validation_errors(crd_dir: Path, manifest: Mapping[str, Any]) -> list[str]:
-    schema = schema_for(crd_dir, manifest["apiVersion"], manifest["kind"])
+    return _errors(schema_for(crd_dir, manifest["apiVersion"], manifest["kind"]), manifest)
+
+
+def errors_against(crd: Mapping[str, Any], manifest: Mapping[str, Any]) -> list[str]:
+    """``manifest`` checked against a CRD object (e.g. the one a chart installs)."""
+    return _errors(served_schema(crd, manifest["apiVersion"]), manifest)
+
+
+def _errors(schema: dict[str, Any], manifest: Mapping[str, Any]) -> list[str]:
     validator = jsonschema.Draft7Validator(schema)
     return sorted(
         f"{'/'.join(str(p) for p in err.absolute_path) or '<root>'}: {err.message}"

@@ -56,7 +56,11 @@ REFERENCE_SETTINGS = PolicySettings(
         "kuberay-system",
     ),
     pod_security_exempt_namespaces=("dcgm-exporter",),
-    allowed_registries=("123456789012.dkr.ecr.us-east-1.amazonaws.com", "public.ecr.aws"),
+    allowed_registries=(
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+        "public.ecr.aws/docker/library",
+        "public.ecr.aws/substrate",
+    ),
     long_running_classes=("training", "agent"),
 )
 """A production-like policy set: what the committed policy files and their Kyverno tests use.

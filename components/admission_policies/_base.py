@@ -59,7 +59,7 @@ class PolicySettings:
     """Namespaces no Substrate policy applies to (system, Kyverno, platform controllers)."""
     pod_security_exempt_namespaces: Sequence[str] = ()
     """Namespaces exempt from the restricted Pod Security policy only (R27)."""
-    allowed_registries: Sequence[str] = ("public.ecr.aws",)
+    allowed_registries: Sequence[str] = ("public.ecr.aws/docker/library",)
     """Image prefixes tenants may pull from (R28)."""
     long_running_classes: Sequence[str] = ("training", "agent")
     """Workload classes that must not be disrupted by Karpenter (R33)."""

@@ -74,8 +74,11 @@ class AdmissionConfig:
     )
     allowed_registries: Annotated[list[Registry], non_empty("registry"), unique] = doc(
         "Registry hosts or repository prefixes tenant images must come from (R28); images must "
-        "be fully qualified (`<registry>/<repository>:<tag>` or `@sha256:`).",
-        factory=lambda: ["public.ecr.aws"],
+        "be fully qualified (`<registry>/<repository>:<tag>` or `@sha256:`). A public registry "
+        "anyone can publish to (public.ecr.aws, docker.io, ghcr.io, quay.io, nvcr.io, ...) only "
+        "with a repository namespace, e.g. `public.ecr.aws/docker/library` (Docker Official "
+        "Images on ECR Public).",
+        factory=lambda: ["public.ecr.aws/docker/library"],
     )
     long_running_classes: Annotated[list[WorkloadClass], unique] = doc(
         "`substrate.io/workload-class` values whose pods must carry "

@@ -60,7 +60,11 @@ def _dump(docs: Iterable[Mapping[str, Any]]) -> str:
 
 
 def _report(stdout: str) -> dict[str, Any]:
-    """The JSON policy report in the CLI's output (it may print progress lines around it)."""
+    """The JSON policy report in the CLI's output (it may print progress lines around it). The
+    CLI prints nothing at all when no policy matched any resource (e.g. every object is in a
+    namespace the policies' namespaceSelector excludes): no results."""
+    if not stdout.strip():
+        return {}
     start = stdout.find("{")
     if start < 0:
         raise EngineFailedError(f"kyverno printed no policy report:\n{stdout[-2000:]}")

@@ -13,7 +13,7 @@ from tests.helpers import Resources, run_program
 ARGS: AdmissionPolicySetArgs = {
     "validation_actions": ["Deny"],
     "excluded_namespaces": ["kube-node-lease", "kube-public", "kube-system", "kyverno"],
-    "allowed_registries": ["public.ecr.aws"],
+    "allowed_registries": ["public.ecr.aws/docker/library"],
 }
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.keda import Keda, KedaArgs, policy_statements
+from components.keda import CREDENTIALS_ANNOTATION, Keda, KedaArgs, policy_statements
 from components.keda import chart_values as keda_values
 from components.kueue import Kueue, KueueArgs, manager_config
 from components.kueue import chart_values as kueue_values
@@ -19,7 +19,8 @@ from components.scrape_targets import keda as keda_target
 from components.scrape_targets import kueue as kueue_target
 from components.versions import CHARTS
 from components.workload_operators import WorkloadOperator
-from tests.helpers import Resources, policy_json, run_program
+from substrate.engines import run
+from tests.helpers import Resources, policy_json, require_engine, run_program
 
 FREE_FORM = ("nodeSelector",)
 SYSTEM = {"kubernetes.io/os": "linux", "substrate.io/pool": "system"}
@@ -247,3 +248,36 @@ def test_integrations_install_their_operators_once() -> None:
     ]
     assert charts == ["jobset", "kuberay-operator"]
     assert operators_for(["batch/job", "pod", "deployment"]) == ()
+
+
+@pytest.mark.parametrize("queues", [[], ["arn:aws:sqs:us-west-2:123456789012:agent-sessions"]])
+def test_keda_operator_rolls_when_its_role_first_appears(
+    queues: list[str], charts: Path, tmp_path: Path
+) -> None:
+    """Pod Identity fills in credentials at pod creation: the operator's pod template (as the
+    pinned chart renders it) changes exactly when KEDA gets a role, so its pods are replaced."""
+    values = tmp_path / "values.yaml"
+    values.write_text(yaml.safe_dump(keda_values({**KEDA, "sqs_queue_arns": queues})))
+    chart = CHARTS["keda"]
+    require_engine("helm")
+    rendered = run(
+        "helm",
+        [
+            "template",
+            "keda",
+            str(charts / f"keda-{chart.version}.tgz"),
+            "-f",
+            str(values),
+            "--namespace",
+            "keda",
+            "--kube-version",
+            "1.35.0",
+        ],
+    ).stdout
+    (operator,) = [
+        d
+        for d in yaml.safe_load_all(rendered)
+        if d and d["kind"] == "Deployment" and d["metadata"]["name"] == "keda-operator"
+    ]
+    annotations = operator["spec"]["template"]["metadata"].get("annotations") or {}
+    assert (annotations.get(CREDENTIALS_ANNOTATION) == "pod-identity") is bool(queues)

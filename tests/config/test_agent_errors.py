@@ -122,7 +122,7 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         _agent("support", image="ghcr.io/acme/support-agent:1.0.0"),
         'substrate:agents.support.image = "ghcr.io/acme/support-agent:1.0.0": is not from a '
         "registry admission allows (R28), so its pods would be refused (allowed: images under "
-        f"{ECR}, public.ecr.aws, nvcr.io/nvidia, ghcr.io/spiffe)",
+        f"{ECR}, public.ecr.aws/docker/library, nvcr.io/nvidia, ghcr.io/spiffe)",
     ),
     (
         "latest tag",

@@ -264,6 +264,14 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         'namespace of Kyverno\'s own, such as "kyverno")',
     ),
     (
+        "a whole shared public registry",
+        "prod",
+        _set("admission", allowedRegistries=["public.ecr.aws"]),
+        'substrate:admission.allowedRegistries[0] = "public.ecr.aws": is a public registry '
+        "anyone can publish to: allowing it allows every image on it (allowed: a repository "
+        'namespace on it, such as "public.ecr.aws/<namespace>")',
+    ),
+    (
         "unknown admission mode",
         "prod",
         _set("admission", mode="Block"),

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.versions import CHARTS, ENGINES
+from components.versions import CHARTS, ENGINES, SUPPORTED_KUBERNETES_VERSIONS
 from substrate.plan.command import PlanResult
 from tests.helpers import ROOT, require_engine
 
@@ -87,3 +87,11 @@ def test_helm_engine_is_the_major_the_releases_use(prod_plan: PlanResult) -> Non
     kinds = {r.type for r in prod_plan.records if r.type.startswith("kubernetes:helm.sh/")}
     assert kinds == {"kubernetes:helm.sh/v3:Release"}
     assert ENGINES["helm"].module == "helm.sh/helm/v3"
+
+
+def test_pod_security_engine_covers_every_supported_kubernetes_version() -> None:
+    """The evaluator emulates older clusters but cannot know a newer one's checks: its minor
+    (k8s.io/pod-security-admission v0.<minor>) is the newest Kubernetes a stack may run."""
+    minor = int(ENGINES["pod-security"].version.split(".")[1])
+    newest = max(int(v.split(".")[1]) for v in SUPPORTED_KUBERNETES_VERSIONS)
+    assert minor == newest

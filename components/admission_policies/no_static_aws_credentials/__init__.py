@@ -1,6 +1,11 @@
 """R20: pods get AWS credentials from EKS Pod Identity, never from static keys in environment
 variables (long-lived keys leak through `kubectl describe`, logs and crash dumps, and bypass
-per-service-account IAM roles)."""
+per-service-account IAM roles).
+
+`envFrom` imports every key of a Secret or ConfigMap as a variable, and Kyverno cannot read the
+keys at admission. So an `envFrom` entry must set a `prefix` that no credential variable starts
+with (`APP_`, not `AWS_` and not none): then no key can become `AWS_ACCESS_KEY_ID`.
+"""
 
 from __future__ import annotations
 
@@ -45,6 +50,11 @@ def build(settings: PolicySettings) -> dict[str, Any]:
                 "variables.containers.filter(c, c.?env.orValue([])"
                 f".exists(e, e.name in {cel(CREDENTIAL_VARIABLES)}))",
             ),
+            variable(
+                "importing",
+                "variables.containers.filter(c, c.?envFrom.orValue([]).exists(e, "
+                f"{cel(CREDENTIAL_VARIABLES)}.exists(v, v.startsWith(e.?prefix.orValue('')))))",
+            ),
         ],
         validations=[
             validation(
@@ -53,6 +63,14 @@ def build(settings: PolicySettings) -> dict[str, Any]:
                 "Identity.",
                 "'containers setting AWS credential variables (use EKS Pod Identity): ' + "
                 "variables.offending.map(c, c.name).join(', ')",
+            ),
+            validation(
+                "size(variables.importing) == 0",
+                "envFrom must set a prefix that keeps AWS credential names out (e.g. APP_): the "
+                "keys of a Secret or ConfigMap cannot be checked at admission.",
+                "'containers importing a Secret or ConfigMap with envFrom without a prefix that "
+                "keeps AWS credential names out (set envFrom[].prefix, e.g. APP_): ' + "
+                "variables.importing.map(c, c.name).join(', ')",
             ),
         ],
     )
