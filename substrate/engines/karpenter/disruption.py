@@ -10,7 +10,7 @@ Per tick (one minute; the disruption loop polls every 10 s, so several commands 
   `karpenter.sh/do-not-disrupt` or a blocking PDB are not evicted; with a NodeClaim
   `terminationGracePeriod` they are deleted anyway at (drain start + grace period - the pod's own
   `terminationGracePeriodSeconds`). A node is terminated once no pod it must drain is left.
-- Drift is detected (``drift.drift_reason``); expired NodeClaims (`expireAfter`) start draining
+- Drift is detected (``drift.drift_reason``) when objects change and every 5 minutes; expired NodeClaims (`expireAfter`) start draining
   at once, whatever the budgets say (forceful).
 - `Consolidatable` holds once `consolidateAfter` (not `Never`) passed since the last pod event
   (or initialisation).
@@ -35,6 +35,7 @@ from typing import Any
 
 from substrate.engines.karpenter.budgets import allowed_disruptions
 from substrate.engines.karpenter.drift import drift_reason
+from substrate.engines.karpenter.hashing import ec2nodeclass_hash, nodepool_hash
 from substrate.engines.karpenter.model import (
     DO_NOT_DISRUPT,
     NodeClaim,
@@ -45,6 +46,8 @@ from substrate.engines.karpenter.model import (
 
 TICK = timedelta(minutes=1)
 PASSES_PER_TICK = 6
+DRIFT_RECHECK_MINUTES = 5
+"""The drift controller re-checks NodeClaims every 5 minutes, and at once when objects change."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,8 @@ class Cluster:
     placement_group_id: Callable[[Mapping[str, Any]], str | None] = lambda _nc: None
     startup: timedelta = timedelta(minutes=5)
     _launched: int = 0
+    _hashes: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    _changed: bool = True
 
     # -- queries ---------------------------------------------------------------------------
     def live(self) -> list[NodeClaim]:
@@ -101,6 +106,18 @@ class Cluster:
         """`pulumi up` of new NodePool/EC2NodeClass manifests (Karpenter re-hashes them)."""
         self.nodepools = dict(nodepools)
         self.nodeclasses = dict(nodeclasses)
+        self._hashes.clear()
+        self._changed = True
+
+    def _hashes_of(self, pool: str, nodeclass: str) -> tuple[str, str]:
+        """The hash annotations Karpenter's hash controllers keep on the objects."""
+        key = (pool, nodeclass)
+        if key not in self._hashes:
+            self._hashes[key] = (
+                nodepool_hash(self.nodepools[pool]),
+                ec2nodeclass_hash(self.nodeclasses[nodeclass]),
+            )
+        return self._hashes[key]
 
     def add(self, claim: NodeClaim) -> NodeClaim:
         self.claims.append(claim)
@@ -136,9 +153,13 @@ class Cluster:
         for claim in self.live():
             self._complete_pods(claim, now)
         self._settle_replacements(now)
+        recheck = self._changed or now.minute % DRIFT_RECHECK_MINUTES == 0
+        self._changed = False
         for claim in self.live():
             if claim.deleting_since is None:
-                self._detect(claim, now)
+                self._expire(claim, now)
+                if recheck:
+                    self._detect(claim, now)
         for _ in range(PASSES_PER_TICK):
             if not self._disrupt_once(now):
                 break
@@ -164,11 +185,14 @@ class Cluster:
                 nodeclass,
                 latest_ami=self.latest_ami,
                 placement_group_id=self.placement_group_id,
+                hashes=self._hashes_of(claim.nodepool, claim.nodeclass),
             )
             if reason != claim.drifted:
                 claim.drifted, claim.drifted_since = reason, now if reason else None
                 if reason:
                     self.events.append(Event(now, claim.name, "Drifted", reason))
+
+    def _expire(self, claim: NodeClaim, now: datetime) -> None:
         expire = duration(claim.expire_after)
         if expire is not None and now >= claim.created + expire:
             self._start_deleting(claim, now, "Expired")

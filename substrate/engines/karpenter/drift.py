@@ -92,11 +92,14 @@ def drift_reason(
     *,
     latest_ami: str = "v0",
     placement_group_id: Callable[[Mapping[str, Any]], str | None] = lambda _nc: None,
+    hashes: tuple[str, str] | None = None,
 ) -> str | None:
-    """Karpenter's drift reason for `claim` against the current objects, or None."""
+    """Karpenter's drift reason for `claim` against the current objects, or None. `hashes`:
+    the NodePool's and EC2NodeClass's hash annotations, when already computed."""
+    pool_hash, class_hash = hashes or (nodepool_hash(nodepool), ec2nodeclass_hash(nodeclass))
     if _hash_drift(
         claim,
-        nodepool_hash(nodepool),
+        pool_hash,
         NODEPOOL_HASH,
         NODEPOOL_HASH_VERSION_KEY,
         NODEPOOL_HASH_VERSION,
@@ -107,7 +110,7 @@ def drift_reason(
         return "RequirementsDrifted"
     if _hash_drift(
         claim,
-        ec2nodeclass_hash(nodeclass),
+        class_hash,
         NODECLASS_HASH,
         NODECLASS_HASH_VERSION_KEY,
         EC2NODECLASS_HASH_VERSION,
