@@ -10,8 +10,8 @@ Per tick (one minute; the disruption loop polls every 10 s, so several commands 
   `karpenter.sh/do-not-disrupt` or a blocking PDB are not evicted; with a NodeClaim
   `terminationGracePeriod` they are deleted anyway at (drain start + grace period - the pod's own
   `terminationGracePeriodSeconds`). A node is terminated once no pod it must drain is left.
-- Drift is detected (``drift.drift_reason``) when objects change and every 5 minutes; expired NodeClaims (`expireAfter`) start draining
-  at once, whatever the budgets say (forceful).
+- Drift is detected (``drift.drift_reason``) when objects change and every 5 minutes; expired
+  NodeClaims (`expireAfter`) start draining at once, whatever the budgets say (forceful).
 - `Consolidatable` holds once `consolidateAfter` (not `Never`) passed since the last pod event
   (or initialisation).
 - The disruption controller runs one method per pass in order: Emptiness (empty, consolidatable
