@@ -84,7 +84,11 @@ def bottlerocket_settings(spec: NodeClassSpec) -> str | None:
         tables.append(
             (
                 f"{device_plugin}.time-slicing",
-                {"replicas": sharing.replicas, "fail-requests-greater-than-one": True},
+                {
+                    "replicas": sharing.replicas,
+                    "rename-by-default": True,
+                    "fail-requests-greater-than-one": True,
+                },
             )
         )
     elif sharing.mode == "mig":

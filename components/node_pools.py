@@ -52,7 +52,7 @@ def node_pool_spec(pool: PoolSpec) -> dict[str, Any]:
             "metadata": {"labels": dict(sorted(pool.node_labels.items()))},
             "spec": template_spec,
         },
-        "limits": pool.limits.manifest(),
+        "limits": pool.limits.manifest(pool.gpu_sharing),
         "disruption": {
             "consolidationPolicy": pool.consolidation_policy,
             "consolidateAfter": pool.consolidate_after,

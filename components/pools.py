@@ -14,6 +14,7 @@ from components.instance_families import FAMILIES, Accelerator, InstanceFamily
 from components.labels import (
     DEVICE_PLUGIN_CONFIG_LABEL,
     GPU_RESOURCE,
+    GPU_SHARED_RESOURCE,
     GPU_TAINT,
     NEURON_RESOURCE,
     NEURON_TAINT,
@@ -52,11 +53,21 @@ class GpuSharing:
 
     mode: SharingMode = "none"
     replicas: int = 1
-    """time-slicing: pods sharing each GPU (advertised as that many nvidia.com/gpu)."""
+    """time-slicing: pods sharing each GPU (advertised as that many nvidia.com/gpu.shared)."""
     mig_strategy: Literal["single", "mixed"] = "single"
     """mig: `single` advertises slices as nvidia.com/gpu, `mixed` as nvidia.com/mig-<profile>."""
     mig_profiles: tuple[tuple[str, str], ...] = ()
     """mig on Bottlerocket: GPU model (e.g. `a100.40gb`) -> profile Bottlerocket applies at boot."""
+
+    @property
+    def resource(self) -> str:
+        """The resource its nodes advertise GPUs as (one unit everywhere for the pool)."""
+        return GPU_SHARED_RESOURCE if self.mode == "time-slicing" else GPU_RESOURCE
+
+    @property
+    def units_per_gpu(self) -> int:
+        """Units of `resource` per physical GPU."""
+        return self.replicas if self.mode == "time-slicing" else 1
 
     @property
     def config_name(self) -> str:
@@ -139,12 +150,17 @@ class Limits:
     cpu: int
     memory: str
     gpu: int | None = None
+    """Physical GPUs."""
     neuron: int | None = None
 
-    def manifest(self) -> dict[str, str]:
+    def manifest(self, sharing: GpuSharing | None = None) -> dict[str, str]:
+        """NodePool `limits`; the GPU limit in the pool's unit (slices on a time-sliced pool,
+        which is what Karpenter counts: NodeOverlay capacity before a node exists, the device
+        plugin's advertised slices after)."""
+        sharing = sharing or GpuSharing()
         out = {"cpu": str(self.cpu), "memory": self.memory}
         if self.gpu is not None:
-            out[GPU_RESOURCE] = str(self.gpu)
+            out[sharing.resource] = str(self.gpu * sharing.units_per_gpu)
         if self.neuron is not None:
             out[NEURON_RESOURCE] = str(self.neuron)
         return out
@@ -204,7 +220,19 @@ class PoolSpec:
 
     @property
     def gpu_limit(self) -> int | None:
+        """Physical GPUs the pool may launch."""
         return self.limits.gpu
+
+    @property
+    def gpu_resource(self) -> str:
+        """The pool's GPU unit: what its nodes advertise, Kueue quotas and NodePool limits."""
+        return self.gpu_sharing.resource
+
+    @property
+    def gpu_units_limit(self) -> int | None:
+        """The GPU limit in the pool's unit."""
+        gpus = self.limits.gpu
+        return None if gpus is None else gpus * self.gpu_sharing.units_per_gpu
 
     @property
     def needs_device_plugin_daemonset(self) -> bool:

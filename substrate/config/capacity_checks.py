@@ -14,6 +14,19 @@ if TYPE_CHECKING:
     from substrate.config.platform import PlatformConfig
 
 POOLS = "substrate:nodePools"
+MIG_REFUSED = {
+    "al2023": (
+        "would leave the GPUs unpartitioned: AL2023 nodes boot with MIG disabled and Substrate "
+        "installs no MIG manager",
+        '"none" or "time-slicing"',
+    ),
+    "bottlerocket": (
+        "would make Karpenter plan and limit the pool in physical GPUs while its nodes advertise "
+        "MIG instances: Substrate renders no NodeOverlay for MIG capacity",
+        '"none" or "time-slicing"',
+    ),
+}
+"""Why `gpuSharing.mode: mig` is refused: no accepted setting may be a no-op or mis-count."""
 CLASSES = "substrate:karpenter.nodeClasses"
 
 
@@ -57,25 +70,8 @@ def check_capacity(cfg: PlatformConfig) -> None:
                 "is not a window in substrate:karpenter.maintenanceWindows",
                 ", ".join(sorted(karpenter.maintenance_windows)) or "no windows are declared",
             )
-        if node_class.ami_family == "al2023" and pool.gpu_sharing.mig_profiles:
-            raise ConfigError(
-                f"{path}.gpuSharing.migProfiles",
-                pool.gpu_sharing.mig_profiles,
-                f"cannot be applied by the AL2023 AMI of node class {pool.node_class!r}",
-                "migProfiles only with a Bottlerocket node class (AL2023 GPUs must be "
-                "pre-partitioned)",
-            )
-        if (
-            node_class.ami_family == "bottlerocket"
-            and pool.gpu_sharing.mode == "mig"
-            and not pool.gpu_sharing.mig_profiles
-        ):
-            raise ConfigError(
-                f"{path}.gpuSharing.migProfiles",
-                {},
-                "is empty, so Bottlerocket would leave MIG disabled",
-                'GPU model -> profile, e.g. {"a100.40gb": "1g.5gb"}',
-            )
+        if pool.gpu_sharing.mode == "mig":
+            raise ConfigError(f"{path}.gpuSharing.mode", "mig", *MIG_REFUSED[node_class.ami_family])
     _check_bottlerocket_sharing(
         pools, {n for n, c in classes.items() if c.ami_family == "bottlerocket"}
     )

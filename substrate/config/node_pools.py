@@ -61,7 +61,8 @@ class LimitsConfig:
     cpu: Annotated[int, between(1, 100000)] = doc("vCPUs across the pool's nodes.")
     memory: Memory = doc('Memory across the pool\'s nodes, e.g. "2048Gi".')
     gpu: Annotated[int, between(1, 100000)] | None = doc(
-        "`nvidia.com/gpu` across the pool (physical GPUs); required for NVIDIA pools.",
+        "Physical GPUs across the pool; required for NVIDIA pools. Rendered in the pool's unit: "
+        "`nvidia.com/gpu`, or `nvidia.com/gpu.shared` = gpu x replicas when time-sliced.",
         default=None,
     )
     neuron: Annotated[int, between(1, 100000)] | None = doc(
@@ -99,8 +100,10 @@ class GpuSharingConfig:
     """How the NVIDIA device plugin presents each node's GPUs."""
 
     mode: Literal["none", "time-slicing", "mig"] = doc(
-        "`none` (whole GPUs), `time-slicing` (no memory or fault isolation) or `mig` "
-        "(hardware partitions; MIG-capable GPUs only).",
+        "`none` (whole GPUs, `nvidia.com/gpu`) or `time-slicing` (`replicas` slices per GPU, "
+        "advertised as `nvidia.com/gpu.shared`, the pool's unit for limits and quota; no memory "
+        "or fault isolation). `mig` is refused: no partitioning at boot on AL2023, and no "
+        "NodeOverlay for MIG capacity on Bottlerocket.",
         default="none",
     )
     replicas: Annotated[int, between(1, 64)] = doc(

@@ -14,6 +14,8 @@ import pulumi
 
 from components.karpenter import Karpenter
 from components.node_classes import NodeClasses, NodeClassSpec
+from components.node_overlays import NodeOverlays
+from components.node_overlays import needed as overlays_needed
 from components.node_pools import NodePools
 from components.nvidia_device_plugin import NvidiaDevicePlugin
 from components.pools import (
@@ -167,6 +169,8 @@ def build(cfg: PlatformConfig, foundation: Foundation) -> Capacity:
             "controller_cpu": karpenter_cfg.controller_cpu,
             "controller_memory": karpenter_cfg.controller_memory,
             "zonal_shift": karpenter_cfg.zonal_shift,
+            # Karpenter reads NodeOverlays (alpha) only with this gate on.
+            "feature_gates": {"nodeOverlay": True} if overlays_needed(pools) else {},
             "tags": tags,
         },
         opts=pulumi.ResourceOptions.merge(
@@ -195,6 +199,14 @@ def build(cfg: PlatformConfig, foundation: Foundation) -> Capacity:
             kubernetes, pulumi.ResourceOptions(depends_on=[karpenter, node_classes])
         ),
     )
+    if overlays_needed(pools):
+        NodeOverlays(
+            "node-overlays",
+            {"pools": pools},
+            opts=pulumi.ResourceOptions.merge(
+                kubernetes, pulumi.ResourceOptions(depends_on=[karpenter])
+            ),
+        )
     plugin_pools = [p for p in pools if p.needs_device_plugin_daemonset]
     device_plugin = None
     if plugin_pools:

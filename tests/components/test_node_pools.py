@@ -40,8 +40,9 @@ def _requirement(spec: dict[str, Any], key: str) -> list[str]:
 def test_every_rendered_nodepool_and_nodeclass_is_schema_valid(
     any_plan: PlanResult, crds: Path
 ) -> None:
-    rendered = [m for m in any_plan.manifests.values() if m["kind"] in ("NodePool", "EC2NodeClass")]
-    assert {m["kind"] for m in rendered} == {"NodePool", "EC2NodeClass"}
+    kinds = ("NodePool", "EC2NodeClass", "NodeOverlay")
+    rendered = [m for m in any_plan.manifests.values() if m["kind"] in kinds]
+    assert {m["kind"] for m in rendered} >= {"NodePool", "EC2NodeClass"}
     for manifest in rendered:
         assert validation_errors(crds, manifest) == [], manifest["metadata"]["name"]
 
@@ -195,7 +196,12 @@ def test_bottlerocket_gpu_sharing_is_rendered_as_device_plugin_settings() -> Non
     settings = tomllib.loads(bottlerocket_settings(sliced) or "")["settings"]
     plugin = settings["kubelet-device-plugins"]["nvidia"]
     assert plugin["device-sharing-strategy"] == "time-slicing"
-    assert plugin["time-slicing"] == {"replicas": 4, "fail-requests-greater-than-one": True}
+    # renamed like the AL2023 plugin's renameByDefault: slices are nvidia.com/gpu.shared
+    assert plugin["time-slicing"] == {
+        "replicas": 4,
+        "rename-by-default": True,
+        "fail-requests-greater-than-one": True,
+    }
     mig = NodeClassSpec(
         "br",
         "bottlerocket@v1.53.0",

@@ -253,14 +253,25 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "class per sharing mode)",
     ),
     (
-        "MIG profiles on AL2023",
+        "MIG on AL2023",
         "prod",
         lambda c: c[P]["training"].__setitem__(
             "gpuSharing", {"mode": "mig", "migProfiles": {"h100.80gb": "1g.10gb"}}
         ),
-        'substrate:nodePools.training.gpuSharing.migProfiles = {"h100.80gb": "1g.10gb"}: '
-        "cannot be applied by the AL2023 AMI of node class 'gpu' (allowed: migProfiles only "
-        "with a Bottlerocket node class (AL2023 GPUs must be pre-partitioned))",
+        'substrate:nodePools.training.gpuSharing.mode = "mig": would leave the GPUs '
+        "unpartitioned: AL2023 nodes boot with MIG disabled and Substrate installs no MIG "
+        'manager (allowed: "none" or "time-slicing")',
+    ),
+    (
+        "MIG on Bottlerocket",
+        "dev",
+        lambda c: c[P]["training"].update(
+            instanceFamilies=["p4d"],
+            gpuSharing={"mode": "mig", "migProfiles": {"a100.40gb": "1g.5gb"}},
+        ),
+        'substrate:nodePools.training.gpuSharing.mode = "mig": would make Karpenter plan and '
+        "limit the pool in physical GPUs while its nodes advertise MIG instances: Substrate "
+        'renders no NodeOverlay for MIG capacity (allowed: "none" or "time-slicing")',
     ),
     (
         "expiry in days",
