@@ -19,6 +19,7 @@ from components.labels import INSTANCE_FAMILY_LABEL, KARPENTER_CAPACITY_TYPE_LAB
 from components.pools import POOL_KIND_LABEL, PoolSpec, Selection, overlaps
 
 API_VERSION = "karpenter.sh/v1"
+ZONE_LABEL = "topology.kubernetes.io/zone"
 KIND = "NodePool"
 
 
@@ -34,6 +35,8 @@ def node_pool_spec(pool: PoolSpec) -> dict[str, Any]:
         {"key": "kubernetes.io/arch", "operator": "In", "values": [pool.arch]},
         {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
     ]
+    if pool.zones:
+        requirements.append({"key": ZONE_LABEL, "operator": "In", "values": list(pool.zones)})
     template_spec: dict[str, Any] = {
         "nodeClassRef": {
             "group": "karpenter.k8s.aws",

@@ -187,6 +187,8 @@ class PoolSpec:
     gpu_sharing: GpuSharing = field(default_factory=GpuSharing)
     kind: PoolKind = "general"
     maintenance_window: MaintenanceWindow | None = None
+    zones: tuple[str, ...] = ()
+    """Availability Zones the pool may launch in (empty: every zone of its subnets)."""
 
     @property
     def families(self) -> tuple[InstanceFamily, ...]:

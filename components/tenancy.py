@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from components.labels import GPU_RESOURCE, GPU_RESOURCES
+from components.labels import EFA_RESOURCE, GPU_RESOURCE, GPU_RESOURCES
 
 DEFAULT_FLAVOR = "default"
 """The empty ResourceFlavor that carries every tenant's CPU and memory quota (no node labels:
@@ -121,7 +121,7 @@ class TenantSpec:
     cpu: Share = Share(0)
     memory: Share = Share(0)
     gpus: tuple[tuple[str, Share], ...] = ()
-    """(GPU pool, share) in the order Kueue tries the flavors."""
+    """(GPU pool, share); Kueue tries the flavors in the pools' Karpenter order."""
     container_cpu: str = "250m"
     container_memory: str = "512Mi"
     network: NetworkSpec = field(default_factory=NetworkSpec)
@@ -264,7 +264,8 @@ def cluster_queue_spec(
     gpu_resources: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """ClusterQueue spec (kueue.x-k8s.io/v1beta2): CPU and memory on the default flavor; for GPU
-    tenants, one flavor per GPU pool they hold a share of, in their order, each in its pool's
+    tenants, one flavor per GPU pool they hold a share of, in `gpu_pools`' order (Karpenter's
+    order: the flavor Kueue tries first is the pool Karpenter would pick), each in its pool's
     unit (`gpu_resources`: pool -> `nvidia.com/gpu` or `nvidia.com/gpu.shared`; one resource
     group per unit, since a Kueue flavor belongs to one group).
     Pools a tenant lists with nominal 0 and a borrowing limit let it borrow there only."""
@@ -283,7 +284,10 @@ def cluster_queue_spec(
         }
     ]
     by_resource: dict[str, list[dict[str, Any]]] = {}
-    for pool, share in tenant.gpus:
+    shares = sorted(
+        ((p, s) for p, s in tenant.gpus if p in gpu_pools), key=lambda ps: gpu_pools.index(ps[0])
+    )
+    for pool, share in shares:
         if pool in gpu_pools:
             resource = (gpu_resources or {}).get(pool, GPU_RESOURCE)
             by_resource.setdefault(resource, []).append(
@@ -291,7 +295,15 @@ def cluster_queue_spec(
             )
     if tenant.gpu:
         for resource, flavors in by_resource.items():
-            groups.append({"coveredResources": [resource], "flavors": flavors})
+            covered = [resource]
+            if resource == GPU_RESOURCE:
+                # EFA is accounted for, at 0: no EFA device plugin advertises it yet, so Kueue
+                # must not admit work that asks for it (Karpenter would launch EFA nodes that
+                # never initialise).
+                covered.append(EFA_RESOURCE)
+                for flavor in flavors:
+                    flavor["resources"].append({"name": EFA_RESOURCE, "nominalQuota": "0"})
+            groups.append({"coveredResources": covered, "flavors": flavors})
     return {
         "cohortName": cohort,
         "namespaceSelector": {

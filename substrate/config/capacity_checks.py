@@ -9,6 +9,7 @@ from components.instance_families import FAMILIES
 from components.pools import Selection, overlaps
 from substrate.config.node_pools import NodePoolConfig
 from substrate.config.schema import ConfigError
+from substrate.engines.karpenter.scheduling import order_by_weight
 
 if TYPE_CHECKING:
     from substrate.config.platform import PlatformConfig
@@ -70,14 +71,66 @@ def check_capacity(cfg: PlatformConfig) -> None:
                 "is not a window in substrate:karpenter.maintenanceWindows",
                 ", ".join(sorted(karpenter.maintenance_windows)) or "no windows are declared",
             )
+        _check_zones(cfg, path, pool, node_class.placement_group)
         if pool.gpu_sharing.mode == "mig":
             raise ConfigError(f"{path}.gpuSharing.mode", "mig", *MIG_REFUSED[node_class.ami_family])
     _check_bottlerocket_sharing(
         pools, {n for n, c in classes.items() if c.ami_family == "bottlerocket"}
     )
     _check_overlap(pools)
+    _check_untargeted_gpu_pods(pools)
     if cfg.environment.production:
         _production(cfg)
+
+
+def _check_zones(
+    cfg: PlatformConfig, path: str, pool: NodePoolConfig, placement: str | None
+) -> None:
+    known = cfg.network.availability_zones
+    for i, zone in enumerate(pool.zones):
+        if zone not in known:
+            raise ConfigError(
+                f"{path}.zones[{i}]",
+                zone,
+                "is not an Availability Zone of substrate:network",
+                ", ".join(known),
+            )
+    if placement == "cluster" and len(pool.zones) != 1:
+        raise ConfigError(
+            f"{path}.zones",
+            pool.zones,
+            f"spans {len(pool.zones) or 'every'} zone(s) but node class {pool.node_class!r} "
+            "launches into a cluster placement group, which lives in one Availability Zone",
+            "exactly one zone, e.g. [" + known[0] + "]",
+        )
+
+
+def _check_untargeted_gpu_pods(pools: dict[str, NodePoolConfig]) -> None:
+    """A GPU pod that names no pool lands on the pool Karpenter tries first among those whose
+    taints it tolerates and whose GPU unit it requests: never a training pool's expensive
+    families by default."""
+    gpu = {n: p for n, p in pools.items() if _accelerator(p) == "nvidia"}
+    for name, pool in gpu.items():
+        rivals = [
+            n
+            for n, p in gpu.items()
+            if n != name and p.taints == pool.taints and p.gpu_sharing.mode == pool.gpu_sharing.mode
+        ]
+        if pool.kind != "training" or not rivals:
+            continue
+        order = order_by_weight(
+            [{"metadata": {"name": n}, "spec": {"weight": gpu[n].weight}} for n in [name, *rivals]]
+        )
+        if order[0]["metadata"]["name"] == name:
+            weights = ", ".join(f"{n}: {gpu[n].weight or 0}" for n in [name, *rivals])
+            raise ConfigError(
+                f"{POOLS}.{name}.weight",
+                pool.weight,
+                f"makes Karpenter launch a GPU pod that names no pool on training pool "
+                f"{name!r} ({', '.join(pool.instance_families)}) (weights {weights}; equal "
+                "weights go in descending name order)",
+                f"a higher weight on {rivals[0]!r} than on {name!r}",
+            )
 
 
 def _check_node_tags(cfg: PlatformConfig) -> None:

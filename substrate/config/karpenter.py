@@ -96,6 +96,12 @@ class NodeClassConfig:
         "ODCRs / Capacity Blocks this class may launch into (`reserved` capacity type).",
         factory=list,
     )
+    placement_group: Literal["cluster"] | None = doc(
+        "Launch every node of the class into one EC2 placement group Substrate creates "
+        "(`cluster`: one Availability Zone, low-latency network for multi-node training). "
+        "Pools using the class must pin exactly one zone (`zones`).",
+        default=None,
+    )
 
     @property
     def ami_family(self) -> Literal["al2023", "bottlerocket"]:

@@ -171,6 +171,11 @@ class NodePoolConfig:
         "Longest a draining node waits for pods before forcing them off.", default=None
     )
     gpu_sharing: GpuSharingConfig = doc("GPU sharing (NVIDIA pools).", factory=GpuSharingConfig)
+    zones: Annotated[list[str], unique] = doc(
+        "Availability Zones the pool launches in (of `substrate:network.availabilityZones`); "
+        "empty: all. Exactly one with a node class that has a cluster placement group.",
+        factory=list,
+    )
     kind: PoolKind = doc(
         "Disruption contract: `training` (running jobs are never disrupted by Karpenter: no "
         "terminationGracePeriod, expireAfter Never, WhenEmpty), `inference` and `agents` "

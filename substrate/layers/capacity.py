@@ -29,6 +29,7 @@ from components.pools import (
 from substrate.config import PlatformConfig
 from substrate.config.karpenter import CapacityReservationConfig, KarpenterConfig
 from substrate.config.node_pools import NodePoolConfig
+from substrate.engines.karpenter.scheduling import order_by_weight
 from substrate.layers.foundation import Foundation
 
 # Karpenter rejects these tag keys on EC2NodeClasses; it sets its own ownership tags.
@@ -65,7 +66,14 @@ class Capacity:
 
     @property
     def gpu_pools(self) -> tuple[PoolSpec, ...]:
-        return tuple(p for p in self.pools if p.is_gpu)
+        """NVIDIA pools in the order Karpenter tries them (weight, then name, descending): the
+        order Kueue tries their flavors in, so both pick the same pool for a GPU pod that names
+        none."""
+        by_name = {p.name: p for p in self.pools if p.is_gpu}
+        order = order_by_weight(
+            [{"metadata": {"name": n}, "spec": {"weight": p.weight}} for n, p in by_name.items()]
+        )
+        return tuple(by_name[o["metadata"]["name"]] for o in order)
 
     @property
     def namespaces(self) -> tuple[str, ...]:
@@ -108,6 +116,7 @@ def pool_spec(name: str, pool: NodePoolConfig, karpenter: KarpenterConfig) -> Po
         gpu_sharing=_sharing(pool),
         kind=pool.kind,
         maintenance_window=window,
+        zones=tuple(pool.zones),
     )
 
 
@@ -144,6 +153,7 @@ def node_class_specs(
                 raid0=any(f.local_nvme for p in users for f in p.families),
                 capacity_reservations=tuple(_reservation(t) for t in nc.capacity_reservations),
                 gpu_sharing=sharing if nc.ami_family == "bottlerocket" else GpuSharing(),
+                placement_group=nc.placement_group,
             )
         )
     return specs

@@ -214,6 +214,30 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         'finishes draining (allowed: a bound such as "4h" for kinds inference and agents)',
     ),
     (
+        "a zone outside the network",
+        "prod",
+        lambda c: c[P]["training"].__setitem__("zones", ["us-east-1d"]),
+        'substrate:nodePools.training.zones[0] = "us-east-1d": is not an Availability Zone of '
+        "substrate:network (allowed: us-east-1a, us-east-1b, us-east-1c)",
+    ),
+    (
+        "a cluster placement group across zones",
+        "staging",
+        lambda c: c[P]["training"].pop("zones"),
+        "substrate:nodePools.training.zones = []: spans every zone(s) but node class "
+        "'training' launches into a cluster placement group, which lives in one Availability "
+        "Zone (allowed: exactly one zone, e.g. [us-west-2a])",
+    ),
+    (
+        "untargeted GPU pods would land on the training pool",
+        "prod",
+        lambda c: c[P]["inference"].pop("weight"),
+        "substrate:nodePools.training.weight = null: makes Karpenter launch a GPU pod that "
+        "names no pool on training pool 'training' (p5, p4d) (weights training: 0, "
+        "inference: 0; equal weights go in descending name order) (allowed: a higher weight "
+        "on 'inference' than on 'training')",
+    ),
+    (
         "a node tag the stack does not set",
         "prod",
         lambda c: c[K].__setitem__("nodeTags", ["cost-center", "team"]),
@@ -225,8 +249,8 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "staging",
         lambda c: c[P]["training"].__setitem__("capacityTypes", ["reserved"]),
         'substrate:nodePools.training.capacityTypes = ["reserved"]: includes reserved but '
-        "node class 'gpu' selects no capacityReservations (allowed: capacityReservations on "
-        "substrate:karpenter.nodeClasses.gpu, or no reserved type)",
+        "node class 'training' selects no capacityReservations (allowed: capacityReservations "
+        "on substrate:karpenter.nodeClasses.training, or no reserved type)",
     ),
     (
         "node pools without Karpenter",

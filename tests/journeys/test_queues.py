@@ -34,9 +34,9 @@ DOCS_JOB = q.job(
 TWO_POD_SETS = {"workers": (6, gpus(8)), "extra": (1, gpus(8))}
 EXTENDED = {
     "ephemeral-storage": {"ephemeral-storage": "100Gi"},
-    "efa": {GPU: "8", "vpc.amazonaws.com/efa": "4"},
     "hugepages": {"hugepages-2Mi": "1Gi"},
 }
+"""Node-local resources. vpc.amazonaws.com/efa is GPU quota, not node-local: test_placement.py."""
 
 
 def _extended_job(name: str, extra: dict[str, str]) -> dict[str, Any]:
@@ -199,7 +199,7 @@ def test_inference_replicas_are_admitted_per_pod(prod_queues: dict[str, list[Ste
 @journey(
     user="ML engineer of tenant ml-research",
     stack="prod",
-    steps=["submit jobs requesting ephemeral-storage, vpc.amazonaws.com/efa or hugepages-2Mi"],
+    steps=["submit jobs requesting ephemeral-storage or hugepages-2Mi"],
     outcome="each is admitted (node-local resources are not queue quota)",
 )
 def test_node_local_resources_do_not_block_admission(
