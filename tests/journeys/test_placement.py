@@ -5,6 +5,7 @@ that names no pool; EFA requests; the training pool's placement group."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -55,7 +56,7 @@ def _nodepools(weights: bool = True) -> list[dict[str, Any]]:
     return pools
 
 
-def _offers(nodepool: dict[str, Any]) -> set[str]:
+def _offers(nodepool: Mapping[str, Any]) -> set[str]:
     """Extended resources a pool's instance types have: its GPU limit names its GPU unit."""
     return {r for r in nodepool["spec"]["limits"] if "/" in r}
 
