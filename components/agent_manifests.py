@@ -30,7 +30,7 @@ from components.labels import (
     WORKLOAD_CLASS_LABEL,
 )
 from components.scrape_targets import ScrapeTarget
-from components.storage import FAST_CLASS
+from components.storage import AGENT_CLASS
 from components.workload_identity import APP_NAME_LABEL, MANAGED_BY
 
 if TYPE_CHECKING:
@@ -204,7 +204,7 @@ def statefulset_spec(args: AgentRuntimeArgs) -> dict[str, Any]:
                 "metadata": {"name": MEMORY_VOLUME, "labels": object_labels(agent, args["tenant"])},
                 "spec": {
                     "accessModes": ["ReadWriteOnce"],
-                    "storageClassName": volume.get("storage_class", FAST_CLASS),
+                    "storageClassName": volume.get("storage_class", AGENT_CLASS),
                     "resources": {"requests": {"storage": volume["size"]}},
                 },
             }

@@ -5,7 +5,7 @@ through EKS Pod Identity (`BedrockAgentRole`), a headless Service (stable per-re
 names), a PodDisruptionBudget allowing one disruption (created before the StatefulSet: the
 Kyverno `statefulset-pdb` policy reads PDBs at admission, R31), and the StatefulSet: restricted
 pod security, requests and memory limit, probes, zone spread, `karpenter.sh/do-not-disrupt`,
-the SPIFFE Workload API socket, and `volumeClaimTemplates` on `nvme-fast` with a
+the SPIFFE Workload API socket, and `volumeClaimTemplates` on `agent-gp3` (or `nvme-fast`) with a
 `persistentVolumeClaimRetentionPolicy`. Optionally: a KEDA ScaledObject (`ElasticWorkload`,
 which then owns the replica count), a ServiceMonitor with the NetworkPolicy that lets the
 monitoring namespace scrape it, and a PrometheusRule for a filling memory volume and restart
@@ -63,7 +63,8 @@ class MemoryVolumeArgs(TypedDict, total=False):
     size: Required[str]
     """Requested size, e.g. `50Gi` (the layer enforces the platform cap)."""
     storage_class: NotRequired[str]
-    """StorageClass of the claims (default `nvme-fast`, encrypted EBS io2)."""
+    """StorageClass of the claims (default `agent-gp3`: encrypted EBS gp3 with provisioned IOPS
+    and throughput; `nvme-fast` for io2)."""
     mount_path: NotRequired[str]
     """Mount path in the container (default `/var/lib/agent/memory`)."""
     retain: NotRequired[bool]
@@ -222,7 +223,7 @@ def _check_monitoring(monitoring: AgentMonitoringArgs | None) -> None:
 
 
 class AgentRuntime(pulumi.ComponentResource):
-    """ServiceAccount + Bedrock role, headless Service, PDB, StatefulSet on `nvme-fast`, and
+    """ServiceAccount + Bedrock role, headless Service, PDB, StatefulSet with its memory claims, and
     optionally KEDA scaling, scraping and alerts for one agent."""
 
     role_arn: pulumi.Output[str] | None

@@ -1,4 +1,5 @@
-"""Substrate's Prometheus rules: GPU health and waste, queue and capacity alerts, chargeback.
+"""Substrate's Prometheus rules: GPU health and waste, queue and capacity alerts, node and
+storage alerts, chargeback.
 
 Pure data (no Pulumi import). Every metric an expression reads is listed in ``UPSTREAM_METRICS``
 with the project and version that exports it. promtool checks and unit-tests every rule a stack
@@ -7,25 +8,49 @@ renders (tests/rules/), feeding only series of those metrics and the curated DCG
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from components.labels import TENANT_LABEL
+from components.chargeback_rules import GpuPoolFacts, chargeback_rules
+from components.node_alerts import gpu_node_rules
+from components.rules_common import alert, increase_since_created, seconds
+from components.storage_alerts import StorageAlertThresholds, storage_rules
 
+KSM = "kube-state-metrics v2.20.0"
+KARPENTER = "Karpenter v1.14.1"
 UPSTREAM_METRICS: dict[str, str] = {
     # kube-state-metrics v2.20.0 (kube-prometheus-stack 88.5.3 -> kube-state-metrics chart 8.4.0)
-    "kube_pod_container_resource_requests": "kube-state-metrics v2.20.0",
-    "kube_pod_status_phase": "kube-state-metrics v2.20.0",
-    "kube_namespace_labels": "kube-state-metrics v2.20.0",
+    "kube_pod_container_resource_requests": KSM,
+    "kube_pod_status_phase": KSM,
+    "kube_pod_status_unschedulable": KSM,
+    "kube_namespace_labels": KSM,
+    "kube_node_labels": KSM,
+    "kube_node_status_condition": KSM,
+    "kube_pod_container_status_restarts_total": KSM,  # labels container, namespace, pod, uid
+    "kube_pod_spec_volumes_persistentvolumeclaims_info": KSM,
+    "kube_persistentvolumeclaim_info": KSM,
+    "kube_persistentvolumeclaim_status_phase": KSM,
+    "kube_persistentvolumeclaim_resource_requests_storage_bytes": KSM,
+    "kube_persistentvolume_info": KSM,
+    "kube_persistentvolume_status_phase": KSM,
+    "kube_persistentvolume_capacity_bytes": KSM,
     # Kueue v0.19.2, pkg/metrics/metrics.go (subsystem "kueue")
     "kueue_pending_workloads": "Kueue v0.19.2",
     "kueue_admitted_workloads_total": "Kueue v0.19.2",
     "kueue_admission_wait_time_seconds_bucket": "Kueue v0.19.2 (histogram)",
     "kueue_cluster_queue_resource_usage": "Kueue v0.19.2",
-    # Karpenter v1.14.1 (sigs.k8s.io/karpenter pkg/metrics, pkg/cloudprovider/metrics)
-    "karpenter_nodeclaims_disrupted_total": "Karpenter v1.14.1",
-    "karpenter_nodeclaims_created_total": "Karpenter v1.14.1",
-    "karpenter_cloudprovider_errors_total": "Karpenter v1.14.1",
+    # Karpenter v1.14.1 (sigs.k8s.io/karpenter pkg/metrics, pkg/cloudprovider/metrics,
+    # pkg/controllers/metrics/nodepool; operatorpkg status-condition gauges, one per object)
+    "karpenter_nodeclaims_disrupted_total": KARPENTER,
+    "karpenter_nodeclaims_created_total": KARPENTER,
+    "karpenter_cloudprovider_errors_total": KARPENTER,
+    "karpenter_nodepools_usage": KARPENTER,
+    "karpenter_nodepools_limit": KARPENTER,
+    "operator_nodeclaim_status_condition_current_status_seconds": KARPENTER,
+    "operator_ec2nodeclass_status_condition_count": KARPENTER,
+    # Prometheus itself: 1 per scrape target that answered, 0 otherwise (labels job, instance)
+    "up": "Prometheus v3.14.0",
     # KEDA v2.20.2, pkg/metricscollector/prommetrics.go (namespace "keda")
     "keda_scaler_active": "KEDA v2.20.2",
     "keda_scaled_object_errors_total": "KEDA v2.20.2",
@@ -34,16 +59,12 @@ UPSTREAM_METRICS: dict[str, str] = {
     # (kubelet.serviceMonitor.kubelet: true), whose own KubePersistentVolumeFillingUp reads them.
     "kubelet_volume_stats_used_bytes": "kubelet (Kubernetes)",
     "kubelet_volume_stats_capacity_bytes": "kubelet (Kubernetes)",
-    # kube-state-metrics v2.20.0 internal/store/pod.go (labels container, namespace, pod, uid)
-    "kube_pod_container_status_restarts_total": "kube-state-metrics v2.20.0",
 }
 
-GPU_RESOURCE_LABEL = "nvidia_com_gpu"
-"""kube-state-metrics sanitizes `nvidia.com/gpu` into the `resource` label value (unit integer)."""
-TENANT_METRIC_LABEL = "label_" + TENANT_LABEL.replace(".", "_").replace("/", "_")
-"""`substrate.io/tenant` as kube_namespace_labels exports it (label_substrate_io_tenant)."""
 NOT_FOLLOWER = 'replica_role!="follower"'
 """Kueue HA: followers report too; count the leader (or standalone) only."""
+GPU = "node, gpu, UUID, modelName"
+"""What identifies a GPU in DCGM series (and its model, kept on every GPU alert)."""
 
 
 @dataclass(frozen=True)
@@ -53,63 +74,46 @@ class Thresholds:
     gpu_idle_utilization_percent: int = 5
     gpu_idle_for: str = "1h"
     kueue_pending_for: str = "30m"
+    storage: StorageAlertThresholds = field(default_factory=StorageAlertThresholds)
 
 
-def _seconds(duration: str) -> int:
-    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-    total, number = 0.0, ""
-    i = 0
-    while i < len(duration):
-        ch = duration[i]
-        if ch.isdigit():
-            number += ch
-            i += 1
-            continue
-        unit = "ms" if duration.startswith("ms", i) else ch
-        total += int(number) * units[unit]
-        number, i = "", i + len(unit)
-    return int(total)
-
-
-def _alert(
-    name: str, expr: str, for_: str, severity: str, *, summary: str, description: str
-) -> dict[str, Any]:
-    return {
-        "alert": name,
-        "expr": expr,
-        "for": for_,
-        "labels": {"severity": severity, "platform": "substrate"},
-        "annotations": {"summary": summary, "description": description},
-    }
+XID_WINDOW = "1h"
+"""GpuXidError stays firing this long after the last XID (the exporter's windowed count drops an
+XID after 5 minutes; an hour leaves time to see it)."""
 
 
 def gpu_health_rules() -> list[dict[str, Any]]:
-    by_gpu = "node, gpu, UUID, modelName"
     return [
-        _alert(
+        alert(
             "GpuXidError",
-            f"max by ({by_gpu}) (DCGM_FI_DEV_XID_ERRORS) > 0",
-            "1m",
+            f"max by ({GPU}, xid) (max_over_time("
+            f'DCGM_EXP_XID_ERRORS_COUNT{{xid!=""}}[{XID_WINDOW}])) > 0',
+            "0m",
             "warning",
-            summary="GPU {{ $labels.gpu }} on {{ $labels.node }} reported XID {{ $value }}",
+            summary="GPU {{ $labels.gpu }} on {{ $labels.node }} reported XID {{ $labels.xid }}",
             description=(
                 "The driver logged an XID error. 48, 63/64, 79, 92-95 point to hardware: drain "
-                "the node and let Karpenter replace it; 13/31/43 are usually application faults."
+                "the node and let Karpenter replace it; 13/31/43 are usually application faults. "
+                f"The alert clears {XID_WINDOW} after the last occurrence."
             ),
         ),
-        _alert(
+        alert(
             "GpuThermalThrottling",
-            f"max by ({by_gpu}) (rate(DCGM_FI_DEV_THERMAL_VIOLATION[5m])) / 1e9 > 0.1",
+            # A GPU's counter moves to a new series when the exporter pod is replaced or the pod
+            # holding the GPU changes: the rates of the pieces add up; keep_firing_for bridges the
+            # first minutes of a new series, where rate() has too few samples.
+            f"sum by ({GPU}) (rate(DCGM_FI_DEV_THERMAL_VIOLATION[5m])) / 1e9 > 0.1",
             "10m",
             "warning",
             summary="GPU {{ $labels.gpu }} on {{ $labels.node }} is thermally throttled",
             description=(
                 "Clocks were held back for thermal reasons more than 10% of the last 5 minutes."
             ),
+            keep_firing_for="5m",
         ),
-        _alert(
+        alert(
             "GpuEccUncorrectableErrors",
-            f"max by ({by_gpu}) (increase(DCGM_FI_DEV_ECC_DBE_VOL_TOTAL[10m])) > 0",
+            f"max by ({GPU}) (increase(DCGM_FI_DEV_ECC_DBE_VOL_TOTAL[10m])) > 0",
             "0m",
             "critical",
             summary="GPU {{ $labels.gpu }} on {{ $labels.node }} had double-bit ECC errors",
@@ -117,17 +121,17 @@ def gpu_health_rules() -> list[dict[str, Any]]:
                 "Uncorrectable memory errors corrupt results: drain the node and replace it."
             ),
         ),
-        _alert(
+        alert(
             "GpuRowRemapFailure",
-            f"max by ({by_gpu}) (DCGM_FI_DEV_ROW_REMAP_FAILURE) > 0",
+            f"max by ({GPU}) (DCGM_FI_DEV_ROW_REMAP_FAILURE) > 0",
             "0m",
             "critical",
             summary="GPU {{ $labels.gpu }} on {{ $labels.node }} failed to remap a memory row",
             description="The GPU can no longer retire bad memory rows: replace the node.",
         ),
-        _alert(
+        alert(
             "GpuNvlinkErrors",
-            f"sum by ({by_gpu}) (increase(DCGM_FI_DEV_NVLINK_CRC_FLIT_ERROR_COUNT_TOTAL[10m])"
+            f"sum by ({GPU}) (increase(DCGM_FI_DEV_NVLINK_CRC_FLIT_ERROR_COUNT_TOTAL[10m])"
             f" + increase(DCGM_FI_DEV_NVLINK_RECOVERY_ERROR_COUNT_TOTAL[10m])) > 0",
             "10m",
             "warning",
@@ -139,9 +143,9 @@ def gpu_health_rules() -> list[dict[str, Any]]:
 
 def waste_rules(t: Thresholds) -> list[dict[str, Any]]:
     return [
-        _alert(
+        alert(
             "GpuAllocatedButIdle",
-            "max by (namespace, pod, node, gpu) "
+            f"max by (namespace, pod, {GPU}) "
             f'(avg_over_time(DCGM_FI_DEV_GPU_UTIL{{pod!=""}}[10m])) '
             f"< {t.gpu_idle_utilization_percent}",
             t.gpu_idle_for,
@@ -159,12 +163,17 @@ def waste_rules(t: Thresholds) -> list[dict[str, Any]]:
 
 def queue_and_capacity_rules(t: Thresholds) -> list[dict[str, Any]]:
     window = t.kueue_pending_for
+    admitted = increase_since_created(f"kueue_admitted_workloads_total{{{NOT_FOLLOWER}}}", window)
+    timeouts = increase_since_created(
+        'karpenter_nodeclaims_disrupted_total{reason=~"launch_timeout|registration_timeout"}',
+        "30m",
+    )
     return [
-        _alert(
+        alert(
             "KueueWorkloadsPendingTooLong",
             "histogram_quantile(0.9, sum by (cluster_queue, le) "
             f"(rate(kueue_admission_wait_time_seconds_bucket{{{NOT_FOLLOWER}}}[1h]))) "
-            f"> {_seconds(window)}",
+            f"> {seconds(window)}",
             "15m",
             "warning",
             summary="ClusterQueue {{ $labels.cluster_queue }}: p90 admission wait above " + window,
@@ -173,12 +182,11 @@ def queue_and_capacity_rules(t: Thresholds) -> list[dict[str, Any]]:
                 "borrowing and whether Karpenter can launch the flavor's nodes."
             ),
         ),
-        _alert(
+        alert(
             "KueueClusterQueueStalled",
             "(sum by (cluster_queue) "
             f'(kueue_pending_workloads{{status="active", {NOT_FOLLOWER}}}) > 0) '
-            "unless on (cluster_queue) (sum by (cluster_queue) "
-            f"(increase(kueue_admitted_workloads_total{{{NOT_FOLLOWER}}}[{window}])) > 0)",
+            f"unless on (cluster_queue) (sum by (cluster_queue) ({admitted}) > 0)",
             window,
             "warning",
             summary=(
@@ -186,10 +194,9 @@ def queue_and_capacity_rules(t: Thresholds) -> list[dict[str, Any]]:
             ),
             description=f"Active workloads have been pending with no admission for {window}.",
         ),
-        _alert(
+        alert(
             "KarpenterNodeLaunchTimeouts",
-            "sum by (nodepool) (increase(karpenter_nodeclaims_disrupted_total"
-            '{reason=~"launch_timeout|registration_timeout"}[30m])) > 0',
+            f"sum by (nodepool) ({timeouts}) > 0",
             "0m",
             "warning",
             summary="NodePool {{ $labels.nodepool }}: nodes failed to launch or register",
@@ -199,7 +206,7 @@ def queue_and_capacity_rules(t: Thresholds) -> list[dict[str, Any]]:
                 "groups) and node bootstrap."
             ),
         ),
-        _alert(
+        alert(
             "KarpenterCloudProviderCreateErrors",
             'sum by (error) (rate(karpenter_cloudprovider_errors_total{method="Create"}[10m])) > 0',
             "30m",
@@ -211,38 +218,6 @@ def queue_and_capacity_rules(t: Thresholds) -> list[dict[str, Any]]:
                 "instance types, zones or capacity types."
             ),
         ),
-    ]
-
-
-def chargeback_rules() -> list[dict[str, Any]]:
-    """GPU-hours per namespace (and tenant) from kube-state-metrics requests and DCGM usage."""
-    requests = (
-        f'kube_pod_container_resource_requests{{resource="{GPU_RESOURCE_LABEL}", unit="integer"}}'
-    )
-    return [
-        {
-            "record": "namespace:gpu_allocated:sum",
-            "expr": f"sum by (namespace) ({requests} * on (namespace, pod) group_left () "
-            '(kube_pod_status_phase{phase="Running"} == 1))',
-        },
-        {
-            "record": "namespace:gpu_in_use:count",
-            "expr": 'count by (namespace) (DCGM_FI_DEV_GPU_UTIL{namespace!=""})',
-        },
-        {
-            "record": "namespace:gpu_hours_allocated:avg1h",
-            "expr": "avg_over_time(namespace:gpu_allocated:sum[1h])",
-        },
-        {
-            "record": "namespace:gpu_hours_used:avg1h",
-            "expr": "avg_over_time(namespace:gpu_in_use:count[1h])",
-        },
-        {
-            "record": "tenant:gpu_hours_allocated:avg1h",
-            "expr": "sum by (tenant) (label_replace(namespace:gpu_hours_allocated:avg1h "
-            f"* on (namespace) group_left ({TENANT_METRIC_LABEL}) kube_namespace_labels, "
-            f'"tenant", "$1", "{TENANT_METRIC_LABEL}", "(.+)"))',
-        },
     ]
 
 
@@ -268,7 +243,7 @@ def agent_rules(a: AgentAlerts) -> list[dict[str, Any]]:
     )
     pods = f'namespace="{a.namespace}", pod=~"{a.agent}-[0-9]+"'
     rules = [
-        _alert(
+        alert(
             "AgentMemoryVolumeFilling",
             "max by (namespace, persistentvolumeclaim) ("
             f"kubelet_volume_stats_used_bytes{{{claims}}} "
@@ -286,7 +261,7 @@ def agent_rules(a: AgentAlerts) -> list[dict[str, Any]]:
                 "stops the agent from saving state."
             ),
         ),
-        _alert(
+        alert(
             "AgentRestartingRepeatedly",
             f"sum by (namespace, pod) (increase(kube_pod_container_status_restarts_total{{{pods}}}"
             f"[{a.restart_window}])) >= {a.restarts}",
@@ -307,7 +282,9 @@ def agent_rules(a: AgentAlerts) -> list[dict[str, Any]]:
     return rules
 
 
-def rule_groups(t: Thresholds) -> dict[str, list[dict[str, Any]]]:
+def rule_groups(
+    t: Thresholds, pools: Sequence[GpuPoolFacts] = ()
+) -> dict[str, list[dict[str, Any]]]:
     """PrometheusRule object name -> its groups."""
     return {
         "substrate-gpu": [
@@ -316,8 +293,16 @@ def rule_groups(t: Thresholds) -> dict[str, list[dict[str, Any]]]:
         ],
         "substrate-capacity": [
             {"name": "substrate.queues-and-capacity", "rules": queue_and_capacity_rules(t)},
+            {"name": "substrate.gpu-nodes", "rules": gpu_node_rules(pools)},
         ],
         "substrate-chargeback": [
-            {"name": "substrate.gpu.chargeback", "interval": "1m", "rules": chargeback_rules()},
+            {
+                "name": "substrate.gpu.chargeback",
+                "interval": "1m",
+                "rules": chargeback_rules(pools),
+            },
+        ],
+        "substrate-storage": [
+            {"name": "substrate.storage", "rules": storage_rules(t.storage)},
         ],
     }

@@ -47,6 +47,7 @@ ADDONS: dict[str, AddonSpec] = {
         managed_policies=("AmazonEBSCSIDriverPolicy",),
         needs_volume_key=True,
     ),
+    "snapshot-controller": AddonSpec(),
 }
 assert set(ADDONS) == set(EKS_MANAGED_ADDONS)
 

@@ -9,6 +9,12 @@
 - Namespace `dcgm-exporter` is PSA privileged (R27 exemption): the exporter mounts the kubelet's
   pod-resources socket (hostPath) to map GPUs to pods and needs SYS_ADMIN for the DCP
   (`DCGM_FI_PROF_*`) counters (NVIDIA/dcgm-exporter#165).
+- Resources hold on 8-GPU nodes: the chart's default limit (200m CPU, 512Mi) OOM-kills the
+  exporter on 8-GPU nodes (its native DCGM memory grows with the GPU count; pytorch/ci-infra#1011
+  measured 48% of 8-GPU pods OOMKilled at 512Mi, none on 1- and 4-GPU nodes). `RESOURCES` gives
+  1.5Gi and 1 CPU, and GOMEMLIMIT keeps the Go heap below the limit with room for DCGM's native
+  allocations (the 4.5.3-4.8.2 image is built with Go 1.26, which also sizes GOMAXPROCS from the
+  CPU limit).
 - The chart's own ServiceMonitor is off; this component renders one whose relabelings drop the
   target's `namespace`/`pod`/`container` labels, so the exporter's labels (the pod using the GPU)
   arrive unrenamed, and add `node`. GPUs not allocated to a pod carry no `namespace` label.
@@ -43,6 +49,12 @@ GPU_NODE_TERMS: list[dict[str, Any]] = [
         ]
     }
 ]
+RESOURCES: dict[str, dict[str, str]] = {
+    "requests": {"cpu": "200m", "memory": "512Mi"},
+    "limits": {"cpu": "1", "memory": "1536Mi"},
+}
+GO_MEMORY_LIMIT = "1200MiB"
+"""GOMEMLIMIT: the Go heap's soft ceiling, ~80% of the memory limit."""
 GPU_TOLERATIONS: list[dict[str, str]] = [
     {"key": GPU_TAINT["key"], "operator": "Exists", "effect": GPU_TAINT["effect"]}
 ]
@@ -79,10 +91,14 @@ def _check(args: DcgmExporterArgs, counters: str) -> None:
     if not rows:
         raise ValueError("DcgmExporterArgs.counters_csv: lists no counters")
     for field, kind, _ in rows:
-        if not field.startswith("DCGM_FI_") or kind not in ("gauge", "counter", "label"):
+        if not field.startswith(("DCGM_FI_", "DCGM_EXP_")) or kind not in (
+            "gauge",
+            "counter",
+            "label",
+        ):
             raise ValueError(
                 f"DcgmExporterArgs.counters_csv: {field!r} ({kind}) is not "
-                "'DCGM_FI_<field>, gauge|counter|label, <help>'"
+                "'DCGM_FI_<field>|DCGM_EXP_<field>, gauge|counter|label, <help>'"
             )
     if not args.get("tolerations", GPU_TOLERATIONS):
         raise ValueError("DcgmExporterArgs.tolerations: empty; GPU nodes are tainted")
@@ -100,6 +116,8 @@ def exporter_values(args: DcgmExporterArgs, counters: str) -> dict[str, Any]:
             }
         },
         "tolerations": [dict(t) for t in args.get("tolerations", GPU_TOLERATIONS)],
+        "resources": {kind: dict(amounts) for kind, amounts in RESOURCES.items()},
+        "extraEnv": [{"name": "GOMEMLIMIT", "value": GO_MEMORY_LIMIT}],
     }
 
 

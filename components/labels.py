@@ -36,6 +36,8 @@ KARPENTER_NODEPOOL_LABEL = "karpenter.sh/nodepool"
 KARPENTER_CAPACITY_TYPE_LABEL = "karpenter.sh/capacity-type"
 KARPENTER_DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt"
 INSTANCE_GPU_MANUFACTURER_LABEL = "karpenter.k8s.aws/instance-gpu-manufacturer"
+INSTANCE_GPU_NAME_LABEL = "karpenter.k8s.aws/instance-gpu-name"
+"""Karpenter (AWS provider v1.14.1) well-known node label: the GPU model, e.g. `h100`, `l40s`."""
 
 PSA_LEVEL_LABELS = tuple(
     f"pod-security.kubernetes.io/{mode}" for mode in ("enforce", "audit", "warn")

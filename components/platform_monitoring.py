@@ -20,6 +20,7 @@ from pulumi_kubernetes.apiextensions import CustomResource
 
 from components import validators
 from components.alert_rules import Thresholds, rule_groups
+from components.chargeback_rules import GpuPoolFacts
 from components.scrape_targets import ScrapeTarget, monitor_spec
 
 MONITORING_API = "monitoring.coreos.com/v1"
@@ -40,6 +41,8 @@ class PlatformMonitoringArgs(TypedDict, total=False):
     """Alert thresholds."""
     targets: NotRequired[Sequence[ScrapeTarget]]
     """Controllers to scrape (Karpenter, Kueue, KEDA, ...)."""
+    gpu_pools: NotRequired[Sequence[GpuPoolFacts]]
+    """GPU NodePools: time-slicing replicas (physical GPU-hours) and reserved-first pools."""
     dashboard_label: NotRequired[tuple[str, str] | None]
     """Label Grafana's sidecar discovers dashboards by; None renders no dashboard."""
 
@@ -48,11 +51,26 @@ def _check(args: PlatformMonitoringArgs) -> None:
     if validators.dns_label(args["namespace"]):
         raise ValueError(f"PlatformMonitoringArgs.namespace: {args['namespace']!r} invalid")
     t = args.get("thresholds", Thresholds())
-    for field in ("gpu_idle_for", "kueue_pending_for"):
-        if validators.prometheus_duration(getattr(t, field)):
+    durations = {
+        "gpu_idle_for": t.gpu_idle_for,
+        "kueue_pending_for": t.kueue_pending_for,
+        "storage.unused_claim_for": t.storage.unused_claim_for,
+        "storage.released_volume_for": t.storage.released_volume_for,
+    }
+    for field, value in durations.items():
+        if validators.prometheus_duration(value):
             raise ValueError(
-                f"PlatformMonitoringArgs.thresholds.{field}: {getattr(t, field)!r} is not a "
-                "Prometheus duration"
+                f"PlatformMonitoringArgs.thresholds.{field}: {value!r} is not a Prometheus duration"
+            )
+    pools = [p.name for p in args.get("gpu_pools", [])]
+    twice = next((p for p in pools if pools.count(p) > 1), None)
+    if twice:
+        raise ValueError(f"PlatformMonitoringArgs.gpu_pools: {twice!r} is listed twice")
+    for pool in args.get("gpu_pools", []):
+        if pool.slices_per_gpu < 1:
+            raise ValueError(
+                f"PlatformMonitoringArgs.gpu_pools: {pool.name!r} slices_per_gpu "
+                f"{pool.slices_per_gpu} must be 1 or more"
             )
     names = [target["name"] for target in args.get("targets", [])]
     duplicate = next((n for n in names if names.count(n) > 1), None)
@@ -77,7 +95,7 @@ class PlatformMonitoring(pulumi.ComponentResource):
                 name=obj, namespace=ns, labels={**labels, **dict(extra or {})}
             )
 
-        rules = rule_groups(args.get("thresholds", Thresholds()))
+        rules = rule_groups(args.get("thresholds", Thresholds()), args.get("gpu_pools", ()))
         for obj, groups in rules.items():
             CustomResource(
                 f"{name}-{obj}",

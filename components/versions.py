@@ -102,6 +102,9 @@ EKS_MANAGED_ADDONS: tuple[str, ...] = (
     "kube-proxy",
     "eks-pod-identity-agent",
     "aws-ebs-csi-driver",
+    # CSI snapshot controller and the snapshot.storage.k8s.io CRDs (no AWS permissions): the
+    # VolumeSnapshotClass of the EBS CSI driver needs them.
+    "snapshot-controller",
 )
 
 
@@ -129,6 +132,14 @@ ENGINES: dict[str, Engine] = {
         "helm.sh/helm/v3",
         "v3.20.2",
         "the Helm v3 library inside pulumi-kubernetes' provider (kubernetes:helm.sh/v3:Release)",
+    ),
+    "apiserver": Engine(
+        "k8s.io/kubernetes",
+        "v1.36.0",
+        "the API server of Amazon EKS 1.36, run as the stack's cluster version (1.34 to 1.36 by "
+        "--emulated-version), with the webhooks of the Kueue chart "
+        f"{CHARTS['kueue'].version} (sigs.k8s.io/kueue {CHARTS['kueue'].app_version}, which pins "
+        "this k8s.io/kubernetes)",
     ),
     "promtool": Engine(
         "github.com/prometheus/prometheus",

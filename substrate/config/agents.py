@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 
 from components import validators
 from components.admission_policies.no_static_aws_credentials import CREDENTIAL_VARIABLES
@@ -79,8 +79,8 @@ class ProbesConfig:
 
 @dataclass(frozen=True)
 class MemoryVolumeConfig:
-    """Each replica's own memory volume (a claim from the StatefulSet's `volumeClaimTemplates`
-    on `nvme-fast`: encrypted EBS io2, zonal, survives restarts, reschedules and drains)."""
+    """Each replica's own memory volume (a claim from the StatefulSet's `volumeClaimTemplates`:
+    encrypted EBS, zonal, survives restarts, reschedules and drains)."""
 
     size: Memory = doc(
         "Size of each replica's volume; at most `substrate:storage.maxAgentMemoryVolume`.",
@@ -89,6 +89,14 @@ class MemoryVolumeConfig:
     mount_path: Annotated[str, _path] = doc(
         "Where the volume is mounted (the only writable path besides `/tmp`).",
         default="/var/lib/agent/memory",
+    )
+    volume_type: Literal["gp3", "io2"] = doc(
+        "`gp3`: StorageClass `agent-gp3` (gp3 with `substrate:storage.agentMemoryIops` and "
+        "`agentMemoryThroughput`); `io2`: `nvme-fast` (io2 at `fastIopsPerGib`, about 13x the "
+        "price of gp3 with the same IOPS) for memory that needs io2's durability or more IOPS. "
+        "Changing it changes the StatefulSet's claim template: Pulumi replaces the StatefulSet "
+        "and existing claims keep their class.",
+        default="gp3",
     )
     retain: bool = doc(
         "Keep the claims (and so the data) when the StatefulSet is deleted or scaled down "

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from components import validators
+from components.rules_common import seconds
 from substrate.config.checks import between, rule
 from substrate.config.schema import ConfigError, camel, doc
 
 Duration = Annotated[str, rule(validators.prometheus_duration)]
+MONTH_CLOSE_RETENTION = "35d"
+"""The chargeback records live in Prometheus: a 31-day month plus 4 days to close it."""
 Namespace = Annotated[str, rule(validators.dns_label)]
 
 
@@ -18,7 +21,12 @@ Namespace = Annotated[str, rule(validators.dns_label)]
 class PrometheusConfig:
     """The managed kube-prometheus-stack (Prometheus, Alertmanager, Grafana, kube-state-metrics)."""
 
-    retention: Duration = doc("How long Prometheus keeps samples.", default="15d")
+    retention: Duration = doc(
+        "How long Prometheus keeps samples; at least "
+        f"{MONTH_CLOSE_RETENTION} (a 31-day month of per-minute GPU-hour records plus 4 days to "
+        "close it).",
+        default=MONTH_CLOSE_RETENTION,
+    )
     storage_gib: Annotated[int, between(10, 16384)] = doc(
         "Size of each Prometheus replica's volume (default StorageClass: encrypted gp3).",
         default=50,
@@ -68,6 +76,16 @@ class AlertsConfig:
         "the p90 admission wait that fires `KueueWorkloadsPendingTooLong`.",
         default="30m",
     )
+    unused_claim_for: Duration = doc(
+        "A bound PersistentVolumeClaim no pod has referenced for this long fires "
+        "`PersistentVolumeClaimWithoutPod` (info).",
+        default="7d",
+    )
+    released_volume_for: Duration = doc(
+        "A PersistentVolume kept in phase Released (its claim deleted, reclaimPolicy Retain) this "
+        "long fires `PersistentVolumeReleased` (info).",
+        default="1d",
+    )
 
 
 @dataclass(frozen=True)
@@ -100,6 +118,15 @@ class ObservabilityConfig:
         return self.external or ExternalPrometheusConfig()
 
     def check(self, path: str) -> None:
+        retention = self.prometheus.retention
+        if self.managed and seconds(retention) < seconds(MONTH_CLOSE_RETENTION):
+            raise ConfigError(
+                f"{path}.prometheus.retention",
+                retention,
+                "cannot close a month of GPU-hours (the per-minute chargeback records live in "
+                "Prometheus: 31 days plus 4 to close)",
+                f"{MONTH_CLOSE_RETENTION} or more",
+            )
         if self.managed and self.external is not None:
             raise ConfigError(
                 f"{path}.external",

@@ -40,6 +40,7 @@ from substrate.config.schema import (
     suggest,
 )
 from substrate.config.storage import StorageConfig
+from substrate.config.storage_checks import check_storage
 from substrate.config.tenants import Tenants
 from substrate.config.workload_checks import check_workloads
 from substrate.jsonvalues import decode_json_string
@@ -111,6 +112,7 @@ class PlatformConfig:
         check_bedrock(self)
         check_workloads(self)
         check_agents(self)
+        check_storage(self)
         if not self.environment.production:
             return
         zones = self.network.availability_zones

@@ -31,6 +31,7 @@ from components.agent_runtime import (
     ProbeArgs,
 )
 from components.elastic_workload import ElasticWorkloadArgs, ScaleTarget
+from components.storage import AGENT_CLASS, FAST_CLASS
 from components.workload_identity import AgentIdentity
 from substrate.config import PlatformConfig
 from substrate.config.agent_checks import agent_namespace
@@ -41,6 +42,9 @@ from substrate.layers.foundation import Foundation
 from substrate.layers.identity import Identity
 from substrate.layers.observability import Observability
 from substrate.layers.workloads import Workloads, elastic_args, prometheus_url
+
+MEMORY_CLASSES = {"gp3": AGENT_CLASS, "io2": FAST_CLASS}
+"""`memoryVolume.volumeType` -> the StorageClass of the agent's claims."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,7 @@ def runtime_args(
             "size": agent.memory_volume.size,
             "mount_path": agent.memory_volume.mount_path,
             "retain": agent.memory_volume.retain,
+            "storage_class": MEMORY_CLASSES[agent.memory_volume.volume_type],
         },
         "probes": {
             "liveness": _probe(probes.liveness),

@@ -14,7 +14,7 @@ from components.system_node_group import SystemNodeGroup
 from substrate.config import PlatformConfig
 
 NETWORKING_ADDONS = ("eks-pod-identity-agent", "vpc-cni", "kube-proxy")
-CORE_ADDONS = ("coredns", "aws-ebs-csi-driver")
+CORE_ADDONS = ("coredns", "aws-ebs-csi-driver", "snapshot-controller")
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,8 @@ def build(cfg: PlatformConfig) -> Foundation:
             "volume_kms_key_arn": cluster.volume_key_arn,
             "reclaim_policy": cfg.storage.reclaim_policy,
             "fast_iops_per_gib": cfg.storage.fast_iops_per_gib,
+            "agent_iops": cfg.storage.agent_memory_iops,
+            "agent_throughput": cfg.storage.agent_memory_throughput,
         },
         opts=pulumi.ResourceOptions.merge(kubernetes, pulumi.ResourceOptions(depends_on=[core])),
     )

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 import pulumi
 
 from components.alert_rules import Thresholds
+from components.chargeback_rules import GpuPoolFacts
 from components.dcgm_exporter import DcgmExporter
 from components.platform_monitoring import PlatformMonitoring
+from components.pools import PoolSpec
 from components.prometheus_crds import PrometheusOperatorCrds
 from components.prometheus_stack import (
     DASHBOARD_LABEL,
@@ -18,6 +20,7 @@ from components.prometheus_stack import (
     PrometheusStack,
 )
 from components.scrape_targets import ScrapeTarget, karpenter, keda, kueue
+from components.storage_alerts import StorageAlertThresholds
 from substrate.config import PlatformConfig
 from substrate.layers.capacity import Capacity
 from substrate.layers.foundation import Foundation
@@ -54,6 +57,21 @@ def scrape_targets(nodes: Capacity | None, work: Workloads | None) -> list[Scrap
     if work is not None and work.keda is not None:
         targets.append(keda(work.keda.namespace_name))
     return targets
+
+
+def gpu_pool_facts(pools: tuple[PoolSpec, ...]) -> list[GpuPoolFacts]:
+    """What the chargeback records and capacity alerts need about each NVIDIA pool: the
+    time-slicing replicas (the device plugin config's `replicas`) and whether reserved capacity
+    comes first with on-demand as fallback."""
+    return [
+        GpuPoolFacts(
+            name=p.name,
+            slices_per_gpu=p.gpu_sharing.replicas if p.gpu_sharing.mode == "time-slicing" else 1,
+            reserved_first="reserved" in p.capacity_types and "on-demand" in p.capacity_types,
+        )
+        for p in pools
+        if p.is_gpu
+    ]
 
 
 def build(
@@ -116,8 +134,13 @@ def build(
                 gpu_idle_utilization_percent=alerts.gpu_idle_utilization_percent,
                 gpu_idle_for=alerts.gpu_idle_for,
                 kueue_pending_for=alerts.kueue_pending_for,
+                storage=StorageAlertThresholds(
+                    unused_claim_for=alerts.unused_claim_for,
+                    released_volume_for=alerts.released_volume_for,
+                ),
             ),
             "targets": scrape_targets(nodes, work),
+            "gpu_pools": gpu_pool_facts(nodes.pools if nodes is not None else ()),
             "dashboard_label": (DASHBOARD_LABEL, "1"),
         },
         opts=pulumi.ResourceOptions.merge(

@@ -1,4 +1,4 @@
-"""EKS managed add-ons: all five, Pod Identity where they call AWS, network policy enforced."""
+"""EKS managed add-ons: all six, Pod Identity where they call AWS, network policy enforced."""
 
 from __future__ import annotations
 
@@ -12,15 +12,18 @@ from tests.helpers import Resources, policy_json, run_program
 ADDON = "aws:eks/addon:Addon"
 
 
-def test_all_five_addons_with_default_versions_for_the_cluster(prod: Resources) -> None:
+def test_all_six_addons_with_default_versions_for_the_cluster(prod: Resources) -> None:
     addons = {a.inputs["addonName"]: a.inputs for a in prod.of_type(ADDON)}
     assert sorted(addons) == [
         "aws-ebs-csi-driver",
         "coredns",
         "eks-pod-identity-agent",
         "kube-proxy",
+        "snapshot-controller",
         "vpc-cni",
     ]
+    # The snapshot controller calls no AWS API (EKS user guide, "CSI snapshot controller").
+    assert "podIdentityAssociations" not in addons["snapshot-controller"]
     for addon in addons.values():
         assert addon["clusterName"] == "substrate-prod"
         assert addon["addonVersion"] == "eks-default-for-1.35"

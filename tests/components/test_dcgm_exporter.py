@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from components.dcgm_exporter import COUNTERS_CSV, COUNTERS_PATH, DcgmExporter, read_counters
+from substrate.engines import run
 from tests.crds import validation_errors
-from tests.helpers import Resources, run_program
+from tests.helpers import Resources, require_engine, run_program
 
 SM = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"
 
@@ -83,7 +87,7 @@ def _upstream_fields(crds: Path) -> dict[str, str]:
     for name in ("dcgm-exporter-default-counters.csv", "dcgm-exporter-dcp-metrics-included.csv"):
         for line in (crds / "nvidia" / name).read_text().splitlines():
             text = line.lstrip("# ").strip()
-            if text.startswith("DCGM_FI_") and text.count(",") >= 2:
+            if text.startswith(("DCGM_FI_", "DCGM_EXP_")) and text.count(",") >= 2:
                 field, kind, _ = (p.strip() for p in text.split(",", 2))
                 fields[field] = kind
     return fields
@@ -104,7 +108,7 @@ def test_curated_counters_cover_what_the_alerts_and_chargeback_need() -> None:
         "DCGM_FI_DEV_FB_USED",  # memory used
         "DCGM_FI_DEV_POWER_USAGE",
         "DCGM_FI_DEV_GPU_TEMP",
-        "DCGM_FI_DEV_XID_ERRORS",
+        "DCGM_EXP_XID_ERRORS_COUNT",  # the windowed XID count GpuXidError reads
         "DCGM_FI_DEV_THERMAL_VIOLATION",
         "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL",
         "DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL",
@@ -126,3 +130,40 @@ def test_malformed_counter_lists_are_refused(csv: str, message: str) -> None:
     with pytest.raises(ValueError) as err:
         run_program(lambda: DcgmExporter("d", {"cluster_name": "c", "counters_csv": csv}))
     assert str(err.value).startswith(message)
+
+
+def _rendered_daemonset(values: dict[str, object], charts: Path, tmp: Path) -> dict[str, Any]:
+    require_engine("helm")
+    (tmp / "values.json").write_text(json.dumps(values))
+    rendered = run(
+        "helm",
+        [
+            "template",
+            "dcgm-exporter",
+            str(charts / "dcgm-exporter-4.8.2.tgz"),
+            "--namespace",
+            "dcgm-exporter",
+            "-f",
+            str(tmp / "values.json"),
+            "--show-only",
+            "templates/daemonset.yaml",
+        ],
+    ).stdout
+    return yaml.safe_load(rendered)
+
+
+@pytest.mark.crds
+def test_exporter_pod_has_room_on_8_gpu_nodes(
+    dcgm: Resources, charts: Path, tmp_path: Path
+) -> None:
+    """Helm renders the chart's DaemonSet with the memory an 8-GPU node needs (the chart's own
+    512Mi limit OOM-kills it there) and a Go heap ceiling below that limit."""
+    values = dcgm.one("kubernetes:helm.sh/v3:Release").inputs["values"]
+    (container,) = _rendered_daemonset(values, charts, tmp_path)["spec"]["template"]["spec"][
+        "containers"
+    ]
+    limit = container["resources"]["limits"]["memory"]
+    assert limit == "1536Mi"
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["GOMEMLIMIT"] == "1200MiB"
+    assert container["args"] == ["-f", COUNTERS_PATH]

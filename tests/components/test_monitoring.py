@@ -56,7 +56,9 @@ def test_tenant_label_reaches_kube_state_metrics_and_dashboards_are_discovered(
     stack_values: dict,
 ) -> None:
     assert stack_values["kube-state-metrics"]["metricLabelsAllowlist"] == [
-        "namespaces=[substrate.io/tenant]"
+        "namespaces=[substrate.io/tenant]",
+        "nodes=[substrate.io/pool,karpenter.k8s.aws/instance-gpu-name,"
+        "karpenter.k8s.aws/instance-gpu-manufacturer,karpenter.sh/capacity-type]",
     ]
     sidecar = stack_values["grafana"]["sidecar"]["dashboards"]
     assert (sidecar["label"], sidecar["labelValue"]) == ("grafana_dashboard", "1")

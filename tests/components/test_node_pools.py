@@ -172,7 +172,9 @@ def test_prod_node_classes_pin_the_ami_and_raid0_where_pools_have_nvme(prod: Res
     assert _node_class(prod, "gpu")["instanceStorePolicy"] == "RAID0"
     assert _node_class(prod, "nvme")["instanceStorePolicy"] == "RAID0"
     gpu = _node_class(prod, "gpu")
-    assert gpu["blockDeviceMappings"][0]["ebs"]["volumeSize"] == "500Gi"
+    # Images live on the NVMe RAID0: the root volume holds the OS at gp3's baseline.
+    ebs = gpu["blockDeviceMappings"][0]["ebs"]
+    assert (ebs["volumeSize"], ebs["iops"], ebs["throughput"]) == ("100Gi", 3000, 125)
     assert gpu["capacityReservationSelectorTerms"] == [{"tags": {"substrate.io/capacity": "gpu"}}]
     assert yaml.safe_load(gpu["userData"]) == {
         "apiVersion": "node.eks.aws/v1alpha1",
@@ -185,7 +187,7 @@ def test_bottlerocket_class_has_os_and_data_volumes_and_soci(dev: Resources) -> 
     spec = _node_class(dev, "gpu-bottlerocket")
     assert spec["amiSelectorTerms"] == [{"alias": "bottlerocket@latest"}]
     devices = {m["deviceName"]: m["ebs"]["volumeSize"] for m in spec["blockDeviceMappings"]}
-    assert devices == {"/dev/xvda": "4Gi", "/dev/xvdb": "200Gi"}
+    assert devices == {"/dev/xvda": "4Gi", "/dev/xvdb": "100Gi"}
     assert tomllib.loads(spec["userData"])["settings"]["container-runtime"] == {
         "snapshotter": "soci"
     }

@@ -89,6 +89,28 @@ def test_helm_engine_is_the_major_the_releases_use(prod_plan: PlanResult) -> Non
     assert ENGINES["helm"].module == "helm.sh/helm/v3"
 
 
+def test_apiserver_engine_runs_the_deployed_kueue_and_the_kubernetes_it_pins() -> None:
+    assert required("apiserver")["sigs.k8s.io/kueue"] == CHARTS["kueue"].app_version
+    graph = subprocess.run(
+        ["go", "mod", "graph"],
+        cwd=MODULES / "apiserver",
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\n")
+    kueue = f"sigs.k8s.io/kueue@{CHARTS['kueue'].app_version}"
+    pinned = {e.split()[1] for e in graph if e.startswith(kueue + " k8s.io/kubernetes@")}
+    assert pinned == {f"k8s.io/kubernetes@{ENGINES['apiserver'].version}"}
+
+
+def test_apiserver_engine_emulates_every_supported_kubernetes_version() -> None:
+    # kube-apiserver --emulated-version reaches back three minors from the binary's version.
+    major, minor = (int(p) for p in ENGINES["apiserver"].version.lstrip("v").split(".")[:2])
+    supported = [tuple(int(p) for p in v.split(".")) for v in SUPPORTED_KUBERNETES_VERSIONS]
+    assert max(supported) == (major, minor)
+    assert min(supported) >= (major, minor - 3)
+
+
 def test_pod_security_engine_covers_every_supported_kubernetes_version() -> None:
     """The evaluator emulates older clusters but cannot know a newer one's checks: its minor
     (k8s.io/pod-security-admission v0.<minor>) is the newest Kubernetes a stack may run."""

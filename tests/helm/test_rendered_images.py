@@ -20,6 +20,8 @@ PINNING = {
     "sha256:... (digest-pinned, but under the latest tag R28 forbids)",
 }
 REGISTRIES = {
+    "karpenter": "issue 11: Karpenter pulls from public.ecr.aws/karpenter; the stacks allow "
+    "only namespaces of public.ecr.aws that tenants need",
     "kyverno": "issue 11: Kyverno pulls from reg.kyverno.io and ghcr.io/kyverno",
     "spire": "issue 11: SPIRE pulls from registry.k8s.io (kubectl, CSI registrar) and cgr.dev",
     "kube-prometheus-stack": "issue 11: the monitoring stack pulls from quay.io, docker.io, "

@@ -8,18 +8,23 @@ import copy
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 import yaml
 
 from substrate.config import PlatformConfig
-from substrate.engines import kyverno
+from substrate.engines import apiserver, kueue, kyverno
 from substrate.plan.command import PlanResult
 from tests.conftest import planned
-from tests.helpers import ROOT, STACKS, require_engine, stack_yaml, typed_config
-
-__all__ = ["STACKS"]
+from tests.helpers import (
+    ROOT,
+    chart_dir,
+    require_engine,
+    require_shared,
+    stack_yaml,
+    typed_config,
+)
 
 Object = dict[str, Any]
 
@@ -69,6 +74,27 @@ class Stack:
     @property
     def namespaces(self) -> list[Object]:
         return kyverno.namespaces_of(self.plan.manifests.values())
+
+    @cached_property
+    def state(self) -> apiserver.ClusterState:
+        """What the cluster holds before tenants create anything (plan + rendered charts)."""
+        charts = require_shared(chart_dir(), "upstream chart packages", "SUBSTRATE_SHARED_DIR")
+        return apiserver.stack_state(self.plan, charts=charts)
+
+    def create(
+        self, objects: Sequence[Mapping[str, Any]], user: Mapping[str, Any]
+    ) -> apiserver.ApiServerRun:
+        """The API server's CREATE of ``objects`` by ``user`` and of everything the controllers
+        create from them (Kubernetes' and Kueue's own code: the apiserver engine)."""
+        require_engine("apiserver")
+        return apiserver.admit(
+            self.state, objects, username=user["username"], groups=user.get("groups", ())
+        )
+
+    def queue(self, steps: Sequence[kueue.Step]) -> list[kueue.StepResult]:
+        """Kueue's verdicts on ``steps`` against this stack's queues (the kueue engine)."""
+        require_engine("kueue")
+        return kueue.run(self.plan.manifests, self.plan.releases, {"steps": steps})["steps"]
 
     def admit(
         self,

@@ -1,21 +1,25 @@
-"""Admission journeys: what tenants submit, judged by the real Kyverno CLI under each stack's
-own policies (Enforce in staging and prod, Audit in dev: the verdicts are the same, dev only
-reports them), with the requester EKS would present.
+"""Admission journeys: what tenants submit, through every engine on its way into the cluster.
 
-The objects are the docs' own examples where docs show one. Kueue's part (which flavor admits
-the workload) is the plan's ResourceFlavor for the pool the docs name; the queue journeys
-(test_queues.py) let Kueue's own code decide it.
+The API server's own code (the apiserver engine: defaulting, built-in admission plugins,
+Kueue's webhooks, the controllers that create pods) gives the object exactly as Kyverno
+receives it; the Kyverno CLI judges it under the stack's own policies (Enforce in staging and
+prod, Audit in dev: the verdicts are the same, dev only reports them) with the requester the
+API server recorded; Kueue's own code decides admission and the flavor it injects. The objects
+are the docs' own examples where docs show one.
 """
 
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from components.tenancy import format_bytes, quantity
+from substrate.engines import apiserver, kueue
+from tests.helpers import STACKS
 from tests.journeys.cluster import (
-    STACKS,
     Object,
     Stack,
     controller,
@@ -39,53 +43,64 @@ def documented_job(s: Stack) -> Object:
     return rehome(job, s.registry)
 
 
-def admitted_by_kueue(workload: Object, flavor: Object) -> Object:
-    """The Job after Kueue admitted it on ``flavor``: Kueue writes the flavor's node labels and
-    tolerations into the pod template and unsuspends it (docs/workloads.md)."""
-    out = copy.deepcopy(workload)
-    spec = out["spec"]["template"]["spec"]
-    spec["nodeSelector"] = {**spec.get("nodeSelector", {}), **flavor["spec"]["nodeLabels"]}
-    spec["tolerations"] = [*spec.get("tolerations", []), *flavor["spec"].get("tolerations", [])]
-    out["spec"]["suspend"] = False
+def kyverno_requester(admission: apiserver.Admission) -> dict[str, Any]:
+    """Who Kyverno sees creating an object: the requester the API server recorded."""
+    return {"username": admission.username, "groups": list(admission.groups)}
+
+
+def nominal(s: Stack, queue: str, flavor: str, resource: str) -> Decimal:
+    """The ClusterQueue's nominal quota of ``resource`` on ``flavor``, from the plan."""
+    cq = s.one("ClusterQueue", queue)
+    for group in cq["spec"]["resourceGroups"]:
+        for f in group["flavors"]:
+            for r in f["resources"] if f["name"] == flavor else ():
+                if r["name"] == resource:
+                    return quantity(r["nominalQuota"])
+    raise AssertionError(f"{queue} has no {resource} on {flavor}")
+
+
+def sized_to_quota(s: Stack, job: Object) -> Object:
+    """What the docs tell a user whose stack's quota is smaller than the example: one pod, with
+    the GPUs the tenant's queue holds on the training flavor (at most the example's) and CPU and
+    memory in proportion."""
+    out = copy.deepcopy(job)
+    container = out["spec"]["template"]["spec"]["containers"][0]
+    requests, limits = container["resources"]["requests"], container["resources"]["limits"]
+    gpus = Decimal(requests["nvidia.com/gpu"])
+    share = min(
+        Decimal(1),
+        nominal(s, GPU_TENANT, "training", "nvidia.com/gpu") / gpus,
+        nominal(s, GPU_TENANT, "default", "cpu") / quantity(requests["cpu"]),
+        nominal(s, GPU_TENANT, "default", "memory") / quantity(requests["memory"]),
+    )
+    fitted_gpus = str(int(gpus * share))
+    memory = format_bytes(int(quantity(requests["memory"]) * share))
+    requests.update(
+        {
+            "cpu": str(int(quantity(requests["cpu"]) * share)),
+            "memory": memory,
+            "nvidia.com/gpu": fitted_gpus,
+        }
+    )
+    limits.update({"memory": memory, "nvidia.com/gpu": fitted_gpus})
+    out["spec"]["parallelism"] = out["spec"]["completions"] = 1
     return out
-
-
-def pod_of_job(job: Object, suffix: str = "0-x7k2p") -> Object:
-    """A pod as the job controller creates it from the Job's template (its labels plus the
-    job-name labels, owned by the Job)."""
-    template = copy.deepcopy(job["spec"]["template"])
-    name = job["metadata"]["name"]
-    metadata = template.get("metadata", {})
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            **metadata,
-            "name": f"{name}-{suffix}",
-            "namespace": job["metadata"]["namespace"],
-            "labels": {
-                **metadata.get("labels", {}),
-                "batch.kubernetes.io/job-name": name,
-                "job-name": name,
-            },
-            "ownerReferences": [
-                {"apiVersion": "batch/v1", "kind": "Job", "name": name, "uid": "0a1b-03"}
-            ],
-        },
-        "spec": template["spec"],
-    }
 
 
 @journey(
     user="ML engineer of tenant ml-research",
-    stack="dev, staging, prod",
+    stack="every stack",
     steps=[
-        "submit the training Job of docs/workloads.md (queue label, no toleration)",
-        "Kueue admits it on the training flavor and unsuspends it",
-        "the job controller creates its pods",
+        "submit the training Job of docs/workloads.md (queue label, no toleration): the API "
+        "server defaults it and Kueue's webhook suspends it",
+        "where the tenant's quota is smaller than the example (staging, dev), Kueue keeps it "
+        "pending ('maximum capacity'); resubmit it as one pod sized to the queue's quota",
+        "Kueue admits it on a flavor and unsuspends it",
+        "the job controller creates its pods (LimitRange defaults, service-account admission)",
     ],
-    outcome="Kyverno admits the Job at CREATE and again when Kueue updates it, and admits its "
-    "pods, which carry the training pool's toleration and node labels",
+    outcome="Kyverno admits the Job at CREATE and when Kueue updates it; Kueue admits it on the "
+    "training flavor; its pods carry the training pool's node labels and GPU toleration, pass "
+    "Pod Security and are admitted by Kyverno",
     docs=["docs/workloads.md#submitting-a-training-job"],
 )
 @pytest.mark.parametrize("name", STACKS)
@@ -93,37 +108,104 @@ def test_the_documented_training_job_runs(name: str) -> None:
     s = stack(name)
     job = documented_job(s)
     engineer = tenant_engineer(GPU_TENANT)
-    at_create = s.admit([job], engineer)
+    (created,) = s.create([job], engineer).results
+    assert created.created and created.reaches_validating_webhooks, created.errors
+    assert created.admitted is not None and created.admitted["spec"]["suspend"] is True
+    at_create = s.admit([created.admitted], engineer)
     assert denied(at_create, "finetune-llama") == {}
     assert "substrate-gpu-queue-label" in judged_by(at_create, "finetune-llama")
 
-    admitted = admitted_by_kueue(job, s.one("ResourceFlavor", "training"))
-    at_update = s.admit([admitted], controller("kueue"), operation="UPDATE")
+    (queued,) = s.queue([kueue.Step("submit the documented Job", submit=[job])])
+    workload = queued.workload_of("Job", "finetune-llama")
+    if not workload.admitted:
+        assert "maximum capacity" in workload.pending_message, workload.pending_message
+        job = sized_to_quota(s, job)
+        (queued,) = s.queue([kueue.Step("submit it sized to the quota", submit=[job])])
+        workload = queued.workload_of("Job", "finetune-llama")
+    assert workload.admitted, workload.pending_message
+    assert {ps["nvidia.com/gpu"] for ps in workload.flavors().values()} == {"training"}
+    resumed = dict(queued.object("Job", "finetune-llama"))
+    at_update = s.admit([resumed], controller("kueue"), operation="UPDATE")
     assert denied(at_update, "finetune-llama") == {}
 
-    pod = pod_of_job(admitted)
-    verdicts = s.admit([pod], controller("job-controller"))
-    assert denied(verdicts, pod["metadata"]["name"]) == {}
-    assert "substrate-gpu-placement" in judged_by(verdicts, pod["metadata"]["name"])
+    flavor = s.one("ResourceFlavor", "training")
+    (recreated,) = s.create([resumed], engineer).results
+    pods = recreated.descendants("Pod")
+    assert pods and all(p.reaches_validating_webhooks for p in pods)
+    for pod in pods:
+        assert pod.admitted is not None
+        spec = pod.admitted["spec"]
+        assert flavor["spec"]["nodeLabels"].items() <= spec.get("nodeSelector", {}).items()
+        assert all(t in spec.get("tolerations", []) for t in flavor["spec"]["tolerations"])
+        assert pod.pod_security is not None and pod.pod_security.enforce.allowed
+        verdicts = s.admit([pod.admitted], kyverno_requester(pod))
+        assert denied(verdicts, pod.name) == {}
+        assert "substrate-gpu-placement" in judged_by(verdicts, pod.name)
+
+
+def bare_pod(job: Object, namespace: str, name: str) -> Object:
+    """The documented Job's pod written by hand as a bare Pod, queue label kept."""
+    template = copy.deepcopy(job["spec"]["template"])
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {
+                **template.get("metadata", {}).get("labels", {}),
+                "kueue.x-k8s.io/queue-name": job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"],
+            },
+            "annotations": template.get("metadata", {}).get("annotations", {}),
+        },
+        "spec": template["spec"],
+    }
+
+
+def as_created(s: Stack, obj: Object, user: dict[str, Any]) -> apiserver.Admission:
+    (created,) = s.create([obj], user).results
+    assert created.reaches_validating_webhooks, (created.refused_by, created.errors)
+    return created
 
 
 @journey(
     user="ML engineer of tenant ml-research",
-    stack="dev, staging, prod",
-    steps=["create a bare GPU pod (no Kueue-managed owner, no toleration) in ml-research"],
-    outcome="denied by gpu-placement: a bare GPU pod must carry the nvidia.com/gpu toleration "
-    "itself, since nothing will add it",
+    stack="every stack",
+    steps=[
+        "create the documented Job's pod as a bare Pod with the queue label and no toleration",
+    ],
+    outcome="Kueue's pod webhook holds it behind its admission gate, so Kyverno admits it; "
+    "Kueue supplies the flavor's toleration when it admits the pod",
     docs=["docs/workloads.md#submitting-a-training-job"],
 )
 @pytest.mark.parametrize("name", STACKS)
-def test_a_bare_gpu_pod_needs_its_own_toleration(name: str) -> None:
+def test_a_queued_bare_gpu_pod_gets_its_toleration_from_kueue(name: str) -> None:
     s = stack(name)
-    job = documented_job(s)
-    pod = pod_of_job(job, "bare")
-    pod["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] = GPU_TENANT
-    del pod["metadata"]["ownerReferences"]
-    refused = denied(s.admit([pod], tenant_engineer(GPU_TENANT)), pod["metadata"]["name"])
-    assert set(refused) == {"substrate-gpu-placement"}
+    engineer = tenant_engineer(GPU_TENANT)
+    pod = as_created(s, bare_pod(documented_job(s), GPU_NAMESPACE, "notebook"), engineer)
+    assert pod.admitted is not None
+    gates = [g["name"] for g in pod.admitted["spec"].get("schedulingGates", [])]
+    assert "kueue.x-k8s.io/admission" in gates
+    assert denied(s.admit([pod.admitted], engineer), "notebook") == {}
+
+
+@journey(
+    user="ML engineer of tenant ml-research",
+    stack="every stack",
+    steps=["create a GPU pod with no queue label and no toleration in ml-research"],
+    outcome="denied: gpu-queue-label names the missing label and gpu-placement the missing "
+    "toleration (nothing will add it)",
+    docs=["docs/workloads.md#submitting-a-training-job"],
+)
+@pytest.mark.parametrize("name", STACKS)
+def test_an_unqueued_bare_gpu_pod_is_refused(name: str) -> None:
+    s = stack(name)
+    engineer = tenant_engineer(GPU_TENANT)
+    written = bare_pod(documented_job(s), GPU_NAMESPACE, "adhoc")
+    del written["metadata"]["labels"]["kueue.x-k8s.io/queue-name"]
+    pod = as_created(s, written, engineer)
+    refused = denied(s.admit([pod.admitted or {}], engineer), "adhoc")
+    assert set(refused) == {"substrate-gpu-queue-label", "substrate-gpu-placement"}
     assert (
         "must tolerate the nvidia.com/gpu=true:NoSchedule taint"
         in refused["substrate-gpu-placement"]
@@ -132,27 +214,39 @@ def test_a_bare_gpu_pod_needs_its_own_toleration(name: str) -> None:
 
 @journey(
     user="engineer of the CPU-only tenant data-eng",
-    stack="dev, staging, prod",
-    steps=["submit the documented training Job, queued, into data-eng"],
-    outcome="the Job is admitted, but each pod it would run is denied by gpu-placement: GPUs "
-    "only in namespaces labelled substrate.io/gpu",
+    stack="every stack",
+    steps=[
+        "submit the documented training Job, queued, into data-eng",
+        "create a queued GPU pod in data-eng",
+    ],
+    outcome="Kueue never admits the Job (its ClusterQueue has no GPUs), and Kyverno refuses the "
+    "pod: GPUs only in namespaces labelled substrate.io/gpu",
 )
 @pytest.mark.parametrize("name", STACKS)
 def test_gpu_work_outside_gpu_tenants_is_refused(name: str) -> None:
     s = stack(name)
+    engineer = tenant_engineer("data-eng")
     job = copy.deepcopy(documented_job(s))
     job["metadata"]["namespace"] = CPU_NAMESPACE
     job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] = "data-eng"
-    assert denied(s.admit([job], tenant_engineer("data-eng")), "finetune-llama") == {}
-    pod = pod_of_job(admitted_by_kueue(job, s.one("ResourceFlavor", "training")))
-    refused = denied(s.admit([pod], controller("job-controller")), pod["metadata"]["name"])
+    job["spec"]["parallelism"] = job["spec"]["completions"] = 1
+    job["spec"]["template"]["spec"]["containers"][0]["resources"] = {
+        "requests": {"cpu": "1", "memory": "1Gi", "nvidia.com/gpu": "1"},
+        "limits": {"memory": "1Gi", "nvidia.com/gpu": "1"},
+    }
+    (queued,) = s.queue([kueue.Step("submit GPU work to data-eng", submit=[job])])
+    workload = queued.workload_of("Job", "finetune-llama")
+    assert not workload.admitted
+    assert "nvidia.com/gpu" in workload.pending_message, workload.pending_message
+    pod = as_created(s, bare_pod(job, CPU_NAMESPACE, "notebook"), engineer)
+    refused = denied(s.admit([pod.admitted or {}], engineer), "notebook")
     assert set(refused) == {"substrate-gpu-placement"}
     assert "substrate.io/gpu" in refused["substrate-gpu-placement"]
 
 
 @journey(
     user="ML engineer of tenant ml-research",
-    stack="dev, staging, prod",
+    stack="every stack",
     steps=["submit the documented training Job without its kueue.x-k8s.io/queue-name label"],
     outcome="denied by gpu-queue-label, which names the missing label",
     docs=["docs/workloads.md#submitting-a-training-job"],
@@ -162,7 +256,9 @@ def test_gpu_work_must_name_its_queue(name: str) -> None:
     s = stack(name)
     job = copy.deepcopy(documented_job(s))
     del job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"]
-    refused = denied(s.admit([job], tenant_engineer(GPU_TENANT)), "finetune-llama")
+    engineer = tenant_engineer(GPU_TENANT)
+    created = as_created(s, job, engineer)
+    refused = denied(s.admit([created.admitted or {}], engineer), "finetune-llama")
     assert set(refused) == {"substrate-gpu-queue-label"}
     assert "has no kueue.x-k8s.io/queue-name label" in refused["substrate-gpu-queue-label"]
 
@@ -188,56 +284,38 @@ def _inference_deployment(s: Stack) -> Object:
     }
 
 
-def _gated_pod(deployment: Object) -> Object:
-    """A replica as the ReplicaSet controller creates it and Kueue's pod webhook holds it: the
-    queue label propagated, the `kueue.x-k8s.io/admission` scheduling gate, no toleration."""
-    template: dict[str, Any] = copy.deepcopy(deployment["spec"]["template"])
-    spec = template["spec"]
-    spec["schedulingGates"] = [{"name": "kueue.x-k8s.io/admission"}]
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": "llm-6f7d9-k2x4z",
-            "namespace": deployment["metadata"]["namespace"],
-            "labels": {
-                **template["metadata"]["labels"],
-                "kueue.x-k8s.io/queue-name": "inference",
-                "kueue.x-k8s.io/managed": "true",
-            },
-            "ownerReferences": [
-                {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "llm-6f7d9", "uid": "5c2"}
-            ],
-        },
-        "spec": spec,
-    }
-
-
 @journey(
     user="inference engineer of tenant inference",
-    stack="dev, staging, prod",
+    stack="every stack",
     steps=[
         "create a GPU inference Deployment with its queue label and no toleration",
-        "the ReplicaSet controller creates its pods; Kueue's webhook holds them behind its gate",
+        "the Deployment and ReplicaSet controllers create its pods; Kueue's webhook holds them "
+        "behind its gate",
     ],
-    outcome="Kyverno admits the Deployment and its gated pods; Kueue adds the toleration when "
-    "it admits each pod",
+    outcome="Kyverno admits the Deployment, its ReplicaSet and its gated pods; Kueue adds the "
+    "toleration when it admits each pod",
     docs=["docs/workloads.md#elastic-services-inference-and-agents"],
 )
 @pytest.mark.parametrize("name", STACKS)
 def test_a_gpu_inference_deployment_is_admitted_pod_by_pod(name: str) -> None:
     s = stack(name)
-    deployment = _inference_deployment(s)
-    assert denied(s.admit([deployment], tenant_engineer("inference")), "llm") == {}
-    pod = _gated_pod(deployment)
-    verdicts = s.admit([pod], controller("replicaset-controller"))
-    assert denied(verdicts, pod["metadata"]["name"]) == {}
-    assert "substrate-gpu-placement" in judged_by(verdicts, pod["metadata"]["name"])
+    engineer = tenant_engineer("inference")
+    created = as_created(s, _inference_deployment(s), engineer)
+    assert denied(s.admit([created.admitted or {}], engineer), "llm") == {}
+    pods = created.descendants("Pod")
+    assert len(pods) == 2
+    for pod in pods:
+        assert pod.admitted is not None
+        gates = [g["name"] for g in pod.admitted["spec"].get("schedulingGates", [])]
+        assert "kueue.x-k8s.io/admission" in gates
+        verdicts = s.admit([pod.admitted], kyverno_requester(pod))
+        assert denied(verdicts, pod.name) == {}
+        assert "substrate-gpu-placement" in judged_by(verdicts, pod.name)
 
 
 @journey(
     user="platform engineer",
-    stack="dev, staging, prod",
+    stack="every stack",
     steps=["a non-compliant pod (created before a policy, or under Audit) is deleted"],
     outcome="the UPDATEs that remove its finalizers are never refused, so it finishes "
     "terminating and its namespace can be deleted",
@@ -245,10 +323,10 @@ def test_a_gpu_inference_deployment_is_admitted_pod_by_pod(name: str) -> None:
 @pytest.mark.parametrize("name", STACKS)
 def test_pod_updates_never_block_termination(name: str) -> None:
     s = stack(name)
-    pod = pod_of_job(documented_job(s), "stuck")
-    pod["spec"]["containers"][0]["image"] = "docker.io/library/python:latest"
-    pod["spec"]["containers"][0]["securityContext"] = {"privileged": True}
-    pod["metadata"]["finalizers"] = ["example.com/cleanup"]
-    assert denied(s.admit([pod], controller("job-controller")), pod["metadata"]["name"]) != {}
-    updates = s.admit([pod], controller("job-controller"), operation="UPDATE")
-    assert denied(updates, pod["metadata"]["name"]) == {}
+    written = bare_pod(documented_job(s), GPU_NAMESPACE, "stuck")
+    written["spec"]["containers"][0]["image"] = "docker.io/library/python:latest"
+    written["metadata"]["finalizers"] = ["example.com/cleanup"]
+    pod = as_created(s, written, tenant_engineer(GPU_TENANT)).admitted or {}
+    user = tenant_engineer(GPU_TENANT)
+    assert denied(s.admit([pod], user), "stuck") != {}
+    assert denied(s.admit([pod], user, operation="UPDATE"), "stuck") == {}

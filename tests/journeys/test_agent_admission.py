@@ -1,6 +1,7 @@
 """Agent admission journeys: the platform's own agent StatefulSets and the pods their
-controller creates, judged by the real Kyverno CLI under each stack's policies, with the
-namespace's rendered PodDisruptionBudgets as the cluster state `resource.List` reads."""
+controller creates (the apiserver engine runs Kubernetes' own admission and StatefulSet
+controller), judged by the real Kyverno CLI under each stack's policies, with the namespace's
+rendered PodDisruptionBudgets as the cluster state `resource.List` reads."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import copy
 
 import pytest
 
-from tests.journeys.cluster import STACKS, Object, Stack, controller, denied, judged_by, stack
+from substrate.engines import apiserver
+from tests.helpers import STACKS
+from tests.journeys.cluster import Object, Stack, denied, judged_by, stack
 from tests.journeys.journey import journey
 
 NAMESPACE = "agents"
@@ -22,32 +25,16 @@ def statefulsets(s: Stack) -> list[Object]:
     return found
 
 
-def pod_of(sts: Object, ordinal: int = 0) -> Object:
-    """The pod the StatefulSet controller creates: the template, named `<set>-<n>`, owned by
-    the set, with each claim template's volume `<claim>-<set>-<n>` added."""
-    template = copy.deepcopy(sts["spec"]["template"])
-    name = f"{sts['metadata']['name']}-{ordinal}"
-    spec = template["spec"]
-    for claim in sts["spec"].get("volumeClaimTemplates", []):
-        spec.setdefault("volumes", []).append(
-            {
-                "name": claim["metadata"]["name"],
-                "persistentVolumeClaim": {"claimName": f"{claim['metadata']['name']}-{name}"},
-            }
-        )
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            **template["metadata"],
-            "name": name,
-            "namespace": sts["metadata"]["namespace"],
-            "ownerReferences": [
-                {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": sts["metadata"]["name"]}
-            ],
-        },
-        "spec": spec,
-    }
+def created(s: Stack) -> list[apiserver.Admission]:
+    """The agents' StatefulSets as `pulumi up` creates them, with the pods their controller
+    creates."""
+    results = s.create(statefulsets(s), DEPLOYER).results
+    assert all(r.reaches_validating_webhooks for r in results), [r.errors for r in results]
+    return list(results)
+
+
+def requester(admission: apiserver.Admission) -> dict[str, object]:
+    return {"username": admission.username, "groups": list(admission.groups)}
 
 
 @journey(
@@ -64,16 +51,18 @@ def pod_of(sts: Object, ordinal: int = 0) -> Object:
 def test_the_agents_are_admitted(name: str) -> None:
     s = stack(name)
     pdbs = s.objects("PodDisruptionBudget", NAMESPACE)
-    sets = statefulsets(s)
+    results = created(s)
+    sets = [r.admitted or {} for r in results]
     verdicts = s.admit(sets, DEPLOYER, cluster=pdbs)
     for sts in sets:
         assert denied(verdicts, sts["metadata"]["name"]) == {}
         assert "substrate-statefulset-pdb" in judged_by(verdicts, sts["metadata"]["name"])
-    pods = [pod_of(sts) for sts in sets]
-    verdicts = s.admit(pods, controller("statefulset-controller"), cluster=pdbs)
+    pods = [p for r in results for p in r.descendants("Pod")]
+    assert pods and all(p.pod_security and p.pod_security.enforce.allowed for p in pods)
     for pod in pods:
-        assert denied(verdicts, pod["metadata"]["name"]) == {}
-        assert "substrate-pod-security-restricted" in judged_by(verdicts, pod["metadata"]["name"])
+        verdicts = s.admit([pod.admitted or {}], requester(pod), cluster=pdbs)
+        assert denied(verdicts, pod.name) == {}
+        assert "substrate-pod-security-restricted" in judged_by(verdicts, pod.name)
 
 
 @journey(
@@ -101,11 +90,12 @@ def test_without_its_pdb_an_agent_is_refused() -> None:
 )
 def test_a_loosened_agent_pod_is_refused() -> None:
     s = stack("prod")
-    pod = pod_of(statefulsets(s)[0])
+    created_pod = created(s)[0].descendants("Pod")[0]
+    pod = copy.deepcopy(dict(created_pod.admitted or {}))
     del pod["metadata"]["annotations"]["karpenter.sh/do-not-disrupt"]
     pod["spec"]["containers"][0]["securityContext"]["allowPrivilegeEscalation"] = True
     pod["spec"]["containers"][0]["image"] = "docker.io/library/python:3.12"
-    verdicts = s.admit([pod], controller("statefulset-controller"))
+    verdicts = s.admit([pod], requester(created_pod))
     assert set(denied(verdicts, pod["metadata"]["name"])) == {
         "substrate-karpenter-do-not-disrupt",
         "substrate-pod-security-restricted",

@@ -27,14 +27,17 @@ HELD = f'{GPU}, namespace="ml-research", pod="train-0", container="trainer"'
 POD = 'namespace="ml-research", pod="train-0", uid="a1"'
 CQ = 'cluster_queue="training", replica_role="leader"'
 PLATFORM_SERIES = {
-    # What the platform's exporters report for one busy, idle-looking GPU (util 2%, XID 48),
-    # one Running 8-GPU pod, one ClusterQueue, one NodePool and one ScaledObject.
+    # What the platform's exporters report for one busy, idle-looking GPU (util 2%, XID 48) on
+    # a node of the training pool, one Running 8-GPU pod, one ClusterQueue, one NodePool and
+    # one ScaledObject.
     f"DCGM_FI_DEV_GPU_UTIL{{{HELD}}}": "2x30",
     f"DCGM_FI_PROF_PIPE_TENSOR_ACTIVE{{{HELD}}}": "0.01x30",
     f"DCGM_FI_DEV_FB_USED{{{HELD}}}": "1024x30",
     f"DCGM_FI_DEV_POWER_USAGE{{{HELD}}}": "95x30",
     f"DCGM_FI_DEV_GPU_TEMP{{{HELD}}}": "41x30",
-    f'DCGM_FI_DEV_XID_ERRORS{{{GPU}, err_code="48", err_msg="Double Bit ECC Error"}}': "48x30",
+    f'DCGM_EXP_XID_ERRORS_COUNT{{{GPU}, window_size_in_ms="300000", xid="48"}}': "1x30",
+    'kube_node_labels{node="gpu-node-1", label_substrate_io_pool="training", '
+    'label_karpenter_k8s_aws_instance_gpu_name="a100"}': "1x30",
     f'kube_pod_container_resource_requests{{{POD}, container="trainer", node="gpu-node-1", '
     'resource="nvidia_com_gpu", unit="integer"}': "8x30",
     f'kube_pod_status_phase{{{POD}, phase="Running"}}': "1x30",
@@ -49,7 +52,7 @@ PLATFORM_SERIES = {
         for le in ("1", "2.5", "5", "10", "+Inf")
     },
     'karpenter_nodeclaims_created_total{nodepool="gpu-training", reason="provisioning", '
-    'capacity_type="on-demand", min_values_relaxed="false"}': "1+1x30",
+    'min_values_relaxed="false"}': "1+1x30",
     'karpenter_nodeclaims_disrupted_total{nodepool="gpu-training", reason="launch_timeout", '
     'capacity_type="on-demand"}': "1+1x30",
     'keda_scaler_active{exported_namespace="agents", scaledObject="research", '

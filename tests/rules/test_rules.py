@@ -16,44 +16,7 @@ import pytest
 from tests.helpers import require_engine
 from tests.rules import suite
 
-ISSUE_12_PARTIAL_HOURS = (
-    "issue 12: avg_over_time averages only the minutes a namespace held GPUs, so a partial hour "
-    "bills as a whole one"
-)
 XFAIL: dict[tuple[str, str], str] = {
-    ("gpu-health.yaml", "an XID alert resolves once no new XID arrives for two hours"): (
-        "issue 12: DCGM_FI_DEV_XID_ERRORS keeps the last XID code, so `> 0` stays true forever"
-    ),
-    ("gpu-health.yaml", "an exporter pod replacement keeps the throttling alert firing"): (
-        "issue 12: rate() of the new exporter pod's series under-counts its first minutes, so "
-        "an exporter rollout resolves an ongoing throttling alert and restarts its 10 minutes"
-    ),
-    ("queues-and-capacity.yaml", "the first admission after Kueue moves to a new pod counts"): (
-        "issue 12: kueue_admitted_workloads_total is created at 1 on its first admission, which "
-        "increase() cannot see"
-    ),
-    ("queues-and-capacity.yaml", "a NodePool's first launch timeout since Karpenter started"): (
-        "issue 12: karpenter_nodeclaims_disrupted_total is created at 1 by the first timeout, "
-        "which increase() cannot see"
-    ),
-    ("chargeback.yaml", "an 8-GPU job that ran 15 minutes bills 2 GPU-hours"): (
-        ISSUE_12_PARTIAL_HOURS
-    ),
-    ("chargeback.yaml", "a job across an hour boundary is billed once in total"): (
-        ISSUE_12_PARTIAL_HOURS
-    ),
-    ("chargeback.yaml", "idle gaps between jobs are not billed"): ISSUE_12_PARTIAL_HOURS,
-    ("chargeback.yaml", "DCGM-measured GPU-hours of a 15-minute job count 15 minutes"): (
-        ISSUE_12_PARTIAL_HOURS
-    ),
-    ("chargeback.yaml", "a time-sliced GPU slice bills its physical fraction"): (
-        "issue 12: requests of nvidia.com/gpu count whole GPUs, but a time-sliced node "
-        "advertises each physical GPU as several"
-    ),
-    ("chargeback.yaml", "a kube-state-metrics rollout neither doubles nor breaks allocation"): (
-        "issue 12: duplicated kube_pod_status_phase series make the group_left join fail "
-        "(many-to-many), so no allocation is recorded"
-    ),
     ("agent-restarts.yaml", "a kube-state-metrics rollout does not double restarts"): (
         "issue 14: sum by (namespace, pod) adds the duplicated restart series of both "
         "kube-state-metrics pods"
