@@ -194,7 +194,11 @@ class NodeClassesArgs(TypedDict, total=False):
     classes: Required[Sequence[NodeClassSpec]]
     """The EC2NodeClasses to render."""
     tags: NotRequired[Mapping[str, str]]
-    """Tags Karpenter puts on instances, volumes, ENIs and launch templates."""
+    """Tags Karpenter puts on instances, volumes, ENIs and launch templates (hashed by Karpenter:
+    changing one replaces every node of the classes)."""
+    resource_tags: NotRequired[Mapping[str, str]]
+    """Tags on the AWS resources the component creates itself (placement groups); default
+    `tags`. Not hashed by Karpenter."""
 
 
 RESERVED_TAG_PREFIXES = ("kubernetes.io/cluster", "karpenter.sh/", "karpenter.k8s.aws/")
@@ -224,7 +228,7 @@ class NodeClasses(pulumi.ComponentResource):
                     f"{name}-{spec.name}-placement",
                     name=placement_group_name(args["cluster_name"], spec.name),
                     strategy=spec.placement_group,
-                    tags=tags,
+                    tags=dict(args.get("resource_tags", tags)),
                     opts=pulumi.ResourceOptions(parent=self),
                 )
             body = pulumi.Output.all(args["node_role_name"], args["volume_kms_key_arn"]).apply(

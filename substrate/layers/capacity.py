@@ -199,6 +199,7 @@ def build(cfg: PlatformConfig, foundation: Foundation) -> Capacity:
             "volume_kms_key_arn": cluster.volume_key_arn,
             "classes": node_class_specs(karpenter_cfg, pools),
             "tags": node_tags(cfg, tags),
+            "resource_tags": tags,
         },
         opts=after_karpenter,
     )
