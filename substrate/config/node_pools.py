@@ -110,12 +110,13 @@ class GpuSharingConfig:
         "time-slicing: pods sharing each GPU (at least 2).", default=1
     )
     mig_strategy: Literal["single", "mixed"] = doc(
-        "mig: `single` advertises slices as nvidia.com/gpu, `mixed` as nvidia.com/mig-<profile>.",
+        "mig (refused today): `single` advertises MIG instances as nvidia.com/gpu, `mixed` as "
+        "nvidia.com/mig-<profile>.",
         default="single",
     )
     mig_profiles: dict[str, str] = doc(
-        'mig on Bottlerocket: GPU model -> profile applied at boot, e.g. {"a100.40gb": "1g.5gb"}. '
-        "On AL2023 the GPUs must already be partitioned (NVIDIA MIG manager).",
+        "mig on Bottlerocket (refused today): GPU model -> profile applied at boot, e.g. "
+        '{"a100.40gb": "1g.5gb"}.',
         factory=dict,
     )
 
