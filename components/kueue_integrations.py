@@ -53,6 +53,34 @@ UNSHIPPED: dict[str, str] = {
 """Kueue integrations whose operator Substrate does not install: refused at config time."""
 
 
+IMPLIES: dict[str, str] = {
+    "deployment": "pod",
+    "statefulset": "pod",
+    "leaderworkerset.x-k8s.io/leaderworkerset": "pod",
+}
+"""Integrations Kueue v0.19.2 enables implicitly with another (`ImplicitlyEnabledFrameworkNames`
+of the deployment, statefulset and leaderworkerset integrations)."""
+
+KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "pod": ("", ("pods",)),
+    "deployment": ("apps", ("deployments", "deployments/scale")),
+    "statefulset": ("apps", ("statefulsets", "statefulsets/scale")),
+    "batch/job": ("batch", ("jobs", "cronjobs")),
+    "jobset.x-k8s.io/jobset": ("jobset.x-k8s.io", ("jobsets",)),
+    "leaderworkerset.x-k8s.io/leaderworkerset": ("leaderworkerset.x-k8s.io", ("leaderworkersets",)),
+    "ray.io/rayjob": ("ray.io", ("rayjobs",)),
+    "ray.io/raycluster": ("ray.io", ("rayclusters",)),
+    "ray.io/rayservice": ("ray.io", ("rayservices",)),
+}
+"""Integration -> (API group, resources) of the workloads it queues: what tenants may create
+when the integration is on (a CronJob's Jobs go through the batch/job integration)."""
+
+
+def effective(integrations: list[str] | tuple[str, ...]) -> frozenset[str]:
+    """The integrations Kueue runs: the enabled ones and those they enable implicitly."""
+    return frozenset(integrations) | {IMPLIES[i] for i in integrations if i in IMPLIES}
+
+
 def operators_for(integrations: list[str] | tuple[str, ...]) -> tuple[Operator, ...]:
     """The operators the enabled integrations need, each once, in OPERATORS order."""
     needed = {SUPPORTED[i] for i in integrations if SUPPORTED.get(i) is not None}

@@ -1,6 +1,7 @@
 """Everything one tenant (team) gets: its namespaces with quota, limits, default-deny network
-policies and admin RoleBindings, a Kueue ClusterQueue in the shared cohort and a LocalQueue in
-each namespace (see components.tenant_manifests and components.tenancy for the details)."""
+policies and admin RoleBindings, a Kueue ClusterQueue in the shared cohort and, in each
+namespace, a LocalQueue named after the tenant plus the `default` LocalQueue that catches work
+submitted without a queue label (see components.tenant_manifests and components.tenancy)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,20 @@ MANAGED_BY = {"app.kubernetes.io/managed-by": "substrate"}
 QUOTA_NAME = "tenant-quota"
 LIMITS_NAME = "tenant-defaults"
 ADMINS_BINDING = "tenant-admins"
+DEFAULT_LOCAL_QUEUE = "default"
+"""The LocalQueue name Kueue's LocalQueue defaulting looks for (pkg/controller/constants)."""
+
+
+def local_queues(tenant: TenantSpec) -> dict[str, str]:
+    """Resource-name suffix -> LocalQueue name in each of the tenant's namespaces, all pointing
+    at its ClusterQueue: the one named after the tenant (the queue users label their work with)
+    and `default`, which Kueue's LocalQueue defaulting writes into every workload created in
+    the namespace without a queue label (kueue v0.19.2, stable since v0.17), so unlabelled work
+    is queued too."""
+    out = {"local-queue": tenant.queue_name}
+    if tenant.queue_name != DEFAULT_LOCAL_QUEUE:
+        out["default-queue"] = DEFAULT_LOCAL_QUEUE
+    return out
 
 
 class TenantArgs(TypedDict, total=False):
@@ -149,14 +164,15 @@ class Tenant(pulumi.ComponentResource):
                     subjects=cast(Any, role_binding_subjects(tenant)),
                     opts=inside,
                 )
-            CustomResource(
-                f"{name}-{ns}-local-queue",
-                api_version=KUEUE_API_VERSION,
-                kind="LocalQueue",
-                metadata=meta(tenant.queue_name),
-                spec={"clusterQueue": tenant.queue_name},
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, queue]),
-            )
+            for suffix, local in local_queues(tenant).items():
+                CustomResource(
+                    f"{name}-{ns}-{suffix}",
+                    api_version=KUEUE_API_VERSION,
+                    kind="LocalQueue",
+                    metadata=meta(local),
+                    spec={"clusterQueue": tenant.queue_name},
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, queue]),
+                )
         self.register_outputs(
             {
                 "tenant": tenant.name,

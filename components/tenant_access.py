@@ -5,10 +5,11 @@ those groups are bound to inside each tenant's namespaces (RoleBindings in compo
 Why Kubernetes groups and not an EKS access policy scoped to the namespaces
 (`accessScope.type: namespace` with AmazonEKSEditPolicy/AmazonEKSAdminPolicy): the managed
 policies cannot be narrowed, and both let a tenant admin delete the namespace's NetworkPolicies
-(default-deny, R30). With groups, admins run and operate workloads but only read quota, limits,
-network policies and queues. EKS user guide, "Create an access entry using Kubernetes groups":
-the group names are the `kind: Group` subjects of RoleBindings; no access policy is associated,
-so the principal has exactly the RBAC the bindings grant (R8: never `system:masters`).
+(default-deny, R30). With groups, admins run and operate the workload kinds Kueue queues but
+only read quota, limits, network policies and queues. EKS user guide, "Create an access entry
+using Kubernetes groups": the group names are the `kind: Group` subjects of RoleBindings; no
+access policy is associated, so the principal has exactly the RBAC the bindings grant (R8: never
+`system:masters`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ class TenantAccessArgs(TypedDict, total=False):
     admins: Required[Mapping[str, Sequence[str]]]
     """IAM principal ARN -> Kubernetes groups (one `substrate:tenant:<name>:admins` per tenant
     it administers). A principal may have only one access entry per cluster."""
+    integrations: Required[Sequence[str]]
+    """Kueue integrations of the stack: tenants may create only the workload kinds these queue
+    (components.kueue_integrations.KINDS)."""
     tags: NotRequired[Mapping[str, str]]
     """Tags for the access entries."""
 
@@ -76,7 +80,7 @@ class TenantAccess(pulumi.ComponentResource):
             metadata=ObjectMetaArgs(
                 name=TENANT_ADMIN_ROLE, labels={"app.kubernetes.io/managed-by": "substrate"}
             ),
-            rules=cast(Any, tenant_admin_rules()),
+            rules=cast(Any, tenant_admin_rules(args["integrations"])),
             opts=child,
         )
         entries = []

@@ -15,9 +15,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from components.addon import pod_security_labels
+from components.kueue_integrations import KINDS, effective
 from components.labels import (
     GPU_NAMESPACE_LABEL,
     NAMESPACE_NAME_LABEL,
@@ -119,46 +121,39 @@ def role_binding_subjects(tenant: TenantSpec) -> list[dict[str, str]]:
     return [{"kind": "Group", "name": tenant.admin_group, "apiGroup": "rbac.authorization.k8s.io"}]
 
 
-def tenant_admin_rules() -> list[dict[str, Any]]:
-    """What a tenant admin may do inside the tenant's namespaces: run and operate workloads;
-    read (never change) quota, limits, network policies, Kueue queues and KEDA objects (KEDA
-    scales with its own AWS identity, so elasticity is declared in the stack, not by tenants);
-    no RBAC."""
+def tenant_admin_rules(integrations: Sequence[str]) -> list[dict[str, Any]]:
+    """What a tenant admin may do inside the tenant's namespaces: run and operate the workload
+    kinds Kueue queues in this stack (`integrations`, with the ones they imply; other workload
+    kinds are read-only, so nothing a tenant creates bypasses the queues); read (never change)
+    quota, limits, network policies, Kueue queues and KEDA objects (KEDA scales with its own AWS
+    identity, so elasticity is declared in the stack, not by tenants); no RBAC."""
     write = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"]
     read = ["get", "list", "watch"]
 
     def rule(groups: list[str], resources: list[str], verbs: list[str]) -> dict[str, Any]:
         return {"apiGroups": groups, "resources": resources, "verbs": verbs}
 
+    queued = effective(tuple(integrations))
+    workloads: dict[tuple[str, bool], list[str]] = {}
+    for name, (group, resources) in KINDS.items():
+        workloads.setdefault((group, name in queued), []).extend(resources)
     return [
         rule(
             [""],
-            [
-                "pods",
-                "services",
-                "configmaps",
-                "secrets",
-                "persistentvolumeclaims",
-                "serviceaccounts",
-            ],
+            ["services", "configmaps", "secrets", "persistentvolumeclaims", "serviceaccounts"],
             write,
+        ),
+        *(
+            rule([group], resources, write if on else read)
+            for (group, on), resources in workloads.items()
         ),
         rule([""], ["pods/log", "pods/status", "events", "endpoints"], read),
         rule([""], ["pods/exec", "pods/portforward"], ["create", "get"]),
         rule([""], ["resourcequotas", "limitranges"], read),
-        rule(
-            ["apps"],
-            ["deployments", "statefulsets", "deployments/scale", "statefulsets/scale"],
-            write,
-        ),
         rule(["apps"], ["replicasets", "controllerrevisions"], read),
-        rule(["batch"], ["jobs", "cronjobs"], write),
         rule(["autoscaling"], ["horizontalpodautoscalers"], write),
         rule(["policy"], ["poddisruptionbudgets"], write),
         rule(["networking.k8s.io"], ["networkpolicies"], read),
-        rule(["jobset.x-k8s.io"], ["jobsets"], write),
-        rule(["leaderworkerset.x-k8s.io"], ["leaderworkersets"], write),
-        rule(["ray.io"], ["rayjobs", "rayclusters", "rayservices"], write),
         rule(["kueue.x-k8s.io"], ["localqueues", "workloads"], read),
         rule(["keda.sh"], ["scaledobjects", "scaledjobs", "triggerauthentications"], read),
     ]

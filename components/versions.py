@@ -121,12 +121,20 @@ class Engine:
     """What the platform runs that this version matches."""
 
 
+_KYVERNO = Engine(
+    "github.com/kyverno/kyverno",
+    CHARTS["kyverno"].app_version,
+    f"the Kyverno chart {CHARTS['kyverno'].version} (admission controller "
+    f"{CHARTS['kyverno'].app_version})",
+)
+
 ENGINES: dict[str, Engine] = {
-    "kyverno": Engine(
-        "github.com/kyverno/kyverno",
-        CHARTS["kyverno"].app_version,
-        f"the Kyverno chart {CHARTS['kyverno'].version} (admission controller "
-        f"{CHARTS['kyverno'].app_version})",
+    "kyverno": _KYVERNO,
+    "kyverno-server": Engine(
+        _KYVERNO.module,
+        _KYVERNO.version,
+        f"{_KYVERNO.deploys}: the Kyverno CLI's own packages, kept running to answer many "
+        "admission questions (tools/engines/kyverno-server)",
     ),
     "helm": Engine(
         "helm.sh/helm/v3",

@@ -70,8 +70,8 @@ def test_prod_shows_every_tenant_with_its_namespaces_quota_policies_and_queues(
             assert len(_in(prod_plan, "LimitRange", ns)) == 1
             policies = {p["metadata"]["name"] for p in _in(prod_plan, "NetworkPolicy", ns)}
             assert {"default-deny", "allow-dns"} <= policies
-            (local,) = _in(prod_plan, "LocalQueue", ns)
-            assert local["spec"] == {"clusterQueue": name}
+            locals_ = {q["metadata"]["name"]: q["spec"] for q in _in(prod_plan, "LocalQueue", ns)}
+            assert locals_ == {name: {"clusterQueue": name}, "default": {"clusterQueue": name}}
         assert queues[name]["spec"]["cohortName"] == "substrate"
 
 

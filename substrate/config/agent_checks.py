@@ -1,5 +1,5 @@
 """Rules spanning `substrate:agents` and the rest of the stack: the tenant and its namespace,
-model grants, registries, the memory-volume cap, KEDA, R33, quota and production. Called from
+model grants, registries, the memory-volume cap, KEDA, R33, Kueue, quota and production. Called from
 PlatformConfig.check after the tenants have been checked."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from components import validators
-from components.tenancy import cpu_ceiling, memory_bytes, memory_ceiling, quantity
+from components.kueue_integrations import effective
+from components.tenancy import memory_bytes, quantity
 from substrate.config.agents import AgentConfig
 from substrate.config.schema import ConfigError, key_path
 
@@ -40,6 +41,7 @@ def check_agents(cfg: PlatformConfig) -> None:
         _check_scaling(cfg, path, agent)
         if cfg.environment.production:
             _check_production(path, agent)
+    _check_queued(cfg)
     _check_quota(cfg)
 
 
@@ -147,9 +149,36 @@ def _check_production(path: str, agent: AgentConfig) -> None:
         )
 
 
+def _check_queued(cfg: PlatformConfig) -> None:
+    """Agent pods are queued by Kueue (the `default` LocalQueue of their namespace), one pod at
+    a time through the pod integration, so the quota they use is never lent to others."""
+    if not cfg.agents or cfg.kueue is None:
+        return
+    integrations = cfg.kueue.integrations
+    names = ", ".join(sorted(cfg.agents))
+    if "statefulset" in integrations:
+        raise ConfigError(
+            f"substrate:kueue.integrations[{integrations.index('statefulset')}]",
+            "statefulset",
+            f"would make Kueue queue each agent StatefulSet ({names}) as one workload, which "
+            "Kueue v0.19.2 lets change size only to and from zero, so the agents could not scale",
+            "no statefulset integration in a stack with agents (the pod integration queues each "
+            "agent pod on its own)",
+        )
+    if "pod" not in effective(integrations):
+        raise ConfigError(
+            "substrate:kueue.integrations",
+            integrations,
+            f"leaves the pods of the agents ({names}) outside Kueue, which would lend the "
+            "quota they use to other tenants",
+            "pod, or deployment or leaderworkerset.x-k8s.io/leaderworkerset (which enable it)",
+        )
+
+
 def _check_quota(cfg: PlatformConfig) -> None:
-    """Agents at their most replicas must fit the namespace's ResourceQuota (what Kueue could
-    ever admit for the tenant), or their pods are refused at creation."""
+    """Agents at their most replicas must fit their tenant's nominal quota: Kueue then admits
+    every agent pod without borrowing (borrowed quota is reclaimed, evicting the agent), and
+    the namespace's ResourceQuota (nominal plus borrowable) never refuses one."""
     specs = [t.spec(n) for n, t in cfg.tenants.items()]
     by_name = {s.name: s for s in specs}
     demand: dict[str, list[tuple[str, AgentConfig]]] = {}
@@ -159,13 +188,14 @@ def _check_quota(cfg: PlatformConfig) -> None:
         tenant = by_name[agents[0][1].tenant]
         cpu = sum((quantity(a.cpu) * a.max_replicas for _, a in agents), Decimal(0))
         memory = sum(memory_bytes(a.memory) * a.max_replicas for _, a in agents)
-        cpu_cap, memory_cap = cpu_ceiling(tenant, specs), memory_ceiling(tenant, specs)
+        cpu_cap, memory_cap = tenant.cpu.nominal, tenant.memory.nominal
         if cpu > cpu_cap or memory > memory_cap:
             raise ConfigError(
                 AGENTS,
                 [n for n, _ in agents],
                 f"request up to {cpu.normalize():f} CPU and {memory // 2**30}Gi memory at "
-                f"their most replicas, above the quota of namespace {namespace!r} ({cpu_cap} "
-                f"CPU, {memory_cap // 2**30}Gi)",
-                f"fewer or smaller agents, or more quota for tenant {tenant.name!r}",
+                f"their most replicas in namespace {namespace!r}, above the nominal quota of "
+                f"tenant {tenant.name!r} ({cpu_cap} CPU, {memory_cap // 2**30}Gi), so Kueue "
+                "would admit some only by borrowing quota it reclaims",
+                f"fewer or smaller agents, or more nominal quota for tenant {tenant.name!r}",
             )

@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING
 
 from components import validators
 from components.instance_families import FAMILIES
+from components.instance_sizes import SMALLEST, Size
 from components.pools import Selection, overlaps
+from components.tenancy import format_bytes, memory_bytes
 from substrate.config.node_pools import NodePoolConfig
 from substrate.config.schema import ConfigError
 from substrate.engines.karpenter.scheduling import order_by_weight
@@ -74,6 +76,7 @@ def check_capacity(cfg: PlatformConfig) -> None:
         _check_zones(cfg, path, pool, node_class.placement_group)
         if pool.gpu_sharing.mode == "mig":
             raise ConfigError(f"{path}.gpuSharing.mode", "mig", *MIG_REFUSED[node_class.ami_family])
+    _check_limits(pools)
     _check_bottlerocket_sharing(
         pools, {n for n, c in classes.items() if c.ami_family == "bottlerocket"}
     )
@@ -165,6 +168,79 @@ def _check_bottlerocket_sharing(pools: dict[str, NodePoolConfig], bottlerocket: 
                 "one gpuSharing per node class (sharing is configured per EC2NodeClass on "
                 "Bottlerocket); use a node class per sharing mode",
             )
+
+
+def _check_limits(pools: dict[str, NodePoolConfig]) -> None:
+    """Karpenter stops launching a pool's nodes at the first limit reached: the limits must fit
+    one instance of every family the pool may launch, and an accelerator pool's CPU and memory
+    limits must let it reach its GPU (or Neuron) limit."""
+    for name, pool in pools.items():
+        path = f"{POOLS}.{name}.limits"
+        limits = pool.limits
+        memory_mib = memory_bytes(limits.memory) // 2**20
+        devices = limits.gpu if _accelerator(pool) == "nvidia" else limits.neuron
+        for family in pool.instance_families:
+            size = SMALLEST[family]
+            if (
+                size.vcpus > limits.cpu
+                or size.memory_mib > memory_mib
+                or (devices is not None and size.accelerators > devices)
+            ):
+                shown = {"cpu": limits.cpu, "memory": limits.memory}
+                if devices is not None:
+                    shown["gpu" if _accelerator(pool) == "nvidia" else "neuron"] = devices
+                raise ConfigError(
+                    path,
+                    shown,
+                    f"cannot fit one {size.name} ({_size(size, pool)}), the smallest {family} "
+                    f"instance, so Karpenter could never launch the pool's {family} nodes",
+                    "limits that fit the smallest instance of every family in instanceFamilies",
+                )
+        if devices is not None:
+            for family in pool.instance_families:
+                _check_reach(path, pool, family, devices, memory_mib)
+
+
+def _check_reach(
+    path: str, pool: NodePoolConfig, family: str, devices: int, memory_mib: int
+) -> None:
+    size = SMALLEST[family]
+    device = "nvidia.com/gpu" if _accelerator(pool) == "nvidia" else "aws.amazon.com/neuron"
+    unit = "GPU" if _accelerator(pool) == "nvidia" else "Neuron device"
+    nodes = -(-devices // size.accelerators)
+    for key, have, per, need, show in (
+        ("cpu", pool.limits.cpu, size.vcpus, nodes * size.vcpus, str),
+        (
+            "memory",
+            memory_mib,
+            size.memory_mib,
+            nodes * size.memory_mib,
+            lambda mib: format_bytes(mib * 2**20),
+        ),
+    ):
+        reach = have // per * size.accelerators
+        if reach < devices:
+            per_device = (
+                size.vcpus_per_accelerator if key == "cpu" else size.memory_mib_per_accelerator
+            )
+            amount = (
+                f"{per_device} vCPUs" if key == "cpu" else format_bytes(int(per_device) * 2**20)
+            )
+            raise ConfigError(
+                f"{path}.{key}",
+                pool.limits.cpu if key == "cpu" else pool.limits.memory,
+                f"lets the pool reach only {reach} of its {devices} {device}: every {family} "
+                f"instance has at least {amount} per {unit}",
+                f"at least {show(need)}, or a lower limits.{'gpu' if unit == 'GPU' else 'neuron'}",
+            )
+
+
+def _size(size: Size, pool: NodePoolConfig) -> str:
+    text = f"{size.vcpus} vCPUs, {format_bytes(size.memory_mib * 2**20)}"
+    if size.accelerators:
+        unit = "GPU" if _accelerator(pool) == "nvidia" else "Neuron device"
+        text += f", {size.accelerators} {unit}{'s' if size.accelerators > 1 else ''}"
+    return text
 
 
 def _check_overlap(pools: dict[str, NodePoolConfig]) -> None:

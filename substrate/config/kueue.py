@@ -90,7 +90,9 @@ class KueueConfig:
         "`jobset.x-k8s.io/jobset`, `leaderworkerset.x-k8s.io/leaderworkerset`, "
         "`ray.io/rayjob`, `ray.io/raycluster`, `ray.io/rayservice`. Substrate installs the "
         "operator an integration needs (JobSet, LeaderWorkerSet, KubeRay); integrations of "
-        "operators it does not ship (Kubeflow, AppWrapper, Spark) are refused.",
+        "operators it does not ship (Kubeflow, AppWrapper, Spark) are refused, and so is "
+        "`statefulset` in a stack with agents (Kueue would refuse to resize them). Tenants may "
+        "create only the workload kinds these integrations queue.",
         factory=lambda: ["batch/job", "jobset.x-k8s.io/jobset", "pod"],
     )
     wait_for_pods_ready: WaitForPodsReadyConfig = doc(

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Annotated
 
 from components import validators
-from components.tenancy import NetworkSpec, Share, TenantSpec, memory_bytes, weight
+from components.tenancy import NetworkSpec, Share, TenantSpec, memory_bytes, quantity, weight
 from substrate.config.checks import Memory, Quantity, between, non_empty, object_name, rule, unique
 from substrate.config.schema import ConfigError, Invalid, doc
 
@@ -69,6 +70,26 @@ class GpuQuotaConfig:
     lending_limit: Count | None = doc(
         "Most of its idle nominal GPUs others may borrow (unset: all of them).", default=None
     )
+
+
+@dataclass(frozen=True)
+class GangConfig:
+    """The largest job the tenant runs as one gang: one Kueue pod set of identical pods that is
+    admitted whole or not at all (a Job's pods, one JobSet replicated job). The plan refuses a
+    gang Kueue could never admit."""
+
+    pods: Annotated[int, between(1, 10000)] = doc("Pods in the pod set.")
+    cpu: Quantity = doc('CPU request per pod, e.g. "32".')
+    memory: Memory = doc('Memory request per pod, e.g. "256Gi".')
+    gpus: Count = doc("`nvidia.com/gpu` per pod (0: a CPU-only gang).", default=0)
+
+    def totals(self) -> tuple[Decimal, int, int]:
+        """CPU cores, memory bytes and GPUs of the whole pod set."""
+        return (
+            quantity(self.cpu) * self.pods,
+            memory_bytes(self.memory) * self.pods,
+            self.gpus * self.pods,
+        )
 
 
 @dataclass(frozen=True)
@@ -131,6 +152,11 @@ class TenantConfig:
         "relative to the others.",
         default=1.0,
     )
+    largest_gang: GangConfig | None = doc(
+        "The largest gang the tenant's users are told they can run (one pod set). Checked "
+        "against what Kueue can admit for the tenant on one flavor.",
+        default=None,
+    )
     container_defaults: ContainerDefaultsConfig = doc(
         "LimitRange defaults.", factory=ContainerDefaultsConfig
     )
@@ -169,6 +195,13 @@ class TenantConfig:
                     f"is above the nominal quota ({gpu.nominal})",
                     "at most the nominal quota (Kueue lends only what the tenant holds)",
                 )
+        if self.largest_gang is not None and self.largest_gang.gpus and not self.gpu:
+            raise ConfigError(
+                f"{path}.largestGang.gpus",
+                self.largest_gang.gpus,
+                "asks for GPUs in a tenant without GPU rights",
+                "0 unless gpu is true",
+            )
         if self.gpu and not self.gpus:
             raise ConfigError(
                 f"{path}.gpus",

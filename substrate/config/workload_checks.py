@@ -10,6 +10,7 @@ from components.kueue_integrations import operators_for
 from components.labels import SYSTEM_NAMESPACES
 from components.tenancy import cpu_ceiling, memory_ceiling, overcommitted
 from substrate.config.node_pools import NodePoolConfig
+from substrate.config.quota_checks import check_quota
 from substrate.config.schema import ConfigError, key_path
 
 if TYPE_CHECKING:
@@ -100,6 +101,7 @@ def check_workloads(cfg: PlatformConfig) -> None:
         _check_pools(cfg, path, tenant.gpus)
     _check_usable(cfg)
     _check_overcommit(cfg)
+    check_quota(cfg)
 
 
 def _check_pools(cfg: PlatformConfig, path: str, gpus: dict) -> None:

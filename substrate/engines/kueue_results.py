@@ -107,6 +107,10 @@ class StepResult:
     cluster_queues: Mapping[str, ClusterQueueState]
     objects: tuple[Mapping[str, Any], ...]
     events: tuple[Event, ...]
+    created: tuple[Mapping[str, Any], ...] = ()
+    """Objects the step created (pods included), as Kueue's admission webhooks let them into
+    the cluster: queue name defaulted, jobs suspended, pods gated. What the admission
+    controllers after Kueue's webhooks (Kyverno) see at CREATE."""
 
     def workloads_of(self, kind: str, name: str) -> list[Workload]:
         """Workloads owned by `kind/name`; for a Deployment, those of its pods (`<name>-rs-<i>`)."""
@@ -121,6 +125,10 @@ class StepResult:
 
     def object(self, kind: str, name: str) -> Mapping[str, Any]:
         (found,) = [o for o in self.objects if o["kind"] == kind and o["metadata"]["name"] == name]
+        return found
+
+    def created_object(self, kind: str, name: str) -> Mapping[str, Any]:
+        (found,) = [o for o in self.created if o["kind"] == kind and o["metadata"]["name"] == name]
         return found
 
 
@@ -172,6 +180,7 @@ def parse_steps(raw: Sequence[Mapping[str, Any]]) -> list[StepResult]:
             cluster_queues={c["name"]: _cluster_queue(c) for c in s.get("clusterQueues") or ()},
             objects=tuple(s.get("objects") or ()),
             events=tuple(Event(**e) for e in s.get("events") or ()),
+            created=tuple(s.get("created") or ()),
         )
         for s in raw
     ]

@@ -288,7 +288,12 @@ def build(
         if admins:
             access = TenantAccess(
                 "tenant-access",
-                {"cluster_name": cluster_name, "tags": tags, "admins": admins},
+                {
+                    "cluster_name": cluster_name,
+                    "tags": tags,
+                    "admins": admins,
+                    "integrations": list(cfg.kueue.integrations if cfg.kueue else ()),
+                },
                 opts=base.kubernetes,
             )
         gpu_pools = [p.name for p in capacity.gpu_pools]

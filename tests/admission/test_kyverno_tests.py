@@ -175,7 +175,7 @@ def _failed_validations(module: ModuleType) -> set[int]:
 
 @pytest.fixture(scope="module")
 def failed_validations() -> dict[str, set[int]]:
-    require_engine("kyverno")
+    require_engine(kyverno.SERVER)
     with ThreadPoolExecutor(max_workers=4) as pool:
         return dict(zip(map(_id, MODULES), pool.map(_failed_validations, MODULES), strict=True))
 

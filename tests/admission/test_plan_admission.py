@@ -81,7 +81,7 @@ def test_platform_namespaces_are_invisible_to_webhooks_and_policies(
     assert {"ml-research", "data-eng"} <= tenants
     pods = [_privileged_pod(n) for n in sorted(tenants | platform)]
     namespaces = rendered + [kyverno.namespace(n) for n in SYSTEM_NAMESPACES]
-    require_engine("kyverno")
+    require_engine(kyverno.SERVER)
     verdicts = kyverno.apply(_policies(any_plan), pods, namespaces=namespaces)
     judged = {v.namespace for v in verdicts}
     assert judged == tenants

@@ -8,12 +8,15 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+import yaml
 
+from components.kueue_integrations import KINDS, effective
 from components.tenancy import NetworkSpec, Share, TenantSpec
 from components.tenant import Tenant, TenantArgs
 from components.tenant_access import TenantAccess
 from components.tenant_manifests import tenant_admin_rules
 from substrate.engines.netpol import Connectivity, Ports, analyze, eks_objects, workload
+from substrate.plan.command import PlanResult
 from tests.helpers import Resources, run_program
 
 GI = 2**30
@@ -37,6 +40,7 @@ HARD = {
     "requests.nvidia.com/gpu": "16",
 }
 NO_GPU = {**HARD, "requests.nvidia.com/gpu": "0"}
+QUEUED = ["batch/job", "jobset.x-k8s.io/jobset", "pod"]
 
 
 def _run(tenant: TenantSpec, hard: dict[str, str] | None = None) -> Resources:
@@ -158,11 +162,21 @@ def test_queues_local_in_each_namespace_cluster_wide_per_tenant() -> None:
     assert queue["spec"]["fairSharing"] == {"weight": "2"}
     locals_ = resources.of_type("kubernetes:kueue.x-k8s.io/v1beta2:LocalQueue")
     assert {
-        (q.inputs["metadata"]["namespace"], q.inputs["spec"]["clusterQueue"]) for q in locals_
+        (
+            q.inputs["metadata"]["namespace"],
+            q.inputs["metadata"]["name"],
+            q.inputs["spec"]["clusterQueue"],
+        )
+        for q in locals_
     } == {
-        ("ml-research", "ml-research"),
-        ("ml-research-eval", "ml-research"),
+        ("ml-research", "ml-research", "ml-research"),
+        ("ml-research", "default", "ml-research"),
+        ("ml-research-eval", "ml-research", "ml-research"),
+        ("ml-research-eval", "default", "ml-research"),
     }
+    named_default = replace(DATA, name="default", namespaces=("batch",))
+    only = _run(named_default, NO_GPU).of_type("kubernetes:kueue.x-k8s.io/v1beta2:LocalQueue")
+    assert [q.inputs["metadata"]["name"] for q in only] == ["default"]
 
 
 @pytest.mark.parametrize(
@@ -199,7 +213,11 @@ def test_access_entries_map_admins_to_tenant_groups_never_masters() -> None:
         ],
     }
     resources = Resources(
-        run_program(lambda: TenantAccess("tenant-access", {"cluster_name": "c", "admins": admins}))
+        run_program(
+            lambda: TenantAccess(
+                "tenant-access", {"cluster_name": "c", "admins": admins, "integrations": QUEUED}
+            )
+        )
     )
     entries = {
         e.inputs["principalArn"]: e.inputs
@@ -218,21 +236,30 @@ def test_access_entries_map_admins_to_tenant_groups_never_masters() -> None:
     with pytest.raises(ValueError, match="uses a reserved prefix"):
         run_program(
             lambda: TenantAccess(
-                "a", {"cluster_name": "c", "admins": {next(iter(admins)): ["system:masters"]}}
+                "a",
+                {
+                    "cluster_name": "c",
+                    "admins": {next(iter(admins)): ["system:masters"]},
+                    "integrations": QUEUED,
+                },
             )
         )
+
+
+def _writable(integrations: list[str]) -> set[tuple[str, str]]:
+    return {
+        (group, resource)
+        for rule in tenant_admin_rules(integrations)
+        if "delete" in rule["verbs"] or "create" in rule["verbs"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+    }
 
 
 def test_tenant_admins_cannot_weaken_isolation() -> None:
     """Admins operate workloads but only read quota, limits, network policies, queues and KEDA
     objects, and get no RBAC rights (they cannot grant themselves more)."""
-    writes = {
-        (group, resource)
-        for rule in tenant_admin_rules()
-        if "delete" in rule["verbs"] or "create" in rule["verbs"]
-        for group in rule["apiGroups"]
-        for resource in rule["resources"]
-    }
+    writes = _writable(QUEUED)
     assert ("batch", "jobs") in writes and ("jobset.x-k8s.io", "jobsets") in writes
     for guarded in (
         ("networking.k8s.io", "networkpolicies"),
@@ -246,5 +273,53 @@ def test_tenant_admins_cannot_weaken_isolation() -> None:
     ):
         assert guarded not in writes, guarded
     assert not any(
-        "*" in rule["verbs"] or "*" in rule["resources"] for rule in tenant_admin_rules()
+        "*" in rule["verbs"] or "*" in rule["resources"] for rule in tenant_admin_rules(QUEUED)
     )
+
+
+def test_tenants_create_only_the_workload_kinds_kueue_queues() -> None:
+    """A workload kind whose Kueue integration is off would run unqueued: tenants only read it.
+    Integrations that imply the pod integration (deployment) make bare pods creatable."""
+    only_jobs = _writable(["batch/job"])
+    assert {("batch", "jobs"), ("batch", "cronjobs")} <= only_jobs
+    for unqueued in (
+        ("", "pods"),
+        ("apps", "deployments"),
+        ("apps", "deployments/scale"),
+        ("apps", "statefulsets"),
+        ("apps", "statefulsets/scale"),
+        ("jobset.x-k8s.io", "jobsets"),
+        ("leaderworkerset.x-k8s.io", "leaderworkersets"),
+        ("ray.io", "rayjobs"),
+        ("ray.io", "rayclusters"),
+        ("ray.io", "rayservices"),
+    ):
+        assert unqueued not in only_jobs, unqueued
+    with_deployments = _writable(["batch/job", "deployment", "ray.io/rayjob"])
+    assert {("apps", "deployments"), ("", "pods"), ("ray.io", "rayjobs")} <= with_deployments
+    assert ("apps", "statefulsets") not in with_deployments
+    assert ("ray.io", "rayclusters") not in with_deployments
+
+
+def test_the_tenant_admin_role_follows_the_stack_integrations(any_plan: PlanResult) -> None:
+    """The rendered ClusterRole: every workload kind a tenant may create is queued by an
+    integration the stack's Kueue Configuration enables (statefulsets are not, in any stack)."""
+    (role,) = [
+        m
+        for m in any_plan.manifests.values()
+        if m["kind"] == "ClusterRole" and m["metadata"]["name"] == "substrate:tenant-admin"
+    ]
+    (release,) = [r for r in any_plan.releases if r["name"] == "kueue"]
+    config = yaml.safe_load(release["values"]["managerConfig"]["controllerManagerConfigYaml"])
+    queued = effective(tuple(config["integrations"]["frameworks"]))
+    creatable = {
+        (group, resource)
+        for rule in role["rules"]
+        if "create" in rule["verbs"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+    }
+    for integration, (group, resources) in KINDS.items():
+        for resource in resources:
+            assert ((group, resource) in creatable) == (integration in queued), resource
+    assert ("apps", "statefulsets") not in creatable

@@ -185,8 +185,36 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "dev",
         _agent("support", replicas=4, memory="64Gi"),
         'substrate:agents = ["research", "support"]: request up to 4 CPU and 264Gi memory at '
-        "their most replicas, above the quota of namespace 'agents' (64 CPU, 256Gi) (allowed: "
-        "fewer or smaller agents, or more quota for tenant 'agents')",
+        "their most replicas in namespace 'agents', above the nominal quota of tenant 'agents' "
+        "(8 CPU, 32Gi), so Kueue would admit some only by borrowing quota it reclaims (allowed: "
+        "fewer or smaller agents, or more nominal quota for tenant 'agents')",
+    ),
+    (
+        "agents beyond their tenant's nominal quota, within what it may borrow",
+        "prod",
+        _agent("research", cpu="16"),
+        'substrate:agents = ["research", "support"]: request up to 80 CPU and 128Gi memory at '
+        "their most replicas in namespace 'agents', above the nominal quota of tenant 'agents' "
+        "(64 CPU, 256Gi), so Kueue would admit some only by borrowing quota it reclaims "
+        "(allowed: fewer or smaller agents, or more nominal quota for tenant 'agents')",
+    ),
+    (
+        "the statefulset integration would freeze the agents' size",
+        "prod",
+        lambda c: c["substrate:kueue"]["integrations"].append("statefulset"),
+        'substrate:kueue.integrations[7] = "statefulset": would make Kueue queue each agent '
+        "StatefulSet (research, support) as one workload, which Kueue v0.19.2 lets change size "
+        "only to and from zero, so the agents could not scale (allowed: no statefulset "
+        "integration in a stack with agents (the pod integration queues each agent pod on its "
+        "own))",
+    ),
+    (
+        "without the pod integration agent pods bypass Kueue",
+        "dev",
+        lambda c: c["substrate:kueue"].__setitem__("integrations", ["batch/job"]),
+        'substrate:kueue.integrations = ["batch/job"]: leaves the pods of the agents (research, '
+        "support) outside Kueue, which would lend the quota they use to other tenants (allowed: "
+        "pod, or deployment or leaderworkerset.x-k8s.io/leaderworkerset (which enable it))",
     ),
     (
         "name too long for its pods and claims",

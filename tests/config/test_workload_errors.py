@@ -134,7 +134,7 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "an integration whose operator Substrate does not ship",
         "prod",
         lambda c: c[Q]["integrations"].append("kubeflow.org/pytorchjob"),
-        'substrate:kueue.integrations[8] = "kubeflow.org/pytorchjob": needs the Kubeflow '
+        'substrate:kueue.integrations[7] = "kubeflow.org/pytorchjob": needs the Kubeflow '
         "Training Operator, which Substrate does not install (allowed: integrations Substrate "
         f"installs the operator for: {INTEGRATIONS})",
     ),
@@ -142,7 +142,7 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "an integration Kueue does not have",
         "prod",
         lambda c: c[Q]["integrations"].append("argoproj.io/workflow"),
-        'substrate:kueue.integrations[8] = "argoproj.io/workflow": is not a Kueue v0.19.2 job '
+        'substrate:kueue.integrations[7] = "argoproj.io/workflow": is not a Kueue v0.19.2 job '
         f"integration (allowed: {INTEGRATIONS})",
     ),
     (

@@ -92,7 +92,7 @@ def _verdicts(stack: str) -> list[kyverno.Verdict]:
     """Kyverno's results for everything the charts submit, per requester; every stack at once
     (the CLI runs in parallel)."""
     if stack not in _VERDICTS:
-        require_engine("kyverno")
+        require_engine(kyverno.SERVER)
         jobs = []
         for name in STACKS:
             render = rendered(name)
@@ -131,7 +131,7 @@ def test_the_same_policies_judge_a_chart_pod_in_a_tenant_namespace() -> None:
     """Kyverno's admission controller pod in a namespace the policies govern: its images come
     from Kyverno's registry, outside the stack's allowed list, and its memory limit is three
     times its request (R28 wants non-CPU limits equal to requests)."""
-    require_engine("kyverno")
+    require_engine(kyverno.SERVER)
     render = rendered("prod")
     (release,) = render.of_chart("kyverno")
     (deployment,) = [

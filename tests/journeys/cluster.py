@@ -105,7 +105,7 @@ class Stack:
         operation: kyverno.Operation = "CREATE",
     ) -> list[kyverno.Verdict]:
         """Kyverno's verdicts for ``objects`` under this stack's policies."""
-        require_engine("kyverno")
+        require_engine(kyverno.SERVER)
         return kyverno.apply(
             kyverno.policies_of(self.plan.manifests.values()),
             objects,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+POOL_LABEL = "substrate.io/pool"
 PRIORITY_LABEL = "kueue.x-k8s.io/priority-class"
 IMAGE = "210987654321.dkr.ecr.us-east-1.amazonaws.com/ml/trainer:2026.11.0"
 
@@ -39,11 +40,17 @@ def job(
     queue: str | None = None,
     priority: str | None = None,
     limits: dict[str, str] | None = None,
+    pool: str | None = None,
 ) -> dict[str, Any]:
     """A batch/v1 Job of `pods` parallel pods (one pod set). Limits default to the requests
-    but CPU (tenant LimitRanges default a 512Mi memory limit, which a larger request breaks)."""
+    but CPU (tenant LimitRanges default a 512Mi memory limit, which a larger request breaks).
+    `pool` pins it with `nodeSelector: {substrate.io/pool: <pool>}` (Kueue then considers only
+    that pool's flavor)."""
     if limits is None:
         limits = {k: v for k, v in requests.items() if k != "cpu"}
+    spec = pod_spec(requests, limits)
+    if pool is not None:
+        spec["nodeSelector"] = {POOL_LABEL: pool}
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -51,8 +58,18 @@ def job(
         "spec": {
             "parallelism": pods,
             "completions": pods,
-            "template": {"spec": pod_spec(requests, limits)},
+            "template": {"spec": spec},
         },
+    }
+
+
+def pod(name: str, namespace: str, requests: dict[str, str]) -> dict[str, Any]:
+    """A bare Pod (no owner), limits equal to requests."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": pod_spec(requests, requests),
     }
 
 

@@ -193,23 +193,25 @@ def test_a_queued_bare_gpu_pod_gets_its_toleration_from_kueue(name: str) -> None
     user="ML engineer of tenant ml-research",
     stack="every stack",
     steps=["create a GPU pod with no queue label and no toleration in ml-research"],
-    outcome="denied: gpu-queue-label names the missing label and gpu-placement the missing "
-    "toleration (nothing will add it)",
+    outcome="Kueue's pod webhook labels it kueue.x-k8s.io/queue-name: default (the namespace's "
+    "default LocalQueue) and holds it behind its admission gate, so Kyverno admits it; Kueue "
+    "supplies the toleration when it admits the pod",
     docs=["docs/workloads.md#submitting-a-training-job"],
 )
 @pytest.mark.parametrize("name", STACKS)
-def test_an_unqueued_bare_gpu_pod_is_refused(name: str) -> None:
+def test_an_unlabelled_bare_gpu_pod_is_queued_on_default(name: str) -> None:
     s = stack(name)
     engineer = tenant_engineer(GPU_TENANT)
     written = bare_pod(documented_job(s), GPU_NAMESPACE, "adhoc")
     del written["metadata"]["labels"]["kueue.x-k8s.io/queue-name"]
     pod = as_created(s, written, engineer)
-    refused = denied(s.admit([pod.admitted or {}], engineer), "adhoc")
-    assert set(refused) == {"substrate-gpu-queue-label", "substrate-gpu-placement"}
-    assert (
-        "must tolerate the nvidia.com/gpu=true:NoSchedule taint"
-        in refused["substrate-gpu-placement"]
-    )
+    assert pod.admitted is not None
+    assert pod.admitted["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "default"
+    gates = [g["name"] for g in pod.admitted["spec"].get("schedulingGates", [])]
+    assert "kueue.x-k8s.io/admission" in gates
+    verdicts = s.admit([pod.admitted], engineer)
+    assert denied(verdicts, "adhoc") == {}
+    assert "substrate-gpu-queue-label" in judged_by(verdicts, "adhoc")
 
 
 @journey(
@@ -248,19 +250,24 @@ def test_gpu_work_outside_gpu_tenants_is_refused(name: str) -> None:
     user="ML engineer of tenant ml-research",
     stack="every stack",
     steps=["submit the documented training Job without its kueue.x-k8s.io/queue-name label"],
-    outcome="denied by gpu-queue-label, which names the missing label",
+    outcome="Kueue's Job webhook labels it kueue.x-k8s.io/queue-name: default (the namespace's "
+    "default LocalQueue) and suspends it, so gpu-queue-label finds the label and Kyverno admits "
+    "it",
     docs=["docs/workloads.md#submitting-a-training-job"],
 )
 @pytest.mark.parametrize("name", STACKS)
-def test_gpu_work_must_name_its_queue(name: str) -> None:
+def test_an_unlabelled_gpu_job_is_queued_on_default(name: str) -> None:
     s = stack(name)
     job = copy.deepcopy(documented_job(s))
     del job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"]
     engineer = tenant_engineer(GPU_TENANT)
     created = as_created(s, job, engineer)
-    refused = denied(s.admit([created.admitted or {}], engineer), "finetune-llama")
-    assert set(refused) == {"substrate-gpu-queue-label"}
-    assert "has no kueue.x-k8s.io/queue-name label" in refused["substrate-gpu-queue-label"]
+    assert created.admitted is not None
+    assert created.admitted["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "default"
+    assert created.admitted["spec"]["suspend"] is True
+    verdicts = s.admit([created.admitted], engineer)
+    assert denied(verdicts, "finetune-llama") == {}
+    assert "substrate-gpu-queue-label" in judged_by(verdicts, "finetune-llama")
 
 
 def _inference_deployment(s: Stack) -> Object:

@@ -40,7 +40,9 @@ def _ami(c: dict[str, Any]) -> None:
 def _drop_p4d(c: dict[str, Any]) -> None:
     training = c["substrate:nodePools"]["training"]
     training["instanceFamilies"] = ["p5"]
-    training["limits"]["gpu"] = 80
+    # The config refuses CPU and memory limits that cannot reach the GPU limit: every p5 size has
+    # at least 256Gi per GPU (components/instance_sizes.py).
+    training["limits"].update(gpu=80, cpu=1920, memory="20480Gi")
 
 
 @pytest.fixture(scope="module")
@@ -130,10 +132,11 @@ def test_an_ami_bump_waits_for_windows_and_running_jobs(weeks: dict[str, Cluster
     stack="prod",
     steps=[
         "the same running jobs and inference nodes",
-        "Monday 12:00 UTC: drop p4d from the training pool and raise its GPU limit to 80",
+        "Monday 12:00 UTC: drop p4d from the training pool and raise its limits to 80 GPUs "
+        "(1920 CPUs, 20480Gi)",
     ],
-    outcome="only the p4d node drifts (RequirementsDrifted; the limit is a behavioural field "
-    "and drifts nothing); it waits for its eval job (Wednesday 03:00) and leaves empty; the "
+    outcome="only the p4d node drifts (RequirementsDrifted; limits are behavioural fields "
+    "and drift nothing); it waits for its eval job (Wednesday 03:00) and leaves empty; the "
     "p5 job and the inference nodes are untouched",
     docs=[DOC],
 )

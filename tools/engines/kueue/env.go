@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"sync"
@@ -67,6 +68,7 @@ type env struct {
 	recorder   *utiltesting.EventRecorder
 	admissions *sync.WaitGroup
 	seen       map[types.NamespacedName]*kueue.Workload
+	created    []json.RawMessage
 }
 
 func newScheme() *runtime.Scheme {
@@ -129,6 +131,7 @@ func stamp(clock *testingclock.FakeClock) interceptor.Funcs {
 			}
 			return c.Create(ctx, obj, opts...)
 		},
+		Update:           skipNoopUpdate,
 		SubResourcePatch: (&applyAsMerge{owners: map[types.NamespacedName]string{}}).patch,
 	}
 }

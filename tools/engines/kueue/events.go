@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	admissionv1 "k8s.io/api/admission/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -38,32 +39,47 @@ func (e *env) get(r ref) (client.Object, error) {
 	return obj, err
 }
 
-// scale changes a Deployment's or StatefulSet's replicas, as KEDA or a user would.
-func (e *env) scale(r ref) error {
+// scale changes a Deployment's or StatefulSet's replicas, as KEDA or a user would: the update goes
+// through Kueue's webhooks first, and a denial is returned as the user would read it.
+func (e *env) scale(r ref) (*rejection, error) {
 	obj, err := e.get(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	want := ptr.Deref(r.Replicas, 0)
 	switch o := obj.(type) {
 	case *appsv1.Deployment:
 		o.Spec.Replicas = &want
-		if err := e.cl.Update(e.ctx, o); err != nil {
-			return err
-		}
-		rs := &appsv1.ReplicaSet{}
-		if err := e.cl.Get(e.ctx, types.NamespacedName{Namespace: o.Namespace, Name: o.Name + "-rs"}, rs); err != nil {
-			return err
-		}
-		return e.scalePods(rs, "ReplicaSet", rs.Spec.Template, want)
 	case *appsv1.StatefulSet:
 		o.Spec.Replicas = &want
-		if err := e.cl.Update(e.ctx, o); err != nil {
-			return err
-		}
-		return e.scalePods(o, "StatefulSet", o.Spec.Template, want)
+	default:
+		return nil, fmt.Errorf("cannot scale a %s", r.Kind)
 	}
-	return fmt.Errorf("cannot scale a %s", r.Kind)
+	stored, err := e.get(r)
+	if err != nil {
+		return nil, err
+	}
+	updated, denied, err := e.review(admissionv1.Update, stored, obj)
+	if err != nil {
+		return nil, err
+	}
+	if denied != "" {
+		return &rejection{r.Kind, r.Namespace, r.Name, denied}, nil
+	}
+	if err := e.cl.Update(e.ctx, updated); err != nil {
+		return nil, err
+	}
+	switch o := updated.(type) {
+	case *appsv1.Deployment:
+		rs := &appsv1.ReplicaSet{}
+		if err := e.cl.Get(e.ctx, types.NamespacedName{Namespace: o.Namespace, Name: o.Name + "-rs"}, rs); err != nil {
+			return nil, err
+		}
+		return nil, e.scalePods(rs, "ReplicaSet", rs.Spec.Template, want)
+	case *appsv1.StatefulSet:
+		return nil, e.scalePods(o, "StatefulSet", o.Spec.Template, want)
+	}
+	return nil, nil
 }
 
 // finish marks a job as completed the way its own controller reports it.
@@ -92,7 +108,7 @@ func (e *env) finish(r ref) error {
 	return e.cl.Status().Update(e.ctx, obj)
 }
 
-// remove deletes an object and, as the garbage collector would, what it owns.
+// remove deletes an object and, as the garbage collector would, the pods and Workloads it controls.
 func (e *env) remove(r ref) error {
 	obj, err := e.get(r)
 	if err != nil {
@@ -108,6 +124,17 @@ func (e *env) remove(r ref) error {
 	for i := range pods.Items {
 		if c := metav1.GetControllerOf(&pods.Items[i]); c != nil && c.UID == obj.GetUID() {
 			if err := e.cl.Delete(e.ctx, &pods.Items[i]); client.IgnoreNotFound(err) != nil {
+				return err
+			}
+		}
+	}
+	var workloads kueue.WorkloadList
+	if err := e.cl.List(e.ctx, &workloads, client.InNamespace(r.Namespace)); err != nil {
+		return err
+	}
+	for i := range workloads.Items {
+		if c := metav1.GetControllerOf(&workloads.Items[i]); c != nil && c.UID == obj.GetUID() {
+			if err := e.cl.Delete(e.ctx, &workloads.Items[i]); client.IgnoreNotFound(err) != nil {
 				return err
 			}
 		}
@@ -128,8 +155,12 @@ func (e *env) apply(s step) ([]rejection, error) {
 		}
 	}
 	for _, r := range s.Scale {
-		if err := e.scale(r); err != nil {
+		rej, err := e.scale(r)
+		if err != nil {
 			return nil, err
+		}
+		if rej != nil {
+			rejected = append(rejected, *rej)
 		}
 	}
 	for _, r := range s.Finish {

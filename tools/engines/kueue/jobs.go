@@ -5,14 +5,18 @@ import (
 	"sort"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	kueue "sigs.k8s.io/kueue/apis/kueue/v1beta2"
 	"sigs.k8s.io/kueue/pkg/controller/jobframework"
+	utilpod "sigs.k8s.io/kueue/pkg/util/pod"
 )
 
 // controllerKinds maps each captured job controller to the kind it reconciles: controller-runtime
@@ -100,12 +104,55 @@ func (e *env) reconcileJobs() error {
 		if err != nil {
 			return err
 		}
+		requests := []reconcile.Request{}
 		for _, o := range items {
-			req := reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)}
+			requests = append(requests, requestFor(o))
+		}
+		owned, err := e.ownersOfWorkloads(gvk)
+		if err != nil {
+			return err
+		}
+		done := map[reconcile.Request]bool{}
+		for _, req := range append(requests, owned...) {
+			if done[req] {
+				continue
+			}
+			done[req] = true
 			if _, err := c.do.Reconcile(e.ctx, req); err != nil {
 				return fmt.Errorf("%s controller on %s: %w", c.name, req, err)
 			}
 		}
 	}
 	return nil
+}
+
+// requestFor is the request Kueue's event handlers queue for an object: a pod in a pod group (a
+// StatefulSet's or LeaderWorkerSet's pods, plain pod groups) is reconciled as its group,
+// "group/<namespace>/<group name>" (pkg/controller/jobs/pod/event_handlers.go).
+func requestFor(o client.Object) reconcile.Request {
+	if pod, ok := o.(*corev1.Pod); ok {
+		if group := utilpod.GetPodGroupName(pod); group != "" {
+			return reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "group/" + pod.Namespace, Name: group}}
+		}
+	}
+	return reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)}
+}
+
+// ownersOfWorkloads are the requests a job controller's Owns(&Workload{}) watch queues: the
+// controlling owner of every Workload of that kind, whether or not the owner still exists (a
+// deleted job's controller then finalizes its Workload).
+func (e *env) ownersOfWorkloads(gvk schema.GroupVersionKind) ([]reconcile.Request, error) {
+	var list kueue.WorkloadList
+	if err := e.cl.List(e.ctx, &list); err != nil {
+		return nil, err
+	}
+	out := []reconcile.Request{}
+	for i := range list.Items {
+		owner := metav1.GetControllerOf(&list.Items[i])
+		if owner == nil || owner.Kind != gvk.Kind || owner.APIVersion != gvk.GroupVersion().String() {
+			continue
+		}
+		out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: list.Items[i].Namespace, Name: owner.Name}})
+	}
+	return out, nil
 }

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
+	"sort"
 	_ "unsafe" // go:linkname
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -50,33 +53,27 @@ func (e *env) settle() error {
 	}
 	diff := ""
 	if os.Getenv("KUEUE_ENGINE_DEBUG") != "" {
-		diff = "\n" + e.fingerprint()
-		var wls kueue.WorkloadList
-		_ = e.cl.List(e.ctx, &wls)
-		for _, w := range wls.Items {
-			if len(w.ResourceVersion) > 1 {
-				w.ManagedFields = nil
-				raw, _ := json.Marshal(w.Status)
-				diff += "\n" + w.Name + " " + string(raw)
-			}
-		}
+		diff = e.stillChanging()
 	}
 	return fmt.Errorf("kueue did not settle after %d rounds%s", maxRounds, diff)
 }
 
-// fingerprint is every object's resourceVersion: unchanged means no controller acted.
+// fingerprint is every watched object's content: unchanged means no controller acted. Content, not
+// resourceVersion: the API server persists no update or patch that changes nothing (no new version,
+// no watch event), while the fake client bumps the version on every write.
 func (e *env) fingerprint() string {
-	out := ""
-	for _, list := range e.watchedLists() {
-		if err := e.cl.List(e.ctx, list); err != nil {
-			continue
-		}
-		items, _ := metaItems(list)
-		for _, o := range items {
-			out += fmt.Sprintf("%T/%s/%s@%s;", o, o.GetNamespace(), o.GetName(), o.GetResourceVersion())
-		}
+	snap := e.snapshot()
+	keys := make([]string, 0, len(snap))
+	for k := range snap {
+		keys = append(keys, k)
 	}
-	return out
+	sort.Strings(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		h.Write([]byte(k))
+		h.Write([]byte(snap[k]))
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // hasHeads tells whether a scheduling cycle has work: Heads() blocks on an empty queue, so the cycle
@@ -140,4 +137,56 @@ func (e *env) syncWorkloads() error {
 		}
 	}
 	return nil
+}
+
+// stillChanging runs one more round and shows every object a controller changed in it
+// (KUEUE_ENGINE_DEBUG): what keeps Kueue from settling.
+func (e *env) stillChanging() string {
+	before := e.snapshot()
+	_ = e.reconcileJobs()
+	_ = e.syncWorkloads()
+	if e.hasHeads() {
+		scheduleCycle(e.sched, e.ctx)
+		e.admissions.Wait()
+	}
+	out := ""
+	var lqs kueue.LocalQueueList
+	_ = e.cl.List(e.ctx, &lqs)
+	for i := range lqs.Items {
+		probe := &kueue.Workload{}
+		probe.Namespace = lqs.Items[i].Namespace
+		probe.Spec.QueueName = kueue.LocalQueueName(lqs.Items[i].Name)
+		e.queues.RLock()
+		cq := e.queues.ClusterQueueForWorkloadWithoutLock(probe)
+		if cq != nil {
+			heap, _ := cq.Dump()
+			if len(heap) > 0 {
+				out += fmt.Sprintf("\nheads of %s: %v", cq.GetName(), heap)
+			}
+		}
+		e.queues.RUnlock()
+	}
+	for key, raw := range e.snapshot() {
+		if before[key] != raw {
+			out += "\n" + key + "\nbefore " + before[key] + "\nafter  " + raw
+		}
+	}
+	return out
+}
+
+func (e *env) snapshot() map[string]string {
+	out := map[string]string{}
+	for _, list := range e.watchedLists() {
+		if err := e.cl.List(e.ctx, list); err != nil {
+			continue
+		}
+		items, _ := metaItems(list)
+		for _, o := range items {
+			o.SetManagedFields(nil)
+			o.SetResourceVersion("")
+			raw, _ := json.Marshal(o)
+			out[fmt.Sprintf("%T/%s/%s", o, o.GetNamespace(), o.GetName())] = string(raw)
+		}
+	}
+	return out
 }

@@ -64,11 +64,12 @@ func run(data []byte) (map[string]any, error) {
 	reports := []stepReport{}
 	seenEvents := 0
 	for _, s := range doc.Steps {
+		e.created = []json.RawMessage{}
 		rejected, err := e.apply(s)
 		if err != nil {
 			return nil, fmt.Errorf("step %q: %w", s.Name, err)
 		}
-		r := stepReport{Name: s.Name, Rejected: rejected}
+		r := stepReport{Name: s.Name, Rejected: rejected, Created: e.created}
 		if r.Workloads, err = e.workloadReports(); err != nil {
 			return nil, err
 		}

@@ -67,6 +67,7 @@ type stepReport struct {
 	Workloads     []workloadReport     `json:"workloads"`
 	ClusterQueues []clusterQueueReport `json:"clusterQueues"`
 	Objects       []json.RawMessage    `json:"objects"`
+	Created       []json.RawMessage    `json:"created"`
 	Events        []eventReport        `json:"events"`
 }
 

@@ -55,6 +55,11 @@ func (e *env) decode(raw []byte) (client.Object, error) {
 // admit sends obj through the mutating and validating admission webhooks Kueue registered for its kind,
 // as the API server would on create; a denial comes back as the message the user would read.
 func (e *env) admit(obj client.Object) (client.Object, string, error) {
+	return e.review(admissionv1.Create, nil, obj)
+}
+
+// review is one admission request: on update, old is the stored object the webhooks compare with.
+func (e *env) review(op admissionv1.Operation, old, obj client.Object) (client.Object, string, error) {
 	gvk, err := e.cl.GroupVersionKindFor(obj)
 	if err != nil {
 		return nil, "", err
@@ -63,6 +68,13 @@ func (e *env) admit(obj client.Object) (client.Object, string, error) {
 	raw, err := json.Marshal(obj)
 	if err != nil {
 		return nil, "", err
+	}
+	var oldRaw []byte
+	if old != nil {
+		old.GetObjectKind().SetGroupVersionKind(gvk)
+		if oldRaw, err = json.Marshal(old); err != nil {
+			return nil, "", err
+		}
 	}
 	suffix := fmt.Sprintf("%s-%s-%s", strings.ReplaceAll(gvk.Group, ".", "-"), gvk.Version, strings.ToLower(gvk.Kind))
 	for _, kind := range []string{"mutate", "validate"} {
@@ -73,8 +85,8 @@ func (e *env) admit(obj client.Object) (client.Object, string, error) {
 		resp := hook.Handle(e.ctx, admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
 			UID:       "admission",
 			Kind:      metav1.GroupVersionKind{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind},
-			Operation: admissionv1.Create, Namespace: obj.GetNamespace(), Name: obj.GetName(),
-			Object: runtime.RawExtension{Raw: raw},
+			Operation: op, Namespace: obj.GetNamespace(), Name: obj.GetName(),
+			Object: runtime.RawExtension{Raw: raw}, OldObject: runtime.RawExtension{Raw: oldRaw},
 		}})
 		if !resp.Allowed {
 			msg := "denied"
@@ -114,6 +126,7 @@ func (e *env) create(obj client.Object) (*rejection, error) {
 	if err := e.cl.Create(e.ctx, admitted); err != nil {
 		return nil, err
 	}
+	e.recordCreated(admitted)
 	return nil, e.startPods(admitted)
 }
 
@@ -207,4 +220,17 @@ func (e *env) scalePods(parent client.Object, kind string, tmpl corev1.PodTempla
 		delete(names, name)
 	}
 	return nil
+}
+
+// recordCreated keeps the object as Kueue's webhooks let it into the cluster (queue-name defaulted,
+// suspended, pods gated): what every later admission controller in the chain sees at CREATE.
+func (e *env) recordCreated(obj client.Object) {
+	gvk, _ := e.cl.GroupVersionKindFor(obj)
+	cp := obj.DeepCopyObject().(client.Object)
+	cp.GetObjectKind().SetGroupVersionKind(gvk)
+	cp.SetManagedFields(nil)
+	cp.SetResourceVersion("")
+	if raw, err := json.Marshal(cp); err == nil {
+		e.created = append(e.created, raw)
+	}
 }
