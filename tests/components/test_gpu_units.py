@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from substrate.plan.command import PlanResult
 
 RECORD = "pod:gpu_devices_allocated:sum"
@@ -34,11 +32,6 @@ def _selected(expr: str) -> set[str]:
     return set(value.split("|")) if op == "=~" else {value}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 §5: the chargeback records select resource nvidia_com_gpu only; a "
-    "time-sliced pool's pods request nvidia.com/gpu.shared (nvidia_com_gpu_shared)",
-)
 def test_chargeback_bills_every_pools_gpu_unit(dev_plan: PlanResult) -> None:
     (record,) = [
         r
