@@ -5,7 +5,8 @@ Exit status, for every command (README, "Exit status"):
 - 0: done; for `plan`, no mandatory policy violation; for `diff`, the plans are identical;
 - 1: `plan` found a mandatory policy violation (and only that);
 - 2: invalid input: a bad argument, an unreadable or invalid stack file, a bad policy config,
-  an unknown revision, an output path that is a file;
+  an unknown revision, an output path that is a file, a program's component args that do not
+  match the component's TypedDict (a misspelled key, a wrong type);
 - 3: `diff` found changes;
 - 4: Substrate itself failed (a bug): one line; `--debug` shows the traceback.
 
@@ -15,6 +16,7 @@ Every error is one line on stderr, prefixed `error:`.
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import traceback
 from importlib import metadata
@@ -153,23 +155,40 @@ def cmd_stacks(args: argparse.Namespace) -> int:
 
 
 def _input_errors() -> tuple[type[Exception], ...]:
+    from components._args import ArgsError
     from substrate.config import ConfigError
     from substrate.diff.command import DiffError
     from substrate.plan.policy import PolicyConfigError
     from substrate.project import ProjectError
 
-    return (ConfigError, DiffError, PolicyConfigError, ProjectError, InputError)
+    return (ArgsError, ConfigError, DiffError, PolicyConfigError, ProjectError, InputError)
 
 
 def _stack_error(args: argparse.Namespace, err: Exception) -> str:
-    """ConfigErrors name the stack file they come from."""
+    """ConfigErrors name the stack file they come from; ArgsErrors the program line that
+    constructed the component."""
+    from components._args import ArgsError
     from substrate.config import ConfigError
     from substrate.project import find_project
 
     if isinstance(err, ConfigError):
         project = find_project()
         return f"{project.relative(project.stack_file(args.stack))}: {err}"
+    if isinstance(err, ArgsError) and (where := _constructed_at(err)) is not None:
+        return f"{find_project().relative(Path(where.filename))}:{where.lineno}: {err}"
     return str(err)
+
+
+def _constructed_at(err: Exception) -> traceback.FrameSummary | None:
+    """The last frame before the traceback enters components/: the line that constructed it."""
+    import components
+
+    inside = Path(components.__file__).parent
+    frames = traceback.extract_tb(err.__traceback__)
+    for before, frame in itertools.pairwise(frames):
+        if Path(frame.filename).parent == inside and Path(before.filename).parent != inside:
+            return before
+    return None
 
 
 def _first_line(err: Exception) -> str:
