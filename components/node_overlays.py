@@ -21,6 +21,7 @@ from typing import Any, Required, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components._args import check_args
 from components.labels import GPU_RESOURCE, KARPENTER_NODEPOOL_LABEL
 from components.pools import PoolSpec
 
@@ -63,6 +64,7 @@ class NodeOverlays(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: NodeOverlaysArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:capacity:NodeOverlays", name, None, opts)
         self.names = []
         for pool in args["pools"]:

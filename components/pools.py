@@ -127,8 +127,11 @@ class MaintenanceWindow:
     `Drifted` that starts when the window ends and lasts until it opens again."""
 
     name: str
+    """The window's name (a key of `substrate:karpenter.maintenanceWindows`)."""
     schedule: str
+    """When it opens: a UTC cron expression, daily `M H * * *` or weekly `M H * * D`."""
     duration: str
+    """How long it stays open, a Go duration ("4h")."""
 
     @property
     def _fields(self) -> tuple[int, int, int | None]:
@@ -221,7 +224,9 @@ class PoolSpec:
     gpu_sharing: GpuSharing = field(default_factory=GpuSharing)
     """How the NVIDIA device plugin presents the pool's GPUs."""
     kind: PoolKind = "general"
+    """The disruption contract the pool follows: training, inference, agents or general."""
     maintenance_window: MaintenanceWindow | None = None
+    """Drift is allowed only inside this window (None: whenever the budgets allow)."""
     zones: tuple[str, ...] = ()
     """Availability Zones the pool may launch in (empty: every zone of its subnets)."""
 
