@@ -23,7 +23,7 @@ import pytest
 import components
 from components import _args
 from components._args import ArgsError, check_args
-from substrate.config.platform import stack_file_config
+from substrate.config.platform import PlatformConfig, stack_file_config
 from substrate.plan.command import typed_config
 from substrate.plan.runner import run_under_mocks
 from substrate.platform import build_platform
@@ -79,8 +79,12 @@ def recorded() -> Iterator[dict[str, Mapping[str, Any]]]:
             config = stack_file_config(project.stack_config(stack))
             typed = typed_config(project, stack, config)
             assert typed is not None
+
+            def program(typed: PlatformConfig = typed) -> None:
+                build_platform(typed)
+
             run_under_mocks(
-                lambda typed=typed: build_platform(typed),
+                program,
                 project=project.name,
                 stack=stack,
                 config=config,
