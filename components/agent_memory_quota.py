@@ -20,7 +20,7 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components import validators
 from components._args import check_args
-from components.labels import GPU_RESOURCE
+from components.labels import GPU_RESOURCES
 from components.tenancy import format_bytes, memory_bytes
 
 QUOTA_NAME = "agent-memory"
@@ -43,8 +43,9 @@ class AgentMemoryQuotaArgs(TypedDict, total=False):
     agents: Required[Mapping[str, AgentVolumes]]
     """Agent name -> its claims."""
     no_gpus: NotRequired[bool]
-    """The tenant has no GPU rights: the quota also holds `requests.nvidia.com/gpu` at 0, as R32
-    asks of every quota of such a namespace."""
+    """The tenant has no GPU rights: the quota also holds every GPU unit (`requests.nvidia.com/gpu`
+    and `requests.nvidia.com/gpu.shared`) at 0, as R32 asks of every quota of such a namespace
+    (0 of a unit no pool offers changes nothing)."""
     labels: NotRequired[Mapping[str, str]]
     """Labels of the ResourceQuota."""
 
@@ -58,7 +59,7 @@ def quota_spec(volumes: Sequence[AgentVolumes], *, no_gpus: bool = False) -> dic
         hard[f"{prefix}/requests.storage"] = format_bytes(total)
         hard[f"{prefix}/persistentvolumeclaims"] = str(sum(v["replicas"] for v in of_class))
     if no_gpus:
-        hard[f"requests.{GPU_RESOURCE}"] = "0"
+        hard.update({f"requests.{unit}": "0" for unit in GPU_RESOURCES})
     return {"hard": hard}
 
 

@@ -7,13 +7,16 @@ Design (docs/observability.md, "Chargeback: GPU-hours"):
   samples divided by 60: ``sum_over_time(namespace:gpu_allocated:sum[<period>]) / 60``. A job
   that held 8 GPUs for 15 minutes adds 15 samples of 8 (2 GPU-hours), whichever hours they fall
   in; minutes without GPUs add nothing.
-- Allocated: `nvidia.com/gpu` requested by pods bound to a node (the `node` label of
-  kube-state-metrics' request series is set) whose phase is Pending or Running, from the minute
-  they are bound until they finish or are deleted. That is when the GPU is reserved on a node for
-  the pod and nobody else can use it (image pulls and init containers included).
-- Physical: a time-sliced pool's node advertises each GPU `replicas` times (the NVIDIA device
-  plugin config the capacity layer renders); a pod's request there is multiplied by
-  1/replicas. The factor comes from the same stack data as the device plugin's config.
+- Allocated: the pool's GPU unit (`nvidia.com/gpu`, or `nvidia.com/gpu.shared` on a
+  time-sliced pool, where the device plugin renames the slices) requested by pods bound to a node
+  (the `node` label of kube-state-metrics' request series is set) whose phase is Pending or
+  Running, from the minute they are bound until they finish or are deleted. That is when the GPU
+  is reserved on a node for the pod and nobody else can use it (image pulls and init containers
+  included).
+- Physical: a time-sliced pool's node advertises each GPU `replicas` times as
+  `nvidia.com/gpu.shared` (the NVIDIA device plugin config the capacity layer renders); a pod's
+  request there is multiplied by 1/replicas. The factor comes from the same stack data as the
+  device plugin's config.
 - Used: the time the GPUs were executing kernels, `DCGM_FI_DEV_GPU_UTIL / 100` averaged over the
   minute, for GPUs the DCGM exporter maps to a pod of the namespace. On time-sliced pools the
   exporter sees physical GPUs, not slices: a node's GPU busy time is split among the namespaces
@@ -32,11 +35,13 @@ Design (docs/observability.md, "Chargeback: GPU-hours"):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from components.labels import (
+    GPU_RESOURCES,
     INSTANCE_GPU_NAME_LABEL,
     KARPENTER_CAPACITY_TYPE_LABEL,
     POOL_LABEL,
@@ -44,8 +49,11 @@ from components.labels import (
 )
 from components.rules_common import kube_label
 
-GPU_RESOURCE_LABEL = "nvidia_com_gpu"
-"""kube-state-metrics sanitizes `nvidia.com/gpu` into the `resource` label value (unit integer)."""
+GPU_RESOURCE_LABELS = tuple(re.sub(r"[^a-zA-Z0-9_]", "_", r) for r in GPU_RESOURCES)
+"""`nvidia.com/gpu` and `nvidia.com/gpu.shared` as kube-state-metrics sanitizes them into the
+`resource` label value (unit integer): nvidia_com_gpu, nvidia_com_gpu_shared."""
+GPU_RESOURCE_MATCH = f'resource=~"{"|".join(GPU_RESOURCE_LABELS)}"'
+"""Selects the request series of every GPU unit."""
 TENANT_METRIC_LABEL = kube_label(TENANT_LABEL)
 """`substrate.io/tenant` as kube_namespace_labels exports it (label_substrate_io_tenant)."""
 NODE_LABELS = (POOL_LABEL, INSTANCE_GPU_NAME_LABEL, KARPENTER_CAPACITY_TYPE_LABEL)
@@ -100,8 +108,7 @@ def gpus_per_device(pools: Sequence[GpuPoolFacts]) -> str:
 
 def devices_allocated() -> str:
     requests = (
-        f'kube_pod_container_resource_requests{{resource="{GPU_RESOURCE_LABEL}", '
-        'unit="integer", node!=""}'
+        f'kube_pod_container_resource_requests{{{GPU_RESOURCE_MATCH}, unit="integer", node!=""}}'
     )
     return (
         "sum by (namespace, pod, uid, node) "

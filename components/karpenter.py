@@ -11,6 +11,7 @@ the upstream reference's (see components/karpenter_iam.py) plus use of the EBS v
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal, NotRequired, Required
 
 import pulumi
@@ -47,6 +48,9 @@ class KarpenterArgs(AddonArgs, total=False):
     """Controller memory request and limit (default "1Gi")."""
     zonal_shift: NotRequired[bool]
     """settings.enableZonalShift (default false)."""
+    feature_gates: NotRequired[Mapping[str, bool]]
+    """settings.featureGates entries to set (chart keys, e.g. `nodeOverlay`); the chart's
+    defaults apply to the others (NodeOverlay is alpha and off by default)."""
 
 
 def helm_values(args: KarpenterArgs) -> dict[str, object]:
@@ -66,6 +70,7 @@ def helm_values(args: KarpenterArgs) -> dict[str, object]:
             "clusterName": args["cluster_name"],
             "interruptionQueue": args["queue_name"],
             "enableZonalShift": args.get("zonal_shift", False),
+            **({"featureGates": dict(gates)} if (gates := args.get("feature_gates")) else {}),
         },
     }
 

@@ -37,17 +37,18 @@ from components.labels import CRITICAL_ADDONS_TOLERATION, SYSTEM_NODE_SELECTOR, 
 CONFIG_API_VERSION = "config.kueue.x-k8s.io/v1beta2"
 RELEASE_NAME = "kueue"
 ZONE_KEY = "topology.kubernetes.io/zone"
-EXCLUDED_RESOURCE_PREFIXES = ("ephemeral-storage", "hugepages-", "vpc.amazonaws.com/")
+EXCLUDED_RESOURCE_PREFIXES = ("ephemeral-storage", "hugepages-", "vpc.amazonaws.com/pod-eni")
 """Resources Kueue leaves out of quota (`resources.excludeResourcePrefixes`, matched as name
 prefixes): node-local capacity that comes with the nodes CPU, memory and GPU quota already
 bound — a node's disk (`ephemeral-storage`, which docs/capacity.md asks NVMe jobs to request),
-its huge pages, and the VPC CNI's per-node devices (`vpc.amazonaws.com/efa` EFA interfaces,
-`pod-eni`). The kubelet and the scheduler enforce them per node and Karpenter launches nodes
-that have them. Without this Kueue's default quota check (BlockUndeclared) leaves any pod that
-requests them pending forever, since no ClusterQueue declares them. Every other undeclared
-resource still blocks (e.g. `nvidia.com/gpu` in a CPU-only tenant's queue, Neuron devices,
-which no flavor offers): `quotaCheckStrategy: IgnoreUndeclared` would let those through
-unaccounted."""
+its huge pages, and the VPC CNI's pod ENIs (`vpc.amazonaws.com/pod-eni`). The kubelet and the
+scheduler enforce them per node and Karpenter launches nodes that have them. Without this
+Kueue's default quota check (BlockUndeclared) leaves any pod that requests them pending
+forever, since no ClusterQueue declares them. EFA interfaces (`vpc.amazonaws.com/efa`) are not
+excluded: the ClusterQueues declare them at 0 on whole-GPU flavors until an EFA device plugin
+is installed (components.tenancy.cluster_queue_spec). Every other undeclared resource still
+blocks (e.g. `nvidia.com/gpu` in a CPU-only tenant's queue, Neuron devices, which no flavor
+offers): `quotaCheckStrategy: IgnoreUndeclared` would let those through unaccounted."""
 STRATEGY_SETS = (
     ("LessThanOrEqualToFinalShare",),
     ("LessThanInitialShare",),

@@ -19,6 +19,12 @@ WORKLOAD_CLASS_LABEL = "substrate.io/workload-class"
 
 # -- Kubernetes / upstream names --------------------------------------------------------------
 GPU_RESOURCE = "nvidia.com/gpu"
+GPU_SHARED_RESOURCE = "nvidia.com/gpu.shared"
+"""What the NVIDIA device plugin advertises a time-sliced GPU as (`renameByDefault`): one unit
+is one slice, 1/replicas of a physical GPU. Whole-GPU and sliced pools never share a name."""
+GPU_RESOURCES = (GPU_RESOURCE, GPU_SHARED_RESOURCE)
+EFA_RESOURCE = "vpc.amazonaws.com/efa"
+"""Elastic Fabric Adapter devices, advertised by the AWS EFA device plugin (not installed)."""
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}
 NEURON_RESOURCE = "aws.amazon.com/neuron"
 NEURON_TAINT = {"key": "aws.amazon.com/neuron", "value": "true", "effect": "NoSchedule"}

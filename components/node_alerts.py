@@ -6,7 +6,8 @@
   do not launch or register, but not ones that never initialize;
 - an EC2NodeClass that is not Ready (AMI, subnets, security groups, instance profile or capacity
   reservations do not resolve): every NodePool on it stops launching;
-- a NodePool at its `nvidia.com/gpu` limit while GPU pods wait unschedulable;
+- a NodePool at its GPU limit (`nvidia.com/gpu`, or `nvidia.com/gpu.shared` on a time-sliced
+  pool) while GPU pods wait unschedulable;
 - a reserved-first pool running on-demand GPU nodes (reservations full, expired or not matched).
 
 Metric names and labels: Karpenter v1.14.1 (`website/content/en/v1.14/reference/metrics.md`;
@@ -16,11 +17,14 @@ their `karpenter_sh_nodepool` and `karpenter_k8s_aws_ec2nodeclass`), kube-state-
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
-from components.chargeback_rules import GPU_RESOURCE_LABEL, GpuPoolFacts
+from components.chargeback_rules import GPU_RESOURCE_MATCH, GpuPoolFacts
 from components.labels import (
+    GPU_RESOURCES,
     INSTANCE_GPU_MANUFACTURER_LABEL,
     KARPENTER_CAPACITY_TYPE_LABEL,
     POOL_LABEL,
@@ -33,12 +37,17 @@ TTL) is stuck: a GPU node normally initializes within minutes of registering."""
 
 PENDING_GPU_PODS = (
     "count(max by (namespace, pod, uid) "
-    f'(kube_pod_container_resource_requests{{resource="{GPU_RESOURCE_LABEL}", node=""}}) '
+    f'(kube_pod_container_resource_requests{{{GPU_RESOURCE_MATCH}, node=""}}) '
     "and on (namespace, pod, uid) (max by (namespace, pod, uid) "
     "(kube_pod_status_unschedulable) == 1))"
 )
 """GPU pods the scheduler found unschedulable (pods gated by Kueue are not: they are not
 scheduled at all, so they carry no Unschedulable condition)."""
+
+
+POOL_UNITS = "resource_type=~{}".format(json.dumps("|".join(re.escape(r) for r in GPU_RESOURCES)))
+"""A NodePool's GPU unit as Karpenter's nodepool metrics name it (the resource name), as a
+PromQL regex matcher (the string literal escapes the regex's backslashes)."""
 
 
 def _nvidia_nodes() -> str:
@@ -96,10 +105,10 @@ def gpu_node_rules(pools: Sequence[GpuPoolFacts]) -> list[dict[str, Any]]:
         ),
         alert(
             "KarpenterNodePoolAtGpuLimit",
-            "(max by (nodepool) "
-            '(karpenter_nodepools_usage{resource_type="nvidia.com/gpu"}) '
-            ">= max by (nodepool) "
-            '(karpenter_nodepools_limit{resource_type="nvidia.com/gpu"})) '
+            "max by (nodepool) (max by (nodepool, resource_type) "
+            f"(karpenter_nodepools_usage{{{POOL_UNITS}}}) "
+            ">= max by (nodepool, resource_type) "
+            f"(karpenter_nodepools_limit{{{POOL_UNITS}}})) "
             f"and on () ({PENDING_GPU_PODS} > 0)",
             "15m",
             "warning",
@@ -108,7 +117,8 @@ def gpu_node_rules(pools: Sequence[GpuPoolFacts]) -> list[dict[str, Any]]:
                 "pods are unschedulable"
             ),
             description=(
-                "Karpenter launches no node that would take the pool past limits.nvidia.com/gpu; "
+                "Karpenter launches no node that would take the pool past its GPU limit "
+                "(nvidia.com/gpu, or nvidia.com/gpu.shared slices on a time-sliced pool); "
                 "pending GPU pods wait. Raise the limit (and the Kueue quota with it) or free "
                 "GPUs."
             ),

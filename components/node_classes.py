@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NotRequired, Required, TypedDict
+from typing import Any, Literal, NotRequired, Required, TypedDict
 
 import pulumi
+import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import yaml
 
@@ -52,6 +53,9 @@ class NodeClassSpec:
     """capacityReservationSelectorTerms entries in the CRD's shape."""
     gpu_sharing: GpuSharing = field(default_factory=GpuSharing)
     """Bottlerocket only: how its built-in NVIDIA device plugin shares GPUs."""
+    placement_group: Literal["cluster"] | None = None
+    """Launch every node of the class into one placement group of this strategy (a cluster
+    group: one Availability Zone, nodes close on the network, for multi-node training)."""
 
     @property
     def ami_family(self) -> AmiFamily:
@@ -96,7 +100,11 @@ def bottlerocket_settings(spec: NodeClassSpec) -> str | None:
         tables.append(
             (
                 f"{device_plugin}.time-slicing",
-                {"replicas": sharing.replicas, "fail-requests-greater-than-one": True},
+                {
+                    "replicas": sharing.replicas,
+                    "rename-by-default": True,
+                    "fail-requests-greater-than-one": True,
+                },
             )
         )
     elif sharing.mode == "mig":
@@ -143,6 +151,11 @@ def block_devices(spec: NodeClassSpec, key_arn: str) -> list[dict[str, Any]]:
     return [{"deviceName": "/dev/xvda", "rootVolume": True, "ebs": data}]
 
 
+def placement_group_name(cluster_name: str, node_class: str) -> str:
+    """The EC2 placement group Substrate creates for a class (Karpenter selects it by name)."""
+    return f"{cluster_name}-{node_class}"
+
+
 def node_class_spec(
     spec: NodeClassSpec,
     cluster_name: str,
@@ -169,6 +182,8 @@ def node_class_spec(
     }
     if spec.raid0:
         body["instanceStorePolicy"] = "RAID0"
+    if spec.placement_group is not None:
+        body["placementGroupSelector"] = {"name": placement_group_name(cluster_name, spec.name)}
     if spec.capacity_reservations:
         body["capacityReservationSelectorTerms"] = [dict(t) for t in spec.capacity_reservations]
     user_data = (
@@ -191,7 +206,11 @@ class NodeClassesArgs(TypedDict, total=False):
     classes: Required[Sequence[NodeClassSpec]]
     """The EC2NodeClasses to render."""
     tags: NotRequired[Mapping[str, str]]
-    """Tags Karpenter puts on instances, volumes, ENIs and launch templates."""
+    """Tags Karpenter puts on instances, volumes, ENIs and launch templates (hashed by Karpenter:
+    changing one replaces every node of the classes)."""
+    resource_tags: NotRequired[Mapping[str, str]]
+    """Tags on the AWS resources the component creates itself (placement groups); default
+    `tags`. Not hashed by Karpenter."""
 
 
 RESERVED_TAG_PREFIXES = ("kubernetes.io/cluster", "karpenter.sh/", "karpenter.k8s.aws/")
@@ -217,6 +236,14 @@ class NodeClasses(pulumi.ComponentResource):
                 raise ValueError(f"NodeClassesArgs.classes[{i}]: {spec.name!r} {problem}")
         self.names = []
         for spec in args["classes"]:
+            if spec.placement_group is not None:
+                aws.ec2.PlacementGroup(
+                    f"{name}-{spec.name}-placement",
+                    name=placement_group_name(args["cluster_name"], spec.name),
+                    strategy=spec.placement_group,
+                    tags=dict(args.get("resource_tags", tags)),
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
             body = pulumi.Output.all(args["node_role_name"], args["volume_kms_key_arn"]).apply(
                 lambda v, s=spec: node_class_spec(s, args["cluster_name"], v[0], v[1], tags)
             )

@@ -2,7 +2,9 @@
 
 Each pool: requirements on instance family, capacity type, architecture and OS; the pool's
 taints; `substrate.io/pool: <name>` (plus any extra labels) on every node; `limits`; explicit
-disruption (policy, consolidateAfter, budgets); `expireAfter`, `terminationGracePeriod`.
+disruption (policy, consolidateAfter, budgets: the pool's `budgetNodes` and, with a maintenance
+window, a `nodes: "0"` Drifted budget outside it); `expireAfter`, `terminationGracePeriod`. The
+NodePool object (not its nodes) carries `substrate.io/pool-kind`, its disruption contract.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ import pulumi_kubernetes as k8s
 
 from components._args import check_args
 from components.labels import INSTANCE_FAMILY_LABEL, KARPENTER_CAPACITY_TYPE_LABEL
-from components.pools import PoolSpec, Selection, overlaps
+from components.pools import POOL_KIND_LABEL, PoolSpec, Selection, overlaps
 
 API_VERSION = "karpenter.sh/v1"
+ZONE_LABEL = "topology.kubernetes.io/zone"
 KIND = "NodePool"
 
 
@@ -33,6 +36,8 @@ def node_pool_spec(pool: PoolSpec) -> dict[str, Any]:
         {"key": "kubernetes.io/arch", "operator": "In", "values": [pool.arch]},
         {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
     ]
+    if pool.zones:
+        requirements.append({"key": ZONE_LABEL, "operator": "In", "values": list(pool.zones)})
     template_spec: dict[str, Any] = {
         "nodeClassRef": {
             "group": "karpenter.k8s.aws",
@@ -51,7 +56,7 @@ def node_pool_spec(pool: PoolSpec) -> dict[str, Any]:
             "metadata": {"labels": dict(sorted(pool.node_labels.items()))},
             "spec": template_spec,
         },
-        "limits": pool.limits.manifest(),
+        "limits": pool.limits.manifest(pool.gpu_sharing),
         "disruption": {
             "consolidationPolicy": pool.consolidation_policy,
             "consolidateAfter": pool.consolidate_after,
@@ -89,13 +94,22 @@ class NodePools(pulumi.ComponentResource):
                 )
             if not pool.budgets:
                 raise ValueError(f"NodePoolsArgs.pools[{i}]: {pool.name!r} has no budgets")
+            if pool.kind == "training" and (
+                pool.termination_grace_period is not None or pool.expire_after != "Never"
+            ):
+                raise ValueError(
+                    f"NodePoolsArgs.pools[{i}]: {pool.name!r} is a training pool with "
+                    "terminationGracePeriod or expireAfter, which let Karpenter kill running jobs"
+                )
         self.names = []
         for pool in pools:
             k8s.apiextensions.CustomResource(
                 f"{name}-{pool.name}",
                 api_version=API_VERSION,
                 kind=KIND,
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=pool.name),
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=pool.name, labels={POOL_KIND_LABEL: pool.kind}
+                ),
                 spec=node_pool_spec(pool),
                 opts=pulumi.ResourceOptions(parent=self),
             )

@@ -6,11 +6,12 @@ see components/node_classes.py). So the DaemonSet is pinned by node affinity to 
 need it (`substrate.io/pool In [...]`) and tolerates the GPU taint.
 
 GPU sharing uses the plugin's config file (version v1), one named entry per sharing mode in the
-chart's `config.map`; `config.default` is whole GPUs and a pool that shares carries the node
-label `nvidia.com/device-plugin.config: <entry>`, which the plugin's config-manager sidecar
-reads. The plugin mounts host paths (the kubelet's device-plugin socket directory), which
-only the PSA `privileged` level allows, so its namespace is privileged (R27 exempts the NVIDIA
-device plugin).
+chart's `config.map`; time-sliced GPUs are renamed (`renameByDefault`) to
+`nvidia.com/gpu.shared` so a slice is never counted as a GPU; `config.default` is whole GPUs
+and a pool that shares carries the node label `nvidia.com/device-plugin.config: <entry>`, which
+the plugin's config-manager sidecar reads. The plugin mounts host paths (the kubelet's
+device-plugin socket directory), which only the PSA `privileged` level allows, so its namespace
+is privileged (R27 exempts the NVIDIA device plugin).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def plugin_config(sharing: GpuSharing) -> dict[str, object]:
     if sharing.mode == "time-slicing":
         config["sharing"] = {
             "timeSlicing": {
+                "renameByDefault": True,
                 "failRequestsGreaterThanOne": True,
                 "resources": [{"name": GPU_RESOURCE, "replicas": sharing.replicas}],
             }

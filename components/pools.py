@@ -14,6 +14,7 @@ from components.instance_families import FAMILIES, Accelerator, InstanceFamily
 from components.labels import (
     DEVICE_PLUGIN_CONFIG_LABEL,
     GPU_RESOURCE,
+    GPU_SHARED_RESOURCE,
     GPU_TAINT,
     NEURON_RESOURCE,
     NEURON_TAINT,
@@ -24,6 +25,9 @@ CapacityType = Literal["spot", "on-demand", "reserved"]
 AmiFamily = Literal["al2023", "bottlerocket"]
 SharingMode = Literal["none", "time-slicing", "mig"]
 DisruptionReason = Literal["Underutilized", "Empty", "Drifted"]
+PoolKind = Literal["general", "training", "inference", "agents"]
+POOL_KIND_LABEL = "substrate.io/pool-kind"
+"""NodePool label (on the NodePool object, not its nodes): the pool's disruption contract."""
 
 
 @dataclass(frozen=True)
@@ -55,11 +59,21 @@ class GpuSharing:
     mode: SharingMode = "none"
     """`none` (whole GPUs), `time-slicing` (`replicas` pods per GPU) or `mig` (MIG slices)."""
     replicas: int = 1
-    """time-slicing: pods sharing each GPU (advertised as that many nvidia.com/gpu)."""
+    """time-slicing: pods sharing each GPU (advertised as that many nvidia.com/gpu.shared)."""
     mig_strategy: Literal["single", "mixed"] = "single"
     """mig: `single` advertises slices as nvidia.com/gpu, `mixed` as nvidia.com/mig-<profile>."""
     mig_profiles: tuple[tuple[str, str], ...] = ()
     """mig on Bottlerocket: GPU model (e.g. `a100.40gb`) -> profile Bottlerocket applies at boot."""
+
+    @property
+    def resource(self) -> str:
+        """The resource its nodes advertise GPUs as (one unit everywhere for the pool)."""
+        return GPU_SHARED_RESOURCE if self.mode == "time-slicing" else GPU_RESOURCE
+
+    @property
+    def units_per_gpu(self) -> int:
+        """Units of `resource` per physical GPU."""
+        return self.replicas if self.mode == "time-slicing" else 1
 
     @property
     def config_name(self) -> str:
@@ -94,6 +108,58 @@ class Budget:
         return out
 
 
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+DAY = 24 * 60
+WEEK = 7 * DAY
+
+
+def _minutes(duration: str) -> int:
+    """A budget duration ("8h", "30m", "8h30m") in minutes."""
+    hours, _, rest = duration.partition("h") if "h" in duration else ("0", "", duration)
+    return int(hours or 0) * 60 + int(rest.rstrip("m") or 0)
+
+
+@dataclass(frozen=True)
+class MaintenanceWindow:
+    """When drifted nodes may be replaced: from `schedule` (UTC cron, daily `M H * * *` or
+    weekly `M H * * D`) for `duration`. Karpenter budgets can only close a NodePool for a
+    scheduled span, so the window is rendered as its complement: a `nodes: "0"` budget for
+    `Drifted` that starts when the window ends and lasts until it opens again."""
+
+    name: str
+    """The window's name (a key of `substrate:karpenter.maintenanceWindows`)."""
+    schedule: str
+    """When it opens: a UTC cron expression, daily `M H * * *` or weekly `M H * * D`."""
+    duration: str
+    """How long it stays open, a Go duration ("4h")."""
+
+    @property
+    def _fields(self) -> tuple[int, int, int | None]:
+        minute, hour, _dom, _month, dow = self.schedule.split()
+        day = None if dow == "*" else (_DAYS.index(dow) if dow in _DAYS else int(dow))
+        return int(minute), int(hour), day
+
+    @property
+    def period(self) -> int:
+        """Minutes between two openings: a day or a week."""
+        return DAY if self._fields[2] is None else WEEK
+
+    @property
+    def minutes(self) -> int:
+        return _minutes(self.duration)
+
+    def closed_budget(self) -> Budget:
+        minute, hour, day = self._fields
+        start = (day or 0) * DAY + hour * 60 + minute + self.minutes
+        closed = self.period - self.minutes
+        end_day, rest = divmod(start % self.period, DAY)
+        dow = "*" if day is None else str(end_day)
+        schedule = f"{rest % 60} {rest // 60} * * {dow}"
+        hours, minutes = divmod(closed, 60)
+        length = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
+        return Budget("0", ("Drifted",), schedule, length)
+
+
 @dataclass(frozen=True)
 class Limits:
     """A NodePool's `spec.limits`: Karpenter launches no node beyond them."""
@@ -103,14 +169,19 @@ class Limits:
     memory: str
     """Memory across the pool's nodes, a Kubernetes quantity string ("2048Gi"), not bytes."""
     gpu: int | None = None
-    """`nvidia.com/gpu` across the pool's nodes (None: not limited)."""
+    """Physical GPUs across the pool's nodes (None: not limited); the NodePool limits them in
+    the pool's unit (`manifest`)."""
     neuron: int | None = None
     """`aws.amazon.com/neuron` across the pool's nodes (None: not limited)."""
 
-    def manifest(self) -> dict[str, str]:
+    def manifest(self, sharing: GpuSharing | None = None) -> dict[str, str]:
+        """NodePool `limits`; the GPU limit in the pool's unit (slices on a time-sliced pool,
+        which is what Karpenter counts: NodeOverlay capacity before a node exists, the device
+        plugin's advertised slices after)."""
+        sharing = sharing or GpuSharing()
         out = {"cpu": str(self.cpu), "memory": self.memory}
         if self.gpu is not None:
-            out[GPU_RESOURCE] = str(self.gpu)
+            out[sharing.resource] = str(self.gpu * sharing.units_per_gpu)
         if self.neuron is not None:
             out[NEURON_RESOURCE] = str(self.neuron)
         return out
@@ -152,6 +223,12 @@ class PoolSpec:
     """NodePool weight: Karpenter tries higher weights first (None: 0)."""
     gpu_sharing: GpuSharing = field(default_factory=GpuSharing)
     """How the NVIDIA device plugin presents the pool's GPUs."""
+    kind: PoolKind = "general"
+    """The disruption contract the pool follows: training, inference, agents or general."""
+    maintenance_window: MaintenanceWindow | None = None
+    """Drift is allowed only inside this window (None: whenever the budgets allow)."""
+    zones: tuple[str, ...] = ()
+    """Availability Zones the pool may launch in (empty: every zone of its subnets)."""
 
     @property
     def families(self) -> tuple[InstanceFamily, ...]:
@@ -185,7 +262,19 @@ class PoolSpec:
 
     @property
     def gpu_limit(self) -> int | None:
+        """Physical GPUs the pool may launch."""
         return self.limits.gpu
+
+    @property
+    def gpu_resource(self) -> str:
+        """The pool's GPU unit: what its nodes advertise, Kueue quotas and NodePool limits."""
+        return self.gpu_sharing.resource
+
+    @property
+    def gpu_units_limit(self) -> int | None:
+        """The GPU limit in the pool's unit."""
+        gpus = self.limits.gpu
+        return None if gpus is None else gpus * self.gpu_sharing.units_per_gpu
 
     @property
     def needs_device_plugin_daemonset(self) -> bool:

@@ -10,8 +10,9 @@ Quota follows Kueue's ClusterQueue semantics (kueue v0.19.2 `concepts/cluster_qu
 - `lending_limit`: the most of its unused nominal quota the others may borrow (None: all of
   it); never above nominal.
 
-Units: CPU in cores, memory in bytes, GPUs in `nvidia.com/gpu` as the device plugin advertises
-them. Pure Python: no Pulumi import, so config checks and policies can use it cheaply.
+Units: CPU in cores, memory in bytes, GPUs in each pool's unit: `nvidia.com/gpu` (whole GPUs) or
+`nvidia.com/gpu.shared` (slices of a time-sliced pool), what its nodes advertise. Pure Python: no
+Pulumi import, so config checks and policies can use it cheaply.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from components.labels import GPU_RESOURCE
+from components.labels import EFA_RESOURCE, GPU_RESOURCE, GPU_RESOURCES
 
 DEFAULT_FLAVOR = "default"
 """The empty ResourceFlavor that carries every tenant's CPU and memory quota (no node labels:
@@ -157,7 +158,7 @@ class TenantSpec:
     memory: Share = Share(0)
     """Memory quota on the default flavor, in bytes."""
     gpus: tuple[tuple[str, Share], ...] = ()
-    """(GPU pool, share) in the order Kueue tries the flavors."""
+    """(GPU pool, share); Kueue tries the flavors in the pools' Karpenter order."""
     container_cpu: str = "250m"
     """LimitRange default CPU request per container, a Kubernetes quantity ("250m")."""
     container_memory: str = "512Mi"
@@ -201,27 +202,46 @@ def memory_ceiling(tenant: TenantSpec, tenants: Sequence[TenantSpec]) -> int:
     return ceiling(tenant.memory, [t.memory for t in _others(tenant, tenants)])
 
 
-def gpu_ceiling(tenant: TenantSpec, tenants: Sequence[TenantSpec]) -> int:
-    """GPUs over all pools; 0 for tenants without GPU rights."""
+def gpu_ceiling(
+    tenant: TenantSpec,
+    tenants: Sequence[TenantSpec],
+    resources: Mapping[str, str] | None = None,
+    resource: str = GPU_RESOURCE,
+) -> int:
+    """Units of `resource` over the pools counted in it (`resources`: pool -> its GPU unit,
+    default whole GPUs); 0 for tenants without GPU rights."""
     if not tenant.gpu:
         return 0
     total = 0
     for pool, share in tenant.gpus:
+        if (resources or {}).get(pool, GPU_RESOURCE) != resource:
+            continue
         others = [s for t in _others(tenant, tenants) if (s := t.gpu_share(pool)) is not None]
         total += ceiling(share, others)
     return total
 
 
-def resource_quota_hard(tenant: TenantSpec, tenants: Sequence[TenantSpec]) -> dict[str, str]:
+def resource_quota_hard(
+    tenant: TenantSpec,
+    tenants: Sequence[TenantSpec],
+    gpu_resources: Mapping[str, str] | None = None,
+) -> dict[str, str]:
     """ResourceQuota `hard` for each of the tenant's namespaces: what Kueue could ever admit
-    for it, so the quota is a backstop for work that bypasses Kueue, never a second limit."""
+    for it, so the quota is a backstop for work that bypasses Kueue, never a second limit.
+    `gpu_resources` (pool -> GPU unit): with a time-sliced pool, `nvidia.com/gpu.shared` is
+    bounded too (0 for tenants without GPU rights)."""
     memory = format_bytes(memory_ceiling(tenant, tenants))
-    return {
+    hard = {
         "requests.cpu": str(cpu_ceiling(tenant, tenants)),
         "requests.memory": memory,
         "limits.memory": memory,
-        f"requests.{GPU_RESOURCE}": str(gpu_ceiling(tenant, tenants)),
     }
+    for resource in GPU_RESOURCES:
+        if resource == GPU_RESOURCE or resource in (gpu_resources or {}).values():
+            hard[f"requests.{resource}"] = str(
+                gpu_ceiling(tenant, tenants, gpu_resources, resource)
+            )
+    return hard
 
 
 @dataclass(frozen=True)
@@ -231,10 +251,12 @@ class Overcommit:
     limit: int
     by_tenant: tuple[tuple[str, int], ...]
 
+    resource: str = GPU_RESOURCE
+
     def describe(self) -> str:
         parts = " + ".join(f"{n} {t}" for t, n in self.by_tenant)
         return (
-            f"tenants' nominal {GPU_RESOURCE} quota on pool {self.pool!r} is {self.nominal} "
+            f"tenants' nominal {self.resource} quota on pool {self.pool!r} is {self.nominal} "
             f"({parts}), above the pool's limit of {self.limit}"
         )
 
@@ -277,10 +299,16 @@ def _resource(name: str, share: Share) -> dict[str, Any]:
 
 
 def cluster_queue_spec(
-    tenant: TenantSpec, gpu_pools: Sequence[str], cohort: str = DEFAULT_COHORT
+    tenant: TenantSpec,
+    gpu_pools: Sequence[str],
+    cohort: str = DEFAULT_COHORT,
+    gpu_resources: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """ClusterQueue spec (kueue.x-k8s.io/v1beta2): CPU and memory on the default flavor; for GPU
-    tenants, `nvidia.com/gpu` on one flavor per GPU pool they hold a share of, in their order.
+    tenants, one flavor per GPU pool they hold a share of, in `gpu_pools`' order (Karpenter's
+    order: the flavor Kueue tries first is the pool Karpenter would pick), each in its pool's
+    unit (`gpu_resources`: pool -> `nvidia.com/gpu` or `nvidia.com/gpu.shared`; one resource
+    group per unit, since a Kueue flavor belongs to one group).
     Pools a tenant lists with nominal 0 and a borrowing limit let it borrow there only."""
     groups: list[dict[str, object]] = [
         {
@@ -296,13 +324,27 @@ def cluster_queue_spec(
             ],
         }
     ]
-    flavors = [
-        {"name": pool, "resources": [_resource(GPU_RESOURCE, share)]}
-        for pool, share in tenant.gpus
-        if pool in gpu_pools
-    ]
-    if tenant.gpu and flavors:
-        groups.append({"coveredResources": [GPU_RESOURCE], "flavors": flavors})
+    by_resource: dict[str, list[dict[str, Any]]] = {}
+    shares = sorted(
+        ((p, s) for p, s in tenant.gpus if p in gpu_pools), key=lambda ps: gpu_pools.index(ps[0])
+    )
+    for pool, share in shares:
+        if pool in gpu_pools:
+            resource = (gpu_resources or {}).get(pool, GPU_RESOURCE)
+            by_resource.setdefault(resource, []).append(
+                {"name": pool, "resources": [_resource(resource, share)]}
+            )
+    if tenant.gpu:
+        for resource, flavors in by_resource.items():
+            covered = [resource]
+            if resource == GPU_RESOURCE:
+                # EFA is accounted for, at 0: no EFA device plugin advertises it yet, so Kueue
+                # must not admit work that asks for it (Karpenter would launch EFA nodes that
+                # never initialise).
+                covered.append(EFA_RESOURCE)
+                for flavor in flavors:
+                    flavor["resources"].append({"name": EFA_RESOURCE, "nominalQuota": "0"})
+            groups.append({"coveredResources": covered, "flavors": flavors})
     return {
         "cohortName": cohort,
         "namespaceSelector": {

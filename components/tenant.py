@@ -15,7 +15,7 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components import validators
 from components._args import check_args
-from components.labels import GPU_RESOURCE, PRIORITY_TIER_LABEL, TENANT_LABEL
+from components.labels import GPU_RESOURCE, GPU_RESOURCES, PRIORITY_TIER_LABEL, TENANT_LABEL
 from components.tenancy import DEFAULT_COHORT, TenantSpec, cluster_queue_spec
 from components.tenant_manifests import (
     TENANT_ADMIN_ROLE,
@@ -58,6 +58,9 @@ class TenantArgs(TypedDict, total=False):
     """ResourceQuota `hard` per namespace (components.tenancy.resource_quota_hard)."""
     gpu_pools: Required[Sequence[str]]
     """GPU pools that have a ResourceFlavor; GPU shares on other pools are refused."""
+    gpu_resources: NotRequired[Mapping[str, str]]
+    """GPU pool -> the unit its nodes advertise (`nvidia.com/gpu.shared` for time-sliced
+    pools); default `nvidia.com/gpu`."""
     cohort: NotRequired[str]
     """Kueue cohort of the ClusterQueue. Default `substrate`."""
     network_peers: NotRequired[NetworkPeers]
@@ -76,11 +79,14 @@ def _check(args: TenantArgs) -> None:
         raise ValueError(
             f"TenantArgs.tenant.gpus: tenant {tenant.name!r} has GPU quota but no GPU rights"
         )
-    if not tenant.gpu and args["quota_hard"].get(f"requests.{GPU_RESOURCE}") != "0":
-        raise ValueError(
-            f"TenantArgs.quota_hard: tenant {tenant.name!r} has no GPU rights, so "
-            f'requests.{GPU_RESOURCE} must be "0"'
-        )
+    for resource in GPU_RESOURCES:
+        hard = args["quota_hard"].get(f"requests.{resource}")
+        allowed = ("0",) if resource == GPU_RESOURCE else (None, "0")
+        if not tenant.gpu and hard not in allowed:
+            raise ValueError(
+                f"TenantArgs.quota_hard: tenant {tenant.name!r} has no GPU rights, so "
+                f'requests.{resource} must be "0"'
+            )
     unknown = [p for p, _ in tenant.gpus if p not in args["gpu_pools"]]
     if unknown:
         raise ValueError(
@@ -114,7 +120,12 @@ class Tenant(pulumi.ComponentResource):
             metadata=ObjectMetaArgs(
                 name=tenant.queue_name, labels={**labels, PRIORITY_TIER_LABEL: tenant.tier}
             ),
-            spec=cluster_queue_spec(tenant, args["gpu_pools"], args.get("cohort", DEFAULT_COHORT)),
+            spec=cluster_queue_spec(
+                tenant,
+                args["gpu_pools"],
+                args.get("cohort", DEFAULT_COHORT),
+                args.get("gpu_resources"),
+            ),
             opts=child,
         )
         policies = network_policies(tenant, args.get("network_peers"))

@@ -11,6 +11,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from components.karpenter_rules import (
+    AMI_ALIAS_FAMILIES,
+    alias_is_pinned,
+    ami_alias,
+    budget_duration,
+    budget_nodes,
+    cron,
+    duration,
+    maintenance_schedule,
+)
 from components.network_rules import (
     NOT_ON_THE_INTERNET,
     PRIVATE_RANGES,
@@ -24,16 +34,25 @@ from components.network_rules import (
 from components.versions import SUPPORTED_KUBERNETES_VERSIONS
 
 __all__ = [
+    "AMI_ALIAS_FAMILIES",
     "NOT_ON_THE_INTERNET",
     "PRIVATE_RANGES",
     "Problem",
+    "alias_is_pinned",
+    "ami_alias",
+    "budget_duration",
+    "budget_nodes",
+    "cron",
+    "duration",
     "endpoint_service",
     "ipv4_cidr",
+    "maintenance_schedule",
     "overlapping",
     "private_source_cidr",
     "public_access_cidr",
 ]
-"""Network rules live in components.network_rules (one place each) and are re-exported."""
+"""Network and Karpenter rules live in components.network_rules and components.karpenter_rules
+(one place each) and are re-exported."""
 
 
 CONTROL_PLANE_LOG_TYPES: tuple[str, ...] = (
@@ -300,66 +319,8 @@ def prometheus_duration(text: str) -> Problem | None:
     return Problem("is not a Prometheus duration", 'a positive duration such as "30m" or "1h"')
 
 
-# -- Karpenter -----------------------------------------------------------------------------------
-AMI_ALIAS_FAMILIES = ("al2023", "bottlerocket")
-_ALIAS_VERSION = {
-    # AL2023 EKS AMIs are released as vYYYYMMDD; Bottlerocket as semantic versions (the
-    # leading "v" is optional: Karpenter trims it for the SSM path).
-    "al2023": re.compile(r"^v\d{8}$"),
-    "bottlerocket": re.compile(r"^v?\d+\.\d+\.\d+$"),
-}
-_DURATION = re.compile(r"^([0-9]+(s|m|h))+$")
-_BUDGET_DURATION = re.compile(r"^(([0-9]+(h|m))|([0-9]+h[0-9]+m))$")
-_BUDGET_NODES = re.compile(r"^((100|[0-9]{1,2})%|[0-9]+)$")
-_CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,?-]+$")
 _NUMBER = r"(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))"
 _QUANTITY = re.compile(rf"^{_NUMBER}(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?{_NUMBER}))?$")
-
-
-def ami_alias(alias: str) -> Problem | None:
-    """A Karpenter EC2NodeClass alias term: `family@version`, version pinned or `latest`."""
-    family, _, version = alias.partition("@")
-    allowed = "al2023@v20261112, bottlerocket@v1.53.0 or <family>@latest"
-    if family not in AMI_ALIAS_FAMILIES or not version or len(alias) > 30:
-        return Problem(f"is not an AMI alias of {' or '.join(AMI_ALIAS_FAMILIES)}", allowed)
-    if version != "latest" and not _ALIAS_VERSION[family].match(version):
-        return Problem(f"has a version {family} AMIs are not released as", allowed)
-    return None
-
-
-def alias_is_pinned(alias: str) -> bool:
-    return "@" in alias and alias.rpartition("@")[2] != "latest"
-
-
-def duration(value: str, never: bool = False) -> Problem | None:
-    """A Karpenter duration such as `30m` or `720h` (optionally `Never`)."""
-    if _DURATION.match(value) or (never and value == "Never"):
-        return None
-    allowed = '"30s", "10m", "720h"' + (' or "Never"' if never else "")
-    if value.isdigit():
-        return Problem(
-            "is a number without a unit; a duration needs one", f'"{value}s", ' + allowed
-        )
-    return Problem("is not a duration", allowed)
-
-
-def budget_duration(value: str) -> Problem | None:
-    if _BUDGET_DURATION.match(value):
-        return None
-    return Problem("is not a budget duration", 'hours and/or minutes such as "10h" or "8h30m"')
-
-
-def budget_nodes(value: str) -> Problem | None:
-    if _BUDGET_NODES.match(value):
-        return None
-    return Problem("is not a node count or percentage", '"1", "0" or a percentage such as "10%"')
-
-
-def cron(value: str) -> Problem | None:
-    fields = value.split()
-    if len(fields) == 5 and all(_CRON_FIELD.match(f) for f in fields):
-        return None
-    return Problem("is not a five-field cron schedule", '"0 13 * * 1-5" (UTC)')
 
 
 def quantity(value: str) -> Problem | None:

@@ -40,6 +40,7 @@ def test_bottlerocket_pools_do_not_get_the_plugin_daemonset_but_their_class_gets
     assert pools["inference"].needs_device_plugin_daemonset
     raw = stack_yaml("dev")
     raw["substrate:nodePools"]["training"]["gpuSharing"] = {"mode": "time-slicing", "replicas": 2}
+    raw["substrate:nodePools"]["inference"]["weight"] = 50  # both pools now offer slices
     cfg = typed_config(raw)
     assert cfg.karpenter is not None
     specs = {

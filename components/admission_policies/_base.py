@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.labels import GPU_RESOURCE, NAMESPACE_NAME_LABEL, SYSTEM_NAMESPACES
+from components.labels import GPU_RESOURCES, NAMESPACE_NAME_LABEL, SYSTEM_NAMESPACES
 
 API_VERSION = "policies.kyverno.io/v1"
 KIND = "ValidatingPolicy"
@@ -177,12 +177,12 @@ def containers(spec: str) -> str:
 
 
 def requests_gpu(spec: str) -> str:
-    """CEL: some container of pod spec ``spec`` requests or limits a non-zero number of GPUs."""
-    gpu = cel(GPU_RESOURCE)
+    """CEL: some container of pod spec ``spec`` requests or limits a non-zero number of GPUs:
+    whole (`nvidia.com/gpu`) or time-sliced (`nvidia.com/gpu.shared`)."""
+    any_gpu = " || ".join(f"({g} in m && string(m[{g}]) != '0')" for g in map(cel, GPU_RESOURCES))
     return (
         f"({containers(spec)}).exists(c, [c.?resources.?limits.orValue({{}}), "
-        "c.?resources.?requests.orValue({})].exists(m, "
-        f"{gpu} in m && string(m[{gpu}]) != '0'))"
+        f"c.?resources.?requests.orValue({{}})].exists(m, {any_gpu}))"
     )
 
 

@@ -242,8 +242,9 @@ class AgentConfig:
     )
     protect_long_tasks: bool = doc(
         'Annotate the pods `karpenter.sh/do-not-disrupt: "true"` so Karpenter never '
-        "consolidates or drifts a node under a running task. Must stay true while `agent` is "
-        "in `substrate:admission.longRunningClasses` (R33).",
+        "consolidates a node under a running task, and drifts it only after the pool's "
+        "terminationGracePeriod. Must stay true while `agent` is in "
+        "`substrate:admission.longRunningClasses` (R33).",
         default=True,
     )
     port: Annotated[int, between(1024, 65535)] = doc(

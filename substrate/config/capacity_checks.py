@@ -11,11 +11,25 @@ from components.pools import Selection, overlaps
 from components.tenancy import format_bytes, memory_bytes
 from substrate.config.node_pools import NodePoolConfig
 from substrate.config.schema import ConfigError
+from substrate.engines.karpenter.scheduling import order_by_weight
 
 if TYPE_CHECKING:
     from substrate.config.platform import PlatformConfig
 
 POOLS = "substrate:nodePools"
+MIG_REFUSED = {
+    "al2023": (
+        "would leave the GPUs unpartitioned: AL2023 nodes boot with MIG disabled and Substrate "
+        "installs no MIG manager",
+        '"none" or "time-slicing"',
+    ),
+    "bottlerocket": (
+        "would make Karpenter plan and limit the pool in physical GPUs while its nodes advertise "
+        "MIG instances: Substrate renders no NodeOverlay for MIG capacity",
+        '"none" or "time-slicing"',
+    ),
+}
+"""Why `gpuSharing.mode: mig` is refused: no accepted setting may be a no-op or mis-count."""
 CLASSES = "substrate:karpenter.nodeClasses"
 
 
@@ -32,6 +46,7 @@ def check_capacity(cfg: PlatformConfig) -> None:
             )
         return
     classes = karpenter.node_classes
+    _check_node_tags(cfg)
     for name, pool in pools.items():
         path = f"{POOLS}.{name}"
         if pool.node_class not in classes:
@@ -50,39 +65,87 @@ def check_capacity(cfg: PlatformConfig) -> None:
                 "capacityReservations",
                 f"capacityReservations on {CLASSES}.{pool.node_class}, or no reserved type",
             )
-        if pool.disruption.freeze_during_business_hours and karpenter.business_hours is None:
+        window = pool.disruption.maintenance_window
+        if window is not None and window not in karpenter.maintenance_windows:
             raise ConfigError(
-                f"{path}.disruption.freezeDuringBusinessHours",
-                True,
-                "needs business hours but substrate:karpenter.businessHours is not set",
-                "substrate:karpenter.businessHours with schedule and duration",
+                f"{path}.disruption.maintenanceWindow",
+                window,
+                "is not a window in substrate:karpenter.maintenanceWindows",
+                ", ".join(sorted(karpenter.maintenance_windows)) or "no windows are declared",
             )
-        if node_class.ami_family == "al2023" and pool.gpu_sharing.mig_profiles:
-            raise ConfigError(
-                f"{path}.gpuSharing.migProfiles",
-                pool.gpu_sharing.mig_profiles,
-                f"cannot be applied by the AL2023 AMI of node class {pool.node_class!r}",
-                "migProfiles only with a Bottlerocket node class (AL2023 GPUs must be "
-                "pre-partitioned)",
-            )
-        if (
-            node_class.ami_family == "bottlerocket"
-            and pool.gpu_sharing.mode == "mig"
-            and not pool.gpu_sharing.mig_profiles
-        ):
-            raise ConfigError(
-                f"{path}.gpuSharing.migProfiles",
-                {},
-                "is empty, so Bottlerocket would leave MIG disabled",
-                'GPU model -> profile, e.g. {"a100.40gb": "1g.5gb"}',
-            )
+        _check_zones(cfg, path, pool, node_class.placement_group)
+        if pool.gpu_sharing.mode == "mig":
+            raise ConfigError(f"{path}.gpuSharing.mode", "mig", *MIG_REFUSED[node_class.ami_family])
     _check_limits(pools)
     _check_bottlerocket_sharing(
         pools, {n for n, c in classes.items() if c.ami_family == "bottlerocket"}
     )
     _check_overlap(pools)
+    _check_untargeted_gpu_pods(pools)
     if cfg.environment.production:
         _production(cfg)
+
+
+def _check_zones(
+    cfg: PlatformConfig, path: str, pool: NodePoolConfig, placement: str | None
+) -> None:
+    known = cfg.network.availability_zones
+    for i, zone in enumerate(pool.zones):
+        if zone not in known:
+            raise ConfigError(
+                f"{path}.zones[{i}]",
+                zone,
+                "is not an Availability Zone of substrate:network",
+                ", ".join(known),
+            )
+    if placement == "cluster" and len(pool.zones) != 1:
+        raise ConfigError(
+            f"{path}.zones",
+            pool.zones,
+            f"spans {len(pool.zones) or 'every'} zone(s) but node class {pool.node_class!r} "
+            "launches into a cluster placement group, which lives in one Availability Zone",
+            "exactly one zone, e.g. [" + known[0] + "]",
+        )
+
+
+def _check_untargeted_gpu_pods(pools: dict[str, NodePoolConfig]) -> None:
+    """A GPU pod that names no pool lands on the pool Karpenter tries first among those whose
+    taints it tolerates and whose GPU unit it requests: never a training pool's expensive
+    families by default."""
+    gpu = {n: p for n, p in pools.items() if _accelerator(p) == "nvidia"}
+    for name, pool in gpu.items():
+        rivals = [
+            n
+            for n, p in gpu.items()
+            if n != name and p.taints == pool.taints and p.gpu_sharing.mode == pool.gpu_sharing.mode
+        ]
+        if pool.kind != "training" or not rivals:
+            continue
+        order = order_by_weight(
+            [{"metadata": {"name": n}, "spec": {"weight": gpu[n].weight}} for n in [name, *rivals]]
+        )
+        if order[0]["metadata"]["name"] == name:
+            weights = ", ".join(f"{n}: {gpu[n].weight or 0}" for n in [name, *rivals])
+            raise ConfigError(
+                f"{POOLS}.{name}.weight",
+                pool.weight,
+                f"makes Karpenter launch a GPU pod that names no pool on training pool "
+                f"{name!r} ({', '.join(pool.instance_families)}) (weights {weights}; equal "
+                "weights go in descending name order)",
+                f"a higher weight on {rivals[0]!r} than on {name!r}",
+            )
+
+
+def _check_node_tags(cfg: PlatformConfig) -> None:
+    assert cfg.karpenter is not None
+    for i, key in enumerate(cfg.karpenter.node_tags):
+        if key not in cfg.tags:
+            raise ConfigError(
+                f"substrate:karpenter.nodeTags[{i}]",
+                key,
+                "is not a key of substrate:tags",
+                ", ".join(sorted(cfg.tags)) or "keys of substrate:tags",
+            )
 
 
 def _accelerator(pool: NodePoolConfig) -> str | None:
@@ -222,19 +285,23 @@ def _production(cfg: PlatformConfig) -> None:
                 "runs production nodes on interruptible spot capacity",
                 f"on-demand and/or reserved {tier}",
             )
-        if _accelerator(pool) is None:
+        if _accelerator(pool) is None and pool.kind == "general":
             continue
         if pool.disruption.budget_nodes not in ("0", "1"):
             raise ConfigError(
                 f"{path}.disruption.budgetNodes",
                 pool.disruption.budget_nodes,
-                "may disrupt more than one accelerator node at a time in production",
+                f"may disrupt more than one {_what(pool)} node at a time in production",
                 f'"1" or "0" {tier}',
             )
-        if not pool.disruption.freeze_during_business_hours:
+        if pool.disruption.maintenance_window is None:
             raise ConfigError(
-                f"{path}.disruption.freezeDuringBusinessHours",
-                False,
-                "lets drift and consolidation disrupt accelerator nodes during business hours",
-                f"true {tier}",
+                f"{path}.disruption.maintenanceWindow",
+                None,
+                f"lets drift replace {_what(pool)} nodes at any time in production",
+                f"a window from substrate:karpenter.maintenanceWindows {tier}",
             )
+
+
+def _what(pool: NodePoolConfig) -> str:
+    return "accelerator" if _accelerator(pool) is not None else pool.kind

@@ -1,4 +1,5 @@
-"""``substrate:karpenter``: the Karpenter controller, its business hours and its EC2NodeClasses."""
+"""``substrate:karpenter``: the Karpenter controller, maintenance windows, node tags and its
+EC2NodeClasses."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from components import validators
+from components.pools import DAY, MaintenanceWindow
 from substrate.config.checks import Memory, Quantity, between, non_empty, object_name, rule
 from substrate.config.schema import ConfigError, Invalid, doc
 
@@ -94,6 +96,12 @@ class NodeClassConfig:
         "ODCRs / Capacity Blocks this class may launch into (`reserved` capacity type).",
         factory=list,
     )
+    placement_group: Literal["cluster"] | None = doc(
+        "Launch every node of the class into one EC2 placement group Substrate creates "
+        "(`cluster`: one Availability Zone, low-latency network for multi-node training). "
+        "Pools using the class must pin exactly one zone (`zones`).",
+        default=None,
+    )
 
     @property
     def ami_family(self) -> Literal["al2023", "bottlerocket"]:
@@ -101,16 +109,28 @@ class NodeClassConfig:
 
 
 @dataclass(frozen=True)
-class BusinessHoursConfig:
-    """When GPU pools must not be disrupted for drift or underutilisation (a `nodes: "0"`
-    budget for Drifted and Underutilized). Karpenter schedules are in UTC."""
+class MaintenanceWindowConfig:
+    """When Karpenter may replace drifted nodes of the pools that name this window. Outside it
+    a `nodes: "0"` budget for `Drifted` holds (Karpenter schedules are UTC: it has no time
+    zones). Emptied nodes are still removed outside the window (`Empty` is not held)."""
 
-    schedule: Annotated[str, rule(validators.cron)] = doc(
-        'Cron expression (UTC) for the start of business hours, e.g. "0 13 * * 1-5".'
+    schedule: Annotated[str, rule(validators.maintenance_schedule)] = doc(
+        'Start, UTC: daily `"M H * * *"` or weekly `"M H * * D"`, e.g. `"0 2 * * sat"`.'
     )
     duration: Annotated[str, rule(validators.budget_duration)] = doc(
-        'How long the freeze lasts from each start, e.g. "10h".'
+        'How long the window stays open, e.g. "6h"; shorter than its day or week.'
     )
+
+    def check(self, path: str) -> None:
+        window = MaintenanceWindow("", self.schedule, self.duration)
+        if window.minutes == 0 or window.minutes >= window.period:
+            period = "day" if window.period == DAY else "week"
+            raise ConfigError(
+                f"{path}.duration",
+                self.duration,
+                f"does not fit in the {period} the schedule repeats over",
+                f"more than 0 and less than {window.period // 60}h",
+            )
 
 
 @dataclass(frozen=True)
@@ -130,7 +150,14 @@ class KarpenterConfig:
     zonal_shift: bool = doc(
         "Respect ARC zonal shifts of the cluster when launching nodes.", default=False
     )
-    business_hours: BusinessHoursConfig | None = doc(
-        "Business hours for `freezeDuringBusinessHours` pools (required by production GPU pools).",
-        default=None,
+    maintenance_windows: dict[ObjectName, MaintenanceWindowConfig] = doc(
+        "Maintenance windows by name; pools name one in `disruption.maintenanceWindow` "
+        "(required for production accelerator, training, inference and agents pools).",
+        factory=dict,
+    )
+    node_tags: list[str] = doc(
+        "Keys of `substrate:tags` also put on nodes (EC2NodeClass tags). Karpenter hashes "
+        "node-class tags: editing one of these replaces every node (inside its pool's window). "
+        "Substrate's own tags (project, stack, environment, cluster, managed-by) are always on.",
+        factory=list,
     )

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from components import validators
 from components.instance_families import FAMILIES
-from components.pools import GPU, NEURON, CapacityType, Taint
+from components.pools import GPU, NEURON, CapacityType, PoolKind, Taint
 from substrate.config.checks import Memory, between, non_empty, rule, unique
 from substrate.config.karpenter import ObjectName
 from substrate.config.schema import ConfigError, Invalid, doc
@@ -61,7 +61,8 @@ class LimitsConfig:
     cpu: Annotated[int, between(1, 100000)] = doc("vCPUs across the pool's nodes.")
     memory: Memory = doc('Memory across the pool\'s nodes, e.g. "2048Gi".')
     gpu: Annotated[int, between(1, 100000)] | None = doc(
-        "`nvidia.com/gpu` across the pool (physical GPUs); required for NVIDIA pools.",
+        "Physical GPUs across the pool; required for NVIDIA pools. Rendered in the pool's unit: "
+        "`nvidia.com/gpu`, or `nvidia.com/gpu.shared` = gpu x replicas when time-sliced.",
         default=None,
     )
     neuron: Annotated[int, between(1, 100000)] | None = doc(
@@ -86,10 +87,11 @@ class DisruptionConfig:
         'pools allow at most "1".',
         default="10%",
     )
-    freeze_during_business_hours: bool = doc(
-        "Never disrupt for Drifted/Underutilized during `substrate:karpenter.businessHours` "
-        "(required for production GPU pools).",
-        default=False,
+    maintenance_window: str | None = doc(
+        "Name in `substrate:karpenter.maintenanceWindows`: drifted nodes (new AMI, node-class "
+        "or pool change) are replaced only inside it. Required in production for accelerator, "
+        "training, inference and agents pools.",
+        default=None,
     )
 
 
@@ -98,20 +100,23 @@ class GpuSharingConfig:
     """How the NVIDIA device plugin presents each node's GPUs."""
 
     mode: Literal["none", "time-slicing", "mig"] = doc(
-        "`none` (whole GPUs), `time-slicing` (no memory or fault isolation) or `mig` "
-        "(hardware partitions; MIG-capable GPUs only).",
+        "`none` (whole GPUs, `nvidia.com/gpu`) or `time-slicing` (`replicas` slices per GPU, "
+        "advertised as `nvidia.com/gpu.shared`, the pool's unit for limits and quota; no memory "
+        "or fault isolation). `mig` is refused: no partitioning at boot on AL2023, and no "
+        "NodeOverlay for MIG capacity on Bottlerocket.",
         default="none",
     )
     replicas: Annotated[int, between(1, 64)] = doc(
         "time-slicing: pods sharing each GPU (at least 2).", default=1
     )
     mig_strategy: Literal["single", "mixed"] = doc(
-        "mig: `single` advertises slices as nvidia.com/gpu, `mixed` as nvidia.com/mig-<profile>.",
+        "mig (refused today): `single` advertises MIG instances as nvidia.com/gpu, `mixed` as "
+        "nvidia.com/mig-<profile>.",
         default="single",
     )
     mig_profiles: dict[str, str] = doc(
-        'mig on Bottlerocket: GPU model -> profile applied at boot, e.g. {"a100.40gb": "1g.5gb"}. '
-        "On AL2023 the GPUs must already be partitioned (NVIDIA MIG manager).",
+        "mig on Bottlerocket (refused today): GPU model -> profile applied at boot, e.g. "
+        '{"a100.40gb": "1g.5gb"}.',
         factory=dict,
     )
 
@@ -167,6 +172,18 @@ class NodePoolConfig:
         "Longest a draining node waits for pods before forcing them off.", default=None
     )
     gpu_sharing: GpuSharingConfig = doc("GPU sharing (NVIDIA pools).", factory=GpuSharingConfig)
+    zones: Annotated[list[str], unique] = doc(
+        "Availability Zones the pool launches in (of `substrate:network.availabilityZones`); "
+        "empty: all. Exactly one with a node class that has a cluster placement group.",
+        factory=list,
+    )
+    kind: PoolKind = doc(
+        "Disruption contract: `training` (running jobs are never disrupted by Karpenter: no "
+        "terminationGracePeriod, expireAfter Never, WhenEmpty), `inference` and `agents` "
+        "(terminationGracePeriod required so drift and expiry finish; serving pods rely on "
+        "replicas and PDBs), `general` (no constraint).",
+        default="general",
+    )
 
     def check(self, path: str) -> None:
         fams = [FAMILIES[f] for f in self.instance_families]
@@ -188,6 +205,7 @@ class NodePoolConfig:
             )
         kind = kinds.pop()
         self._check_accelerator(path, kind)
+        self._check_kind(path)
         if self.gpu_sharing.mode == "mig":
             plain = [f.name for f in fams if not f.mig]
             if plain:
@@ -197,6 +215,40 @@ class NodePoolConfig:
                     f"is set for families whose GPUs do not support MIG ({', '.join(plain)})",
                     "mig only with A100/H100/H200/B200-class families (p4d, p4de, p5, p5e, ...)",
                 )
+
+    def _check_kind(self, path: str) -> None:
+        if self.kind == "training":
+            if self.termination_grace_period is not None:
+                raise ConfigError(
+                    f"{path}.terminationGracePeriod",
+                    self.termination_grace_period,
+                    "lets Karpenter drain a drifted training node and delete its "
+                    "do-not-disrupt pods when the grace period ends, killing the running job",
+                    "unset for kind training (running jobs then block drift)",
+                )
+            if self.expire_after != "Never":
+                raise ConfigError(
+                    f"{path}.expireAfter",
+                    self.expire_after,
+                    "expires training nodes forcefully (budgets and do-not-disrupt do not stop "
+                    "expiry), under running jobs",
+                    '"Never" for kind training (new AMIs arrive through drift)',
+                )
+            if self.disruption.consolidation_policy != "WhenEmpty":
+                raise ConfigError(
+                    f"{path}.disruption.consolidationPolicy",
+                    self.disruption.consolidation_policy,
+                    "would consolidate training nodes that run work",
+                    '"WhenEmpty" for kind training',
+                )
+        elif self.kind in ("inference", "agents") and self.termination_grace_period is None:
+            raise ConfigError(
+                f"{path}.terminationGracePeriod",
+                None,
+                f"is unset for kind {self.kind}, so one do-not-disrupt pod blocks drift forever "
+                "and an expired node never finishes draining",
+                'a bound such as "4h" for kinds inference and agents',
+            )
 
     def _check_accelerator(self, path: str, kind: str) -> None:
         taint = {"nvidia": GPU, "neuron": NEURON}.get(kind)

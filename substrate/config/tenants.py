@@ -53,8 +53,8 @@ class ComputeQuotaConfig:
 
 @dataclass(frozen=True)
 class GpuQuotaConfig:
-    """`nvidia.com/gpu` quota on one GPU pool's ResourceFlavor, in the units the pool's device
-    plugin advertises."""
+    """GPU quota on one GPU pool's ResourceFlavor, in the pool's unit: `nvidia.com/gpu` (whole
+    GPUs) or, on a time-sliced pool, `nvidia.com/gpu.shared` (slices)."""
 
     nominal: Count = doc("Guaranteed GPUs on the pool (0: borrow only).")
     borrowing_limit: Count | None = doc(

@@ -9,6 +9,7 @@ from components.instance_families import FAMILIES
 from components.kueue_integrations import operators_for
 from components.labels import SYSTEM_NAMESPACES
 from components.tenancy import cpu_ceiling, memory_ceiling, overcommitted
+from substrate.config.node_pools import NodePoolConfig
 from substrate.config.quota_checks import check_quota
 from substrate.config.schema import ConfigError, key_path
 
@@ -123,15 +124,6 @@ def _check_pools(cfg: PlatformConfig, path: str, gpus: dict) -> None:
                 "is not an NVIDIA GPU pool, so its nodes advertise no nvidia.com/gpu",
                 "pools of NVIDIA GPU families",
             )
-        sharing = spec.gpu_sharing
-        if sharing.mode == "mig" and sharing.mig_strategy == "mixed":
-            raise ConfigError(
-                where,
-                pool,
-                "shares GPUs as MIG `mixed` (nvidia.com/mig-<profile>), so nvidia.com/gpu "
-                "quota on it could never be used",
-                "GPU pools without MIG or with migStrategy single",
-            )
 
 
 def _check_usable(cfg: PlatformConfig) -> None:
@@ -153,12 +145,31 @@ def _check_usable(cfg: PlatformConfig) -> None:
             )
 
 
+def _per_gpu(pool: NodePoolConfig) -> int:
+    """Units of the pool's GPU resource per physical GPU (slices on a time-sliced pool)."""
+    sharing = pool.gpu_sharing
+    return sharing.replicas if sharing.mode == "time-slicing" else 1
+
+
 def _check_overcommit(cfg: PlatformConfig) -> None:
     specs = [t.spec(n) for n, t in cfg.tenants.items()]
-    limits = {n: p.limits.gpu for n, p in cfg.node_pools.items() if p.limits.gpu is not None}
+    limits = {
+        n: p.limits.gpu * _per_gpu(p) for n, p in cfg.node_pools.items() if p.limits.gpu is not None
+    }
     found = overcommitted(specs, limits)
     if found:
         over = found[0]
+        per = _per_gpu(cfg.node_pools[over.pool])
+        if per > 1:
+            raise GpuQuotaOvercommitError(
+                f"substrate:nodePools.{over.pool}.limits.gpu",
+                over.limit // per,
+                f"makes {over.limit} nvidia.com/gpu.shared ({per} slices per GPU), below the "
+                f"{over.nominal} slices the tenants hold as nominal quota on the pool "
+                f"({', '.join(f'{t}: {n}' for t, n in over.by_tenant)})",
+                f"a limit of at least {-(-over.nominal // per)} GPUs, or less nominal quota on "
+                f"{over.pool!r} in substrate:tenants",
+            )
         raise GpuQuotaOvercommitError(
             f"substrate:nodePools.{over.pool}.limits.gpu",
             over.limit,

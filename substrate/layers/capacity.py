@@ -14,16 +14,40 @@ import pulumi
 
 from components.karpenter import Karpenter
 from components.node_classes import NodeClasses, NodeClassSpec
+from components.node_overlays import NodeOverlays
+from components.node_overlays import needed as overlays_needed
 from components.node_pools import NodePools
 from components.nvidia_device_plugin import NvidiaDevicePlugin
-from components.pools import Budget, GpuSharing, Limits, PoolSpec, labels_dict
+from components.pools import (
+    Budget,
+    GpuSharing,
+    Limits,
+    MaintenanceWindow,
+    PoolSpec,
+    labels_dict,
+)
 from substrate.config import PlatformConfig
 from substrate.config.karpenter import CapacityReservationConfig, KarpenterConfig
 from substrate.config.node_pools import NodePoolConfig
+from substrate.engines.karpenter.scheduling import order_by_weight
 from substrate.layers.foundation import Foundation
 
 # Karpenter rejects these tag keys on EC2NodeClasses; it sets its own ownership tags.
 _KARPENTER_OWNED_TAGS = ("kubernetes.io/cluster", "karpenter.sh/", "karpenter.k8s.aws/")
+
+
+def node_tags(cfg: PlatformConfig, tags: dict[str, str]) -> dict[str, str]:
+    """EC2NodeClass tags: Substrate's own (fixed for a stack's life) and the stack's
+    `nodeTags`. Karpenter hashes them: any edit here replaces every node of every class."""
+    assert cfg.karpenter is not None
+    keep = set(cfg.karpenter.node_tags)
+    return {
+        k: v
+        for k, v in tags.items()
+        if (k in keep or k not in cfg.tags)
+        and not k.startswith(_KARPENTER_OWNED_TAGS)
+        and k != "eks:eks-cluster-name"
+    }
 
 
 @dataclass(frozen=True)
@@ -42,7 +66,14 @@ class Capacity:
 
     @property
     def gpu_pools(self) -> tuple[PoolSpec, ...]:
-        return tuple(p for p in self.pools if p.is_gpu)
+        """NVIDIA pools in the order Karpenter tries them (weight, then name, descending): the
+        order Kueue tries their flavors in, so both pick the same pool for a GPU pod that names
+        none."""
+        by_name = {p.name: p for p in self.pools if p.is_gpu}
+        order = order_by_weight(
+            [{"metadata": {"name": n}, "spec": {"weight": p.weight}} for n, p in by_name.items()]
+        )
+        return tuple(by_name[o["metadata"]["name"]] for o in order)
 
     @property
     def namespaces(self) -> tuple[str, ...]:
@@ -62,9 +93,11 @@ def _sharing(pool: NodePoolConfig) -> GpuSharing:
 def pool_spec(name: str, pool: NodePoolConfig, karpenter: KarpenterConfig) -> PoolSpec:
     d = pool.disruption
     budgets = [Budget(d.budget_nodes)]
-    hours = karpenter.business_hours
-    if d.freeze_during_business_hours and hours is not None:
-        budgets.append(Budget("0", ("Drifted", "Underutilized"), hours.schedule, hours.duration))
+    window = None
+    if d.maintenance_window is not None:
+        w = karpenter.maintenance_windows[d.maintenance_window]
+        window = MaintenanceWindow(d.maintenance_window, w.schedule, w.duration)
+        budgets.append(window.closed_budget())
     return PoolSpec(
         name=name,
         node_class=pool.node_class,
@@ -81,6 +114,9 @@ def pool_spec(name: str, pool: NodePoolConfig, karpenter: KarpenterConfig) -> Po
         labels=labels_dict(pool.labels),
         weight=pool.weight,
         gpu_sharing=_sharing(pool),
+        kind=pool.kind,
+        maintenance_window=window,
+        zones=tuple(pool.zones),
     )
 
 
@@ -117,6 +153,7 @@ def node_class_specs(
                 raid0=any(f.local_nvme for p in users for f in p.families),
                 capacity_reservations=tuple(_reservation(t) for t in nc.capacity_reservations),
                 gpu_sharing=sharing if nc.ami_family == "bottlerocket" else GpuSharing(),
+                placement_group=nc.placement_group,
             )
         )
     return specs
@@ -142,6 +179,8 @@ def build(cfg: PlatformConfig, foundation: Foundation) -> Capacity:
             "controller_cpu": karpenter_cfg.controller_cpu,
             "controller_memory": karpenter_cfg.controller_memory,
             "zonal_shift": karpenter_cfg.zonal_shift,
+            # Karpenter reads NodeOverlays (alpha) only with this gate on.
+            "feature_gates": {"nodeOverlay": True} if overlays_needed(pools) else {},
             "tags": tags,
             "image_cache": foundation.image_cache,
         },
@@ -160,11 +199,8 @@ def build(cfg: PlatformConfig, foundation: Foundation) -> Capacity:
             "node_role_name": karpenter.node_role_name,
             "volume_kms_key_arn": cluster.volume_key_arn,
             "classes": node_class_specs(karpenter_cfg, pools),
-            "tags": {
-                k: v
-                for k, v in tags.items()
-                if not k.startswith(_KARPENTER_OWNED_TAGS) and k != "eks:eks-cluster-name"
-            },
+            "tags": node_tags(cfg, tags),
+            "resource_tags": tags,
         },
         opts=after_karpenter,
     )
@@ -175,6 +211,14 @@ def build(cfg: PlatformConfig, foundation: Foundation) -> Capacity:
             kubernetes, pulumi.ResourceOptions(depends_on=[karpenter, node_classes])
         ),
     )
+    if overlays_needed(pools):
+        NodeOverlays(
+            "node-overlays",
+            {"pools": pools},
+            opts=pulumi.ResourceOptions.merge(
+                kubernetes, pulumi.ResourceOptions(depends_on=[karpenter])
+            ),
+        )
     plugin_pools = [p for p in pools if p.needs_device_plugin_daemonset]
     device_plugin = None
     if plugin_pools:

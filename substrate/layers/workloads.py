@@ -303,13 +303,15 @@ def build(
             )
         gpu_pools = [p.name for p in capacity.gpu_pools]
         network = peers(cfg, everyone)
+        units = {p.name: p.gpu_resource for p in capacity.gpu_pools}
         for name, spec in specs.items():
             tenants[name] = Tenant(
                 f"tenant-{name}",
                 {
                     "tenant": spec,
-                    "quota_hard": resource_quota_hard(spec, everyone),
+                    "quota_hard": resource_quota_hard(spec, everyone, units),
                     "gpu_pools": gpu_pools,
+                    "gpu_resources": units,
                     "cohort": cfg.kueue.cohort if cfg.kueue else "substrate",
                     "network_peers": network,
                 },

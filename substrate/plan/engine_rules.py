@@ -65,6 +65,7 @@ AUTONAMED: Mapping[str, AutoName] = {
     "aws:kms/alias:Alias": AutoName("name", 238, prefix="alias/"),
     "aws:ecr/repository:Repository": AutoName("name", 255),
     "aws:rds/subnetGroup:SubnetGroup": AutoName("name", 255),
+    "aws:ec2/placementGroup:PlacementGroup": AutoName("name", 255),
 }
 """Auto-named property and maximum length per AWS type the platform (or a program planned
 offline) creates."""

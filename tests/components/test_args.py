@@ -23,13 +23,16 @@ import pytest
 import components
 from components import _args
 from components._args import ArgsError, check_args
-from substrate.config.platform import stack_file_config
+from substrate.config.platform import PlatformConfig, stack_file_config
 from substrate.plan.command import typed_config
 from substrate.plan.runner import run_under_mocks
 from substrate.platform import build_platform
 from substrate.project import find_project
 
 STACK = "prod"  # the stack that builds every component of the platform
+EXTRA_STACKS = ("dev",)
+"""Stacks built after prod for components prod has no use for (NodeOverlays: only dev has a
+time-sliced pool)."""
 
 
 def _modules() -> list[ModuleType]:
@@ -71,21 +74,22 @@ def recorded() -> Iterator[dict[str, Mapping[str, Any]]]:
         if module is not _args and getattr(module, "check_args", None) is real:
             patch.setattr(module, "check_args", record)
     project = find_project()
-    config = stack_file_config(project.stack_config(STACK))
-    typed = typed_config(project, STACK, config)
-    assert typed is not None
-
-    def program() -> None:
-        build_platform(typed)
-
     try:
-        run_under_mocks(
-            program,
-            project=project.name,
-            stack=STACK,
-            config=config,
-            region=typed.region,
-        )
+        for stack in (STACK, *EXTRA_STACKS):
+            config = stack_file_config(project.stack_config(stack))
+            typed = typed_config(project, stack, config)
+            assert typed is not None
+
+            def program(typed: PlatformConfig = typed) -> None:
+                build_platform(typed)
+
+            run_under_mocks(
+                program,
+                project=project.name,
+                stack=stack,
+                config=config,
+                region=typed.region,
+            )
     finally:
         patch.undo()
     yield seen

@@ -4,6 +4,7 @@ requirements, node bootstrap, and schema validity against the upstream CRDs."""
 from __future__ import annotations
 
 import tomllib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import yaml
 
 from components.node_classes import NodeClassSpec, bottlerocket_settings, node_class_spec
 from components.pools import GpuSharing
+from substrate.engines.karpenter.budgets import open_for
 from substrate.plan.command import PlanResult
 from tests.crds import validation_errors
 from tests.helpers import Resources
@@ -18,6 +20,7 @@ from tests.helpers import Resources
 NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
 NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}
+MINUTE = timedelta(minutes=1)
 
 
 def _pool(resources: Resources, name: str) -> dict[str, Any]:
@@ -37,8 +40,9 @@ def _requirement(spec: dict[str, Any], key: str) -> list[str]:
 def test_every_rendered_nodepool_and_nodeclass_is_schema_valid(
     any_plan: PlanResult, crds: Path
 ) -> None:
-    rendered = [m for m in any_plan.manifests.values() if m["kind"] in ("NodePool", "EC2NodeClass")]
-    assert {m["kind"] for m in rendered} == {"NodePool", "EC2NodeClass"}
+    kinds = ("NodePool", "EC2NodeClass", "NodeOverlay")
+    rendered = [m for m in any_plan.manifests.values() if m["kind"] in kinds]
+    assert {m["kind"] for m in rendered} >= {"NodePool", "EC2NodeClass"}
     for manifest in rendered:
         assert validation_errors(crds, manifest) == [], manifest["metadata"]["name"]
 
@@ -51,7 +55,7 @@ def test_schema_validation_catches_a_bad_budget(prod_plan: PlanResult, crds: Pat
     assert any("budgets/0/nodes" in e for e in validation_errors(crds, manifest))
 
 
-def test_production_gpu_pools_are_tainted_labelled_limited_and_frozen(prod: Resources) -> None:
+def test_production_gpu_pools_are_tainted_labelled_and_limited(prod: Resources) -> None:
     for name, families, gpus in (
         ("inference", ["g6e", "g6"], "32"),
         ("training", ["p5", "p4d"], "64"),
@@ -64,18 +68,48 @@ def test_production_gpu_pools_are_tainted_labelled_limited_and_frozen(prod: Reso
         assert _requirement(spec, "karpenter.sh/capacity-type") == ["reserved", "on-demand"]
         assert spec["limits"]["nvidia.com/gpu"] == gpus
         assert spec["disruption"]["consolidationPolicy"] == "WhenEmpty"
-        assert spec["disruption"]["budgets"] == [
-            {"nodes": "1"},
-            {
-                "nodes": "0",
-                "reasons": ["Drifted", "Underutilized"],
-                "schedule": "0 13 * * 1-5",
-                "duration": "11h",
-            },
-        ]
-    assert _pool(prod, "training")["template"]["spec"]["expireAfter"] == "Never"
-    assert _pool(prod, "training")["template"]["spec"]["terminationGracePeriod"] == "24h"
     assert _pool(prod, "inference")["disruption"]["consolidateAfter"] == "30m"
+
+
+WEEK_START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
+
+
+def _open(plan: PlanResult, pool: str, reason: str) -> list[tuple[datetime, datetime]]:
+    manifest = plan.manifests[f"node-pools/nodepool-{pool}.yaml"]
+    return open_for(manifest, reason, WEEK_START, WEEK_START + timedelta(days=7), MINUTE)
+
+
+def test_production_drift_happens_only_in_each_pools_window(prod_plan: PlanResult) -> None:
+    """Karpenter's own budget rules (the disruption model) over one week: training nodes drift
+    only on Saturday 04:00-24:00 UTC, inference nodes only 06:00-10:00 UTC; emptied nodes may go
+    at any time."""
+    saturday = WEEK_START + timedelta(days=5)
+    assert _open(prod_plan, "training", "Drifted") == [
+        (saturday + timedelta(hours=4), saturday + timedelta(hours=24))
+    ]
+    nightly = [
+        (WEEK_START + timedelta(days=d, hours=6), WEEK_START + timedelta(days=d, hours=10))
+        for d in range(7)
+    ]
+    assert _open(prod_plan, "inference", "Drifted") == nightly
+    for pool in ("training", "inference"):
+        assert _open(prod_plan, pool, "Empty") == [(WEEK_START, WEEK_START + timedelta(days=7))]
+
+
+def test_production_pools_carry_their_disruption_contract(prod_plan: PlanResult) -> None:
+    pools = {
+        m["metadata"]["name"]: m for m in prod_plan.manifests.values() if m["kind"] == "NodePool"
+    }
+    kinds = {n: m["metadata"]["labels"]["substrate.io/pool-kind"] for n, m in pools.items()}
+    assert kinds == {
+        "general": "general",
+        "inference": "inference",
+        "nvme": "general",
+        "training": "training",
+    }
+    training = pools["training"]["spec"]["template"]["spec"]
+    assert training["expireAfter"] == "Never" and "terminationGracePeriod" not in training
+    assert pools["inference"]["spec"]["template"]["spec"]["terminationGracePeriod"] == "4h"
 
 
 def test_production_cpu_and_nvme_pools(prod: Resources) -> None:
@@ -164,7 +198,12 @@ def test_bottlerocket_gpu_sharing_is_rendered_as_device_plugin_settings() -> Non
     settings = tomllib.loads(bottlerocket_settings(sliced) or "")["settings"]
     plugin = settings["kubelet-device-plugins"]["nvidia"]
     assert plugin["device-sharing-strategy"] == "time-slicing"
-    assert plugin["time-slicing"] == {"replicas": 4, "fail-requests-greater-than-one": True}
+    # renamed like the AL2023 plugin's renameByDefault: slices are nvidia.com/gpu.shared
+    assert plugin["time-slicing"] == {
+        "replicas": 4,
+        "rename-by-default": True,
+        "fail-requests-greater-than-one": True,
+    }
     mig = NodeClassSpec(
         "br",
         "bottlerocket@v1.53.0",

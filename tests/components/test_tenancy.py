@@ -104,7 +104,14 @@ def test_overcommit_is_found_per_pool() -> None:
 
 
 def test_cluster_queue_has_cpu_memory_on_default_and_gpus_per_pool_in_order() -> None:
-    spec = cluster_queue_spec(RESEARCH, ["inference", "training"], cohort="substrate")
+    """GPU flavors follow the order of the pools given (the layer passes Karpenter's order); EFA
+    is covered at 0 (no device plugin advertises it)."""
+    spec = cluster_queue_spec(RESEARCH, ["training", "inference"], cohort="substrate")
+    reordered = cluster_queue_spec(RESEARCH, ["inference", "training"], cohort="substrate")
+    assert [f["name"] for f in reordered["resourceGroups"][1]["flavors"]] == [
+        "inference",
+        "training",
+    ]
     cpu_group, gpu_group = spec["resourceGroups"]
     assert cpu_group["coveredResources"] == ["cpu", "memory"]
     assert cpu_group["flavors"][0]["name"] == DEFAULT_FLAVOR
@@ -113,13 +120,15 @@ def test_cluster_queue_has_cpu_memory_on_default_and_gpus_per_pool_in_order() ->
         {"name": "memory", "nominalQuota": "3Ti", "borrowingLimit": "1Ti"},
     ]
     assert [f["name"] for f in gpu_group["flavors"]] == ["training", "inference"]
+    assert gpu_group["coveredResources"] == ["nvidia.com/gpu", "vpc.amazonaws.com/efa"]
     assert gpu_group["flavors"][0]["resources"] == [
         {
             "name": "nvidia.com/gpu",
             "nominalQuota": "48",
             "borrowingLimit": "16",
             "lendingLimit": "16",
-        }
+        },
+        {"name": "vpc.amazonaws.com/efa", "nominalQuota": "0"},
     ]
     assert spec["cohortName"] == "substrate"
     assert spec["preemption"] == {

@@ -159,28 +159,98 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "environment.tier is production)",
     ),
     (
-        "production GPU pool without the business-hours freeze",
+        "production GPU pool without a maintenance window",
         "prod",
-        lambda c: c[P]["inference"]["disruption"].__setitem__("freezeDuringBusinessHours", False),
-        "substrate:nodePools.inference.disruption.freezeDuringBusinessHours = false: lets "
-        "drift and consolidation disrupt accelerator nodes during business hours (allowed: "
-        "true when environment.tier is production)",
+        lambda c: c[P]["inference"]["disruption"].pop("maintenanceWindow"),
+        "substrate:nodePools.inference.disruption.maintenanceWindow = null: lets drift "
+        "replace accelerator nodes at any time in production (allowed: a window from "
+        "substrate:karpenter.maintenanceWindows when environment.tier is production)",
     ),
     (
-        "freeze without business hours",
+        "a window nobody declared",
         "staging",
-        lambda c: c[K].pop("businessHours"),
-        "substrate:nodePools.inference.disruption.freezeDuringBusinessHours = true: needs "
-        "business hours but substrate:karpenter.businessHours is not set (allowed: "
-        "substrate:karpenter.businessHours with schedule and duration)",
+        lambda c: c[P]["training"]["disruption"].__setitem__("maintenanceWindow", "weekly"),
+        'substrate:nodePools.training.disruption.maintenanceWindow = "weekly": is not a '
+        "window in substrate:karpenter.maintenanceWindows (allowed: nightly)",
+    ),
+    (
+        "a window on weekdays",
+        "prod",
+        lambda c: c[K]["maintenanceWindows"]["weekend"].__setitem__("schedule", "0 4 * * 1-5"),
+        'substrate:karpenter.maintenanceWindows.weekend.schedule = "0 4 * * 1-5": is not a '
+        'daily or weekly start time (allowed: "M H * * *" (daily) or "M H * * D" (weekly, '
+        'D = 0-6 or sun-sat), e.g. "0 2 * * sat")',
+    ),
+    (
+        "a daily window longer than a day",
+        "prod",
+        lambda c: c[K]["maintenanceWindows"]["nightly"].__setitem__("duration", "25h"),
+        'substrate:karpenter.maintenanceWindows.nightly.duration = "25h": does not fit in the '
+        "day the schedule repeats over (allowed: more than 0 and less than 24h)",
+    ),
+    (
+        "a training pool with a termination grace period",
+        "prod",
+        lambda c: c[P]["training"].__setitem__("terminationGracePeriod", "24h"),
+        'substrate:nodePools.training.terminationGracePeriod = "24h": lets Karpenter drain a '
+        "drifted training node and delete its do-not-disrupt pods when the grace period "
+        "ends, killing the running job (allowed: unset for kind training (running jobs then "
+        "block drift))",
+    ),
+    (
+        "a training pool that expires",
+        "staging",
+        lambda c: c[P]["training"].__setitem__("expireAfter", "720h"),
+        'substrate:nodePools.training.expireAfter = "720h": expires training nodes '
+        "forcefully (budgets and do-not-disrupt do not stop expiry), under running jobs "
+        '(allowed: "Never" for kind training (new AMIs arrive through drift))',
+    ),
+    (
+        "an inference pool without a termination grace period",
+        "prod",
+        lambda c: c[P]["inference"].pop("terminationGracePeriod"),
+        "substrate:nodePools.inference.terminationGracePeriod = null: is unset for kind "
+        "inference, so one do-not-disrupt pod blocks drift forever and an expired node never "
+        'finishes draining (allowed: a bound such as "4h" for kinds inference and agents)',
+    ),
+    (
+        "a zone outside the network",
+        "prod",
+        lambda c: c[P]["training"].__setitem__("zones", ["us-east-1d"]),
+        'substrate:nodePools.training.zones[0] = "us-east-1d": is not an Availability Zone of '
+        "substrate:network (allowed: us-east-1a, us-east-1b, us-east-1c)",
+    ),
+    (
+        "a cluster placement group across zones",
+        "staging",
+        lambda c: c[P]["training"].pop("zones"),
+        "substrate:nodePools.training.zones = []: spans every zone(s) but node class "
+        "'training' launches into a cluster placement group, which lives in one Availability "
+        "Zone (allowed: exactly one zone, e.g. [us-west-2a])",
+    ),
+    (
+        "untargeted GPU pods would land on the training pool",
+        "prod",
+        lambda c: c[P]["inference"].pop("weight"),
+        "substrate:nodePools.training.weight = null: makes Karpenter launch a GPU pod that "
+        "names no pool on training pool 'training' (p5, p4d) (weights training: 0, "
+        "inference: 0; equal weights go in descending name order) (allowed: a higher weight "
+        "on 'inference' than on 'training')",
+    ),
+    (
+        "a node tag the stack does not set",
+        "prod",
+        lambda c: c[K].__setitem__("nodeTags", ["cost-center", "team"]),
+        'substrate:karpenter.nodeTags[1] = "team": is not a key of substrate:tags (allowed: '
+        "cost-center, data-classification, owner)",
     ),
     (
         "reserved capacity without reservations",
         "staging",
         lambda c: c[P]["training"].__setitem__("capacityTypes", ["reserved"]),
         'substrate:nodePools.training.capacityTypes = ["reserved"]: includes reserved but '
-        "node class 'gpu' selects no capacityReservations (allowed: capacityReservations on "
-        "substrate:karpenter.nodeClasses.gpu, or no reserved type)",
+        "node class 'training' selects no capacityReservations (allowed: capacityReservations "
+        "on substrate:karpenter.nodeClasses.training, or no reserved type)",
     ),
     (
         "node pools without Karpenter",
@@ -207,21 +277,25 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "class per sharing mode)",
     ),
     (
-        "MIG profiles on AL2023",
+        "MIG on AL2023",
         "prod",
         lambda c: c[P]["training"].__setitem__(
             "gpuSharing", {"mode": "mig", "migProfiles": {"h100.80gb": "1g.10gb"}}
         ),
-        'substrate:nodePools.training.gpuSharing.migProfiles = {"h100.80gb": "1g.10gb"}: '
-        "cannot be applied by the AL2023 AMI of node class 'gpu' (allowed: migProfiles only "
-        "with a Bottlerocket node class (AL2023 GPUs must be pre-partitioned))",
+        'substrate:nodePools.training.gpuSharing.mode = "mig": would leave the GPUs '
+        "unpartitioned: AL2023 nodes boot with MIG disabled and Substrate installs no MIG "
+        'manager (allowed: "none" or "time-slicing")',
     ),
     (
-        "business hours that are not cron",
-        "prod",
-        lambda c: c[K]["businessHours"].__setitem__("schedule", "weekdays 8am"),
-        'substrate:karpenter.businessHours.schedule = "weekdays 8am": is not a five-field '
-        'cron schedule (allowed: "0 13 * * 1-5" (UTC))',
+        "MIG on Bottlerocket",
+        "dev",
+        lambda c: c[P]["training"].update(
+            instanceFamilies=["p4d"],
+            gpuSharing={"mode": "mig", "migProfiles": {"a100.40gb": "1g.5gb"}},
+        ),
+        'substrate:nodePools.training.gpuSharing.mode = "mig": would make Karpenter plan and '
+        "limit the pool in physical GPUs while its nodes advertise MIG instances: Substrate "
+        'renders no NodeOverlay for MIG capacity (allowed: "none" or "time-slicing")',
     ),
     (
         "expiry in days",

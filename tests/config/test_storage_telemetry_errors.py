@@ -81,7 +81,7 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "prod",
         _set("substrate:karpenter", "nodeClasses", "gpu", "volumeGib", 500),
         "substrate:karpenter.nodeClasses.gpu.volumeGib = 500: is paid for and unused: every pool "
-        "on the class (inference, training) launches instances with local NVMe, where images and "
+        "on the class (inference) launches instances with local NVMe, where images and "
         "ephemeral storage live on the RAID0 array (allowed: at most 100 (the volume holds only "
         "the OS))",
     ),
@@ -90,7 +90,7 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "staging",
         _set("substrate:karpenter", "nodeClasses", "gpu", "volumeIops", 12000),
         "substrate:karpenter.nodeClasses.gpu.volumeIops = 12000: is paid for and unused: every "
-        "pool on the class (inference, training) launches instances with local NVMe, where "
+        "pool on the class (inference) launches instances with local NVMe, where "
         "images and ephemeral storage live on the RAID0 array (allowed: at most 3000 (the volume "
         "holds only the OS))",
     ),

@@ -70,16 +70,6 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "nodes advertise no nvidia.com/gpu (allowed: pools of NVIDIA GPU families)",
     ),
     (
-        "GPU quota on a MIG mixed pool could never be used",
-        "prod",
-        lambda c: c[P]["training"].__setitem__(
-            "gpuSharing", {"mode": "mig", "migStrategy": "mixed"}
-        ),
-        'substrate:tenants.ml-research.gpus.training = "training": shares GPUs as MIG `mixed` '
-        "(nvidia.com/mig-<profile>), so nvidia.com/gpu quota on it could never be used "
-        "(allowed: GPU pools without MIG or with migStrategy single)",
-    ),
-    (
         "GPU quota without CPU to run the pods",
         "dev",
         lambda c: c[T]["inference"]["quota"].update({"cpu": 0, "borrowingLimit": {"cpu": 0}}),
@@ -210,6 +200,22 @@ def test_overcommitted_pool_is_a_named_error() -> None:
         "substrate:nodePools.inference.limits.gpu = 32: is below the 33 nvidia.com/gpu the "
         "tenants hold as nominal quota on the pool (inference: 28, agents: 5) (allowed: a limit "
         "of at least 33, or less nominal GPU quota on 'inference' in substrate:tenants)"
+    )
+
+
+def test_time_sliced_quota_is_counted_in_slices_against_the_pools_slices() -> None:
+    """dev's inference pool: 8 GPUs x 4 slices = 32 nvidia.com/gpu.shared; quota is in slices."""
+    raw = stack_yaml("dev")
+    raw[T]["inference"]["gpus"]["inference"]["nominal"] = 32
+    typed_config(raw)
+    raw[T]["inference"]["gpus"]["inference"]["nominal"] = 33
+    with pytest.raises(GpuQuotaOvercommitError) as err:
+        typed_config(raw)
+    assert str(err.value) == (
+        "substrate:nodePools.inference.limits.gpu = 8: makes 32 nvidia.com/gpu.shared (4 slices "
+        "per GPU), below the 33 slices the tenants hold as nominal quota on the pool (inference: "
+        "33) (allowed: a limit of at least 9 GPUs, or less nominal quota on 'inference' in "
+        "substrate:tenants)"
     )
 
 

@@ -89,6 +89,27 @@ class QueueStack:
         ]
         return dict(found["spec"]["nodeLabels"])
 
+    def unit(self, pool: str) -> str:
+        """The GPU resource the planned NodePool limits (`nvidia.com/gpu`, or
+        `nvidia.com/gpu.shared` on a time-sliced pool): the unit of its flavor's quota."""
+        (found,) = [
+            r
+            for m in self.plan.manifests.values()
+            if m["kind"] == "NodePool" and m["metadata"]["name"] == pool
+            for r in m["spec"]["limits"]
+            if r.startswith(GPU)
+        ]
+        return str(found)
+
+    def pool_limit(self, pool: str) -> int:
+        """The planned NodePool's limit of its GPU unit (slices on a time-sliced pool)."""
+        (found,) = [
+            m["spec"]["limits"][self.unit(pool)]
+            for m in self.plan.manifests.values()
+            if m["kind"] == "NodePool" and m["metadata"]["name"] == pool
+        ]
+        return int(found)
+
     def play(
         self, steps: Sequence[Step], extra_objects: Sequence[Mapping[str, Any]] = ()
     ) -> list[StepResult]:

@@ -43,6 +43,9 @@ class Job:
     running: tuple[int, int]
     """Minutes after START: first and last minute the pod is bound to its node and Running."""
     node: str = "gpu-node-1"
+    resource: str = "nvidia_com_gpu"
+    """The GPU unit requested, as kube-state-metrics names it (`nvidia_com_gpu_shared`: a slice
+    of a time-sliced pool, which the device plugin advertises as nvidia.com/gpu.shared)."""
 
 
 def _tokens(created: int, deleted: int, value_at: Callable[[int], str]) -> str:
@@ -70,7 +73,7 @@ def _series(job: Job) -> list[dict[str, str]]:
 
     pod = f'namespace="{job.namespace}", pod="{job.pod}", uid="{job.pod}-uid"'
     request = f'kube_pod_container_resource_requests{{{pod}, container="main", '
-    request += 'resource="nvidia_com_gpu", unit="integer"'
+    request += f'resource="{job.resource}", unit="integer"'
     return [
         {"series": f'{request}, node=""}}', "values": _tokens(created, first, lambda _: gpus)},
         {
@@ -176,8 +179,8 @@ def test_finance_bills_partial_hours_by_the_minute(tmp_path: Path) -> None:
     stack="dev",
     steps=[
         "dev's inference pool shares each GPU four ways (time-slicing, replicas 4)",
-        "inference's chat service holds one slice on a node of that pool at every minute of the "
-        "month's last three hours",
+        "inference's chat service holds one slice (nvidia.com/gpu.shared, the unit that pool "
+        "advertises) on a node of that pool at every minute of the month's last three hours",
         ASK,
     ],
     outcome="billed 0.75 GPU-hours: a quarter of a physical GPU for 3 hours, not 3 GPU-hours",
@@ -189,7 +192,16 @@ def test_finance_bills_a_time_sliced_gpu_by_its_physical_share(tmp_path: Path) -
         'label_karpenter_k8s_aws_instance_gpu_name="l4"}',
         "values": f"1x{HOURS * 60}",
     }
-    jobs = [Job("inference", "chat-0", 1, (1, HOURS * 60 + 10), node="gpu-node-ts")]
+    jobs = [
+        Job(
+            "inference",
+            "chat-0",
+            1,
+            (1, HOURS * 60 + 10),
+            node="gpu-node-ts",
+            resource="nvidia_com_gpu_shared",
+        )
+    ]
     assert (
         month_close(tmp_path, "dev", "inference", ["inference"], jobs, billed=0.75, nodes=[node])
         == ""

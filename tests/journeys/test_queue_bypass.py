@@ -78,8 +78,9 @@ def _bare_pod(job: dict[str, Any], name: str) -> dict[str, Any]:
     ],
     outcome="Kueue's webhooks label each kueue.x-k8s.io/queue-name: default (the LocalQueue "
     "every tenant namespace has) and queue it on the tenant's ClusterQueue; Kyverno admits the "
-    "GPU Job and the gated GPU Pod as Kueue let them in; both run on the training pool, the "
-    "pod ungated with the training flavor's node labels and toleration",
+    "GPU Job and the gated GPU Pod as Kueue let them in; both run on the first pool Karpenter "
+    "tries (inference where it offers whole GPUs, else training), the pod ungated with that "
+    "flavor's node labels and toleration",
     docs=[NOTHING_BYPASSES],
 )
 @pytest.mark.parametrize("name", STACKS)
@@ -95,7 +96,10 @@ def test_unlabelled_work_goes_to_the_default_queue(name: str) -> None:
         assert created["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "default"
         wl = step.workload_of(kind, obj)
         assert wl.queue == "default" and wl.cluster_queue == tenant and wl.admitted
-    assert step.workload_of("Job", "finetune-llama").flavors()["main"][GPU] == "training"
+    # capacity.md#which-pool-a-gpu-pod-lands-on: inference is weighted above training; dev's
+    # inference pool is time-sliced and offers no nvidia.com/gpu.
+    first = "inference" if queue_stack(name).unit("inference") == GPU else "training"
+    assert step.workload_of("Job", "finetune-llama").flavors()["main"][GPU] == first
     job = step.created_object("Job", "finetune-llama")
     assert job["spec"]["suspend"] is True
     gated = step.created_object("Pod", "notebook")
@@ -103,10 +107,10 @@ def test_unlabelled_work_goes_to_the_default_queue(name: str) -> None:
     verdicts = stack(name).admit([job, gated], tenant_engineer(RESEARCH))
     assert denied(verdicts, "finetune-llama") == {} and denied(verdicts, "notebook") == {}
     assert "substrate-gpu-queue-label" in judged_by(verdicts, "finetune-llama")
-    assert step.workload_of("Pod", "notebook").flavors()["main"][GPU] == "training"
+    assert step.workload_of("Pod", "notebook").flavors()["main"][GPU] == first
     pod = step.object("Pod", "notebook")
     assert pod["spec"].get("schedulingGates") in (None, [])
-    assert pod["spec"]["nodeSelector"] == queue_stack(name).flavor_labels("training")
+    assert pod["spec"]["nodeSelector"] == queue_stack(name).flavor_labels(first)
     assert GPU_TOLERATION in pod["spec"]["tolerations"]
 
 

@@ -61,11 +61,12 @@ def probes(s: QueueStack) -> list[Probe]:
                 name: str, more: bool, ns: str = ns, most: int = most, pool: str = pool
             ) -> dict[str, Any]:
                 n = most + 1 if more else most
+                unit = s.unit(pool)
                 return q.job(
-                    name, ns, {"cpu": "1", "memory": MEMORY, GPU: str(n)}, queue=ns, pool=pool
+                    name, ns, {"cpu": "1", "memory": MEMORY, unit: str(n)}, queue=ns, pool=pool
                 )
 
-            out.append((t.name, pool, GPU, gpu_job))
+            out.append((t.name, pool, s.unit(pool), gpu_job))
     return out
 
 
@@ -119,7 +120,7 @@ def _nominal_by_flavor(s: QueueStack) -> dict[tuple[str, str], dict[str, int]]:
         out[("default", "cpu")][t.name] = t.cpu.nominal
         out[("default", "memory")][t.name] = t.memory.nominal
         for pool, share in t.gpus:
-            out.setdefault((pool, GPU), {})[t.name] = share.nominal
+            out.setdefault((pool, s.unit(pool)), {})[t.name] = share.nominal
     return out
 
 
@@ -128,7 +129,7 @@ def _chunk_request(resource: str, size: int) -> dict[str, str]:
         return {"cpu": str(size), "memory": MEMORY}
     if resource == "memory":
         return {"cpu": "100m", "memory": format_bytes(size)}
-    return {"cpu": "1", "memory": MEMORY, GPU: str(size)}
+    return {"cpu": "1", "memory": MEMORY, resource: str(size)}
 
 
 def _flood(s: QueueStack, resource: str) -> list[Step]:
@@ -184,12 +185,11 @@ def test_kueue_admits_at_most_the_nominal_sum(name: str) -> None:
         "memory": sum(memory_bytes(lim.memory) for lim in untainted),
     }
     for (flavor, resource), nominal in _nominal_by_flavor(s).items():
-        kind = "gpu" if resource == GPU else resource
-        (step,) = played(name, f"flood-{kind}", lambda s, r=resource: _flood(s, r))
+        (step,) = played(name, f"flood-{resource}", lambda s, r=resource: _flood(s, r))
         total = sum(nominal.values())
         assert _admitted(step, flavor, resource) == total, (flavor, resource)
-        limit = pools[flavor].limits.gpu if resource == GPU else capacity[resource]
-        assert limit is not None and total <= limit
+        limit = s.pool_limit(flavor) if resource.startswith(GPU) else capacity[resource]
+        assert total <= limit
 
 
 def _one_gpu_over(s: QueueStack) -> tuple[list[ResourceRecord], str, int]:
@@ -199,13 +199,12 @@ def _one_gpu_over(s: QueueStack) -> tuple[list[ResourceRecord], str, int]:
     pool, holder, nominal = next(
         (p, t, n)
         for (p, r), by in _nominal_by_flavor(s).items()
-        if r == GPU
+        if r.startswith(GPU)
         for t, n in by.items()
         if n
     )
-    limit = s.config.node_pools[pool].limits.gpu
-    assert limit is not None
-    extra = limit + 1 - sum(_nominal_by_flavor(s)[(pool, GPU)].values())
+    limit = s.pool_limit(pool)
+    extra = limit + 1 - sum(_nominal_by_flavor(s)[(pool, s.unit(pool))].values())
     records = copy.deepcopy(s.plan.records)
     for record in records:
         spec = record.raw_inputs.get("spec", {})
@@ -236,6 +235,7 @@ def _one_gpu_over(s: QueueStack) -> tuple[list[ResourceRecord], str, int]:
 def test_p3_refuses_what_kueue_would_overcommit(name: str) -> None:
     s = queue_stack(name)
     records, pool, limit = _one_gpu_over(s)
+    unit = s.unit(pool)
     p3 = EffectivePolicy(P3, EnforcementLevel.MANDATORY, {})
     (violation,) = evaluate(records, [p3])
     assert f"above NodePool {pool!r}'s limit of {limit}" in violation.message
@@ -247,12 +247,12 @@ def test_p3_refuses_what_kueue_would_overcommit(name: str) -> None:
         for group in record.raw_inputs["spec"]["resourceGroups"]:
             for flavor in group["flavors"]:
                 nominal = int(flavor["resources"][0]["nominalQuota"])
-                if flavor["name"] == pool and flavor["resources"][0]["name"] == GPU and nominal:
+                if flavor["name"] == pool and flavor["resources"][0]["name"] == unit and nominal:
                     ns = s.tenant(record.raw_inputs["metadata"]["name"]).namespaces[0]
-                    request = {"cpu": "1", "memory": MEMORY, GPU: str(nominal)}
+                    request = {"cpu": "1", "memory": MEMORY, unit: str(nominal)}
                     jobs.append(q.job(f"gpu-{ns}", ns, request, queue=ns, pool=pool))
     (step,) = s.with_plan(over, s.config).play([Step("ask for every GPU", submit=jobs)])
-    assert _admitted(step, pool, GPU) == limit + 1
+    assert _admitted(step, pool, unit) == limit + 1
 
 
 def test_a_cpu_limit_below_the_nominal_sum_is_refused() -> None:
@@ -275,8 +275,14 @@ def _gangs(s: QueueStack) -> list[Step]:
             continue
         ns = tenant.namespaces[0]
         requests = {"cpu": gang.cpu, "memory": gang.memory}
+        # A gang's GPUs are in the unit of the pool where the tenant can hold the most.
+        unit = (
+            s.unit(max((s.gpu_ceiling(name, p), p) for p, _ in s.tenant(name).gpus)[1])
+            if (gang.gpus)
+            else GPU
+        )
         if gang.gpus:
-            requests[GPU] = str(gang.gpus)
+            requests[unit] = str(gang.gpus)
         steps.append(
             Step(
                 f"{name}'s largest gang",
@@ -289,7 +295,7 @@ def _gangs(s: QueueStack) -> list[Step]:
         previous = [Ref("Job", ns, f"gang-{name}")]
         if gang.gpus:
             best = max(s.gpu_ceiling(name, pool) for pool, _ in s.tenant(name).gpus)
-            over = {"cpu": "1", "memory": MEMORY, GPU: "1"}
+            over = {"cpu": "1", "memory": MEMORY, unit: "1"}
             steps.append(
                 Step(
                     f"{name}: one GPU more than any pool holds for it, as one pod set",

@@ -15,7 +15,7 @@ from substrate.engines.kueue import Ref, Step
 from tests.helpers import stack_yaml, typed_config
 from tests.journeys import queue_objects as q
 from tests.journeys.journey import journey
-from tests.journeys.queues import GPU, plan_with, queue_stack
+from tests.journeys.queues import plan_with, queue_stack
 
 ADDING = "docs/workloads.md#adding-a-tenant"
 MEMORY = "1Gi"
@@ -42,7 +42,8 @@ def _with_vision() -> dict[str, Any]:
     user="platform engineer adding tenant vision to dev",
     stack="dev",
     steps=[
-        "add vision under substrate:tenants (8 CPUs, 32Gi, 2 inference GPUs)",
+        "add vision under substrate:tenants (8 CPUs, 32Gi, 2 units of the inference pool: "
+        "nvidia.com/gpu.shared slices on dev, where it is time-sliced)",
         "make plan: refused, naming the general pool's CPU limit",
         "raise substrate:nodePools.general.limits to fit (72 CPUs, 288Gi)",
         "make plan: no mandatory violation; an engineer of vision submits a GPU Job "
@@ -70,11 +71,12 @@ def test_adding_a_tenant() -> None:
     }
     assert {(None, "vision"), ("vision", "vision"), ("vision", "default")} <= queues
     s = queue_stack("dev").with_plan(plan, typed_config(raw))
-    job = q.job("detect", "vision", {"cpu": "2", "memory": "8Gi", GPU: "1"})
+    unit = s.unit("inference")
+    job = q.job("detect", "vision", {"cpu": "2", "memory": "8Gi", unit: "1"})
     (step,) = s.play([Step("vision submits a GPU Job", submit=[job])])
     wl = step.workload_of("Job", "detect")
     assert wl.admitted and wl.cluster_queue == "vision" and wl.queue == "default"
-    assert wl.flavors()["main"][GPU] == "inference"
+    assert wl.flavors()["main"][unit] == "inference"
 
 
 # -- why no statefulset integration with agents ---------------------------------------------------

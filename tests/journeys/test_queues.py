@@ -27,13 +27,13 @@ RESEARCH, INFERENCE = "ml-research", "inference"
 SMALL = {"cpu": "1", "memory": "4Gi"}
 EXTENDED = {
     "ephemeral-storage": {"ephemeral-storage": "100Gi"},
-    "efa": {"vpc.amazonaws.com/efa": "4"},
     "hugepages": {"hugepages-2Mi": "1Gi"},
 }
+"""Node-local resources. vpc.amazonaws.com/efa is GPU quota, not node-local: test_placement.py."""
 
 
-def gpus(n: int) -> dict[str, str]:
-    return {**SMALL, GPU: str(n)}
+def gpus(n: int, unit: str = GPU) -> dict[str, str]:
+    return {**SMALL, unit: str(n)}
 
 
 def documented_job(s: QueueStack) -> dict[str, Any]:
@@ -97,7 +97,7 @@ def _contention(s: QueueStack) -> list[Step]:
                 q.jobset(
                     "two-sets",
                     RESEARCH,
-                    {"workers": (t, gpus(1)), "extra": (b, gpus(1))},
+                    {"workers": (t, gpus(1)), "extra": (b, gpus(1, s.unit(INFERENCE)))},
                     queue=RESEARCH,
                 )
             ],
@@ -108,7 +108,11 @@ def _contention(s: QueueStack) -> list[Step]:
         ),
         Step(
             "inference deploys its nominal GPUs (3 replicas)",
-            submit=[q.deployment("llm", INFERENCE, 3, gpus(own.nominal // 3), queue=INFERENCE)],
+            submit=[
+                q.deployment(
+                    "llm", INFERENCE, 3, gpus(own.nominal // 3, s.unit(INFERENCE)), queue=INFERENCE
+                )
+            ],
         ),
     ]
 
@@ -140,12 +144,11 @@ def test_borrowing_is_per_pod_set(name: str) -> None:
     step = contention(name)[1]
     two = step.workload_of("JobSet", "two-sets")
     assert two.admitted
-    assert {p: f[GPU] for p, f in two.flavors().items()} == {
-        "workers": "training",
-        "extra": INFERENCE,
-    }
+    unit = s.unit(INFERENCE)
+    assert two.flavors()["workers"][GPU] == "training"
+    assert two.flavors()["extra"][unit] == INFERENCE
     research = step.cluster_queues[RESEARCH]
-    assert research.borrowed(INFERENCE, GPU) == str(b)
+    assert research.borrowed(INFERENCE, unit) == str(b)
     assert research.borrowed("training", GPU) == "0"
 
 
@@ -153,7 +156,8 @@ def test_borrowing_is_per_pod_set(name: str) -> None:
     user="ML engineer of tenant ml-research",
     stack="dev, staging, prod",
     steps=["hold every GPU ml-research can hold and borrow", "submit a 1-GPU Job"],
-    outcome="the Job waits, suspended, with Kueue's reason naming both flavors",
+    outcome="the Job waits, suspended, with Kueue's reason naming each flavor that offers "
+    "nvidia.com/gpu (training; inference too where it is not time-sliced)",
     docs=[CONTENTION],
 )
 @pytest.mark.parametrize("name", STACKS)
@@ -162,7 +166,10 @@ def test_a_tenant_over_its_quota_waits(name: str) -> None:
     wl = step.workload_of("Job", "one-more")
     assert not wl.admitted
     assert "insufficient unused quota for nvidia.com/gpu in flavor training" in wl.pending_message
-    assert "in flavor inference" in wl.pending_message
+    # On dev the inference pool is time-sliced: its flavor offers nvidia.com/gpu.shared only.
+    assert ("in flavor inference" in wl.pending_message) == (
+        queue_stack(name).unit(INFERENCE) == GPU
+    )
     assert step.object("Job", "one-more")["spec"]["suspend"] is True
 
 
@@ -183,7 +190,7 @@ def test_inference_reclaims_what_it_lent(name: str) -> None:
     step = contention(name)[3]
     pods = step.workloads_of("Deployment", "llm")
     assert len(pods) == 3 and all(w.admitted and w.pod_sets[0].count == 1 for w in pods)
-    assert {w.flavors()["main"][GPU] for w in pods} == {INFERENCE}
+    assert {w.flavors()["main"][queue_stack(name).unit(INFERENCE)] for w in pods} == {INFERENCE}
     borrower = step.workload_of("JobSet", "two-sets")
     assert borrower.preempted and not borrower.admitted
     preempted = borrower.condition("Preempted")
@@ -208,7 +215,7 @@ def _extended(_: QueueStack) -> list[Step]:
 @journey(
     user="ML engineer of tenant ml-research",
     stack="dev, staging, prod",
-    steps=["submit GPU jobs requesting ephemeral-storage, vpc.amazonaws.com/efa or hugepages-2Mi"],
+    steps=["submit GPU jobs requesting ephemeral-storage or hugepages-2Mi"],
     outcome="each is admitted; Kueue counts only CPU, memory and GPUs (the Configuration's "
     "resources.excludeResourcePrefixes), so node-local resources never hold a job back",
     docs=[f"{WORKLOADS}#what-kueue-counts"],

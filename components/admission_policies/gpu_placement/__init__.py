@@ -24,7 +24,7 @@ from components.admission_policies._base import (
     validation,
     variable,
 )
-from components.labels import GPU_NAMESPACE_LABEL, GPU_RESOURCE, GPU_TAINT
+from components.labels import GPU_NAMESPACE_LABEL, GPU_RESOURCE, GPU_SHARED_RESOURCE, GPU_TAINT
 
 NAME = "gpu-placement"
 RULE = "R32"
@@ -39,8 +39,9 @@ def build(settings: PolicySettings) -> dict[str, Any]:
         title="GPU pods only in GPU namespaces, tolerating the GPU taint",
         subject="Pod",
         autogen=False,
-        description=f"Pods requesting {GPU_RESOURCE} must run in a namespace labelled "
-        f'{GPU_NAMESPACE_LABEL}: "true" and tolerate the {key}={value}:{effect} taint.',
+        description=f"Pods requesting {GPU_RESOURCE} or {GPU_SHARED_RESOURCE} must run in a "
+        f'namespace labelled {GPU_NAMESPACE_LABEL}: "true" and tolerate the '
+        f"{key}={value}:{effect} taint.",
         variables=[
             variable("requestsGpu", requests_gpu("object.spec")),
             variable("namespaceLabels", "namespaceObject.metadata.?labels.orValue({})"),

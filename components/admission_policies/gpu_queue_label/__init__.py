@@ -27,7 +27,7 @@ from components.admission_policies._base import (
     validation,
     variable,
 )
-from components.labels import GPU_RESOURCE, KUEUE_QUEUE_LABEL
+from components.labels import GPU_RESOURCE, GPU_SHARED_RESOURCE, KUEUE_QUEUE_LABEL
 
 NAME = "gpu-queue-label"
 RULE = "R32"
@@ -98,8 +98,9 @@ def build(settings: PolicySettings) -> dict[str, Any]:
         title="GPU workloads carry a Kueue queue label",
         subject="Pod, Job, CronJob, Deployment, StatefulSet, JobSet, LeaderWorkerSet, RayJob, "
         "RayCluster",
-        description=f"Workloads tenants submit that request {GPU_RESOURCE} carry the "
-        f"{KUEUE_QUEUE_LABEL} label so Kueue admits them against the tenant's GPU quota.",
+        description=f"Workloads tenants submit that request {GPU_RESOURCE} or "
+        f"{GPU_SHARED_RESOURCE} carry the {KUEUE_QUEUE_LABEL} label so Kueue admits them "
+        "against the tenant's GPU quota.",
         resource_rules=RESOURCE_RULES,
         match_conditions=[
             {"name": "submitted-by-tenants", "expression": f"!({trusted_creators(settings)})"}
@@ -115,7 +116,7 @@ def build(settings: PolicySettings) -> dict[str, Any]:
                 f"Workloads requesting GPUs must carry the {KUEUE_QUEUE_LABEL} label (the "
                 "tenant's LocalQueue).",
                 "object.kind + ' ' + object.metadata.?name.orValue('') + "
-                f"' requests {GPU_RESOURCE} but has no {KUEUE_QUEUE_LABEL} label naming the "
+                f"' requests GPUs but has no {KUEUE_QUEUE_LABEL} label naming the "
                 "tenant LocalQueue'",
             ),
         ],

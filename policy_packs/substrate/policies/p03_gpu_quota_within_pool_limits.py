@@ -1,7 +1,8 @@
 """P3: for every Kueue ResourceFlavor that selects a Karpenter NodePool (`substrate.io/pool`),
-the ClusterQueues' nominal `nvidia.com/gpu` quota on that flavor adds up to no more than the
-NodePool's `nvidia.com/gpu` limit, and GPU quota sits only on flavors whose NodePool exists
-(a GPU NodePool without a GPU limit is R15's violation).
+the ClusterQueues' nominal GPU quota on that flavor adds up to no more than the NodePool's limit
+of the same resource (`nvidia.com/gpu`, or `nvidia.com/gpu.shared` slices on a time-sliced
+pool), GPU quota sits only on flavors whose NodePool exists, and only in the unit the pool
+limits (a GPU NodePool without a GPU limit is R15's violation).
 
 Substrate platform rule (not in rules.md): nominal quota is a promise Kueue keeps by admitting
 work; if the promises exceed what Karpenter may launch, admitted gangs wait for nodes that never
@@ -22,7 +23,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from components.labels import GPU_RESOURCE, POOL_LABEL
+from components.labels import GPU_RESOURCES, POOL_LABEL
 from components.tenancy import quantity
 
 from ._props import UNKNOWN, plain, value
@@ -41,9 +42,12 @@ def _number(raw: Any) -> float | None:
         return None
 
 
-def gpu_nominal(resources: list[PolicyResource]) -> dict[str, list[tuple[str, float, str]]]:
-    """flavor -> [(ClusterQueue, nominal GPUs, urn)] for every positive GPU nominal quota."""
-    out: dict[str, list[tuple[str, float, str]]] = {}
+Nominal = dict[tuple[str, str], list[tuple[str, float, str]]]
+
+
+def gpu_nominal(resources: list[PolicyResource]) -> Nominal:
+    """(flavor, GPU resource) -> [(ClusterQueue, nominal, urn)] for every positive nominal."""
+    out: Nominal = {}
     for queue in resources:
         if queue.resource_type not in CLUSTER_QUEUES:
             continue
@@ -52,21 +56,24 @@ def gpu_nominal(resources: list[PolicyResource]) -> dict[str, list[tuple[str, fl
         for group in groups or []:
             for flavor in (group.get("flavors") or []) if isinstance(group, dict) else []:
                 for res in flavor.get("resources") or []:
-                    if not isinstance(res, dict) or res.get("name") != GPU_RESOURCE:
+                    if not isinstance(res, dict) or res.get("name") not in GPU_RESOURCES:
                         continue
                     amount = _number(res.get("nominalQuota"))
                     if amount:
-                        out.setdefault(str(flavor.get("name")), []).append(
+                        out.setdefault((str(flavor.get("name")), res["name"]), []).append(
                             (name_of(queue), amount, queue.urn)
                         )
     return out
 
 
-def _pool_limits(resources: list[PolicyResource]) -> dict[str, float | None]:
-    limits: dict[str, float | None] = {}
+def _pool_limits(resources: list[PolicyResource]) -> dict[str, dict[str, float | None]]:
+    """NodePool -> GPU resource -> its limit (resources the pool does not limit are absent)."""
+    limits: dict[str, dict[str, float | None]] = {}
     for pool in resources:
         if pool.resource_type == NODE_POOL:
-            limits[name_of(pool)] = _number(value(pool.props, "spec", "limits", GPU_RESOURCE))
+            raw = plain(value(pool.props, "spec", "limits"))
+            raw = raw if isinstance(raw, Mapping) else {}
+            limits[name_of(pool)] = {r: _number(raw[r]) for r in GPU_RESOURCES if r in raw}
     return limits
 
 
@@ -87,7 +94,7 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
     resources = list(args.resources)
     limits = _pool_limits(resources)
     pools = _flavor_pools(resources)
-    for flavor, parts in sorted(gpu_nominal(resources).items()):
+    for (flavor, resource), parts in sorted(gpu_nominal(resources).items()):
         total = sum(n for _, n, _ in parts)
         shares = ", ".join(f"{q}: {_fmt(n)}" for q, n, _ in parts)
         pool = pools.get(flavor)
@@ -96,16 +103,24 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
         if pool is None or pool not in limits:
             where = "no ResourceFlavor" if flavor not in pools else "a flavor selecting no NodePool"
             report_violation(
-                f"ClusterQueues hold {_fmt(total)} nominal {GPU_RESOURCE} on {where} "
+                f"ClusterQueues hold {_fmt(total)} nominal {resource} on {where} "
                 f"{flavor!r} ({shares}): quota no node could ever satisfy",
                 parts[0][2],
             )
             continue
-        limit = limits[pool]
+        if limits[pool] and resource not in limits[pool]:
+            report_violation(
+                f"ClusterQueues hold nominal {resource} on flavor {flavor!r} ({shares}), but "
+                f"NodePool {pool!r} limits {', '.join(sorted(limits[pool]))}: its nodes "
+                f"advertise no {resource}",
+                parts[0][2],
+            )
+            continue
+        limit = limits[pool].get(resource)
         # A GPU pool without a GPU limit is R15's violation; nothing to compare against here.
         if limit is not None and total > limit:
             report_violation(
-                f"ClusterQueues' nominal {GPU_RESOURCE} quota on flavor {flavor!r} is "
+                f"ClusterQueues' nominal {resource} quota on flavor {flavor!r} is "
                 f"{_fmt(total)} ({shares}), above NodePool {pool!r}'s limit of {_fmt(limit)}",
                 parts[-1][2],
             )
@@ -113,9 +128,10 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
 
 POLICY = StackValidationPolicy(
     name="p3-gpu-quota-within-pool-limits",
-    description="P3: per GPU ResourceFlavor, the ClusterQueues' nominal nvidia.com/gpu quota "
-    "is at most the selected NodePool's nvidia.com/gpu limit, and GPU quota only sits on "
-    "flavors of existing NodePools (Substrate fair-sharing rule).",
+    description="P3: per GPU ResourceFlavor, the ClusterQueues' nominal GPU quota (nvidia.com/gpu "
+    "or nvidia.com/gpu.shared) is at most the selected NodePool's limit of that resource, and "
+    "GPU quota only sits on flavors of existing NodePools in the unit they limit (Substrate "
+    "fair-sharing rule).",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=validate,
 )

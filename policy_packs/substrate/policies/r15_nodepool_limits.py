@@ -1,6 +1,7 @@
 """R15: every NodePool caps what it may launch (`spec.limits` with cpu and memory, plus
-`nvidia.com/gpu` for NVIDIA pools and `aws.amazon.com/neuron` for Neuron pools), so a burst of
-pending pods cannot buy unbounded GPUs (Karpenter BPG)."""
+`nvidia.com/gpu` (or `nvidia.com/gpu.shared` on a time-sliced pool) for NVIDIA pools and
+`aws.amazon.com/neuron` for Neuron pools), so a burst of pending pods cannot buy unbounded GPUs
+(Karpenter BPG)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
 
-from components.labels import GPU_RESOURCE, NEURON_RESOURCE
+from components.labels import GPU_RESOURCE, GPU_SHARED_RESOURCE, NEURON_RESOURCE
 
 from ._nodepool import accelerator
 from ._props import MISSING, UNKNOWN, by_type, plain, value
@@ -30,6 +31,8 @@ def _check(props: Mapping[str, Any], _config: Mapping[str, Any]) -> list[str]:
     if kind in DEVICE:
         needed.append(DEVICE[kind])
     missing = [k for k in needed if k not in limits]
+    if kind == "nvidia" and GPU_RESOURCE in missing and GPU_SHARED_RESOURCE in limits:
+        missing.remove(GPU_RESOURCE)
     if missing:
         return [f"spec.limits lacks {', '.join(missing)} for a {kind or 'CPU'} pool"]
     return []
@@ -37,8 +40,8 @@ def _check(props: Mapping[str, Any], _config: Mapping[str, Any]) -> list[str]:
 
 POLICY = ResourceValidationPolicy(
     name="r15-nodepool-limits",
-    description="R15: every NodePool sets spec.limits (cpu, memory, and nvidia.com/gpu or "
-    "aws.amazon.com/neuron for accelerator pools) (Karpenter BPG).",
+    description="R15: every NodePool sets spec.limits (cpu, memory, and nvidia.com/gpu, "
+    "nvidia.com/gpu.shared or aws.amazon.com/neuron for accelerator pools) (Karpenter BPG).",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=by_type({NODE_POOL: _check}),
 )

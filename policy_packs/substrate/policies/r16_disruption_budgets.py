@@ -1,7 +1,10 @@
 """R16: every NodePool declares disruption budgets; GPU and Neuron pools consolidate only when
-empty, after an explicit delay; in production (policy config) an accelerator pool never has
-more than N nodes disrupted at once and has a `nodes: "0"` window for Drifted/Underutilized
-(business hours) (Karpenter disruption docs, BPG AI/ML)."""
+empty, after an explicit delay; a pool labelled `substrate.io/pool-kind: training` sets no
+`terminationGracePeriod` (with one, Karpenter drains drifted nodes and deletes do-not-disrupt
+pods when it ends) and `expireAfter: Never` (expiry is forceful); in production (policy config)
+an accelerator pool never has more than N nodes disrupted at once and replaces drifted nodes
+only in a maintenance window: a scheduled `nodes: "0"` budget holds `Drifted` outside it
+(Karpenter v1.14 Disruption docs: Drift, Expiration, TerminationGracePeriod, budgets)."""
 
 from __future__ import annotations
 
@@ -10,11 +13,13 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationPolicy
 
+from components.pools import POOL_KIND_LABEL
+
 from ._nodepool import accelerator, budgets
 from ._props import MISSING, UNKNOWN, by_type, value
 from ._types import NODE_POOL
 
-FROZEN_REASONS = {"Drifted", "Underutilized"}
+TRAINING = "training"
 
 
 def _always_on_ceiling(found: list[dict[str, Any]]) -> int | None:
@@ -27,21 +32,41 @@ def _always_on_ceiling(found: list[dict[str, Any]]) -> int | None:
     return min(ceilings) if ceilings else None
 
 
-def _has_freeze(found: list[dict[str, Any]]) -> bool:
+def _has_drift_window(found: list[dict[str, Any]]) -> bool:
     return any(
         str(b.get("nodes")) == "0"
         and b.get("schedule")
         and b.get("duration")
-        and (not b.get("reasons") or set(b["reasons"]) >= FROZEN_REASONS)
+        and (not b.get("reasons") or "Drifted" in b["reasons"])
         for b in found
     )
+
+
+def _training(props: Mapping[str, Any]) -> list[str]:
+    kind = value(props, "metadata", "labels", POOL_KIND_LABEL)
+    if kind != TRAINING:
+        return []
+    problems = []
+    if value(props, "spec", "template", "spec", "terminationGracePeriod") not in (MISSING, None):
+        problems.append(
+            "a training pool sets spec.template.spec.terminationGracePeriod, so Karpenter "
+            "drains drifted nodes and deletes do-not-disrupt training pods when it ends; unset it"
+        )
+    expire = value(props, "spec", "template", "spec", "expireAfter")
+    if expire not in ("Never", UNKNOWN):
+        shown = "unset (720h)" if expire is MISSING else repr(expire)
+        problems.append(
+            f"a training pool's spec.template.spec.expireAfter is {shown}: expiry is forceful "
+            'and drains nodes under running jobs; use "Never"'
+        )
+    return problems
 
 
 def _check(props: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
     found = budgets(props)
     if found is None:
         return []
-    problems = []
+    problems = _training(props)
     if not found:
         problems.append(
             "spec.disruption.budgets is unset, so Karpenter's default (10% of nodes) applies "
@@ -69,10 +94,10 @@ def _check(props: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
             f"no always-active budget limits disruption of this {kind} pool to {int(limit)} "
             'node(s) at a time; add budgets: [{nodes: "1"}]'
         )
-    if config.get("requireBusinessHoursFreeze") and not _has_freeze(found):
+    if config.get("requireDriftWindow") and not _has_drift_window(found):
         problems.append(
-            f'no budget with nodes "0", a schedule and a duration blocks Drifted/Underutilized '
-            f"disruption of this {kind} pool during business hours"
+            f'no budget with nodes "0", a schedule and a duration holds Drifted disruption of '
+            f"this {kind} pool outside a maintenance window"
         )
     return problems
 
@@ -80,13 +105,14 @@ def _check(props: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
 POLICY = ResourceValidationPolicy(
     name="r16-disruption-budgets",
     description="R16: NodePools declare disruption budgets; GPU/Neuron pools use WhenEmpty with "
-    "consolidateAfter and, in production, disrupt at most N nodes at once and freeze "
-    "Drifted/Underutilized during business hours (Karpenter docs, BPG AI/ML).",
+    "consolidateAfter; training pools set no terminationGracePeriod and expireAfter Never; in "
+    "production accelerator pools disrupt at most N nodes at once and replace drifted nodes only "
+    "in a maintenance window (Karpenter docs, BPG AI/ML).",
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=PolicyConfigSchema(
         properties={
             "maxAcceleratorNodesDisrupted": {"type": ["integer", "null"], "default": None},
-            "requireBusinessHoursFreeze": {"type": "boolean", "default": False},
+            "requireDriftWindow": {"type": "boolean", "default": False},
         }
     ),
     validate=by_type({NODE_POOL: _check}),

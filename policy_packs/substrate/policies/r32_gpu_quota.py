@@ -1,8 +1,9 @@
 """R32: GPU quota only for GPU tenants. A tenant namespace not labelled
 `substrate.io/gpu: "true"` has a ResourceQuota setting `requests.nvidia.com/gpu` to 0 in every
-quota it has, and its tenant's Kueue ClusterQueue covers no `nvidia.com/gpu` (no flavor to
-admit or borrow GPUs on), so only tenants granted GPUs can spend them (BPG AI/ML, Kubernetes
-resource quota docs)."""
+quota it has (and `requests.nvidia.com/gpu.shared` too when a NodePool limits time-sliced GPUs,
+so slices are not a way around it), and its tenant's Kueue ClusterQueue covers neither resource
+(no flavor to admit or borrow GPUs on), so only tenants granted GPUs can spend them (BPG AI/ML,
+Kubernetes resource quota docs)."""
 
 from __future__ import annotations
 
@@ -15,41 +16,56 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from components.labels import GPU_RESOURCE, TENANT_LABEL
+from components.labels import GPU_RESOURCE, GPU_RESOURCES, GPU_SHARED_RESOURCE, TENANT_LABEL
 from components.tenancy import quantity
 
-from ._props import UNKNOWN, plain
+from ._props import UNKNOWN, plain, value
 from ._tenancy import Found, in_namespace, labels, name_of, tenant_namespaces
-from ._types import CLUSTER_QUEUES, RESOURCE_QUOTA
+from ._types import CLUSTER_QUEUES, NODE_POOL, RESOURCE_QUOTA
 
 KEY = f"requests.{GPU_RESOURCE}"
+SHARED_KEY = f"requests.{GPU_SHARED_RESOURCE}"
 
 
-def _gpu_quota_problem(quotas: list[Found]) -> tuple[str, Found | None] | None:
+def _gpu_quota_problem(
+    quotas: list[Found], keys: tuple[str, ...]
+) -> tuple[str, Found | None] | None:
     for quota in quotas:
         hard = quota.spec.get("hard")
         if hard is UNKNOWN or not isinstance(hard, dict):
             continue
-        limit = hard.get(KEY)
-        if limit is UNKNOWN:
-            continue
-        try:
-            zero = limit is not None and quantity(str(limit)) == 0
-        except ValueError:
-            zero = False
-        if not zero:
-            shown = "unset" if limit is None else repr(limit)
-            return f"ResourceQuota {quota.name!r} leaves {KEY} {shown}", quota
+        for key in keys:
+            limit = hard.get(key)
+            if limit is UNKNOWN:
+                continue
+            try:
+                zero = limit is not None and quantity(str(limit)) == 0
+            except ValueError:
+                zero = False
+            if not zero:
+                shown = "unset" if limit is None else repr(limit)
+                return f"ResourceQuota {quota.name!r} leaves {key} {shown}", quota
     if not quotas:
-        return f"has no ResourceQuota setting {KEY} to 0", None
+        return f"has no ResourceQuota setting {' and '.join(keys)} to 0", None
     return None
+
+
+def _slices_offered(resources: Any) -> bool:
+    """Some NodePool limits time-sliced GPUs (its nodes advertise nvidia.com/gpu.shared)."""
+    for pool in resources:
+        if pool.resource_type == NODE_POOL:
+            limits = plain(value(pool.props, "spec", "limits"))
+            if isinstance(limits, dict) and GPU_SHARED_RESOURCE in limits:
+                return True
+    return False
 
 
 def _covers_gpus(spec: Any) -> bool:
     if not isinstance(spec, dict):
         return False
     return any(
-        isinstance(group, dict) and GPU_RESOURCE in (group.get("coveredResources") or [])
+        isinstance(group, dict)
+        and any(r in (group.get("coveredResources") or []) for r in GPU_RESOURCES)
         for group in spec.get("resourceGroups") or []
     )
 
@@ -57,10 +73,11 @@ def _covers_gpus(spec: Any) -> bool:
 def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     namespaces = tenant_namespaces(args.resources)
     cpu_only = {ns.tenant for ns in namespaces if not ns.gpu}
+    keys = (KEY, SHARED_KEY) if _slices_offered(args.resources) else (KEY,)
     for ns in namespaces:
         if ns.gpu:
             continue
-        found = _gpu_quota_problem(in_namespace(args.resources, RESOURCE_QUOTA, ns.name))
+        found = _gpu_quota_problem(in_namespace(args.resources, RESOURCE_QUOTA, ns.name), keys)
         if found:
             problem, culprit = found
             report_violation(
@@ -74,7 +91,7 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
         if tenant in cpu_only and _covers_gpus(plain(queue.props).get("spec")):
             report_violation(
                 f"ClusterQueue {name_of(queue)!r} of tenant {tenant!r} without GPU rights covers "
-                f"{GPU_RESOURCE}, so the tenant could be admitted (or borrow) GPUs",
+                "GPUs, so the tenant could be admitted (or borrow) GPUs",
                 queue.urn,
             )
 
@@ -82,7 +99,8 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
 POLICY = StackValidationPolicy(
     name="r32-gpu-quota",
     description="R32: tenant namespaces without substrate.io/gpu=true get requests.nvidia.com/gpu "
-    "0 in their ResourceQuota and their ClusterQueue covers no nvidia.com/gpu (BPG AI/ML).",
+    "(and, with time-sliced pools, requests.nvidia.com/gpu.shared) 0 in their ResourceQuota and "
+    "their ClusterQueue covers no GPU resource (BPG AI/ML).",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=validate,
 )
