@@ -49,7 +49,7 @@ def planned_variant(stack: str, name: str, change: Callable[[dict[str, Any]], ob
             stack=stack,
             config=stack_file_config(raw),
             region=typed.region,
-            caller=typed.deploy.role,  # as substrate plan runs it (the deployer check needs an admin)
+            caller=typed.deploy.role,  # as substrate plan runs it (the deployer must be an admin)
         )
         _VARIANTS[stack, name] = render_manifests(records)
     return _VARIANTS[stack, name]
