@@ -13,8 +13,10 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from substrate.check.context import Context
@@ -25,6 +27,8 @@ from substrate.engines.kueue_results import StepResult, Workload
 
 User = Mapping[str, Any]
 JOB_KINDS = frozenset({"Job"})
+DELETABLE = frozenset({"Job", "JobSet", "Deployment", "StatefulSet", "Pod"})
+"""Kinds the kueue engine can delete between two submissions (tools/engines/kueue/events.go)."""
 """Kinds whose children the apiserver engine creates again once Kueue resumes them."""
 
 
@@ -151,37 +155,67 @@ class Run:
         ]
 
 
+STORED_FIELDS = ("uid", "resourceVersion", "creationTimestamp", "managedFields", "generation")
+
+
+def submittable(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """An object as the API server defaulted it, without what only storage sets: what Kueue's
+    webhooks receive (Kueue's code reads defaulted fields such as a Job's parallelism)."""
+    out = copy.deepcopy(dict(obj))
+    out.pop("status", None)
+    for key in STORED_FIELDS:
+        out.get("metadata", {}).pop(key, None)
+    return out
+
+
 def _queued_object(run: Run) -> Mapping[str, Any] | None:
-    """What Kueue is given for the manifest: the object itself, or a CronJob's first Job."""
+    """What Kueue is given for the manifest: the object as the API server defaulted it, or the
+    Job a CronJob creates."""
     if run.manifest.kind == "CronJob":
         jobs = run.created.descendants("Job")
         if not jobs or jobs[0].admitted is None:
             run.notes.append("the cronjob controller created no Job to queue")
             return None
         run.notes.append("queued: the Job the cronjob controller creates at its first schedule")
-        return jobs[0].admitted
-    return run.manifest.obj
+        return submittable(jobs[0].admitted)
+    if run.created.admitted is None:
+        return None
+    return submittable(run.created.admitted)
 
 
 def _play(context: Context, runs: Sequence[Run]) -> None:
-    """Each workload alone on the idle queues (submit, then delete), in one Kueue run."""
-    steps: list[Step] = []
-    played: list[Run] = []
+    """Each workload alone on the idle queues, in as few Kueue runs as the engine allows: kinds
+    it can delete are submitted and deleted in turn in one run, which the first of the others
+    ends; each further one gets a run of its own (two at a time)."""
+    scenarios: list[list[tuple[Run, Mapping[str, Any]]]] = [[]]
     for run in runs:
         obj = _queued_object(run)
         if obj is None:
             continue
-        kind, name = str(obj["kind"]), str(obj["metadata"]["name"])
-        ns = str(obj["metadata"]["namespace"])
-        run.queued_ref = (kind, name)
-        steps.append(Step(f"submit {ns}/{kind}/{name}", submit=[obj]))
-        steps.append(Step(f"delete {ns}/{kind}/{name}", delete=[Ref(kind, ns, name)]))
-        played.append(run)
-    if not steps:
-        return
-    results = queue(context, steps)
-    for i, run in enumerate(played):
-        run.queued = results[2 * i]
+        run.queued_ref = (str(obj["kind"]), str(obj["metadata"]["name"]))
+        if run.queued_ref[0] in DELETABLE:
+            scenarios[0].insert(0, (run, obj))
+        elif scenarios[0] and scenarios[0][-1][1]["kind"] not in DELETABLE:
+            scenarios.append([(run, obj)])
+        else:
+            scenarios[0].append((run, obj))
+
+    def play(scenario: list[tuple[Run, Mapping[str, Any]]]) -> None:
+        steps: list[Step] = []
+        for _, obj in scenario:
+            kind, name = str(obj["kind"]), str(obj["metadata"]["name"])
+            ns = str(obj["metadata"]["namespace"])
+            steps.append(Step(f"submit {ns}/{kind}/{name}", submit=[obj]))
+            if kind in DELETABLE:
+                steps.append(Step(f"delete {ns}/{kind}/{name}", delete=[Ref(kind, ns, name)]))
+        results = iter(queue(context, steps))
+        for run, obj in scenario:
+            run.queued = next(results)
+            if obj["kind"] in DELETABLE:
+                next(results)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(play, [s for s in scenarios if s]))
 
 
 def _resume(context: Context, runs: Sequence[Run], users: Mapping[str, User]) -> None:
@@ -200,17 +234,34 @@ def _resume(context: Context, runs: Sequence[Run], users: Mapping[str, User]) ->
         run.verdicts += admit_requests(context, [a for a in again.tree() if a is not again])
 
 
+def _notes(done: apiserver.ApiServerRun, created: apiserver.Admission) -> list[str]:
+    """What the engines did not run for this object: its own notes (children not modelled) and
+    the webhooks of its API group the API server would call but the engine cannot."""
+    group = str((created.admitted or {}).get("apiVersion", "")).split("/")[0]
+    project = group.split(".")[0] if "." in group else ""
+    own = [n for n in created.notes if not n.startswith(KUEUE_SUSPENDED)]
+    hooks = [n for n in done.notes if project and f"{project}-" in n and "not modelled" in n]
+    return own + hooks
+
+
 def run_all(context: Context, placed: Sequence[tuple[str, Manifest]]) -> list[Run]:
     """Every engine on every manifest (one API server run per tenant)."""
     users = {tenant: tenant_engineer(tenant) for tenant, _ in placed}
     pdbs = [m.obj for _, m in placed if m.kind == "PodDisruptionBudget"]
     pdbs += [dict(p) for p in context.objects("PodDisruptionBudget")]
+    existing = [m.obj for _, m in placed if m.kind in apiserver.STATE_KINDS]
+    state = replace(context.state, cluster=(*context.state.cluster, *existing))
     runs: list[Run] = []
     for tenant in sorted(users):
         mine = [m for t, m in placed if t == tenant]
-        done = create(context, [m.obj for m in mine], users[tenant])
+        done = apiserver.admit(
+            state,
+            [m.obj for m in mine],
+            username=users[tenant]["username"],
+            groups=users[tenant]["groups"],
+        )
         for manifest, created in zip(mine, done.results, strict=True):
-            run = Run(manifest, tenant, created)
+            run = Run(manifest, tenant, created, notes=_notes(done, created))
             run.verdicts += admit_requests(context, real_requests(created), pdbs)
             runs.append(run)
     workloads = [r for r in runs if r.manifest.is_workload and r.created.created]

@@ -14,6 +14,8 @@ from substrate.engines import apiserver, kyverno
 
 Status = Literal["ok", "warn", "fail"]
 RANK: dict[str, int] = {"ok": 0, "warn": 1, "fail": 2}
+CHILDREN_NOT_MODELLED = "children not modelled"
+"""How the apiserver engine notes a kind whose controller it does not run."""
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,12 @@ def admission(context: Context, run: Run) -> Finding:
         summary = "denied" + (f" by {', '.join(who)}" if who else " by the API server")
         return Finding("admission", "fail", summary, tuple(refused + _policy_lines(deny)))
     warnings = sorted({f"{_label(a)}: {w}" for a in admissions for w in a.warnings})
-    scope = f"{len(judged)} policies judged it" + (f" and {pods} of its pods" if pods else "")
+    policies = f"{len(judged)} {'policy' if len(judged) == 1 else 'policies'}"
+    scope = f"{policies} judged it" + (f" and {pods} of its pods" if pods else "")
+    unjudged = [n for n in run.notes if n.startswith(CHILDREN_NOT_MODELLED)]
+    if run.manifest.is_workload and not pods and unjudged:
+        summary = f"admitted ({scope}); its pods were not judged: no engine runs its controller"
+        return Finding("admission", "warn", summary, tuple(warnings))
     if audit:
         lines = _policy_lines(audit)
         return Finding(
@@ -152,6 +159,14 @@ def _cohort(context: Context, cluster_queue: str) -> str:
     return ""
 
 
+def _cluster_queue_of(context: Context, namespace: str, local_queue: str) -> str:
+    for lq in context.objects("LocalQueue"):
+        meta = lq["metadata"]
+        if meta["name"] == local_queue and meta.get("namespace") == namespace:
+            return str(lq.get("spec", {}).get("clusterQueue", ""))
+    return ""
+
+
 def queue(context: Context, run: Run) -> Finding | None:
     """Kueue's verdict with this workload alone on the stack's idle queues."""
     if run.queued is None:
@@ -162,11 +177,15 @@ def queue(context: Context, run: Run) -> Finding | None:
         return Finding("queue", "fail", "Kueue's webhook rejects it", messages)
     workloads = run.workloads()
     if not workloads:
+        if any(n.startswith(CHILDREN_NOT_MODELLED) for n in run.notes):
+            summary = "not decided: Kueue queues its pods, which no engine here creates"
+            return Finding("queue", "warn", summary)
         return Finding("queue", "warn", "not queued: Kueue creates no Workload for it")
     pending = [w for w in workloads if not w.admitted]
     if pending:
         details = tuple(
-            f"{w.name} ({w.queue or 'no LocalQueue'} -> {w.cluster_queue or '?'}): "
+            f"LocalQueue {w.queue or '-'} -> ClusterQueue "
+            f"{w.cluster_queue or _cluster_queue_of(context, w.namespace, w.queue) or '-'}: "
             f"{w.pending_message or w.status}"
             for w in pending
         )
