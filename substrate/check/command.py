@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from substrate.check import chain, context, inputs, verdicts
+from substrate.check import chain, context, identity, inputs, verdicts
 from substrate.check.render import Report
 from substrate.config import PlatformConfig, load_config, stack_file_config
 from substrate.project import Project
@@ -22,19 +22,24 @@ def stack_config(project: Project, stack: str) -> PlatformConfig:
     return load_config(raw, stack=stack, stacks=project.stacks())
 
 
-def check_placed(ctx: context.Context, placed: Sequence[tuple[str, inputs.Manifest]]) -> Report:
-    """The verdict on every placed manifest against a stack's context."""
+def check_placed(
+    ctx: context.Context,
+    placed: Sequence[tuple[str, inputs.Manifest]],
+    config: PlatformConfig,
+) -> Report:
+    """The verdict on every placed manifest against a stack's context and typed config."""
     runs = chain.run_all(ctx, placed)
-    return Report(ctx.stack, tuple(verdicts.of_run(ctx, r) for r in runs))
+    access = identity.access(config, ctx.records)
+    return Report(ctx.stack, tuple(verdicts.of_run(ctx, r, access) for r in runs))
 
 
 def check_objects(
     ctx: context.Context,
     manifests: Sequence[inputs.Manifest],
-    tenants: Mapping[str, Sequence[str]],
+    config: PlatformConfig,
     tenant: str | None = None,
 ) -> Report:
-    return check_placed(ctx, inputs.place(manifests, tenants, tenant))
+    return check_placed(ctx, inputs.place(manifests, tenants_of(config), tenant), config)
 
 
 def check(
@@ -48,5 +53,6 @@ def check(
     """Read and place ``files`` (ManifestError on bad input) before planning anything, then
     judge them against the stack's (cached) context."""
     manifests = inputs.read(files)
-    placed = inputs.place(manifests, tenants_of(stack_config(project, stack)), tenant)
-    return check_placed(context.load(project, stack, use_cache=use_cache), placed)
+    config = stack_config(project, stack)
+    placed = inputs.place(manifests, tenants_of(config), tenant)
+    return check_placed(context.load(project, stack, use_cache=use_cache), placed, config)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from substrate.check import chain
+from substrate.check import chain, identity
 from substrate.check.chain import Run
 from substrate.check.context import Context
 from substrate.engines import apiserver, kyverno
@@ -213,11 +213,30 @@ def queue(context: Context, run: Run) -> Finding | None:
     return Finding("queue", "ok", summary, tuple(details))
 
 
-def of_run(context: Context, run: Run) -> WorkloadVerdict:
+def _pod_spec(run: Run) -> Mapping[str, Any] | None:
+    pods = [a for a in chain.real_requests(run.created) if a.kind == "Pod" and a.admitted]
+    if pods and pods[0].admitted is not None:
+        return pods[0].admitted.get("spec")
+    return identity.pod_spec(run.manifest.obj)
+
+
+def access_finding(access: identity.Access | None, run: Run) -> Finding | None:
+    """The identity question: the Bedrock models the pods' role may call."""
+    if not run.manifest.is_workload:
+        return None
+    needed = identity.needed_models(run.manifest.obj)
+    parts = identity.finding_parts(access, run.manifest.namespace, _pod_spec(run), needed)
+    if parts is None:
+        return None
+    status, summary, details = parts
+    return Finding("identity", "fail" if status == "fail" else "ok", summary, details)
+
+
+def of_run(context: Context, run: Run, access: identity.Access | None = None) -> WorkloadVerdict:
     findings = [admission(context, run)]
-    found = queue(context, run)
-    if found is not None:
-        findings.append(found)
+    for found in (queue(context, run), access_finding(access, run)):
+        if found is not None:
+            findings.append(found)
     m = run.manifest
     return WorkloadVerdict(
         m.kind, m.namespace, m.name, run.tenant, m.source, tuple(findings), tuple(run.notes)
