@@ -218,20 +218,64 @@ def _play(context: Context, runs: Sequence[Run]) -> None:
         list(pool.map(play, [s for s in scenarios if s]))
 
 
-def _resume(context: Context, runs: Sequence[Run], users: Mapping[str, User]) -> None:
-    """Admitted jobs as Kueue resumed them: Kyverno on Kueue's update, then created again so the
-    job controller's pods are admitted and judged."""
+Ask = tuple["Run", User, kyverno.Operation, Mapping[str, Any]]
+"""One Kyverno question: whose verdicts, the requester, the operation, the object."""
+
+
+def _judge(context: Context, asks: Sequence[Ask], cluster: Sequence[Mapping[str, Any]]) -> None:
+    """Kyverno on every question, one call per (requester, operation); each verdict goes to the
+    run whose object it judges."""
+    groups: dict[tuple[str, tuple[str, ...], str], list[tuple[Run, Mapping[str, Any]]]] = {}
+    for run, user, operation, obj in asks:
+        key = (str(user["username"]), tuple(user.get("groups", ())), operation)
+        groups.setdefault(key, []).append((run, obj))
+    for (username, groups_, operation), items in sorted(groups.items()):
+        owner = {_key(obj): run for run, obj in items}
+        user = {"username": username, "groups": list(groups_)}
+        objects = [obj for _, obj in items]
+        op: kyverno.Operation = "UPDATE" if operation == "UPDATE" else "CREATE"
+        for v in admit(context, objects, user, cluster=cluster, operation=op):
+            owner[(v.kind, v.namespace, v.name)].verdicts.append(v)
+
+
+def _key(obj: Mapping[str, Any]) -> tuple[str, str, str]:
+    meta = obj.get("metadata") or {}
+    return (str(obj.get("kind", "")), str(meta.get("namespace", "")), str(meta.get("name", "")))
+
+
+def _creates(
+    run: Run, root: apiserver.Admission, requests: Sequence[apiserver.Admission], user: User
+) -> list[Ask]:
+    """Kyverno questions for the CREATEs that reach validating webhooks: ``root`` as ``user``,
+    its children as the controller that created them."""
+    return [
+        (run, user if a is root else requester(a), "CREATE", a.admitted)
+        for a in requests
+        if a.reaches_validating_webhooks and a.admitted is not None
+    ]
+
+
+def _resume(context: Context, runs: Sequence[Run], users: Mapping[str, User]) -> list[Ask]:
+    """Admitted jobs as Kueue resumed them: Kyverno on Kueue's update, and the jobs created again
+    (one API server run per tenant) so the job controller's pods are admitted and judged."""
+    asks: list[Ask] = []
+    resumed: dict[str, list[tuple[Run, dict[str, Any]]]] = {}
     for run in runs:
         if run.queued is None or run.queued_ref is None:
             continue
         kind, name = run.queued_ref
         if kind not in JOB_KINDS or not any(w.admitted for w in run.workloads()):
             continue
-        resumed = dict(run.queued.object(kind, name))
-        run.verdicts += admit(context, [resumed], controller("kueue"), operation="UPDATE")
-        (again,) = create(context, [resumed], users[run.tenant]).results
-        run.resumed = again
-        run.verdicts += admit_requests(context, [a for a in again.tree() if a is not again])
+        obj = dict(run.queued.object(kind, name))
+        asks.append((run, controller("kueue"), "UPDATE", obj))
+        resumed.setdefault(run.tenant, []).append((run, obj))
+    for tenant, items in sorted(resumed.items()):
+        done = create(context, [obj for _, obj in items], users[tenant])
+        for (run, _), again in zip(items, done.results, strict=True):
+            run.resumed = again
+            children = [a for a in again.tree() if a is not again]
+            asks += _creates(run, again, children, users[tenant])
+    return asks
 
 
 def _notes(done: apiserver.ApiServerRun, created: apiserver.Admission) -> list[str]:
@@ -245,13 +289,15 @@ def _notes(done: apiserver.ApiServerRun, created: apiserver.Admission) -> list[s
 
 
 def run_all(context: Context, placed: Sequence[tuple[str, Manifest]]) -> list[Run]:
-    """Every engine on every manifest (one API server run per tenant)."""
+    """Every engine on every manifest: one API server run per tenant, one Kueue run (more when
+    the engine cannot delete a kind), one Kyverno call per requester and operation."""
     users = {tenant: tenant_engineer(tenant) for tenant, _ in placed}
     pdbs = [m.obj for _, m in placed if m.kind == "PodDisruptionBudget"]
     pdbs += [dict(p) for p in context.objects("PodDisruptionBudget")]
     existing = [m.obj for _, m in placed if m.kind in apiserver.STATE_KINDS]
     state = replace(context.state, cluster=(*context.state.cluster, *existing))
     runs: list[Run] = []
+    asks: list[Ask] = []
     for tenant in sorted(users):
         mine = [m for t, m in placed if t == tenant]
         done = apiserver.admit(
@@ -262,10 +308,13 @@ def run_all(context: Context, placed: Sequence[tuple[str, Manifest]]) -> list[Ru
         )
         for manifest, created in zip(mine, done.results, strict=True):
             run = Run(manifest, tenant, created, notes=_notes(done, created))
-            run.verdicts += admit_requests(context, real_requests(created), pdbs)
+            asks += _creates(run, created, real_requests(created), users[tenant])
             runs.append(run)
     workloads = [r for r in runs if r.manifest.is_workload and r.created.created]
     _play(context, workloads)
-    _resume(context, workloads, users)
+    asks += _resume(context, workloads, users)
+    _judge(context, asks, pdbs)
+    for run in runs:
+        run.verdicts.sort()
     order = {id(m): i for i, (_, m) in enumerate(placed)}
     return sorted(runs, key=lambda r: order[id(r.manifest)])
