@@ -284,7 +284,7 @@ def _notes(done: apiserver.ApiServerRun, created: apiserver.Admission) -> list[s
     group = str((created.admitted or {}).get("apiVersion", "")).split("/")[0]
     project = group.split(".")[0] if "." in group else ""
     own = [n for n in created.notes if not n.startswith(KUEUE_SUSPENDED)]
-    hooks = [n for n in done.notes if project and f"{project}-" in n and "not modelled" in n]
+    hooks = [n for n in done.notes if project and project in n and "not modelled" in n]
     return own + hooks
 
 

@@ -192,3 +192,10 @@ def test_realistic_tenant_manifests(tmp_path: Path) -> None:
     assert "and 2 of its pods" in finding(dashboard, "admission")["summary"]
     lws = verdict(report, "LeaderWorkerSet", "llama-serve")
     assert finding(lws, "queue")["summary"].startswith("not decided")
+
+
+def test_the_cached_context_is_the_planned_one() -> None:
+    """What `substrate check` reads from out/.check/ is what it built from the plan."""
+    built = stack("dev").context
+    again = context.Context.from_json(json.loads(json.dumps(built.to_json())))
+    assert again == built
