@@ -22,7 +22,7 @@ from components.admission_policies import MODULES, policy_file
 from substrate.engines import kyverno
 from tests.helpers import ROOT, require_engine
 from tests.journeys.cluster import controller, stack
-from tests.journeys.test_agent_admission import DEPLOYER, pod_of
+from tests.journeys.test_agent_admission import DEPLOYER, created
 
 FOLDERS = sorted(
     test.parent
@@ -81,7 +81,7 @@ def _agent_cases() -> dict[str, dict[str, Any]]:
         "agents-without-pdbs-CREATE": {**deployed, "cluster": [], "operation": "CREATE"},
         "agent-pods-CREATE": {
             **base,
-            "objects": [pod_of(s) for s in sets],
+            "objects": [p.admitted for r in created(prod) for p in r.descendants("Pod")],
             "user": controller("statefulset-controller"),
             "cluster": pdbs,
             "operation": "CREATE",

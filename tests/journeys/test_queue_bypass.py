@@ -12,9 +12,9 @@ import pytest
 
 from components.tenancy import quantity
 from substrate.engines.kueue import Ref, Step
+from tests.helpers import STACKS
 from tests.journeys import queue_objects as q
 from tests.journeys.cluster import (
-    STACKS,
     controller,
     denied,
     docs_yaml,

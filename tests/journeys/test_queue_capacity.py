@@ -22,9 +22,8 @@ from substrate.engines.kueue import Ref, Step, StepResult
 from substrate.plan.manifests import render_manifests
 from substrate.plan.policy import EffectivePolicy, evaluate
 from substrate.plan.recorder import ResourceRecord
-from tests.helpers import stack_yaml, typed_config
+from tests.helpers import STACKS, stack_yaml, typed_config
 from tests.journeys import queue_objects as q
-from tests.journeys.cluster import STACKS
 from tests.journeys.journey import journey
 from tests.journeys.queues import GPU, QueueStack, played, queue_stack
 

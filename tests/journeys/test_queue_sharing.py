@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 
 from substrate.engines.kueue import Step
+from tests.helpers import STACKS
 from tests.journeys import queue_objects as q
-from tests.journeys.cluster import STACKS
 from tests.journeys.journey import journey
 from tests.journeys.queues import GPU, QueueStack, played, queue_stack
 

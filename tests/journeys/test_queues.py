@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from substrate.engines.kueue import Step, StepResult
+from tests.helpers import STACKS
 from tests.journeys import queue_objects as q
 from tests.journeys.cluster import (
-    STACKS,
     docs_yaml,
     rehome,
 )
