@@ -21,7 +21,6 @@ from substrate.plan.command import PlanResult
 from tests.conftest import planned
 from tests.helpers import (
     ROOT,
-    STACKS,
     chart_dir,
     require_engine,
     require_shared,
@@ -31,7 +30,6 @@ from tests.helpers import (
 
 Object = dict[str, Any]
 __all__ = [
-    "STACKS",
     "Object",
     "Stack",
     "controller",
