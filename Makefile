@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 STACK  ?= dev
 
-.PHONY: install engines plan test lint typecheck check bench lock clean
+.PHONY: install engines charts plan test lint typecheck check bench lock clean
 
 ENGINE_DIR := build/engines
 ENGINES    := kyverno kyverno-server helm promtool netpol kueue pod-security apiserver
@@ -35,6 +35,9 @@ $(ENGINE_DIR)/%: tools/engines/build tools/engines/%/go.mod tools/engines/%/go.s
 		$$(wildcard tools/engines/$$*/*.go tools/engines/$$*/ldflags)
 	tools/engines/build $*
 
+charts: install            ## fetch the charts ../shared/charts lacks into build/charts (Go module proxy)
+	$(BIN)/python -m substrate.engines.charts
+
 plan: install              ## offline plan of a stack: make plan STACK=prod
 	$(BIN)/substrate plan $(STACK)
 
@@ -45,7 +48,7 @@ lint: install              ## ruff lint + format check
 typecheck: install         ## pyright
 	$(BIN)/pyright
 
-test: install engines      ## the test suite
+test: install engines charts ## the test suite
 	$(BIN)/python -m pytest -q
 
 check: lint typecheck test ## what CI runs

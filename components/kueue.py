@@ -30,7 +30,7 @@ import yaml
 
 from components import validators
 from components.addon import Addon, AddonArgs, AddonSpec
-from components.kueue_integrations import SUPPORTED
+from components.kueue_integrations import FEATURE_GATES, SUPPORTED
 from components.labels import CRITICAL_ADDONS_TOLERATION, SYSTEM_NODE_SELECTOR, TENANT_LABEL
 
 CONFIG_API_VERSION = "config.kueue.x-k8s.io/v1beta2"
@@ -149,6 +149,9 @@ def manager_config(args: KueueArgs) -> dict[str, Any]:
         "integrations": {"frameworks": list(args["integrations"])},
         "resources": {"excludeResourcePrefixes": list(EXCLUDED_RESOURCE_PREFIXES)},
     }
+    gates = {FEATURE_GATES[i]: True for i in args["integrations"] if i in FEATURE_GATES}
+    if gates:
+        config["featureGates"] = gates
     if args.get("fair_sharing", True):
         config["fairSharing"] = {
             "preemptionStrategies": list(args.get("preemption_strategies", STRATEGY_SETS[2]))

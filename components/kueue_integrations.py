@@ -25,6 +25,11 @@ JOBSET = Operator("jobset", "jobset-system", "JobSet")
 LWS = Operator("lws", "lws-system", "LeaderWorkerSet")
 KUBERAY = Operator("kuberay-operator", "kuberay-system", "KubeRay")
 OPERATORS: tuple[Operator, ...] = (JOBSET, KUBERAY, LWS)
+"""Operators installed as a plain WorkloadOperator for their integration."""
+SPARK = Operator("spark-operator", "spark-operator", "the Kubeflow Spark Operator")
+"""Installed by components.spark_operator (per-tenant service accounts and S3 roles), when
+`substrate:workloads.spark` is set."""
+SPARK_INTEGRATION = "sparkoperator.k8s.io/sparkapplication"
 
 SUPPORTED: dict[str, Operator | None] = {
     "batch/job": None,
@@ -36,6 +41,7 @@ SUPPORTED: dict[str, Operator | None] = {
     "ray.io/rayjob": KUBERAY,
     "ray.io/raycluster": KUBERAY,
     "ray.io/rayservice": KUBERAY,
+    SPARK_INTEGRATION: SPARK,
 }
 """Integrations Substrate enables, with the operator it installs for each (None: built in)."""
 
@@ -48,7 +54,6 @@ UNSHIPPED: dict[str, str] = {
     "kubeflow.org/jaxjob": "the Kubeflow Training Operator",
     "trainer.kubeflow.org/trainjob": "Kubeflow Trainer",
     "workload.codeflare.dev/appwrapper": "the AppWrapper controller",
-    "sparkoperator.k8s.io/sparkapplication": "the Spark Operator",
 }
 """Kueue integrations whose operator Substrate does not install: refused at config time."""
 
@@ -71,9 +76,15 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ray.io/rayjob": ("ray.io", ("rayjobs",)),
     "ray.io/raycluster": ("ray.io", ("rayclusters",)),
     "ray.io/rayservice": ("ray.io", ("rayservices",)),
+    SPARK_INTEGRATION: ("sparkoperator.k8s.io", ("sparkapplications",)),
 }
 """Integration -> (API group, resources) of the workloads it queues: what tenants may create
 when the integration is on (a CronJob's Jobs go through the batch/job integration)."""
+
+
+FEATURE_GATES: dict[str, str] = {SPARK_INTEGRATION: "SparkApplicationIntegration"}
+"""Integrations behind a Kueue v0.19.2 feature gate (alpha, off by default:
+`pkg/features/kube_features.go`), with the gate the Configuration turns on for them."""
 
 
 def effective(integrations: list[str] | tuple[str, ...]) -> frozenset[str]:
@@ -83,5 +94,5 @@ def effective(integrations: list[str] | tuple[str, ...]) -> frozenset[str]:
 
 def operators_for(integrations: list[str] | tuple[str, ...]) -> tuple[Operator, ...]:
     """The operators the enabled integrations need, each once, in OPERATORS order."""
-    needed = {SUPPORTED[i] for i in integrations if SUPPORTED.get(i) is not None}
+    needed = {SUPPORTED[i] for i in integrations if SUPPORTED.get(i) is not None}  # not SPARK
     return tuple(op for op in OPERATORS if op in needed)

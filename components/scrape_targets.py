@@ -83,6 +83,23 @@ def keda(namespace: str) -> ScrapeTarget:
     }
 
 
+def spark_operator(namespace: str, release: str = "spark-operator") -> ScrapeTarget:
+    """kubeflow/spark-operator v2.5.1 chart: controller pods carry the selector labels
+    (`spark-operator.controller.selectorLabels`) and container port `metrics` (8080) when
+    `prometheus.metrics.enable`; the chart's own PodMonitor stays off."""
+    return {
+        "name": "spark-operator-controller",
+        "kind": "PodMonitor",
+        "namespace": namespace,
+        "match_labels": {
+            "app.kubernetes.io/name": "spark-operator",
+            "app.kubernetes.io/instance": release,
+            "app.kubernetes.io/component": "controller",
+        },
+        "port": "metrics",
+    }
+
+
 def monitor_spec(target: ScrapeTarget) -> dict[str, Any]:
     endpoint: dict[str, Any] = {"port": target["port"], "path": target.get("path", "/metrics")}
     if "scheme" in target:

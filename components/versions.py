@@ -66,7 +66,38 @@ CHARTS: dict[str, Chart] = {
     ),
     "lws": Chart("lws", "oci://registry.k8s.io/lws/charts", "0.10.0", "v0.10.0"),
     "jobset": Chart("jobset", "oci://registry.k8s.io/jobset/charts", "0.12.0", "v0.12.0"),
+    # Kubeflow Spark Operator: the release Kueue v0.19.2's go.mod pins (its SparkApplication
+    # integration is built against github.com/kubeflow/spark-operator/v2 v2.5.1).
+    "spark-operator": Chart(
+        "spark-operator", "https://kubeflow.github.io/spark-operator", "2.5.1", "2.5.1"
+    ),
 }
+
+
+@dataclass(frozen=True)
+class GoModuleChart:
+    """A chart that is not in ../shared/charts, fetched at build time from the Go module proxy
+    (`go mod download`: the module zip holds the repository tree, chart and CRDs included) and
+    packaged by the helm engine into build/charts/ (`make charts`; never committed)."""
+
+    module: str
+    version: str
+    """Module version (the chart's git tag)."""
+    sum: str
+    """The module zip's go.sum hash (`h1:`), checked after download."""
+    path: str
+    """The chart's directory inside the module."""
+
+
+GO_MODULE_CHARTS: dict[str, GoModuleChart] = {
+    "spark-operator": GoModuleChart(
+        "github.com/kubeflow/spark-operator/v2",
+        "v2.5.1",
+        "h1:7E1iz79b5p8fEcn2zr/yJ/T3kuZtJJqj+DPvvGV3WjA=",
+        "charts/spark-operator-chart",
+    ),
+}
+"""Key: as in CHARTS. The module version is CHARTS[key].version with a `v`."""
 
 
 @dataclass(frozen=True)

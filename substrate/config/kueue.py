@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from components import validators
-from components.kueue_integrations import SUPPORTED, UNSHIPPED
+from components.kueue_integrations import SPARK_INTEGRATION, SUPPORTED, UNSHIPPED
 from components.tenancy import DEFAULT_COHORT, DEFAULT_TIERS
 from substrate.config.checks import between, non_empty, rule, unique
 from substrate.config.schema import ConfigError, Invalid, doc
@@ -88,9 +88,11 @@ class KueueConfig:
     integrations: Annotated[list[str], non_empty("integration"), unique] = doc(
         "Kueue job integrations: `batch/job`, `pod`, `deployment`, `statefulset`, "
         "`jobset.x-k8s.io/jobset`, `leaderworkerset.x-k8s.io/leaderworkerset`, "
-        "`ray.io/rayjob`, `ray.io/raycluster`, `ray.io/rayservice`. Substrate installs the "
+        "`ray.io/rayjob`, `ray.io/raycluster`, `ray.io/rayservice` (the Spark integration "
+        "`sparkoperator.k8s.io/sparkapplication` comes with `substrate:workloads.spark`). "
+        "Substrate installs the "
         "operator an integration needs (JobSet, LeaderWorkerSet, KubeRay); integrations of "
-        "operators it does not ship (Kubeflow, AppWrapper, Spark) are refused, and so is "
+        "operators it does not ship (Kubeflow, AppWrapper) are refused, and so is "
         "`statefulset` in a stack with agents (Kueue would refuse to resize them). Tenants may "
         "create only the workload kinds these integrations queue.",
         factory=lambda: ["batch/job", "jobset.x-k8s.io/jobset", "pod"],
@@ -116,6 +118,8 @@ class KueueConfig:
     def check(self, path: str) -> None:
         for i, name in enumerate(self.integrations):
             where = f"{path}.integrations[{i}]"
+            if name == SPARK_INTEGRATION:  # substrate:workloads.spark installs its operator
+                continue
             if name in UNSHIPPED:
                 raise ConfigError(
                     where,

@@ -39,10 +39,12 @@ from substrate.config.schema import (
     section_keys,
     suggest,
 )
+from substrate.config.spark_checks import check_spark
 from substrate.config.storage import StorageConfig
 from substrate.config.storage_checks import check_storage
 from substrate.config.tenants import Tenants
 from substrate.config.workload_checks import check_workloads
+from substrate.config.workloads import SPARK_INTEGRATION, WorkloadsConfig
 from substrate.jsonvalues import decode_json_string
 
 NAMESPACE = "substrate"
@@ -91,6 +93,20 @@ class PlatformConfig:
         "Long-running stateful agents by name (StatefulSets in their tenant's namespace).",
         factory=dict,
     )
+    workloads: WorkloadsConfig = doc(
+        "Optional workload operators (the Spark Operator).", factory=WorkloadsConfig
+    )
+
+    @property
+    def integrations(self) -> tuple[str, ...]:
+        """The Kueue integrations Kueue runs with: `substrate:kueue.integrations`, plus the
+        SparkApplication integration when `substrate:workloads.spark` is set."""
+        if self.kueue is None:
+            return ()
+        listed = tuple(self.kueue.integrations)
+        if self.workloads.spark is not None and SPARK_INTEGRATION not in listed:
+            return (*listed, SPARK_INTEGRATION)
+        return listed
 
     @property
     def cluster_name(self) -> str:
@@ -111,6 +127,7 @@ class PlatformConfig:
         check_capacity(self)
         check_bedrock(self)
         check_workloads(self)
+        check_spark(self)
         check_agents(self)
         check_storage(self)
         if not self.environment.production:

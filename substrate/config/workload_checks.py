@@ -45,6 +45,8 @@ def platform_namespaces(cfg: PlatformConfig) -> dict[str, str]:
             owners[op.namespace] = op.title
     if cfg.keda is not None:
         owners[cfg.keda.namespace] = "KEDA"
+    if cfg.workloads.spark is not None:
+        owners[cfg.workloads.spark.namespace] = "the Spark Operator"
     return owners
 
 

@@ -29,7 +29,10 @@ from typing import Any, Protocol
 
 import yaml
 
+from components.versions import GO_MODULE_CHARTS
 from substrate.engines import run
+from substrate.engines.charts import BUILD_TARGET as CHARTS_TARGET
+from substrate.engines.charts import fetched_dir
 from substrate.plan.manifests import HELM_RELEASE
 from substrate.plan.recorder import (
     OUTPUT_SIG,
@@ -207,10 +210,17 @@ def served_api_versions(crds: Iterable[Mapping[str, Any]]) -> set[str]:
 
 
 def chart_package(charts: Path, release: Release) -> Path:
-    path = charts / f"{release.chart}-{release.version}.tgz"
-    if not path.is_file():
-        raise FileNotFoundError(f"{release.key}: no chart package {path}")
-    return path
+    """The release's chart package: from ``charts`` (../shared/charts), or for a chart fetched
+    at build time (``components.versions.GO_MODULE_CHARTS``) from build/charts/."""
+    name = f"{release.chart}-{release.version}.tgz"
+    path = charts / name
+    if path.is_file():
+        return path
+    fetched = fetched_dir() / name
+    if fetched.is_file():
+        return fetched
+    hint = f": run `{CHARTS_TARGET}`" if release.chart in GO_MODULE_CHARTS else ""
+    raise FileNotFoundError(f"{release.key}: no chart package {path}{hint}")
 
 
 _SOURCE = re.compile(r"^# Source: (.+)$", re.MULTILINE)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -25,6 +25,9 @@ class PodSet:
     flavors: Mapping[str, str]
     """Resource -> ResourceFlavor Kueue assigned (empty while pending)."""
     resource_usage: Mapping[str, str]
+    template: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    """The pod template the job's integration built for the pod set (its pods' shape before
+    admission adds the flavor's node labels and tolerations)."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,7 @@ def _workload(raw: Mapping[str, Any]) -> Workload:
                 p.get("requests", {}),
                 p.get("flavors") or {},
                 p.get("resourceUsage") or {},
+                p.get("template") or {},
             )
             for p in raw.get("podSets", [])
         ),

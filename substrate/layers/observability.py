@@ -19,7 +19,7 @@ from components.prometheus_stack import (
     MONITORING_NAMESPACE,
     PrometheusStack,
 )
-from components.scrape_targets import ScrapeTarget, karpenter, keda, kueue
+from components.scrape_targets import ScrapeTarget, karpenter, keda, kueue, spark_operator
 from components.storage_alerts import StorageAlertThresholds
 from substrate.config import PlatformConfig
 from substrate.layers.capacity import Capacity
@@ -56,6 +56,8 @@ def scrape_targets(nodes: Capacity | None, work: Workloads | None) -> list[Scrap
         targets.append(kueue(work.kueue.namespace_name))
     if work is not None and work.keda is not None:
         targets.append(keda(work.keda.namespace_name))
+    if work is not None and work.spark is not None:
+        targets.append(spark_operator(work.spark.namespace_name))
     return targets
 
 

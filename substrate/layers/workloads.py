@@ -27,6 +27,7 @@ from components.kueue import Kueue, WaitForPodsReady
 from components.kueue_integrations import operators_for
 from components.kueue_platform import KueuePlatform
 from components.prometheus_stack import MONITORING_NAMESPACE, RELEASE_NAME
+from components.spark_operator import S3Grant, SparkOperator, SparkTenant
 from components.tenancy import TenantSpec, resource_quota_hard
 from components.tenant import Tenant
 from components.tenant_access import TenantAccess
@@ -47,6 +48,7 @@ class Workloads:
     kueue_platform: KueuePlatform | None
     operators: tuple[WorkloadOperator, ...]
     keda: Keda | None
+    spark: SparkOperator | None
     access: TenantAccess | None
     tenants: dict[str, Tenant]
     specs: dict[str, TenantSpec]
@@ -63,7 +65,7 @@ class Workloads:
     @property
     def namespaces(self) -> tuple[str, ...]:
         """Namespaces the platform's controllers here run in (excluded from admission)."""
-        addons = (self.kueue, *self.operators, self.keda)
+        addons = (self.kueue, *self.operators, self.keda, self.spark)
         return tuple(ns for a in addons if a is not None for ns in a.created_namespaces)
 
     @property
@@ -243,7 +245,7 @@ def build(
                 "tags": tags,
                 "namespace": kc.namespace,
                 "replicas": kc.replicas,
-                "integrations": list(kc.integrations),
+                "integrations": list(cfg.integrations),
                 "wait_for_pods_ready": wait,
                 "fair_sharing": kc.fair_sharing,
                 "preemption_strategies": list(kc.preemption_strategies),
@@ -292,7 +294,7 @@ def build(
                     "cluster_name": cluster_name,
                     "tags": tags,
                     "admins": admins,
-                    "integrations": list(cfg.kueue.integrations if cfg.kueue else ()),
+                    "integrations": list(cfg.integrations),
                 },
                 opts=base.kubernetes,
             )
@@ -311,11 +313,13 @@ def build(
                 ),
             )
         pulumi.export("tenants", {n: list(s.namespaces) for n, s in specs.items()})
+    spark = _spark(cfg, specs, base, k8s, kueue)
     return Workloads(
         kueue=kueue,
         kueue_platform=platform,
         operators=tuple(operators),
         keda=keda,
+        spark=spark,
         access=access,
         tenants=tenants,
         specs=specs,
@@ -323,4 +327,39 @@ def build(
         prometheus_url=prometheus_url(cfg),
         keda_grants=grants,
         kubernetes=base.kubernetes,
+    )
+
+
+def _spark(
+    cfg: PlatformConfig,
+    specs: dict[str, TenantSpec],
+    base: Foundation,
+    k8s: pulumi.ResourceOptions,
+    kueue: Kueue | None,
+) -> SparkOperator | None:
+    """The Spark Operator for `substrate:workloads.spark` (installed after Kueue, whose
+    SparkApplication webhook must see every SparkApplication)."""
+    sc = cfg.workloads.spark
+    if sc is None:
+        return None
+    tenants = [
+        SparkTenant(
+            name,
+            tuple(specs[name].namespaces),
+            tuple(S3Grant(g.bucket, g.prefix, g.access) for g in t.s3),
+        )
+        for name, t in sc.tenants.items()
+    ]
+    after = [kueue.release] if kueue is not None else []
+    return SparkOperator(
+        "spark-operator",
+        {
+            "cluster_name": base.cluster.cluster_name,
+            "tags": base.tags,
+            "tenants": tenants,
+            "namespace": sc.namespace,
+            "controller_replicas": sc.controller_replicas,
+            "webhook_replicas": sc.webhook_replicas,
+        },
+        opts=pulumi.ResourceOptions.merge(k8s, pulumi.ResourceOptions(depends_on=after)),
     )

@@ -39,7 +39,8 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "substrate:admission, substrate:agents, substrate:bedrock, substrate:cluster, "
         "substrate:environment, substrate:identity, substrate:karpenter, substrate:keda, "
         "substrate:kueue, substrate:network, substrate:nodePools, substrate:observability, "
-        "substrate:storage, substrate:systemNodeGroup, substrate:tags, substrate:tenants)",
+        "substrate:storage, substrate:systemNodeGroup, substrate:tags, substrate:tenants, "
+        "substrate:workloads)",
     ),
     (
         "unknown namespace",

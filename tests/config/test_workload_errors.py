@@ -20,7 +20,8 @@ P = "substrate:nodePools"
 Mutation = Callable[[dict[str, Any]], object]
 INTEGRATIONS = (
     "batch/job, deployment, jobset.x-k8s.io/jobset, leaderworkerset.x-k8s.io/leaderworkerset, "
-    "pod, ray.io/raycluster, ray.io/rayjob, ray.io/rayservice, statefulset"
+    "pod, ray.io/raycluster, ray.io/rayjob, ray.io/rayservice, "
+    "sparkoperator.k8s.io/sparkapplication, statefulset"
 )
 
 CASES: list[tuple[str, str, Mutation, str]] = [

@@ -31,6 +31,7 @@ REGISTRIES = {
     "jobset": "issue 11: JobSet pulls from registry.k8s.io",
     "kuberay-operator": "issue 11: KubeRay pulls from quay.io",
     "lws": "issue 11: LeaderWorkerSet pulls from registry.k8s.io",
+    "spark-operator": "issue 11: the Spark Operator pulls from ghcr.io/kubeflow",
 }
 
 

@@ -183,3 +183,19 @@ def test_markdown_summary_from_a_subdirectory(tmp_path: Path) -> None:
     assert run.stdout.startswith("### ✅ `substrate plan dev`")
     assert "```mermaid\nflowchart LR\n" in run.stdout
     assert '["cluster<br/>' in run.stdout
+
+
+def test_spark_tenant_without_s3_grants_exits_2_with_one_line(project_copy: Path) -> None:
+    stack = project_copy / "stacks" / "Pulumi.sparkless.yaml"
+    config = yaml.safe_load((ROOT / "stacks" / "Pulumi.prod.yaml").read_text())
+    config["config"]["substrate:workloads"]["spark"]["tenants"]["data-eng"]["s3"] = []
+    stack.write_text(yaml.safe_dump(config))
+    try:
+        run = substrate("plan", "sparkless", "--out", str(project_copy / "out"), cwd=project_copy)
+    finally:
+        stack.unlink()
+    assert run.returncode == 2
+    assert run.stderr == (
+        "error: stacks/Pulumi.sparkless.yaml: substrate:workloads.spark.tenants.data-eng.s3 = "
+        "[]: is empty (allowed: at least one S3 grant)\n"
+    )

@@ -201,6 +201,10 @@ func (e *engine) clusterState(in *input) ([]runtime.Object, []*unstructured.Unst
 			accounts[u.GetNamespace()+"/"+u.GetName()] = true
 		case "PriorityClass":
 			classes[u.GetName()] = true
+		case "Pod":
+			// Existing pods are owners Kueue's pod webhook looks up (a Spark executor's owner
+			// is its driver pod): its client must hold them too.
+			custom = append(custom, u)
 		}
 		state = append(state, obj)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"sort"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -18,6 +19,9 @@ type podSetReport struct {
 	Requests      map[string]string `json:"requests"`
 	Flavors       map[string]string `json:"flavors,omitempty"`
 	ResourceUsage map[string]string `json:"resourceUsage,omitempty"`
+	// Template: the pod template the job's integration built for the pod set (what its pods
+	// will be, before admission's node selectors and tolerations).
+	Template *corev1.PodTemplateSpec `json:"template,omitempty"`
 }
 
 type condition struct {
@@ -106,8 +110,13 @@ func (e *env) podSets(wl *kueue.Workload) []podSetReport {
 	workload.AdjustResources(e.ctx, e.cl, adjusted)
 	info := workload.NewInfo(adjusted, e.infoOptions()...)
 	out := []podSetReport{}
+	templates := map[string]*corev1.PodTemplateSpec{}
+	for i := range wl.Spec.PodSets {
+		templates[string(wl.Spec.PodSets[i].Name)] = wl.Spec.PodSets[i].Template.DeepCopy()
+	}
 	for _, ps := range info.TotalRequests {
-		r := podSetReport{Name: string(ps.Name), Count: ps.Count, Requests: map[string]string{}}
+		r := podSetReport{Name: string(ps.Name), Count: ps.Count, Requests: map[string]string{},
+			Template: templates[string(ps.Name)]}
 		for res, q := range ps.Requests.ToResourceList(resources.NewResourceFormatter()) {
 			r.Requests[string(res)] = q.String()
 		}

@@ -1,0 +1,83 @@
+"""`substrate:workloads.spark` stack errors: one exact line naming key, value and what is
+allowed; `substrate plan` exits 2 with that line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from substrate.config import ConfigError
+from tests.helpers import stack_yaml, typed_config
+
+W = "substrate:workloads"
+Mutation = Callable[[dict[str, Any]], object]
+
+CASES: list[tuple[str, Mutation, str]] = [
+    (
+        "a Spark tenant without S3 grants",
+        lambda c: c[W]["spark"]["tenants"]["data-eng"].__setitem__("s3", []),
+        "substrate:workloads.spark.tenants.data-eng.s3 = []: is empty (allowed: at least one "
+        "S3 grant)",
+    ),
+    (
+        "no NVMe pool",
+        lambda c: c["substrate:nodePools"].pop("nvme"),
+        'substrate:workloads.spark.nodePool = "nvme": is not a pool in substrate:nodePools '
+        "(executors need the NVMe pool) (allowed: general, inference, training)",
+    ),
+    (
+        "executors on a pool without local NVMe",
+        lambda c: c[W]["spark"].__setitem__("nodePool", "general"),
+        'substrate:workloads.spark.nodePool = "general": launches m7i, m6i, c7i, r7i, which '
+        "have no local NVMe for Spark's shuffle and spill (allowed: a pool whose every instance "
+        "family has instance-store NVMe)",
+    ),
+    (
+        "a Spark tenant that is not a tenant",
+        lambda c: c[W]["spark"]["tenants"].__setitem__(
+            "marketing", {"s3": [{"bucket": "substrate-prod-datalake"}]}
+        ),
+        'substrate:workloads.spark.tenants.marketing = "marketing": is not a tenant in '
+        "substrate:tenants (allowed: agents, data-eng, inference, ml-research)",
+    ),
+    (
+        "the Spark integration listed without the operator",
+        lambda c: (
+            c.pop(W),
+            c["substrate:kueue"]["integrations"].append("sparkoperator.k8s.io/sparkapplication"),
+        ),
+        'substrate:kueue.integrations = "sparkoperator.k8s.io/sparkapplication": needs the Spark '
+        "Operator, which substrate:workloads.spark installs (allowed: a substrate:workloads.spark "
+        "section (it enables this integration itself))",
+    ),
+    (
+        "a bucket name S3 refuses",
+        lambda c: c[W]["spark"]["tenants"]["data-eng"]["s3"][0].__setitem__("bucket", "Data_Lake"),
+        'substrate:workloads.spark.tenants.data-eng.s3[0].bucket = "Data_Lake": is not an S3 '
+        'bucket name (allowed: "acme-features-prod")',
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "mutate", "message"), CASES, ids=[c[0] for c in CASES])
+def test_invalid_spark_config_gives_exact_one_line_error(
+    name: str, mutate: Mutation, message: str
+) -> None:
+    raw = stack_yaml("prod")
+    mutate(raw)
+    with pytest.raises(ConfigError) as err:
+        typed_config(raw)
+    assert str(err.value) == message
+    assert "\n" not in str(err.value)
+
+
+def test_spark_enables_kueues_spark_integration_once() -> None:
+    raw = stack_yaml("prod")
+    assert typed_config(raw).integrations.count("sparkoperator.k8s.io/sparkapplication") == 1
+    raw["substrate:kueue"]["integrations"].append("sparkoperator.k8s.io/sparkapplication")
+    assert typed_config(raw).integrations.count("sparkoperator.k8s.io/sparkapplication") == 1
+    raw["substrate:kueue"]["integrations"].remove("sparkoperator.k8s.io/sparkapplication")
+    raw.pop(W)
+    assert "sparkoperator.k8s.io/sparkapplication" not in typed_config(raw).integrations
