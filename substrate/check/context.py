@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from substrate.engines import apiserver, aws_plan, cluster, kueue, kyverno
+from substrate.engines.charts import fetched_dir
 from substrate.plan.command import PlanResult
 from substrate.project import Project
 
@@ -178,7 +179,7 @@ def fingerprint(project: Project, stack: str, charts: Path) -> str:
         if path.is_file():
             digest.update(f"{path.relative_to(project.root)}\n".encode())
             digest.update(path.read_bytes())
-    for chart in sorted(charts.glob("*.tgz")):
+    for chart in sorted([*charts.glob("*.tgz"), *fetched_dir().glob("*.tgz")]):
         stat = chart.stat()
         digest.update(f"{chart.name} {stat.st_size} {stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:20]
@@ -198,7 +199,11 @@ def load(project: Project, stack: str, *, use_cache: bool = True) -> Context:
     path = cache_path(project, stack, key)
     if use_cache and path.is_file():
         return Context.from_json(json.loads(path.read_text()))
-    context = of_plan(plan_stack(project, stack), charts)
+    plan = plan_stack(project, stack)
+    try:
+        context = of_plan(plan, charts)
+    except FileNotFoundError as err:  # a chart package neither in charts/ nor build/charts/
+        raise ChartsMissingError(str(err)) from err
     if use_cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         for stale in path.parent.glob(f"{stack}-*.json"):
