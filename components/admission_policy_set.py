@@ -16,6 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import validators
+from components._args import check_args
 from components.admission_policies import API_VERSION, KIND, PolicySettings, render
 
 VALIDATION_ACTIONS = ({"Deny"}, {"Audit"}, {"Audit", "Warn"}, {"Warn"}, {"Deny", "Audit"})
@@ -79,6 +80,7 @@ class AdmissionPolicySet(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: AdmissionPolicySetArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         settings = _settings(args)
         super().__init__("substrate:admission:AdmissionPolicySet", name, None, opts)
         # Each CR waits for whatever the set waits for (the release that installs the CRDs).

@@ -24,6 +24,7 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components import agent_manifests as m
 from components import validators
+from components._args import check_args
 from components.admission_policies.no_static_aws_credentials import CREDENTIAL_VARIABLES
 from components.alert_rules import AgentAlerts, agent_rules
 from components.bedrock_agent_role import BedrockAgentRole, BedrockAgentRoleArgs
@@ -232,6 +233,7 @@ class AgentRuntime(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: AgentRuntimeArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:agents:AgentRuntime", name, None, opts)
         validate_args(args)
         agent, ns = args["agent"], args["namespace"]

@@ -72,9 +72,15 @@ class Thresholds:
     """Alert thresholds (from `substrate:observability.alerts`)."""
 
     gpu_idle_utilization_percent: int = 5
+    """`GpuAllocatedButIdle` fires when an allocated GPU stays below this utilization, in
+    percent, for `gpu_idle_for`."""
     gpu_idle_for: str = "1h"
+    """How long the GPU stays idle before that alert, a Prometheus duration ("1h")."""
     kueue_pending_for: str = "30m"
+    """Admission wait (p90) above which `KueueWorkloadsPendingTooLong` fires, and how long
+    `KueueClusterQueueStalled` waits, a Prometheus duration ("30m")."""
     storage: StorageAlertThresholds = field(default_factory=StorageAlertThresholds)
+    """Thresholds of the storage alerts."""
 
 
 XID_WINDOW = "1h"

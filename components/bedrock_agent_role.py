@@ -17,6 +17,7 @@ from typing import NotRequired, Required, TypedDict
 import pulumi
 
 from components import bedrock_models, bedrock_policies, validators
+from components._args import check_args
 from components.aws_context import aws_context
 from components.bedrock_models import ModelRef
 from components.pod_identity import PodIdentityRole
@@ -88,6 +89,7 @@ class BedrockAgentRole(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: BedrockAgentRoleArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:bedrock:BedrockAgentRole", name, None, opts)
         _validate(args)
         ctx = aws_context(self)

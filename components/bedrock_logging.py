@@ -22,6 +22,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam, validators
+from components._args import check_args
 from components.aws_context import aws_context
 from components.bedrock_policies import invocation_logging_statements
 from components.kms_key import customer_key
@@ -69,6 +70,7 @@ class BedrockInvocationLogging(pulumi.ComponentResource):
         args: BedrockInvocationLoggingArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:bedrock:BedrockInvocationLogging", name, None, opts)
         _validate(args)
         tags = dict(args.get("tags", {}))

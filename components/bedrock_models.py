@@ -71,7 +71,9 @@ class ModelRef:
     """A catalog entry: the name agents and tenants use, and what it points at."""
 
     name: str
+    """Catalog name agents and tenants use (`substrate:bedrock.models` key)."""
     kind: Kind
+    """`foundation-model` or `inference-profile`: what `id` names."""
     id: str
     """Foundation model id (``amazon.nova-pro-v1:0``) or system inference profile id
     (``us.amazon.nova-pro-v1:0``)."""

@@ -59,6 +59,7 @@ class GpuPoolFacts:
     """What the rules need to know about one GPU NodePool (from the capacity layer)."""
 
     name: str
+    """NodePool name."""
     slices_per_gpu: int = 1
     """Pods sharing each physical GPU (time-slicing replicas); 1 for whole GPUs."""
     reserved_first: bool = False

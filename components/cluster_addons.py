@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam
+from components._args import check_args
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 from components.versions import EKS_MANAGED_ADDONS
 
@@ -96,6 +97,7 @@ class ClusterAddons(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:cluster:ClusterAddons", name, None, opts)
         unknown = [a for a in args["addons"] if a not in ADDONS]
         if unknown:

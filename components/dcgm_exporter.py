@@ -30,6 +30,7 @@ import pulumi
 from pulumi_kubernetes.apiextensions import CustomResource
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
+from components._args import check_args
 from components.addon import Addon, AddonArgs, AddonSpec
 from components.labels import GPU_TAINT, INSTANCE_GPU_MANUFACTURER_LABEL
 
@@ -150,6 +151,7 @@ class DcgmExporter(Addon):
     def __init__(
         self, name: str, args: DcgmExporterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:observability:DcgmExporter", name, None, opts)
         counters = args.get("counters_csv", COUNTERS_CSV.read_text())
         _check(args, counters)

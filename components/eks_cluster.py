@@ -19,6 +19,7 @@ import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from components import validators
+from components._args import check_args
 from components.aws_context import aws_context
 from components.kms_key import customer_key
 from components.kms_policies import secrets_key_policy, volume_key_policy
@@ -120,6 +121,7 @@ class EksCluster(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:cluster:EksCluster", name, None, opts)
         _validate(args)
         cluster = args["cluster_name"]

@@ -27,6 +27,7 @@ from pulumi_kubernetes.apiextensions import CustomResource
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components import validators
+from components._args import check_args
 
 API_VERSION = "keda.sh/v1alpha1"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "substrate"}
@@ -295,6 +296,7 @@ class ElasticWorkload(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ElasticWorkloadArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:workloads:ElasticWorkload", name, None, opts)
         _check(args)
         target = args["target"]

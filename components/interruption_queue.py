@@ -19,6 +19,7 @@ from typing import NotRequired, Required, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from components._args import check_args
 from components.iam import to_json
 
 RETENTION_SECONDS = 300
@@ -93,6 +94,7 @@ class InterruptionQueue(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: InterruptionQueueArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:capacity:InterruptionQueue", name, None, opts)
         queue_name = args["queue_name"]
         longest = max(len(e.suffix) for e in EVENTS)

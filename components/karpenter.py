@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import validators
+from components._args import check_args
 from components.addon import Addon, AddonArgs, AddonSpec
 from components.aws_context import aws_context
 from components.interruption_queue import InterruptionQueue
@@ -88,6 +89,7 @@ class Karpenter(Addon):
     def __init__(
         self, name: str, args: KarpenterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:capacity:Karpenter", name, None, opts)
         _validate(args)
         tags = dict(args.get("tags", {}))

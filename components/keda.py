@@ -37,6 +37,7 @@ from typing import Any, NotRequired
 import pulumi
 
 from components import iam, validators
+from components._args import check_args
 from components.addon import Addon, AddonArgs, AddonSpec
 from components.labels import CRITICAL_ADDONS_TOLERATION, SYSTEM_NODE_SELECTOR
 
@@ -130,6 +131,7 @@ class Keda(Addon):
     def __init__(
         self, name: str, args: KedaArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         _check(args)
         super().__init__("substrate:workloads:Keda", name, None, opts)
         statements = policy_statements(args)

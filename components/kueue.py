@@ -29,6 +29,7 @@ import pulumi
 import yaml
 
 from components import validators
+from components._args import check_args
 from components.addon import Addon, AddonArgs, AddonSpec
 from components.kueue_integrations import FEATURE_GATES, SUPPORTED
 from components.labels import CRITICAL_ADDONS_TOLERATION, SYSTEM_NODE_SELECTOR, TENANT_LABEL
@@ -197,6 +198,7 @@ class Kueue(Addon):
         args: KueueArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        check_args(self, args)
         _check(args)
         super().__init__("substrate:workloads:Kueue", name, None, opts)
         namespace = args.get("namespace", "kueue-system")

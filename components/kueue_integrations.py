@@ -19,6 +19,7 @@ class Operator:
     namespace: str
     """Namespace of its release (a platform namespace, excluded from admission)."""
     title: str
+    """The workload kind's name for people (the component's `operator` output)."""
 
 
 JOBSET = Operator("jobset", "jobset-system", "JobSet")

@@ -19,6 +19,7 @@ from pulumi_kubernetes.apiextensions import CustomResource
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components import validators
+from components._args import check_args
 from components.labels import POOL_LABEL
 from components.pools import PoolSpec
 from components.tenancy import DEFAULT_FLAVOR
@@ -110,6 +111,7 @@ class KueuePlatform(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: KueuePlatformArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:workloads:KueuePlatform", name, None, opts)
         _check(args)
         # Every CR waits for the release installing the CRDs through this component's

@@ -26,6 +26,7 @@ from typing import Any, NotRequired, Required
 import pulumi
 
 from components import validators
+from components._args import check_args
 from components.addon import Addon, AddonArgs, AddonSpec
 from components.labels import (
     CRITICAL_ADDONS_TOLERATION,
@@ -153,6 +154,7 @@ class Kyverno(Addon):
     def __init__(
         self, name: str, args: KyvernoArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         _check(args)
         super().__init__("substrate:admission:Kyverno", name, None, opts)
         namespace = args.get("namespace", "kyverno")

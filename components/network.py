@@ -13,6 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam, validators
+from components._args import check_args
 from components.aws_context import aws_context
 
 
@@ -91,6 +92,7 @@ class Network(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:network:Network", name, None, opts)
         _validate(args)
         self._name = name

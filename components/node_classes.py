@@ -19,6 +19,7 @@ import pulumi_kubernetes as k8s
 import yaml
 
 from components import validators
+from components._args import check_args
 from components.pools import AmiFamily, GpuSharing
 
 API_VERSION = "karpenter.k8s.aws/v1"
@@ -29,13 +30,24 @@ BOTTLEROCKET_OS_VOLUME_GIB = 4
 
 @dataclass(frozen=True)
 class NodeClassSpec:
+    """One Karpenter EC2NodeClass: AMI, encrypted gp3 volume, node setup."""
+
     name: str
+    """EC2NodeClass name (a DNS label); pools name it in `node_class`."""
     ami_alias: str
+    """AMI alias, `family@version` ("al2023@v20261112", "bottlerocket@v1.53.0") or
+    `family@latest`."""
     volume_gib: int = 100
+    """Size of the node's data volume (AL2023: the root volume; Bottlerocket: /dev/xvdb), in
+    GiB."""
     volume_iops: int = 3000
+    """gp3 IOPS of that volume."""
     volume_throughput: int = 125
+    """gp3 throughput of that volume, in MiB/s."""
     fast_image_pull: bool = True
+    """SOCI parallel pull and unpack of container images."""
     raid0: bool = False
+    """Instance-store NVMe disks as one RAID0 volume (`instanceStorePolicy: RAID0`)."""
     capacity_reservations: tuple[Mapping[str, Any], ...] = ()
     """capacityReservationSelectorTerms entries in the CRD's shape."""
     gpu_sharing: GpuSharing = field(default_factory=GpuSharing)
@@ -193,6 +205,7 @@ class NodeClasses(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: NodeClassesArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:capacity:NodeClasses", name, None, opts)
         tags = dict(args.get("tags", {}))
         for key in tags:

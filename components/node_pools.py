@@ -13,6 +13,7 @@ from typing import Any, Required, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components._args import check_args
 from components.labels import INSTANCE_FAMILY_LABEL, KARPENTER_CAPACITY_TYPE_LABEL
 from components.pools import PoolSpec, Selection, overlaps
 
@@ -75,6 +76,7 @@ class NodePools(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: NodePoolsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:capacity:NodePools", name, None, opts)
         pools = list(args["pools"])
         clash = overlaps([Selection.of(p) for p in pools])

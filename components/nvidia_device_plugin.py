@@ -21,6 +21,7 @@ from typing import NotRequired, Required
 import pulumi
 import yaml
 
+from components._args import check_args
 from components.addon import Addon, AddonArgs, AddonSpec
 from components.labels import GPU_RESOURCE, GPU_TAINT, POOL_LABEL
 from components.pools import GpuSharing
@@ -91,6 +92,7 @@ class NvidiaDevicePlugin(Addon):
     def __init__(
         self, name: str, args: NvidiaDevicePluginArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:capacity:NvidiaDevicePlugin", name, None, opts)
         if not args["pools"]:
             raise ValueError("NvidiaDevicePluginArgs.pools: empty; the DaemonSet would run nowhere")

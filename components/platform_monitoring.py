@@ -19,6 +19,7 @@ import pulumi_kubernetes as k8s
 from pulumi_kubernetes.apiextensions import CustomResource
 
 from components import validators
+from components._args import check_args
 from components.alert_rules import Thresholds, rule_groups
 from components.chargeback_rules import GpuPoolFacts
 from components.scrape_targets import ScrapeTarget, monitor_spec
@@ -84,6 +85,7 @@ class PlatformMonitoring(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: PlatformMonitoringArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:observability:PlatformMonitoring", name, None, opts)
         _check(args)
         ns = args["namespace"]

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam, validators
+from components._args import check_args
 from components.aws_context import aws_context
 
 
@@ -41,6 +42,7 @@ class PodIdentityRole(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: PodIdentityRoleArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:iam:PodIdentityRole", name, None, opts)
         for key, value in (
             ("namespace", args["namespace"]),

@@ -28,9 +28,14 @@ DisruptionReason = Literal["Underutilized", "Empty", "Drifted"]
 
 @dataclass(frozen=True)
 class Taint:
+    """A taint on every node of a pool: pods need the matching toleration."""
+
     key: str
+    """Taint key."""
     value: str
+    """Taint value."""
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+    """Kubernetes taint effect: pods without a matching toleration are kept off (or evicted)."""
 
     def manifest(self) -> dict[str, str]:
         return {"key": self.key, "value": self.value, "effect": self.effect}
@@ -48,6 +53,7 @@ class GpuSharing:
     """How the NVIDIA device plugin presents a node's GPUs."""
 
     mode: SharingMode = "none"
+    """`none` (whole GPUs), `time-slicing` (`replicas` pods per GPU) or `mig` (MIG slices)."""
     replicas: int = 1
     """time-slicing: pods sharing each GPU (advertised as that many nvidia.com/gpu)."""
     mig_strategy: Literal["single", "mixed"] = "single"
@@ -67,10 +73,16 @@ class GpuSharing:
 
 @dataclass(frozen=True)
 class Budget:
+    """A Karpenter NodePool disruption budget."""
+
     nodes: str
+    """Most nodes disrupted at once: a count ("1") or a percentage of the pool ("10%")."""
     reasons: tuple[DisruptionReason, ...] = ()
+    """Disruption reasons the budget applies to (empty: all)."""
     schedule: str | None = None
+    """Cron schedule at which the budget starts being active (None: always); needs `duration`."""
     duration: str | None = None
+    """How long it stays active after each `schedule` start, a duration ("8h")."""
 
     def manifest(self) -> dict[str, object]:
         out: dict[str, object] = {"nodes": self.nodes}
@@ -84,10 +96,16 @@ class Budget:
 
 @dataclass(frozen=True)
 class Limits:
+    """A NodePool's `spec.limits`: Karpenter launches no node beyond them."""
+
     cpu: int
+    """vCPUs across the pool's nodes, an integer."""
     memory: str
+    """Memory across the pool's nodes, a Kubernetes quantity string ("2048Gi"), not bytes."""
     gpu: int | None = None
+    """`nvidia.com/gpu` across the pool's nodes (None: not limited)."""
     neuron: int | None = None
+    """`aws.amazon.com/neuron` across the pool's nodes (None: not limited)."""
 
     def manifest(self) -> dict[str, str]:
         out = {"cpu": str(self.cpu), "memory": self.memory}
@@ -103,20 +121,37 @@ class PoolSpec:
     """One Karpenter NodePool and the facts later layers need about it."""
 
     name: str
+    """NodePool name, the pool label of its nodes and, for a GPU pool, its Kueue ResourceFlavor."""
     node_class: str
+    """EC2NodeClass its nodes launch from (a `NodeClassSpec.name`)."""
     ami_family: AmiFamily
+    """`al2023` or `bottlerocket`, the family of that node class's AMI alias."""
     instance_families: tuple[str, ...]
+    """EC2 instance families ("g6e", "p5"; keys of
+    `components.instance_families.FAMILIES`)."""
     capacity_types: tuple[CapacityType, ...]
+    """`spot`, `on-demand` and/or `reserved`."""
     limits: Limits
+    """Most capacity across the pool's nodes."""
     consolidation_policy: Literal["WhenEmpty", "WhenEmptyOrUnderutilized"]
+    """Karpenter `disruption.consolidationPolicy`."""
     consolidate_after: str
+    """Karpenter `disruption.consolidateAfter`, a duration ("10m")."""
     budgets: tuple[Budget, ...]
+    """Disruption budgets."""
     expire_after: str
+    """Node lifetime before Karpenter replaces it, a duration ("720h") or "Never"."""
     termination_grace_period: str | None = None
+    """Most time a draining node waits for its pods, a duration ("24h"; None: no
+    limit)."""
     taints: tuple[Taint, ...] = ()
+    """Taints on every node of the pool."""
     labels: tuple[tuple[str, str], ...] = ()
+    """Further node labels, (key, value) pairs, beside the pool label."""
     weight: int | None = None
+    """NodePool weight: Karpenter tries higher weights first (None: 0)."""
     gpu_sharing: GpuSharing = field(default_factory=GpuSharing)
+    """How the NVIDIA device plugin presents the pool's GPUs."""
 
     @property
     def families(self) -> tuple[InstanceFamily, ...]:

@@ -13,6 +13,7 @@ from typing import NotRequired, Required, TypedDict
 
 import pulumi
 
+from components._args import check_args
 from components.addon import Addon, AddonArgs, AddonSpec
 
 
@@ -34,6 +35,7 @@ class PrometheusOperatorCrds(Addon):
         args: PrometheusOperatorCrdsArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:observability:PrometheusOperatorCrds", name, None, opts)
         self._install(
             name,

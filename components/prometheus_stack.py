@@ -25,6 +25,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 
 from components import validators
+from components._args import check_args
 from components.addon import Addon, AddonArgs, AddonSpec
 from components.labels import (
     CRITICAL_ADDONS_TOLERATION,
@@ -144,6 +145,7 @@ class PrometheusStack(Addon):
     def __init__(
         self, name: str, args: PrometheusStackArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:observability:PrometheusStack", name, None, opts)
         _check(args)
         self._install(

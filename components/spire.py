@@ -21,6 +21,7 @@ from typing import Any, NotRequired, Required, TypedDict
 import pulumi
 
 from components import validators
+from components._args import check_args
 from components.addon import Addon, AddonArgs, AddonSpec
 from components.labels import CRITICAL_ADDONS_TOLERATION, SYSTEM_NODE_SELECTOR
 from components.spire_crds import SPIRE_SERVER_NAMESPACE
@@ -122,6 +123,7 @@ class Spire(Addon):
     class_name: str
 
     def __init__(self, name: str, args: SpireArgs, opts: pulumi.ResourceOptions | None = None):
+        check_args(self, args)
         super().__init__("substrate:identity:Spire", name, None, opts)
         _check(args)
         self.trust_domain = args["trust_domain"]

@@ -11,6 +11,7 @@ from typing import TypedDict
 
 import pulumi
 
+from components._args import check_args
 from components.addon import Addon, AddonArgs, AddonSpec
 
 SPIRE_SERVER_NAMESPACE = "spire-server"
@@ -27,6 +28,7 @@ class SpireCrds(Addon):
     def __init__(
         self, name: str, args: SpireCrdsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:identity:SpireCrds", name, None, opts)
         self._install(
             name,

@@ -24,6 +24,7 @@ from typing import Literal, NotRequired, Required, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components._args import check_args
 from components.ebs import (
     GP3_BASELINE_IOPS,
     GP3_BASELINE_THROUGHPUT,
@@ -81,6 +82,7 @@ class StorageClasses(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: StorageClassesArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:storage:StorageClasses", name, None, opts)
         _check(args)
         reclaim = args.get("reclaim_policy", "Delete")

@@ -22,8 +22,14 @@ CLAIM = "namespace, persistentvolumeclaim"
 
 @dataclass(frozen=True)
 class StorageAlertThresholds:
+    """When unused storage alerts."""
+
     unused_claim_for: str = "7d"
+    """`PersistentVolumeClaimWithoutPod`: a bound claim no pod referenced this long, a
+    Prometheus duration ("7d")."""
     released_volume_for: str = "1d"
+    """`PersistentVolumeReleased`: a volume Released this long, a Prometheus duration
+    ("1d")."""
 
 
 def storage_rules(t: StorageAlertThresholds) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import validators
+from components._args import check_args
 from components.aws_context import aws_context
 from components.labels import SYSTEM_NODE_SELECTOR
 from components.node_role import node_role
@@ -96,6 +97,7 @@ class SystemNodeGroup(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: SystemNodeGroupArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:cluster:SystemNodeGroup", name, None, opts)
         _validate(args)
         tags = dict(args.get("tags", {}))

@@ -85,8 +85,13 @@ class Share:
     or GPUs)."""
 
     nominal: int
+    """Guaranteed quota, an integer: CPU in cores, memory in bytes (write
+    `memory_bytes("64Gi")`, not `"64Gi"`), GPUs in `nvidia.com/gpu` devices."""
     borrowing_limit: int | None = None
+    """Most it may borrow above `nominal` from the cohort, same unit (None: no limit)."""
     lending_limit: int | None = None
+    """Most of its unused `nominal` the cohort may borrow, same unit, at most `nominal`
+    (None: all of it)."""
 
     @property
     def lendable(self) -> int:
@@ -112,18 +117,34 @@ class TenantSpec:
     tenant by `name` and place workloads in one of its `namespaces`."""
 
     name: str
+    """Tenant name: its ClusterQueue, LocalQueues and admin group are named after it."""
     namespaces: tuple[str, ...]
+    """Namespaces created for the tenant (PSA restricted, quota, default-deny, a LocalQueue
+    each); a tuple."""
     admins: tuple[str, ...] = ()
+    """IAM role or user ARNs administering its namespaces: their Kubernetes group `admin_group`
+    is bound to the tenant-admin ClusterRole there (TenantAccess maps ARNs to groups)."""
     gpu: bool = False
+    """May run GPU work: namespaces labelled `substrate.io/gpu: "true"`; without it, no `gpus`."""
     tier: str = "batch"
+    """Priority tier, a WorkloadPriorityClass name (e.g. a `DEFAULT_TIERS` key): the
+    `substrate.io/priority-tier` label of its namespaces and ClusterQueue."""
     fair_share_weight: str = "1"
+    """Kueue fair-sharing weight of its ClusterQueue, a quantity string ("1", "0.5";
+    `weight(0.5)` writes one)."""
     cpu: Share = Share(0)
+    """CPU quota on the default flavor, in cores."""
     memory: Share = Share(0)
+    """Memory quota on the default flavor, in bytes."""
     gpus: tuple[tuple[str, Share], ...] = ()
     """(GPU pool, share) in the order Kueue tries the flavors."""
     container_cpu: str = "250m"
+    """LimitRange default CPU request per container, a Kubernetes quantity ("250m")."""
     container_memory: str = "512Mi"
+    """LimitRange default memory request and limit per container, a Kubernetes quantity
+    ("512Mi")."""
     network: NetworkSpec = field(default_factory=NetworkSpec)
+    """What its namespaces may reach beyond default-deny and DNS."""
 
     def gpu_share(self, pool: str) -> Share | None:
         return dict(self.gpus).get(pool)

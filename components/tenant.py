@@ -14,6 +14,7 @@ from pulumi_kubernetes.apiextensions import CustomResource
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components import validators
+from components._args import check_args
 from components.labels import GPU_RESOURCE, PRIORITY_TIER_LABEL, TENANT_LABEL
 from components.tenancy import DEFAULT_COHORT, TenantSpec, cluster_queue_spec
 from components.tenant_manifests import (
@@ -92,6 +93,7 @@ class Tenant(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: TenantArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:workloads:Tenant", name, None, opts)
         _check(args)
         tenant = self.spec = args["tenant"]

@@ -24,6 +24,7 @@ import pulumi_kubernetes as k8s
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components import validators
+from components._args import check_args
 from components.tenant_manifests import TENANT_ADMIN_ROLE, tenant_admin_rules
 
 RESERVED_GROUP_PREFIXES = ("system:", "eks:", "aws:", "amazon:", "iam:")
@@ -72,6 +73,7 @@ class TenantAccess(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: TenantAccessArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:workloads:TenantAccess", name, None, opts)
         _check(args)
         child = pulumi.ResourceOptions(parent=self)

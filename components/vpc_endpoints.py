@@ -16,6 +16,7 @@ from typing import NotRequired, Required, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from components._args import check_args
 from components.aws_context import aws_context
 from components.validators import partition_of
 
@@ -98,6 +99,7 @@ class VpcEndpoints(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: VpcEndpointsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:network:VpcEndpoints", name, None, opts)
         _validate(args)
         tags = dict(args.get("tags", {}))

@@ -21,6 +21,7 @@ from pulumi_kubernetes.apiextensions import CustomResource
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components import validators
+from components._args import check_args
 from components.labels import TENANT_LABEL, WORKLOAD_CLASS_LABEL
 
 API_VERSION = "spire.spiffe.io/v1alpha1"
@@ -182,6 +183,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: WorkloadIdentityArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         super().__init__("substrate:identity:WorkloadIdentity", name, None, opts)
         _check(args)
         class_name, domain = args["class_name"], args["trust_domain"]

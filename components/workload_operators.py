@@ -23,6 +23,7 @@ from typing import Any, Required
 
 import pulumi
 
+from components._args import check_args
 from components.addon import Addon, AddonArgs, AddonSpec
 from components.kueue_integrations import OPERATORS, Operator
 from components.labels import CRITICAL_ADDONS_TOLERATION, SYSTEM_NODE_SELECTOR
@@ -80,6 +81,7 @@ class WorkloadOperator(Addon):
     def __init__(
         self, name: str, args: WorkloadOperatorArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         op = args["operator"]
         if op not in OPERATORS:
             raise ValueError(

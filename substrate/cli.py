@@ -6,7 +6,8 @@ Exit status, for every command (README, "Exit status"):
 - 1: `plan` found a mandatory policy violation (and only that); `check` found a workload that
   would not run;
 - 2: invalid input: a bad argument, an unreadable or invalid stack file, a bad policy config,
-  an unknown revision, an output path that is a file;
+  an unknown revision, an output path that is a file, a program's component args that do not
+  match the component's TypedDict (a misspelled key, a wrong type);
 - 3: `diff` found changes;
 - 4: Substrate itself failed (a bug): one line; `--debug` shows the traceback.
 
@@ -16,6 +17,7 @@ Every error is one line on stderr, prefixed `error:`.
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import traceback
 from importlib import metadata
@@ -198,6 +200,7 @@ def cmd_stacks(args: argparse.Namespace) -> int:
 
 
 def _input_errors() -> tuple[type[Exception], ...]:
+    from components._args import ArgsError
     from substrate.check.context import ChartsMissingError
     from substrate.check.inputs import ManifestError
     from substrate.config import ConfigError
@@ -206,6 +209,7 @@ def _input_errors() -> tuple[type[Exception], ...]:
     from substrate.project import ProjectError
 
     return (
+        ArgsError,
         ConfigError,
         DiffError,
         PolicyConfigError,
@@ -217,14 +221,30 @@ def _input_errors() -> tuple[type[Exception], ...]:
 
 
 def _stack_error(args: argparse.Namespace, err: Exception) -> str:
-    """ConfigErrors name the stack file they come from."""
+    """ConfigErrors name the stack file they come from; ArgsErrors the program line that
+    constructed the component."""
+    from components._args import ArgsError
     from substrate.config import ConfigError
     from substrate.project import find_project
 
     if isinstance(err, ConfigError):
         project = find_project()
         return f"{project.relative(project.stack_file(args.stack))}: {err}"
+    if isinstance(err, ArgsError) and (where := _constructed_at(err)) is not None:
+        return f"{find_project().relative(Path(where.filename))}:{where.lineno}: {err}"
     return str(err)
+
+
+def _constructed_at(err: Exception) -> traceback.FrameSummary | None:
+    """The last frame before the traceback enters components/: the line that constructed it."""
+    import components
+
+    inside = Path(components.__file__).parent
+    frames = traceback.extract_tb(err.__traceback__)
+    for before, frame in itertools.pairwise(frames):
+        if Path(frame.filename).parent == inside and Path(before.filename).parent != inside:
+            return before
+    return None
 
 
 def _first_line(err: Exception) -> str:

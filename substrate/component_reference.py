@@ -8,6 +8,7 @@ tests/test_component_reference.py fails when the checked-in file is stale.
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 COMPONENTS = ROOT / "components"
 COMPONENT_BASES = {"ComponentResource", "Addon"}
+
+HELPERS_HEADER = """## Helper types
+
+Types the arguments above are built from. Units: integers count (CPU in cores, memory in bytes,
+GPUs in devices, volumes in GiB, throughput in MiB/s, as each field says); strings with a unit are
+Kubernetes quantities (`"512Gi"`, `"250m"`) or durations (`"10m"`, `"720h"`). A `Share` of memory
+is bytes: `memory_bytes("64Gi")` from `components.tenancy`, not `"64Gi"`.
+
+Every component checks its arguments when it is constructed, nested TypedDicts and these
+dataclasses field by field, and refuses a misspelled key, a missing required key or a wrong type
+with one line (`ArgsError`, a `TypeError` and `ValueError`; `substrate plan` exits 2):
+
+```
+StorageClasses args: reclaimPolicy is not a key; did you mean reclaim_policy?
+Tenant args: tenant.memory.nominal is '64Gi'; allowed: int (write 68719476736, not '64Gi')
+```
+"""
+TYPE_NAME = re.compile(r"\b[A-Z][A-Za-z0-9]+\b")
+
 
 HEADER = """# Components
 
@@ -79,6 +99,107 @@ def _typed_dict(node: ast.ClassDef) -> ArgsDoc:
     return args
 
 
+@dataclass
+class HelperDoc:
+    name: str
+    doc: str
+    module: str
+    fields: list[tuple[str, str, str, str]] = field(default_factory=list)
+    """(field, type, default or "", description)"""
+    typed_dict: ArgsDoc | None = None
+
+
+def _field_doc(body: list[ast.stmt], i: int) -> str:
+    nxt = body[i + 1] if i + 1 < len(body) else None
+    if (
+        isinstance(nxt, ast.Expr)
+        and isinstance(nxt.value, ast.Constant)
+        and isinstance(nxt.value.value, str)
+    ):
+        return " ".join(nxt.value.value.split())
+    return ""
+
+
+def _dataclass(node: ast.ClassDef, module: str) -> HelperDoc:
+    doc = HelperDoc(node.name, ast.get_docstring(node) or "", module)
+    for i, stmt in enumerate(node.body):
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            default = ast.unparse(stmt.value) if stmt.value is not None else ""
+            if default.startswith("field(default_factory="):
+                default = default.removeprefix("field(default_factory=").removesuffix(")") + "()"
+            kind = ast.unparse(stmt.annotation)
+            doc.fields.append((stmt.target.id, kind, default, _field_doc(node.body, i)))
+    return doc
+
+
+def _is_dataclass(node: ast.ClassDef) -> bool:
+    names = [ast.unparse(d).split("(")[0] for d in node.decorator_list]
+    return "dataclass" in names
+
+
+def _alias(node: ast.stmt) -> tuple[str, str] | None:
+    """A module-level type alias: `Name = Literal[...]` or `Name = A | B`."""
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+        return None
+    target, value = node.targets[0], ast.unparse(node.value)
+    if not isinstance(target, ast.Name):
+        return None
+    if value.startswith("Literal[") or re.fullmatch(r"[A-Z]\w+( \| [A-Z]\w+)+", value):
+        return target.id, value
+    return None
+
+
+def collect_helpers(args: dict[str, ArgsDoc]) -> tuple[list[HelperDoc], dict[str, str]]:
+    """Dataclasses, TypedDicts (not `*Args`) and type aliases the components' args use,
+    directly or through each other."""
+    helpers: dict[str, HelperDoc] = {}
+    aliases: dict[str, str] = {}
+    for path in sorted(COMPONENTS.glob("*.py")):
+        module = f"components/{path.name}"
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ClassDef) and _is_dataclass(node):
+                helpers[node.name] = _dataclass(node, module)
+            elif (
+                isinstance(node, ast.ClassDef)
+                and "TypedDict" in _base_names(node)
+                and node.name not in args
+            ):
+                helpers[node.name] = HelperDoc(node.name, "", module, typed_dict=_typed_dict(node))
+            elif (alias := _alias(node)) is not None:
+                aliases[alias[0]] = alias[1]
+    todo = [n for a in args.values() for _, kind, _, _ in a.fields for n in TYPE_NAME.findall(kind)]
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in aliases:
+            todo += TYPE_NAME.findall(aliases[name])
+        if name in helpers:
+            h = helpers[name]
+            kinds = [k for _, k, _, _ in h.fields] + [
+                k for _, k, _, _ in (h.typed_dict.fields if h.typed_dict else [])
+            ]
+            todo += [n for k in kinds for n in TYPE_NAME.findall(k)]
+    used = [helpers[n] for n in sorted(seen) if n in helpers]
+    return used, {n: aliases[n] for n in sorted(seen) if n in aliases}
+
+
+def _helper_table(doc: HelperDoc) -> list[str]:
+    if doc.typed_dict is not None:
+        lines = _args_table(doc.typed_dict)
+        return [lines[0], "", f"`{doc.module}` · TypedDict", "", *lines[2:]]
+    lines = [f"#### `{doc.name}`", "", f"`{doc.module}` · frozen dataclass", ""]
+    if doc.doc:
+        lines += [" ".join(doc.doc.split()), ""]
+    lines += ["| Field | Type | Default | Description |", "|---|---|---|---|"]
+    for name, kind, default, text in doc.fields:
+        shown = f"`{default}`" if default else "required"
+        lines.append(f"| `{name}` | `{_cell(kind)}` | {shown} | {text} |")
+    return [*lines, ""]
+
+
 def _token(node: ast.ClassDef) -> str:
     for call in ast.walk(node):
         if (
@@ -130,13 +251,18 @@ def collect() -> tuple[list[ComponentDoc], dict[str, ArgsDoc]]:
     return components, args
 
 
+def _cell(text: str) -> str:
+    """A type in a Markdown table cell: `|` would end the cell."""
+    return text.replace("|", "\\|")
+
+
 def _args_table(doc: ArgsDoc) -> list[str]:
     lines = [f"#### `{doc.name}`", ""]
     if doc.doc:
         lines += [doc.doc, ""]
     lines += ["| Key | Type | Required | Description |", "|---|---|---|---|"]
     for key, kind, required, text in doc.fields:
-        lines.append(f"| `{key}` | `{kind}` | {'yes' if required else 'no'} | {text} |")
+        lines.append(f"| `{key}` | `{_cell(kind)}` | {'yes' if required else 'no'} | {text} |")
     return [*lines, ""]
 
 
@@ -163,6 +289,12 @@ def render() -> str:
         lines += ["## Nested argument types", ""]
         for doc in nested:
             lines += _args_table(doc)
+    helpers, aliases = collect_helpers(args)
+    lines.append(HELPERS_HEADER)
+    for helper in helpers:
+        lines += _helper_table(helper)
+    lines += ["### Type aliases", "", "| Alias | Type |", "|---|---|"]
+    lines += [f"| `{name}` | `{_cell(kind)}` |" for name, kind in aliases.items()]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -161,7 +161,8 @@ def test_queue_arns_follow_the_partition() -> None:
         ({"region": ""}, "ElasticWorkloadArgs.region: required for sqs and cloudwatch"),
         (
             {"target": {"kind": "DaemonSet", "name": "x", "namespace": "agents"}},
-            "ElasticWorkloadArgs.target.kind: 'DaemonSet'",
+            "ElasticWorkload args: target.kind is 'DaemonSet'; allowed: 'Deployment' or "
+            "'StatefulSet'",
         ),
         (
             {"triggers": [{"type": "sqs", "queue_url": "http://example.com/q"}]},
