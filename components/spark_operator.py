@@ -25,6 +25,7 @@ from typing import Any, Literal, Required
 import pulumi
 
 from components import iam
+from components._args import check_args
 from components.addon import Addon, AddonArgs, AddonSpec
 from components.aws_context import aws_context
 from components.kueue_integrations import SPARK
@@ -42,17 +43,28 @@ WRITE = ("s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")
 
 @dataclass(frozen=True)
 class S3Grant:
+    """One S3 location a tenant's Spark jobs may use."""
+
     bucket: str
+    """Bucket name (not an ARN), in the stack's partition."""
     prefix: str
     """Key prefix ending in "/", or "" for the whole bucket."""
     access: Literal["read", "read-write"]
+    """"read": get and list under the prefix; "read-write" adds put, delete and multipart
+    uploads there."""
 
 
 @dataclass(frozen=True)
 class SparkTenant:
+    """A tenant whose namespaces run SparkApplications."""
+
     name: str
+    """Tenant name (its ClusterQueue)."""
     namespaces: tuple[str, ...]
+    """The tenant's namespaces that get the `spark` service account and the operator's
+    webhook and controller."""
     grants: tuple[S3Grant, ...]
+    """The S3 locations the `spark` service account's Pod Identity role may use (at least one)."""
 
 
 def s3_statements(partition: str, grants: Sequence[S3Grant]) -> list[iam.Statement]:
@@ -121,6 +133,7 @@ class SparkOperator(Addon):
     def __init__(
         self, name: str, args: SparkOperatorArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        check_args(self, args)
         tenants = list(args["tenants"])
         if not tenants or any(not t.grants for t in tenants):
             raise ValueError("SparkOperatorArgs.tenants: every Spark tenant needs an S3 grant")
