@@ -95,3 +95,10 @@ def log_group_key_policy(account_id: str, partition: str, region: str, log_group
             _logs_for_one_group("AllowCloudWatchLogsForOneGroup", region, group_arn),
         ]
     )
+
+
+def database_key_policy(account_id: str, partition: str) -> str:
+    """An RDS instance's storage and its RDS-managed master secret: RDS and Secrets Manager use
+    the key through grants made on behalf of the account's principals, which IAM policies
+    govern."""
+    return to_json([_root(account_id, partition)])

@@ -8,6 +8,15 @@ Layout follows the chart's production recommendations (`global.spire.recommendat
 
 Nodes attest with `k8s_psat` (projected service account tokens checked through TokenReview):
 no cloud API and no instance metadata, which pods on Karpenter nodes cannot reach (hop limit 1).
+The agents' k8s workload attestor verifies the kubelet it asks about pods: it connects by node
+name and checks the kubelet's serving certificate against the cluster CA (EKS nodes bootstrap
+their serving certificates from the cluster, `serverTLSBootstrap`).
+
+HA (`replicas` > 1) needs a shared datastore and keys that are not on one replica's volume: the
+SQL datastore `aws_postgres` (an RDS instance, components.spire_database, reached with IAM
+database authentication) and the `aws_kms` key manager, both through the server's Pod Identity
+role (components.spire_policies). Replicas spread over zones and at most one is disrupted at a
+time.
 The controller manager only reconciles ClusterSPIFFEIDs whose `className` is `class_name`
 (`watchClassless: false`); the chart's catch-all `default` identity is disabled, so a workload gets
 an SVID only from an explicit ClusterSPIFFEID (components.workload_identity).
@@ -19,11 +28,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, Required, TypedDict
 
 import pulumi
+import pulumi_kubernetes as k8s
 
-from components import validators
+from components import spire_policies, validators
 from components._args import check_args
 from components.addon import Addon, AddonArgs, AddonSpec
 from components.labels import CRITICAL_ADDONS_TOLERATION, SYSTEM_NODE_SELECTOR
+from components.pod_identity import PodIdentityRole
 from components.spire_crds import SPIRE_SERVER_NAMESPACE
 
 SPIRE_SYSTEM_NAMESPACE = "spire-system"
@@ -31,9 +42,51 @@ SPIRE_SYSTEM_NAMESPACE = "spire-system"
 DEFAULT_CLASS_NAME = "substrate-spire"
 TOLERATE_EVERYTHING = {"operator": "Exists"}
 """Node agents must run on every node, GPU and tenant pools included (whatever their taints)."""
+SERVER_SERVICE_ACCOUNT = "spire-server"
+"""The chart's server service account (`spire-server.serviceAccountName` for release `spire`)."""
+SERVER_LABELS = {"app.kubernetes.io/name": "server", "app.kubernetes.io/instance": "spire"}
+"""Selector labels of the server pods (`spire-server.selectorLabels`, release `spire`)."""
+ZONE_KEY = "topology.kubernetes.io/zone"
 
 
-class SpireArgs(AddonArgs, TypedDict, total=False):
+class SpireDatastore(TypedDict):
+    """The SQL datastore on RDS for PostgreSQL with IAM authentication (`aws_postgres`)."""
+
+    host: pulumi.Input[str]
+    """The RDS instance's endpoint address (no port)."""
+    port: pulumi.Input[int]
+    """The instance's PostgreSQL port."""
+    database: str
+    """Database SPIRE's tables live in (created by an operator, see docs/identity.md)."""
+    user: str
+    """Database user SPIRE logs in as with an IAM authentication token (`rds-db:connect`)."""
+    region: str
+    """AWS Region of the instance, for signing the IAM authentication token."""
+
+
+class SpireKms(TypedDict):
+    """The `aws_kms` key manager: SPIRE creates and uses its signing keys in KMS, with a key
+    policy that names the server's role (components.spire_policies.signing_key_policy)."""
+
+    region: str
+    """AWS Region of the keys (the stack's Region)."""
+
+
+class SpireServerArgs(TypedDict, total=False):
+    """How the SPIRE server runs (part of SpireArgs)."""
+
+    replicas: NotRequired[int]
+    """SPIRE server replicas. Default 1; more need `datastore` and `kms`."""
+    datastore: NotRequired[SpireDatastore]
+    """Shared SQL datastore (default: sqlite on the server's volume)."""
+    kms: NotRequired[SpireKms]
+    """Signing keys in AWS KMS (default: on the server's volume)."""
+    server_policy_json: NotRequired[pulumi.Input[str]]
+    """The server's Pod Identity role policy (components.spire_policies.server_policy); required
+    with `datastore` or `kms`."""
+
+
+class SpireArgs(AddonArgs, SpireServerArgs, TypedDict, total=False):
     """SPIRE settings; `cluster_name` (from AddonArgs) is also SPIRE's cluster name."""
 
     trust_domain: Required[str]
@@ -59,9 +112,67 @@ def _check(args: SpireArgs) -> None:
     class_name = args.get("class_name", DEFAULT_CLASS_NAME)
     if validators.dns_label(class_name):
         raise ValueError(f"SpireArgs.class_name: {class_name!r} is not a DNS label")
+    replicas = args.get("replicas", 1)
+    if replicas < 1:
+        raise ValueError(f"SpireArgs.replicas: {replicas} is not a replica count")
+    if replicas > 1 and ("datastore" not in args or "kms" not in args):
+        raise ValueError(
+            f"SpireArgs.replicas: {replicas} needs a shared datastore and KMS keys "
+            "(SpireArgs.datastore and SpireArgs.kms)"
+        )
+    if ("datastore" in args or "kms" in args) and "server_policy_json" not in args:
+        raise ValueError(
+            "SpireArgs.server_policy_json: required with datastore or kms (the server reaches "
+            "them with its Pod Identity role)"
+        )
 
 
-def spire_values(args: SpireArgs) -> dict[str, Any]:
+def _server_aws(args: SpireArgs, role_arn: pulumi.Input[str] | None) -> dict[str, Any]:
+    """Server values for the SQL datastore on RDS with IAM authentication, the aws_kms key
+    manager (each replica's server id in a file on its own volume, so replicas never share key
+    aliases) and, with several replicas, zone spread."""
+    out: dict[str, Any] = {}
+    store = args.get("datastore")
+    if store is not None:
+        out["dataStore"] = {
+            "sql": {
+                # The template accepts `aws_postgres` (SPIRE's name); the values comment says
+                # aws_postgresql, which the chart's helper refuses ("Unsupported database type").
+                "databaseType": "aws_postgres",
+                "databaseName": store["database"],
+                "host": store["host"],
+                "port": store["port"],
+                "username": store["user"],
+                "region": store["region"],
+                "options": [{"sslmode": "require"}],
+            }
+        }
+    kms = args.get("kms")
+    if kms is not None:
+        assert role_arn is not None  # _check: kms needs server_policy_json, hence a role
+        key_policy = pulumi.Output.from_input(role_arn).apply(spire_policies.signing_key_policy)
+        out["keyManager"] = {
+            "disk": {"enabled": False},
+            "awsKMS": {
+                "enabled": True,
+                "region": kms["region"],
+                "keyIdentifierFile": {"enabled": True},
+                "keyPolicy": {"policy": key_policy},
+            },
+        }
+    if args.get("replicas", 1) > 1:
+        out["topologySpreadConstraints"] = [
+            {
+                "maxSkew": 1,
+                "topologyKey": ZONE_KEY,
+                "whenUnsatisfiable": "DoNotSchedule",
+                "labelSelector": {"matchLabels": dict(SERVER_LABELS)},
+            }
+        ]
+    return out
+
+
+def spire_values(args: SpireArgs, role_arn: pulumi.Input[str] | None = None) -> dict[str, Any]:
     """Helm values of the `spire` chart (keys verified against chart spire-0.30.0)."""
     trust_domain = args["trust_domain"]
     class_name = args.get("class_name", DEFAULT_CLASS_NAME)
@@ -92,6 +203,8 @@ def spire_values(args: SpireArgs) -> dict[str, Any]:
         },
         "spire-server": {
             **on_system_nodes,
+            "replicaCount": args.get("replicas", 1),
+            **_server_aws(args, role_arn),
             "nodeAttestor": {"k8sPSAT": {"enabled": True}},
             "federation": {"enabled": args.get("federation", False)},
             "controllerManager": {
@@ -110,6 +223,11 @@ def spire_values(args: SpireArgs) -> dict[str, Any]:
         "spire-agent": {
             "nodeAttestor": {"k8sPSAT": {"enabled": True}},
             "tolerations": node_tolerations,
+            # Verify the kubelet: connect by node name (a SAN of its serving certificate) and
+            # check the certificate against the cluster CA, which signs EKS nodes' serving
+            # certificates (nodeadm sets serverTLSBootstrap).
+            "kubeletAddress": {"mode": "hostname"},
+            "workloadAttestors": {"k8s": {"verification": {"type": "apiServerCA"}}},
         },
         "spiffe-csi-driver": {"tolerations": node_tolerations},
         "spiffe-oidc-discovery-provider": {"enabled": oidc, **on_system_nodes},
@@ -128,6 +246,7 @@ class Spire(Addon):
         _check(args)
         self.trust_domain = args["trust_domain"]
         self.class_name = args.get("class_name", DEFAULT_CLASS_NAME)
+        role = self._server_role(name, args)
         self._install(
             name,
             args,
@@ -135,10 +254,43 @@ class Spire(Addon):
                 chart="spire",
                 namespace=SPIRE_SERVER_NAMESPACE,
                 create_namespace=False,  # made by SpireCrds, whose release lives there too
-                values=spire_values(args),
-                # R27 exemption: the agent needs hostPID/hostNetwork/hostPath and the CSI
-                # driver runs privileged; nothing else is scheduled in this namespace.
+                values=spire_values(args, role.role_arn if role is not None else None),
+                # R27 exemption: the agent needs hostPID/hostPath and the CSI driver runs
+                # privileged; nothing else is scheduled in this namespace.
                 extra_namespaces={SPIRE_SYSTEM_NAMESPACE: "privileged"},
+                depends_on=[role] if role is not None else (),
             ),
         )
+        if role is not None:
+            self.role_arn = role.role_arn
+        if args.get("replicas", 1) > 1:
+            k8s.policy.v1.PodDisruptionBudget(
+                f"{name}-server-pdb",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name="spire-server", namespace=SPIRE_SERVER_NAMESPACE
+                ),
+                spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+                    max_unavailable=1,
+                    selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(SERVER_LABELS)),
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release]),
+            )
         self._finish({"trustDomain": self.trust_domain, "className": self.class_name})
+
+    def _server_role(self, name: str, args: SpireArgs) -> PodIdentityRole | None:
+        """The server's Pod Identity role, made before the release: the key policy in the
+        release's values names it."""
+        policy = args.get("server_policy_json")
+        if policy is None:
+            return None
+        return PodIdentityRole(
+            f"{name}-pod-identity",
+            {
+                "cluster_name": args["cluster_name"],
+                "namespace": SPIRE_SERVER_NAMESPACE,
+                "service_account": SERVER_SERVICE_ACCOUNT,
+                "policy_json": policy,
+                "tags": dict(args.get("tags", {})),
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )

@@ -101,14 +101,34 @@ class Share:
 
 @dataclass(frozen=True)
 class NetworkSpec:
-    """What a tenant namespace may reach beyond its default-deny policy and DNS."""
+    """What a tenant namespace may reach, and who may reach it, beyond its default-deny policy
+    and DNS (components.tenant_manifests.network_policies turns it into NetworkPolicies)."""
 
     within_tenant: bool = True
     """Pods of the tenant's namespaces reach each other (distributed training, services)."""
     pod_identity_agent: bool = False
     """Egress to the EKS Pod Identity agent (169.254.170.23:80): AWS credentials for pods."""
     https_cidrs: tuple[str, ...] = ()
-    """Further egress on TCP 443 (VPC endpoints, NAT to public APIs)."""
+    """Further egress on TCP 443 to these CIDRs (e.g. a partner API through NAT)."""
+    aws_endpoints: bool = False
+    """Egress on TCP 443 to the subnets that hold the VPC's interface endpoints (STS, ECR, SSM,
+    Bedrock, ...), and to no other VPC address."""
+    s3: bool = False
+    """Egress on TCP 443 to the Region's S3 prefix list (`com.amazonaws.<region>.s3`, the
+    addresses the S3 gateway endpoint routes), resolved at deploy time."""
+    monitoring_ports: tuple[int, ...] = ()
+    """TCP ports on which the platform's Prometheus may scrape every pod of the tenant."""
+    from_tenants: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    """(other tenant, TCP ports) whose pods may open those ports on this tenant's pods; the
+    other tenant gets the matching egress."""
+    load_balancer_ports: tuple[int, ...] = ()
+    """TCP ports reachable from load balancers (`load_balancer_cidrs`)."""
+    load_balancer_cidrs: tuple[str, ...] | None = None
+    """Where load-balancer traffic comes from; None: the VPC's public subnets."""
+
+    def accepts(self, tenant: str) -> tuple[int, ...]:
+        """TCP ports ``tenant``'s pods may open here (none unless declared)."""
+        return dict(self.from_tenants).get(tenant, ())
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,12 @@ from components.labels import GPU_RESOURCE, PRIORITY_TIER_LABEL, TENANT_LABEL
 from components.tenancy import DEFAULT_COHORT, TenantSpec, cluster_queue_spec
 from components.tenant_manifests import (
     TENANT_ADMIN_ROLE,
+    NetworkPeers,
     limit_range_spec,
     namespace_labels,
     network_policies,
+    queue_reader_name,
+    queue_reader_rules,
     role_binding_subjects,
 )
 
@@ -57,6 +60,9 @@ class TenantArgs(TypedDict, total=False):
     """GPU pools that have a ResourceFlavor; GPU shares on other pools are refused."""
     cohort: NotRequired[str]
     """Kueue cohort of the ClusterQueue. Default `substrate`."""
+    network_peers: NotRequired[NetworkPeers]
+    """What the tenant's NetworkPolicies name outside it (endpoint subnets, the S3 prefix list,
+    Prometheus, the KubeRay operator, the other tenants). Default: nothing."""
 
 
 def _check(args: TenantArgs) -> None:
@@ -111,6 +117,7 @@ class Tenant(pulumi.ComponentResource):
             spec=cluster_queue_spec(tenant, args["gpu_pools"], args.get("cohort", DEFAULT_COHORT)),
             opts=child,
         )
+        policies = network_policies(tenant, args.get("network_peers"))
         self.namespaces = {}
         for ns in tenant.namespaces:
             namespace = k8s.core.v1.Namespace(
@@ -136,7 +143,7 @@ class Tenant(pulumi.ComponentResource):
                 spec=cast(Any, limit_range_spec(tenant)),
                 opts=inside,
             )
-            for policy, spec in network_policies(tenant).items():
+            for policy, spec in policies.items():
                 k8s.networking.v1.NetworkPolicy(
                     f"{name}-{ns}-{policy}",
                     metadata=meta(policy),
@@ -164,6 +171,8 @@ class Tenant(pulumi.ComponentResource):
                     spec={"clusterQueue": tenant.queue_name},
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, queue]),
                 )
+        if tenant.admins:
+            self._queue_reader(name, tenant, labels)
         self.register_outputs(
             {
                 "tenant": tenant.name,
@@ -172,4 +181,26 @@ class Tenant(pulumi.ComponentResource):
                 "gpu": tenant.gpu,
                 "tier": tenant.tier,
             }
+        )
+
+    def _queue_reader(self, name: str, tenant: TenantSpec, labels: Mapping[str, str]) -> None:
+        """The admins' read access to the tenant's cluster-scoped queue objects."""
+        child = pulumi.ResourceOptions(parent=self)
+        meta = ObjectMetaArgs(name=queue_reader_name(tenant), labels=dict(labels))
+        role = k8s.rbac.v1.ClusterRole(
+            f"{name}-queue-reader",
+            metadata=meta,
+            rules=cast(Any, queue_reader_rules(tenant)),
+            opts=child,
+        )
+        k8s.rbac.v1.ClusterRoleBinding(
+            f"{name}-queue-reader-binding",
+            metadata=meta,
+            role_ref=k8s.rbac.v1.RoleRefArgs(
+                api_group="rbac.authorization.k8s.io",
+                kind="ClusterRole",
+                name=queue_reader_name(tenant),
+            ),
+            subjects=cast(Any, role_binding_subjects(tenant)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role]),
         )

@@ -9,13 +9,17 @@
 - LimitRange: default CPU/memory requests for containers that set none, memory limit equal to
   the request (R28).
 - NetworkPolicies (enforced by the VPC CNI, `enableNetworkPolicy`): deny all ingress and egress,
-  allow DNS to kube-dns (R30), plus the tenant's declared allowances.
-- RoleBinding of the tenant-admin ClusterRole to the tenant's admin group.
+  allow DNS to kube-dns (R30), plus the tenant's declared allowances (`NetworkSpec`) and what the
+  platform's own controllers need (the KubeRay operator to Ray head pods), with the peers
+  outside the tenant (`NetworkPeers`) resolved by the workloads layer.
+- RoleBinding of the tenant-admin ClusterRole to the tenant's admin group, and a ClusterRole
+  and ClusterRoleBinding that let that group read its ClusterQueue, ResourceFlavors and Cohorts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from components.addon import pod_security_labels
@@ -35,6 +39,19 @@ ALLOW_DNS = "allow-dns"
 ALLOW_TENANT = "allow-within-tenant"
 ALLOW_POD_IDENTITY = "allow-pod-identity-agent"
 ALLOW_HTTPS = "allow-https-egress"
+ALLOW_ENDPOINTS = "allow-aws-endpoints"
+ALLOW_S3 = "allow-s3"
+ALLOW_KUBERAY = "allow-kuberay-operator"
+ALLOW_MONITORING = "allow-monitoring"
+ALLOW_FROM_TENANTS = "allow-from-tenants"
+ALLOW_TO_TENANTS = "allow-to-tenants"
+ALLOW_LOAD_BALANCERS = "allow-load-balancers"
+RAY_HEAD = {"ray.io/node-type": "head"}
+"""Label KubeRay 1.7.0 puts on every Ray head pod (utils.RayNodeTypeLabelKey)."""
+RAY_HEAD_PORTS = (8265, 8000)
+"""What KubeRay 1.7.0's operator opens on a head pod (its defaults, utils/constant.go): the
+dashboard (8265; RayJob and RayService status and Serve config through the head Service) and the
+Serve proxy (8000; RayService's proxy health check on the head pod's IP)."""
 POD_IDENTITY_AGENT = "169.254.170.23/32"
 """EKS Pod Identity agent address (hostNetwork DaemonSet, port 80), EKS user guide
 "pod-identities": pods fetch their credentials from it."""
@@ -67,8 +84,68 @@ def _policy(types: list[str], **rules: Any) -> dict[str, Any]:
     return {"podSelector": {}, "policyTypes": types, **rules}
 
 
-def network_policies(tenant: TenantSpec) -> dict[str, dict[str, Any]]:
+@dataclass(frozen=True)
+class PodPeer:
+    """Pods of a platform namespace, by label."""
+
+    namespace: str
+    """The platform namespace the pods run in."""
+    labels: Mapping[str, str]
+    """Labels the pods carry (a NetworkPolicy podSelector's matchLabels)."""
+
+
+@dataclass(frozen=True)
+class NetworkPeers:
+    """What tenant NetworkPolicies name outside the tenant. CIDR lists are plain sequences or
+    values resolved at deploy time (anything with ``apply``, e.g. a ``pulumi.Output``)."""
+
+    endpoint_cidrs: Any = ()
+    """Subnets holding the VPC's interface endpoints (for `aws_endpoints`)."""
+    s3_cidrs: Any = ()
+    """The Region's S3 prefix list entries (for `s3`)."""
+    public_subnet_cidrs: Any = ()
+    """The VPC's public subnets: where load balancers connect from unless a tenant says."""
+    kuberay_operator: PodPeer | None = None
+    """The KubeRay operator's pods, when KubeRay is installed."""
+    prometheus: PodPeer | None = None
+    """The platform Prometheus pods (for `monitoring_ports`)."""
+    tenants: Sequence[TenantSpec] = field(default_factory=tuple)
+    """Every tenant: those that accept this one's pods get its egress."""
+
+
+def _ip_blocks(cidrs: Any, what: str) -> Any:
+    """`to`/`from` peers for ``cidrs``; refuses an empty list, which a NetworkPolicy rule would
+    read as "everywhere"."""
+
+    def build(values: Sequence[str]) -> list[dict[str, Any]]:
+        if not values:
+            raise ValueError(f"{what}: no CIDRs, and an empty peer list means every address")
+        return [{"ipBlock": {"cidr": str(c)}} for c in values]
+
+    apply: Callable[[Callable[[Sequence[str]], Any]], Any] | None = getattr(cidrs, "apply", None)
+    return apply(build) if apply is not None else build(list(cidrs))
+
+
+def _tcp(ports: Sequence[int]) -> list[dict[str, Any]]:
+    return [{"protocol": "TCP", "port": p} for p in ports]
+
+
+def _pods(peer: PodPeer) -> dict[str, Any]:
+    return {
+        "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: peer.namespace}},
+        "podSelector": {"matchLabels": dict(peer.labels)},
+    }
+
+
+def _tenant_pods(name: str) -> dict[str, Any]:
+    return {"namespaceSelector": {"matchLabels": {TENANT_LABEL: name}}}
+
+
+def network_policies(
+    tenant: TenantSpec, peers: NetworkPeers | None = None
+) -> dict[str, dict[str, Any]]:
     """NetworkPolicy name -> spec for each of the tenant's namespaces."""
+    peers = peers or NetworkPeers()
     out = {
         DEFAULT_DENY: _policy(["Ingress", "Egress"]),
         ALLOW_DNS: _policy(
@@ -104,13 +181,66 @@ def network_policies(tenant: TenantSpec) -> dict[str, dict[str, Any]]:
                 }
             ],
         )
+    https = _tcp([443])
     if net.https_cidrs:
         out[ALLOW_HTTPS] = _policy(
-            ["Egress"],
-            egress=[
+            ["Egress"], egress=[{"to": _ip_blocks(net.https_cidrs, ALLOW_HTTPS), "ports": https}]
+        )
+    if net.aws_endpoints:
+        to = _ip_blocks(peers.endpoint_cidrs, ALLOW_ENDPOINTS)
+        out[ALLOW_ENDPOINTS] = _policy(["Egress"], egress=[{"to": to, "ports": https}])
+    if net.s3:
+        to = _ip_blocks(peers.s3_cidrs, ALLOW_S3)
+        out[ALLOW_S3] = _policy(["Egress"], egress=[{"to": to, "ports": https}])
+    out.update(_ingress_policies(tenant, peers))
+    return out
+
+
+def _ingress_policies(tenant: TenantSpec, peers: NetworkPeers) -> dict[str, dict[str, Any]]:
+    """Who outside the tenant may open which ports on its pods, and the egress the tenant needs
+    toward the tenants that accept it."""
+    net, out = tenant.network, {}
+    if peers.kuberay_operator is not None:
+        out[ALLOW_KUBERAY] = {
+            "podSelector": {"matchLabels": dict(RAY_HEAD)},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": [_pods(peers.kuberay_operator)], "ports": _tcp(RAY_HEAD_PORTS)}],
+        }
+    if net.monitoring_ports:
+        if peers.prometheus is None:
+            raise ValueError(f"tenant {tenant.name!r}: monitoring ports but no Prometheus peer")
+        out[ALLOW_MONITORING] = _policy(
+            ["Ingress"],
+            ingress=[{"from": [_pods(peers.prometheus)], "ports": _tcp(net.monitoring_ports)}],
+        )
+    if net.from_tenants:
+        out[ALLOW_FROM_TENANTS] = _policy(
+            ["Ingress"],
+            ingress=[
+                {"from": [_tenant_pods(other)], "ports": _tcp(ports)}
+                for other, ports in net.from_tenants
+            ],
+        )
+    accepting = [(t.name, t.network.accepts(tenant.name)) for t in peers.tenants]
+    egress = [
+        {"to": [_tenant_pods(other)], "ports": _tcp(ports)}
+        for other, ports in accepting
+        if ports and other != tenant.name
+    ]
+    if egress:
+        out[ALLOW_TO_TENANTS] = _policy(["Egress"], egress=egress)
+    if net.load_balancer_ports:
+        cidrs = (
+            peers.public_subnet_cidrs
+            if net.load_balancer_cidrs is None
+            else net.load_balancer_cidrs
+        )
+        out[ALLOW_LOAD_BALANCERS] = _policy(
+            ["Ingress"],
+            ingress=[
                 {
-                    "to": [{"ipBlock": {"cidr": c}} for c in net.https_cidrs],
-                    "ports": [{"protocol": "TCP", "port": 443}],
+                    "from": _ip_blocks(cidrs, ALLOW_LOAD_BALANCERS),
+                    "ports": _tcp(net.load_balancer_ports),
                 }
             ],
         )
@@ -119,6 +249,33 @@ def network_policies(tenant: TenantSpec) -> dict[str, dict[str, Any]]:
 
 def role_binding_subjects(tenant: TenantSpec) -> list[dict[str, str]]:
     return [{"kind": "Group", "name": tenant.admin_group, "apiGroup": "rbac.authorization.k8s.io"}]
+
+
+def queue_reader_name(tenant: TenantSpec) -> str:
+    """The ClusterRole (and its ClusterRoleBinding) that lets the tenant's admins read the
+    cluster-scoped queue objects of their tenant."""
+    return f"substrate:tenant-queues:{tenant.name}"
+
+
+def queue_reader_rules(tenant: TenantSpec) -> list[dict[str, Any]]:
+    """Cluster-scoped Kueue objects the docs tell a tenant admin to inspect: the tenant's own
+    ClusterQueue (`kubectl get clusterqueue <tenant>`, by name only: other tenants' quotas stay
+    private; RBAC cannot limit `list` by name), and the shared ResourceFlavors and Cohorts that
+    explain its flavors and borrowing."""
+    read = ["get", "list", "watch"]
+    return [
+        {
+            "apiGroups": ["kueue.x-k8s.io"],
+            "resources": ["clusterqueues", "clusterqueues/status"],
+            "resourceNames": [tenant.queue_name],
+            "verbs": ["get", "watch"],
+        },
+        {
+            "apiGroups": ["kueue.x-k8s.io"],
+            "resources": ["resourceflavors", "cohorts"],
+            "verbs": read,
+        },
+    ]
 
 
 def tenant_admin_rules(integrations: Sequence[str]) -> list[dict[str, Any]]:

@@ -1,15 +1,17 @@
 """A stack's cluster as the NetworkPolicy analyzer sees it, and the addresses journeys dial.
 
-The analyzed objects are the plan's own (Namespaces, NetworkPolicies, agent StatefulSets), what
-EKS runs (CoreDNS, `substrate.engines.netpol.eks_objects`) and stand-ins for the pods that only
-exist at run time, each with the labels and ports its creator gives it:
+The analyzed objects are everything the cluster holds for the plan (its manifests plus every
+Helm release as Helm renders it, `substrate.engines.cluster`: the KubeRay operator, Kueue,
+Karpenter, ... as their charts run them), what EKS runs (CoreDNS,
+`substrate.engines.netpol.eks_objects`) and stand-ins for the pods that only exist at run time,
+each with the labels and ports its creator gives it:
 
 - one ordinary pod per tenant namespace (`<namespace>/tenant-pod`, HTTP on 8080): what a
   tenant's Job or Deployment runs;
-- Prometheus, as prometheus-operator creates it for the kube-prometheus-stack release;
-- with KubeRay on, the operator's Deployment (labels of the kuberay-operator chart) and the
-  head pod of a RayCluster `demo` in the first GPU tenant's first namespace (KubeRay 1.7.0's
-  `labelPod` labels, default ports gcs-server 6379, dashboard 8265, client 10001, serve 8000).
+- Prometheus, as prometheus-operator creates it for the chart's Prometheus resource;
+- with KubeRay on, the head pod of a RayCluster `demo` in the first GPU tenant's first
+  namespace (KubeRay 1.7.0's `labelPod` labels, default ports gcs-server 6379, dashboard 8265,
+  client 10001, serve 8000).
 
 One analyzer run per stack, cached for the session.
 """
@@ -25,8 +27,9 @@ from substrate.config import PlatformConfig
 from substrate.engines import netpol
 from substrate.engines.netpol import Connectivity, workload
 from substrate.plan.command import PlanResult
-from substrate.plan.mocks import EC2_ID_PREFIX, digest
+from substrate.plan.mocks import EC2_ID_PREFIX, S3_PREFIX_LIST_STAND_IN, digest
 from tests.conftest import planned
+from tests.helm.rendered import rendered
 from tests.helpers import stack_yaml, typed_config
 
 TENANT_POD = "tenant-pod"
@@ -34,9 +37,6 @@ RAY_CLUSTER = "demo"
 RAY_HEAD_PORTS = {"gcs-server": 6379, "dashboard": 8265, "client": 10001, "serve": 8000}
 POD_IDENTITY_AGENT = "169.254.170.23"
 """EKS Pod Identity agent (EKS user guide, "pod-id-how-it-works"): port 80."""
-S3_RANGES = {"us-east-1": "52.216.0.0/15", "us-west-2": "52.218.128.0/17"}
-"""One S3 range per Region from AWS's ip-ranges.json (service S3), part of the Region's
-`com.amazonaws.<region>.s3` prefix list: what the S3 gateway endpoint route carries."""
 SUBNET = "aws:ec2/subnet:Subnet"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 
@@ -91,35 +91,47 @@ class StackNetwork:
     def endpoint_addresses(self) -> list[str]:
         return [_host(c) for c in self.endpoint_subnets()]
 
-    def other_vpc_addresses(self) -> list[str]:
-        """An address in each VPC subnet that holds no interface endpoint (public subnets)."""
-        inside = set(self.endpoint_subnets())
-        return sorted(_host(c) for c in self._subnets().values() if c not in inside)
+    def public_subnets(self) -> list[str]:
+        return sorted(str(c) for c in self.config.network.public_subnet_cidrs)
 
-    def s3_address(self) -> str:
-        return _host(S3_RANGES[self.region])
+    def other_vpc_addresses(self) -> list[str]:
+        """An address in each VPC subnet that holds no interface endpoint (public subnets) and
+        the VPC's last address, which no subnet holds."""
+        inside = set(self.endpoint_subnets())
+        vpc = self.config.network.vpc_cidr
+        assert vpc is not None
+        unassigned = str(vpc.broadcast_address)
+        assert not any(ipaddress.ip_address(unassigned) in ipaddress.ip_network(c) for c in inside)
+        return sorted(
+            [*(_host(c) for c in self._subnets().values() if c not in inside), unassigned]
+        )
+
+    def s3_addresses(self) -> list[str]:
+        """An address in each entry of the Region's S3 prefix list, as the plan resolves it
+        (substrate.plan.mocks: stand-ins; `pulumi up` reads AWS's own entries)."""
+        return [_host(c) for c in S3_PREFIX_LIST_STAND_IN]
 
 
 def _release(plan: PlanResult, chart: str) -> dict[str, Any] | None:
     return next((r for r in plan.releases if r["chart"].endswith(chart)), None)
 
 
-def _runtime_objects(config: PlatformConfig, plan: PlanResult) -> list[dict[str, Any]]:
+def _runtime_objects(
+    config: PlatformConfig, plan: PlanResult, cluster: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     objects = [
         workload("Deployment", ns, TENANT_POD, {"app": TENANT_POD}, [_http(8080)], replicas=2)
         for tenant in config.tenants.values()
         for ns in tenant.namespaces
     ]
-    stack = _release(plan, "kube-prometheus-stack")
-    assert stack is not None, "the analyzer journeys need the Prometheus release"
-    name = f"{stack['name']}-prometheus"  # the chart's Prometheus CR; the operator prefixes it
+    (prometheus,) = [o for o in cluster if o["kind"] == "Prometheus"]
+    name, namespace = prometheus["metadata"]["name"], prometheus["metadata"]["namespace"]
+    # prometheus-operator's pod labels (operator.ApplicationNameLabelKey, `prometheus`) and
+    # its StatefulSet name, `prometheus-<Prometheus name>`.
     labels = {"app.kubernetes.io/name": "prometheus", "prometheus": name}
-    objects.append(
-        workload("StatefulSet", stack["namespace"], f"prometheus-{name}", labels, [_http(9090)])
-    )
-    ray = _release(plan, "kuberay-operator")
-    if ray is not None:
-        objects += _kuberay(config, ray)
+    objects.append(workload("StatefulSet", namespace, f"prometheus-{name}", labels, [_http(9090)]))
+    if _release(plan, "kuberay-operator") is not None:
+        objects.append(_ray_head(config))
     return objects
 
 
@@ -127,12 +139,7 @@ def _http(port: int, name: str = "http") -> dict[str, Any]:
     return {"name": name, "containerPort": port, "protocol": "TCP"}
 
 
-def _kuberay(config: PlatformConfig, release: dict[str, Any]) -> list[dict[str, Any]]:
-    operator = {
-        "app.kubernetes.io/name": "kuberay-operator",
-        "app.kubernetes.io/instance": release["name"],
-        "app.kubernetes.io/component": "kuberay-operator",
-    }
+def _ray_head(config: PlatformConfig) -> dict[str, Any]:
     gpu_tenant = next(t for t in config.tenants.values() if t.gpu)
     head = {
         "ray.io/is-ray-node": "yes",
@@ -144,20 +151,18 @@ def _kuberay(config: PlatformConfig, release: dict[str, Any]) -> list[dict[str, 
         "app.kubernetes.io/created-by": "kuberay-operator",
     }
     ports = [_http(p, n) for n, p in RAY_HEAD_PORTS.items()]
-    return [
-        workload("Deployment", release["namespace"], "kuberay-operator", operator, [_http(8080)]),
-        workload("Deployment", gpu_tenant.namespaces[0], f"{RAY_CLUSTER}-head", head, ports),
-    ]
+    return workload("Deployment", gpu_tenant.namespaces[0], f"{RAY_CLUSTER}-head", head, ports)
 
 
 @functools.cache
 def stack_network(stack: str) -> StackNetwork:
     plan = planned(stack)
     config = typed_config(stack_yaml(stack))
-    runtime = _runtime_objects(config, plan)
-    reach = netpol.analyze([*plan.manifests.values(), *netpol.eks_objects(), *runtime])
+    cluster = list(rendered(stack).objects)
+    runtime = _runtime_objects(config, plan, cluster)
+    reach = netpol.analyze([*cluster, *netpol.eks_objects(), *runtime])
     names = {f"{o['metadata']['namespace']}/{o['metadata']['name']}" for o in runtime}
     prometheus = next(n for n in names if "/prometheus-" in n)
-    operator = next((n for n in names if n.endswith("/kuberay-operator")), None)
+    operator = "kuberay-system/kuberay-operator"
     head = next((n for n in names if n.endswith(f"/{RAY_CLUSTER}-head")), None)
-    return StackNetwork(stack, config, plan, reach, prometheus, operator, head)
+    return StackNetwork(stack, config, plan, reach, prometheus, operator if head else None, head)

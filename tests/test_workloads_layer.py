@@ -232,7 +232,12 @@ def test_tenant_admins_reach_only_their_namespaces(prod_plan: PlanResult) -> Non
         "data-eng",
         "agents",
     }
-    assert not _kind(prod_plan, "ClusterRoleBinding")
+    # Cluster-wide, a tenant's admins only read its own queue objects
+    # (tests/components/test_tenant_queue_reader.py).
+    for binding in _kind(prod_plan, "ClusterRoleBinding"):
+        tenant = binding["metadata"]["name"].removeprefix("substrate:tenant-queues:")
+        assert binding["roleRef"]["name"] == f"substrate:tenant-queues:{tenant}"
+        assert [s["name"] for s in binding["subjects"]] == [f"substrate:tenant:{tenant}:admins"]
 
 
 def test_kueue_objects_wait_for_the_release_that_installs_their_crds(prod_plan: PlanResult) -> None:

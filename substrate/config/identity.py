@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from components import validators
-from substrate.config.checks import rule
+from substrate.config.checks import between, rule
 from substrate.config.schema import ConfigError, Invalid, doc
 
 TrustDomain = Annotated[str, rule(validators.spiffe_trust_domain)]
@@ -69,6 +69,91 @@ class FederationConfig:
             )
 
 
+def _instance_class(value: str) -> None:
+    if not re.fullmatch(r"db\.[a-z0-9]+\.[a-z0-9]+", value):
+        raise Invalid("is not an RDS instance class", 'e.g. "db.t4g.small" or "db.m7g.large"')
+
+
+def _major_version(value: str) -> None:
+    if value not in ("14", "15", "16", "17"):
+        raise Invalid(
+            "is not a PostgreSQL major version RDS offers with IAM authentication",
+            '"14", "15", "16" or "17" (RDS picks the current minor version)',
+        )
+
+
+@dataclass(frozen=True)
+class SpireDatabaseConfig:
+    """The RDS for PostgreSQL instance Substrate creates for the SPIRE server: private subnets,
+    reachable on 5432 only from the cluster security group, storage and master secret encrypted
+    with its own KMS key, IAM database authentication on."""
+
+    instance_class: Annotated[str, _instance_class] = doc(
+        "RDS instance class.", default="db.t4g.small"
+    )
+    engine_version: Annotated[str, _major_version] = doc("PostgreSQL major version.", default="17")
+    multi_az: bool = doc(
+        "A synchronous standby in another Availability Zone (RDS fails over to it).",
+        default=True,
+    )
+    storage_gib: Annotated[int, between(20, 1024)] = doc("Allocated storage (gp3).", default=20)
+    backup_retention_days: Annotated[int, between(1, 35)] = doc(
+        "Automated backups kept this long.", default=7
+    )
+    deletion_protection: bool = doc(
+        "Refuse deletion until turned off (a final snapshot is kept either way).", default=True
+    )
+
+
+@dataclass(frozen=True)
+class SpireServerConfig:
+    """How the SPIRE server runs: replicas, where it keeps its data and its signing keys."""
+
+    replicas: Annotated[int, between(1, 5)] = doc(
+        "SPIRE server replicas (one per zone first). More than one needs `datastore: postgres` "
+        "and `keyManager: awsKms`.",
+        default=1,
+    )
+    datastore: Literal["sqlite", "postgres"] = doc(
+        "`sqlite`: a file on the server's volume (one replica); `postgres`: the RDS instance "
+        "of `database`, reached with IAM database authentication as user `spire`.",
+        default="sqlite",
+    )
+    key_manager: Literal["disk", "awsKms"] = doc(
+        "`disk`: signing keys on the server's volume; `awsKms`: keys created and used in AWS "
+        "KMS (they never leave it), through the server's Pod Identity role.",
+        default="disk",
+    )
+    database: SpireDatabaseConfig | None = doc(
+        "Create the RDS instance (set it one deployment before `datastore: postgres`, to create "
+        "the `spire` user once: docs/identity.md).",
+        default=None,
+    )
+
+    def check(self, path: str) -> None:
+        if self.datastore == "postgres" and self.database is None:
+            raise ConfigError(
+                f"{path}.datastore",
+                self.datastore,
+                "needs the database Substrate creates",
+                f"a {path}.database section, or sqlite",
+            )
+        if self.replicas > 1 and self.datastore == "sqlite":
+            raise ConfigError(
+                f"{path}.replicas",
+                self.replicas,
+                "needs a shared datastore; sqlite lives on one replica's volume",
+                "1, or datastore: postgres",
+            )
+        if self.replicas > 1 and self.key_manager == "disk":
+            raise ConfigError(
+                f"{path}.replicas",
+                self.replicas,
+                "keeps each replica's signing keys on its own zonal volume",
+                "1, or keyManager: awsKms",
+            )
+
+
 @dataclass(frozen=True)
 class IdentityConfig:
     """SPIRE: registered tenant and agent workloads get SVIDs in this environment's domain."""
@@ -86,6 +171,9 @@ class IdentityConfig:
     federation: list[FederationConfig] = doc(
         "Foreign trust domains to federate with; tenant workloads receive their bundles.",
         factory=list,
+    )
+    server: SpireServerConfig = doc(
+        "SPIRE server replicas, datastore and key manager.", factory=SpireServerConfig
     )
 
     def check(self, path: str) -> None:

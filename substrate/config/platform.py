@@ -28,6 +28,7 @@ from substrate.config.karpenter import KarpenterConfig
 from substrate.config.keda import KedaConfig
 from substrate.config.kueue import KueueConfig
 from substrate.config.network import NetworkConfig
+from substrate.config.network_checks import check_tenant_network
 from substrate.config.node_pools import NodePools
 from substrate.config.observability import ObservabilityConfig
 from substrate.config.schema import (
@@ -127,6 +128,7 @@ class PlatformConfig:
         check_capacity(self)
         check_bedrock(self)
         check_workloads(self)
+        check_tenant_network(self)
         check_spark(self)
         check_agents(self)
         check_storage(self)

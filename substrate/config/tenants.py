@@ -100,9 +100,48 @@ class ContainerDefaultsConfig:
     memory: Memory = doc("Default memory request and limit.", default="512Mi")
 
 
+Port = Annotated[int, between(1, 65535)]
+Ports = Annotated[list[Port], non_empty("port"), unique]
+TenantName = Annotated[
+    str, object_name("is not a valid tenant name (it names the tenant's queues and labels)")
+]
+
+
+@dataclass(frozen=True)
+class LoadBalancerIngressConfig:
+    """Traffic from load balancers to the tenant's pods."""
+
+    ports: Ports = doc("TCP ports of the tenant's pods that load balancers may open.")
+    cidrs: Annotated[list[Annotated[str, _cidr]], non_empty("CIDR"), unique] | None = doc(
+        "Where the load balancers' traffic comes from (their addresses in their subnets); "
+        "unset: the VPC's public subnets (internet-facing load balancers). Never the private "
+        "subnets, which hold every pod's address.",
+        default=None,
+    )
+
+
+@dataclass(frozen=True)
+class TenantIngressConfig:
+    """Who outside the tenant may open connections to its pods (default: nobody)."""
+
+    monitoring: Annotated[list[Port], unique] = doc(
+        "TCP ports on which the platform Prometheus may scrape every pod of the tenant.",
+        factory=list,
+    )
+    tenants: dict[TenantName, Ports] = doc(
+        "Other tenant -> TCP ports its pods may open on this tenant's pods (the other tenant "
+        "gets the matching egress).",
+        factory=dict,
+    )
+    load_balancers: LoadBalancerIngressConfig | None = doc(
+        "Ports load balancers may reach (Services of type LoadBalancer).", default=None
+    )
+
+
 @dataclass(frozen=True)
 class TenantNetworkConfig:
-    """What the tenant's pods may reach beyond default-deny and DNS (R30)."""
+    """What the tenant's pods may reach, and who may reach them, beyond default-deny and DNS
+    (R30)."""
 
     allow_within_tenant: bool = doc(
         "Pods in the tenant's namespaces reach each other (distributed training, services).",
@@ -113,8 +152,25 @@ class TenantNetworkConfig:
         "credentials.",
         default=False,
     )
+    aws_endpoints: bool = doc(
+        "Egress on TCP 443 to the subnets that hold the VPC's interface endpoints (sts, ecr, "
+        "ssm, bedrock-runtime, `network.endpoints.additional`) and to no other VPC address.",
+        default=False,
+    )
+    s3: bool = doc(
+        "Egress on TCP 443 to the Region's S3 addresses: the AWS-managed prefix list "
+        "`com.amazonaws.<region>.s3` (what the S3 gateway endpoint routes), resolved at deploy "
+        "time.",
+        default=False,
+    )
     https_egress_cidrs: Annotated[list[Annotated[str, _cidr]], unique] = doc(
-        "Further egress on TCP 443, e.g. the VPC CIDR for interface endpoints.", factory=list
+        "Further egress on TCP 443 (e.g. a partner API through NAT). Never a public subnet or "
+        "the whole VPC: `awsEndpoints` reaches the endpoints.",
+        factory=list,
+    )
+    ingress: TenantIngressConfig = doc(
+        "Declared ingress from monitoring, other tenants and load balancers.",
+        factory=TenantIngressConfig,
     )
 
 
@@ -129,8 +185,8 @@ class TenantConfig:
     quota: ComputeQuotaConfig = doc("CPU and memory quota.")
     admins: Annotated[list[IamPrincipalArn], unique] = doc(
         "IAM roles or users that administer the tenant's namespaces (EKS access entry -> "
-        "Kubernetes group -> RoleBinding of the `substrate:tenant-admin` ClusterRole). No "
-        "cluster-wide rights.",
+        "Kubernetes group -> RoleBinding of the `substrate:tenant-admin` ClusterRole). Cluster-"
+        "wide, only reading the tenant's own ClusterQueue and the ResourceFlavors and Cohorts.",
         factory=list,
     )
     gpu: bool = doc(
@@ -210,6 +266,21 @@ class TenantConfig:
                 "a GPU quota (nominal or borrowing) on at least one GPU pool, or gpu: false",
             )
 
+    def _network_spec(self) -> NetworkSpec:
+        net, ingress = self.network, self.network.ingress
+        lb = ingress.load_balancers
+        return NetworkSpec(
+            within_tenant=net.allow_within_tenant,
+            pod_identity_agent=net.pod_identity_agent,
+            https_cidrs=tuple(net.https_egress_cidrs),
+            aws_endpoints=net.aws_endpoints,
+            s3=net.s3,
+            monitoring_ports=tuple(ingress.monitoring),
+            from_tenants=tuple((t, tuple(p)) for t, p in sorted(ingress.tenants.items())),
+            load_balancer_ports=tuple(lb.ports) if lb else (),
+            load_balancer_cidrs=tuple(lb.cidrs) if lb and lb.cidrs is not None else None,
+        )
+
     def spec(self, name: str) -> TenantSpec:
         """The typed tenant model the layers and components use."""
         q = self.quota
@@ -234,11 +305,7 @@ class TenantConfig:
             ),
             container_cpu=self.container_defaults.cpu,
             container_memory=self.container_defaults.memory,
-            network=NetworkSpec(
-                self.network.allow_within_tenant,
-                self.network.pod_identity_agent,
-                tuple(self.network.https_egress_cidrs),
-            ),
+            network=self._network_spec(),
         )
 
 
@@ -248,7 +315,4 @@ def _amount(key: str, value: int | str | None) -> int:
     return memory_bytes(str(value)) if key == "memory" else int(value)
 
 
-TenantName = Annotated[
-    str, object_name("is not a valid tenant name (it names the tenant's queues and labels)")
-]
 Tenants = dict[TenantName, TenantConfig]

@@ -1,4 +1,5 @@
-"""Identity layer: SPIRE (CRDs, server/agents) and the workloads' SPIFFE registrations."""
+"""Identity layer: SPIRE (CRDs, server/agents), the server's RDS datastore and AWS access, and
+the workloads' SPIFFE registrations."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.spire import DEFAULT_CLASS_NAME, Spire
+from components import spire_policies
+from components.spire import DEFAULT_CLASS_NAME, Spire, SpireServerArgs
 from components.spire_crds import SpireCrds
+from components.spire_database import DATABASE, SPIRE_USER, SpireDatabase, connect_arn
 from components.workload_identity import (
     AgentIdentity,
     FederatedTrustDomain,
@@ -16,7 +19,7 @@ from components.workload_identity import (
     WorkloadIdentity,
 )
 from substrate.config import PlatformConfig
-from substrate.config.identity import FederationConfig
+from substrate.config.identity import FederationConfig, SpireServerConfig
 from substrate.layers.foundation import Foundation
 
 TENANTS: tuple[TenantIdentity, ...] = ()
@@ -32,6 +35,7 @@ class Identity:
     workloads: WorkloadIdentity
     trust_domain: str
     class_name: str
+    database: SpireDatabase | None = None
 
     @property
     def namespaces(self) -> tuple[str, ...]:
@@ -52,6 +56,70 @@ def federation_args(feds: Sequence[FederationConfig]) -> list[FederatedTrustDoma
     return out
 
 
+def database(cfg: PlatformConfig, base: Foundation) -> SpireDatabase | None:
+    """The SPIRE server's RDS instance, when the stack declares one."""
+    db = cfg.identity.server.database
+    if db is None:
+        return None
+    return SpireDatabase(
+        "spire-database",
+        {
+            "identifier": f"{cfg.cluster_name}-spire",
+            "vpc_id": base.network.vpc_id,
+            "subnet_ids": base.network.private_subnet_ids,
+            "source_security_group_id": base.cluster.cluster_security_group_id,
+            "instance_class": db.instance_class,
+            "engine_version": db.engine_version,
+            "multi_az": db.multi_az,
+            "storage_gib": db.storage_gib,
+            "backup_retention_days": db.backup_retention_days,
+            "deletion_protection": db.deletion_protection,
+            "tags": base.tags,
+        },
+    )
+
+
+def server_aws(cfg: PlatformConfig, base: Foundation, db: SpireDatabase | None) -> SpireServerArgs:
+    """The server's datastore, key manager and Pod Identity policy (nothing with sqlite and
+    disk keys)."""
+    server: SpireServerConfig = cfg.identity.server
+    out: SpireServerArgs = {"replicas": server.replicas}
+    kms = server.key_manager == "awsKms"
+    postgres = server.datastore == "postgres"
+    if not kms and not postgres:
+        return out
+    parts = base.cluster.cluster_arn.apply(lambda arn: arn.split(":"))
+    resource = db.resource_id if (postgres and db is not None) else None
+    if postgres:
+        assert db is not None  # config: datastore postgres requires database
+        out["datastore"] = {
+            "host": db.address,
+            "port": db.port,
+            "database": DATABASE,
+            "user": SPIRE_USER,
+            "region": cfg.region,
+        }
+    if kms:
+        out["kms"] = {"region": cfg.region}
+    domain = cfg.identity.trust_domain
+
+    def policy(values: list[object]) -> str:
+        p, resource_id = values
+        assert isinstance(p, list)
+        partition, region, account = str(p[1]), str(p[3]), str(p[4])
+        arn = (
+            connect_arn(partition, region, account, str(resource_id), SPIRE_USER)
+            if resource_id is not None
+            else None
+        )
+        return spire_policies.server_policy(
+            partition, region, account, domain, kms=kms, connect_arn=arn
+        )
+
+    out["server_policy_json"] = pulumi.Output.all(parts, resource).apply(policy)
+    return out
+
+
 def build(
     cfg: PlatformConfig,
     base: Foundation,
@@ -63,6 +131,7 @@ def build(
         base.kubernetes, pulumi.ResourceOptions(depends_on=[base.core_addons, base.storage])
     )
     crds = SpireCrds("spire-crds", {"cluster_name": cfg.cluster_name, "tags": base.tags}, opts=k8s)
+    db = database(cfg, base)
     spire = Spire(
         "spire",
         {
@@ -73,6 +142,7 @@ def build(
             "ca_country": ident.ca_country,
             "ca_organization": ident.ca_organization,
             "federation": bool(ident.federation),
+            **server_aws(cfg, base, db),
         },
         opts=pulumi.ResourceOptions.merge(k8s, pulumi.ResourceOptions(depends_on=[crds])),
     )
@@ -100,4 +170,5 @@ def build(
         workloads=workloads,
         trust_domain=ident.trust_domain,
         class_name=spire.class_name,
+        database=db,
     )

@@ -37,6 +37,7 @@ from substrate.config import PlatformConfig
 from substrate.config.scaling import ScalingConfig, TriggerConfig
 from substrate.layers.capacity import Capacity
 from substrate.layers.foundation import Foundation
+from substrate.layers.tenant_network import peers
 
 MANAGED_PROMETHEUS_URL = f"http://{RELEASE_NAME}-prometheus.{MONITORING_NAMESPACE}.svc:9090"
 """kube-prometheus-stack's Prometheus Service (`<fullname>-prometheus`, port 9090)."""
@@ -299,6 +300,7 @@ def build(
                 opts=base.kubernetes,
             )
         gpu_pools = [p.name for p in capacity.gpu_pools]
+        network = peers(cfg, everyone)
         for name, spec in specs.items():
             tenants[name] = Tenant(
                 f"tenant-{name}",
@@ -307,6 +309,7 @@ def build(
                     "quota_hard": resource_quota_hard(spec, everyone),
                     "gpu_pools": gpu_pools,
                     "cohort": cfg.kueue.cohort if cfg.kueue else "substrate",
+                    "network_peers": network,
                 },
                 opts=pulumi.ResourceOptions.merge(
                     base.kubernetes, pulumi.ResourceOptions(depends_on=[kueue.release, platform])

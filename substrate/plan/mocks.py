@@ -35,8 +35,38 @@ EC2_ID_PREFIX = {
 }
 
 
+S3_PREFIX_LIST_STAND_IN = ("192.0.2.0/24", "198.51.100.0/24")
+"""What the plan's `getManagedPrefixList` answers for `com.amazonaws.<region>.s3` in every
+Region: stand-ins from the documentation ranges (RFC 5737), not S3's addresses. The real entries
+are AWS's, read when `pulumi up` runs; a plan only shows where they go."""
+
+
+def s3_prefix_list_stand_in(name: str) -> list[dict[str, str]]:
+    return [{"cidr": c, "description": f"stand-in for {name}"} for c in S3_PREFIX_LIST_STAND_IN]
+
+
+def subnet_cidr_stand_in(subnet_id: str) -> str:
+    """What the plan's `getSubnet` answers for an existing subnet: a /24 of 10.255.0.0/16 derived
+    from its id (a stand-in; the real CIDR is read when `pulumi up` runs)."""
+    return f"10.255.{int(digest('subnet', subnet_id, length=4), 16) % 256}.0/24"
+
+
 def digest(*parts: str, length: int = 17) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+RDS_INSTANCE = "aws:rds/instance:Instance"
+
+
+def rds_resource_id(name: str) -> str:
+    """The DbiResourceId the plan gives the RDS instance resource ``name``."""
+    return f"db-{digest(RDS_INSTANCE, name, length=26).upper()}"
+
+
+def rds_master_secret_arn(name: str, partition: str, region: str) -> str:
+    """The ARN of the RDS-managed master user secret of the RDS instance resource ``name``."""
+    secret = f"rds!db-{digest(RDS_INSTANCE, name, length=8)}-{digest('secret', name, length=6)}"
+    return f"arn:{partition}:secretsmanager:{region}:{ACCOUNT_ID}:secret:{secret}"
 
 
 class SubstrateMocks(Mocks):
@@ -104,6 +134,22 @@ class SubstrateMocks(Mocks):
         if typ == "aws:cloudwatch/eventRule:EventRule":
             outputs["arn"] = f"arn:{p}:events:{r}:{a}:rule/{physical}"
             return physical, outputs
+        if typ == RDS_INSTANCE:
+            ident = str(outputs.get("identifier") or physical)
+            outputs.update(
+                arn=f"arn:{p}:rds:{r}:{a}:db:{ident}",
+                resourceId=rds_resource_id(name),
+                address=f"{ident}.{digest('rds', a, r, length=12)}.{r}.rds.amazonaws.com",
+                port=outputs.get("port") or 5432,
+                masterUserSecrets=[
+                    {
+                        "secretArn": rds_master_secret_arn(name, p, r),
+                        "kmsKeyId": outputs.get("masterUserSecretKmsKeyId"),
+                        "secretStatus": "active",
+                    }
+                ],
+            )
+            return ident, outputs
         if typ == "aws:eks/nodeGroup:NodeGroup":
             outputs.setdefault("nodeGroupName", name)
         outputs.setdefault("arn", self._arn(typ, physical))
@@ -213,6 +259,25 @@ class SubstrateMocks(Mocks):
                 "version": version,
                 "id": f"{inputs['addonName']}-{inputs['kubernetesVersion']}",
             }
+        elif token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+            name = str(inputs.get("name"))
+            if name != f"com.amazonaws.{self.region}.s3":
+                raise NotImplementedError(f"substrate plan mocks only S3's prefix list, not {name}")
+            result = {
+                "id": f"pl-{digest(name)}",
+                "name": name,
+                "arn": f"arn:{self.partition}:ec2:{self.region}:aws:prefix-list/pl-{digest(name)}",
+                "addressFamily": "IPv4",
+                "ownerId": "AWS",
+                "maxEntries": len(S3_PREFIX_LIST_STAND_IN),
+                "version": 1,
+                "tags": {},
+                "region": self.region,
+                "entries": s3_prefix_list_stand_in(name),
+            }
+        elif token == "aws:ec2/getSubnet:getSubnet":
+            subnet = str(inputs["id"])
+            result = {**inputs, "id": subnet, "cidrBlock": subnet_cidr_stand_in(subnet)}
         else:
             raise NotImplementedError(
                 f"substrate plan has no mock for invoke {token}; add one to "

@@ -303,6 +303,8 @@ def test_bring_your_own_vpc_is_accepted_without_cidrs() -> None:
             "subnet-0000000000000000b",
             "subnet-0000000000000000c",
         ],
+        # prod's inference tenant takes load-balancer traffic from the public subnets
+        "publicSubnetIds": ["subnet-0000000000000000d"],
     }
     cfg = typed_config(raw)
     assert cfg.network.existing is not None

@@ -65,7 +65,7 @@ CASES: list[tuple[str, Mutation, str]] = [
         "identity section missing",
         lambda c: c.pop("substrate:identity"),
         "substrate:identity = <missing>: is required (allowed: a mapping with keys trustDomain, "
-        "caCountry, caOrganization, federation)",
+        "caCountry, caOrganization, federation, server)",
     ),
     (
         "CA country of three letters",

@@ -45,6 +45,10 @@ NON_RESTRICTABLE = frozenset(
         # CloudWatch Logs (flow logs) and identity checks
         "logs:DescribeLogGroups",
         "sts:GetCallerIdentity",
+        # SPIRE's aws_kms key manager: it creates its signing keys and finds them by alias
+        "kms:CreateKey",
+        "kms:ListAliases",
+        "kms:ListKeys",
     )
 )
 """Actions with no resource type in the Service Authorization Reference."""
