@@ -3,7 +3,8 @@
 Exit status, for every command (README, "Exit status"):
 
 - 0: done; for `plan`, no mandatory policy violation; for `diff`, the plans are identical;
-- 1: `plan` found a mandatory policy violation (and only that);
+- 1: `plan` found a mandatory policy violation (and only that); `check` found a workload that
+  would not run;
 - 2: invalid input: a bad argument, an unreadable or invalid stack file, a bad policy config,
   an unknown revision, an output path that is a file, a program the engine would refuse (a
   duplicate URN, a name longer than the provider's auto-naming allows), a program's component
@@ -50,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="substrate",
         description="Substrate: plan, diff and list the AI platform's stacks offline.",
         epilog="Exit status: 0 ok, 1 mandatory policy violation (plan), 2 invalid input, "
-        "3 changes (diff), 4 internal error.",
+        "3 changes (diff), 4 internal error; check: 1 a workload would not run.",
     )
     parser.add_argument("--version", action="version", version=f"substrate {_version()}")
     parser.add_argument(
@@ -95,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
         help="output on stdout (default text)",
     )
     _policy_config_option(diff)
+    _check_parser(sub)
     stacks = sub.add_parser(
         "stacks",
         help="list the project's stacks with their environment, tier and policy config",
@@ -105,6 +107,39 @@ def _parser() -> argparse.ArgumentParser:
         "--format", choices=("text", "json"), default="text", help="output (default text)"
     )
     return parser
+
+
+def _check_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    check = sub.add_parser(
+        "check",
+        help="judge a tenant's manifests against a stack with the real engines: admission, "
+        "queue (exit 1 if a workload would not run)",
+        description="Create the manifests on the stack's planned cluster offline: the API "
+        "server's admission and controllers, Kyverno under the stack's policies, Kueue on its "
+        "idle queues. Exit 0 when every workload would run, 1 when one would not.",
+    )
+    check.add_argument("stack", help="stack name: stacks/Pulumi.<stack>.yaml")
+    check.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE", help="multi-document YAML manifests"
+    )
+    check.add_argument(
+        "--tenant",
+        metavar="NAME",
+        help="the tenant submitting them: manifests without a namespace go into its first "
+        "namespace, and every namespace must be its own",
+    )
+    check.add_argument(
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="output on stdout (default text; markdown for a PR comment)",
+    )
+    check.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="plan the stack again instead of reusing out/.check/ (the cache is keyed by the "
+        "stack file, the code and the chart packages)",
+    )
 
 
 def _policy_config_option(command: argparse.ArgumentParser) -> None:
@@ -146,6 +181,16 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_OK if result.identical else EXIT_CHANGES
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from substrate.check.command import check
+    from substrate.check.render import render
+    from substrate.project import find_project
+
+    report = check(find_project(), args.stack, args.files, args.tenant, use_cache=not args.no_cache)
+    sys.stdout.write(render(report, args.format))
+    return EXIT_OK if report.runs else EXIT_VIOLATIONS
+
+
 def cmd_stacks(args: argparse.Namespace) -> int:
     from substrate.plan.stacks import describe, render_json, render_text
     from substrate.project import find_project
@@ -159,6 +204,8 @@ def _input_errors() -> tuple[type[Exception], ...]:
     from pulumi import RunError
 
     from components._args import ArgsError
+    from substrate.check.context import ChartsMissingError
+    from substrate.check.inputs import ManifestError
     from substrate.config import ConfigError
     from substrate.diff.command import DiffError
     from substrate.plan.engine_rules import EngineRefusalError
@@ -174,6 +221,8 @@ def _input_errors() -> tuple[type[Exception], ...]:
         ProjectError,
         InputError,
         RunError,
+        ManifestError,
+        ChartsMissingError,
     )
 
 
@@ -210,7 +259,7 @@ def _first_line(err: Exception) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    commands = {"plan": cmd_plan, "diff": cmd_diff, "stacks": cmd_stacks}
+    commands = {"plan": cmd_plan, "diff": cmd_diff, "check": cmd_check, "stacks": cmd_stacks}
     try:
         args = _parser().parse_args(argv)
     except SystemExit as done:  # --help, --version, or a usage error already printed

@@ -261,8 +261,13 @@ def stack_state(plan: PlanResult, *, charts: Path) -> ClusterState:
     admission reads - namespaces (with the system ones), LimitRanges, ServiceAccounts,
     PriorityClasses, StorageClasses, Kueue objects, webhook configurations, CRDs - and Kueue's
     Configuration from its chart's ConfigMap."""
-    objects = cluster.of_plan(plan, charts)
-    namespaces = [o for o in objects if o["kind"] == "Namespace"]
+    return state_of(plan, cluster.of_plan(plan, charts))
+
+
+def state_of(plan: PlanResult, objects: Sequence[Mapping[str, Any]]) -> ClusterState:
+    """:func:`stack_state` from ``objects``, everything the cluster holds for ``plan``
+    (:func:`substrate.engines.cluster.of_plan`)."""
+    namespaces = [dict(o) for o in objects if o["kind"] == "Namespace"]
     names = {n["metadata"]["name"] for n in namespaces}
     namespaces += [namespace(n) for n in SYSTEM_NAMESPACES if n not in names]
     kinds = STATE_KINDS | WEBHOOK_KINDS | {"CustomResourceDefinition"}

@@ -60,6 +60,9 @@ class Role:
     inline: tuple[Policy, ...] = ()
     managed: tuple[str, ...] = ()
     """Attached managed policy ARNs."""
+    logical: str = ""
+    """The Pulumi resource name (`name` is the IAM name, which pulumi-aws may auto-name with a
+    random suffix drawn at `pulumi up`)."""
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,7 @@ def _roles(records: list[Record]) -> dict[str, Role]:
             Policy.parse(f"{name}-trust", Kind.TRUST, _policy_text(r.inputs["assumeRolePolicy"])),
             tuple(inline[name]),
             tuple(managed[name]),
+            r.name,
         )
         for name, r in by_name.items()
     }
@@ -210,6 +214,7 @@ def from_records(
             role.trust,
             role.inline,
             role.managed,
+            role.logical,
         )
         for name, role in _roles(items).items()
     }

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from substrate.check import chain, context
+from substrate.check.chain import controller, tenant_engineer
 from substrate.config import PlatformConfig
 from substrate.engines import apiserver, kueue, kyverno
 from substrate.plan.command import PlanResult
@@ -27,23 +29,15 @@ from tests.helpers import (
 )
 
 Object = dict[str, Any]
-
-
-def tenant_engineer(tenant: str) -> dict[str, Any]:
-    """An engineer of ``tenant`` as EKS presents them: the IAM role session and the access
-    entry's groups (components/tenant_access.py)."""
-    return {
-        "username": f"arn:aws:sts::123456789012:assumed-role/{tenant}-engineer/alice",
-        "groups": [f"substrate:tenant:{tenant}:admins", "system:authenticated"],
-    }
-
-
-def controller(name: str) -> dict[str, Any]:
-    """A kube-controller-manager controller acting under its own service account."""
-    return {
-        "username": f"system:serviceaccount:kube-system:{name}",
-        "groups": ["system:serviceaccounts", "system:serviceaccounts:kube-system"],
-    }
+__all__ = [
+    "Object",
+    "Stack",
+    "controller",
+    "denied",
+    "judged_by",
+    "stack",
+    "tenant_engineer",
+]
 
 
 @dataclass(frozen=True)
@@ -76,10 +70,15 @@ class Stack:
         return kyverno.namespaces_of(self.plan.manifests.values())
 
     @cached_property
+    def context(self) -> context.Context:
+        """The plan as `substrate check` sees it (substrate.check.context)."""
+        charts = require_shared(chart_dir(), "upstream chart packages", "SUBSTRATE_SHARED_DIR")
+        return context.of_plan(self.plan, charts)
+
+    @property
     def state(self) -> apiserver.ClusterState:
         """What the cluster holds before tenants create anything (plan + rendered charts)."""
-        charts = require_shared(chart_dir(), "upstream chart packages", "SUBSTRATE_SHARED_DIR")
-        return apiserver.stack_state(self.plan, charts=charts)
+        return self.context.state
 
     def create(
         self, objects: Sequence[Mapping[str, Any]], user: Mapping[str, Any]
@@ -87,14 +86,12 @@ class Stack:
         """The API server's CREATE of ``objects`` by ``user`` and of everything the controllers
         create from them (Kubernetes' and Kueue's own code: the apiserver engine)."""
         require_engine("apiserver")
-        return apiserver.admit(
-            self.state, objects, username=user["username"], groups=user.get("groups", ())
-        )
+        return chain.create(self.context, objects, user)
 
     def queue(self, steps: Sequence[kueue.Step]) -> list[kueue.StepResult]:
-        """Kueue's verdicts on ``steps`` against this stack's queues (the kueue engine)."""
+        """Kueue's verdicts on ``steps`` against this stack's idle queues (the kueue engine)."""
         require_engine("kueue")
-        return kueue.run(self.plan.manifests, self.plan.releases, {"steps": steps})["steps"]
+        return chain.queue(self.context, steps)
 
     def admit(
         self,
@@ -106,14 +103,7 @@ class Stack:
     ) -> list[kyverno.Verdict]:
         """Kyverno's verdicts for ``objects`` under this stack's policies."""
         require_engine(kyverno.SERVER)
-        return kyverno.apply(
-            kyverno.policies_of(self.plan.manifests.values()),
-            objects,
-            namespaces=self.namespaces,
-            cluster=cluster,
-            operation=operation,
-            user=user,
-        )
+        return chain.admit(self.context, objects, user, cluster=cluster, operation=operation)
 
 
 @cache
