@@ -7,7 +7,8 @@ Chart keys (verified in the charts at the pinned tags):
   pod security context already sets `runAsNonRoot` and `seccompProfile: RuntimeDefault`.
 - lws 0.10.0 (kubernetes-sigs/lws `charts/lws/values.yaml`): `replicaCount`, `nodeSelector`,
   `tolerations`, `podSecurityContext`; the chart's default pod security context lacks a seccomp
-  profile, which PSA `restricted` requires, so Substrate sets `RuntimeDefault`.
+  profile, which PSA `restricted` requires, so Substrate sets `RuntimeDefault`; `resources`
+  requests 1 CPU and 1Gi (the chart's own requests) and Substrate adds the 1Gi memory limit.
 - kuberay-operator 1.7.0 (ray-project/kuberay `helm-chart/kuberay-operator/values.yaml`):
   `replicas`, `nodeSelector`, `tolerations`; its container security context is already
   restricted-compliant. `singleNamespaceInstall: false` (default): it watches tenant namespaces.
@@ -48,6 +49,7 @@ def _lws(replicas: int) -> dict[str, Any]:
         "nodeSelector": NODE_SELECTOR,
         "tolerations": [dict(CRITICAL_ADDONS_TOLERATION)],
         "podSecurityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+        "resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"memory": "1Gi"}},
     }
 
 

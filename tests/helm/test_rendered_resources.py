@@ -23,7 +23,6 @@ FINDINGS = {
     "requests or memory limit",
     "spire": "issue 13: spire-server, spire-agent, the controller manager, the CSI driver and "
     "the post-install Jobs set no requests or memory limit",
-    "lws": "issue 13: the LeaderWorkerSet controller requests CPU/memory but has no memory limit",
 }
 
 
