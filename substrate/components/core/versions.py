@@ -169,6 +169,17 @@ _KYVERNO = Engine(
     f"{CHARTS['kyverno'].app_version})",
 )
 
+PULUMI_SDK_VERSION = "3.272.0"
+"""The pulumi Python SDK the platform pins (pyproject.toml) and the CLI the workflows install."""
+
+_PULUMI_CLI = Engine(
+    "github.com/pulumi/pulumi/pkg/v3",
+    "v3.274.0",
+    f"the Pulumi CLI that runs the stacks (workflows: {PULUMI_SDK_VERSION}); the Go module proxy "
+    f"does not serve pkg/v3 v{PULUMI_SDK_VERSION}, so the engine is the nearest newer release "
+    "(a CLI newer than the SDK is the supported direction)",
+)
+
 ENGINES: dict[str, Engine] = {
     "kyverno": _KYVERNO,
     "kyverno-server": Engine(
@@ -212,5 +223,19 @@ ENGINES: dict[str, Engine] = {
         "v0.36.2",
         "the Pod Security Admission built into kube-apiserver 1.36, the newest minor the stacks "
         "run; it evaluates older clusters at their own version (the checks emulate it)",
+    ),
+    "pulumi": _PULUMI_CLI,
+    "pulumi-nodejs-codegen": Engine(
+        _PULUMI_CLI.module,
+        _PULUMI_CLI.version,
+        "nothing deployed: Pulumi's Node.js SDK generator (pkg/codegen/nodejs) of that CLI, "
+        "served as the language host's GeneratePackage for `pulumi package gen-sdk` "
+        "(tools/engines/pulumi-nodejs-codegen)",
+    ),
+    "pulumi-language-yaml": Engine(
+        "github.com/pulumi/pulumi-yaml",
+        "v1.25.0",
+        "nothing deployed: the Pulumi YAML language host that runs YAML programs using Substrate's "
+        "components (the newest pulumi-yaml release the Go module proxy serves)",
     ),
 }
