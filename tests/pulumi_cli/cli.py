@@ -1,0 +1,243 @@
+"""Drive the real Pulumi CLI (build/engines/pulumi) offline against a component package.
+
+Everything runs with a throw-away PULUMI_HOME, a file backend, no update check, no plugin
+downloads and no registry look-ups. Results (schema, generated and compiled SDKs) are cached under
+build/pulumi-cli/ keyed by the package's sources and the engines' builds, so the cached suite
+pays for a CLI run only when one of them changes.
+
+Two stand-ins, both forced by what the Go module proxy serves (see tools/engines/README.md):
+- the Python language host (pulumi-language-python) cannot be built, so the package is started the
+  way that host starts it (`<virtualenv>/bin/python <plugin dir> <engine address>`, read from its
+  RunPlugin) by an executable `pulumi-resource-<name>` that the CLI launches as a binary provider;
+- SDK generation goes to the pulumi-nodejs-codegen engine (Pulumi's own Node.js generator behind
+  the language host's GeneratePackage call), put on PATH as pulumi-language-nodejs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from tests.helpers import ROOT, require_engine
+
+CACHE = ROOT / "build" / "pulumi-cli"
+NODE_PROJECT = ROOT / "examples" / "typescript"
+"""The npm project (package-lock.json) that pins @pulumi/pulumi and TypeScript for the examples."""
+
+
+def offline_env(home: Path, path: Sequence[Path] = ()) -> dict[str, str]:
+    """The environment of an offline CLI run: its own PULUMI_HOME and file backend."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")}
+    env.update(
+        PULUMI_HOME=str(home),
+        PULUMI_BACKEND_URL=f"file://{home / 'state'}",
+        PULUMI_CONFIG_PASSPHRASE="offline",
+        PULUMI_SKIP_UPDATE_CHECK="true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
+        PULUMI_DISABLE_REGISTRY_RESOLVE="true",
+        PULUMI_SKIP_CONFIRMATIONS="true",
+        PATH=os.pathsep.join([*map(str, path), env.get("PATH", "")]),
+    )
+    (home / "state").mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def run_pulumi(
+    args: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run the built CLI; AssertionError carrying its output when it fails."""
+    done = subprocess.run(
+        [str(require_engine("pulumi")), *args],
+        cwd=cwd,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise AssertionError(
+            f"pulumi {' '.join(args)} exited {done.returncode}\n{done.stdout}\n{done.stderr}"
+        )
+    return done
+
+
+def write_launcher(plugin_dir: Path, name: str, dest: Path) -> Path:
+    """An executable `pulumi-resource-<name>` in ``dest`` that starts the Python component
+    package in ``plugin_dir`` as the Python language host would."""
+    dest.mkdir(parents=True, exist_ok=True)
+    launcher = dest / f"pulumi-resource-{name}"
+    launcher.write_text(
+        "#!/bin/sh\n"
+        f"cd {json.dumps(str(plugin_dir))} || exit 1\n"
+        # The checkout under test, as the host's `pip install` of the plugin's requirements would.
+        f"export PYTHONPATH={json.dumps(str(ROOT))}\n"
+        f'exec {json.dumps(sys.executable)} {json.dumps(str(plugin_dir))} "$@"\n'
+    )
+    launcher.chmod(0o755)
+    return launcher
+
+
+def fingerprint(files: Iterable[Path], engines: Iterable[str]) -> str:
+    """A cache key over file contents and the engines' builds (size and mtime)."""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    for engine in engines:
+        stat = require_engine(engine).stat()
+        digest.update(f"{engine}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]
+
+
+def generated_package(plugin_dir: Path, name: str, sources: Iterable[Path]) -> Path:
+    """build/pulumi-cli/<name>-<key>/ holding schema.json (`pulumi package get-schema`) and
+    sdk/nodejs (`pulumi package gen-sdk --language nodejs`), both run against the package."""
+    key = fingerprint(sources, ("pulumi", "pulumi-nodejs-codegen"))
+    out = CACHE / f"{name}-{key}"
+    if (out / "done").exists():
+        return out
+    for stale in CACHE.glob(f"{name}-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="pulumi-home-") as tmp:
+        home = Path(tmp)
+        bin_dir = home / "bin"
+        bin_dir.mkdir()
+        (bin_dir / "pulumi-language-nodejs").symlink_to(require_engine("pulumi-nodejs-codegen"))
+        provider = write_launcher(plugin_dir, name, home / "plugin")
+        env = offline_env(home, [bin_dir])
+        schema = run_pulumi(["package", "get-schema", str(provider)], cwd=home, env=env)
+        sdk = out / "sdk"
+        run_pulumi(
+            ["package", "gen-sdk", str(provider), "--language", "nodejs", "--out", str(sdk)],
+            cwd=home,
+            env=env,
+        )
+    (out / "schema.json").write_text(schema.stdout)
+    (out / "done").write_text("")
+    return out
+
+
+def _node_modules() -> Path:
+    modules = NODE_PROJECT / "node_modules"
+    if not (modules / "typescript").is_dir():
+        raise AssertionError(f"{modules} is not installed: run `make install` (npm ci)")
+    return modules
+
+
+def compiled_sdk(package: Path) -> Path:
+    """The generated Node.js SDK compiled with the pinned TypeScript (cached): its directory."""
+    sdk = package / "sdk" / "nodejs"
+    link = package / "node_modules"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(_node_modules())
+    if not (sdk / "bin" / "package.json").exists():
+        tsc(["-p", str(sdk)], cwd=sdk)
+        # A published SDK is its bin/ with package.json beside the code (utilities.ts reads it).
+        shutil.copy(sdk / "package.json", sdk / "bin" / "package.json")
+    return sdk
+
+
+def tsc(args: Sequence[str], *, cwd: Path) -> None:
+    done = subprocess.run(
+        ["node", str(_node_modules() / "typescript" / "bin" / "tsc"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"tsc {' '.join(args)} failed\n{done.stdout}\n{done.stderr}")
+
+
+def compiled_program(program: Path, package: Path, sdk_name: str) -> Path:
+    """``program`` (a TypeScript file) type-checked against the compiled SDK's declarations and
+    compiled with the pinned TypeScript (cached by its text): the compiled program's path."""
+    sdk = compiled_sdk(package)
+    modules = _node_modules()
+    key = hashlib.sha256(program.read_bytes()).hexdigest()[:12]
+    out = package / "programs" / key
+    compiled = out / "bin" / f"{program.stem}.js"
+    if compiled.exists():
+        return compiled
+    out.mkdir(parents=True, exist_ok=True)
+    config = {
+        "compilerOptions": {
+            "strict": True,
+            "noEmitOnError": True,
+            "target": "es2020",
+            "module": "commonjs",
+            "moduleResolution": "node",
+            "outDir": str(out / "bin"),
+            "rootDir": str(program.parent),
+            "baseUrl": str(out),
+            "paths": {sdk_name: [str(sdk / "bin")], "*": [str(modules / "*")]},
+            "typeRoots": [str(modules / "@types")],
+            "types": ["node"],
+            "skipLibCheck": True,
+        },
+        "files": [str(program)],
+    }
+    (out / "tsconfig.json").write_text(json.dumps(config, indent=2))
+    tsc(["-p", str(out / "tsconfig.json")], cwd=out)
+    return compiled
+
+
+def node_path(package: Path, sdk_name: str) -> str:
+    """NODE_PATH resolving ``sdk_name`` to the compiled SDK and everything else to the pinned
+    node_modules, so the program and the SDK share one @pulumi/pulumi (one mock runtime)."""
+    modules = package / "modules"
+    link = modules / sdk_name
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.is_symlink():
+        link.symlink_to(package / "sdk" / "nodejs" / "bin")
+    return os.pathsep.join([str(modules), str(_node_modules())])
+
+
+def mock_plan(program: Path, package: Path, sdk_name: str) -> dict[str, object]:
+    """Run ``program`` under Pulumi's Node.js mocks: {"resources": [...], "outputs": {...}}."""
+    compiled = compiled_program(program, package, sdk_name)
+    done = subprocess.run(
+        ["node", str(Path(__file__).with_name("mock_plan.js")), str(compiled), "example", "test"],
+        env={**os.environ, "NODE_PATH": node_path(package, sdk_name)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"mocked program failed\n{done.stdout}\n{done.stderr}")
+    return json.loads(done.stdout)
+
+
+def yaml_up(program_dir: Path, packages: Mapping[str, Path]) -> dict[str, object]:
+    """`pulumi up` of the Pulumi YAML program in ``program_dir`` with the real engine, the
+    pulumi-language-yaml engine and a local file backend; each entry of ``packages`` (name ->
+    component package directory) is served by its launcher. Returns the stack's outputs."""
+    import yaml
+
+    require_engine("pulumi-language-yaml")  # found beside the CLI, as in a Pulumi install
+    with tempfile.TemporaryDirectory(prefix="pulumi-home-") as tmp:
+        home = Path(tmp)
+        project = home / "project"
+        shutil.copytree(program_dir, project)
+        spec = yaml.safe_load((project / "Pulumi.yaml").read_text())
+        spec["packages"] = {
+            name: str(write_launcher(path, name, home / "plugins" / name))
+            for name, path in packages.items()
+        }
+        (project / "Pulumi.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+        env = offline_env(home)
+        run_pulumi(["stack", "init", "test"], cwd=project, env=env)
+        run_pulumi(["up", "--yes", "--skip-preview", "--non-interactive"], cwd=project, env=env)
+        out = run_pulumi(["stack", "output", "--json"], cwd=project, env=env)
+    return json.loads(out.stdout)

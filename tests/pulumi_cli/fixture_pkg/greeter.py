@@ -1,0 +1,31 @@
+"""A component with one required input, one optional input and one output, no child resources:
+the least a cross-language SDK has to carry. No `from __future__ import annotations` here: the
+schema analyzer reads these annotations at run time."""
+
+from typing import Optional, TypedDict
+
+import pulumi
+
+
+class GreeterArgs(TypedDict):
+    who: pulumi.Input[str]
+    """Who is greeted."""
+    times: pulumi.Input[Optional[int]]
+    """How many times (default 1)."""
+
+
+class Greeter(pulumi.ComponentResource):
+    """Greets someone."""
+
+    greeting: pulumi.Output[str]
+    """The greeting, repeated."""
+
+    def __init__(
+        self, name: str, args: GreeterArgs, opts: Optional[pulumi.ResourceOptions] = None
+    ) -> None:
+        super().__init__("fixture:index:Greeter", name, {}, opts)
+        times = pulumi.Output.from_input(args.get("times") or 1)
+        self.greeting = pulumi.Output.all(args["who"], times).apply(
+            lambda values: " ".join([f"hello {values[0]}"] * int(values[1]))
+        )
+        self.register_outputs({"greeting": self.greeting})
