@@ -120,7 +120,8 @@ def _check(args: KueueArgs) -> None:
     strategies = tuple(args.get("preemption_strategies", STRATEGY_SETS[2]))
     if strategies not in STRATEGY_SETS:
         raise ValueError(
-            f"KueueArgs.preemption_strategies: {[str(s) for s in strategies]} is not a set Kueue accepts"
+            f"KueueArgs.preemption_strategies: {[str(s) for s in strategies]} "
+            "is not a set Kueue accepts"
         )
     ready = args["wait_for_pods_ready"]
     for key in ("timeout", "recovery_timeout"):

@@ -16,7 +16,6 @@
 - `controller.batchScheduler.enable: false`: Kueue, not a batch scheduler, queues the jobs.
 """
 
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Required
