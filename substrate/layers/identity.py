@@ -45,7 +45,7 @@ class Identity:
 
     @property
     def namespaces(self) -> tuple[str, ...]:
-        return self.crds.created_namespaces + self.spire.created_namespaces
+        return (*self.crds.created_namespaces, *self.spire.created_namespaces)
 
 
 def federation_args(feds: Sequence[FederationConfig]) -> list[FederatedTrustDomain]:
