@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 STACK  ?= dev
 
-.PHONY: install engines charts plan test lint typecheck check bench lock clean
+.PHONY: install engines charts plan test lint typecheck check bench lock compat clean
 
 ENGINE_DIR := build/engines
 ENGINES    := kyverno kyverno-server helm promtool netpol kueue pod-security apiserver pulumi pulumi-nodejs-codegen pulumi-language-yaml
@@ -57,6 +57,9 @@ check: lint typecheck test ## what CI runs
 
 bench: install             ## plan cost vs. the mock engine's own per-resource cost
 	$(BIN)/python benchmarks/plan_cost.py
+
+compat: install            ## the wheel in a fresh venv with every dependency at its lower end (PyPI)
+	$(BIN)/python tools/compat.py --lower
 
 lock: install              ## re-resolve requirements.lock from pyproject.toml
 	$(BIN)/python -m pip install --quiet uv==0.13.8

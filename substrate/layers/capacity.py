@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from substrate.components.capacity.karpenter import Karpenter
+from substrate.components.capacity.karpenter import Karpenter, LogLevel
 from substrate.components.capacity.node_classes import NodeClasses, NodeClassSpec
 from substrate.components.capacity.node_overlays import NodeOverlays
 from substrate.components.capacity.node_overlays import needed as overlays_needed
@@ -176,7 +176,7 @@ def build(cfg: PlatformConfig, foundation: Foundation) -> Capacity:
             "volume_kms_key_arn": cluster.volume_key_arn,
             "queue_name": f"{cfg.cluster_name}-karpenter",
             "replicas": karpenter_cfg.replicas,
-            "log_level": karpenter_cfg.log_level,
+            "log_level": LogLevel(karpenter_cfg.log_level),
             "controller_cpu": karpenter_cfg.controller_cpu,
             "controller_memory": karpenter_cfg.controller_memory,
             "zonal_shift": karpenter_cfg.zonal_shift,

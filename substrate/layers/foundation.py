@@ -8,11 +8,15 @@ import pulumi
 
 from substrate.components.cluster import image_cache
 from substrate.components.cluster.cluster_addons import ClusterAddons, ClusterAddonsArgs
-from substrate.components.cluster.eks_cluster import EksCluster
-from substrate.components.cluster.network import Network, NetworkArgs
+from substrate.components.cluster.eks_cluster import EksCluster, SupportType
+from substrate.components.cluster.network import FlowLogTraffic, NatGateways, Network, NetworkArgs
 from substrate.components.cluster.pull_through_cache import ImageCache
-from substrate.components.cluster.storage import StorageClasses
-from substrate.components.cluster.system_node_group import SystemNodeGroup
+from substrate.components.cluster.storage import ReclaimPolicy, StorageClasses
+from substrate.components.cluster.system_node_group import (
+    AmiType,
+    NodeGroupCapacity,
+    SystemNodeGroup,
+)
 from substrate.components.core.versions import OPTIONAL_EKS_ADDONS
 from substrate.config import PlatformConfig
 
@@ -55,10 +59,10 @@ def network_args(cfg: PlatformConfig, tags: dict[str, str]) -> NetworkArgs:
     args: NetworkArgs = {
         "cluster_name": cfg.cluster_name,
         "availability_zones": list(net.availability_zones),
-        "nat_gateways": net.nat_gateways,
+        "nat_gateways": NatGateways(net.nat_gateways),
         "flow_logs": {
             "retention_days": net.flow_logs.retention_days,
-            "traffic_type": net.flow_logs.traffic_type,
+            "traffic_type": FlowLogTraffic(net.flow_logs.traffic_type),
         }
         if net.flow_logs.enabled
         else None,
@@ -114,7 +118,7 @@ def build(cfg: PlatformConfig) -> Foundation:
             "viewer_principal_arns": [cfg.deploy.preview_role] if cfg.deploy.preview_role else [],
             "log_retention_days": cfg.cluster.log_retention_days,
             "deletion_protection": cfg.cluster.deletion_protection,
-            "support_type": cfg.cluster.support_type,
+            "support_type": SupportType(cfg.cluster.support_type),
             "tags": tags,
             "protect": cfg.protection.protect,
         },
@@ -140,8 +144,8 @@ def build(cfg: PlatformConfig) -> Foundation:
             "subnet_ids": network.private_subnet_ids,
             "volume_kms_key_arn": cluster.volume_key_arn,
             "instance_types": list(nodes_cfg.instance_types),
-            "ami_type": nodes_cfg.ami_type,
-            "capacity_type": nodes_cfg.capacity_type,
+            "ami_type": AmiType(nodes_cfg.ami_type),
+            "capacity_type": NodeGroupCapacity(nodes_cfg.capacity_type),
             "min_size": nodes_cfg.min_size,
             "desired_size": nodes_cfg.desired_size,
             "max_size": nodes_cfg.max_size,
@@ -161,7 +165,7 @@ def build(cfg: PlatformConfig) -> Foundation:
         "storage",
         {
             "volume_kms_key_arn": cluster.volume_key_arn,
-            "reclaim_policy": cfg.storage.reclaim_policy,
+            "reclaim_policy": ReclaimPolicy(cfg.storage.reclaim_policy),
             "fast_iops_per_gib": cfg.storage.fast_iops_per_gib,
             "agent_iops": cfg.storage.agent_memory_iops,
             "agent_throughput": cfg.storage.agent_memory_throughput,

@@ -26,7 +26,7 @@ from substrate.components.workloads.elastic_workload import (
     keda_permissions,
 )
 from substrate.components.workloads.keda import Keda
-from substrate.components.workloads.kueue import Kueue, WaitForPodsReady
+from substrate.components.workloads.kueue import FairSharingStrategy, Kueue, WaitForPodsReady
 from substrate.components.workloads.kueue_integrations import operators_for
 from substrate.components.workloads.kueue_platform import KueuePlatform
 from substrate.components.workloads.spark_operator import S3Grant, SparkOperator, SparkTenant
@@ -252,7 +252,7 @@ def build(
                 "integrations": list(cfg.integrations),
                 "wait_for_pods_ready": wait,
                 "fair_sharing": kc.fair_sharing,
-                "preemption_strategies": list(kc.preemption_strategies),
+                "preemption_strategies": [FairSharingStrategy(s) for s in kc.preemption_strategies],
             },
             opts=pulumi.ResourceOptions.merge(
                 k8s, pulumi.ResourceOptions(depends_on=[o.release for o in operators])

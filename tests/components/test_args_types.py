@@ -21,7 +21,7 @@ from substrate.components.agents.agent_runtime import AgentRuntime
 from substrate.components.capacity.node_pools import NodePools
 from substrate.components.capacity.pools import Budget, Limits, PoolSpec
 from substrate.components.cluster.network import Network
-from substrate.components.cluster.storage import StorageClasses
+from substrate.components.cluster.storage import ReclaimPolicy, StorageClasses
 from substrate.components.core._args import ArgsError, check_args
 from substrate.components.workloads.elastic_workload import ElasticWorkload
 from substrate.components.workloads.tenancy import Share, TenantSpec, memory_bytes
@@ -73,11 +73,12 @@ def test_a_camel_case_reclaim_policy_is_refused_not_silently_delete() -> None:
         (
             StorageClasses,
             {"volume_kms_key_arn": KEY, "reclaim_policy": "retain"},
-            "reclaim_policy is 'retain'; allowed: 'Delete' or 'Retain'",
+            "reclaim_policy is 'retain'; allowed: ReclaimPolicy.DELETE or ReclaimPolicy.RETAIN "
+            "(did you mean ReclaimPolicy.RETAIN?)",
         ),
         (
             StorageClasses,
-            {"reclaim_policy": "Retain"},
+            {"reclaim_policy": ReclaimPolicy.RETAIN},
             "volume_kms_key_arn is required (str or an Output)",
         ),
         (

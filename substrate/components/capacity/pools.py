@@ -4,8 +4,6 @@ the policy pack and later layers (Kueue ResourceFlavors select on `PoolSpec.node
 Pure Python: no Pulumi import, so stack-file checks and policies can use it cheaply.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -307,7 +305,7 @@ class Selection:
     capacity_types: frozenset[str] | None
 
     @classmethod
-    def of(cls, spec: PoolSpec) -> Selection:
+    def of(cls, spec: PoolSpec) -> "Selection":
         return cls(
             spec.name,
             spec.weight or 0,

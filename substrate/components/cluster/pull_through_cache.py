@@ -7,8 +7,6 @@ an Amazon ECR private registry"); node roles carry no such policy (R21), and the
 permissions policy is one per account and Region, shared by every stack there. The pull itself
 needs ``ecr:BatchImportUpstreamImage``, which AmazonEC2ContainerRegistryPullOnly grants."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import NotRequired, Required, TypedDict
 

@@ -6,8 +6,6 @@ when the CRD directory is present. Kubernetes versions follow the Amazon EKS rel
 Pure data: importing this module imports nothing from Pulumi.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 
 

@@ -24,8 +24,6 @@ The controller manager only reconciles ClusterSPIFFEIDs whose `className` is `cl
 an SVID only from an explicit ClusterSPIFFEID (substrate.components.identity.workload_identity).
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, Required, TypedDict
 

@@ -9,8 +9,6 @@ as a ConfigMap labelled for Grafana's sidecar. Works with the managed stack or a
 Prometheus Operator (pass the labels it selects by).
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NotRequired, Required, TypedDict

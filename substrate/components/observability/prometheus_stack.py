@@ -18,8 +18,6 @@ Shaped for EKS and for Substrate's GPU telemetry (keys verified against chart 88
   (the stack sets none) and read from its Secret.
 """
 
-from __future__ import annotations
-
 from typing import Any, NotRequired, TypedDict
 
 import pulumi

@@ -5,8 +5,6 @@ ports verified in the chart templates), parameterised by the namespace the relea
 The charts' own monitors stay off so nothing is scraped twice.
 """
 
-from __future__ import annotations
-
 from typing import Any, Literal, NotRequired, Required, TypedDict
 
 

@@ -15,8 +15,6 @@ Units: CPU in cores, memory in bytes, GPUs in each pool's unit: `nvidia.com/gpu`
 Pulumi import, so config checks and policies can use it cheaply.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
