@@ -232,7 +232,7 @@ def yaml_up(program_dir: Path, packages: Mapping[str, Path]) -> dict[str, object
         shutil.copytree(program_dir, project)
         spec = yaml.safe_load((project / "Pulumi.yaml").read_text())
         spec["packages"] = {
-            name: str(write_launcher(path, name, home / "plugins" / name))
+            name: str(write_launcher(path, name, home / "plugins" / name).parent)
             for name, path in packages.items()
         }
         (project / "Pulumi.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
