@@ -24,6 +24,7 @@ import sys
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from tests.helpers import ROOT, require_engine
 
@@ -50,9 +51,14 @@ def offline_env(home: Path, path: Sequence[Path] = ()) -> dict[str, str]:
 
 
 def run_pulumi(
-    args: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout: float = 300
+    args: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float = 300,
+    ok: Sequence[int] = (0,),
 ) -> subprocess.CompletedProcess[str]:
-    """Run the built CLI; AssertionError carrying its output when it fails."""
+    """Run the built CLI; AssertionError carrying its output unless its exit status is in ``ok``."""
     done = subprocess.run(
         [str(require_engine("pulumi")), *args],
         cwd=cwd,
@@ -62,7 +68,7 @@ def run_pulumi(
         timeout=timeout,
         check=False,
     )
-    if done.returncode != 0:
+    if done.returncode not in ok:
         raise AssertionError(
             f"pulumi {' '.join(args)} exited {done.returncode}\n{done.stdout}\n{done.stderr}"
         )
@@ -97,9 +103,24 @@ def fingerprint(files: Iterable[Path], engines: Iterable[str]) -> str:
     return digest.hexdigest()[:16]
 
 
-def generated_package(plugin_dir: Path, name: str, sources: Iterable[Path]) -> Path:
-    """build/pulumi-cli/<name>-<key>/ holding schema.json (`pulumi package get-schema`) and
-    sdk/nodejs (`pulumi package gen-sdk --language nodejs`), both run against the package."""
+def standalone(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """``schema`` without the resources whose properties refer to another package's types."""
+    kept = {
+        token: spec
+        for token, spec in schema["resources"].items()
+        if '"$ref": "/' not in json.dumps(spec)
+    }
+    return {**schema, "resources": kept, "dependencies": []}
+
+
+def generated_package(
+    plugin_dir: Path, name: str, sources: Iterable[Path], *, dependencies_offline: bool = True
+) -> Path:
+    """build/pulumi-cli/<name>-<key>/ holding what `pulumi package get-schema` printed
+    (schema.json, get-schema.stderr, get-schema.exit) and sdk/nodejs, from `pulumi package gen-sdk
+    --language nodejs` run against the package itself or, when its schema refers to packages
+    whose provider plugins are not available offline (``dependencies_offline=False``), against
+    standalone.json: the served schema less the resources that refer to them."""
     key = fingerprint(sources, ("pulumi", "pulumi-nodejs-codegen"))
     out = CACHE / f"{name}-{key}"
     if (out / "done").exists():
@@ -113,14 +134,21 @@ def generated_package(plugin_dir: Path, name: str, sources: Iterable[Path]) -> P
         (bin_dir / "pulumi-language-nodejs").symlink_to(require_engine("pulumi-nodejs-codegen"))
         provider = write_launcher(plugin_dir, name, home / "plugin")
         env = offline_env(home, [bin_dir])
-        schema = run_pulumi(["package", "get-schema", str(provider)], cwd=home, env=env)
-        sdk = out / "sdk"
+        ok = (0,) if dependencies_offline else (0, 1)
+        served = run_pulumi(["package", "get-schema", str(provider)], cwd=home, env=env, ok=ok)
+        out.mkdir(parents=True)
+        (out / "schema.json").write_text(served.stdout)
+        (out / "get-schema.stderr").write_text(served.stderr)
+        (out / "get-schema.exit").write_text(str(served.returncode))
+        source = str(provider)
+        if not dependencies_offline:
+            source = str(out / "standalone.json")
+            Path(source).write_text(json.dumps(standalone(json.loads(served.stdout)), indent=2))
         run_pulumi(
-            ["package", "gen-sdk", str(provider), "--language", "nodejs", "--out", str(sdk)],
+            ["package", "gen-sdk", source, "--language", "nodejs", "--out", str(out / "sdk")],
             cwd=home,
             env=env,
         )
-    (out / "schema.json").write_text(schema.stdout)
     (out / "done").write_text("")
     return out
 
@@ -203,12 +231,25 @@ def node_path(package: Path, sdk_name: str) -> str:
     return os.pathsep.join([str(modules), str(_node_modules())])
 
 
-def mock_plan(program: Path, package: Path, sdk_name: str) -> dict[str, object]:
-    """Run ``program`` under Pulumi's Node.js mocks: {"resources": [...], "outputs": {...}}."""
+def mock_plan(
+    program: Path,
+    package: Path,
+    sdk_name: str,
+    *,
+    project: str = "example",
+    config: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Run ``program`` under Pulumi's Node.js mocks with stack config ``config`` (keys
+    `<project>:<key>`): {"resources": [{type, name, custom, inputs}], "outputs": {...}}."""
     compiled = compiled_program(program, package, sdk_name)
+    runner = Path(__file__).with_name("mock_plan.js")
     done = subprocess.run(
-        ["node", str(Path(__file__).with_name("mock_plan.js")), str(compiled), "example", "test"],
-        env={**os.environ, "NODE_PATH": node_path(package, sdk_name)},
+        ["node", str(runner), str(compiled), project, "test"],
+        env={
+            **os.environ,
+            "NODE_PATH": node_path(package, sdk_name),
+            "PULUMI_CONFIG": json.dumps(dict(config or {})),
+        },
         capture_output=True,
         text=True,
         timeout=120,

@@ -64,6 +64,21 @@ def test_typescript_program_plans_the_component_under_mocks(package: Path) -> No
     }
 
 
-def test_yaml_program_runs_the_component_through_the_real_engine() -> None:
-    outputs = yaml_up(PROGRAM, {"fixture": FIXTURE})
-    assert outputs == {"greeting": "hello platform team hello platform team"}
+@pytest.fixture(scope="module")
+def yaml_outputs() -> dict[str, Any]:
+    return yaml_up(PROGRAM, {"fixture": FIXTURE})
+
+
+def test_yaml_program_runs_the_component_through_the_real_engine(
+    yaml_outputs: dict[str, Any],
+) -> None:
+    assert yaml_outputs["greeting"] == "hello platform team hello platform team"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 16: pulumi 3.272.0's ComponentProvider converts an integer input with int() "
+    "and then overwrites it with the float the wire carries (no `continue`)",
+)
+def test_an_integer_input_reaches_the_component_as_an_int(yaml_outputs: dict[str, Any]) -> None:
+    assert yaml_outputs["timesType"] == "int"

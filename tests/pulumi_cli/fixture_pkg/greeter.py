@@ -19,6 +19,8 @@ class Greeter(pulumi.ComponentResource):
 
     greeting: pulumi.Output[str]
     """The greeting, repeated."""
+    times_type: pulumi.Output[str]
+    """The Python type `times` arrived as."""
 
     def __init__(
         self, name: str, args: GreeterArgs, opts: Optional[pulumi.ResourceOptions] = None
@@ -28,4 +30,5 @@ class Greeter(pulumi.ComponentResource):
         self.greeting = pulumi.Output.all(args["who"], times).apply(
             lambda values: " ".join([f"hello {values[0]}"] * int(values[1]))
         )
-        self.register_outputs({"greeting": self.greeting})
+        self.times_type = times.apply(lambda value: type(value).__name__)
+        self.register_outputs({"greeting": self.greeting, "times_type": self.times_type})
