@@ -22,9 +22,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from tests.helpers import ROOT, require_engine
 
@@ -260,18 +263,20 @@ def mock_plan(
     return json.loads(done.stdout)
 
 
-def yaml_up(program_dir: Path, packages: Mapping[str, Path]) -> dict[str, object]:
-    """`pulumi up` of the Pulumi YAML program in ``program_dir`` with the real engine, the
-    pulumi-language-yaml engine and a local file backend; each entry of ``packages`` (name ->
-    component package directory) is served by its launcher. Returns the stack's outputs."""
-    import yaml
-
+@contextmanager
+def yaml_project(
+    program_dir: Path, packages: Mapping[str, Path], edit: Callable[[str], str] = str
+) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A copy of the Pulumi YAML program in ``program_dir`` (its Pulumi.yaml passed through
+    ``edit``) with a stack `test` on a file backend, its Pulumi.example.yaml as the stack's
+    config, and each entry of ``packages`` (name -> component package directory) served by its
+    launcher. Yields the project directory and the CLI's environment."""
     require_engine("pulumi-language-yaml")  # found beside the CLI, as in a Pulumi install
     with tempfile.TemporaryDirectory(prefix="pulumi-home-") as tmp:
         home = Path(tmp)
         project = home / "project"
         shutil.copytree(program_dir, project)
-        spec = yaml.safe_load((project / "Pulumi.yaml").read_text())
+        spec = yaml.safe_load(edit((project / "Pulumi.yaml").read_text()))
         spec["packages"] = {
             name: str(write_launcher(path, name, home / "plugins" / name).parent)
             for name, path in packages.items()
@@ -279,6 +284,28 @@ def yaml_up(program_dir: Path, packages: Mapping[str, Path]) -> dict[str, object
         (project / "Pulumi.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
         env = offline_env(home)
         run_pulumi(["stack", "init", "test"], cwd=project, env=env)
+        if (project / "Pulumi.example.yaml").exists():
+            shutil.copy(project / "Pulumi.example.yaml", project / "Pulumi.test.yaml")
+        yield project, env
+
+
+def yaml_up(program_dir: Path, packages: Mapping[str, Path]) -> dict[str, Any]:
+    """`pulumi up` of a Pulumi YAML program with the real engine and the pulumi-language-yaml
+    engine (see yaml_project); the stack's outputs."""
+    with yaml_project(program_dir, packages) as (project, env):
         run_pulumi(["up", "--yes", "--skip-preview", "--non-interactive"], cwd=project, env=env)
         out = run_pulumi(["stack", "output", "--json"], cwd=project, env=env)
     return json.loads(out.stdout)
+
+
+def yaml_preview(
+    program_dir: Path, packages: Mapping[str, Path], edit: Callable[[str], str] = str
+) -> subprocess.CompletedProcess[str]:
+    """`pulumi preview` of a Pulumi YAML program (see yaml_project), whatever its exit status."""
+    with yaml_project(program_dir, packages, edit) as (project, env):
+        return run_pulumi(
+            ["preview", "--non-interactive", "--diff", "--color", "never"],
+            cwd=project,
+            env=env,
+            ok=(0, 1),
+        )
