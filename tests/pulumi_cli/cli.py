@@ -198,8 +198,11 @@ def compiled_program(program: Path, package: Path, sdk_name: str) -> Path:
     key = hashlib.sha256(program.read_bytes()).hexdigest()[:12]
     out = package / "programs" / key
     compiled = out / "bin" / f"{program.stem}.js"
+    errors = out / "errors.txt"
     if compiled.exists():
         return compiled
+    if errors.exists():  # the same text failed to type-check before
+        raise AssertionError(errors.read_text())
     out.mkdir(parents=True, exist_ok=True)
     config = {
         "compilerOptions": {
@@ -219,7 +222,11 @@ def compiled_program(program: Path, package: Path, sdk_name: str) -> Path:
         "files": [str(program)],
     }
     (out / "tsconfig.json").write_text(json.dumps(config, indent=2))
-    tsc(["-p", str(out / "tsconfig.json")], cwd=out)
+    try:
+        tsc(["-p", str(out / "tsconfig.json")], cwd=out)
+    except AssertionError as failed:
+        errors.write_text(str(failed))
+        raise
     return compiled
 
 
@@ -299,13 +306,28 @@ def yaml_up(program_dir: Path, packages: Mapping[str, Path]) -> dict[str, Any]:
 
 
 def yaml_preview(
-    program_dir: Path, packages: Mapping[str, Path], edit: Callable[[str], str] = str
-) -> subprocess.CompletedProcess[str]:
-    """`pulumi preview` of a Pulumi YAML program (see yaml_project), whatever its exit status."""
+    program_dir: Path,
+    packages: Mapping[str, Path],
+    sources: Iterable[Path],
+    edit: Callable[[str], str] = str,
+) -> dict[str, Any]:
+    """`pulumi preview --diff` of a Pulumi YAML program (see yaml_project), whatever its exit
+    status: {"returncode", "output"}. Cached by the edited program, ``sources`` (the packages')
+    and the engines' builds."""
+    program = edit((program_dir / "Pulumi.yaml").read_text())
+    key = fingerprint(sources, ("pulumi", "pulumi-language-yaml"))
+    key += hashlib.sha256(program.encode()).hexdigest()[:16]
+    cached = CACHE / "previews" / f"{program_dir.name}-{key}.json"
+    if cached.exists():
+        return json.loads(cached.read_text())
     with yaml_project(program_dir, packages, edit) as (project, env):
-        return run_pulumi(
+        done = run_pulumi(
             ["preview", "--non-interactive", "--diff", "--color", "never"],
             cwd=project,
             env=env,
             ok=(0, 1),
         )
+    result = {"returncode": done.returncode, "output": done.stdout + done.stderr}
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    cached.write_text(json.dumps(result))
+    return result

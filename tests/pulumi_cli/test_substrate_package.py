@@ -127,7 +127,9 @@ def test_the_provider_constructs_what_the_typescript_example_asks_for(
         }
     children = {(r.parent, r.type, r.name): r.inputs for r in monitor.registrations}
     storage = urns["substrate:index:StorageClasses"]
-    agent_gp3 = children[(storage, "kubernetes:storage.k8s.io/v1:StorageClass", "storage-agent-gp3")]
+    agent_gp3 = children[
+        (storage, "kubernetes:storage.k8s.io/v1:StorageClass", "storage-agent-gp3")
+    ]
     assert agent_gp3["reclaimPolicy"] == "Retain"
     assert agent_gp3["parameters"]["iops"] == "6000"
     (quota,) = [

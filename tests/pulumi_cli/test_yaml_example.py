@@ -15,6 +15,7 @@ from tests.pulumi_cli.cli import yaml_preview
 
 EXAMPLE = ROOT / "examples" / "yaml"
 PACKAGES = {"substrate": ROOT / "provider"}
+SOURCES = [*ROOT.glob("substrate/**/*.py"), *(ROOT / "provider").glob("*")]
 
 
 def test_the_yaml_host_checks_the_program_against_substrates_schema() -> None:
@@ -22,18 +23,18 @@ def test_the_yaml_host_checks_the_program_against_substrates_schema() -> None:
         text = text.replace("reclaimPolicy: Retain", "reclaimPolicy: Keep")
         return text.replace("namespace: research-agents", "namespaces: research-agents")
 
-    done = yaml_preview(EXAMPLE, PACKAGES, mistakes)
-    assert done.returncode != 0
-    output = done.stdout + done.stderr
-    assert "Allowed values are DELETE (\"Delete\"), RETAIN (\"Retain\")" in output
+    done = yaml_preview(EXAMPLE, PACKAGES, SOURCES, mistakes)
+    assert done["returncode"] != 0
+    output = done["output"]
+    assert 'Allowed values are DELETE ("Delete"), RETAIN ("Retain")' in output
     assert "substrate:index:AgentMemoryQuota is not assignable from {namespaces: string" in output
     assert "namespace: Missing required property 'namespace'" in output
     assert "StorageClasses: (create)" not in output  # nothing was constructed
 
 
 def test_the_example_previews_until_the_kubernetes_provider_is_needed() -> None:
-    done = yaml_preview(EXAMPLE, PACKAGES)
-    output = done.stdout + done.stderr
+    done = yaml_preview(EXAMPLE, PACKAGES, SOURCES)
+    output = done["output"]
     # The provider constructed StorageClasses (its URN carries the component's own type token).
     assert re.search(r"\+ substrate:\w+:StorageClasses: \(create\)", output), output
     errors = [line for line in output.splitlines() if line.startswith("error:")]

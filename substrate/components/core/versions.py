@@ -168,7 +168,7 @@ _KYVERNO = Engine(
 )
 
 PULUMI_SDK_VERSION = "3.272.0"
-"""The pulumi Python SDK the platform pins (pyproject.toml) and the CLI the workflows install."""
+"""The pulumi Python SDK the platform pins (requirements.lock) and the CLI the workflows install."""
 
 _PULUMI_CLI = Engine(
     "github.com/pulumi/pulumi/pkg/v3",

@@ -1,8 +1,8 @@
-"""A component with one required input, one optional input and one output, no child resources:
+"""A component with one required input, one optional input and two outputs, no child resources:
 the least a cross-language SDK has to carry. No `from __future__ import annotations` here: the
 schema analyzer reads these annotations at run time."""
 
-from typing import Optional, TypedDict
+from typing import TypedDict
 
 import pulumi
 
@@ -10,7 +10,7 @@ import pulumi
 class GreeterArgs(TypedDict):
     who: pulumi.Input[str]
     """Who is greeted."""
-    times: pulumi.Input[Optional[int]]
+    times: pulumi.Input[int | None]
     """How many times (default 1)."""
 
 
@@ -23,7 +23,7 @@ class Greeter(pulumi.ComponentResource):
     """The Python type `times` arrived as."""
 
     def __init__(
-        self, name: str, args: GreeterArgs, opts: Optional[pulumi.ResourceOptions] = None
+        self, name: str, args: GreeterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("fixture:index:Greeter", name, {}, opts)
         times = pulumi.Output.from_input(args.get("times") or 1)
