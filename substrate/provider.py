@@ -19,7 +19,7 @@ import sys
 import warnings
 from dataclasses import fields
 from importlib import metadata
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 
@@ -71,14 +71,21 @@ def provider() -> Any:
     from pulumi.provider.experimental.component import ComponentProvider
 
     class Provider(ComponentProvider):
-        def map_input_properties(self, inputs: Any, properties: Any, *rest: Any) -> Any:
-            mapped = super().map_input_properties(inputs, properties, *rest)
-            return {k: self._typed(v, properties, k, rest) for k, v in mapped.items()}
+        def map_input_properties(
+            self,
+            inputs: Any,
+            properties: dict[str, Any],
+            mapping: dict[str, str],
+            component_name: str,
+            property_path: str,
+        ) -> Any:
+            mapped = super().map_input_properties(
+                inputs, properties, mapping, component_name, property_path
+            )
+            schema_names = {py: schema for schema, py in mapping.items()}
+            return {k: self._typed(v, properties.get(schema_names[k])) for k, v in mapped.items()}
 
-        def _typed(self, value: Any, properties: Any, py_name: str, rest: Any) -> Any:
-            mapping = rest[0] if rest else {}
-            schema_name = {v: k for k, v in mapping.items()}.get(py_name, py_name)
-            prop = properties.get(schema_name)
+        def _typed(self, value: Any, prop: Any) -> Any:
             value = _integers(value, prop)
             ref = getattr(prop, "ref", None) or getattr(getattr(prop, "items", None), "ref", None)
             if not ref or ":" not in ref or ref.startswith("/"):
@@ -93,7 +100,7 @@ def provider() -> Any:
         def map_complex_output(self, instance_val: Any, type_def: Any) -> Any:
             if dataclasses.is_dataclass(instance_val) and not isinstance(instance_val, type):
                 instance_val = {f.name: getattr(instance_val, f.name) for f in fields(instance_val)}
-            return super().map_complex_output(instance_val, type_def)
+            return super().map_complex_output(cast(Any, instance_val), type_def)
 
     with warnings.catch_warnings():
         # The analyzer reads pulumi_kubernetes' pulumi-plugin.json without closing it.
