@@ -20,6 +20,8 @@ from pulumi.runtime import proto
 
 from substrate import provider
 from substrate.components import PUBLIC
+from substrate.components.core.versions import CHARTS
+from substrate.components.workloads.kueue_integrations import JOBSET
 from tests.provider_engine import construct, fake_engine, provider_process
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,3 +137,27 @@ def test_construct_refuses_a_value_outside_the_enum(plugin: Any) -> None:
     assert b"reclaimPolicy" in reason
     assert b"Invalid value Keep" in reason
     assert b"ReclaimPolicy" in reason
+
+
+def test_construct_hands_the_component_the_types_its_args_declare(plugin: Any) -> None:
+    """Over gRPC an int arrives as a float and a nested object as a dict; the component gets
+    `replicas: int` and `operator: Operator` (a frozen dataclass) all the same."""
+    monitor, address, stub = plugin
+    monitor.registrations.clear()
+    jobset = {"chart": JOBSET.chart, "namespace": JOBSET.namespace, "title": JOBSET.title}
+    inputs = {"clusterName": "c", "replicas": 2, "operator": jobset}
+    urn, state = construct(stub, address, "substrate:index:WorkloadOperator", "jobset", inputs)
+    children = {(r.type, r.name): r for r in monitor.registrations if r.parent == urn}
+    namespace = children[("kubernetes:core/v1:Namespace", "jobset-namespace")]
+    assert namespace.inputs["metadata"]["name"] == "jobset-system"
+    release = children[("kubernetes:helm.sh/v3:Release", "jobset-release")]
+    assert release.inputs["values"]["controller"]["replicas"] == 2
+    assert release.inputs["values"]["controller"]["podDisruptionBudget"]["enabled"] is True
+    # A dataclass output (the pinned chart) reaches the caller as an object.
+    chart = CHARTS["jobset"]
+    assert state["chart"] == {
+        "name": chart.name,
+        "repository": chart.repository,
+        "version": chart.version,
+        "appVersion": chart.app_version,
+    }

@@ -43,8 +43,9 @@ class PlatformMonitoringArgs(TypedDict, total=False):
     """Controllers to scrape (Karpenter, Kueue, KEDA, ...)."""
     gpu_pools: NotRequired[Sequence[GpuPoolFacts]]
     """GPU NodePools: time-slicing replicas (physical GPU-hours) and reserved-first pools."""
-    dashboard_label: NotRequired[tuple[str, str] | None]
-    """Label Grafana's sidecar discovers dashboards by; None renders no dashboard."""
+    dashboard_label: NotRequired[Sequence[str] | None]
+    """[key, value]: the label Grafana's sidecar discovers dashboards by; None renders no
+    dashboard."""
 
 
 def _check(args: PlatformMonitoringArgs) -> None:
