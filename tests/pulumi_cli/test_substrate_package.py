@@ -104,18 +104,12 @@ def test_typescript_example_registers_the_components_with_schema_inputs(
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 16: pulumi 3.272.0's ComponentProvider turns an integer input into int() and "
-    "then overwrites it with the wire's float (map_input_properties lacks a `continue`), so "
-    "check_args refuses agent_iops 6000.0 from any non-Python program",
-)
 def test_the_provider_constructs_what_the_typescript_example_asks_for(
     example_plan: dict[str, Any], tmp_path: Path
 ) -> None:
     """The inputs the generated SDK registered, handed to Substrate's provider as the engine
-    hands them to Construct (numbers travel as floats): the Python components build their
-    Kubernetes objects from them."""
+    hands them to Construct (numbers travel as floats; the provider gives the components the
+    ints their args declare): the Python components build their Kubernetes objects from them."""
     with (
         fake_engine() as (monitor, address),
         provider_process(PLUGIN, address, ROOT, tmp_path) as stub,
