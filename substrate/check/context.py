@@ -24,7 +24,7 @@ from substrate.engines.charts import fetched_dir
 from substrate.plan.command import PlanResult
 from substrate.project import Project
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 IAM_TYPES = frozenset(
     {
         aws_plan.ROLE,
@@ -82,6 +82,8 @@ class Context:
     """The plan's own manifests ("<component>/<kind>-<name>.yaml" -> object)."""
     records: tuple[Record, ...] = field(default=())
     """The plan's IAM records (roles, policies, Pod Identity associations, endpoints)."""
+    daemonsets: tuple[Mapping[str, Any], ...] = field(default=())
+    """Every DaemonSet the cluster runs (the plan's and its Helm releases'): node overhead."""
 
     def objects(self, kind: str) -> list[Mapping[str, Any]]:
         return [m for m in self.manifests.values() if m.get("kind") == kind]
@@ -115,6 +117,7 @@ class Context:
             "kueueConfig": self.kueue_config,
             "manifests": dict(self.manifests),
             "records": [{"type": r.type, "name": r.name, "inputs": r.inputs} for r in self.records],
+            "daemonsets": list(self.daemonsets),
         }
 
     @classmethod
@@ -134,6 +137,7 @@ class Context:
             data["kueueConfig"],
             data["manifests"],
             tuple(Record(r["type"], r["name"], r["inputs"]) for r in data["records"]),
+            tuple(data["daemonsets"]),
         )
 
 
@@ -162,6 +166,7 @@ def of_plan(plan: PlanResult, charts: Path) -> Context:
         kueue_config_text(objects),
         plan.manifests,
         tuple(Record(r.type, r.name, r.inputs) for r in plan.records if r.type in IAM_TYPES),
+        tuple(o for o in objects if o.get("kind") == "DaemonSet"),
     )
 
 

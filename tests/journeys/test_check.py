@@ -65,7 +65,8 @@ def finding(workload: dict[str, Any], check_: str) -> dict[str, Any]:
     stack="prod",
     steps=["run `substrate check prod` on the evaluation Job of docs/check.md"],
     outcome="exit 0: Kyverno admits the Job and its pod (created from the Job as Kueue resumed "
-    "it); Kueue admits it with its GPU on the training flavor and CPU/memory on default",
+    "it); Kueue admits it with its GPU on the training flavor and CPU/memory on default; "
+    "Karpenter launches one p5.4xlarge (one H100) of the training pool for the pod",
     docs=[f"{DOC}#admitted-on-a-pool"],
 )
 def test_a_job_is_admitted_on_the_training_pool(tmp_path: Path) -> None:
@@ -77,6 +78,11 @@ def test_a_job_is_admitted_on_the_training_pool(tmp_path: Path) -> None:
     assert queue["status"] == "ok"
     assert "ClusterQueue ml-research, flavor default, training" in queue["summary"]
     assert "nvidia.com/gpu: training" in queue["details"]
+    capacity = finding(job, "capacity")
+    assert capacity["status"] == "ok"
+    assert capacity["summary"] == (
+        "1 pod (8 cpu, 64Gi memory, 1 nvidia.com/gpu each): 1 x p5.4xlarge in pool training"
+    )
 
 
 @journey(
