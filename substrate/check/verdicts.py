@@ -241,9 +241,22 @@ def capacity_finding(context: Context, run: Run) -> Finding | None:
     return Finding("capacity", status, summary, details)
 
 
-def of_run(context: Context, run: Run, access: identity.Access | None = None) -> WorkloadVerdict:
+def of_run(
+    context: Context,
+    run: Run,
+    access: identity.Access | None = None,
+    network: Mapping[int, tuple[Status, str, tuple[str, ...]]] | None = None,
+) -> WorkloadVerdict:
+    """Every question's finding on one workload; ``network``: network.judge_all's answers."""
     findings = [admission(context, run)]
-    for found in (queue(context, run), capacity_finding(context, run), access_finding(access, run)):
+    connections = (network or {}).get(id(run.manifest))
+    net = None if connections is None else Finding("network", *connections)
+    for found in (
+        queue(context, run),
+        capacity_finding(context, run),
+        access_finding(access, run),
+        net,
+    ):
         if found is not None:
             findings.append(found)
     m = run.manifest
