@@ -12,7 +12,8 @@ provider-aws, or any clone):
   Karpenter ships (us-east-1, the only region it generates) and orders launches by when the
   pricing API is unreachable.
 
-Only the families of components.instance_families.FAMILIES (what a stack may put in a pool).
+Only the families of substrate.components.capacity.instance_families.FAMILIES (what a stack
+may put in a pool).
 
     .venv/bin/python tools/karpenter_instance_types.py /work/.mirror/aws+karpenter-provider-aws/repo
 """
@@ -26,7 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from components.instance_families import FAMILIES
+from substrate.components.capacity.instance_families import FAMILIES
 
 REPO = "aws/karpenter-provider-aws"
 DOCS_COMMIT = "1d927085dd81a9df9301e613f371dac5b4d16bfe"

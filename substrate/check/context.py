@@ -40,7 +40,7 @@ IAM_TYPES = frozenset(
 )
 """Plan records kept: what the IAM evaluator reads, and the subnets the network verdict dials
 interface endpoints in."""
-SOURCE_DIRS = ("components", "substrate", "policy_packs")
+SOURCE_DIRS = ("substrate", "policy_packs")
 SOURCE_SUFFIXES = frozenset({".py", ".json", ".yaml", ".yml"})
 
 

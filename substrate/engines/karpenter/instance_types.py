@@ -35,7 +35,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from components.tenancy import quantity
+from substrate.components.workloads.tenancy import quantity
 
 CATALOG = Path(__file__).with_name("instance_types.json")
 VM_MEMORY_OVERHEAD_PERCENT = Fraction(75, 1000)

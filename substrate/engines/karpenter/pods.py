@@ -18,7 +18,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from components.tenancy import quantity
+from substrate.components.workloads.tenancy import quantity
 from substrate.engines.karpenter.drift import label_satisfies
 from substrate.engines.karpenter.instance_types import InstanceType, Resources
 from substrate.engines.karpenter.scheduling import tolerates
