@@ -26,6 +26,7 @@ from components.admission_policies import (
     require_requests_limits,
     restrict_images,
     service_account_token,
+    spark_fixed_executors,
     statefulset_pdb,
 )
 from components.admission_policies._base import API_VERSION, KIND, PolicySettings
@@ -43,6 +44,7 @@ MODULES: tuple[ModuleType, ...] = (
     service_account_token,
     job_ttl,
     agent_isolation,
+    spark_fixed_executors,
 )
 
 

@@ -4,6 +4,7 @@ Numbers come from the stack: the tenant's ceiling and the docs' own example."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from components.tenancy import memory_bytes
 from substrate.engines.kueue import Step, StepResult
 from tests.helpers import STACKS, stack_yaml, typed_config
 from tests.journeys import queue_objects as q
-from tests.journeys.cluster import denied, docs_yaml, rehome, tenant_engineer
+from tests.journeys.cluster import denied, docs_yaml, judged_by, rehome, tenant_engineer
 from tests.journeys.cluster import stack as cluster_stack
 from tests.journeys.journey import journey
 from tests.journeys.queues import QueueStack, played
@@ -179,30 +180,55 @@ def test_spark_runs_on_staging_and_prod() -> None:
     assert {"staging", "prod"} <= set(SPARK_STACKS)
 
 
+SPARK_CONF_VARIANTS = {
+    "dynamic-conf": {"spark.dynamicAllocation.enabled": "true"},
+    "client-conf": {"spark.submit.deployMode": "client"},
+    "instances-conf": {"spark.executor.instances": "40"},
+}
+
+
 @journey(
     user="data engineer of the Spark tenant",
     stack="staging, prod",
     steps=[
         "submit the documented SparkApplication with sparkConf "
         'spark.dynamicAllocation.enabled: "true" (spec.dynamicAllocation unset)',
+        "submit it with sparkConf spark.submit.deployMode: client, then with "
+        "spark.executor.instances",
     ],
-    outcome="refused like spec.dynamicAllocation (by Kueue's webhook or a Kyverno policy): the "
-    "driver would ask for executors beyond the admitted `instances`, and Kueue does not gate "
-    "pods whose owner chain reaches a queued SparkApplication",
+    outcome="Kueue's webhook admits them (it reads only spec.dynamicAllocation, spec.mode and "
+    "spec.executor.instances); Kyverno's spark-fixed-executors refuses each with a message "
+    "saying why (Kueue cannot account executors that come and go, queues only cluster mode, "
+    "counts spec.executor.instances); the documented application passes it",
     docs=[SPARK_DOCS],
-)
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 18: Kueue v0.19.2 checks only spec.dynamicAllocation and no Kyverno policy "
-    "reads sparkConf, so dynamic allocation through sparkConf is admitted",
 )
 @pytest.mark.parametrize("stack", SPARK_STACKS)
 def test_dynamic_allocation_through_spark_conf_is_refused(stack: str) -> None:
     variants = variants_run(stack)
-    refused_by_kueue = any(r["name"] == "dynamic-conf" for r in variants.rejected)
+    assert not any(r["name"] == "dynamic-conf" for r in variants.rejected)
     created = variants.created_object("SparkApplication", "dynamic-conf")
-    verdicts = cluster_stack(stack).admit([created], tenant_engineer(spark_tenant_of(stack)))
-    assert refused_by_kueue or denied(verdicts, "dynamic-conf")
+    others = []
+    for name, conf in SPARK_CONF_VARIANTS.items():
+        if name != "dynamic-conf":
+            app = copy.deepcopy(created)
+            app["metadata"]["name"] = name
+            del app["spec"]["sparkConf"]["spark.dynamicAllocation.enabled"]
+            app["spec"]["sparkConf"].update(conf)
+            others.append(app)
+    documented_app = variants.created_object("SparkApplication", "no-memory-limit")
+    verdicts = cluster_stack(stack).admit(
+        [created, *others, documented_app], tenant_engineer(spark_tenant_of(stack))
+    )
+    policy = "substrate-spark-fixed-executors"
+    why = {
+        "dynamic-conf": "cannot account executors that come and go",
+        "client-conf": "queues only cluster mode",
+        "instances-conf": "Kueue counts spec.executor.instances",
+    }
+    for name, reason in why.items():
+        assert reason in denied(verdicts, name).get(policy, ""), (name, denied(verdicts, name))
+    assert policy not in denied(verdicts, "no-memory-limit")
+    assert policy in judged_by(verdicts, "no-memory-limit")
 
 
 def spark_tenant_of(stack: str) -> str:
