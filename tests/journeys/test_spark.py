@@ -11,13 +11,13 @@ import pytest
 
 from components.tenancy import memory_bytes
 from substrate.engines.kueue import Step, StepResult
+from substrate.engines.spark_pods import java_bytes
 from tests.helpers import STACKS, stack_yaml, typed_config
 from tests.journeys import queue_objects as q
 from tests.journeys.cluster import denied, docs_yaml, judged_by, rehome, tenant_engineer
 from tests.journeys.cluster import stack as cluster_stack
 from tests.journeys.journey import journey
 from tests.journeys.queues import QueueStack, played
-from tests.journeys.spark_pods import java_bytes
 
 SPARK_DOCS = "docs/workloads.md#spark-jobs"
 SPARK_STACKS = [s for s in STACKS if typed_config(stack_yaml(s)).workloads.spark is not None]
