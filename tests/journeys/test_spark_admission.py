@@ -98,7 +98,7 @@ def admitted(name: str) -> SparkAdmission:
 
 @journey(
     user="data engineer of the Spark tenant; the Spark Operator; the Spark driver",
-    stack="staging, prod",
+    stack="dev, staging, prod",
     steps=[
         "the engineer creates the documented SparkApplication",
         "Kueue admits its Workload (driver + executors) and unsuspends it",
@@ -139,7 +139,7 @@ def test_spark_pods_go_through_kueue_and_kyverno(name: str) -> None:
 
 @journey(
     user="a Spark driver of the Spark tenant",
-    stack="staging, prod",
+    stack="dev, staging, prod",
     steps=["the driver's service account creates a pod with no owner (not an executor)"],
     outcome="Kueue's pod webhook labels it kueue.x-k8s.io/queue-name: default and gates it: "
     "only pods owned by a queued SparkApplication skip the queue",

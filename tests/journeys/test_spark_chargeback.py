@@ -113,7 +113,7 @@ def _expected(pods: Sequence[Mapping[str, Any]], tenant: str, app: str) -> list[
 
 @journey(
     user="finance analyst billing the Spark tenant",
-    stack="staging, prod",
+    stack="dev, staging, prod",
     steps=[
         "the documented SparkApplication's driver and four executors (as the API server stored "
         "them) are bound and Running for one hour, the executors on the NVMe pool",
