@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from components.tenancy import memory_bytes
+from substrate.components.workloads.tenancy import memory_bytes
 from substrate.engines.kueue import Step, StepResult
 from substrate.engines.spark_pods import java_bytes
 from tests.helpers import STACKS, stack_yaml, typed_config

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.tenancy import memory_bytes, quantity
+from substrate.components.workloads.tenancy import memory_bytes, quantity
 from substrate.engines.promtool import run_rule_tests, write_rule_files
 from tests.conftest import planned
 from tests.helpers import require_engine
