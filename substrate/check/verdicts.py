@@ -108,6 +108,7 @@ def admission(context: Context, run: Run) -> Finding:
     admissions = chain.real_requests(run.created)
     if run.resumed is not None:
         admissions += list(run.resumed.tree())[1:]
+    admissions += run.derived
     refused = _refusals(admissions)
     actions = _actions(context)
     denials = [v for v in run.verdicts if v.denies]

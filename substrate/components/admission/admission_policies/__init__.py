@@ -28,6 +28,7 @@ from substrate.components.admission.admission_policies import (
     require_requests_limits,
     restrict_images,
     service_account_token,
+    spark_fixed_executors,
     statefulset_pdb,
 )
 from substrate.components.admission.admission_policies._base import (
@@ -49,6 +50,7 @@ MODULES: tuple[ModuleType, ...] = (
     service_account_token,
     job_ttl,
     agent_isolation,
+    spark_fixed_executors,
 )
 
 
