@@ -17,6 +17,7 @@ from typing import Any
 
 from components.admission_policies import (
     agent_isolation,
+    agent_simulation,
     do_not_disrupt,
     gpu_placement,
     gpu_queue_label,
@@ -43,6 +44,7 @@ MODULES: tuple[ModuleType, ...] = (
     service_account_token,
     job_ttl,
     agent_isolation,
+    agent_simulation,
 )
 
 
@@ -66,6 +68,7 @@ REFERENCE_SETTINGS = PolicySettings(
     long_running_classes=("training", "agent"),
     agents=("agents/research", "agents/support"),
     agent_memory_cap="200Gi",
+    simulation_namespace="agent-sim",
 )
 """A production-like policy set: what the committed policy files and their Kyverno tests use.
 Each stack's own settings are exercised by the journeys (tests/journeys/)."""
