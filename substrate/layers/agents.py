@@ -288,7 +288,14 @@ def _simulation(
         opts=pulumi.ResourceOptions.merge(
             base.kubernetes,
             pulumi.ResourceOptions(
-                depends_on=[work.tenants[sim.tenant], base.storage, admission.policies]
+                # Kueue's CRDs (its release) and the flavors (its platform objects) first, as
+                # for the tenants' queues.
+                depends_on=[
+                    work.tenants[sim.tenant],
+                    *(r for r in (work.kueue and work.kueue.release, work.kueue_platform) if r),
+                    base.storage,
+                    admission.policies,
+                ]
             ),
         ),
     )
