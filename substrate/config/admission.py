@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from components import validators
-from components.labels import SYSTEM_NAMESPACES
+from substrate.components.core import validators
+from substrate.components.core.labels import SYSTEM_NAMESPACES
 from substrate.config.checks import between, non_empty, rule, unique
 from substrate.config.schema import ConfigError, Invalid, doc
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
-from components import validators
+from substrate.components.core import validators
 from substrate.config.checks import Memory, between, rule
 from substrate.config.schema import ConfigError, doc
 

@@ -24,25 +24,25 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.agent_memory_quota import AgentMemoryQuota, AgentVolumes
-from components.agent_runtime import (
+from substrate.components.agents.agent_memory_quota import AgentMemoryQuota, AgentVolumes
+from substrate.components.agents.agent_runtime import (
     AgentMonitoringArgs,
     AgentRuntime,
     AgentRuntimeArgs,
     ProbeArgs,
 )
-from components.agent_simulation import AgentSimulation, SimulatedAgent
-from components.elastic_workload import ElasticWorkloadArgs, ScaleTarget
-from components.storage import AGENT_CLASS, FAST_CLASS
-from components.tenancy import NetworkSpec, TenantSpec
-from components.tenant_manifests import (
+from substrate.components.agents.agent_simulation import AgentSimulation, SimulatedAgent
+from substrate.components.cluster.storage import AGENT_CLASS, FAST_CLASS
+from substrate.components.identity.workload_identity import AgentIdentity
+from substrate.components.workloads.elastic_workload import ElasticWorkloadArgs, ScaleTarget
+from substrate.components.workloads.tenancy import NetworkSpec, TenantSpec
+from substrate.components.workloads.tenant_manifests import (
     ALLOW_DNS,
     ALLOW_ENDPOINTS,
     ALLOW_POD_IDENTITY,
     DEFAULT_DENY,
     network_policies,
 )
-from components.workload_identity import AgentIdentity
 from substrate.config import PlatformConfig
 from substrate.config.agent_checks import agent_namespace
 from substrate.config.agents import AgentConfig, ProbeConfig

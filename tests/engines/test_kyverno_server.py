@@ -18,11 +18,13 @@ from typing import Any
 import pytest
 import yaml
 
-from components.admission_policies import MODULES, policy_file
+from substrate.components.admission.admission_policies import MODULES, policy_file
 from substrate.engines import kyverno
 from tests.helpers import ROOT, require_engine
 from tests.journeys.cluster import controller, stack
 from tests.journeys.test_agent_admission import DEPLOYER, created
+
+POLICY_DIR = ROOT / "substrate" / "components" / "admission" / "admission_policies"
 
 FOLDERS = sorted(
     test.parent
@@ -31,7 +33,10 @@ FOLDERS = sorted(
 )
 OPERATIONS: tuple[kyverno.Operation, ...] = ("CREATE", "UPDATE")
 FOLDER_CASES: dict[str, tuple[Path, kyverno.Operation]] = {
-    f"{folder.relative_to(ROOT / 'components' / 'admission_policies')}-{op}": (folder, op)
+    f"{folder.relative_to(POLICY_DIR)}-{op}": (
+        folder,
+        op,
+    )
     for folder in FOLDERS
     for op in OPERATIONS
 }
@@ -96,7 +101,10 @@ def _namespaced_case() -> dict[str, Any]:
     namespaced policy after the cluster report), on require-requests-limits' objects. The copy
     is named ``y``: PyYAML writes that unquoted and the CLI's YAML 1.1 reader would take it for
     a boolean (the CLI's files are written as JSON)."""
-    folder = ROOT / "components/admission_policies/require_requests_limits/.kyverno-test"
+    folder = (
+        ROOT
+        / "substrate/components/admission/admission_policies/require_requests_limits/.kyverno-test"
+    )
     case = _folder_case(folder, "CREATE")
     (policy,) = case["policies"]
     copy = {
