@@ -32,7 +32,8 @@ from substrate.components.agents.agent_runtime import (
     ProbeArgs,
 )
 from substrate.components.agents.agent_simulation import AgentSimulation, SimulatedAgent
-from substrate.components.cluster.storage import AGENT_CLASS, FAST_CLASS
+from substrate.components.agents.agent_snapshots import AgentSnapshots
+from substrate.components.cluster.storage import AGENT_CLASS, FAST_CLASS, SNAPSHOT_CLASS
 from substrate.components.identity.workload_identity import AgentIdentity
 from substrate.components.workloads.elastic_workload import ElasticWorkloadArgs, ScaleTarget
 from substrate.components.workloads.tenancy import NetworkSpec, TenantSpec
@@ -208,6 +209,8 @@ def build(
                 base.kubernetes, pulumi.ResourceOptions(depends_on=waits)
             ),
         )
+    for plan in agent_plans:
+        _snapshots(plan, base, admission, runtimes[plan.name])
     quotas = _quotas(cfg, agent_plans, base, work)
     simulation = _simulation(
         cfg, agent_plans, base=base, work=work, bedrock=bedrock, admission=admission
@@ -225,6 +228,33 @@ def build(
             },
         )
     return Agents(runtimes, quotas, simulation)
+
+
+def _snapshots(
+    plan: AgentPlan, base: Foundation, admission: Admission, runtime: AgentRuntime
+) -> AgentSnapshots | None:
+    """The agent's scheduled snapshots (`snapshots`), after its StatefulSet and the admission
+    policies that judge the CronJob's pods."""
+    snaps = plan.config.snapshots
+    if snaps is None:
+        return None
+    return AgentSnapshots(
+        f"agent-{plan.name}-snapshots",
+        {
+            "agent": plan.name,
+            "tenant": plan.config.tenant,
+            "namespace": plan.namespace,
+            "schedule": snaps.schedule,
+            "image": snaps.image,
+            "keep": snaps.keep,
+            "snapshot_class": SNAPSHOT_CLASS,
+            "run_as_user": plan.config.run_as_user,
+        },
+        opts=pulumi.ResourceOptions.merge(
+            base.kubernetes,
+            pulumi.ResourceOptions(depends_on=[runtime, base.storage, admission.policies]),
+        ),
+    )
 
 
 def _simulation(
