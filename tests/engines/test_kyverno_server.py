@@ -12,6 +12,7 @@ import signal
 import subprocess
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import yaml
 
 from substrate.components.admission.admission_policies import MODULES, policy_file
 from substrate.engines import kyverno
+from tests.engine_memo import memo
 from tests.helpers import ROOT, require_engine
 from tests.journeys.cluster import controller, stack
 from tests.journeys.test_agent_admission import DEPLOYER, created
@@ -138,10 +140,19 @@ def cases() -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def by_cli(cases: dict[str, dict[str, Any]]) -> dict[str, list[kyverno.Verdict]]:
-    """Every case answered by `kyverno apply` (one CLI run each, two at a time)."""
+    """Every case answered by `kyverno apply` (one CLI run each, two at a time). The CLI's
+    answer to unchanged inputs and an unchanged binary is kept between sessions
+    (tests/engine_memo.py); the server is asked every time."""
     require_engine(kyverno.CLI)
+
+    def by_cli(case: dict[str, Any]) -> list[kyverno.Verdict]:
+        def run() -> list[dict[str, Any]]:
+            return [asdict(v) for v in _call(kyverno.apply_with_cli, case)]
+
+        return [kyverno.Verdict(**v) for v in memo(kyverno.CLI, case, run)]
+
     with ThreadPoolExecutor(max_workers=2) as pool:
-        answers = pool.map(lambda c: _call(kyverno.apply_with_cli, c), cases.values())
+        answers = pool.map(by_cli, cases.values())
         return dict(zip(cases, answers, strict=True))
 
 
