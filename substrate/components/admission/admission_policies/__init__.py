@@ -19,6 +19,7 @@ from typing import Any
 
 from substrate.components.admission.admission_policies import (
     agent_isolation,
+    agent_simulation,
     do_not_disrupt,
     gpu_placement,
     gpu_queue_label,
@@ -51,6 +52,7 @@ MODULES: tuple[ModuleType, ...] = (
     job_ttl,
     agent_isolation,
     spark_fixed_executors,
+    agent_simulation,
 )
 
 
@@ -74,6 +76,7 @@ REFERENCE_SETTINGS = PolicySettings(
     long_running_classes=("training", "agent"),
     agents=("agents/research", "agents/support"),
     agent_memory_cap="200Gi",
+    simulation_namespace="agent-sim",
 )
 """A production-like policy set: what the committed policy files and their Kyverno tests use.
 Each stack's own settings are exercised by the journeys (tests/journeys/)."""
