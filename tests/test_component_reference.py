@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 
 from substrate import provider
 from substrate.component_reference import render, snake
@@ -31,10 +32,9 @@ def test_every_component_is_documented_or_listed_with_the_reason() -> None:
 
 def test_python_keys_are_the_args_keys() -> None:
     """The page's Python key column names the TypedDict keys a Python program passes."""
+    resources = provider.schema()["resources"]
     for cls in provider.hosted():
-        import inspect
-
         args = inspect.get_annotations(cls.__init__)["args"]
         token = f"substrate:index:{cls.__name__}"
-        schema_keys = provider.schema()["resources"][token].get("inputProperties", {})
+        schema_keys = resources[token].get("inputProperties", {})
         assert {snake(k) for k in schema_keys} == set(inspect.get_annotations(args)), token

@@ -6,8 +6,10 @@
 Builds the wheel from a copy of the sources (never in the checkout: `build/` there is the
 engines' directory), creates a fresh venv, installs the wheel, and from a user's program
 directory that has its own `components/` package imports both `substrate.components` and the
-user's `components`, then runs Pulumi's schema analyzer over the hosted components. Prints one
-JSON line: where each came from, the versions installed and how many components the schema has.
+user's `components`, then runs Pulumi's schema analyzer over the hosted components; with
+`--lower` it also plans every program in examples/ with the installed `substrate plan`. Prints
+one JSON line: where each came from, the versions installed, how many components the schema has
+and the examples' policy verdicts.
 
 Offline mode reuses the dependencies of `.venv` (a path on the fresh venv's sys.path, so the
 checkout's editable install is not seen) and checks that their versions are inside the wheel's
@@ -138,9 +140,23 @@ def check(lower: bool, work: Path) -> dict[str, object]:
     if result["resources"] != result["hosted"]:
         read = f"{result['resources']} of {result['hosted']}"
         raise SystemExit(f"the analyzer read {read} components")
+    if lower:
+        result["examples"] = plan_examples(work, python.parent / "substrate")
     result["venv"] = str(work / "venv")
     result["top_level"] = [t for t in top if not t.endswith(".dist-info")]
     return result
+
+
+def plan_examples(work: Path, substrate: Path) -> dict[str, str]:
+    """`substrate plan example` of every example program, run by the installed package (its
+    components, its policy pack and the dependencies' lower ends): each one's verdict line."""
+    verdicts = {}
+    for example in sorted((ROOT / "examples").glob("*/Pulumi.example.yaml")):
+        copy = work / "examples" / example.parent.name
+        shutil.copytree(example.parent, copy, ignore=shutil.ignore_patterns("out", "__py*"))
+        out = run(str(substrate), "plan", "example", cwd=copy)
+        verdicts[copy.name] = next(x for x in out.splitlines() if x.startswith("policy violations"))
+    return verdicts
 
 
 def main() -> None:
