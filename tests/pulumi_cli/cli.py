@@ -275,9 +275,9 @@ def yaml_project(
     program_dir: Path, packages: Mapping[str, Path], edit: Callable[[str], str] = str
 ) -> Iterator[tuple[Path, dict[str, str]]]:
     """A copy of the Pulumi YAML program in ``program_dir`` (its Pulumi.yaml passed through
-    ``edit``) with a stack `test` on a file backend, its Pulumi.example.yaml as the stack's
-    config, and each entry of ``packages`` (name -> component package directory) served by its
-    launcher. Yields the project directory and the CLI's environment."""
+    ``edit``) with a stack `test` on a file backend, configured like its example stack file
+    (Pulumi.<stack>.yaml), and each entry of ``packages`` (name -> component package directory)
+    served by its launcher. Yields the project directory and the CLI's environment."""
     require_engine("pulumi-language-yaml")  # found beside the CLI, as in a Pulumi install
     with tempfile.TemporaryDirectory(prefix="pulumi-home-") as tmp:
         home = Path(tmp)
@@ -291,8 +291,8 @@ def yaml_project(
         (project / "Pulumi.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
         env = offline_env(home)
         run_pulumi(["stack", "init", "test"], cwd=project, env=env)
-        if (project / "Pulumi.example.yaml").exists():
-            shutil.copy(project / "Pulumi.example.yaml", project / "Pulumi.test.yaml")
+        for stack_file in project.glob("Pulumi.*.yaml"):  # the program's one example stack
+            shutil.copy(stack_file, project / "Pulumi.test.yaml")
         yield project, env
 
 
@@ -315,7 +315,8 @@ def yaml_preview(
     status: {"returncode", "output"}. Cached by the edited program, ``sources`` (the packages')
     and the engines' builds."""
     program = edit((program_dir / "Pulumi.yaml").read_text())
-    key = fingerprint(sources, ("pulumi", "pulumi-language-yaml"))
+    stack_files = program_dir.glob("Pulumi.*.yaml")
+    key = fingerprint([*sources, *stack_files], ("pulumi", "pulumi-language-yaml"))
     key += hashlib.sha256(program.encode()).hexdigest()[:16]
     cached = CACHE / "previews" / f"{program_dir.name}-{key}.json"
     if cached.exists():
