@@ -289,9 +289,10 @@ def yaml_project(
             for name, path in packages.items()
         }
         (project / "Pulumi.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+        examples = sorted(project.glob("Pulumi.*.yaml"))  # the program's example stack file
         env = offline_env(home)
         run_pulumi(["stack", "init", "test"], cwd=project, env=env)
-        for stack_file in project.glob("Pulumi.*.yaml"):  # the program's one example stack
+        for stack_file in examples:
             shutil.copy(stack_file, project / "Pulumi.test.yaml")
         yield project, env
 
