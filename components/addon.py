@@ -22,7 +22,7 @@ from typing import Any, Literal, NotRequired, Required, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.image_cache import chart_values, merged
+from components.image_cache import CacheTarget, chart_values, merged
 from components.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 from components.versions import CHARTS, Chart
 
@@ -36,8 +36,8 @@ class AddonArgs(TypedDict, total=False):
     """EKS cluster the add-on runs in (Pod Identity associations are per cluster)."""
     tags: NotRequired[Mapping[str, str]]
     """Tags for every AWS resource the add-on creates."""
-    image_cache: NotRequired[tuple[str, str] | None]
-    """(registry, environment): pull the chart's images through the account's ECR pull-through
+    image_cache: NotRequired[CacheTarget | None]
+    """Pull the chart's images through the account's ECR pull-through
     cache (components.image_cache) instead of their public registries."""
 
 
@@ -158,7 +158,7 @@ class Addon(pulumi.ComponentResource):
             else k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
             namespace=spec.namespace,
             create_namespace=False,
-            values=merged(spec.values, chart_values(spec.chart, *cache))
+            values=merged(spec.values, chart_values(spec.chart, cache))
             if (cache := args.get("image_cache"))
             else dict(spec.values),
             atomic=True,

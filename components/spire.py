@@ -33,6 +33,7 @@ import pulumi_kubernetes as k8s
 from components import spire_policies, validators
 from components._args import check_args
 from components.addon import Addon, AddonArgs, AddonSpec
+from components.image_cache import DOCKER_BASH
 from components.labels import CRITICAL_ADDONS_TOLERATION, SYSTEM_NODE_SELECTOR
 from components.pod_identity import PodIdentityRole
 from components.spire_crds import SPIRE_SERVER_NAMESPACE
@@ -47,6 +48,17 @@ SERVER_SERVICE_ACCOUNT = "spire-server"
 SERVER_LABELS = {"app.kubernetes.io/name": "server", "app.kubernetes.io/instance": "spire"}
 """Selector labels of the server pods (`spire-server.selectorLabels`, release `spire`)."""
 ZONE_KEY = "topology.kubernetes.io/zone"
+
+INIT_IMAGE = {
+    "registry": DOCKER_BASH.partition("/")[0],
+    "repository": DOCKER_BASH.partition("/")[2],
+    "tag": "5.3.15-alpine3.24",
+}
+"""The agent's init containers (`bash -c`: chown, readlink, ln, rm). The chart's default is
+cgr.dev/chainguard/bash under the `latest` tag (R28), from a registry that publishes no version
+tags without a subscription. Docker's official bash image is mirrored to ECR Public; 5.3.15 on
+Alpine 3.24 is a tag of docker-library/official-images `library/bash` (2026-08). Tag only: no
+digest could be verified offline; the cache repository's immutable tags freeze the first pull."""
 
 
 class SpireDatastore(TypedDict):
@@ -228,6 +240,8 @@ def spire_values(args: SpireArgs, role_arn: pulumi.Input[str] | None = None) -> 
             # certificates (nodeadm sets serverTLSBootstrap).
             "kubeletAddress": {"mode": "hostname"},
             "workloadAttestors": {"k8s": {"verification": {"type": "apiServerCA"}}},
+            "fsGroupFix": {"image": dict(INIT_IMAGE)},
+            "socketAlternate": {"image": dict(INIT_IMAGE)},
         },
         "spiffe-csi-driver": {"tolerations": node_tolerations},
         "spiffe-oidc-discovery-provider": {"enabled": oidc, **on_system_nodes},

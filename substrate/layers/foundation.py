@@ -28,8 +28,8 @@ class Foundation:
     core_addons: ClusterAddons
     storage: StorageClasses
     tags: dict[str, str]
-    image_cache: tuple[str, str] | None = None
-    """(registry, environment) the platform charts pull their images through, when the stack
+    image_cache: image_cache.CacheTarget | None = None
+    """The pull-through cache the platform charts pull their images through, when the stack
     allows its account's ECR registry (components.image_cache)."""
 
     @property
@@ -175,10 +175,11 @@ def build(cfg: PlatformConfig) -> Foundation:
     pulumi.export("vpcId", network.vpc_id)
     pulumi.export("privateSubnetIds", network.private_subnet_ids)
     registry = account_registry(cfg)
+    credentials = dict(cfg.admission.pull_through_credentials)
     if registry is not None:
         ImageCache(
             "image-cache",
-            {"environment": cfg.environment.name, "tags": tags},
+            {"environment": cfg.environment.name, "tags": tags, "credentials": credentials},
         )
     return Foundation(
         network=network,
@@ -187,5 +188,7 @@ def build(cfg: PlatformConfig) -> Foundation:
         core_addons=core,
         storage=storage,
         tags=tags,
-        image_cache=(registry, cfg.environment.name) if registry else None,
+        image_cache=image_cache.CacheTarget(registry, cfg.environment.name, credentials)
+        if registry
+        else None,
     )
