@@ -101,6 +101,9 @@ CHART_IMAGES: Mapping[str, tuple[ChartImage, ...]] = {
     "jobset": (ChartImage(("image", "repository"), "registry.k8s.io/jobset/jobset"),),
     "lws": (ChartImage(("image", "manager", "repository"), "registry.k8s.io/lws/lws"),),
     "kuberay-operator": (ChartImage(("image", "repository"), "quay.io/kuberay/operator"),),
+    "aws-load-balancer-controller": (
+        ChartImage(("image", "repository"), "public.ecr.aws/eks/aws-load-balancer-controller"),
+    ),
     "keda": tuple(
         _registry("image", k, upstream=f"ghcr.io/kedacore/{r}")
         for k, r in (
