@@ -51,7 +51,8 @@ typecheck: install         ## pyright
 test: install engines charts ## the test suite
 	$(BIN)/python -m pytest -q
 
-check: lint typecheck test ## what CI runs
+check: install engines charts ## what CI runs: lint and typecheck beside the tests (2 cores)
+	$(MAKE) --no-print-directory -j3 --output-sync=target lint typecheck test
 
 bench: install             ## plan cost vs. the mock engine's own per-resource cost
 	$(BIN)/python benchmarks/plan_cost.py

@@ -22,11 +22,19 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from components.admission_policies import MODULES, REFERENCE_SETTINGS  # noqa: E402
+from substrate.components.admission.admission_policies import MODULES, REFERENCE_SETTINGS  # noqa: E402
 from substrate.engines import kyverno  # noqa: E402
 
 ROUNDS = 5
-FOLDER = ROOT / "components" / "admission_policies" / "pod_security_restricted" / ".kyverno-test"
+FOLDER = (
+    ROOT
+    / "substrate"
+    / "components"
+    / "admission"
+    / "admission_policies"
+    / "pod_security_restricted"
+    / ".kyverno-test"
+)
 
 
 def children_cpu() -> float:

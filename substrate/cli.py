@@ -203,9 +203,9 @@ def cmd_stacks(args: argparse.Namespace) -> int:
 def _input_errors() -> tuple[type[Exception], ...]:
     from pulumi import RunError
 
-    from components._args import ArgsError
     from substrate.check.context import ChartsMissingError
     from substrate.check.inputs import ManifestError
+    from substrate.components.core._args import ArgsError
     from substrate.config import ConfigError
     from substrate.diff.command import DiffError
     from substrate.plan.engine_rules import EngineRefusalError
@@ -229,7 +229,7 @@ def _input_errors() -> tuple[type[Exception], ...]:
 def _stack_error(args: argparse.Namespace, err: Exception) -> str:
     """ConfigErrors name the stack file they come from; ArgsErrors the program line that
     constructed the component."""
-    from components._args import ArgsError
+    from substrate.components.core._args import ArgsError
     from substrate.config import ConfigError
     from substrate.project import find_project
 
@@ -242,13 +242,14 @@ def _stack_error(args: argparse.Namespace, err: Exception) -> str:
 
 
 def _constructed_at(err: Exception) -> traceback.FrameSummary | None:
-    """The last frame before the traceback enters components/: the line that constructed it."""
-    import components
+    """The last frame before the traceback enters substrate/components/: the line that
+    constructed it."""
+    from substrate import components
 
     inside = Path(components.__file__).parent
     frames = traceback.extract_tb(err.__traceback__)
     for before, frame in itertools.pairwise(frames):
-        if Path(frame.filename).parent == inside and Path(before.filename).parent != inside:
+        if inside in Path(frame.filename).parents and inside not in Path(before.filename).parents:
             return before
     return None
 

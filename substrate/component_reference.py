@@ -1,6 +1,7 @@
 """Render docs/components.md from the component sources (`python -m substrate.component_reference`).
 
-Reads `components/*.py` with `ast` (nothing is imported): each ComponentResource's type token,
+Reads `substrate/components/*/*.py` with `ast` (nothing is imported): each ComponentResource's type
+token,
 docstring and declared outputs, and every `*Args` TypedDict with its per-field docstrings.
 tests/test_component_reference.py fails when the checked-in file is stale.
 """
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-COMPONENTS = ROOT / "components"
+COMPONENTS = ROOT / "substrate" / "components"
 COMPONENT_BASES = {"ComponentResource", "Addon"}
 
 HELPERS_HEADER = """## Helper types
@@ -22,7 +23,7 @@ HELPERS_HEADER = """## Helper types
 Types the arguments above are built from. Units: integers count (CPU in cores, memory in bytes,
 GPUs in devices, volumes in GiB, throughput in MiB/s, as each field says); strings with a unit are
 Kubernetes quantities (`"512Gi"`, `"250m"`) or durations (`"10m"`, `"720h"`). A `Share` of memory
-is bytes: `memory_bytes("64Gi")` from `components.tenancy`, not `"64Gi"`.
+is bytes: `memory_bytes("64Gi")` from `substrate.components.workloads.tenancy`, not `"64Gi"`.
 
 Every component checks its arguments when it is constructed, nested TypedDicts and these
 dataclasses field by field, and refuses a misspelled key, a missing required key or a wrong type
@@ -41,7 +42,8 @@ HEADER = """# Components
 Generated from `components/` by `python -m substrate.component_reference`; do not edit.
 
 Every component is a Pulumi `ComponentResource` you can import into your own program
-(`from components.network import Network`). Arguments are a `TypedDict`; every child resource is
+(`from substrate.components.cluster.network import Network`). Arguments are a `TypedDict`; every
+child resource is
 parented to the component and named `<name>-<suffix>`; AWS children carry the `tags` you pass;
 Kubernetes children use the provider you pass in `opts` (`providers={"kubernetes": ...}`).
 """
@@ -154,8 +156,8 @@ def collect_helpers(args: dict[str, ArgsDoc]) -> tuple[list[HelperDoc], dict[str
     directly or through each other."""
     helpers: dict[str, HelperDoc] = {}
     aliases: dict[str, str] = {}
-    for path in sorted(COMPONENTS.glob("*.py")):
-        module = f"components/{path.name}"
+    for path in sorted(COMPONENTS.glob("*/*.py")):
+        module = path.relative_to(ROOT).as_posix()
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, ast.ClassDef) and _is_dataclass(node):
                 helpers[node.name] = _dataclass(node, module)
@@ -218,7 +220,7 @@ def collect() -> tuple[list[ComponentDoc], dict[str, ArgsDoc]]:
     components: list[ComponentDoc] = []
     args: dict[str, ArgsDoc] = {}
     parents: dict[str, list[str]] = {}
-    for path in sorted(COMPONENTS.glob("*.py")):
+    for path in sorted(COMPONENTS.glob("*/*.py")):
         tree = ast.parse(path.read_text())
         for node in tree.body:
             if not isinstance(node, ast.ClassDef):
@@ -240,7 +242,7 @@ def collect() -> tuple[list[ComponentDoc], dict[str, ArgsDoc]]:
                         node.name,
                         _token(node),
                         ast.get_docstring(node) or "",
-                        f"components/{path.name}",
+                        path.relative_to(ROOT).as_posix(),
                         outputs,
                     )
                 )

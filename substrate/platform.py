@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.vpc_endpoints import VpcEndpoints
+from substrate.components.cluster.vpc_endpoints import VpcEndpoints
 from substrate.config import PlatformConfig
 from substrate.layers import (
     admission,

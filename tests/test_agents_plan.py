@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from components.tenancy import memory_bytes
+from substrate.components.workloads.tenancy import memory_bytes
 from substrate.config.agent_checks import AGENT_ROLE
 from substrate.plan.command import PlanResult
 from tests.conftest import planned

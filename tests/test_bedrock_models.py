@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from components import bedrock_capabilities
-from components.bedrock_models import (
+from substrate.components.bedrock import bedrock_capabilities
+from substrate.components.bedrock.bedrock_models import (
     COMMERCIAL,
     ModelRef,
     destinations,

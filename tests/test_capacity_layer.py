@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import copy
 
-from policy_packs.substrate.policies import r16_interruption_queue, r17_gpu_pools
 from substrate.layers.capacity import node_class_specs, pool_spec
 from substrate.plan.command import PlanResult
 from substrate.plan.policy import effective_policies, evaluate
+from substrate.policies import r16_interruption_queue, r17_gpu_pools
 from tests.helpers import stack_yaml, typed_config
 
 
@@ -89,7 +89,7 @@ def test_gpu_pool_policy_fires_on_the_real_plan_when_a_taint_goes_missing(
 
 
 def test_optional_neuron_pool_renders_with_its_taint_and_device_limit(crds) -> None:
-    from components.node_pools import node_pool_spec
+    from substrate.components.capacity.node_pools import node_pool_spec
     from tests.crds import validation_errors
 
     raw = stack_yaml("dev")

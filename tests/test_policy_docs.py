@@ -9,12 +9,12 @@ import re
 
 import pytest
 
-from components.admission_policies import MODULES as ADMISSION_MODULES
-from policy_packs.substrate.policies import POLICIES
+from substrate.components.admission.admission_policies import MODULES as ADMISSION_MODULES
 from substrate.config import load_config, stack_file_config
 from substrate.plan.pack_config import tier_config
 from substrate.plan.policy import effective_policies, load_pack_config
 from substrate.plan.stacks import TIERS
+from substrate.policies import POLICIES
 from substrate.project import find_project
 from tests.helpers import ROOT, STACKS, shared_dir
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.versions import (
+from substrate.components.core.versions import (
     CHARTS,
     EKS_STANDARD_SUPPORT,
     GO_MODULE_CHARTS,

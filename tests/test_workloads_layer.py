@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from components.tenancy import quantity
+from substrate.components.workloads.tenancy import quantity
 from substrate.config.workload_checks import ADDON_NAMESPACES, platform_namespaces
 from substrate.plan.command import PlanResult
 from tests.crds import validation_errors

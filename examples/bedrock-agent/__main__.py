@@ -12,12 +12,21 @@ from typing import Any, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.agent_runtime import AgentRuntime
-from components.bedrock_logging import BedrockInvocationLogging
-from components.bedrock_models import ModelRef
-from components.tenancy import NetworkSpec, Share, TenantSpec, resource_quota_hard
-from components.tenant import LIMITS_NAME, QUOTA_NAME
-from components.tenant_manifests import limit_range_spec, namespace_labels, network_policies
+from substrate.components.agents.agent_runtime import AgentRuntime
+from substrate.components.bedrock.bedrock_logging import BedrockInvocationLogging
+from substrate.components.bedrock.bedrock_models import ModelRef
+from substrate.components.workloads.tenancy import (
+    NetworkSpec,
+    Share,
+    TenantSpec,
+    resource_quota_hard,
+)
+from substrate.components.workloads.tenant import LIMITS_NAME, QUOTA_NAME
+from substrate.components.workloads.tenant_manifests import (
+    limit_range_spec,
+    namespace_labels,
+    network_policies,
+)
 
 config = pulumi.Config()
 cluster_name = config.require("clusterName")

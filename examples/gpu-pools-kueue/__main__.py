@@ -8,15 +8,20 @@ cluster through a Kubernetes provider built from its kubeconfig.
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.dcgm_exporter import DcgmExporter
-from components.kueue import Kueue
-from components.kueue_platform import KueuePlatform
-from components.labels import GPU_TAINT
-from components.node_classes import NodeClasses, NodeClassSpec
-from components.node_pools import NodePools
-from components.pools import Budget, Limits, PoolSpec, Taint
-from components.tenancy import DEFAULT_TIERS, Share, TenantSpec, resource_quota_hard
-from components.tenant import Tenant
+from substrate.components.capacity.node_classes import NodeClasses, NodeClassSpec
+from substrate.components.capacity.node_pools import NodePools
+from substrate.components.capacity.pools import Budget, Limits, PoolSpec, Taint
+from substrate.components.core.labels import GPU_TAINT
+from substrate.components.observability.dcgm_exporter import DcgmExporter
+from substrate.components.workloads.kueue import Kueue
+from substrate.components.workloads.kueue_platform import KueuePlatform
+from substrate.components.workloads.tenancy import (
+    DEFAULT_TIERS,
+    Share,
+    TenantSpec,
+    resource_quota_hard,
+)
+from substrate.components.workloads.tenant import Tenant
 
 config = pulumi.Config()
 cluster_name = config.require("clusterName")

@@ -34,7 +34,7 @@ DELETABLE = frozenset({"Job", "JobSet", "Deployment", "StatefulSet", "Pod"})
 
 def tenant_engineer(tenant: str) -> dict[str, Any]:
     """An engineer of ``tenant`` as EKS presents them: the IAM role session and the access
-    entry's groups (components/tenant_access.py)."""
+    entry's groups (substrate/components/workloads/tenant_access.py)."""
     return {
         "username": f"arn:aws:sts::123456789012:assumed-role/{tenant}-engineer/alice",
         "groups": [f"substrate:tenant:{tenant}:admins", "system:authenticated"],

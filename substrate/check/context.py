@@ -36,7 +36,7 @@ IAM_TYPES = frozenset(
         aws_plan.CLUSTER,
     }
 )
-SOURCE_DIRS = ("components", "substrate", "policy_packs")
+SOURCE_DIRS = ("substrate", "policy_packs")
 SOURCE_SUFFIXES = frozenset({".py", ".json", ".yaml", ".yml"})
 
 

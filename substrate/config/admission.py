@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from components import image_cache, validators
-from components.labels import SYSTEM_NAMESPACES
+from substrate.components.cluster import image_cache
+from substrate.components.core import validators
+from substrate.components.core.labels import SYSTEM_NAMESPACES
 from substrate.config.checks import between, non_empty, rule, unique
 from substrate.config.schema import ConfigError, Invalid, doc
 

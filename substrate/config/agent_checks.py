@@ -7,9 +7,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from components import validators
-from components.kueue_integrations import effective
-from components.tenancy import memory_bytes, quantity
+from substrate.components.core import validators
+from substrate.components.workloads.kueue_integrations import effective
+from substrate.components.workloads.tenancy import memory_bytes, quantity
 from substrate.config.agents import AgentConfig
 from substrate.config.schema import ConfigError, key_path
 from substrate.plan.engine_rules import longest_logical_name

@@ -1,6 +1,7 @@
 """``substrate:agents``: long-running stateful agents, keyed by agent name.
 
-Each agent runs as a StatefulSet in one of its tenant's namespaces (components.agent_runtime),
+Each agent runs as a StatefulSet in one of its tenant's namespaces
+(substrate.components.agents.agent_runtime),
 keeps its memory on an `nvme-fast` volume per replica, may call the Bedrock models its tenant was
 granted and scales through KEDA when `scaling` is set. Rules spanning sections (tenant, grants,
 registries, the volume cap, production) live in ``substrate.config.agent_checks``.
@@ -12,8 +13,10 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from components import validators
-from components.admission_policies.no_static_aws_credentials import CREDENTIAL_VARIABLES
+from substrate.components.admission.admission_policies.no_static_aws_credentials import (
+    CREDENTIAL_VARIABLES,
+)
+from substrate.components.core import validators
 from substrate.config.checks import Memory, Quantity, between, object_name, rule, unique
 from substrate.config.scaling import ScalingConfig
 from substrate.config.schema import ConfigError, Invalid, doc
@@ -21,7 +24,8 @@ from substrate.config.schema import ConfigError, Invalid, doc
 Label = Annotated[str, rule(validators.dns_label, 63)]
 Duration = Annotated[str, rule(validators.prometheus_duration)]
 RESERVED_ENV_PREFIX = "SUBSTRATE_"
-"""Environment variables Substrate sets on every agent (see components.agent_manifests)."""
+"""Environment variables Substrate sets on every agent (see
+substrate.components.agents.agent_manifests)."""
 RESERVED_ENV = ("AWS_REGION", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE")
 """AWS SDK settings Substrate sets from the agent's config (region, `timeouts`)."""
 

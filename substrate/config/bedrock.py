@@ -2,7 +2,8 @@
 
 The model catalog is the contract with tenants and agents: a tenant is granted catalog names,
 an agent names catalog models its tenant was granted (``require_granted``), and ARNs are
-derived for the stack's Region and partition (``catalog`` -> ``components.bedrock_models``).
+derived for the stack's Region and partition (``catalog`` ->
+``substrate.components.bedrock.bedrock_models``).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
-from components import bedrock_capabilities, bedrock_models, validators
-from components.bedrock_models import ModelRef
+from substrate.components.bedrock import bedrock_capabilities, bedrock_models
+from substrate.components.bedrock.bedrock_models import ModelRef
+from substrate.components.core import validators
 from substrate.config.checks import rule
 from substrate.config.schema import ConfigError, Invalid, doc, key_path
 

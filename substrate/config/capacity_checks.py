@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from components import validators
-from components.instance_families import FAMILIES
-from components.instance_sizes import SMALLEST, Size
-from components.pools import Selection, overlaps
-from components.tenancy import format_bytes, memory_bytes
+from substrate.components.capacity.instance_families import FAMILIES
+from substrate.components.capacity.instance_sizes import SMALLEST, Size
+from substrate.components.capacity.pools import Selection, overlaps
+from substrate.components.core import validators
+from substrate.components.workloads.tenancy import format_bytes, memory_bytes
 from substrate.config.node_pools import NodePoolConfig
 from substrate.config.schema import ConfigError
 from substrate.engines.karpenter.scheduling import order_by_weight

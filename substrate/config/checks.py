@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sized
 from typing import Annotated, Any
 
-from components import validators
-from components.validators import Problem
+from substrate.components.core import validators
+from substrate.components.core.validators import Problem
 from substrate.config.schema import Invalid
 
 
 def rule(fn: Callable[..., Problem | None], *args: Any) -> Callable[[Any], None]:
-    """Adapt a shared validator (components.validators) into a field check."""
+    """Adapt a shared validator (substrate.components.core.validators) into a field check."""
 
     def check(value: Any) -> None:
         problem = fn(value, *args)

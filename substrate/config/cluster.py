@@ -6,8 +6,12 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from components import validators
-from components.versions import EKS_MANAGED_ADDONS, OPTIONAL_CHART_ADDONS, OPTIONAL_EKS_ADDONS
+from substrate.components.core import validators
+from substrate.components.core.versions import (
+    EKS_MANAGED_ADDONS,
+    OPTIONAL_CHART_ADDONS,
+    OPTIONAL_EKS_ADDONS,
+)
 from substrate.config.checks import between, non_empty, rule, unique
 from substrate.config.network import SecurityGroupId
 from substrate.config.schema import ConfigError, Invalid, doc

@@ -13,7 +13,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from components import validators
+from substrate.components.core import validators
 from substrate.config.checks import rule, unique
 from substrate.config.network import SecurityGroupId
 from substrate.config.schema import ConfigError, doc

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from components import validators
+from substrate.components.core import validators
 from substrate.config.checks import rule
 from substrate.config.schema import Invalid, doc
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from components import validators
+from substrate.components.core import validators
 from substrate.config.checks import between, rule
 from substrate.config.schema import ConfigError, Invalid, doc
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from components import validators
-from components.pools import DAY, MaintenanceWindow
+from substrate.components.capacity.pools import DAY, MaintenanceWindow
+from substrate.components.core import validators
 from substrate.config.checks import Memory, Quantity, between, non_empty, object_name, rule
 from substrate.config.schema import ConfigError, Invalid, doc
 

@@ -7,9 +7,13 @@ import json
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from components import validators
-from components.kueue_integrations import SPARK_INTEGRATION, SUPPORTED, UNSHIPPED
-from components.tenancy import DEFAULT_COHORT, DEFAULT_TIERS
+from substrate.components.core import validators
+from substrate.components.workloads.kueue_integrations import (
+    SPARK_INTEGRATION,
+    SUPPORTED,
+    UNSHIPPED,
+)
+from substrate.components.workloads.tenancy import DEFAULT_COHORT, DEFAULT_TIERS
 from substrate.config.checks import between, non_empty, rule, unique
 from substrate.config.schema import ConfigError, Invalid, doc
 

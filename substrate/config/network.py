@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import Annotated, Literal
 
-from components import validators
+from substrate.components.core import validators
 from substrate.config.checks import non_empty, rule, unique
 from substrate.config.schema import ConfigError, Invalid, doc
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from components import validators
-from components.instance_families import FAMILIES
-from components.pools import GPU, NEURON, CapacityType, PoolKind, Taint
+from substrate.components.capacity.instance_families import FAMILIES
+from substrate.components.capacity.pools import GPU, NEURON, CapacityType, PoolKind, Taint
+from substrate.components.core import validators
 from substrate.config.checks import Memory, between, non_empty, rule, unique
 from substrate.config.karpenter import ObjectName
 from substrate.config.schema import ConfigError, Invalid, doc
@@ -24,7 +24,8 @@ def _known_families(value: list[str]) -> None:
         if name not in FAMILIES:
             raise Invalid(
                 f"names {name!r}, which is not an instance family Substrate knows",
-                "families listed in components/instance_families.py, e.g. m7i, g6e, p5, i4i",
+                "families listed in substrate/components/capacity/instance_families.py, "
+                "e.g. m7i, g6e, p5, i4i",
             )
 
 

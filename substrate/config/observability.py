@@ -6,8 +6,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from components import validators
-from components.rules_common import seconds
+from substrate.components.core import validators
+from substrate.components.observability.rules_common import seconds
 from substrate.config.checks import between, rule
 from substrate.config.schema import ConfigError, camel, doc
 

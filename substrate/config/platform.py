@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, get_type_hints
 
-from components import image_cache, validators
+from substrate.components.cluster import image_cache
+from substrate.components.core import validators
 from substrate.config.admission import AdmissionConfig
 from substrate.config.agent_checks import check_agents
 from substrate.config.agents import Agents

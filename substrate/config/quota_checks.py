@@ -8,8 +8,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from components.labels import GPU_RESOURCE
-from components.tenancy import (
+from substrate.components.core.labels import GPU_RESOURCE
+from substrate.components.workloads.tenancy import (
     TenantSpec,
     ceiling,
     cpu_ceiling,

@@ -1,5 +1,5 @@
 """Elastic workloads as data: the config type a section embeds to make a Deployment or
-StatefulSet scale with demand through KEDA (``components.elastic_workload``).
+StatefulSet scale with demand through KEDA (``substrate.components.workloads.elastic_workload``).
 
 Not a stack section of its own: agents (and any later section) embed ``ScalingConfig`` and the
 layer maps it with ``substrate.layers.workloads.elastic_args``.
@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from components import validators
+from substrate.components.core import validators
 from substrate.config.checks import between, non_empty, rule
 from substrate.config.schema import ConfigError, Invalid, doc
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from components.instance_families import FAMILIES
+from substrate.components.capacity.instance_families import FAMILIES
 from substrate.config.schema import ConfigError, key_path
 from substrate.config.workloads import SPARK_INTEGRATION
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from components.ebs import GP3_BASELINE_IOPS, GP3_BASELINE_THROUGHPUT, GP3_MIB_PER_IOPS
+from substrate.components.cluster.ebs import (
+    GP3_BASELINE_IOPS,
+    GP3_BASELINE_THROUGHPUT,
+    GP3_MIB_PER_IOPS,
+)
 from substrate.config.checks import Memory, between
 from substrate.config.schema import ConfigError, doc
 

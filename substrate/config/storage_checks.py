@@ -14,14 +14,14 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from components.ebs import (
+from substrate.components.capacity.instance_families import FAMILIES
+from substrate.components.cluster.ebs import (
     GP3_BASELINE_IOPS,
     GP3_BASELINE_THROUGHPUT,
     GP3_MAX_IOPS_PER_GIB,
     OS_VOLUME_MAX_GIB,
 )
-from components.instance_families import FAMILIES
-from components.tenancy import memory_bytes
+from substrate.components.workloads.tenancy import memory_bytes
 from substrate.config.schema import ConfigError
 
 if TYPE_CHECKING:

@@ -1,7 +1,8 @@
 """``substrate:tenants``: the teams that share the cluster, keyed by tenant name.
 
 Other sections (agents) reference a tenant by its key and place work in one of its namespaces;
-``TenantConfig.spec(name)`` is the typed model (components.tenancy.TenantSpec) every layer uses.
+``TenantConfig.spec(name)`` is the typed model (substrate.components.workloads.tenancy.TenantSpec)
+every layer uses.
 """
 
 from __future__ import annotations
@@ -10,8 +11,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated
 
-from components import validators
-from components.tenancy import NetworkSpec, Share, TenantSpec, memory_bytes, quantity, weight
+from substrate.components.core import validators
+from substrate.components.workloads.tenancy import (
+    NetworkSpec,
+    Share,
+    TenantSpec,
+    memory_bytes,
+    quantity,
+    weight,
+)
 from substrate.config.checks import Memory, Quantity, between, non_empty, object_name, rule, unique
 from substrate.config.schema import ConfigError, Invalid, doc
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from components.instance_families import FAMILIES
-from components.kueue_integrations import operators_for
-from components.labels import SYSTEM_NAMESPACES
-from components.tenancy import cpu_ceiling, memory_ceiling, overcommitted
+from substrate.components.capacity.instance_families import FAMILIES
+from substrate.components.core.labels import SYSTEM_NAMESPACES
+from substrate.components.workloads.kueue_integrations import operators_for
+from substrate.components.workloads.tenancy import cpu_ceiling, memory_ceiling, overcommitted
 from substrate.config.node_pools import NodePoolConfig
 from substrate.config.quota_checks import check_quota
 from substrate.config.schema import ConfigError, key_path

@@ -16,8 +16,8 @@ from typing import Annotated, Literal
 
 __all__ = ["SPARK_INTEGRATION", "SparkConfig", "SparkTenantConfig", "WorkloadsConfig"]
 
-from components import validators
-from components.kueue_integrations import SPARK_INTEGRATION
+from substrate.components.core import validators
+from substrate.components.workloads.kueue_integrations import SPARK_INTEGRATION
 from substrate.config.checks import between, non_empty, rule
 from substrate.config.schema import Invalid, doc
 

@@ -1,7 +1,8 @@
 """The real engines Substrate's behaviour is judged by, and where their binaries live.
 
 Each engine is a Go program built by `make engines` from `tools/engines/<name>/go.mod`, pinned in
-``components.versions.ENGINES`` at the version the platform deploys, into ``build/engines/``
+``substrate.components.core.versions.ENGINES`` at the version the platform deploys, into
+``build/engines/``
 (override with ``SUBSTRATE_ENGINE_DIR``). Nothing here re-implements an engine: callers hand the
 engine real objects and read its verdict.
 """

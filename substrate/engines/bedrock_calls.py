@@ -18,7 +18,8 @@ Sources:
   bare ARN for DRAFT), and the role needs ``bedrock:ApplyGuardrail`` on the guardrail.
 - Bedrock User Guide, "Supported Regions and models for Amazon Bedrock Guardrails": models the
   capability table marks ``guardrails: false`` do not support guardrails, so no call to them can
-  carry one (``components.bedrock_capabilities``, which also says which operations a model
+  carry one (``substrate.components.bedrock.bedrock_capabilities``, which also says which
+  operations a model
   supports: embedding models answer InvokeModel only).
 - Bedrock User Guide, "Permissions for using cross-Region inference with Amazon Bedrock
   Guardrails": a guardrail with a guardrail profile is applied with ``bedrock:ApplyGuardrail`` on
@@ -39,8 +40,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from components.bedrock_capabilities import guardrail_destinations, guardrail_profile_arn
-from components.bedrock_models import (
+from substrate.components.bedrock.bedrock_capabilities import (
+    guardrail_destinations,
+    guardrail_profile_arn,
+)
+from substrate.components.bedrock.bedrock_models import (
     COMMERCIAL,
     ModelRef,
     destinations,

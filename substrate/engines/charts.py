@@ -1,6 +1,7 @@
 """Chart packages that are not in ../shared/charts, fetched at build time (`make charts`).
 
-A chart pinned in ``components.versions.GO_MODULE_CHARTS`` is downloaded with Go's own client
+A chart pinned in ``substrate.components.core.versions.GO_MODULE_CHARTS`` is downloaded with Go's
+own client
 (`go mod download -json <module>@<version>`: the Go module proxy serves the repository tree,
 chart and CRDs included, and `go` checks it against the checksum database), its hash is checked
 against the pin, and the helm engine packages the chart directory into
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from components.versions import CHARTS, GO_MODULE_CHARTS
+from substrate.components.core.versions import CHARTS, GO_MODULE_CHARTS
 from substrate.engines import ROOT, run
 
 BUILD_TARGET = "make charts"

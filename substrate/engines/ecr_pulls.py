@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from components.endpoint_policies import ecr_layer_objects
+from substrate.components.cluster.endpoint_policies import ecr_layer_objects
 from substrate.engines.iam import Principal
 
 _IMAGE = re.compile(

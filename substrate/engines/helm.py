@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from components.versions import GO_MODULE_CHARTS
+from substrate.components.core.versions import GO_MODULE_CHARTS
 from substrate.engines import run
 from substrate.engines.charts import BUILD_TARGET as CHARTS_TARGET
 from substrate.engines.charts import fetched_dir
@@ -211,7 +211,7 @@ def served_api_versions(crds: Iterable[Mapping[str, Any]]) -> set[str]:
 
 def chart_package(charts: Path, release: Release) -> Path:
     """The release's chart package: from ``charts`` (../shared/charts), or for a chart fetched
-    at build time (``components.versions.GO_MODULE_CHARTS``) from build/charts/."""
+    at build time (``substrate.components.core.versions.GO_MODULE_CHARTS``) from build/charts/."""
     name = f"{release.chart}-{release.version}.tgz"
     path = charts / name
     if path.is_file():

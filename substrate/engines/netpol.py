@@ -56,7 +56,7 @@ def eks_objects() -> list[dict[str, Any]]:
     """What every EKS cluster runs that the plan does not render and tenant policies name:
     the `coredns` add-on's Deployment in kube-system (labels `k8s-app: kube-dns`, DNS on 53
     UDP and TCP, metrics on 9153, as the upstream CoreDNS manifest the add-on ships)."""
-    from components.tenant_manifests import KUBE_DNS
+    from substrate.components.workloads.tenant_manifests import KUBE_DNS
 
     ports = [
         {"name": "dns", "containerPort": 53, "protocol": "UDP"},

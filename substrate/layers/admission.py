@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.admission_policy_set import AdmissionPolicySet
-from components.kyverno import Kyverno
+from substrate.components.admission.admission_policy_set import AdmissionPolicySet
+from substrate.components.admission.kyverno import Kyverno
 from substrate.config import PlatformConfig
 from substrate.config.agent_checks import agent_namespace
 from substrate.layers.foundation import Foundation

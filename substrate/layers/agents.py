@@ -24,16 +24,16 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.agent_memory_quota import AgentMemoryQuota, AgentVolumes
-from components.agent_runtime import (
+from substrate.components.agents.agent_memory_quota import AgentMemoryQuota, AgentVolumes
+from substrate.components.agents.agent_runtime import (
     AgentMonitoringArgs,
     AgentRuntime,
     AgentRuntimeArgs,
     ProbeArgs,
 )
-from components.elastic_workload import ElasticWorkloadArgs, ScaleTarget
-from components.storage import AGENT_CLASS, FAST_CLASS
-from components.workload_identity import AgentIdentity
+from substrate.components.cluster.storage import AGENT_CLASS, FAST_CLASS
+from substrate.components.identity.workload_identity import AgentIdentity
+from substrate.components.workloads.elastic_workload import ElasticWorkloadArgs, ScaleTarget
 from substrate.config import PlatformConfig
 from substrate.config.agent_checks import agent_namespace
 from substrate.config.agents import AgentConfig, ProbeConfig

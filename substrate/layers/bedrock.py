@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components import bedrock_models
-from components.bedrock_agent_role import BedrockAgentRoleArgs, GuardrailArgs
-from components.bedrock_logging import BedrockInvocationLogging
-from components.bedrock_models import ModelRef
+from substrate.components.agents.bedrock_agent_role import BedrockAgentRoleArgs, GuardrailArgs
+from substrate.components.bedrock import bedrock_models
+from substrate.components.bedrock.bedrock_logging import BedrockInvocationLogging
+from substrate.components.bedrock.bedrock_models import ModelRef
 from substrate.config import PlatformConfig
 from substrate.layers.foundation import Foundation
 

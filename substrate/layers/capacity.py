@@ -1,7 +1,8 @@
 """Capacity layer: Karpenter, EC2NodeClasses, NodePools per GPU family, the NVIDIA device
 plugin. The only code that maps `substrate:karpenter` and `substrate:nodePools` to components.
 
-Later layers read `Capacity.pools` (components.pools.PoolSpec): each pool's name, node labels
+Later layers read `Capacity.pools` (substrate.components.capacity.pools.PoolSpec): each pool's
+name, node labels
 (`substrate.io/pool`), taints, GPU limit, families and GPU names, capacity types, and whether it
 is a GPU, Neuron or NVMe pool. Kueue ResourceFlavors are built from exactly these facts.
 """
@@ -12,14 +13,14 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.efa_device_plugin import EfaDevicePlugin
-from components.karpenter import Karpenter
-from components.node_classes import NodeClasses, NodeClassSpec
-from components.node_overlays import NodeOverlays
-from components.node_overlays import needed as overlays_needed
-from components.node_pools import NodePools
-from components.nvidia_device_plugin import NvidiaDevicePlugin
-from components.pools import (
+from substrate.components.capacity.efa_device_plugin import EfaDevicePlugin
+from substrate.components.capacity.karpenter import Karpenter
+from substrate.components.capacity.node_classes import NodeClasses, NodeClassSpec
+from substrate.components.capacity.node_overlays import NodeOverlays
+from substrate.components.capacity.node_overlays import needed as overlays_needed
+from substrate.components.capacity.node_pools import NodePools
+from substrate.components.capacity.nvidia_device_plugin import NvidiaDevicePlugin
+from substrate.components.capacity.pools import (
     Budget,
     GpuSharing,
     Limits,

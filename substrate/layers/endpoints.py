@@ -2,7 +2,8 @@
 
 Built after the cluster because interface endpoints accept HTTPS only from the cluster
 security group. Baseline endpoints (R24) come from `substrate:network.endpoints` (the S3 gateway
-also admits the presigned ECR layer downloads, see components.endpoint_policies); the
+also admits the presigned ECR layer downloads, see substrate.components.cluster.endpoint_policies);
+the
 `bedrock-runtime` endpoint from `substrate:bedrock` (no `bedrock-agent-runtime` endpoint: no role
 Substrate creates may call it).
 """
@@ -11,8 +12,9 @@ from __future__ import annotations
 
 import pulumi
 
-from components import bedrock_models, bedrock_policies, endpoint_policies
-from components.vpc_endpoints import (
+from substrate.components.bedrock import bedrock_models, bedrock_policies
+from substrate.components.cluster import endpoint_policies
+from substrate.components.cluster.vpc_endpoints import (
     BASELINE_INTERFACE_SERVICES,
     EndpointArgs,
     VpcEndpoints,

@@ -6,16 +6,16 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components import image_cache
-from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
-from components.eks_cluster import EksCluster
-from components.load_balancer_controller import NAME as LB_CONTROLLER
-from components.load_balancer_controller import LoadBalancerController
-from components.network import Network, NetworkArgs
-from components.pull_through_cache import ImageCache
-from components.storage import StorageClasses
-from components.system_node_group import SystemNodeGroup
-from components.versions import OPTIONAL_EKS_ADDONS
+from substrate.components.cluster import image_cache
+from substrate.components.cluster.cluster_addons import ClusterAddons, ClusterAddonsArgs
+from substrate.components.cluster.eks_cluster import EksCluster
+from substrate.components.cluster.load_balancer_controller import NAME as LB_CONTROLLER
+from substrate.components.cluster.load_balancer_controller import LoadBalancerController
+from substrate.components.cluster.network import Network, NetworkArgs
+from substrate.components.cluster.pull_through_cache import ImageCache
+from substrate.components.cluster.storage import StorageClasses
+from substrate.components.cluster.system_node_group import SystemNodeGroup
+from substrate.components.core.versions import OPTIONAL_EKS_ADDONS
 from substrate.config import PlatformConfig
 
 NETWORKING_ADDONS = ("eks-pod-identity-agent", "vpc-cni", "kube-proxy")
@@ -34,7 +34,7 @@ class Foundation:
     """Namespaces the layer's Helm add-ons create (admission control stays out of them)."""
     image_cache: image_cache.CacheTarget | None = None
     """The pull-through cache the platform charts pull their images through, when the stack
-    allows its account's ECR registry (components.image_cache)."""
+    allows its account's ECR registry (substrate.components.cluster.image_cache)."""
 
     @property
     def kubernetes(self) -> pulumi.ResourceOptions:

@@ -8,11 +8,16 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components import spire_policies
-from components.spire import DEFAULT_CLASS_NAME, Spire, SpireServerArgs
-from components.spire_crds import SpireCrds
-from components.spire_database import DATABASE, SPIRE_USER, SpireDatabase, connect_arn
-from components.workload_identity import (
+from substrate.components.identity import spire_policies
+from substrate.components.identity.spire import DEFAULT_CLASS_NAME, Spire, SpireServerArgs
+from substrate.components.identity.spire_crds import SpireCrds
+from substrate.components.identity.spire_database import (
+    DATABASE,
+    SPIRE_USER,
+    SpireDatabase,
+    connect_arn,
+)
+from substrate.components.identity.workload_identity import (
     AgentIdentity,
     FederatedTrustDomain,
     TenantIdentity,

@@ -8,19 +8,25 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from components.alert_rules import Thresholds
-from components.chargeback_rules import GpuPoolFacts
-from components.dcgm_exporter import DcgmExporter
-from components.platform_monitoring import PlatformMonitoring
-from components.pools import PoolSpec
-from components.prometheus_crds import PrometheusOperatorCrds
-from components.prometheus_stack import (
+from substrate.components.capacity.pools import PoolSpec
+from substrate.components.observability.alert_rules import Thresholds
+from substrate.components.observability.chargeback_rules import GpuPoolFacts
+from substrate.components.observability.dcgm_exporter import DcgmExporter
+from substrate.components.observability.platform_monitoring import PlatformMonitoring
+from substrate.components.observability.prometheus_crds import PrometheusOperatorCrds
+from substrate.components.observability.prometheus_stack import (
     DASHBOARD_LABEL,
     MONITORING_NAMESPACE,
     PrometheusStack,
 )
-from components.scrape_targets import ScrapeTarget, karpenter, keda, kueue, spark_operator
-from components.storage_alerts import StorageAlertThresholds
+from substrate.components.observability.scrape_targets import (
+    ScrapeTarget,
+    karpenter,
+    keda,
+    kueue,
+    spark_operator,
+)
+from substrate.components.observability.storage_alerts import StorageAlertThresholds
 from substrate.config import PlatformConfig
 from substrate.layers.capacity import Capacity
 from substrate.layers.foundation import Foundation

@@ -1,4 +1,5 @@
-"""What tenant NetworkPolicies name outside the tenants (components.tenant_manifests.NetworkPeers),
+"""What tenant NetworkPolicies name outside the tenants
+(substrate.components.workloads.tenant_manifests.NetworkPeers),
 resolved from the stack: the subnets of the interface endpoints, the Region's S3 prefix list,
 the public subnets, the platform Prometheus and the KubeRay operator. Used by the workloads
 layer."""
@@ -11,11 +12,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.kueue_integrations import KUBERAY, operators_for
-from components.prometheus_stack import MONITORING_NAMESPACE
-from components.tenancy import TenantSpec
-from components.tenant_manifests import NetworkPeers, PodPeer
-from components.vpc_endpoints import endpoint_service_name
+from substrate.components.cluster.vpc_endpoints import endpoint_service_name
+from substrate.components.observability.prometheus_stack import MONITORING_NAMESPACE
+from substrate.components.workloads.kueue_integrations import KUBERAY, operators_for
+from substrate.components.workloads.tenancy import TenantSpec
+from substrate.components.workloads.tenant_manifests import NetworkPeers, PodPeer
 from substrate.config import PlatformConfig
 
 KUBERAY_OPERATOR = {

@@ -2,7 +2,8 @@
 operators its integrations need, and KEDA. The only code that maps `substrate:tenants`,
 `substrate:kueue`, `substrate:keda` and `ScalingConfig` to component args.
 
-Later layers read `Workloads.tenant(name)` (a components.tenancy.TenantSpec: namespaces, GPU
+Later layers read `Workloads.tenant(name)` (a substrate.components.workloads.tenancy.TenantSpec:
+namespaces, GPU
 rights, tier), `Workloads.identities` (tenant SPIFFE registrations) and make a Deployment or
 StatefulSet elastic with `Workloads.elastic(...)`.
 """
@@ -14,7 +15,9 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from components.elastic_workload import (
+from substrate.components.identity.workload_identity import TenantIdentity
+from substrate.components.observability.prometheus_stack import MONITORING_NAMESPACE, RELEASE_NAME
+from substrate.components.workloads.elastic_workload import (
     ElasticWorkload,
     ElasticWorkloadArgs,
     KedaPermissions,
@@ -22,17 +25,15 @@ from components.elastic_workload import (
     Trigger,
     keda_permissions,
 )
-from components.keda import Keda
-from components.kueue import Kueue, WaitForPodsReady
-from components.kueue_integrations import operators_for
-from components.kueue_platform import KueuePlatform
-from components.prometheus_stack import MONITORING_NAMESPACE, RELEASE_NAME
-from components.spark_operator import S3Grant, SparkOperator, SparkTenant
-from components.tenancy import TenantSpec, resource_quota_hard
-from components.tenant import Tenant
-from components.tenant_access import TenantAccess
-from components.workload_identity import TenantIdentity
-from components.workload_operators import WorkloadOperator
+from substrate.components.workloads.keda import Keda
+from substrate.components.workloads.kueue import Kueue, WaitForPodsReady
+from substrate.components.workloads.kueue_integrations import operators_for
+from substrate.components.workloads.kueue_platform import KueuePlatform
+from substrate.components.workloads.spark_operator import S3Grant, SparkOperator, SparkTenant
+from substrate.components.workloads.tenancy import TenantSpec, resource_quota_hard
+from substrate.components.workloads.tenant import Tenant
+from substrate.components.workloads.tenant_access import TenantAccess
+from substrate.components.workloads.workload_operators import WorkloadOperator
 from substrate.config import PlatformConfig
 from substrate.config.scaling import ScalingConfig, TriggerConfig
 from substrate.layers.capacity import Capacity

@@ -108,7 +108,7 @@ def plan_stack(project: Project, stack: str, policy_config: Path | None = None) 
     """Parse the stack's config (ConfigError on a bad file), run the project's program under
     the mock engine, judge it with the policy pack (config: ``policy_config``, or the one
     substrate.plan.pack_config finds)."""
-    from policy_packs.substrate.policies import POLICIES
+    from substrate.policies import POLICIES
 
     config = stack_file_config(project.stack_config(stack))
     typed = typed_config(project, stack, config)  # fail before any resource is declared

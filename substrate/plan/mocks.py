@@ -16,8 +16,8 @@ from typing import Any
 
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
-from components.bedrock_models import destinations
-from components.validators import partition_of
+from substrate.components.bedrock.bedrock_models import destinations
+from substrate.components.core.validators import partition_of
 from substrate.plan.engine_rules import autoname
 
 ACCOUNT_ID = "123456789012"

@@ -1,6 +1,7 @@
 """Every admission policy's own Kyverno CLI tests, run by the real Kyverno CLI.
 
-`components/admission_policies/<policy>/.kyverno-test/` holds the kyverno/policies-style test of
+`substrate/components/admission/admission_policies/<policy>/.kyverno-test/` holds the
+kyverno/policies-style test of
 each policy: good and bad objects (pods and the controllers that create them, as the API server
 hands them to Kyverno at CREATE) and the expected results. `kyverno test` runs them all once;
 the checks below also make sure the tests can fail: a declared pass or fail that Kyverno only
@@ -21,11 +22,15 @@ from typing import Any
 import pytest
 import yaml
 
-from components.admission_policies import MODULES, REFERENCE_SETTINGS, policy_file
+from substrate.components.admission.admission_policies import (
+    MODULES,
+    REFERENCE_SETTINGS,
+    policy_file,
+)
 from substrate.engines import kyverno, run
 from tests.helpers import ROOT, require_engine
 
-POLICIES = ROOT / "components" / "admission_policies"
+POLICIES = ROOT / "substrate" / "components" / "admission" / "admission_policies"
 POD_CONTROLLERS = {"Job", "CronJob", "Deployment", "StatefulSet"}
 """Controller kinds every pod policy's tests cover (Kyverno autogen targets, or skips)."""
 OPERATOR_KINDS = {"JobSet", "LeaderWorkerSet", "RayJob"}
@@ -99,7 +104,7 @@ def _declared(folder: Path) -> list[dict[str, Any]]:
 def test_committed_policy_is_the_builders_rendering(module: ModuleType) -> None:
     committed = yaml.safe_load(policy_file(module).read_text())
     assert committed == module.build(REFERENCE_SETTINGS), (
-        "regenerate: .venv/bin/python -m components.admission_policies"
+        "regenerate: .venv/bin/python -m substrate.components.admission.admission_policies"
     )
 
 

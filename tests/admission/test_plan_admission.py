@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from components.admission_policies import MODULES
-from components.labels import SYSTEM_NAMESPACES, TENANT_LABEL
+from substrate.components.admission.admission_policies import MODULES
+from substrate.components.core.labels import SYSTEM_NAMESPACES, TENANT_LABEL
 from substrate.engines import kyverno
 from substrate.plan.command import PlanResult
 from tests.crds import validation_errors

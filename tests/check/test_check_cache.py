@@ -11,10 +11,10 @@ from substrate.project import Project
 def project(tmp_path: Path) -> tuple[Project, Path]:
     root = tmp_path / "project"
     (root / "stacks").mkdir(parents=True)
-    (root / "components").mkdir()
+    (root / "substrate" / "components").mkdir(parents=True)
     (root / "stacks" / "Pulumi.prod.yaml").write_text("config: {}\n")
     (root / "stacks" / "Pulumi.dev.yaml").write_text("config: {}\n")
-    (root / "components" / "a.py").write_text("A = 1\n")
+    (root / "substrate" / "components" / "a.py").write_text("A = 1\n")
     charts = tmp_path / "charts"
     charts.mkdir()
     (charts / "kueue-0.19.2.tgz").write_bytes(b"x")
@@ -26,10 +26,10 @@ def test_a_changed_input_is_a_new_key(tmp_path: Path) -> None:
     key = fingerprint(p, "prod", charts)
     assert fingerprint(p, "prod", charts) == key
     (p.root / "stacks" / "Pulumi.dev.yaml").write_text("config: {a: 1}\n")  # another stack
-    (p.root / "components" / "notes.txt").write_text("not code\n")
+    (p.root / "substrate" / "components" / "notes.txt").write_text("not code\n")
     assert fingerprint(p, "prod", charts) == key
     assert fingerprint(p, "dev", charts) != key
-    (p.root / "components" / "a.py").write_text("A = 2\n")
+    (p.root / "substrate" / "components" / "a.py").write_text("A = 2\n")
     code = fingerprint(p, "prod", charts)
     assert code != key
     (p.root / "stacks" / "Pulumi.prod.yaml").write_text("config: {b: 1}\n")

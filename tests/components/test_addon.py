@@ -5,8 +5,8 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from components.addon import Addon, AddonArgs, AddonSpec
-from components.versions import CHARTS
+from substrate.components.core.addon import Addon, AddonArgs, AddonSpec
+from substrate.components.core.versions import CHARTS
 from tests.helpers import Resources, policy_json, run_program
 
 

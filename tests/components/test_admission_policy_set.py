@@ -6,8 +6,11 @@ from typing import Any
 
 import pytest
 
-from components.admission_policies import MODULES
-from components.admission_policy_set import AdmissionPolicySet, AdmissionPolicySetArgs
+from substrate.components.admission.admission_policies import MODULES
+from substrate.components.admission.admission_policy_set import (
+    AdmissionPolicySet,
+    AdmissionPolicySetArgs,
+)
 from tests.helpers import Resources, run_program
 
 ARGS: AdmissionPolicySetArgs = {

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from components.agent_runtime import AgentRuntime, AgentRuntimeArgs, validate_args
-from components.bedrock_models import ModelRef
+from substrate.components.agents.agent_runtime import AgentRuntime, AgentRuntimeArgs, validate_args
+from substrate.components.bedrock.bedrock_models import ModelRef
 from tests.helpers import Resources, run_program
 
 ARGS: AgentRuntimeArgs = {

@@ -20,9 +20,9 @@ from typing import Any
 import pulumi
 import pytest
 
-import components
-from components import _args
-from components._args import ArgsError, check_args
+from substrate import components
+from substrate.components.core import _args
+from substrate.components.core._args import ArgsError, check_args
 from substrate.config.platform import PlatformConfig, stack_file_config
 from substrate.plan.command import typed_config
 from substrate.plan.runner import run_under_mocks
@@ -36,7 +36,7 @@ time-sliced pool)."""
 
 
 def _modules() -> list[ModuleType]:
-    found = pkgutil.walk_packages(components.__path__, "components.")
+    found = pkgutil.walk_packages(components.__path__, "substrate.components.")
     return [importlib.import_module(m.name) for m in found]
 
 

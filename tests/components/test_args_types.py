@@ -16,16 +16,16 @@ from typing import Any
 import pulumi
 import pytest
 
-from components._args import ArgsError, check_args
-from components.admission_policy_set import AdmissionPolicySet
-from components.agent_runtime import AgentRuntime
-from components.elastic_workload import ElasticWorkload
-from components.network import Network
-from components.node_pools import NodePools
-from components.pools import Budget, Limits, PoolSpec
-from components.storage import StorageClasses
-from components.tenancy import Share, TenantSpec, memory_bytes
-from components.tenant import Tenant
+from substrate.components.admission.admission_policy_set import AdmissionPolicySet
+from substrate.components.agents.agent_runtime import AgentRuntime
+from substrate.components.capacity.node_pools import NodePools
+from substrate.components.capacity.pools import Budget, Limits, PoolSpec
+from substrate.components.cluster.network import Network
+from substrate.components.cluster.storage import StorageClasses
+from substrate.components.core._args import ArgsError, check_args
+from substrate.components.workloads.elastic_workload import ElasticWorkload
+from substrate.components.workloads.tenancy import Share, TenantSpec, memory_bytes
+from substrate.components.workloads.tenant import Tenant
 from tests.helpers import ROOT, run_cli, run_program
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/0"

@@ -8,9 +8,9 @@ from typing import cast
 
 import pytest
 
-from components.bedrock_agent_role import BedrockAgentRole, BedrockAgentRoleArgs
-from components.bedrock_models import ModelRef
-from components.bedrock_policies import AGENT_TAG
+from substrate.components.agents.bedrock_agent_role import BedrockAgentRole, BedrockAgentRoleArgs
+from substrate.components.bedrock.bedrock_models import ModelRef
+from substrate.components.bedrock.bedrock_policies import AGENT_TAG
 from substrate.engines.aws_plan import AwsPlan
 from substrate.engines.bedrock_calls import Guardrail
 from tests.engines.iam_helpers import assume, invoke, plan_of

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from components.bedrock_logging import BedrockInvocationLogging
-from components.validators import is_customer_kms_key_arn
+from substrate.components.bedrock.bedrock_logging import BedrockInvocationLogging
+from substrate.components.core.validators import is_customer_kms_key_arn
 from substrate.engines.iam import Kind, Policies, Policy, Principal, Request, evaluate
 from tests.helpers import Resources, policy_json, run_program
 

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from components.cluster_addons import ClusterAddons
-from components.versions import OPTIONAL_EKS_ADDONS
+from substrate.components.cluster.cluster_addons import ClusterAddons
+from substrate.components.core.versions import OPTIONAL_EKS_ADDONS
 from tests.helpers import (
     STACKS,
     Resources,

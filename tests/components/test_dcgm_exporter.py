@@ -9,7 +9,12 @@ from typing import Any
 import pytest
 import yaml
 
-from components.dcgm_exporter import COUNTERS_CSV, COUNTERS_PATH, DcgmExporter, read_counters
+from substrate.components.observability.dcgm_exporter import (
+    COUNTERS_CSV,
+    COUNTERS_PATH,
+    DcgmExporter,
+    read_counters,
+)
 from substrate.engines import run
 from tests.crds import validation_errors
 from tests.helpers import Resources, require_engine, run_program

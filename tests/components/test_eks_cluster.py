@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from components.eks_cluster import EksCluster, disable_creator_admin
+from substrate.components.cluster.eks_cluster import EksCluster, disable_creator_admin
 from tests.helpers import Resources, policy_json, run_program
 
 EKS = "eks:index:Cluster"

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from components.elastic_workload import (
+from substrate.components.workloads.elastic_workload import (
     ElasticWorkload,
     ElasticWorkloadArgs,
     keda_permissions,

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from components.image_cache import CacheTarget, cached, chart_values, merged, prefix
+from substrate.components.cluster.image_cache import (
+    CacheTarget,
+    cached,
+    chart_values,
+    merged,
+    prefix,
+)
 from tests.conftest import planned
 from tests.helpers import STACKS, Resources, config_error, stack_yaml
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from components.interruption_queue import EVENTS
-from components.karpenter_iam import UPSTREAM_NODE_ROLE_POLICIES
-from components.node_role import NODE_ROLE_POLICIES
+from substrate.components.capacity.interruption_queue import EVENTS
+from substrate.components.capacity.karpenter_iam import UPSTREAM_NODE_ROLE_POLICIES
+from substrate.components.cluster.node_role import NODE_ROLE_POLICIES
 from substrate.engines.iam import Kind, Policies, Policy, Principal, Request, evaluate
 from substrate.plan.command import PlanResult
 from tests.helpers import Resources, policy_json
@@ -226,7 +226,7 @@ def test_controller_waits_for_queue_access_entry_and_discovery_tag(prod: Resourc
 
 @pytest.mark.parametrize("name", ["", "x" * 52, "bad name"])
 def test_queue_name_is_checked_at_construction(name: str) -> None:
-    from components.interruption_queue import InterruptionQueue
+    from substrate.components.capacity.interruption_queue import InterruptionQueue
     from tests.helpers import run_program
 
     with pytest.raises(ValueError, match=r"^InterruptionQueueArgs.queue_name: "):

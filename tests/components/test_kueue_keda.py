@@ -10,15 +10,20 @@ from typing import Any
 import pytest
 import yaml
 
-from components.keda import CREDENTIALS_ANNOTATION, Keda, KedaArgs, policy_statements
-from components.keda import chart_values as keda_values
-from components.kueue import Kueue, KueueArgs, manager_config
-from components.kueue import chart_values as kueue_values
-from components.kueue_integrations import OPERATORS, operators_for
-from components.scrape_targets import keda as keda_target
-from components.scrape_targets import kueue as kueue_target
-from components.versions import CHARTS
-from components.workload_operators import WorkloadOperator
+from substrate.components.core.versions import CHARTS
+from substrate.components.observability.scrape_targets import keda as keda_target
+from substrate.components.observability.scrape_targets import kueue as kueue_target
+from substrate.components.workloads.keda import (
+    CREDENTIALS_ANNOTATION,
+    Keda,
+    KedaArgs,
+    policy_statements,
+)
+from substrate.components.workloads.keda import chart_values as keda_values
+from substrate.components.workloads.kueue import Kueue, KueueArgs, manager_config
+from substrate.components.workloads.kueue import chart_values as kueue_values
+from substrate.components.workloads.kueue_integrations import OPERATORS, operators_for
+from substrate.components.workloads.workload_operators import WorkloadOperator
 from substrate.engines import run
 from tests.helpers import Resources, policy_json, require_engine, run_program
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components.kyverno import Kyverno, KyvernoArgs, chart_values
-from components.versions import CHARTS
+from substrate.components.admission.kyverno import Kyverno, KyvernoArgs, chart_values
+from substrate.components.core.versions import CHARTS
 from tests.helpers import Resources, run_program
 
 ARGS: KyvernoArgs = {

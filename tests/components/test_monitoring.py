@@ -6,10 +6,13 @@ import json
 
 import pytest
 
-from components.alert_rules import Thresholds
-from components.platform_monitoring import PlatformMonitoring, PlatformMonitoringArgs
-from components.prometheus_stack import PrometheusStack
-from components.scrape_targets import karpenter, keda, kueue
+from substrate.components.observability.alert_rules import Thresholds
+from substrate.components.observability.platform_monitoring import (
+    PlatformMonitoring,
+    PlatformMonitoringArgs,
+)
+from substrate.components.observability.prometheus_stack import PrometheusStack
+from substrate.components.observability.scrape_targets import karpenter, keda, kueue
 from tests.helpers import Resources, run_program
 
 MON = "kubernetes:monitoring.coreos.com/v1"

@@ -6,7 +6,7 @@ from typing import cast
 
 import pytest
 
-from components.network import Network, NetworkArgs
+from substrate.components.cluster.network import Network, NetworkArgs
 from substrate.plan.mocks import EC2_ID_PREFIX, digest
 from tests.helpers import Resources, policy_json, run_program
 

@@ -10,8 +10,12 @@ from typing import Any
 
 import yaml
 
-from components.node_classes import NodeClassSpec, bottlerocket_settings, node_class_spec
-from components.pools import GpuSharing
+from substrate.components.capacity.node_classes import (
+    NodeClassSpec,
+    bottlerocket_settings,
+    node_class_spec,
+)
+from substrate.components.capacity.pools import GpuSharing
 from substrate.engines.karpenter.budgets import open_for
 from substrate.plan.command import PlanResult
 from tests.crds import validation_errors

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.nvidia_device_plugin import config_map, plugin_config
-from components.pools import GpuSharing
+from substrate.components.capacity.nvidia_device_plugin import config_map, plugin_config
+from substrate.components.capacity.pools import GpuSharing
 from substrate.plan.command import PlanResult
 from tests.helpers import Resources, run_program
 
@@ -79,7 +79,7 @@ def test_prod_gets_whole_gpus_only(prod_plan: PlanResult) -> None:
 
 
 def test_empty_pool_list_is_refused() -> None:
-    from components.nvidia_device_plugin import NvidiaDevicePlugin
+    from substrate.components.capacity.nvidia_device_plugin import NvidiaDevicePlugin
 
     with pytest.raises(ValueError, match=r"^NvidiaDevicePluginArgs.pools: empty"):
         run_program(lambda: NvidiaDevicePlugin("p", {"cluster_name": "c", "pools": []}))

@@ -7,9 +7,9 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from components.spire import SPIRE_SYSTEM_NAMESPACE, Spire, SpireArgs
-from components.spire_crds import SPIRE_SERVER_NAMESPACE, SpireCrds
-from components.workload_identity import (
+from substrate.components.identity.spire import SPIRE_SYSTEM_NAMESPACE, Spire, SpireArgs
+from substrate.components.identity.spire_crds import SPIRE_SERVER_NAMESPACE, SpireCrds
+from substrate.components.identity.workload_identity import (
     AgentIdentity,
     TenantIdentity,
     WorkloadIdentity,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.storage import StorageClasses
+from substrate.components.cluster.storage import StorageClasses
 from substrate.plan.command import PlanResult
 from tests.helpers import Resources, run_program
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.system_node_group import SystemNodeGroup
+from substrate.components.cluster.system_node_group import SystemNodeGroup
 from tests.helpers import Resources, policy_json, run_program
 
 

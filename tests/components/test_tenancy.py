@@ -1,10 +1,10 @@
-"""Quota arithmetic and the ClusterQueue a tenant gets (components.tenancy)."""
+"""Quota arithmetic and the ClusterQueue a tenant gets (substrate.components.workloads.tenancy)."""
 
 from __future__ import annotations
 
 import pytest
 
-from components.tenancy import (
+from substrate.components.workloads.tenancy import (
     DEFAULT_FLAVOR,
     Share,
     TenantSpec,

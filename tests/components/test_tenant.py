@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 import yaml
 
-from components.kueue_integrations import KINDS, effective
-from components.tenancy import NetworkSpec, Share, TenantSpec
-from components.tenant import Tenant, TenantArgs
-from components.tenant_access import TenantAccess
-from components.tenant_manifests import tenant_admin_rules
+from substrate.components.workloads.kueue_integrations import KINDS, effective
+from substrate.components.workloads.tenancy import NetworkSpec, Share, TenantSpec
+from substrate.components.workloads.tenant import Tenant, TenantArgs
+from substrate.components.workloads.tenant_access import TenantAccess
+from substrate.components.workloads.tenant_manifests import tenant_admin_rules
 from substrate.engines.netpol import Connectivity, Ports, analyze, eks_objects, workload
 from substrate.plan.command import PlanResult
 from tests.helpers import Resources, run_program

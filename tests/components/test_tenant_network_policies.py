@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from components.tenancy import NetworkSpec, TenantSpec
-from components.tenant_manifests import ALLOW_S3, NetworkPeers, network_policies
+from substrate.components.workloads.tenancy import NetworkSpec, TenantSpec
+from substrate.components.workloads.tenant_manifests import ALLOW_S3, NetworkPeers, network_policies
 
 S3_TENANT = TenantSpec(name="data-eng", namespaces=("data-eng",), network=NetworkSpec(s3=True))
 

@@ -6,7 +6,11 @@ from typing import cast
 
 import pytest
 
-from components.vpc_endpoints import VpcEndpoints, VpcEndpointsArgs, endpoint_service_name
+from substrate.components.cluster.vpc_endpoints import (
+    VpcEndpoints,
+    VpcEndpointsArgs,
+    endpoint_service_name,
+)
 from substrate.engines.iam import Kind, Policies, Policy, Principal, Request, evaluate
 from substrate.plan.mocks import digest
 from tests.components.test_network import mock_id

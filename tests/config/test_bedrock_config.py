@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.bedrock_models import ModelRef
+from substrate.components.bedrock.bedrock_models import ModelRef
 from substrate.config import ConfigError
 from substrate.config.bedrock import ModelNotGrantedError, UnknownModelError
 from tests.helpers import stack_yaml, typed_config
@@ -58,8 +58,9 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "prod",
         _model("m", inferenceProfile="us.example.model-v9:0"),
         'substrate:bedrock.models.m.inferenceProfile = "us.example.model-v9:0": is not in '
-        "Substrate's inference profile routing table (components/data/bedrock_inference_profiles"
-        ".json) (allowed: a listed profile; add its Regions from the Bedrock User Guide first)",
+        "Substrate's inference profile routing table "
+        "(substrate/components/bedrock/data/bedrock_inference_profiles.json) (allowed: a listed "
+        "profile; add its Regions from the Bedrock User Guide first)",
     ),
     (
         "GovCloud profile in a commercial Region",
@@ -105,7 +106,8 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "prod",
         _model("m", foundationModel="example.model-v9:0"),
         'substrate:bedrock.models.m.foundationModel = "example.model-v9:0": is not in '
-        "Substrate's model capability table (components/data/bedrock_models.json) (allowed: a "
+        "Substrate's model capability table "
+        "(substrate/components/bedrock/data/bedrock_models.json) (allowed: a "
         "listed model; add its guardrail support, on-demand availability, modalities and "
         "streaming from its Bedrock model card first)",
     ),
@@ -120,7 +122,8 @@ CASES: list[tuple[str, str, Mutation, str]] = [
             }
         ),
         'substrate:bedrock.guardrail.crossRegionProfile = "eu.guardrail.v1:0": is not in '
-        "Substrate's guardrail profile table (components/data/bedrock_guardrail_profiles.json) "
+        "Substrate's guardrail profile table "
+        "(substrate/components/bedrock/data/bedrock_guardrail_profiles.json) "
         "(allowed: us-gov.guardrail.v1:0, us.guardrail.v1:0, or add its Regions from the User "
         "Guide)",
     ),

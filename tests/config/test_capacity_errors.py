@@ -28,7 +28,7 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         lambda c: c[P]["general"]["instanceFamilies"].__setitem__(1, "m9z"),
         'substrate:nodePools.general.instanceFamilies = ["m7i", "m9z", "c7i", "r7i"]: names '
         "'m9z', which is not an instance family Substrate knows (allowed: families listed "
-        "in components/instance_families.py, e.g. m7i, g6e, p5, i4i)",
+        "in substrate/components/capacity/instance_families.py, e.g. m7i, g6e, p5, i4i)",
     ),
     (
         "GPU pool without the GPU taint",

@@ -42,7 +42,7 @@ def test_prod_is_three_az_nat_per_az_private_only() -> None:
 def test_components_never_read_pulumi_config() -> None:
     offenders = [
         str(p.relative_to(ROOT))
-        for p in (ROOT / "components").rglob("*.py")
+        for p in (ROOT / "substrate" / "components").rglob("*.py")
         if "pulumi.Config" in p.read_text() or "require_object" in p.read_text()
     ]
     assert offenders == []
@@ -52,7 +52,7 @@ def test_no_environment_branches_outside_config() -> None:
     """Environment differences are data: only the config layer may look at the tier/name."""
     pattern_hits = []
     for path in [
-        *(ROOT / "components").rglob("*.py"),
+        *(ROOT / "substrate" / "components").rglob("*.py"),
         *(ROOT / "substrate" / "layers").rglob("*.py"),
         ROOT / "substrate" / "platform.py",
     ]:

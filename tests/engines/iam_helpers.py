@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from components.bedrock_models import ModelRef
-from components.validators import partition_of
+from substrate.components.bedrock.bedrock_models import ModelRef
+from substrate.components.core.validators import partition_of
 from substrate.engines import aws_plan, bedrock_calls
 from substrate.engines.aws_plan import AwsPlan
 from substrate.engines.bedrock_calls import Guardrail

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from components.versions import SUPPORTED_KUBERNETES_VERSIONS
+from substrate.components.core.versions import SUPPORTED_KUBERNETES_VERSIONS
 from substrate.engines import EngineFailedError
 from substrate.engines.apiserver import (
     Admission,

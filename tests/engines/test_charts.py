@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.versions import CHARTS, GO_MODULE_CHARTS
+from substrate.components.core.versions import CHARTS, GO_MODULE_CHARTS
 from substrate.engines import charts, helm
 
 

@@ -1,5 +1,5 @@
 """Each engine is built at the version the platform deploys: its go.mod, the binary's own build
-info and the upstream chart package agree with components.versions."""
+info and the upstream chart package agree with substrate.components.core.versions."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.versions import CHARTS, ENGINES, SUPPORTED_KUBERNETES_VERSIONS
+from substrate.components.core.versions import CHARTS, ENGINES, SUPPORTED_KUBERNETES_VERSIONS
 from substrate.plan.command import PlanResult
 from tests.helpers import ROOT, require_engine
 

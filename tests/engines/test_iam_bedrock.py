@@ -4,7 +4,7 @@ asserts the outcome that page states."""
 
 from __future__ import annotations
 
-from components.bedrock_models import ModelRef
+from substrate.components.bedrock.bedrock_models import ModelRef
 from substrate.engines.bedrock_calls import Guardrail, call, routes
 from substrate.engines.iam import Kind, Policies, Policy, Principal, Request, evaluate
 from tests.engines.iam_helpers import doc

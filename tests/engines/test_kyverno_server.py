@@ -12,17 +12,21 @@ import signal
 import subprocess
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from components.admission_policies import MODULES, policy_file
+from substrate.components.admission.admission_policies import MODULES, policy_file
 from substrate.engines import kyverno
+from tests.engine_memo import memo
 from tests.helpers import ROOT, require_engine
 from tests.journeys.cluster import controller, stack
 from tests.journeys.test_agent_admission import DEPLOYER, created
+
+POLICY_DIR = ROOT / "substrate" / "components" / "admission" / "admission_policies"
 
 FOLDERS = sorted(
     test.parent
@@ -31,7 +35,10 @@ FOLDERS = sorted(
 )
 OPERATIONS: tuple[kyverno.Operation, ...] = ("CREATE", "UPDATE")
 FOLDER_CASES: dict[str, tuple[Path, kyverno.Operation]] = {
-    f"{folder.relative_to(ROOT / 'components' / 'admission_policies')}-{op}": (folder, op)
+    f"{folder.relative_to(POLICY_DIR)}-{op}": (
+        folder,
+        op,
+    )
     for folder in FOLDERS
     for op in OPERATIONS
 }
@@ -96,7 +103,10 @@ def _namespaced_case() -> dict[str, Any]:
     namespaced policy after the cluster report), on require-requests-limits' objects. The copy
     is named ``y``: PyYAML writes that unquoted and the CLI's YAML 1.1 reader would take it for
     a boolean (the CLI's files are written as JSON)."""
-    folder = ROOT / "components/admission_policies/require_requests_limits/.kyverno-test"
+    folder = (
+        ROOT
+        / "substrate/components/admission/admission_policies/require_requests_limits/.kyverno-test"
+    )
     case = _folder_case(folder, "CREATE")
     (policy,) = case["policies"]
     copy = {
@@ -130,10 +140,19 @@ def cases() -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def by_cli(cases: dict[str, dict[str, Any]]) -> dict[str, list[kyverno.Verdict]]:
-    """Every case answered by `kyverno apply` (one CLI run each, two at a time)."""
+    """Every case answered by `kyverno apply` (one CLI run each, two at a time). The CLI's
+    answer to unchanged inputs and an unchanged binary is kept between sessions
+    (tests/engine_memo.py); the server is asked every time."""
     require_engine(kyverno.CLI)
+
+    def by_cli(case: dict[str, Any]) -> list[kyverno.Verdict]:
+        def run() -> list[dict[str, Any]]:
+            return [asdict(v) for v in _call(kyverno.apply_with_cli, case)]
+
+        return [kyverno.Verdict(**v) for v in memo(kyverno.CLI, case, run)]
+
     with ThreadPoolExecutor(max_workers=2) as pool:
-        answers = pool.map(lambda c: _call(kyverno.apply_with_cli, c), cases.values())
+        answers = pool.map(by_cli, cases.values())
         return dict(zip(cases, answers, strict=True))
 
 

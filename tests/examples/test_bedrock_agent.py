@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.bedrock_models import ModelRef
+from substrate.components.bedrock.bedrock_models import ModelRef
 from substrate.engines.bedrock_calls import Guardrail, routes
 from substrate.plan.command import PlanResult, plan_stack, render
 from substrate.project import find_project

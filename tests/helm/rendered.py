@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from components.versions import CHARTS
+from substrate.components.core.versions import CHARTS
 from substrate.engines import cluster, helm
 from tests.conftest import planned
 from tests.helpers import chart_dir, require_engine, require_shared
@@ -59,7 +59,7 @@ def rendered(stack: str) -> StackRender:
 
 def chart_releases(chart: str) -> Iterator[tuple[StackRender, helm.Rendered]]:
     """Every release of ``chart`` in every stack; a chart no stack installs is a failure (its pin
-    in components.versions would be dead)."""
+    in substrate.components.core.versions would be dead)."""
     found = False
     for stack in STACKS:
         render = rendered(stack)

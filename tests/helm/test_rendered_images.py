@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.validators import image_reference
+from substrate.components.core.validators import image_reference
 from tests.helm.rendered import by_chart, chart_releases, containers, label, pod_spec
 from tests.helpers import stack_yaml, typed_config
 

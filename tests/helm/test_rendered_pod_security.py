@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from components.labels import SYSTEM_NAMESPACES
+from substrate.components.core.labels import SYSTEM_NAMESPACES
 from substrate.engines import kyverno, pod_security
 from tests.helm.rendered import STACKS, StackRender, rendered
 from tests.helpers import require_engine

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from components.labels import SYSTEM_NAMESPACES
+from substrate.components.core.labels import SYSTEM_NAMESPACES
 from tests.helm.rendered import STACKS, by_chart, chart_releases, label, rendered
 
 # Namespaces the API server creates itself.

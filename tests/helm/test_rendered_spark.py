@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from components.labels import CRITICAL_ADDONS_TOLERATION, SYSTEM_NODE_SELECTOR
-from components.spark_operator import SERVICE_ACCOUNT
+from substrate.components.core.labels import CRITICAL_ADDONS_TOLERATION, SYSTEM_NODE_SELECTOR
+from substrate.components.workloads.spark_operator import SERVICE_ACCOUNT
 from tests.conftest import planned
 from tests.helm.rendered import rendered
 from tests.helpers import stack_yaml, typed_config

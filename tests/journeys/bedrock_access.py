@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from components.bedrock_models import ModelRef
-from components.validators import partition_of
+from substrate.components.bedrock.bedrock_models import ModelRef
+from substrate.components.core.validators import partition_of
 from substrate.config.agent_checks import agent_namespace
 from substrate.config.platform import PlatformConfig
 from substrate.engines import aws_plan, bedrock_calls

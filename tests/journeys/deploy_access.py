@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from components.validators import partition_of
+from substrate.components.core.validators import partition_of
 from substrate.config.platform import PlatformConfig
 from substrate.engines import aws_plan, security_groups
 from substrate.engines.iam import Decision, Principal, Request, through_endpoint

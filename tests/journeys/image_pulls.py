@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from components.validators import partition_of
+from substrate.components.core.validators import partition_of
 from substrate.config.platform import PlatformConfig
 from substrate.engines import aws_plan, ecr_pulls
 from substrate.engines.ecr_pulls import Image, Step

@@ -12,8 +12,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from components.tenancy import TenantSpec, ceiling
-from components.versions import CHARTS
+from substrate.components.core.versions import CHARTS
+from substrate.components.workloads.tenancy import TenantSpec, ceiling
 from substrate.config import PlatformConfig, load_config, stack_file_config
 from substrate.engines.kueue import Step, StepResult, cluster_objects, configuration, run_one
 from substrate.plan import pack_config
@@ -118,7 +118,8 @@ class QueueStack:
         return run_one(self.kueue_config, [*self.objects, *extra_objects], steps)
 
     def gpu_ceiling(self, tenant: str, pool: str) -> int:
-        """Most GPUs of `pool` the tenant can hold (components.tenancy.ceiling: the arithmetic
+        """Most GPUs of `pool` the tenant can hold (substrate.components.workloads.tenancy.ceiling:
+        the arithmetic
         the plan-time checks use, which the journeys hold against Kueue's verdicts)."""
         own = self.tenant(tenant).gpu_share(pool)
         assert own is not None, f"{tenant} holds no share of {pool}"
@@ -151,7 +152,7 @@ def plan_with(stack: str, raw: Mapping[str, Any]) -> PlanResult:
     """`substrate plan` of the project with `raw` as the stack file's config block (no file
     written): the typed config first, then the program under the mock engine, judged by the
     stack's tier policy config."""
-    from policy_packs.substrate.policies import POLICIES
+    from substrate.policies import POLICIES
 
     project = find_project(ROOT)
     config = stack_file_config(raw)

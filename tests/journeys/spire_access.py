@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from components.iam import to_json
-from components.spire import SERVER_SERVICE_ACCOUNT
-from components.spire_crds import SPIRE_SERVER_NAMESPACE
-from components.spire_database import MASTER_USER, SPIRE_USER, connect_arn
-from components.validators import partition_of
+from substrate.components.core.iam import to_json
+from substrate.components.core.validators import partition_of
+from substrate.components.identity.spire import SERVER_SERVICE_ACCOUNT
+from substrate.components.identity.spire_crds import SPIRE_SERVER_NAMESPACE
+from substrate.components.identity.spire_database import MASTER_USER, SPIRE_USER, connect_arn
 from substrate.config.platform import PlatformConfig
 from substrate.engines import aws_plan
 from substrate.engines.iam import Decision, Kind, Policies, Policy, Principal, Request, evaluate

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from components.tenancy import format_bytes, quantity
+from substrate.components.workloads.tenancy import format_bytes, quantity
 from substrate.engines import apiserver, kueue
 from tests.helpers import STACKS
 from tests.journeys.cluster import (

@@ -9,7 +9,7 @@ import copy
 
 import pytest
 
-from components.tenancy import format_bytes, memory_bytes
+from substrate.components.workloads.tenancy import format_bytes, memory_bytes
 from substrate.engines import apiserver
 from tests.helpers import STACKS
 from tests.journeys.cluster import Object, Stack, denied, judged_by, stack, tenant_engineer

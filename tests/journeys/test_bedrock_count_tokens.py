@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import pytest
 
-from components import bedrock_capabilities
-from components.bedrock_models import ModelRef, resolve
-from components.bedrock_policies import agent_policy, guardrail_grant, runtime_endpoint_policy
+from substrate.components.bedrock import bedrock_capabilities
+from substrate.components.bedrock.bedrock_models import ModelRef, resolve
+from substrate.components.bedrock.bedrock_policies import (
+    agent_policy,
+    guardrail_grant,
+    runtime_endpoint_policy,
+)
 from substrate.engines.bedrock_calls import Guardrail, call
 from substrate.engines.iam import Kind, Policies, Policy, Principal, Request, evaluate
 from tests.journeys.journey import journey

@@ -41,7 +41,7 @@ def _drop_p4d(c: dict[str, Any]) -> None:
     training = c["substrate:nodePools"]["training"]
     training["instanceFamilies"] = ["p5"]
     # The config refuses CPU and memory limits that cannot reach the GPU limit: every p5 size has
-    # at least 256Gi per GPU (components/instance_sizes.py).
+    # at least 256Gi per GPU (substrate/components/capacity/instance_sizes.py).
     training["limits"].update(gpu=80, cpu=1920, memory="20480Gi")
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from components.instance_families import family
-from components.labels import EFA_RESOURCE
+from substrate.components.capacity.instance_families import family
+from substrate.components.core.labels import EFA_RESOURCE
 from substrate.engines.karpenter.drift import label_satisfies
 from substrate.engines.karpenter.scheduling import tolerates
 from tests.conftest import planned

@@ -1,5 +1,6 @@
 """Journeys: the system nodes pull the platform controllers' images through the account's ECR
-pull-through cache (components.image_cache), as Helm renders them and the IAM evaluator judges
+pull-through cache (substrate.components.cluster.image_cache), as Helm renders them and the IAM
+evaluator judges
 every request of a first pull.
 
 A first pull through a cache rule is the pull of substrate.engines.ecr_pulls plus
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.image_cache import CHART_IMAGES
+from substrate.components.cluster.image_cache import CHART_IMAGES
 from substrate.engines import aws_managed, ecr_pulls
 from substrate.engines.ecr_pulls import Image, Step
 from substrate.engines.iam import Decision, Policies, Principal, Request, evaluate

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.endpoint_policies import ecr_layer_objects
+from substrate.components.cluster.endpoint_policies import ecr_layer_objects
 from substrate.engines import ecr_pulls
 from substrate.engines.iam import Principal
 from tests.helpers import STACKS

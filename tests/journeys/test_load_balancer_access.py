@@ -8,8 +8,12 @@ from functools import cache
 
 import pytest
 
-from components.load_balancer_controller import CLUSTER_TAG, NAMESPACE, SERVICE_ACCOUNT
-from components.validators import partition_of
+from substrate.components.cluster.load_balancer_controller import (
+    CLUSTER_TAG,
+    NAMESPACE,
+    SERVICE_ACCOUNT,
+)
+from substrate.components.core.validators import partition_of
 from substrate.engines import aws_plan
 from substrate.engines.iam import Decision, Policies, Principal, Request, evaluate
 from substrate.plan.mocks import ACCOUNT_ID

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from components.tenancy import quantity
+from substrate.components.workloads.tenancy import quantity
 from substrate.engines.kueue import Ref, Step
 from tests.helpers import STACKS
 from tests.journeys import queue_objects as q

@@ -1,5 +1,6 @@
 """The plan-time quota checks held against Kueue's verdicts, on every stack: the ceiling
-arithmetic (components.tenancy.ceiling) is exactly what Kueue admits for a tenant; nominal quota
+arithmetic (substrate.components.workloads.tenancy.ceiling) is exactly what Kueue admits for a
+tenant; nominal quota
 within the pools' limits (GpuQuotaOvercommitError, P3, DefaultFlavorOvercommitError) is exactly
 what Kueue can admit in total; a declared gang the check accepts is admitted and one it refuses
 never is; adding a tenant; why the statefulset integration is refused with agents."""
@@ -15,13 +16,13 @@ from typing import Any
 import pytest
 from pulumi_policy import EnforcementLevel
 
-from components.tenancy import format_bytes, memory_bytes, quantity
-from policy_packs.substrate.policies.p03_gpu_quota_within_pool_limits import POLICY as P3
+from substrate.components.workloads.tenancy import format_bytes, memory_bytes, quantity
 from substrate.config.quota_checks import DefaultFlavorOvercommitError, GangNeverAdmitsError
 from substrate.engines.kueue import Ref, Step, StepResult
 from substrate.plan.manifests import render_manifests
 from substrate.plan.policy import EffectivePolicy, evaluate
 from substrate.plan.recorder import ResourceRecord
+from substrate.policies.p03_gpu_quota_within_pool_limits import POLICY as P3
 from tests.helpers import STACKS, stack_yaml, typed_config
 from tests.journeys import queue_objects as q
 from tests.journeys.journey import journey
@@ -89,7 +90,8 @@ def _ceilings(s: QueueStack) -> list[Step]:
     stack="dev, staging, prod",
     steps=[
         "for each tenant, on an idle cluster: submit one pod set of exactly what "
-        "components.tenancy.ceiling says it can hold on a flavor (CPU, memory, each GPU pool)",
+        "substrate.components.workloads.tenancy.ceiling says it can hold on a flavor (CPU, "
+        "memory, each GPU pool)",
         "replace it by one asking for the smallest unit more",
     ],
     outcome="Kueue admits every ceiling-sized pod set and keeps every one-more pod set waiting: "

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.tenancy import format_bytes, memory_bytes
+from substrate.components.workloads.tenancy import format_bytes, memory_bytes
 from substrate.config import ConfigError
 from substrate.config.quota_checks import DefaultFlavorOvercommitError
 from substrate.engines.kueue import Ref, Step

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.tenancy import memory_bytes
+from substrate.components.workloads.tenancy import memory_bytes
 from substrate.engines.kueue import Step, StepResult
 from tests.helpers import STACKS, stack_yaml, typed_config
 from tests.journeys import queue_objects as q

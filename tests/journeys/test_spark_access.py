@@ -8,8 +8,8 @@ from functools import cache
 
 import pytest
 
-from components.spark_operator import SERVICE_ACCOUNT
-from components.validators import partition_of
+from substrate.components.core.validators import partition_of
+from substrate.components.workloads.spark_operator import SERVICE_ACCOUNT
 from substrate.engines import aws_plan
 from substrate.engines.iam import Decision, Policies, Principal, Request, evaluate
 from substrate.plan.mocks import ACCOUNT_ID

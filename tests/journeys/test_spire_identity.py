@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from components.spire_crds import SPIRE_SERVER_NAMESPACE
-from components.spire_database import MASTER_USER, PORT
+from substrate.components.identity.spire_crds import SPIRE_SERVER_NAMESPACE
+from substrate.components.identity.spire_database import MASTER_USER, PORT
 from substrate.engines.iam import Principal
 from tests.conftest import planned
 from tests.helm.rendered import rendered

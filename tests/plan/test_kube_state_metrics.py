@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from components.rules_common import kube_label
+from substrate.components.observability.rules_common import kube_label
 from substrate.plan.command import PlanResult
 from tests.conftest import planned
 from tests.helm.rendered import rendered

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 import yaml
 
-from policy_packs.substrate.policies import p01_dcgm_exporter_for_gpu_pools as p01
 from substrate.engines.promtool import run_rule_tests, write_rule_files
 from substrate.plan.command import PlanResult
 from substrate.plan.policy import effective_policies, evaluate
 from substrate.plan.recorder import ResourceRecord
 from substrate.platform import build_platform
+from substrate.policies import p01_dcgm_exporter_for_gpu_pools as p01
 from tests.crds import validation_errors
 from tests.helpers import Resources, require_engine, run_program, stack_yaml, typed_config
 from tests.rules.suite import KNOWN_METRICS, series_metric

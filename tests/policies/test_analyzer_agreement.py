@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from policy_packs.substrate.policies import POLICIES
 from substrate.plan.command import PlanResult
 from substrate.plan.policy import effective_policies, evaluate, load_pack_config
+from substrate.policies import POLICIES
 from tests.helpers import ROOT
 from tests.policies import analyzer
 from tests.policies.mutations import MUTATIONS

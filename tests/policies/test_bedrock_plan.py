@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from policy_packs.substrate.policies import r19_iam_least_privilege as r19
-from policy_packs.substrate.policies import r23_bedrock_guardrail as r23
-from policy_packs.substrate.policies import r25_bedrock_invocation_logging as r25
 from substrate.plan.command import PlanResult
 from substrate.plan.policy import effective_policies, evaluate
+from substrate.policies import r19_iam_least_privilege as r19
+from substrate.policies import r23_bedrock_guardrail as r23
+from substrate.policies import r25_bedrock_invocation_logging as r25
 
 
 def test_dev_without_the_override_would_need_its_own_invocation_logging(

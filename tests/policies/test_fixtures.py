@@ -6,7 +6,7 @@ from types import ModuleType
 
 import pytest
 
-from policy_packs.substrate.policies import MODULES, POLICIES
+from substrate.policies import MODULES, POLICIES
 from tests.policies.fixtures import Break, Case, fixture_path, load_cases, run_case
 
 VALID = [(m, c) for m in MODULES for c in load_cases(m)]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from pulumi_policy import EnforcementLevel
 
-from policy_packs.substrate.policies import POLICIES
 from substrate.plan.command import PlanResult
 from substrate.plan.policy import effective_policies, evaluate, load_pack_config
+from substrate.policies import POLICIES
 from tests.helpers import ROOT
 from tests.policies.mutations import MUTATIONS, Mutation
 

@@ -23,8 +23,8 @@ from typing import Any
 
 import yaml
 
-from components.alert_rules import UPSTREAM_METRICS
-from components.dcgm_exporter import COUNTERS_CSV, read_counters
+from substrate.components.observability.alert_rules import UPSTREAM_METRICS
+from substrate.components.observability.dcgm_exporter import COUNTERS_CSV, read_counters
 from substrate.engines.promtool import (
     RuleCheck,
     RuleTestRun,

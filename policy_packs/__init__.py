@@ -1,1 +1,0 @@
-"""CrossGuard policy packs (see substrate/ for the pack Substrate ships)."""

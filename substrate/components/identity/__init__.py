@@ -1,0 +1,1 @@
+"""Substrate components: identity."""

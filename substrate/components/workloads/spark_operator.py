@@ -1,0 +1,174 @@
+"""The Kubeflow Spark Operator (chart spark-operator 2.5.1, github.com/kubeflow/spark-operator
+`charts/spark-operator-chart/values.yaml` at tag v2.5.1), in the add-on shape.
+
+- Controller and webhook on the system nodes (`controller.nodeSelector/tolerations`,
+  `webhook.nodeSelector/tolerations`); their security contexts are already
+  restricted-compliant (non-root, no privilege escalation, all capabilities dropped,
+  RuntimeDefault seccomp).
+- `spark.jobNamespaces`: only the namespaces of tenants that run Spark. The chart passes them
+  to the controller and webhook (`--namespaces`) and scopes every webhook to them
+  (`namespaceSelector` on `kubernetes.io/metadata.name`), and creates the `spark` service
+  account with the driver's Role (pods, services, configmaps, PVCs) in each.
+- Each of those `spark` service accounts gets an IAM role through EKS Pod Identity whose policy
+  allows only the tenant's S3 grants (:func:`s3_statements`); Hadoop S3A reads the Pod Identity
+  credentials through the AWS SDK's default chain, so no static keys exist.
+- `prometheus.metrics.enable`: the controller serves metrics on port 8080 (`metrics`).
+- `controller.batchScheduler.enable: false`: Kueue, not a batch scheduler, queues the jobs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Required
+
+import pulumi
+
+from substrate.components.core import iam
+from substrate.components.core._args import check_args
+from substrate.components.core.addon import Addon, AddonArgs, AddonSpec
+from substrate.components.core.aws_context import aws_context
+from substrate.components.core.labels import CRITICAL_ADDONS_TOLERATION, SYSTEM_NODE_SELECTOR
+from substrate.components.identity.pod_identity import PodIdentityRole
+from substrate.components.workloads.kueue_integrations import SPARK
+
+SERVICE_ACCOUNT = "spark"
+"""The service account the chart creates in every job namespace (`spark.serviceAccount.name`)."""
+NODE_SELECTOR = {"kubernetes.io/os": "linux", **SYSTEM_NODE_SELECTOR}
+RESOURCES = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "256Mi"}}
+"""Controller and webhook containers (the chart sets none)."""
+READ = ("s3:GetObject",)
+WRITE = ("s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")
+
+
+@dataclass(frozen=True)
+class S3Grant:
+    """One S3 location a tenant's Spark jobs may use."""
+
+    bucket: str
+    """Bucket name (not an ARN), in the stack's partition."""
+    prefix: str
+    """Key prefix ending in "/", or "" for the whole bucket."""
+    access: Literal["read", "read-write"]
+    """"read": get and list under the prefix; "read-write" adds put, delete and multipart
+    uploads there."""
+
+
+@dataclass(frozen=True)
+class SparkTenant:
+    """A tenant whose namespaces run SparkApplications."""
+
+    name: str
+    """Tenant name (its ClusterQueue)."""
+    namespaces: tuple[str, ...]
+    """The tenant's namespaces that get the `spark` service account and the operator's
+    webhook and controller."""
+    grants: tuple[S3Grant, ...]
+    """The S3 locations the `spark` service account's Pod Identity role may use (at least one)."""
+
+
+def s3_statements(partition: str, grants: Sequence[S3Grant]) -> list[iam.Statement]:
+    """Object actions on each grant's prefix, and listing the bucket under that prefix only."""
+    out: list[iam.Statement] = []
+    for i, g in enumerate(grants):
+        bucket = f"arn:{partition}:s3:::{g.bucket}"
+        actions = READ + (WRITE if g.access == "read-write" else ())
+        out.append(iam.allow(actions, f"{bucket}/{g.prefix}*", f"Objects{i}"))
+        listing = {"StringLike": {"s3:prefix": [f"{g.prefix}*"]}} if g.prefix else None
+        out.append(iam.allow(["s3:ListBucket"], bucket, f"List{i}", listing))
+        if g.access == "read-write":
+            out.append(iam.allow(["s3:ListBucketMultipartUploads"], bucket, f"Uploads{i}"))
+    return out
+
+
+def chart_values(
+    namespaces: Sequence[str], controller_replicas: int, webhook_replicas: int
+) -> dict[str, Any]:
+    placement = {
+        "nodeSelector": NODE_SELECTOR,
+        "tolerations": [dict(CRITICAL_ADDONS_TOLERATION)],
+        "resources": RESOURCES,
+    }
+    return {
+        "controller": {
+            "replicas": controller_replicas,
+            **placement,
+            "batchScheduler": {"enable": False},
+            "podDisruptionBudget": {"enable": controller_replicas > 1, "minAvailable": 1},
+        },
+        "webhook": {
+            "replicas": webhook_replicas,
+            **placement,
+            "podDisruptionBudget": {"enable": webhook_replicas > 1, "minAvailable": 1},
+        },
+        "hook": {"upgradeCrd": False},
+        "spark": {
+            "jobNamespaces": sorted(namespaces),
+            "serviceAccount": {"create": True, "name": SERVICE_ACCOUNT},
+            "rbac": {"create": True},
+        },
+        "prometheus": {"metrics": {"enable": True}, "podMonitor": {"create": False}},
+    }
+
+
+class SparkOperatorArgs(AddonArgs, total=False):
+    """Arguments of :class:`SparkOperator`."""
+
+    tenants: Required[Sequence[SparkTenant]]
+    """Tenants that run Spark: their namespaces become the operator's job namespaces."""
+    namespace: Required[str]
+    """Namespace of the release."""
+    controller_replicas: Required[int]
+    """Operator controller replicas (leader-elected)."""
+    webhook_replicas: Required[int]
+    """Webhook replicas."""
+
+
+class SparkOperator(Addon):
+    """The Spark Operator, watching only the Spark tenants' namespaces, each with an S3 role."""
+
+    roles: dict[str, PodIdentityRole]
+    """Namespace -> the Pod Identity role of its `spark` service account."""
+
+    def __init__(
+        self, name: str, args: SparkOperatorArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        check_args(self, args)
+        tenants = list(args["tenants"])
+        if not tenants or any(not t.grants for t in tenants):
+            raise ValueError("SparkOperatorArgs.tenants: every Spark tenant needs an S3 grant")
+        super().__init__("substrate:workloads:SparkOperator", name, None, opts)
+        namespaces = [ns for t in tenants for ns in t.namespaces]
+        self._install(
+            name,
+            args,
+            AddonSpec(
+                chart=SPARK.chart,
+                namespace=args["namespace"],
+                values=chart_values(
+                    namespaces, args["controller_replicas"], args["webhook_replicas"]
+                ),
+            ),
+        )
+        self.roles = {}
+        partition = aws_context(self).partition
+        for tenant in tenants:
+            policy = partition.apply(lambda p, t=tenant: iam.to_json(s3_statements(p, t.grants)))
+            for ns in tenant.namespaces:
+                self.roles[ns] = PodIdentityRole(
+                    f"{name}-{ns}-s3",
+                    {
+                        "cluster_name": args["cluster_name"],
+                        "namespace": ns,
+                        "service_account": SERVICE_ACCOUNT,
+                        "policy_json": policy,
+                        "tags": dict(args.get("tags", {})),
+                    },
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+        self._finish(
+            {
+                "jobNamespaces": sorted(namespaces),
+                "sparkRoleArns": {ns: r.role_arn for ns, r in self.roles.items()},
+            }
+        )
