@@ -52,6 +52,21 @@ SERVER_LABELS = {"app.kubernetes.io/name": "server", "app.kubernetes.io/instance
 """Selector labels of the server pods (`spire-server.selectorLabels`, release `spire`)."""
 ZONE_KEY = "topology.kubernetes.io/zone"
 
+
+def _sized(cpu: str, memory: str) -> dict[str, Any]:
+    """Requests, and a memory limit equal to the memory request (R28)."""
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}}
+
+
+SIZES: dict[str, dict[str, Any]] = {
+    "server": _sized("200m", "512Mi"),
+    "controller-manager": _sized("50m", "128Mi"),
+    "agent": _sized("50m", "128Mi"),
+    "csi-driver": _sized("20m", "64Mi"),
+    "hooks": _sized("50m", "64Mi"),
+}
+"""Starting sizes (the chart sets none); the CSI driver's value covers its registrar too."""
+
 INIT_IMAGE = {
     "registry": DOCKER_BASH.partition("/")[0],
     "repository": DOCKER_BASH.partition("/")[2],
@@ -201,6 +216,8 @@ def spire_values(args: SpireArgs, role_arn: pulumi.Input[str] | None = None) -> 
     }
     return {
         "global": {
+            "installAndUpgradeHooks": {"resources": SIZES["hooks"]},
+            "deleteHooks": {"resources": SIZES["hooks"]},
             "spire": {
                 "trustDomain": trust_domain,
                 "clusterName": args["cluster_name"],
@@ -220,12 +237,14 @@ def spire_values(args: SpireArgs, role_arn: pulumi.Input[str] | None = None) -> 
         },
         "spire-server": {
             **on_system_nodes,
+            "resources": SIZES["server"],
             "replicaCount": args.get("replicas", 1),
             **_server_aws(args, role_arn),
             "nodeAttestor": {"k8sPSAT": {"enabled": True}},
             "federation": {"enabled": args.get("federation", False)},
             "controllerManager": {
                 "enabled": True,
+                "resources": SIZES["controller-manager"],
                 "className": class_name,
                 "watchClassless": False,
                 "identities": {
@@ -245,10 +264,12 @@ def spire_values(args: SpireArgs, role_arn: pulumi.Input[str] | None = None) -> 
             # certificates (nodeadm sets serverTLSBootstrap).
             "kubeletAddress": {"mode": "hostname"},
             "workloadAttestors": {"k8s": {"verification": {"type": "apiServerCA"}}},
+            # Also the init containers' (the chart gives them the agent's resources).
+            "resources": SIZES["agent"],
             "fsGroupFix": {"image": dict(INIT_IMAGE)},
             "socketAlternate": {"image": dict(INIT_IMAGE)},
         },
-        "spiffe-csi-driver": {"tolerations": node_tolerations},
+        "spiffe-csi-driver": {"tolerations": node_tolerations, "resources": SIZES["csi-driver"]},
         "spiffe-oidc-discovery-provider": {"enabled": oidc, **on_system_nodes},
     }
 
