@@ -56,6 +56,9 @@ def test_prod_shows_every_tenant_with_its_namespaces_quota_policies_and_queues(
 ) -> None:
     cfg = typed_config(stack_yaml("prod"))
     queues = {m["metadata"]["name"]: m for m in _kind(prod_plan, "ClusterQueue")}
+    # ... and the agent simulation namespace's own queue (docs/agents.md#agent-simulation)
+    assert cfg.agent_simulation is not None
+    assert queues.pop(cfg.agent_simulation.namespace)["spec"].get("cohortName") is None
     assert set(queues) == set(cfg.tenants) == {"inference", "ml-research", "data-eng", "agents"}
     namespaces = {m["metadata"]["name"]: m for m in _kind(prod_plan, "Namespace")}
     for name, tenant in cfg.tenants.items():
@@ -135,7 +138,11 @@ def test_tenants_without_gpu_rights_get_no_gpus_anywhere(any_plan: PlanResult) -
 
 
 def test_fair_share_weights_and_tiers_come_from_the_stack(prod_plan: PlanResult) -> None:
-    queues = {q["metadata"]["name"]: q for q in _kind(prod_plan, "ClusterQueue")}
+    queues = {
+        q["metadata"]["name"]: q
+        for q in _kind(prod_plan, "ClusterQueue")
+        if q["spec"].get("cohortName")  # the agent simulation queue shares with nobody
+    }
     assert {n: q["spec"]["fairSharing"]["weight"] for n, q in queues.items()} == {
         "inference": "2",
         "ml-research": "2",
@@ -174,9 +181,11 @@ def test_tenants_get_spiffe_registrations(any_plan: PlanResult) -> None:
         if m["metadata"]["name"].startswith("tenant-")
     }
     namespaces = defaultdict(list)
+    sim = typed_config(stack_yaml(any_plan.stack)).agent_simulation
     for ns in _kind(any_plan, "Namespace"):
         tenant = ns["metadata"].get("labels", {}).get("substrate.io/tenant")
-        if tenant:
+        # The agent simulation namespace is labelled with its own name and gets no SVIDs.
+        if tenant and (sim is None or tenant != sim.namespace):
             namespaces[f"tenant-{tenant}"].append(ns["metadata"]["name"])
     assert set(ids) == set(namespaces)
     for name, spec in ids.items():
@@ -235,6 +244,7 @@ def test_tenant_admins_reach_only_their_namespaces(prod_plan: PlanResult) -> Non
         "ml-research-eval",
         "data-eng",
         "agents",
+        "agent-sim",  # the agents tenant's admins run simulations there (Role agent-simulation)
     }
     # Cluster-wide, a tenant's admins only read its own queue objects
     # (tests/components/test_tenant_queue_reader.py).

@@ -8,7 +8,8 @@
    in one engine run: admitted or pending with Kueue's message, flavors, borrowing.
 4. For an admitted job: Kueue's update (unsuspend, flavor node labels and tolerations) judged by
    Kyverno as Kueue's controller, then the job as resumed created again so the job controller's
-   pods are admitted and judged as they will really be created.
+   pods are admitted and judged as they will really be created. For an admitted
+   SparkApplication: its driver and executor pods (substrate.check.spark).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from substrate.check import spark
 from substrate.check.context import Context
 from substrate.check.inputs import Manifest
 from substrate.engines import apiserver, kyverno
@@ -70,12 +72,37 @@ def real_requests(admission: apiserver.Admission) -> list[apiserver.Admission]:
     return out
 
 
+def _group(obj: Mapping[str, Any]) -> str:
+    api = str(obj.get("apiVersion", ""))
+    return api.split("/", maxsplit=1)[0] if "/" in api else ""
+
+
+def scoped(
+    state: apiserver.ClusterState, objects: Sequence[Mapping[str, Any]]
+) -> apiserver.ClusterState:
+    """``state`` with only the CustomResourceDefinitions of the API groups its objects and
+    ``objects`` belong to: the API server serves a custom resource from its own CRD only, and
+    the controllers it runs create built-in kinds; the rest (most of the ~11 MB of CRDs a
+    stack installs) is read by the engine on every run for nothing."""
+    crd = "CustomResourceDefinition"
+    groups = {_group(o) for o in (*state.cluster, *objects) if o.get("kind") != crd}
+    kept = tuple(
+        o
+        for o in state.cluster
+        if o.get("kind") != crd or (o.get("spec") or {}).get("group") in groups
+    )
+    return replace(state, cluster=kept)
+
+
 def create(
     context: Context, objects: Sequence[Mapping[str, Any]], user: User
 ) -> apiserver.ApiServerRun:
     """The API server's CREATE of ``objects`` by ``user`` and of what controllers create."""
     return apiserver.admit(
-        context.state, objects, username=user["username"], groups=user.get("groups", ())
+        scoped(context.state, objects),
+        objects,
+        username=user["username"],
+        groups=user.get("groups", ()),
     )
 
 
@@ -139,6 +166,8 @@ class Run:
     """(kind, name) of what Kueue was given (a CronJob's Job)."""
     resumed: apiserver.Admission | None = None
     """The job as Kueue resumed it, created again: the pods the job controller creates."""
+    derived: list[apiserver.Admission] = field(default_factory=list)
+    """Pods no engine's controller creates, assembled and created here (a SparkApplication's)."""
     verdicts: list[kyverno.Verdict] = field(default_factory=list)
     """Kyverno on every object of this manifest (children, updates and resumed pods too)."""
     notes: list[str] = field(default_factory=list)
@@ -278,6 +307,23 @@ def _resume(context: Context, runs: Sequence[Run], users: Mapping[str, User]) ->
     return asks
 
 
+def _spark_pods(context: Context, runs: Sequence[Run]) -> list[Ask]:
+    """The pods of each SparkApplication Kueue admitted, created and judged as their creators."""
+    asks: list[Ask] = []
+    for run in runs:
+        admitted = [w for w in run.workloads() if w.admitted]
+        if run.queued_ref is None or run.queued_ref[0] != spark.KIND or not admitted:
+            continue
+        assert run.queued is not None and run.created.admitted is not None
+        app = run.queued.object(*run.queued_ref)
+        uid = str(run.created.admitted["metadata"]["uid"])
+        for pod, user in spark.pods(context.state, app, admitted[0], uid):
+            run.derived.append(pod)
+            if pod.reaches_validating_webhooks and pod.admitted is not None:
+                asks.append((run, user, "CREATE", pod.admitted))
+    return asks
+
+
 def _notes(done: apiserver.ApiServerRun, created: apiserver.Admission) -> list[str]:
     """What the engines did not run for this object: its own notes (children not modelled) and
     the webhooks of its API group the API server would call but the engine cannot."""
@@ -301,7 +347,7 @@ def run_all(context: Context, placed: Sequence[tuple[str, Manifest]]) -> list[Ru
     for tenant in sorted(users):
         mine = [m for t, m in placed if t == tenant]
         done = apiserver.admit(
-            state,
+            scoped(state, [m.obj for m in mine]),
             [m.obj for m in mine],
             username=users[tenant]["username"],
             groups=users[tenant]["groups"],
@@ -313,6 +359,7 @@ def run_all(context: Context, placed: Sequence[tuple[str, Manifest]]) -> list[Ru
     workloads = [r for r in runs if r.manifest.is_workload and r.created.created]
     _play(context, workloads)
     asks += _resume(context, workloads, users)
+    asks += _spark_pods(context, workloads)
     _judge(context, asks, pdbs)
     for run in runs:
         run.verdicts.sort()

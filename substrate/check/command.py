@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from substrate.check import chain, context, identity, inputs, verdicts
+from substrate.check import chain, context, identity, inputs, network, spark, verdicts
 from substrate.check.render import Report
 from substrate.config import PlatformConfig, load_config, stack_file_config
 from substrate.project import Project
@@ -22,6 +22,15 @@ def stack_config(project: Project, stack: str) -> PlatformConfig:
     return load_config(raw, stack=stack, stacks=project.stacks())
 
 
+def place(
+    manifests: Sequence[inputs.Manifest], config: PlatformConfig, tenant: str | None
+) -> list[tuple[str, inputs.Manifest]]:
+    """Every manifest in a tenant namespace, SparkApplications in the Spark namespaces."""
+    placed = inputs.place(manifests, tenants_of(config), tenant)
+    spark.refuse_unwatched(placed, spark.namespaces(config))
+    return placed
+
+
 def check_placed(
     ctx: context.Context,
     placed: Sequence[tuple[str, inputs.Manifest]],
@@ -30,7 +39,8 @@ def check_placed(
     """The verdict on every placed manifest against a stack's context and typed config."""
     runs = chain.run_all(ctx, placed)
     access = identity.access(config, ctx.records)
-    return Report(ctx.stack, tuple(verdicts.of_run(ctx, r, access) for r in runs))
+    connections = network.judge_all(ctx, [m for _, m in placed])
+    return Report(ctx.stack, tuple(verdicts.of_run(ctx, r, access, connections) for r in runs))
 
 
 def check_objects(
@@ -39,7 +49,7 @@ def check_objects(
     config: PlatformConfig,
     tenant: str | None = None,
 ) -> Report:
-    return check_placed(ctx, inputs.place(manifests, tenants_of(config), tenant), config)
+    return check_placed(ctx, place(manifests, config, tenant), config)
 
 
 def check(
@@ -54,5 +64,5 @@ def check(
     judge them against the stack's (cached) context."""
     manifests = inputs.read(files)
     config = stack_config(project, stack)
-    placed = inputs.place(manifests, tenants_of(config), tenant)
+    placed = place(manifests, config, tenant)
     return check_placed(context.load(project, stack, use_cache=use_cache), placed, config)

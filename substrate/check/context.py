@@ -19,12 +19,13 @@ from typing import Any
 
 import yaml
 
-from substrate.engines import apiserver, aws_plan, cluster, kueue, kyverno
+from substrate.engines import apiserver, aws_plan, cluster, kueue, kyverno, netpol
 from substrate.engines.charts import fetched_dir
 from substrate.plan.command import PlanResult
 from substrate.project import Project
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
+SUBNET = "aws:ec2/subnet:Subnet"
 IAM_TYPES = frozenset(
     {
         aws_plan.ROLE,
@@ -34,8 +35,11 @@ IAM_TYPES = frozenset(
         aws_plan.ASSOCIATION,
         aws_plan.ENDPOINT,
         aws_plan.CLUSTER,
+        SUBNET,
     }
 )
+"""Plan records kept: what the IAM evaluator reads, and the subnets the network verdict dials
+interface endpoints in."""
 SOURCE_DIRS = ("substrate", "policy_packs")
 SOURCE_SUFFIXES = frozenset({".py", ".json", ".yaml", ".yml"})
 
@@ -82,6 +86,11 @@ class Context:
     """The plan's own manifests ("<component>/<kind>-<name>.yaml" -> object)."""
     records: tuple[Record, ...] = field(default=())
     """The plan's IAM records (roles, policies, Pod Identity associations, endpoints)."""
+    daemonsets: tuple[Mapping[str, Any], ...] = field(default=())
+    """Every DaemonSet the cluster runs (the plan's and its Helm releases'): node overhead."""
+    network: tuple[Mapping[str, Any], ...] = field(default=())
+    """What the NetworkPolicy analyzer reads of the cluster (namespaces, workloads, policies),
+    and the Services that name its workloads."""
 
     def objects(self, kind: str) -> list[Mapping[str, Any]]:
         return [m for m in self.manifests.values() if m.get("kind") == kind]
@@ -115,6 +124,8 @@ class Context:
             "kueueConfig": self.kueue_config,
             "manifests": dict(self.manifests),
             "records": [{"type": r.type, "name": r.name, "inputs": r.inputs} for r in self.records],
+            "daemonsets": list(self.daemonsets),
+            "network": list(self.network),
         }
 
     @classmethod
@@ -134,6 +145,8 @@ class Context:
             data["kueueConfig"],
             data["manifests"],
             tuple(Record(r["type"], r["name"], r["inputs"]) for r in data["records"]),
+            tuple(data["daemonsets"]),
+            tuple(data["network"]),
         )
 
 
@@ -162,6 +175,8 @@ def of_plan(plan: PlanResult, charts: Path) -> Context:
         kueue_config_text(objects),
         plan.manifests,
         tuple(Record(r.type, r.name, r.inputs) for r in plan.records if r.type in IAM_TYPES),
+        tuple(o for o in objects if o.get("kind") == "DaemonSet"),
+        tuple(o for o in objects if o.get("kind") in {*netpol.KINDS, "Service"}),
     )
 
 

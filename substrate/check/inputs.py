@@ -22,6 +22,7 @@ WORKLOAD_KINDS = {
     "LeaderWorkerSet": "leaderworkerset.x-k8s.io/v1",
     "RayJob": "ray.io/v1",
     "RayCluster": "ray.io/v1",
+    "SparkApplication": "sparkoperator.k8s.io/v1beta2",
 }
 """What a tenant runs; each gets a verdict."""
 SUPPORTING_KINDS = {

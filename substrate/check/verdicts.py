@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from substrate.check import chain, identity
+from substrate.check import capacity, chain, identity
 from substrate.check.chain import Run
 from substrate.check.context import Context
 from substrate.engines import apiserver, kyverno
@@ -108,6 +108,7 @@ def admission(context: Context, run: Run) -> Finding:
     admissions = chain.real_requests(run.created)
     if run.resumed is not None:
         admissions += list(run.resumed.tree())[1:]
+    admissions += run.derived
     refused = _refusals(admissions)
     actions = _actions(context)
     denials = [v for v in run.verdicts if v.denies]
@@ -232,9 +233,31 @@ def access_finding(access: identity.Access | None, run: Run) -> Finding | None:
     return Finding("identity", "fail" if status == "fail" else "ok", summary, details)
 
 
-def of_run(context: Context, run: Run, access: identity.Access | None = None) -> WorkloadVerdict:
+def capacity_finding(context: Context, run: Run) -> Finding | None:
+    """The capacity question: the nodes Karpenter launches for the pods."""
+    parts = capacity.finding(context, run)
+    if parts is None:
+        return None
+    status, summary, details = parts
+    return Finding("capacity", status, summary, details)
+
+
+def of_run(
+    context: Context,
+    run: Run,
+    access: identity.Access | None = None,
+    network: Mapping[int, tuple[Status, str, tuple[str, ...]]] | None = None,
+) -> WorkloadVerdict:
+    """Every question's finding on one workload; ``network``: network.judge_all's answers."""
     findings = [admission(context, run)]
-    for found in (queue(context, run), access_finding(access, run)):
+    connections = (network or {}).get(id(run.manifest))
+    net = None if connections is None else Finding("network", *connections)
+    for found in (
+        queue(context, run),
+        capacity_finding(context, run),
+        access_finding(access, run),
+        net,
+    ):
         if found is not None:
             findings.append(found)
     m = run.manifest

@@ -26,6 +26,10 @@ PUBLIC: dict[str, str] = {
     "AgentMemoryQuotaArgs": "substrate.components.agents.agent_memory_quota",
     "AgentRuntime": "substrate.components.agents.agent_runtime",
     "AgentRuntimeArgs": "substrate.components.agents.agent_runtime",
+    "AgentSimulation": "substrate.components.agents.agent_simulation",
+    "AgentSimulationArgs": "substrate.components.agents.agent_simulation",
+    "AgentSnapshots": "substrate.components.agents.agent_snapshots",
+    "AgentSnapshotsArgs": "substrate.components.agents.agent_snapshots",
     "BedrockAgentRole": "substrate.components.agents.bedrock_agent_role",
     "BedrockAgentRoleArgs": "substrate.components.agents.bedrock_agent_role",
     "BedrockInvocationLogging": "substrate.components.bedrock.bedrock_logging",
@@ -108,6 +112,10 @@ __all__ = [
     "AgentMemoryQuotaArgs",
     "AgentRuntime",
     "AgentRuntimeArgs",
+    "AgentSimulation",
+    "AgentSimulationArgs",
+    "AgentSnapshots",
+    "AgentSnapshotsArgs",
     "BedrockAgentRole",
     "BedrockAgentRoleArgs",
     "BedrockInvocationLogging",
@@ -195,6 +203,14 @@ if TYPE_CHECKING:
     )
     from substrate.components.agents.agent_runtime import AgentRuntime as AgentRuntime
     from substrate.components.agents.agent_runtime import AgentRuntimeArgs as AgentRuntimeArgs
+    from substrate.components.agents.agent_simulation import AgentSimulation as AgentSimulation
+    from substrate.components.agents.agent_simulation import (
+        AgentSimulationArgs as AgentSimulationArgs,
+    )
+    from substrate.components.agents.agent_snapshots import AgentSnapshots as AgentSnapshots
+    from substrate.components.agents.agent_snapshots import (
+        AgentSnapshotsArgs as AgentSnapshotsArgs,
+    )
     from substrate.components.agents.bedrock_agent_role import BedrockAgentRole as BedrockAgentRole
     from substrate.components.agents.bedrock_agent_role import (
         BedrockAgentRoleArgs as BedrockAgentRoleArgs,

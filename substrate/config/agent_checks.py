@@ -71,11 +71,26 @@ def _check_callers(cfg: PlatformConfig, path: str, name: str, agent: AgentConfig
 
 def _check_pinned(cfg: PlatformConfig, path: str, agent: AgentConfig) -> None:
     """Outside development, an agent runs exactly the image that was tested: a digest, never
-    only a tag (tags can be moved to other images)."""
-    if cfg.environment.tier != "development" and "@sha256:" not in agent.image:
+    only a tag (tags can be moved to other images); so does its snapshot CronJob."""
+    _check_digest(cfg, f"{path}.image", agent.image)
+    if agent.snapshots is None:
+        return
+    image, registries = agent.snapshots.image, cfg.admission.allowed_registries
+    if not validators.image_allowed(image, registries):
         raise ConfigError(
-            f"{path}.image",
-            agent.image,
+            f"{path}.snapshots.image",
+            image,
+            "is not from a registry admission allows (R28), so its pods would be refused",
+            "images under " + ", ".join(registries),
+        )
+    _check_digest(cfg, f"{path}.snapshots.image", image)
+
+
+def _check_digest(cfg: PlatformConfig, key: str, image: str) -> None:
+    if cfg.environment.tier != "development" and "@sha256:" not in image:
+        raise ConfigError(
+            key,
+            image,
             f"has no digest in a {cfg.environment.tier} environment, so its tag can be moved "
             "to another image under the running agent",
             "<registry>/<repository>:<tag>@sha256:<digest> (tags alone only in development)",

@@ -199,6 +199,25 @@ class DrainConfig:
 
 
 @dataclass(frozen=True)
+class SnapshotsConfig:
+    """Scheduled VolumeSnapshots of every memory claim of the agent (`memory-<agent>-<n>`), on the
+    default VolumeSnapshotClass (`ebs-snapshots`), by a CronJob in the agent's namespace that may
+    only list the claims and create, list and delete VolumeSnapshots there."""
+
+    schedule: Annotated[str, rule(validators.cron)] = doc(
+        "Five-field cron schedule (UTC), e.g. `0 */6 * * *`."
+    )
+    image: Annotated[str, rule(validators.image_reference)] = doc(
+        "An image with `/bin/sh`, `awk` and `kubectl` (of the cluster's minor version), from a "
+        "registry in `substrate:admission.allowedRegistries`, pinned by digest outside "
+        "development. Substrate pins no such image: mirror one into your registry."
+    )
+    keep: Annotated[int, between(1, 100)] = doc(
+        "Snapshots kept per claim: each run deletes the oldest beyond this.", default=7
+    )
+
+
+@dataclass(frozen=True)
 class CallersConfig:
     """Who may open sessions on the agent's port (its NetworkPolicy `<agent>-sessions`); no
     other pod reaches it, other agents of the tenant included (Prometheus reaches it only with
@@ -266,6 +285,10 @@ class AgentConfig:
     drain: DrainConfig = doc("How a replica leaves.", factory=DrainConfig)
     timeouts: TimeoutsConfig = doc("Model call and session timeouts.", factory=TimeoutsConfig)
     probes: ProbesConfig = doc("HTTP probes.", factory=ProbesConfig)
+    snapshots: SnapshotsConfig | None = doc(
+        "Scheduled snapshots of the memory volumes (none: snapshots only on request).",
+        default=None,
+    )
     alerts: AgentAlertsConfig = doc("Alert thresholds.", factory=AgentAlertsConfig)
     termination_grace_seconds: Annotated[int, between(1, 86400)] = doc(
         "Time a replica gets after SIGTERM (drain, rollout, scale-down) to checkpoint its "

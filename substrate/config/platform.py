@@ -18,6 +18,7 @@ from substrate.components.cluster import image_cache
 from substrate.components.core import validators
 from substrate.config.admission import AdmissionConfig
 from substrate.config.agent_checks import check_agents
+from substrate.config.agent_simulation import AgentSimulationConfig, check_agent_simulation
 from substrate.config.agents import Agents
 from substrate.config.bedrock import BedrockConfig, check_bedrock
 from substrate.config.capacity_checks import check_capacity
@@ -103,6 +104,11 @@ class PlatformConfig:
         "Long-running stateful agents by name (StatefulSets in their tenant's namespace).",
         factory=dict,
     )
+    agent_simulation: AgentSimulationConfig | None = doc(
+        "A namespace where a tenant's CI runs its agents on injected memory with the agents' "
+        "own model grants (absent: none).",
+        default=None,
+    )
     workloads: WorkloadsConfig = doc(
         "Optional workload operators (the Spark Operator).", factory=WorkloadsConfig
     )
@@ -169,6 +175,7 @@ class PlatformConfig:
         check_tenant_network(self)
         check_spark(self)
         check_agents(self)
+        check_agent_simulation(self)
         check_storage(self)
         if not self.environment.production:
             return

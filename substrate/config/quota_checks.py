@@ -53,6 +53,11 @@ def _check_default_flavor(cfg: PlatformConfig, specs: list[TenantSpec]) -> None:
     untainted = {n: p for n, p in sorted(cfg.node_pools.items()) if not p.taints}
     for resource, unit in (("cpu", "CPUs"), ("memory", "of memory")):
         held = [(s.name, getattr(s, resource).nominal) for s in specs]
+        sim = cfg.agent_simulation
+        if sim is not None:
+            # The simulation namespace's ClusterQueue holds its own nominal quota (no cohort).
+            own = sim.quota.cpu if resource == "cpu" else memory_bytes(sim.quota.memory)
+            held.append((sim.namespace, own))
         total = sum(n for _, n in held)
         raw = {
             n: p.limits.cpu if resource == "cpu" else p.limits.memory for n, p in untainted.items()
@@ -62,8 +67,9 @@ def _check_default_flavor(cfg: PlatformConfig, specs: list[TenantSpec]) -> None:
             continue
         show = str if resource == "cpu" else format_bytes
         shares = ", ".join(f"{t}: {show(n)}" for t, n in held if n)
+        holders = "the tenants" if sim is None else "the tenants and the agent simulation queue"
         quota = (
-            f"the {show(total)} {unit} the tenants hold as nominal quota on Kueue's default "
+            f"the {show(total)} {unit} {holders} hold as nominal quota on Kueue's default "
             f"flavor ({shares})"
         )
         why = "and pods admitted there without tolerations run only on untainted pools"

@@ -60,6 +60,11 @@ def build(
             "long_running_classes": list(adm.long_running_classes),
             "agents": [f"{agent_namespace(cfg, a)}/{n}" for n, a in sorted(cfg.agents.items())],
             "agent_memory_cap": cfg.storage.max_agent_memory_volume,
+            "simulation": (
+                (sim.namespace, sim.max_run_seconds, sim.cleanup_after_seconds)
+                if (sim := cfg.agent_simulation)
+                else None
+            ),
         },
         opts=pulumi.ResourceOptions.merge(
             foundation.kubernetes, pulumi.ResourceOptions(depends_on=[kyverno.release])

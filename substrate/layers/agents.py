@@ -31,9 +31,19 @@ from substrate.components.agents.agent_runtime import (
     AgentRuntimeArgs,
     ProbeArgs,
 )
-from substrate.components.cluster.storage import AGENT_CLASS, FAST_CLASS
+from substrate.components.agents.agent_simulation import AgentSimulation, SimulatedAgent
+from substrate.components.agents.agent_snapshots import AgentSnapshots
+from substrate.components.cluster.storage import AGENT_CLASS, FAST_CLASS, SNAPSHOT_CLASS
 from substrate.components.identity.workload_identity import AgentIdentity
 from substrate.components.workloads.elastic_workload import ElasticWorkloadArgs, ScaleTarget
+from substrate.components.workloads.tenancy import NetworkSpec, TenantSpec
+from substrate.components.workloads.tenant_manifests import (
+    ALLOW_DNS,
+    ALLOW_ENDPOINTS,
+    ALLOW_POD_IDENTITY,
+    DEFAULT_DENY,
+    network_policies,
+)
 from substrate.config import PlatformConfig
 from substrate.config.agent_checks import agent_namespace
 from substrate.config.agents import AgentConfig, ProbeConfig
@@ -42,8 +52,14 @@ from substrate.layers.bedrock import Bedrock
 from substrate.layers.foundation import Foundation
 from substrate.layers.identity import Identity
 from substrate.layers.observability import Observability
+from substrate.layers.tenant_network import peers
 from substrate.layers.workloads import Workloads, elastic_args, prometheus_url
 
+SIMULATION_POLICIES = frozenset({DEFAULT_DENY, ALLOW_DNS, ALLOW_POD_IDENTITY, ALLOW_ENDPOINTS})
+"""The tenant NetworkPolicies the simulation namespace gets: nothing but an agent's own egress."""
+SIMULATION = "sim"
+"""Logical name of the AgentSimulation: its roles, `sim-<agent>-bedrock-identity-role`, are
+shorter than the agents' own (`agent-<agent>-...`), so the agent name check covers them."""
 MEMORY_CLASSES = {"gp3": AGENT_CLASS, "io2": FAST_CLASS}
 """`memoryVolume.volumeType` -> the StorageClass of the agent's claims."""
 
@@ -64,6 +80,8 @@ class Agents:
     runtimes: dict[str, AgentRuntime]
     quotas: dict[str, AgentMemoryQuota]
     """Storage quota of the agents' StorageClass, by namespace."""
+    simulation: AgentSimulation | None = None
+    """The agent simulation namespace (`substrate:agentSimulation`)."""
 
 
 def plans(cfg: PlatformConfig) -> tuple[AgentPlan, ...]:
@@ -191,7 +209,12 @@ def build(
                 base.kubernetes, pulumi.ResourceOptions(depends_on=waits)
             ),
         )
+    for plan in agent_plans:
+        _snapshots(plan, base, admission, runtimes[plan.name])
     quotas = _quotas(cfg, agent_plans, base, work)
+    simulation = _simulation(
+        cfg, agent_plans, base=base, work=work, bedrock=bedrock, admission=admission
+    )
     if runtimes:
         pulumi.export(
             "agents",
@@ -204,7 +227,108 @@ def build(
                 for p in agent_plans
             },
         )
-    return Agents(runtimes, quotas)
+    return Agents(runtimes, quotas, simulation)
+
+
+def _snapshots(
+    plan: AgentPlan, base: Foundation, admission: Admission, runtime: AgentRuntime
+) -> AgentSnapshots | None:
+    """The agent's scheduled snapshots (`snapshots`), after its StatefulSet and the admission
+    policies that judge the CronJob's pods."""
+    snaps = plan.config.snapshots
+    if snaps is None:
+        return None
+    return AgentSnapshots(
+        f"agent-{plan.name}-snapshots",
+        {
+            "agent": plan.name,
+            "tenant": plan.config.tenant,
+            "namespace": plan.namespace,
+            "schedule": snaps.schedule,
+            "image": snaps.image,
+            "keep": snaps.keep,
+            "snapshot_class": SNAPSHOT_CLASS,
+            "run_as_user": plan.config.run_as_user,
+        },
+        opts=pulumi.ResourceOptions.merge(
+            base.kubernetes,
+            pulumi.ResourceOptions(depends_on=[runtime, base.storage, admission.policies]),
+        ),
+    )
+
+
+def _simulation(
+    cfg: PlatformConfig,
+    agent_plans: Sequence[AgentPlan],
+    *,
+    base: Foundation,
+    work: Workloads,
+    bedrock: Bedrock,
+    admission: Admission,
+) -> AgentSimulation | None:
+    """The simulation namespace of `substrate:agentSimulation`: the tenant's agents, each with a
+    role of its own grants trusted only by its service account there."""
+    sim = cfg.agent_simulation
+    if sim is None:
+        return None
+    owner = cfg.tenants[sim.tenant].spec(sim.tenant)
+    agents: list[SimulatedAgent] = [
+        {
+            "name": p.name,
+            "bedrock": (
+                bedrock.agent_role_args(sim.namespace, p.name, p.config.models)
+                if p.config.models
+                else None
+            ),
+        }
+        for p in agent_plans
+        if p.config.tenant == sim.tenant
+    ]
+    # Default-deny, DNS, the Pod Identity agent and, as the owning tenant has them, the AWS
+    # interface endpoints: what an agent needs to call Bedrock, and nothing of the tenants.
+    spec = TenantSpec(
+        name=sim.namespace,
+        namespaces=(sim.namespace,),
+        network=NetworkSpec(
+            within_tenant=False,
+            pod_identity_agent=True,
+            aws_endpoints=owner.network.aws_endpoints,
+        ),
+    )
+    specs = [t.spec(n) for n, t in sorted(cfg.tenants.items())]
+    return AgentSimulation(
+        SIMULATION,
+        {
+            "namespace": sim.namespace,
+            "admin_group": owner.admin_group,
+            "quota": {
+                "cpu": sim.quota.cpu,
+                "memory": sim.quota.memory,
+                "storage": sim.quota.storage,
+                "claims": sim.quota.claims,
+                "jobs": sim.quota.jobs,
+            },
+            "agents": agents,
+            "network_policies": {
+                name: policy
+                for name, policy in network_policies(spec, peers(cfg, specs)).items()
+                if name in SIMULATION_POLICIES
+            },
+        },
+        opts=pulumi.ResourceOptions.merge(
+            base.kubernetes,
+            pulumi.ResourceOptions(
+                # Kueue's CRDs (its release) and the flavors (its platform objects) first, as
+                # for the tenants' queues.
+                depends_on=[
+                    work.tenants[sim.tenant],
+                    *(r for r in (work.kueue and work.kueue.release, work.kueue_platform) if r),
+                    base.storage,
+                    admission.policies,
+                ]
+            ),
+        ),
+    )
 
 
 def _quotas(

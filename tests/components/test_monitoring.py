@@ -62,6 +62,7 @@ def test_tenant_label_reaches_kube_state_metrics_and_dashboards_are_discovered(
         "namespaces=[substrate.io/tenant]",
         "nodes=[substrate.io/pool,karpenter.k8s.aws/instance-gpu-name,"
         "karpenter.k8s.aws/instance-gpu-manufacturer,karpenter.sh/capacity-type]",
+        "pods=[sparkoperator.k8s.io/app-name,spark-role]",
     ]
     sidecar = stack_values["grafana"]["sidecar"]["dashboards"]
     assert (sidecar["label"], sidecar["labelValue"]) == ("grafana_dashboard", "1")

@@ -119,7 +119,7 @@ def test_production_pools_carry_their_disruption_contract(prod_plan: PlanResult)
 def test_production_cpu_and_nvme_pools(prod: Resources) -> None:
     general = _pool(prod, "general")
     assert "taints" not in general["template"]["spec"]
-    assert general["limits"] == {"cpu": "768", "memory": "6144Gi"}
+    assert general["limits"] == {"cpu": "776", "memory": "6144Gi"}
     assert general["disruption"]["consolidationPolicy"] == "WhenEmptyOrUnderutilized"
     assert general["disruption"]["budgets"] == [{"nodes": "10%"}]
     assert _requirement(general, "karpenter.sh/capacity-type") == ["on-demand"]

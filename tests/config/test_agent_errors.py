@@ -32,7 +32,33 @@ def _scaling(name: str, **values: Any) -> Mutation:
     return lambda c: c["substrate:agents"][name]["scaling"].update(values)
 
 
+SNAPSHOTS = {"schedule": "0 */6 * * *", "keep": 8}
 CASES: list[tuple[str, str, Mutation, str]] = [
+    (
+        "a snapshot image from a registry admission refuses",
+        "prod",
+        _agent("research", snapshots={**SNAPSHOTS, "image": "docker.io/bitnami/kubectl:1.35"}),
+        'substrate:agents.research.snapshots.image = "docker.io/bitnami/kubectl:1.35": is not '
+        "from a registry admission allows (R28), so its pods would be refused (allowed: images "
+        "under 210987654321.dkr.ecr.us-east-1.amazonaws.com, public.ecr.aws/docker/library, "
+        "nvcr.io/nvidia, ghcr.io/spiffe)",
+    ),
+    (
+        "a snapshot image by tag outside development",
+        "prod",
+        _agent("research", snapshots={**SNAPSHOTS, "image": f"{ECR}/platform/kubectl:1.35.0"}),
+        f'substrate:agents.research.snapshots.image = "{ECR}/platform/kubectl:1.35.0": has no '
+        "digest in a production environment, so its tag can be moved to another image under "
+        "the running agent (allowed: <registry>/<repository>:<tag>@sha256:<digest> (tags alone "
+        "only in development))",
+    ),
+    (
+        "a snapshot schedule that is not cron",
+        "prod",
+        _agent("research", snapshots={**SNAPSHOTS, "schedule": "every 6h", "image": "x:1"}),
+        'substrate:agents.research.snapshots.schedule = "every 6h": is not a five-field cron '
+        'schedule (allowed: "0 13 * * 1-5" (UTC))',
+    ),
     (
         "a tag without a digest outside development",
         "staging",

@@ -360,5 +360,6 @@ def test_stacks_without_karpenter_have_no_pools() -> None:
     raw.pop(P)
     raw.pop("substrate:tenants")  # GPU quota names pools, which need Karpenter
     raw.pop("substrate:agents")  # agents belong to tenants
+    raw.pop("substrate:workloads")  # Spark runs for a tenant on a pool
     cfg = typed_config(raw)
     assert (cfg.karpenter, cfg.node_pools) == (None, {})

@@ -36,9 +36,9 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "prod",
         lambda c: c.update({"substrate:netwrok": {}}),
         'substrate:netwrok = {}: unknown key; did you mean "substrate:network"? (allowed: keys '
-        "substrate:admission, substrate:agents, substrate:bedrock, substrate:cluster, "
-        "substrate:deploy, substrate:environment, substrate:identity, substrate:karpenter, "
-        "substrate:keda, "
+        "substrate:admission, substrate:agentSimulation, substrate:agents, substrate:bedrock, "
+        "substrate:cluster, substrate:deploy, substrate:environment, substrate:identity, "
+        "substrate:karpenter, substrate:keda, "
         "substrate:kueue, substrate:network, substrate:nodePools, substrate:observability, "
         "substrate:protection, substrate:storage, substrate:systemNodeGroup, substrate:tags, "
         "substrate:tenants, substrate:workloads)",

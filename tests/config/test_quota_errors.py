@@ -42,31 +42,44 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "nominal CPU beyond the one untainted pool",
         "prod",
         lambda c: c[T]["data-eng"]["quota"].__setitem__("cpu", 200),
-        "substrate:nodePools.general.limits.cpu = 768: is below the 840 CPUs the tenants "
-        "hold as nominal quota on Kueue's default flavor (inference: 192, ml-research: "
-        "384, data-eng: 200, agents: 64), and pods admitted there without tolerations run"
-        " only on untainted pools (allowed: a limit of at least 840, or less nominal cpu "
+        "substrate:nodePools.general.limits.cpu = 776: is below the 848 CPUs the tenants "
+        "and the agent simulation queue hold as nominal quota on Kueue's default flavor "
+        "(inference: 192, ml-research: 384, data-eng: 200, agents: 64, agent-sim: 8), and "
+        "pods admitted there without tolerations run only on untainted pools (allowed: a "
+        "limit of at least 848, or less nominal cpu "
         "quota in substrate:tenants)",
+    ),
+    (
+        "the agent simulation queue's quota counts: it borrows nothing from the tenants",
+        "prod",
+        lambda c: c[P]["general"]["limits"].__setitem__("cpu", 768),
+        "substrate:nodePools.general.limits.cpu = 768: is below the 776 CPUs the tenants "
+        "and the agent simulation queue hold as nominal quota on Kueue's default flavor "
+        "(inference: 192, ml-research: 384, data-eng: 128, agents: 64, agent-sim: 8), and "
+        "pods admitted there without tolerations run only on untainted pools (allowed: a "
+        "limit of at least 776, or less nominal cpu quota in substrate:tenants)",
     ),
     (
         "nominal memory beyond the one untainted pool",
         "staging",
         lambda c: c[T]["ml-research"]["quota"].__setitem__("memory", "1500Gi"),
-        'substrate:nodePools.general.limits.memory = "2048Gi": is below the 2204Gi of '
-        "memory the tenants hold as nominal quota on Kueue's default flavor (inference: "
-        "512Gi, ml-research: 1500Gi, data-eng: 128Gi, agents: 64Gi), and pods admitted "
-        "there without tolerations run only on untainted pools (allowed: a limit of at "
-        "least 2204Gi, or less nominal memory quota in substrate:tenants)",
+        'substrate:nodePools.general.limits.memory = "2048Gi": is below the 2236Gi of '
+        "memory the tenants and the agent simulation queue hold as nominal quota on "
+        "Kueue's default flavor (inference: 512Gi, ml-research: 1500Gi, data-eng: 128Gi, "
+        "agents: 64Gi, agent-sim: 32Gi), and pods admitted there without tolerations run "
+        "only on untainted pools (allowed: a limit of at least 2236Gi, or less nominal "
+        "memory quota in substrate:tenants)",
     ),
     (
         "nominal CPU beyond two untainted pools",
         "prod",
         _two_untainted_pools,
-        'substrate:nodePools = {"general": 768, "nvme": 256}: has 1024 CPUs in pools '
-        "without taints, below the 1740 CPUs the tenants hold as nominal quota on Kueue's"
-        " default flavor (inference: 192, ml-research: 384, data-eng: 1100, agents: 64), "
-        "and pods admitted there without tolerations run only on untainted pools "
-        "(allowed: untainted pools with limits adding up to at least 1740, or less "
+        'substrate:nodePools = {"general": 776, "nvme": 256}: has 1032 CPUs in pools '
+        "without taints, below the 1748 CPUs the tenants and the agent simulation queue "
+        "hold as nominal quota on Kueue's default flavor (inference: 192, ml-research: "
+        "384, data-eng: 1100, agents: 64, agent-sim: 8), and pods admitted there without "
+        "tolerations run only on untainted pools (allowed: untainted pools with limits "
+        "adding up to at least 1748, or less "
         "nominal cpu quota in substrate:tenants)",
     ),
     (

@@ -65,7 +65,8 @@ def finding(workload: dict[str, Any], check_: str) -> dict[str, Any]:
     stack="prod",
     steps=["run `substrate check prod` on the evaluation Job of docs/check.md"],
     outcome="exit 0: Kyverno admits the Job and its pod (created from the Job as Kueue resumed "
-    "it); Kueue admits it with its GPU on the training flavor and CPU/memory on default",
+    "it); Kueue admits it with its GPU on the training flavor and CPU/memory on default; "
+    "Karpenter launches one p5.4xlarge (one H100) of the training pool for the pod",
     docs=[f"{DOC}#admitted-on-a-pool"],
 )
 def test_a_job_is_admitted_on_the_training_pool(tmp_path: Path) -> None:
@@ -77,6 +78,11 @@ def test_a_job_is_admitted_on_the_training_pool(tmp_path: Path) -> None:
     assert queue["status"] == "ok"
     assert "ClusterQueue ml-research, flavor default, training" in queue["summary"]
     assert "nvidia.com/gpu: training" in queue["details"]
+    capacity = finding(job, "capacity")
+    assert capacity["status"] == "ok"
+    assert capacity["summary"] == (
+        "1 pod (8 cpu, 64Gi memory, 1 nvidia.com/gpu each): 1 x p5.4xlarge in pool training"
+    )
 
 
 @journey(
@@ -162,9 +168,10 @@ def test_a_model_the_role_was_not_granted_is_access_denied(tmp_path: Path) -> No
     stack="prod",
     steps=["run `substrate check prod examples/tenant-manifests/*.yaml`"],
     outcome="exit 1: the GPU job without quota waits forever; the CronJob, the agent "
-    "StatefulSet (with its ServiceAccount and PDB) and the Deployment without requests (the "
-    "LimitRange fills them) run; JobSet and RayJob are queued with their pods unjudged (warn); "
-    "the LeaderWorkerSet is undecided (warn)",
+    "StatefulSet (with its ServiceAccount and PDB), the Deployment without requests (the "
+    "LimitRange fills them) and the SparkApplication (with its pods) run; JobSet and RayJob are "
+    "queued with their pods unjudged (warn) and Karpenter launches nodes for their templates "
+    "(the JobSet's two 8-GPU pods on two p4d.24xlarge); the LeaderWorkerSet is undecided (warn)",
     docs=[f"{DOC}#realistic-tenant-manifests"],
 )
 def test_realistic_tenant_manifests(tmp_path: Path) -> None:
@@ -180,6 +187,7 @@ def test_realistic_tenant_manifests(tmp_path: Path) -> None:
         ("Job", "embed-corpus"): "fail",
         ("JobSet", "pretrain-moe"): "warn",
         ("RayJob", "feature-etl"): "warn",
+        ("SparkApplication", "features"): "ok",
         ("LeaderWorkerSet", "llama-serve"): "warn",
     }
     jobset = verdict(report, "JobSet", "pretrain-moe")
@@ -192,6 +200,16 @@ def test_realistic_tenant_manifests(tmp_path: Path) -> None:
     assert "and 2 of its pods" in finding(dashboard, "admission")["summary"]
     lws = verdict(report, "LeaderWorkerSet", "llama-serve")
     assert finding(lws, "queue")["summary"].startswith("not decided")
+    assert finding(jobset, "capacity")["summary"] == (
+        "2 pods (32 cpu, 256Gi memory, 8 nvidia.com/gpu each): 2 x p4d.24xlarge in pool training"
+    )
+    assert finding(verdict(report, "RayJob", "feature-etl"), "capacity")["summary"] == (
+        "head: 1 pod (4 cpu, 16Gi memory each): 1 x m6i.2xlarge in pool general; "
+        "cpu: 4 pods (8 cpu, 32Gi memory each): 1 x m6i.12xlarge in pool general"
+    )
+    assert finding(dashboard, "capacity")["summary"] == (
+        "2 pods (0.25 cpu, 0.5Gi memory each): 1 x c7i.large in pool general"
+    )
 
 
 def test_the_cached_context_is_the_planned_one() -> None:

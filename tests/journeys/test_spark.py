@@ -4,19 +4,20 @@ Numbers come from the stack: the tenant's ceiling and the docs' own example."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
 
 from substrate.components.workloads.tenancy import memory_bytes
 from substrate.engines.kueue import Step, StepResult
+from substrate.engines.spark_pods import java_bytes
 from tests.helpers import STACKS, stack_yaml, typed_config
 from tests.journeys import queue_objects as q
-from tests.journeys.cluster import denied, docs_yaml, rehome, tenant_engineer
+from tests.journeys.cluster import denied, docs_yaml, judged_by, rehome, tenant_engineer
 from tests.journeys.cluster import stack as cluster_stack
 from tests.journeys.journey import journey
 from tests.journeys.queues import QueueStack, played
-from tests.journeys.spark_pods import java_bytes
 
 SPARK_DOCS = "docs/workloads.md#spark-jobs"
 SPARK_STACKS = [s for s in STACKS if typed_config(stack_yaml(s)).workloads.spark is not None]
@@ -82,7 +83,7 @@ def variants_run(stack: str) -> StepResult:
 
 @journey(
     user="data engineer of the Spark tenant",
-    stack="staging, prod",
+    stack="dev, staging, prod",
     steps=[
         "submit the documented SparkApplication (queue label data-eng)",
         "submit it again without a queue label",
@@ -90,7 +91,8 @@ def variants_run(stack: str) -> StepResult:
     ],
     outcome="Kueue creates one Workload per application with pod sets driver (1) and executor "
     "(instances) counting coreRequest and memory, admits the documented one on the tenant's "
-    "ClusterQueue and unsuspends it with the executors still on the NVMe pool; the unlabelled "
+    "ClusterQueue (on dev, whose data-eng has 8 nominal CPUs, borrowing the other 9 from the "
+    "idle cohort) and unsuspends it with the executors still on the NVMe pool; the unlabelled "
     "one is labelled default and queued on the same ClusterQueue; the oversized one stays "
     "suspended, pending with Kueue's reason",
     docs=[SPARK_DOCS],
@@ -106,6 +108,13 @@ def test_the_documented_spark_application_is_queued_as_one_workload(stack: str) 
     workload = first.workload_of("SparkApplication", "features")
     assert workload.admitted, workload.pending_message
     assert workload.cluster_queue == tenant
+    nominal = int(s.config.tenants[tenant].quota.cpu)
+    cq = first.cluster_queues[tenant]
+    app_spec = documented(s)["spec"]
+    counted = int(app_spec["driver"]["coreRequest"]) + int(
+        app_spec["executor"]["coreRequest"]
+    ) * int(app_spec["executor"]["instances"])
+    assert cq.borrowed("default", "cpu") == str(max(counted - nominal, 0))
     driver, executor = workload.pod_sets
     spec = documented(s)["spec"]
     assert (driver.name, driver.count) == ("driver", 1)
@@ -130,7 +139,7 @@ def test_the_documented_spark_application_is_queued_as_one_workload(stack: str) 
 
 @journey(
     user="data engineer of the Spark tenant",
-    stack="staging, prod",
+    stack="dev, staging, prod",
     steps=[
         "submit the documented SparkApplication without coreRequest",
         "submit it without executor.memoryLimit",
@@ -155,7 +164,7 @@ def test_spark_quota_counts_core_request_and_needs_a_memory_limit(stack: str) ->
 
 @journey(
     user="data engineer of the Spark tenant",
-    stack="staging, prod",
+    stack="dev, staging, prod",
     steps=["submit the documented SparkApplication with dynamicAllocation, then in client mode"],
     outcome="Kueue's SparkApplication webhook refuses both (no Workload, nothing runs)",
     docs=[SPARK_DOCS],
@@ -175,34 +184,60 @@ def _times(cpu: str, count: int) -> str:
     return str(total // 1000) if total % 1000 == 0 else f"{total}m"
 
 
-def test_spark_runs_on_staging_and_prod() -> None:
-    assert {"staging", "prod"} <= set(SPARK_STACKS)
+def test_spark_runs_on_every_stack() -> None:
+    assert set(SPARK_STACKS) == set(STACKS)
+
+
+SPARK_CONF_VARIANTS = {
+    "dynamic-conf": {"spark.dynamicAllocation.enabled": "true"},
+    "client-conf": {"spark.submit.deployMode": "client"},
+    "instances-conf": {"spark.executor.instances": "40"},
+}
 
 
 @journey(
     user="data engineer of the Spark tenant",
-    stack="staging, prod",
+    stack="dev, staging, prod",
     steps=[
         "submit the documented SparkApplication with sparkConf "
         'spark.dynamicAllocation.enabled: "true" (spec.dynamicAllocation unset)',
+        "submit it with sparkConf spark.submit.deployMode: client, then with "
+        "spark.executor.instances",
     ],
-    outcome="refused like spec.dynamicAllocation (by Kueue's webhook or a Kyverno policy): the "
-    "driver would ask for executors beyond the admitted `instances`, and Kueue does not gate "
-    "pods whose owner chain reaches a queued SparkApplication",
+    outcome="Kueue's webhook admits them (it reads only spec.dynamicAllocation, spec.mode and "
+    "spec.executor.instances); Kyverno's spark-fixed-executors fails each with a message "
+    "saying why (Kueue cannot account executors that come and go, queues only cluster mode, "
+    "counts spec.executor.instances): refused on staging and prod (Enforce), a warning on "
+    "dev (Audit); the documented application passes it",
     docs=[SPARK_DOCS],
-)
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 18: Kueue v0.19.2 checks only spec.dynamicAllocation and no Kyverno policy "
-    "reads sparkConf, so dynamic allocation through sparkConf is admitted",
 )
 @pytest.mark.parametrize("stack", SPARK_STACKS)
 def test_dynamic_allocation_through_spark_conf_is_refused(stack: str) -> None:
     variants = variants_run(stack)
-    refused_by_kueue = any(r["name"] == "dynamic-conf" for r in variants.rejected)
+    assert not any(r["name"] == "dynamic-conf" for r in variants.rejected)
     created = variants.created_object("SparkApplication", "dynamic-conf")
-    verdicts = cluster_stack(stack).admit([created], tenant_engineer(spark_tenant_of(stack)))
-    assert refused_by_kueue or denied(verdicts, "dynamic-conf")
+    others = []
+    for name, conf in SPARK_CONF_VARIANTS.items():
+        if name != "dynamic-conf":
+            app = copy.deepcopy(created)
+            app["metadata"]["name"] = name
+            del app["spec"]["sparkConf"]["spark.dynamicAllocation.enabled"]
+            app["spec"]["sparkConf"].update(conf)
+            others.append(app)
+    documented_app = variants.created_object("SparkApplication", "no-memory-limit")
+    verdicts = cluster_stack(stack).admit(
+        [created, *others, documented_app], tenant_engineer(spark_tenant_of(stack))
+    )
+    policy = "substrate-spark-fixed-executors"
+    why = {
+        "dynamic-conf": "cannot account executors that come and go",
+        "client-conf": "queues only cluster mode",
+        "instances-conf": "Kueue counts spec.executor.instances",
+    }
+    for name, reason in why.items():
+        assert reason in denied(verdicts, name).get(policy, ""), (name, denied(verdicts, name))
+    assert policy not in denied(verdicts, "no-memory-limit")
+    assert policy in judged_by(verdicts, "no-memory-limit")
 
 
 def spark_tenant_of(stack: str) -> str:
@@ -228,7 +263,7 @@ def _pipeline(s: QueueStack) -> list[Step]:
 
 @journey(
     user="data engineer of the Spark tenant",
-    stack="staging, prod",
+    stack="dev, staging, prod",
     steps=[
         "submit the documented SparkApplication (features to S3) and a training JobSet (two pods "
         "of the tenant's largestGang size) that reads them, both labelled with the tenant's "

@@ -52,7 +52,7 @@ def _decide(stack: str, principal: Principal, action: str, resource: str, **ctx:
 
 @journey(
     user="data engineer of the Spark tenant (its executors' S3A client)",
-    stack="staging, prod",
+    stack="dev, staging, prod",
     steps=[
         "an executor under data-eng/spark reads its read grant and writes its read-write grant",
         "it writes to the read-only prefix, reads another prefix of the bucket, reads another "

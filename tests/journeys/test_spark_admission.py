@@ -2,7 +2,7 @@
 (the apiserver engine: Kubernetes' admission chain with Kueue's webhooks in process), Kueue's
 admission (the kueue engine), then the driver pod under the operator's service account and the
 executor pods under the driver's, each through the API server and the stack's Kyverno policies.
-How the pods are assembled: tests/journeys/spark_pods.py."""
+How the pods are assembled: substrate/engines/spark_pods.py."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from substrate.engines import apiserver
+from substrate.engines.spark_pods import driver_pod, executor_pods
 from tests.helpers import require_engine
 from tests.journeys.cluster import Stack, denied, stack, tenant_engineer
 from tests.journeys.journey import journey
-from tests.journeys.spark_pods import driver_pod, executor_pods
 from tests.journeys.test_spark import SPARK_DOCS, SPARK_STACKS, spark_run
 
 GATE = "kueue.x-k8s.io/admission"
@@ -98,7 +98,7 @@ def admitted(name: str) -> SparkAdmission:
 
 @journey(
     user="data engineer of the Spark tenant; the Spark Operator; the Spark driver",
-    stack="staging, prod",
+    stack="dev, staging, prod",
     steps=[
         "the engineer creates the documented SparkApplication",
         "Kueue admits its Workload (driver + executors) and unsuspends it",
@@ -139,7 +139,7 @@ def test_spark_pods_go_through_kueue_and_kyverno(name: str) -> None:
 
 @journey(
     user="a Spark driver of the Spark tenant",
-    stack="staging, prod",
+    stack="dev, staging, prod",
     steps=["the driver's service account creates a pod with no owner (not an executor)"],
     outcome="Kueue's pod webhook labels it kueue.x-k8s.io/queue-name: default and gates it: "
     "only pods owned by a queued SparkApplication skip the queue",

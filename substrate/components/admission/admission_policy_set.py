@@ -11,7 +11,7 @@ CRDs.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NotRequired, Required, TypedDict
+from typing import Any, NotRequired, Required, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -47,6 +47,9 @@ class AdmissionPolicySetArgs(TypedDict, total=False):
     """`<namespace>/<agent>` of every agent (agent-isolation, R20)."""
     agent_memory_cap: NotRequired[str | None]
     """Largest agent memory claim, a Kubernetes quantity (agent-isolation)."""
+    simulation: NotRequired[tuple[str, int, int] | None]
+    """(namespace, most activeDeadlineSeconds, most ttlSecondsAfterFinished) of the agent
+    simulation namespace (agent-simulation); none: no such namespace."""
 
 
 def _settings(args: AdmissionPolicySetArgs) -> PolicySettings:
@@ -81,7 +84,19 @@ def _settings(args: AdmissionPolicySetArgs) -> PolicySettings:
         long_running_classes=tuple(args.get("long_running_classes", ("training", "agent"))),
         agents=tuple(sorted(args.get("agents", ()))),
         agent_memory_cap=args.get("agent_memory_cap"),
+        **_simulation(args.get("simulation")),
     )
+
+
+def _simulation(sim: tuple[str, int, int] | None) -> dict[str, Any]:
+    if sim is None:
+        return {}
+    namespace, run, cleanup = sim
+    return {
+        "simulation_namespace": namespace,
+        "simulation_max_run_seconds": run,
+        "simulation_cleanup_seconds": cleanup,
+    }
 
 
 class AdmissionPolicySet(pulumi.ComponentResource):

@@ -12,7 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from substrate.components.observability.chargeback_rules import GpuPoolFacts, chargeback_rules
+from substrate.components.observability.chargeback_rules import (
+    GpuPoolFacts,
+    chargeback_rules,
+    compute_chargeback_rules,
+)
 from substrate.components.observability.node_alerts import gpu_node_rules
 from substrate.components.observability.rules_common import alert, increase_since_created, seconds
 from substrate.components.observability.storage_alerts import StorageAlertThresholds, storage_rules
@@ -26,6 +30,7 @@ UPSTREAM_METRICS: dict[str, str] = {
     "kube_pod_status_unschedulable": KSM,
     "kube_namespace_labels": KSM,
     "kube_node_labels": KSM,
+    "kube_pod_labels": KSM,  # labels namespace, pod, uid, label_<allowlisted pod label>
     "kube_node_status_condition": KSM,
     "kube_pod_container_status_restarts_total": KSM,  # labels container, namespace, pod, uid
     "kube_pod_spec_volumes_persistentvolumeclaims_info": KSM,
@@ -347,6 +352,11 @@ def rule_groups(
                 "name": "substrate.gpu.chargeback",
                 "interval": "1m",
                 "rules": chargeback_rules(pools),
+            },
+            {
+                "name": "substrate.compute.chargeback",
+                "interval": "1m",
+                "rules": compute_chargeback_rules(),
             },
         ],
         "substrate-storage": [

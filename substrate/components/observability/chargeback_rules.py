@@ -173,3 +173,106 @@ def chargeback_rules(pools: Sequence[GpuPoolFacts] = ()) -> list[dict[str, Any]]
         {"record": "namespace_node:gpu_used:sum", "expr": busy_by_namespace_and_node(pools)},
         {"record": "namespace:gpu_used:sum", "expr": _with_tenant(used)},
     ]
+
+
+# CPU and memory chargeback (group substrate.compute.chargeback): the same per-minute
+# "held now" records for CPU cores and memory GiB, per namespace and per Spark application.
+
+SPARK_APP_LABEL = "sparkoperator.k8s.io/app-name"
+"""Label the Spark Operator (v2.5.1, pkg/common/spark.go `LabelSparkAppName`) puts on a
+SparkApplication's driver and executor pods: the SparkApplication's name."""
+SPARK_ROLE_LABEL = "spark-role"
+"""Label Spark puts on its pods: `driver` or `executor`."""
+POD_LABELS = (SPARK_APP_LABEL, SPARK_ROLE_LABEL)
+"""Pod labels the records read; kube-state-metrics must export them (metricLabelsAllowlist)."""
+GIB = 1024**3
+COMPUTE_PERIOD_QUERY = (
+    "sum by (tenant) (sum_over_time(namespace:{resource}_allocated{unit}:sum[{period}])) / 60"
+)
+"""Core-hours (resource cpu, unit "") or GiB-hours (memory, unit "_gib") of a period."""
+
+
+def compute_allocated(resource: str, unit: str) -> str:
+    """Per pod: ``resource`` requested by its containers while bound and Pending or Running
+    (kube-state-metrics v2.20.0 exports cpu in unit "core", memory in unit "byte")."""
+    requests = (
+        f'kube_pod_container_resource_requests{{resource="{resource}", unit="{unit}", node!=""}}'
+    )
+    return (
+        "sum by (namespace, pod, uid, node) "
+        f"(max by (namespace, pod, uid, container, node) ({requests})) "
+        "and on (namespace, pod, uid) (max by (namespace, pod, uid) "
+        '(kube_pod_status_phase{phase=~"Pending|Running"}) == 1)'
+    )
+
+
+def node_pools() -> str:
+    """One series per node: its pool (absent when the node has no pool label)."""
+    relabelled = _relabel("kube_node_labels", "pool", POOL_LABEL)
+    return f"topk by (node) (1, max by (node, pool) ({relabelled}))"
+
+
+def spark_pods() -> str:
+    """One series per Spark pod: its SparkApplication and role."""
+    relabelled = _relabel(
+        _relabel(
+            f'kube_pod_labels{{{kube_label(SPARK_APP_LABEL)}!=""}}',
+            "spark_application",
+            SPARK_APP_LABEL,
+        ),
+        "spark_role",
+        SPARK_ROLE_LABEL,
+    )
+    return (
+        "topk by (namespace, pod, uid) "
+        f"(1, max by (namespace, pod, uid, spark_application, spark_role) ({relabelled}))"
+    )
+
+
+def _by_namespace(pod_record: str, scale: str) -> str:
+    per_pool = (
+        f"sum by (namespace, pool) ({pod_record} * on (node) group_left (pool) "
+        f"{node_pools()} or on (namespace, pod, uid) {pod_record}){scale}"
+    )
+    return (
+        f"({per_pool}) * on (namespace) group_left (tenant) {tenants()} "
+        f"or on (namespace, pool) ({per_pool})"
+    )
+
+
+def _by_spark_application(pod_record: str, scale: str) -> str:
+    keys = "namespace, spark_application, spark_role"
+    per_app = (
+        f"sum by ({keys}) ({pod_record} * on (namespace, pod, uid) "
+        f"group_left (spark_application, spark_role) pod:spark_info:max){scale}"
+    )
+    return (
+        f"({per_app}) * on (namespace) group_left (tenant) {tenants()} or on ({keys}) ({per_app})"
+    )
+
+
+def compute_chargeback_rules() -> list[dict[str, Any]]:
+    """CPU cores and memory GiB held per minute, per namespace (with tenant and pool) and per
+    Spark application and role, in evaluation order."""
+    to_gib = f" / {GIB}"
+    return [
+        {"record": "pod:cpu_allocated:sum", "expr": compute_allocated("cpu", "core")},
+        {"record": "pod:memory_allocated_bytes:sum", "expr": compute_allocated("memory", "byte")},
+        {"record": "pod:spark_info:max", "expr": spark_pods()},
+        {
+            "record": "namespace:cpu_allocated:sum",
+            "expr": _by_namespace("pod:cpu_allocated:sum", ""),
+        },
+        {
+            "record": "namespace:memory_allocated_gib:sum",
+            "expr": _by_namespace("pod:memory_allocated_bytes:sum", to_gib),
+        },
+        {
+            "record": "spark_application:cpu_allocated:sum",
+            "expr": _by_spark_application("pod:cpu_allocated:sum", ""),
+        },
+        {
+            "record": "spark_application:memory_allocated_gib:sum",
+            "expr": _by_spark_application("pod:memory_allocated_bytes:sum", to_gib),
+        },
+    ]

@@ -10,8 +10,10 @@
   (`namespaceSelector` on `kubernetes.io/metadata.name`), and creates the `spark` service
   account with the driver's Role (pods, services, configmaps, PVCs) in each.
 - Each of those `spark` service accounts gets an IAM role through EKS Pod Identity whose policy
-  allows only the tenant's S3 grants (:func:`s3_statements`); Hadoop S3A reads the Pod Identity
-  credentials through the AWS SDK's default chain, so no static keys exist.
+  allows only the tenant's S3 grants (:func:`s3_statements`); with Spark 4.0 (Hadoop 3.4.1,
+  AWS SDK v2 2.24.6) S3A's `IAMInstanceCredentialsProvider` reads the Pod Identity credentials
+  through the SDK's container credentials provider, so no static keys exist (sources:
+  docs/workloads.md, "S3 credentials").
 - `prometheus.metrics.enable`: the controller serves metrics on port 8080 (`metrics`).
 - `controller.batchScheduler.enable: false`: Kueue, not a batch scheduler, queues the jobs.
 """

@@ -50,10 +50,18 @@ type server struct {
 	// Policy sets already loaded, by the SHA-256 of their request JSON (the loader validates
 	// every document against the OpenAPI schemas, the costliest step a repeated set skips).
 	loaded map[[sha256.Size]byte][]policiesv1beta1.ValidatingPolicyLike
+	// The same sets compiled (compiled.go), by the same key, bound to board.
+	compiled map[[sha256.Size]byte]*compiledSet
+	board    *switchboard
 }
 
 func newServer(mapper meta.RESTMapper) *server {
-	return &server{mapper: mapper, loaded: map[[sha256.Size]byte][]policiesv1beta1.ValidatingPolicyLike{}}
+	return &server{
+		mapper:   mapper,
+		loaded:   map[[sha256.Size]byte][]policiesv1beta1.ValidatingPolicyLike{},
+		compiled: map[[sha256.Size]byte]*compiledSet{},
+		board:    &switchboard{},
+	}
 }
 
 // documents joins JSON documents into one multi-document YAML file (JSON is YAML).
@@ -90,21 +98,21 @@ func writeJSON(fs billy.Filesystem, name string, doc any) error {
 // policies loads the request's policies with the CLI's policy loader (autogen happens later,
 // inside the processor, as in `kyverno apply`). Only ValidatingPolicy and
 // NamespacedValidatingPolicy are served: other kinds need the CLI's fake cluster client.
-func (s *server) policies(docs []json.RawMessage) ([]policiesv1beta1.ValidatingPolicyLike, error) {
+func (s *server) policies(docs []json.RawMessage) ([]policiesv1beta1.ValidatingPolicyLike, [sha256.Size]byte, error) {
 	raw, _ := json.Marshal(docs)
 	key := sha256.Sum256(raw)
 	vps, ok := s.loaded[key]
 	if !ok {
 		fs := memfs.New()
 		if err := writeFile(fs, policiesFile, documents(docs)); err != nil {
-			return nil, err
+			return nil, key, err
 		}
 		loaded, err := policy.Load(fs, "", policiesFile)
 		if err != nil {
-			return nil, fmt.Errorf("failed to load policies (%w)", err)
+			return nil, key, fmt.Errorf("failed to load policies (%w)", err)
 		}
 		if err := onlyValidatingPolicies(loaded); err != nil {
-			return nil, err
+			return nil, key, err
 		}
 		vps = loaded.ValidatingPolicies
 		if len(s.loaded) >= cachedSets {
@@ -117,7 +125,7 @@ func (s *server) policies(docs []json.RawMessage) ([]policiesv1beta1.ValidatingP
 	for _, vp := range vps {
 		out = append(out, vp.DeepCopyObject().(policiesv1beta1.ValidatingPolicyLike))
 	}
-	return out, nil
+	return out, key, nil
 }
 
 func onlyValidatingPolicies(l *policy.LoaderResults) error {
@@ -185,7 +193,7 @@ func (s *server) evaluate(req *request) ([]openreportsv1alpha1.ReportResult, err
 	if len(req.Policies) == 0 || len(req.Objects) == 0 {
 		return nil, nil
 	}
-	vps, err := s.policies(req.Policies)
+	vps, key, err := s.policies(req.Policies)
 	if err != nil {
 		return nil, err
 	}
@@ -219,11 +227,31 @@ func (s *server) evaluate(req *request) ([]openreportsv1alpha1.ReportResult, err
 			return nil, fmt.Errorf("GlobalContextEntry objects are not served: run `kyverno apply`")
 		}
 	}
-	responses, err := s.apply(vps, resources, vars, userInfo, fs)
+	set, err := s.compiledFor(key, vps)
+	if err != nil {
+		return nil, err
+	}
+	var responses []engineapi.EngineResponse
+	if set != nil {
+		responses, err = s.applyCompiled(set, resources, vars, userInfo, fs, newStore(vars))
+	} else {
+		responses, err = s.apply(vps, resources, vars, userInfo, fs)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return reportResults(responses), nil
+}
+
+// newStore is the store `kyverno apply` evaluates with: local, no registry, API calls served
+// from the context file, the values' variables set in it.
+func newStore(vars *variables.Variables) *store.Store {
+	var st store.Store
+	st.SetLocal(true)
+	st.SetRegistryAccess(false)
+	st.AllowApiCall(true)
+	vars.SetInStore(&st)
+	return &st
 }
 
 // apply runs the CLI's PolicyProcessor on each object with the settings `kyverno apply` gives
@@ -235,17 +263,13 @@ func (s *server) apply(
 	userInfo *kyvernov2.RequestInfo,
 	fs billy.Filesystem,
 ) ([]engineapi.EngineResponse, error) {
-	var st store.Store
-	st.SetLocal(true)
-	st.SetRegistryAccess(false)
-	st.AllowApiCall(true)
-	vars.SetInStore(&st)
+	st := newStore(vars)
 	var rc processor.ResultCounts
 	namespaceCache := map[string]*unstructured.Unstructured{}
 	var responses []engineapi.EngineResponse
 	for _, r := range resources {
 		p := processor.PolicyProcessor{
-			Store:                &st,
+			Store:                st,
 			ValidatingPolicies:   vps,
 			Resource:             *r,
 			Variables:            vars,

@@ -19,6 +19,7 @@ from typing import Any
 
 from substrate.components.admission.admission_policies import (
     agent_isolation,
+    agent_simulation,
     do_not_disrupt,
     gpu_placement,
     gpu_queue_label,
@@ -28,6 +29,7 @@ from substrate.components.admission.admission_policies import (
     require_requests_limits,
     restrict_images,
     service_account_token,
+    spark_fixed_executors,
     statefulset_pdb,
 )
 from substrate.components.admission.admission_policies._base import (
@@ -49,6 +51,8 @@ MODULES: tuple[ModuleType, ...] = (
     service_account_token,
     job_ttl,
     agent_isolation,
+    spark_fixed_executors,
+    agent_simulation,
 )
 
 
@@ -72,6 +76,7 @@ REFERENCE_SETTINGS = PolicySettings(
     long_running_classes=("training", "agent"),
     agents=("agents/research", "agents/support"),
     agent_memory_cap="200Gi",
+    simulation_namespace="agent-sim",
 )
 """A production-like policy set: what the committed policy files and their Kyverno tests use.
 Each stack's own settings are exercised by the journeys (tests/journeys/)."""

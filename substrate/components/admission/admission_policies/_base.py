@@ -69,6 +69,12 @@ class PolicySettings:
     agent_memory_cap: str | None = None
     """Largest memory claim an agent replica may have (`substrate:storage.maxAgentMemoryVolume`);
     None: no cap."""
+    simulation_namespace: str | None = None
+    """The agent simulation namespace (`substrate:agentSimulation.namespace`); None: none."""
+    simulation_max_run_seconds: int = 3600
+    """Most `activeDeadlineSeconds` a simulation Job may set (`maxRunSeconds`)."""
+    simulation_cleanup_seconds: int = 600
+    """Most `ttlSecondsAfterFinished` a simulation Job may set (`cleanupAfterSeconds`)."""
 
 
 def cel(value: Any) -> str:

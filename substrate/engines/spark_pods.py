@@ -1,4 +1,5 @@
-"""The driver and executor pods of an admitted SparkApplication, as they reach the API server.
+"""The driver and executor pods of an admitted SparkApplication, as they reach the API server
+(used by `substrate check` and the Spark journeys).
 
 What runs here is not Spark: spark-submit (inside the operator's pod) creates the driver pod and
 the driver's JVM creates the executors; neither is an engine we can run offline. The pods are
