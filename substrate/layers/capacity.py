@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from substrate.components.capacity.efa_device_plugin import EfaDevicePlugin
 from substrate.components.capacity.karpenter import Karpenter, LogLevel
 from substrate.components.capacity.node_classes import NodeClasses, NodeClassSpec
 from substrate.components.capacity.node_overlays import NodeOverlays
@@ -58,6 +59,7 @@ class Capacity:
     node_pools: NodePools | None
     device_plugin: NvidiaDevicePlugin | None
     pools: tuple[PoolSpec, ...]
+    efa_plugin: EfaDevicePlugin | None = None
 
     def pool(self, name: str) -> PoolSpec:
         for pool in self.pools:
@@ -80,7 +82,7 @@ class Capacity:
     def namespaces(self) -> tuple[str, ...]:
         return tuple(
             ns
-            for addon in (self.karpenter, self.device_plugin)
+            for addon in (self.karpenter, self.device_plugin, self.efa_plugin)
             if addon is not None
             for ns in addon.created_namespaces
         )
@@ -233,5 +235,23 @@ def build(cfg: PlatformConfig, foundation: Foundation) -> Capacity:
             },
             opts=kubernetes,
         )
+    efa_pools = [p for p in pools if p.offers_efa]
+    efa_plugin = None
+    if efa_pools:
+        taints = {(t.key, t.value, t.effect) for p in efa_pools for t in p.taints}
+        efa_plugin = EfaDevicePlugin(
+            "efa-device-plugin",
+            {
+                "cluster_name": cluster.cluster_name,
+                "pools": [p.name for p in efa_pools],
+                "tolerations": [
+                    {"key": k, "operator": "Equal", "value": v, "effect": e}
+                    for k, v, e in sorted(taints)
+                ],
+                "region": cfg.region,
+                "tags": tags,
+            },
+            opts=kubernetes,
+        )
     pulumi.export("nodePools", [p.name for p in pools])
-    return Capacity(karpenter, node_classes, node_pools, device_plugin, pools)
+    return Capacity(karpenter, node_classes, node_pools, device_plugin, pools, efa_plugin)

@@ -9,6 +9,8 @@ import pulumi
 from substrate.components.cluster import image_cache
 from substrate.components.cluster.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from substrate.components.cluster.eks_cluster import EksCluster, SupportType
+from substrate.components.cluster.load_balancer_controller import NAME as LB_CONTROLLER
+from substrate.components.cluster.load_balancer_controller import LoadBalancerController
 from substrate.components.cluster.network import FlowLogTraffic, NatGateways, Network, NetworkArgs
 from substrate.components.cluster.pull_through_cache import ImageCache
 from substrate.components.cluster.storage import ReclaimPolicy, StorageClasses
@@ -32,8 +34,10 @@ class Foundation:
     core_addons: ClusterAddons
     storage: StorageClasses
     tags: dict[str, str]
-    image_cache: tuple[str, str] | None = None
-    """(registry, environment) the platform charts pull their images through, when the stack
+    namespaces: tuple[str, ...] = ()
+    """Namespaces the layer's Helm add-ons create (admission control stays out of them)."""
+    image_cache: image_cache.CacheTarget | None = None
+    """The pull-through cache the platform charts pull their images through, when the stack
     allows its account's ECR registry (substrate.components.cluster.image_cache)."""
 
     @property
@@ -161,6 +165,8 @@ def build(cfg: PlatformConfig) -> Foundation:
         opts=pulumi.ResourceOptions(depends_on=[system_nodes]),
     )
     kubernetes = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
+    registry = account_registry(cfg)
+    credentials = dict(cfg.admission.pull_through_credentials)
     storage = StorageClasses(
         "storage",
         {
@@ -173,16 +179,34 @@ def build(cfg: PlatformConfig) -> Foundation:
         opts=pulumi.ResourceOptions.merge(kubernetes, pulumi.ResourceOptions(depends_on=[core])),
     )
 
+    cache = (
+        image_cache.CacheTarget(registry, cfg.environment.name, credentials) if registry else None
+    )
+    namespaces: tuple[str, ...] = ()
+    if LB_CONTROLLER in cfg.cluster.optional_addons:
+        namespaces += LoadBalancerController(
+            "load-balancer-controller",
+            {
+                "cluster_name": cluster.cluster_name,
+                "tags": tags,
+                "image_cache": cache,
+                "region": cfg.region,
+                "vpc_id": network.vpc_id,
+                "default_tags": tags,
+            },
+            opts=pulumi.ResourceOptions.merge(
+                kubernetes, pulumi.ResourceOptions(depends_on=[core])
+            ),
+        ).created_namespaces
     pulumi.export("clusterName", cluster.cluster_name)
     pulumi.export("clusterArn", cluster.cluster_arn)
     pulumi.export("kubeconfig", cluster.kubeconfig_json)
     pulumi.export("vpcId", network.vpc_id)
     pulumi.export("privateSubnetIds", network.private_subnet_ids)
-    registry = account_registry(cfg)
     if registry is not None:
         ImageCache(
             "image-cache",
-            {"environment": cfg.environment.name, "tags": tags},
+            {"environment": cfg.environment.name, "tags": tags, "credentials": credentials},
         )
     return Foundation(
         network=network,
@@ -191,5 +215,6 @@ def build(cfg: PlatformConfig) -> Foundation:
         core_addons=core,
         storage=storage,
         tags=tags,
-        image_cache=(registry, cfg.environment.name) if registry else None,
+        namespaces=namespaces,
+        image_cache=cache,
     )

@@ -143,6 +143,7 @@ def build(
         {
             "cluster_name": cfg.cluster_name,
             "tags": base.tags,
+            "image_cache": base.image_cache,
             "trust_domain": ident.trust_domain,
             "class_name": DEFAULT_CLASS_NAME,
             "ca_country": ident.ca_country,

@@ -274,6 +274,7 @@ def build(
             {
                 "cluster_name": cluster_name,
                 "tags": tags,
+                "image_cache": base.image_cache,
                 "namespace": kd.namespace,
                 "operator_replicas": kd.operator_replicas,
                 "metrics_server_replicas": kd.metrics_server_replicas,
@@ -364,6 +365,7 @@ def _spark(
         {
             "cluster_name": base.cluster.cluster_name,
             "tags": base.tags,
+            "image_cache": base.image_cache,
             "tenants": tenants,
             "namespace": sc.namespace,
             "controller_replicas": sc.controller_replicas,

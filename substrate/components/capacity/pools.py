@@ -8,7 +8,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from substrate.components.capacity.instance_families import FAMILIES, Accelerator, InstanceFamily
+from substrate.components.capacity.instance_families import (
+    FAMILIES,
+    Accelerator,
+    InstanceFamily,
+    family,
+)
 from substrate.components.core.labels import (
     DEVICE_PLUGIN_CONFIG_LABEL,
     GPU_RESOURCE,
@@ -286,6 +291,14 @@ class PoolSpec:
         if self.needs_device_plugin_daemonset and self.gpu_sharing.mode != "none":
             labels[DEVICE_PLUGIN_CONFIG_LABEL] = self.gpu_sharing.config_name
         return labels
+
+    @property
+    def offers_efa(self) -> bool:
+        """A training pool whose every family has EFA sizes: its nodes get EFA interfaces
+        (Karpenter attaches them when a pod requests `vpc.amazonaws.com/efa`) and run the EFA
+        device plugin, which advertises that resource."""
+        families = [family(f) for f in self.instance_families]
+        return self.kind == "training" and all(f is not None and f.efa for f in families)
 
     @property
     def required_taint(self) -> Taint | None:

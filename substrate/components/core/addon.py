@@ -20,7 +20,7 @@ from typing import Any, Literal, NotRequired, Required, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from substrate.components.cluster.image_cache import chart_values, merged
+from substrate.components.cluster.image_cache import CacheTarget, chart_values, merged
 from substrate.components.core.versions import CHARTS, Chart
 from substrate.components.identity.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 
@@ -34,8 +34,8 @@ class AddonArgs(TypedDict, total=False):
     """EKS cluster the add-on runs in (Pod Identity associations are per cluster)."""
     tags: NotRequired[Mapping[str, str]]
     """Tags for every AWS resource the add-on creates."""
-    image_cache: NotRequired[Sequence[str] | None]
-    """[registry, environment]: pull the chart's images through the account's ECR pull-through
+    image_cache: NotRequired[CacheTarget | None]
+    """Pull the chart's images through the account's ECR pull-through
     cache (substrate.components.cluster.image_cache) instead of their public registries."""
 
 
@@ -156,7 +156,7 @@ class Addon(pulumi.ComponentResource):
             else k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
             namespace=spec.namespace,
             create_namespace=False,
-            values=merged(spec.values, chart_values(spec.chart, *cache))
+            values=merged(spec.values, chart_values(spec.chart, cache))
             if (cache := args.get("image_cache"))
             else dict(spec.values),
             atomic=True,

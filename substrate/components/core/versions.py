@@ -69,6 +69,17 @@ CHARTS: dict[str, Chart] = {
     "spark-operator": Chart(
         "spark-operator", "https://kubeflow.github.io/spark-operator", "2.5.1", "2.5.1"
     ),
+    # AWS's charts (github.com/aws/eks-charts, published at https://aws.github.io/eks-charts):
+    # the versions its commit in GO_MODULE_CHARTS holds.
+    "aws-load-balancer-controller": Chart(
+        "aws-load-balancer-controller", "https://aws.github.io/eks-charts", "3.5.0", "v3.5.0"
+    ),
+    "aws-efa-k8s-device-plugin": Chart(
+        "aws-efa-k8s-device-plugin",
+        "https://aws.github.io/eks-charts",
+        "v0.5.31",
+        "v0.5.21-eksbuild.9",
+    ),
 }
 
 
@@ -80,7 +91,8 @@ class GoModuleChart:
 
     module: str
     version: str
-    """Module version (the chart's git tag)."""
+    """Module version: the chart's git tag, or the pseudo-version of a commit (eks-charts tags
+    no chart releases); the chart's own Chart.yaml must carry CHARTS[key].version."""
     sum: str
     """The module zip's go.sum hash (`h1:`), checked after download."""
     path: str
@@ -94,8 +106,18 @@ GO_MODULE_CHARTS: dict[str, GoModuleChart] = {
         "h1:7E1iz79b5p8fEcn2zr/yJ/T3kuZtJJqj+DPvvGV3WjA=",
         "charts/spark-operator-chart",
     ),
+    **{
+        name: GoModuleChart(
+            "github.com/aws/eks-charts",
+            # master at 2026-08-21 (the proxy's @latest on 2026-12-02).
+            "v0.0.243-0.20260821194545-743f98a89b5b",
+            "h1:ZgB85AeVHImIIK40RM7Hf2CGQzNeDkfAWAdpB61wL98=",
+            f"stable/{name}",
+        )
+        for name in ("aws-load-balancer-controller", "aws-efa-k8s-device-plugin")
+    },
 }
-"""Key: as in CHARTS. The module version is CHARTS[key].version with a `v`."""
+"""Key: as in CHARTS."""
 
 
 @dataclass(frozen=True)
@@ -237,3 +259,7 @@ ENGINES: dict[str, Engine] = {
         "components (the newest pulumi-yaml release the Go module proxy serves)",
     ),
 }
+
+# Optional per stack too (substrate:cluster.optionalAddons), installed from their charts:
+# substrate.components.cluster.load_balancer_controller.
+OPTIONAL_CHART_ADDONS: tuple[str, ...] = ("aws-load-balancer-controller",)

@@ -337,9 +337,8 @@ def cluster_queue_spec(
         for resource, flavors in by_resource.items():
             covered = [resource]
             if resource == GPU_RESOURCE:
-                # EFA is accounted for, at 0: no EFA device plugin advertises it yet, so Kueue
-                # must not admit work that asks for it (Karpenter would launch EFA nodes that
-                # never initialise).
+                # EFA is accounted for, at 0: tenants hold no EFA quota yet (the EFA device
+                # plugin advertises it on the training pools: capacity.efa_device_plugin).
                 covered.append(EFA_RESOURCE)
                 for flavor in flavors:
                     flavor["resources"].append({"name": EFA_RESOURCE, "nominalQuota": "0"})
