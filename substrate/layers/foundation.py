@@ -184,20 +184,22 @@ def build(cfg: PlatformConfig) -> Foundation:
     )
     namespaces: tuple[str, ...] = ()
     if LB_CONTROLLER in cfg.cluster.optional_addons:
-        namespaces += LoadBalancerController(
-            "load-balancer-controller",
-            {
-                "cluster_name": cluster.cluster_name,
-                "tags": tags,
-                "image_cache": cache,
-                "region": cfg.region,
-                "vpc_id": network.vpc_id,
-                "default_tags": tags,
-            },
-            opts=pulumi.ResourceOptions.merge(
-                kubernetes, pulumi.ResourceOptions(depends_on=[core])
-            ),
-        ).created_namespaces
+        namespaces += tuple(
+            LoadBalancerController(
+                "load-balancer-controller",
+                {
+                    "cluster_name": cluster.cluster_name,
+                    "tags": tags,
+                    "image_cache": cache,
+                    "region": cfg.region,
+                    "vpc_id": network.vpc_id,
+                    "default_tags": tags,
+                },
+                opts=pulumi.ResourceOptions.merge(
+                    kubernetes, pulumi.ResourceOptions(depends_on=[core])
+                ),
+            ).created_namespaces
+        )
     pulumi.export("clusterName", cluster.cluster_name)
     pulumi.export("clusterArn", cluster.cluster_arn)
     pulumi.export("kubeconfig", cluster.kubeconfig_json)
