@@ -18,8 +18,9 @@ Cluster state (namespaces, LimitRanges, ResourceQuotas, ServiceAccounts, Storage
 LocalQueues, the charts' webhook configurations and CRDs, Kueue's Configuration) is what exists
 before the objects are created; each object is created against that state alone, except that
 ResourceQuota usage accumulates over the objects of one run, in order, as kube-apiserver's
-ResourceQuota plugin charges it (quotas start with the usage of the state's own objects). The engine is deterministic: a fixed clock, UIDs derived from names, random
-name suffixes drawn from a generator seeded by the request.
+ResourceQuota plugin charges it (quotas start with the usage of the state's own objects). The
+engine is deterministic: a fixed clock, UIDs derived from names, random name suffixes drawn from
+a generator seeded by the request.
 """
 
 from __future__ import annotations
