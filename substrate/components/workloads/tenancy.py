@@ -125,6 +125,9 @@ class NetworkSpec:
     """TCP ports reachable from load balancers (`load_balancer_cidrs`)."""
     load_balancer_cidrs: tuple[str, ...] | None = None
     """Where load-balancer traffic comes from; None: the VPC's public subnets."""
+    load_balancer_services: int = 0
+    """Services of type LoadBalancer each of the tenant's namespaces may hold (its
+    ResourceQuota's `services.loadbalancers`); 0 without load-balancer ingress."""
 
     def accepts(self, tenant: str) -> tuple[int, ...]:
         """TCP ports ``tenant``'s pods may open here (none unless declared)."""
@@ -240,6 +243,12 @@ def resource_quota_hard(
             hard[f"requests.{resource}"] = str(
                 gpu_ceiling(tenant, tenants, gpu_resources, resource)
             )
+    # Load balancers only where the tenant declared load-balancer ingress, and never a node
+    # port: tenant NetworkPolicies do not cover traffic to node ports, and a LoadBalancer
+    # Service needs none when it sets `allocateLoadBalancerNodePorts: false` (the AWS Load
+    # Balancer Controller's IP targets reach the pods directly).
+    hard["services.loadbalancers"] = str(tenant.network.load_balancer_services)
+    hard["services.nodeports"] = "0"
     return hard
 
 
