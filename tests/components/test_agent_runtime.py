@@ -44,7 +44,7 @@ def test_a_minimal_agent_renders_no_role_scaling_or_rules(minimal: Resources) ->
         "ServiceAccount",
         "StatefulSet",
     ]
-    (component,) = minimal.of_type("substrate:agents:AgentRuntime")
+    (component,) = minimal.of_type("substrate:index:AgentRuntime")
     for child in minimal.children(component):
         assert child.name.startswith("agent-planner-"), child.name
 

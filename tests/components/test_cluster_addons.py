@@ -66,11 +66,11 @@ def test_ebs_csi_driver_may_use_only_the_volume_key(prod: Resources) -> None:
     assert grants["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
     # Associations are managed by the add-on itself, not as separate resources.
     associations = prod.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
-    assert [a.name for a in associations if "substrate:cluster:ClusterAddons" in a.urn] == []
+    assert [a.name for a in associations if "substrate:index:ClusterAddons" in a.urn] == []
 
 
 def test_coredns_and_ebs_wait_for_system_nodes(prod: Resources) -> None:
-    core = prod.one("substrate:cluster:ClusterAddons", "addons-core")
+    core = prod.one("substrate:index:ClusterAddons", "addons-core")
     node_group = prod.one("aws:eks/nodeGroup:NodeGroup")
     assert node_group.urn in core.dependencies
 

@@ -93,7 +93,7 @@ def test_each_admin_gets_an_access_entry_with_the_cluster_admin_policy(prod: Res
     entries = [
         e
         for e in prod.of_type("aws:eks/accessEntry:AccessEntry")
-        if "substrate:cluster:EksCluster" in e.urn and "-admin-" in e.name
+        if "substrate:index:EksCluster" in e.urn and "-admin-" in e.name
     ]
     assert sorted(e.inputs["principalArn"] for e in entries) == [
         "arn:aws:iam::210987654321:role/substrate-deploy-prod",

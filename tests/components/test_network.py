@@ -124,7 +124,7 @@ def test_existing_vpc_creates_nothing() -> None:
         )
 
     records = Resources(run_program(program))
-    assert [r.type for r in records.records] == ["substrate:network:Network"]
+    assert [r.type for r in records.records] == ["substrate:index:Network"]
 
 
 @pytest.mark.parametrize(

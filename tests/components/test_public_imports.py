@@ -7,6 +7,7 @@ import importlib
 import subprocess
 import sys
 
+import pulumi
 import pytest
 
 import substrate.components as public
@@ -42,3 +43,22 @@ def test_importing_the_package_loads_no_provider_sdk() -> None:
 @pytest.mark.parametrize("old", ["components", "policy_packs"])
 def test_the_old_top_level_packages_are_gone(old: str) -> None:
     assert not (ROOT / old / "__init__.py").exists()
+
+
+def test_components_register_the_schemas_token_and_alias_their_old_one() -> None:
+    from substrate.components.core.tokens import component_args
+
+    token, name, props, opts = component_args("substrate:storage:StorageClasses", "s", None)
+    assert (token, name, props) == ("substrate:index:StorageClasses", "s", None)
+    assert [a.type_ for a in opts.aliases or [] if isinstance(a, pulumi.Alias)] == [
+        "substrate:storage:StorageClasses"
+    ]
+    with pytest.raises(ValueError, match="not a substrate token"):
+        component_args("other:storage:StorageClasses", "s", None)
+
+
+def test_every_planned_component_has_its_schema_token() -> None:
+    from tests.conftest import planned
+
+    types = {r.type for r in planned("prod").records if r.type.startswith("substrate:")}
+    assert types and all(t.startswith("substrate:index:") for t in types), sorted(types)

@@ -64,7 +64,7 @@ def test_node_role_has_only_worker_and_ecr_pull_policies(prod: Resources) -> Non
 def test_node_group_joins_after_networking_addons(prod: Resources) -> None:
     # depends_on a component expands to its children; the node group's children register
     # only after the component itself, so no node joins before the CNI exists.
-    group = prod.one("substrate:cluster:SystemNodeGroup")
+    group = prod.one("substrate:index:SystemNodeGroup")
     cni = next(a for a in prod.of_type("aws:eks/addon:Addon") if a.inputs["addonName"] == "vpc-cni")
     agent = next(
         a

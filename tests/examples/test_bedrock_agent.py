@@ -125,8 +125,8 @@ def test_summary_names_each_component_and_what_is_outside_them(example: PlanResu
         "0 Helm releases"
     )
     # Each resource counts under its nearest component, the manifests directory it lands in.
-    assert "  agent-support (substrate:agents:AgentRuntime): 8" in lines
-    assert "  agent-support-bedrock-identity (substrate:iam:PodIdentityRole): 3" in lines
-    assert "  bedrock-logging (substrate:bedrock:BedrockInvocationLogging): 5" in lines
+    assert "  agent-support (substrate:index:AgentRuntime): 8" in lines
+    assert "  agent-support-bedrock-identity (substrate:index:PodIdentityRole): 3" in lines
+    assert "  bedrock-logging (substrate:index:BedrockInvocationLogging): 5" in lines
     # The program's own namespace, quota and policies belong to no component.
     assert "  stack (outside any component): 10" in lines

@@ -143,7 +143,7 @@ def test_mandatory_violation_exits_1_and_is_reported(project_copy: Path) -> None
     assert "[mandatory] r6-supported-version: cluster-eks: version '1.35' is not" in run.stdout
     plan = json.loads((project_copy / "out" / "plan.json").read_text())
     (violation,) = plan["policy"]["violations"]
-    assert violation["urn"].endswith("substrate:cluster:EksCluster$eks:index:Cluster::cluster-eks")
+    assert violation["urn"].endswith("substrate:index:EksCluster$eks:index:Cluster::cluster-eks")
     assert (violation["policy"], violation["pack"], violation["enforcement"]) == (
         "r6-supported-version",
         "substrate",

@@ -52,7 +52,7 @@ def test_every_child_is_parented_to_a_substrate_component(any_plan: PlanResult) 
 def test_every_kubernetes_object_uses_the_cluster_provider(any_plan: PlanResult) -> None:
     kube = [r for r in any_plan.records if r.type.startswith("kubernetes:")]
     assert {r.provider_urn for r in kube} == {
-        f"urn:pulumi:{any_plan.stack}::substrate::substrate:cluster:EksCluster$"
+        f"urn:pulumi:{any_plan.stack}::substrate::substrate:index:EksCluster$"
         "pulumi:providers:kubernetes::cluster-k8s"
     }
 

@@ -152,10 +152,10 @@ def test_custom_resources_wait_for_their_crd_releases(prod: Resources) -> None:
     # component: every CR below waits for the CRD release (as the system node group does).
     crds = prod.named("prometheus-crds-release").urn
     for typ in ("PlatformMonitoring", "DcgmExporter", "PrometheusStack"):
-        assert crds in prod.one(f"substrate:observability:{typ}").dependencies, typ
-    spire = prod.one("substrate:identity:Spire")
+        assert crds in prod.one(f"substrate:index:{typ}").dependencies, typ
+    spire = prod.one("substrate:index:Spire")
     assert prod.named("spire-crds-release").urn in spire.dependencies
-    workloads = prod.one("substrate:identity:WorkloadIdentity")
+    workloads = prod.one("substrate:index:WorkloadIdentity")
     assert prod.named("spire-release").urn in workloads.dependencies
 
 

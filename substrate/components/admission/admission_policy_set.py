@@ -22,6 +22,7 @@ from substrate.components.admission.admission_policies import (
 )
 from substrate.components.core import validators
 from substrate.components.core._args import check_args
+from substrate.components.core.tokens import component_args
 
 VALIDATION_ACTIONS = ({"Deny"}, {"Audit"}, {"Audit", "Warn"}, {"Warn"}, {"Deny", "Audit"})
 
@@ -107,7 +108,7 @@ class AdmissionPolicySet(pulumi.ComponentResource):
     ) -> None:
         check_args(self, args)
         settings = _settings(args)
-        super().__init__("substrate:admission:AdmissionPolicySet", name, None, opts)
+        super().__init__(*component_args("substrate:admission:AdmissionPolicySet", name, opts))
         # Each CR waits for whatever the set waits for (the release that installs the CRDs).
         after = opts.depends_on if opts is not None else None
         self.policy_names = []

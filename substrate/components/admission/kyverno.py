@@ -32,6 +32,7 @@ from substrate.components.core.labels import (
     SYSTEM_NAMESPACES,
     SYSTEM_NODE_SELECTOR,
 )
+from substrate.components.core.tokens import component_args
 
 CONTROLLERS = ("backgroundController", "cleanupController", "reportsController")
 ZONE_KEY = "topology.kubernetes.io/zone"
@@ -154,7 +155,7 @@ class Kyverno(Addon):
     ) -> None:
         check_args(self, args)
         _check(args)
-        super().__init__("substrate:admission:Kyverno", name, None, opts)
+        super().__init__(*component_args("substrate:admission:Kyverno", name, opts))
         namespace = args.get("namespace", "kyverno")
         self.excluded_namespaces = excluded(namespace, list(args.get("excluded_namespaces", [])))
         self._install(

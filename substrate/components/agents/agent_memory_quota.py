@@ -19,6 +19,7 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 from substrate.components.core import validators
 from substrate.components.core._args import check_args
 from substrate.components.core.labels import GPU_RESOURCES
+from substrate.components.core.tokens import component_args
 from substrate.components.workloads.tenancy import format_bytes, memory_bytes
 
 QUOTA_NAME = "agent-memory"
@@ -66,7 +67,7 @@ class AgentMemoryQuota(pulumi.ComponentResource):
         self, name: str, args: AgentMemoryQuotaArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:agents:AgentMemoryQuota", name, None, opts)
+        super().__init__(*component_args("substrate:agents:AgentMemoryQuota", name, opts))
         namespace = args["namespace"]
         if validators.dns_label(namespace):
             raise ValueError(f"AgentMemoryQuotaArgs.namespace: {namespace!r} is not a DNS label")

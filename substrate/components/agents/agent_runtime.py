@@ -25,6 +25,7 @@ from substrate.components.agents import agent_manifests as m
 from substrate.components.agents.agent_validation import validate_args
 from substrate.components.agents.bedrock_agent_role import BedrockAgentRole, BedrockAgentRoleArgs
 from substrate.components.core._args import check_args
+from substrate.components.core.tokens import component_args
 from substrate.components.observability.alert_rules import AgentAlerts, agent_rules
 from substrate.components.observability.platform_monitoring import MONITORING_API, PART_OF
 from substrate.components.observability.scrape_targets import monitor_spec
@@ -174,7 +175,7 @@ class AgentRuntime(pulumi.ComponentResource):
         self, name: str, args: AgentRuntimeArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:agents:AgentRuntime", name, None, opts)
+        super().__init__(*component_args("substrate:agents:AgentRuntime", name, opts))
         validate_args(args)
         agent, ns = args["agent"], args["namespace"]
         child = pulumi.ResourceOptions(parent=self)

@@ -26,6 +26,7 @@ from substrate.components.agents.bedrock_agent_role import BedrockAgentRole, Bed
 from substrate.components.core._args import check_args
 from substrate.components.core.addon import pod_security_labels
 from substrate.components.core.labels import GPU_NAMESPACE_LABEL, GPU_RESOURCE, TENANT_LABEL
+from substrate.components.core.tokens import component_args
 from substrate.components.workloads.tenancy import DEFAULT_FLAVOR, TenantSpec
 from substrate.components.workloads.tenant_manifests import limit_range_spec
 
@@ -149,7 +150,7 @@ class AgentSimulation(pulumi.ComponentResource):
         self, name: str, args: AgentSimulationArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:agents:AgentSimulation", name, None, opts)
+        super().__init__(*component_args("substrate:agents:AgentSimulation", name, opts))
         ns = args["namespace"]
         labels = {**MANAGED_BY, TENANT_LABEL: ns}
         child = pulumi.ResourceOptions(parent=self)

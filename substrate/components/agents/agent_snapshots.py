@@ -17,6 +17,7 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from substrate.components.agents import agent_manifests as m
 from substrate.components.core._args import check_args
+from substrate.components.core.tokens import component_args
 
 SNAPSHOT_OF = "substrate.io/snapshot-of"
 """Label of each snapshot: the claim it was taken of (what retention counts by)."""
@@ -159,7 +160,7 @@ class AgentSnapshots(pulumi.ComponentResource):
         self, name_: str, args: AgentSnapshotsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:agents:AgentSnapshots", name_, None, opts)
+        super().__init__(*component_args("substrate:agents:AgentSnapshots", name_, opts))
         agent, ns = args["agent"], args["namespace"]
         labels = {**m.object_labels(agent, args["tenant"]), m.COMPONENT_LABEL: "agent-snapshots"}
         meta = ObjectMetaArgs(name=name(agent), namespace=ns, labels=labels)

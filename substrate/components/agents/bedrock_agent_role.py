@@ -19,6 +19,7 @@ from substrate.components.bedrock.bedrock_models import ModelRef
 from substrate.components.core import validators
 from substrate.components.core._args import check_args
 from substrate.components.core.aws_context import aws_context
+from substrate.components.core.tokens import component_args
 from substrate.components.identity.pod_identity import PodIdentityRole
 
 
@@ -104,7 +105,7 @@ class BedrockAgentRole(pulumi.ComponentResource):
         self, name: str, args: BedrockAgentRoleArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:bedrock:BedrockAgentRole", name, None, opts)
+        super().__init__(*component_args("substrate:bedrock:BedrockAgentRole", name, opts))
         _validate(args)
         ctx = aws_context(self)
         models = list(args["models"])

@@ -26,6 +26,7 @@ from substrate.components.core._args import check_args
 from substrate.components.core.aws_context import AwsContext, aws_context
 from substrate.components.core.kms_key import customer_key
 from substrate.components.core.kms_policies import log_group_key_policy
+from substrate.components.core.tokens import component_args
 
 LargeDataArgs = aws.bedrockmodel.InvocationLoggingConfigurationLoggingConfigCloudwatchConfigLargeDataDeliveryS3ConfigArgs  # noqa: E501
 
@@ -84,7 +85,7 @@ class BedrockInvocationLogging(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:bedrock:BedrockInvocationLogging", name, None, opts)
+        super().__init__(*component_args("substrate:bedrock:BedrockInvocationLogging", name, opts))
         _validate(args)
         tags = dict(args.get("tags", {}))
         child = pulumi.ResourceOptions(parent=self)

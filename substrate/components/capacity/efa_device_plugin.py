@@ -23,6 +23,7 @@ import pulumi
 from substrate.components.core._args import check_args
 from substrate.components.core.addon import Addon, AddonArgs, AddonSpec
 from substrate.components.core.labels import POOL_LABEL
+from substrate.components.core.tokens import component_args
 
 NAME = "aws-efa-k8s-device-plugin"
 NAMESPACE = NAME
@@ -62,7 +63,7 @@ class EfaDevicePlugin(Addon):
         check_args(self, args)
         if not args["pools"]:
             raise ValueError("EfaDevicePluginArgs.pools: is empty (at least one pool)")
-        super().__init__("substrate:capacity:EfaDevicePlugin", name, None, opts)
+        super().__init__(*component_args("substrate:capacity:EfaDevicePlugin", name, opts))
         self._install(
             name,
             args,

@@ -19,6 +19,7 @@ import pulumi_aws as aws
 
 from substrate.components.core._args import check_args
 from substrate.components.core.iam import to_json
+from substrate.components.core.tokens import component_args
 
 RETENTION_SECONDS = 300
 
@@ -93,7 +94,7 @@ class InterruptionQueue(pulumi.ComponentResource):
         self, name: str, args: InterruptionQueueArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:capacity:InterruptionQueue", name, None, opts)
+        super().__init__(*component_args("substrate:capacity:InterruptionQueue", name, opts))
         queue_name = args["queue_name"]
         longest = max(len(e.suffix) for e in EVENTS)
         if not 1 <= len(queue_name) <= 64 - longest - 1 or not all(

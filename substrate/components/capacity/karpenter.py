@@ -25,6 +25,7 @@ from substrate.components.core._args import check_args
 from substrate.components.core.addon import Addon, AddonArgs, AddonSpec
 from substrate.components.core.aws_context import aws_context
 from substrate.components.core.labels import CRITICAL_ADDONS_TOLERATION, SYSTEM_NODE_SELECTOR
+from substrate.components.core.tokens import component_args
 
 NAMESPACE = "karpenter"
 SERVICE_ACCOUNT = "karpenter"
@@ -102,7 +103,7 @@ class Karpenter(Addon):
         self, name: str, args: KarpenterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:capacity:Karpenter", name, None, opts)
+        super().__init__(*component_args("substrate:capacity:Karpenter", name, opts))
         _validate(args)
         tags = dict(args.get("tags", {}))
         child = pulumi.ResourceOptions(parent=self)

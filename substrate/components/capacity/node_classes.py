@@ -20,6 +20,7 @@ import yaml
 from substrate.components.capacity.pools import AmiFamily, GpuSharing
 from substrate.components.core import validators
 from substrate.components.core._args import check_args
+from substrate.components.core.tokens import component_args
 
 API_VERSION = "karpenter.k8s.aws/v1"
 KIND = "EC2NodeClass"
@@ -223,7 +224,7 @@ class NodeClasses(pulumi.ComponentResource):
         self, name: str, args: NodeClassesArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:capacity:NodeClasses", name, None, opts)
+        super().__init__(*component_args("substrate:capacity:NodeClasses", name, opts))
         tags = dict(args.get("tags", {}))
         for key in tags:
             if key.startswith(RESERVED_TAG_PREFIXES) or key == "eks:eks-cluster-name":

@@ -22,6 +22,7 @@ import pulumi_kubernetes as k8s
 from substrate.components.capacity.pools import PoolSpec
 from substrate.components.core._args import check_args
 from substrate.components.core.labels import GPU_RESOURCE, KARPENTER_NODEPOOL_LABEL
+from substrate.components.core.tokens import component_args
 
 API_VERSION = "karpenter.sh/v1alpha1"
 KIND = "NodeOverlay"
@@ -63,7 +64,7 @@ class NodeOverlays(pulumi.ComponentResource):
         self, name: str, args: NodeOverlaysArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:capacity:NodeOverlays", name, None, opts)
+        super().__init__(*component_args("substrate:capacity:NodeOverlays", name, opts))
         self.names = []
         for pool in args["pools"]:
             for overlay, spec in overlays(pool).items():

@@ -17,6 +17,7 @@ import pulumi_kubernetes as k8s
 from substrate.components.capacity.pools import POOL_KIND_LABEL, PoolSpec, Selection, overlaps
 from substrate.components.core._args import check_args
 from substrate.components.core.labels import INSTANCE_FAMILY_LABEL, KARPENTER_CAPACITY_TYPE_LABEL
+from substrate.components.core.tokens import component_args
 
 API_VERSION = "karpenter.sh/v1"
 ZONE_LABEL = "topology.kubernetes.io/zone"
@@ -81,7 +82,7 @@ class NodePools(pulumi.ComponentResource):
         self, name: str, args: NodePoolsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:capacity:NodePools", name, None, opts)
+        super().__init__(*component_args("substrate:capacity:NodePools", name, opts))
         pools = list(args["pools"])
         clash = overlaps([Selection.of(p) for p in pools])
         if clash:

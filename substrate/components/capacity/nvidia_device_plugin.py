@@ -25,6 +25,7 @@ from substrate.components.capacity.pools import GpuSharing
 from substrate.components.core._args import check_args
 from substrate.components.core.addon import Addon, AddonArgs, AddonSpec
 from substrate.components.core.labels import GPU_RESOURCE, GPU_TAINT, POOL_LABEL
+from substrate.components.core.tokens import component_args
 
 NAMESPACE = "nvidia-device-plugin"
 DEFAULT_CONFIG = GpuSharing().config_name
@@ -94,7 +95,7 @@ class NvidiaDevicePlugin(Addon):
         self, name: str, args: NvidiaDevicePluginArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:capacity:NvidiaDevicePlugin", name, None, opts)
+        super().__init__(*component_args("substrate:capacity:NvidiaDevicePlugin", name, opts))
         if not args["pools"]:
             raise ValueError("NvidiaDevicePluginArgs.pools: empty; the DaemonSet would run nowhere")
         self._install(

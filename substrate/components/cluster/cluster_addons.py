@@ -15,6 +15,7 @@ import pulumi_aws as aws
 
 from substrate.components.core import iam
 from substrate.components.core._args import check_args
+from substrate.components.core.tokens import component_args
 from substrate.components.core.versions import EKS_MANAGED_ADDONS
 from substrate.components.identity.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 
@@ -100,7 +101,7 @@ class ClusterAddons(pulumi.ComponentResource):
         self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:cluster:ClusterAddons", name, None, opts)
+        super().__init__(*component_args("substrate:cluster:ClusterAddons", name, opts))
         unknown = [a for a in args["addons"] if a not in ADDONS]
         if unknown:
             raise ValueError(

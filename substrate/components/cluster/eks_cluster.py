@@ -21,6 +21,7 @@ from substrate.components.core._args import check_args
 from substrate.components.core.aws_context import aws_context
 from substrate.components.core.kms_key import customer_key
 from substrate.components.core.kms_policies import secrets_key_policy, volume_key_policy
+from substrate.components.core.tokens import component_args
 
 VIEW_POLICY = "AmazonEKSViewPolicy"
 """EKS access policy of viewers: read-only, Secrets excluded (EKS User Guide, "Access policy
@@ -161,7 +162,7 @@ class EksCluster(pulumi.ComponentResource):
         self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:cluster:EksCluster", name, None, opts)
+        super().__init__(*component_args("substrate:cluster:EksCluster", name, opts))
         _validate(args)
         cluster = args["cluster_name"]
         tags = dict(args.get("tags", {}))

@@ -27,6 +27,7 @@ from substrate.components.core._args import check_args
 from substrate.components.core.addon import Addon, AddonArgs, AddonSpec
 from substrate.components.core.aws_context import aws_context
 from substrate.components.core.labels import CRITICAL_ADDONS_TOLERATION, SYSTEM_NODE_SELECTOR
+from substrate.components.core.tokens import component_args
 
 NAME = "aws-load-balancer-controller"
 NAMESPACE = "aws-load-balancer-controller"
@@ -374,7 +375,7 @@ class LoadBalancerController(Addon):
             raise ValueError(
                 f"LoadBalancerControllerArgs.replicas: {replicas} is out of range (1 to 3)"
             )
-        super().__init__("substrate:foundation:LoadBalancerController", name, None, opts)
+        super().__init__(*component_args("substrate:foundation:LoadBalancerController", name, opts))
         ctx = aws_context(self)
         policy = pulumi.Output.all(ctx.partition, ctx.region, ctx.account_id).apply(
             lambda v: iam.to_json(policy_statements(v[0], v[1], v[2]))

@@ -16,6 +16,7 @@ from substrate.components.core._args import check_args
 from substrate.components.core.aws_context import aws_context
 from substrate.components.core.kms_key import customer_key
 from substrate.components.core.kms_policies import log_group_key_policy
+from substrate.components.core.tokens import component_args
 
 
 class NatGateways(StrEnum):
@@ -114,7 +115,7 @@ class Network(pulumi.ComponentResource):
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:network:Network", name, None, opts)
+        super().__init__(*component_args("substrate:network:Network", name, opts))
         _validate(args)
         self._name = name
         self._tags = dict(args.get("tags", {}))

@@ -15,6 +15,7 @@ import pulumi_aws as aws
 
 from substrate.components.cluster.image_cache import UPSTREAMS, CacheTarget, prefix, repositories
 from substrate.components.core._args import check_args
+from substrate.components.core.tokens import component_args
 
 
 class ImageCacheArgs(TypedDict):
@@ -34,7 +35,7 @@ class ImageCache(pulumi.ComponentResource):
         self, name: str, args: ImageCacheArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:images:ImageCache", name, None, opts)
+        super().__init__(*component_args("substrate:images:ImageCache", name, opts))
         env = args["environment"]
         target = CacheTarget("", env, dict(args.get("credentials", {})))
         child = pulumi.ResourceOptions(parent=self)

@@ -29,6 +29,7 @@ from substrate.components.cluster.ebs import (
     GP3_MIB_PER_IOPS,
 )
 from substrate.components.core._args import check_args
+from substrate.components.core.tokens import component_args
 
 EBS_CSI_PROVISIONER = "ebs.csi.aws.com"
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
@@ -91,7 +92,7 @@ class StorageClasses(pulumi.ComponentResource):
         self, name: str, args: StorageClassesArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:storage:StorageClasses", name, None, opts)
+        super().__init__(*component_args("substrate:storage:StorageClasses", name, opts))
         _check(args)
         reclaim = args.get("reclaim_policy", "Delete")
         child = pulumi.ResourceOptions(parent=self)

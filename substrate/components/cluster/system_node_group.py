@@ -20,6 +20,7 @@ from substrate.components.core import validators
 from substrate.components.core._args import check_args
 from substrate.components.core.aws_context import aws_context
 from substrate.components.core.labels import SYSTEM_NODE_SELECTOR
+from substrate.components.core.tokens import component_args
 
 
 class AmiType(StrEnum):
@@ -121,7 +122,7 @@ class SystemNodeGroup(pulumi.ComponentResource):
         self, name: str, args: SystemNodeGroupArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:cluster:SystemNodeGroup", name, None, opts)
+        super().__init__(*component_args("substrate:cluster:SystemNodeGroup", name, opts))
         _validate(args)
         tags = dict(args.get("tags", {}))
         child = pulumi.ResourceOptions(parent=self)

@@ -17,6 +17,7 @@ import pulumi_aws as aws
 from substrate.components.core import validators
 from substrate.components.core._args import check_args
 from substrate.components.core.aws_context import aws_context
+from substrate.components.core.tokens import component_args
 from substrate.components.core.validators import partition_of
 
 GATEWAY_SERVICES = ("s3", "dynamodb")
@@ -128,7 +129,7 @@ class VpcEndpoints(pulumi.ComponentResource):
         self, name: str, args: VpcEndpointsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:network:VpcEndpoints", name, None, opts)
+        super().__init__(*component_args("substrate:network:VpcEndpoints", name, opts))
         _validate(args)
         tags = dict(args.get("tags", {}))
         child = pulumi.ResourceOptions(parent=self)

@@ -9,6 +9,7 @@ import pulumi_aws as aws
 from substrate.components.core import iam, validators
 from substrate.components.core._args import check_args
 from substrate.components.core.aws_context import aws_context
+from substrate.components.core.tokens import component_args
 
 
 class PodIdentityRoleArgs(TypedDict, total=False):
@@ -41,7 +42,7 @@ class PodIdentityRole(pulumi.ComponentResource):
         self, name: str, args: PodIdentityRoleArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:iam:PodIdentityRole", name, None, opts)
+        super().__init__(*component_args("substrate:iam:PodIdentityRole", name, opts))
         for key, value in (
             ("namespace", args["namespace"]),
             ("service_account", args["service_account"]),

@@ -35,6 +35,7 @@ from substrate.components.core import validators
 from substrate.components.core._args import check_args
 from substrate.components.core.addon import Addon, AddonArgs, AddonSpec
 from substrate.components.core.labels import CRITICAL_ADDONS_TOLERATION, SYSTEM_NODE_SELECTOR
+from substrate.components.core.tokens import component_args
 from substrate.components.identity import spire_policies
 from substrate.components.identity.pod_identity import PodIdentityRole
 from substrate.components.identity.spire_crds import SPIRE_SERVER_NAMESPACE
@@ -280,7 +281,7 @@ class Spire(Addon):
 
     def __init__(self, name: str, args: SpireArgs, opts: pulumi.ResourceOptions | None = None):
         check_args(self, args)
-        super().__init__("substrate:identity:Spire", name, None, opts)
+        super().__init__(*component_args("substrate:identity:Spire", name, opts))
         _check(args)
         self.trust_domain = args["trust_domain"]
         self.class_name = args.get("class_name", DEFAULT_CLASS_NAME)

@@ -11,6 +11,7 @@ import pulumi
 
 from substrate.components.core._args import check_args
 from substrate.components.core.addon import Addon, AddonArgs, AddonSpec
+from substrate.components.core.tokens import component_args
 
 SPIRE_SERVER_NAMESPACE = "spire-server"
 """Namespace of the SPIRE server, controller manager and both releases (PSA restricted)."""
@@ -27,7 +28,7 @@ class SpireCrds(Addon):
         self, name: str, args: SpireCrdsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:identity:SpireCrds", name, None, opts)
+        super().__init__(*component_args("substrate:identity:SpireCrds", name, opts))
         self._install(
             name,
             args,

@@ -23,6 +23,7 @@ from substrate.components.core._args import check_args
 from substrate.components.core.aws_context import aws_context
 from substrate.components.core.kms_key import customer_key
 from substrate.components.core.kms_policies import database_key_policy
+from substrate.components.core.tokens import component_args
 
 DATABASE = "spire"
 """Database the instance is created with; SPIRE's tables live there."""
@@ -98,7 +99,7 @@ class SpireDatabase(pulumi.ComponentResource):
         self, name: str, args: SpireDatabaseArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:identity:SpireDatabase", name, None, opts)
+        super().__init__(*component_args("substrate:identity:SpireDatabase", name, opts))
         ident = args["identifier"]
         tags = dict(args.get("tags", {}))
         child = pulumi.ResourceOptions(parent=self)

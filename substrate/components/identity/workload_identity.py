@@ -23,6 +23,7 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 from substrate.components.core import validators
 from substrate.components.core._args import check_args
 from substrate.components.core.labels import TENANT_LABEL, WORKLOAD_CLASS_LABEL
+from substrate.components.core.tokens import component_args
 
 API_VERSION = "spire.spiffe.io/v1alpha1"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -191,7 +192,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
         self, name: str, args: WorkloadIdentityArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:identity:WorkloadIdentity", name, None, opts)
+        super().__init__(*component_args("substrate:identity:WorkloadIdentity", name, opts))
         _check(args)
         class_name, domain = args["class_name"], args["trust_domain"]
         child = pulumi.ResourceOptions(parent=self)

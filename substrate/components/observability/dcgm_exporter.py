@@ -32,6 +32,7 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 from substrate.components.core._args import check_args
 from substrate.components.core.addon import Addon, AddonArgs, AddonSpec
 from substrate.components.core.labels import GPU_TAINT, INSTANCE_GPU_MANUFACTURER_LABEL
+from substrate.components.core.tokens import component_args
 
 COUNTERS_CSV = Path(__file__).with_name("data") / "dcgm-counters.csv"
 COUNTERS_PATH = "/etc/dcgm-exporter/default-counters.csv"
@@ -152,7 +153,7 @@ class DcgmExporter(Addon):
         self, name: str, args: DcgmExporterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:observability:DcgmExporter", name, None, opts)
+        super().__init__(*component_args("substrate:observability:DcgmExporter", name, opts))
         counters = args.get("counters_csv", COUNTERS_CSV.read_text())
         _check(args, counters)
         release = self._install(

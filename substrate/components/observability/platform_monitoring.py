@@ -19,6 +19,7 @@ from pulumi_kubernetes.apiextensions import CustomResource
 
 from substrate.components.core import validators
 from substrate.components.core._args import check_args
+from substrate.components.core.tokens import component_args
 from substrate.components.observability.alert_rules import Thresholds, rule_groups
 from substrate.components.observability.chargeback_rules import GpuPoolFacts
 from substrate.components.observability.scrape_targets import ScrapeTarget, monitor_spec
@@ -86,7 +87,7 @@ class PlatformMonitoring(pulumi.ComponentResource):
         self, name: str, args: PlatformMonitoringArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:observability:PlatformMonitoring", name, None, opts)
+        super().__init__(*component_args("substrate:observability:PlatformMonitoring", name, opts))
         _check(args)
         ns = args["namespace"]
         labels = {**PART_OF, **dict(args.get("labels", {}))}

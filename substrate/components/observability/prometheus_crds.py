@@ -13,6 +13,7 @@ import pulumi
 
 from substrate.components.core._args import check_args
 from substrate.components.core.addon import Addon, AddonArgs, AddonSpec
+from substrate.components.core.tokens import component_args
 
 
 class PrometheusOperatorCrdsArgs(AddonArgs, TypedDict, total=False):
@@ -34,7 +35,9 @@ class PrometheusOperatorCrds(Addon):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:observability:PrometheusOperatorCrds", name, None, opts)
+        super().__init__(
+            *component_args("substrate:observability:PrometheusOperatorCrds", name, opts)
+        )
         self._install(
             name,
             args,

@@ -36,6 +36,7 @@ from substrate.components.core.labels import (
     SYSTEM_NODE_SELECTOR,
     TENANT_LABEL,
 )
+from substrate.components.core.tokens import component_args
 from substrate.components.observability.chargeback_rules import POD_LABELS
 
 MONITORING_NAMESPACE = "monitoring"
@@ -178,7 +179,7 @@ class PrometheusStack(Addon):
         self, name: str, args: PrometheusStackArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:observability:PrometheusStack", name, None, opts)
+        super().__init__(*component_args("substrate:observability:PrometheusStack", name, opts))
         _check(args)
         self._install(
             name,

@@ -26,6 +26,7 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from substrate.components.core import validators
 from substrate.components.core._args import check_args
+from substrate.components.core.tokens import component_args
 
 API_VERSION = "keda.sh/v1alpha1"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "substrate"}
@@ -337,7 +338,7 @@ class ElasticWorkload(pulumi.ComponentResource):
         self, name: str, args: ElasticWorkloadArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:workloads:ElasticWorkload", name, None, opts)
+        super().__init__(*component_args("substrate:workloads:ElasticWorkload", name, opts))
         _check(args)
         target = args["target"]
         # KEDA CRs wait for the KEDA release through this component's depends_on: a child

@@ -40,6 +40,7 @@ from substrate.components.core import iam, validators
 from substrate.components.core._args import check_args
 from substrate.components.core.addon import Addon, AddonArgs, AddonSpec
 from substrate.components.core.labels import CRITICAL_ADDONS_TOLERATION, SYSTEM_NODE_SELECTOR
+from substrate.components.core.tokens import component_args
 
 SERVICE_ACCOUNT = "keda-operator"
 RELEASE_NAME = "keda"
@@ -133,7 +134,7 @@ class Keda(Addon):
     ) -> None:
         check_args(self, args)
         _check(args)
-        super().__init__("substrate:workloads:Keda", name, None, opts)
+        super().__init__(*component_args("substrate:workloads:Keda", name, opts))
         statements = policy_statements(args)
         self._install(
             name,

@@ -35,6 +35,7 @@ from substrate.components.core.labels import (
     SYSTEM_NODE_SELECTOR,
     TENANT_LABEL,
 )
+from substrate.components.core.tokens import component_args
 from substrate.components.workloads.kueue_integrations import FEATURE_GATES, SUPPORTED
 
 CONFIG_API_VERSION = "config.kueue.x-k8s.io/v1beta2"
@@ -214,7 +215,7 @@ class Kueue(Addon):
     ) -> None:
         check_args(self, args)
         _check(args)
-        super().__init__("substrate:workloads:Kueue", name, None, opts)
+        super().__init__(*component_args("substrate:workloads:Kueue", name, opts))
         namespace = args.get("namespace", "kueue-system")
         self._install(
             name,

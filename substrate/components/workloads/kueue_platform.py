@@ -20,6 +20,7 @@ from substrate.components.capacity.pools import PoolSpec
 from substrate.components.core import validators
 from substrate.components.core._args import check_args
 from substrate.components.core.labels import POOL_LABEL
+from substrate.components.core.tokens import component_args
 from substrate.components.workloads.tenancy import DEFAULT_FLAVOR
 
 API_VERSION = "kueue.x-k8s.io/v1beta2"
@@ -110,7 +111,7 @@ class KueuePlatform(pulumi.ComponentResource):
         self, name: str, args: KueuePlatformArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:workloads:KueuePlatform", name, None, opts)
+        super().__init__(*component_args("substrate:workloads:KueuePlatform", name, opts))
         _check(args)
         # Every CR waits for the release installing the CRDs through this component's
         # depends_on (children register after their parent, which waits for its dependencies).

@@ -29,6 +29,7 @@ from substrate.components.core._args import check_args
 from substrate.components.core.addon import Addon, AddonArgs, AddonSpec
 from substrate.components.core.aws_context import aws_context
 from substrate.components.core.labels import CRITICAL_ADDONS_TOLERATION, SYSTEM_NODE_SELECTOR
+from substrate.components.core.tokens import component_args
 from substrate.components.identity.pod_identity import PodIdentityRole
 from substrate.components.workloads.kueue_integrations import SPARK
 
@@ -137,7 +138,7 @@ class SparkOperator(Addon):
         tenants = list(args["tenants"])
         if not tenants or any(not t.grants for t in tenants):
             raise ValueError("SparkOperatorArgs.tenants: every Spark tenant needs an S3 grant")
-        super().__init__("substrate:workloads:SparkOperator", name, None, opts)
+        super().__init__(*component_args("substrate:workloads:SparkOperator", name, opts))
         namespaces = [ns for t in tenants for ns in t.namespaces]
         self._install(
             name,

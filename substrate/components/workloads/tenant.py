@@ -20,6 +20,7 @@ from substrate.components.core.labels import (
     PRIORITY_TIER_LABEL,
     TENANT_LABEL,
 )
+from substrate.components.core.tokens import component_args
 from substrate.components.workloads.tenancy import DEFAULT_COHORT, TenantSpec, cluster_queue_spec
 from substrate.components.workloads.tenant_manifests import (
     TENANT_ADMIN_ROLE,
@@ -111,7 +112,7 @@ class Tenant(pulumi.ComponentResource):
         self, name: str, args: TenantArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:workloads:Tenant", name, None, opts)
+        super().__init__(*component_args("substrate:workloads:Tenant", name, opts))
         _check(args)
         tenant = self.spec = args["tenant"]
         # Kueue CRs wait for the Kueue release and its flavors through this component's

@@ -24,6 +24,7 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from substrate.components.core import validators
 from substrate.components.core._args import check_args
+from substrate.components.core.tokens import component_args
 from substrate.components.workloads.tenant_manifests import TENANT_ADMIN_ROLE, tenant_admin_rules
 
 RESERVED_GROUP_PREFIXES = ("system:", "eks:", "aws:", "amazon:", "iam:")
@@ -73,7 +74,7 @@ class TenantAccess(pulumi.ComponentResource):
         self, name: str, args: TenantAccessArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         check_args(self, args)
-        super().__init__("substrate:workloads:TenantAccess", name, None, opts)
+        super().__init__(*component_args("substrate:workloads:TenantAccess", name, opts))
         _check(args)
         child = pulumi.ResourceOptions(parent=self)
         role = k8s.rbac.v1.ClusterRole(

@@ -25,6 +25,7 @@ import pulumi
 from substrate.components.core._args import check_args
 from substrate.components.core.addon import Addon, AddonArgs, AddonSpec
 from substrate.components.core.labels import CRITICAL_ADDONS_TOLERATION, SYSTEM_NODE_SELECTOR
+from substrate.components.core.tokens import component_args
 from substrate.components.workloads.kueue_integrations import OPERATORS, Operator
 
 NODE_SELECTOR = {"kubernetes.io/os": "linux", **SYSTEM_NODE_SELECTOR}
@@ -92,7 +93,7 @@ class WorkloadOperator(Addon):
             raise ValueError(
                 f"WorkloadOperatorArgs.replicas: {args['replicas']} is out of range (1 to 5)"
             )
-        super().__init__("substrate:workloads:WorkloadOperator", name, None, opts)
+        super().__init__(*component_args("substrate:workloads:WorkloadOperator", name, opts))
         self.operator = op
         self._install(
             name,
