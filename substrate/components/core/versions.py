@@ -213,4 +213,12 @@ ENGINES: dict[str, Engine] = {
         "the Pod Security Admission built into kube-apiserver 1.36, the newest minor the stacks "
         "run; it evaluates older clusters at their own version (the checks emulate it)",
     ),
+    "spire-entries": Engine(
+        "k8s.io/apimachinery",
+        "v0.36.2",
+        "our model of the ClusterSPIFFEID reconciler of spire-controller-manager 0.7.0 (the "
+        f"controller manager image of the spire chart {CHARTS['spire'].version}), whose Go module "
+        "the module proxy here does not serve: Kubernetes' label selectors and pod types, Go's "
+        "text/template (tools/engines/spire-entries)",
+    ),
 }
