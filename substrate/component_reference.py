@@ -1,302 +1,142 @@
-"""Render docs/components.md from the component sources (`python -m substrate.component_reference`).
+"""Render docs/components.md from the package schema (`python -m substrate.component_reference`).
 
-Reads `substrate/components/*/*.py` with `ast` (nothing is imported): each ComponentResource's type
-token,
-docstring and declared outputs, and every `*Args` TypedDict with its per-field docstrings.
-tests/test_component_reference.py fails when the checked-in file is stale.
+The schema is the one Pulumi's analyzer infers from the components and the provider serves
+(`substrate.provider.schema()`): each component's description, inputs and outputs with the
+per-field docstrings, and the enums and object types they use. Components the analyzer cannot
+read yet (`substrate.provider.NOT_HOSTED`) are listed with the reason. There is no second
+source: tests/test_component_reference.py fails when the checked-in file is stale.
 """
 
 from __future__ import annotations
 
-import ast
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from substrate import provider
+from substrate.components import PUBLIC
 
 ROOT = Path(__file__).resolve().parents[1]
-COMPONENTS = ROOT / "substrate" / "components"
-COMPONENT_BASES = {"ComponentResource", "Addon"}
+PREFIX = f"{provider.PACKAGE}:index:"
 
-HELPERS_HEADER = """## Helper types
+HEADER = f"""# Components
 
-Types the arguments above are built from. Units: integers count (CPU in cores, memory in bytes,
-GPUs in devices, volumes in GiB, throughput in MiB/s, as each field says); strings with a unit are
-Kubernetes quantities (`"512Gi"`, `"250m"`) or durations (`"10m"`, `"720h"`). A `Share` of memory
-is bytes: `memory_bytes("64Gi")` from `substrate.components.workloads.tenancy`, not `"64Gi"`.
+Generated from the package schema by `python -m substrate.component_reference`; do not edit.
+The schema is what Pulumi's component analyzer infers from the components' type annotations
+and field docstrings, and what the provider in `provider/` serves to `pulumi package add`.
 
-Every component checks its arguments when it is constructed, nested TypedDicts and these
-dataclasses field by field, and refuses a misspelled key, a missing required key or a wrong type
-with one line (`ArgsError`, a `TypeError` and `ValueError`; `substrate plan` exits 2):
+Every component is a Pulumi `ComponentResource`. In Python, import it from the package
+(`from substrate.components import Network, NetworkArgs`) and pass its arguments as a dict with
+the **Python key**; other languages use the **schema name** through the generated SDK. Every
+child resource is parented to the component and named `<name>-<suffix>`; AWS children carry
+the `tags` you pass; Kubernetes children use the provider you pass in `opts`
+(`providers={{"kubernetes": ...}}`). Choices are Enums (`ReclaimPolicy.RETAIN`, not
+`"Retain"`). **Plain** inputs must be known while the program runs (not an Output).
+
+Every component checks its arguments when it is constructed and refuses a misspelled key, a
+missing required key, a wrong type or a value outside an Enum with one line (`ArgsError`):
 
 ```
 StorageClasses args: reclaimPolicy is not a key; did you mean reclaim_policy?
-Tenant args: tenant.memory.nominal is '64Gi'; allowed: int (write 68719476736, not '64Gi')
+StorageClasses args: reclaim_policy is 'Retain'; allowed: ReclaimPolicy.DELETE or \
+ReclaimPolicy.RETAIN (did you mean ReclaimPolicy.RETAIN?)
 ```
-"""
-TYPE_NAME = re.compile(r"\b[A-Z][A-Za-z0-9]+\b")
 
-
-HEADER = """# Components
-
-Generated from `components/` by `python -m substrate.component_reference`; do not edit.
-
-Every component is a Pulumi `ComponentResource` you can import into your own program
-(`from substrate.components.cluster.network import Network`). Arguments are a `TypedDict`; every
-child resource is
-parented to the component and named `<name>-<suffix>`; AWS children carry the `tags` you pass;
-Kubernetes children use the provider you pass in `opts` (`providers={"kubernetes": ...}`).
+The package type tokens are `{PREFIX}<Component>`.
 """
 
 
-@dataclass
-class ArgsDoc:
-    name: str
-    doc: str
-    fields: list[tuple[str, str, bool, str]] = field(default_factory=list)
-    """(key, type, required, description)"""
+def snake(name: str) -> str:
+    """The Python key of a schema name (the analyzer camel-cases snake_case keys)."""
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
 
 
-@dataclass
-class ComponentDoc:
-    name: str
-    token: str
-    doc: str
-    module: str
-    outputs: list[tuple[str, str]] = field(default_factory=list)
+def _cell(text: str | None) -> str:
+    return " ".join((text or "").split()).replace("|", "\\|")
 
 
-def _base_names(node: ast.ClassDef) -> set[str]:
-    names = set()
-    for base in node.bases:
-        if isinstance(base, ast.Attribute):
-            names.add(base.attr)
-        elif isinstance(base, ast.Name):
-            names.add(base.id)
-    return names
+def type_of(spec: dict[str, Any]) -> str:
+    """A schema property's type in words: `str`, `list[str]`, `map[str, int]`, a type link."""
+    ref = spec.get("$ref")
+    if ref == "pulumi.json#/Any":
+        return "any"
+    if ref:
+        name = ref.rsplit(":", 1)[-1]
+        return f"[`{name}`](#{name.lower()})"
+    kind = spec.get("type")
+    if kind == "array":
+        return f"list[{type_of(spec['items'])}]"
+    if kind == "object" and "additionalProperties" in spec:
+        return f"map[str, {type_of(spec['additionalProperties'])}]"
+    return {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}.get(
+        str(kind), str(kind)
+    )
 
 
-def _typed_dict(node: ast.ClassDef) -> ArgsDoc:
-    args = ArgsDoc(node.name, ast.get_docstring(node) or "")
-    body = node.body
-    for i, stmt in enumerate(body):
-        if not isinstance(stmt, ast.AnnAssign) or not isinstance(stmt.target, ast.Name):
-            continue
-        annotation = ast.unparse(stmt.annotation)
-        required = annotation.startswith("Required[") or (
-            "total=False" not in ast.unparse(node) and not annotation.startswith("NotRequired[")
-        )
-        for wrapper in ("Required[", "NotRequired["):
-            if annotation.startswith(wrapper):
-                annotation = annotation[len(wrapper) : -1]
-        nxt = body[i + 1] if i + 1 < len(body) else None
-        doc = (
-            nxt.value.value
-            if isinstance(nxt, ast.Expr)
-            and isinstance(nxt.value, ast.Constant)
-            and isinstance(nxt.value.value, str)
-            else ""
-        )
-        args.fields.append((stmt.target.id, annotation, required, " ".join(doc.split())))
-    return args
+def _properties(props: dict[str, Any], required: list[str], inputs: bool) -> list[str]:
+    head = "| Python key | Schema name | Type | Required | Plain | Description |"
+    if not inputs:
+        head = "| Python attribute | Schema name | Type | Description |"
+    lines = [head, "|" + "---|" * head.count(" | ") + "---|"]
+    for name, spec in props.items():
+        cells = [f"`{snake(name)}`", f"`{name}`", type_of(spec)]
+        if inputs:
+            cells += ["yes" if name in required else "no", "yes" if spec.get("plain") else "no"]
+        lines.append("| " + " | ".join([*cells, _cell(spec.get("description"))]) + " |")
+    return lines
 
 
-@dataclass
-class HelperDoc:
-    name: str
-    doc: str
-    module: str
-    fields: list[tuple[str, str, str, str]] = field(default_factory=list)
-    """(field, type, default or "", description)"""
-    typed_dict: ArgsDoc | None = None
+def _component(token: str, resource: dict[str, Any]) -> list[str]:
+    name = token.removeprefix(PREFIX)
+    lines = [f"## `{name}`", "", f"`{token}` · `from {PUBLIC[name]} import {name}`", ""]
+    if resource.get("description"):
+        lines += [resource["description"].strip(), ""]
+    inputs = resource.get("inputProperties", {})
+    lines += ["### Inputs", ""]
+    lines += [*_properties(inputs, resource.get("requiredInputs", []), inputs=True), ""]
+    if resource.get("properties"):
+        lines += ["### Outputs", ""]
+        lines += [*_properties(resource["properties"], [], inputs=False), ""]
+    return lines
 
 
-def _field_doc(body: list[ast.stmt], i: int) -> str:
-    nxt = body[i + 1] if i + 1 < len(body) else None
-    if (
-        isinstance(nxt, ast.Expr)
-        and isinstance(nxt.value, ast.Constant)
-        and isinstance(nxt.value.value, str)
-    ):
-        return " ".join(nxt.value.value.split())
-    return ""
+def _type(token: str, spec: dict[str, Any]) -> list[str]:
+    name = token.removeprefix(PREFIX)
+    lines = [f"### `{name}`", ""]
+    if spec.get("description"):
+        lines += [" ".join(spec["description"].split()), ""]
+    if "enum" in spec:
+        lines += ["| Member | Value | Description |", "|---|---|---|"]
+        for member in spec["enum"]:
+            value = member["value"]
+            lines.append(
+                f"| `{name}.{member['name']}` | `{value!r}` | {_cell(member.get('description'))} |"
+            )
+        return [*lines, ""]
+    props = spec.get("properties", {})
+    return [*lines, *_properties(props, spec.get("required", []), inputs=True), ""]
 
 
-def _dataclass(node: ast.ClassDef, module: str) -> HelperDoc:
-    doc = HelperDoc(node.name, ast.get_docstring(node) or "", module)
-    for i, stmt in enumerate(node.body):
-        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-            default = ast.unparse(stmt.value) if stmt.value is not None else ""
-            if default.startswith("field(default_factory="):
-                default = default.removeprefix("field(default_factory=").removesuffix(")") + "()"
-            kind = ast.unparse(stmt.annotation)
-            doc.fields.append((stmt.target.id, kind, default, _field_doc(node.body, i)))
-    return doc
-
-
-def _is_dataclass(node: ast.ClassDef) -> bool:
-    names = [ast.unparse(d).split("(")[0] for d in node.decorator_list]
-    return "dataclass" in names
-
-
-def _alias(node: ast.stmt) -> tuple[str, str] | None:
-    """A module-level type alias: `Name = Literal[...]` or `Name = A | B`."""
-    if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
-        return None
-    target, value = node.targets[0], ast.unparse(node.value)
-    if not isinstance(target, ast.Name):
-        return None
-    if value.startswith("Literal[") or re.fullmatch(r"[A-Z]\w+( \| [A-Z]\w+)+", value):
-        return target.id, value
-    return None
-
-
-def collect_helpers(args: dict[str, ArgsDoc]) -> tuple[list[HelperDoc], dict[str, str]]:
-    """Dataclasses, TypedDicts (not `*Args`) and type aliases the components' args use,
-    directly or through each other."""
-    helpers: dict[str, HelperDoc] = {}
-    aliases: dict[str, str] = {}
-    for path in sorted(COMPONENTS.glob("*/*.py")):
-        module = path.relative_to(ROOT).as_posix()
-        for node in ast.parse(path.read_text()).body:
-            if isinstance(node, ast.ClassDef) and _is_dataclass(node):
-                helpers[node.name] = _dataclass(node, module)
-            elif (
-                isinstance(node, ast.ClassDef)
-                and "TypedDict" in _base_names(node)
-                and node.name not in args
-            ):
-                helpers[node.name] = HelperDoc(node.name, "", module, typed_dict=_typed_dict(node))
-            elif (alias := _alias(node)) is not None:
-                aliases[alias[0]] = alias[1]
-    todo = [n for a in args.values() for _, kind, _, _ in a.fields for n in TYPE_NAME.findall(kind)]
-    seen: set[str] = set()
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        if name in aliases:
-            todo += TYPE_NAME.findall(aliases[name])
-        if name in helpers:
-            h = helpers[name]
-            kinds = [k for _, k, _, _ in h.fields] + [
-                k for _, k, _, _ in (h.typed_dict.fields if h.typed_dict else [])
-            ]
-            todo += [n for k in kinds for n in TYPE_NAME.findall(k)]
-    used = [helpers[n] for n in sorted(seen) if n in helpers]
-    return used, {n: aliases[n] for n in sorted(seen) if n in aliases}
-
-
-def _helper_table(doc: HelperDoc) -> list[str]:
-    if doc.typed_dict is not None:
-        lines = _args_table(doc.typed_dict)
-        return [lines[0], "", f"`{doc.module}` · TypedDict", "", *lines[2:]]
-    lines = [f"#### `{doc.name}`", "", f"`{doc.module}` · frozen dataclass", ""]
-    if doc.doc:
-        lines += [" ".join(doc.doc.split()), ""]
-    lines += ["| Field | Type | Default | Description |", "|---|---|---|---|"]
-    for name, kind, default, text in doc.fields:
-        shown = f"`{default}`" if default else "required"
-        lines.append(f"| `{name}` | `{_cell(kind)}` | {shown} | {text} |")
-    return [*lines, ""]
-
-
-def _token(node: ast.ClassDef) -> str:
-    for call in ast.walk(node):
-        if (
-            isinstance(call, ast.Call)
-            and isinstance(call.func, ast.Attribute)
-            and call.func.attr == "__init__"
-            and call.args
-            and isinstance(call.args[0], ast.Constant)
-            and isinstance(call.args[0].value, str)
-        ):
-            return call.args[0].value
-    return ""
-
-
-def collect() -> tuple[list[ComponentDoc], dict[str, ArgsDoc]]:
-    components: list[ComponentDoc] = []
-    args: dict[str, ArgsDoc] = {}
-    parents: dict[str, list[str]] = {}
-    for path in sorted(COMPONENTS.glob("*/*.py")):
-        tree = ast.parse(path.read_text())
-        for node in tree.body:
-            if not isinstance(node, ast.ClassDef):
-                continue
-            bases = _base_names(node)
-            if node.name.endswith("Args") and (
-                "TypedDict" in bases or any(b.endswith("Args") for b in bases)
-            ):
-                args[node.name] = _typed_dict(node)
-                parents[node.name] = [b for b in sorted(bases) if b.endswith("Args")]
-            elif bases & COMPONENT_BASES and _token(node):
-                outputs = [
-                    (s.target.id, ast.unparse(s.annotation))
-                    for s in node.body
-                    if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)
-                ]
-                components.append(
-                    ComponentDoc(
-                        node.name,
-                        _token(node),
-                        ast.get_docstring(node) or "",
-                        path.relative_to(ROOT).as_posix(),
-                        outputs,
-                    )
-                )
-    for name, bases in parents.items():
-        # TypedDict inheritance: a subclass takes its bases' keys (e.g. AddonArgs).
-        inherited = [f for base in bases if base in args for f in args[base].fields]
-        args[name].fields = inherited + args[name].fields
-    return components, args
-
-
-def _cell(text: str) -> str:
-    """A type in a Markdown table cell: `|` would end the cell."""
-    return text.replace("|", "\\|")
-
-
-def _args_table(doc: ArgsDoc) -> list[str]:
-    lines = [f"#### `{doc.name}`", ""]
-    if doc.doc:
-        lines += [doc.doc, ""]
-    lines += ["| Key | Type | Required | Description |", "|---|---|---|---|"]
-    for key, kind, required, text in doc.fields:
-        lines.append(f"| `{key}` | `{_cell(kind)}` | {'yes' if required else 'no'} | {text} |")
-    return [*lines, ""]
-
-
-def render() -> str:
-    components, args = collect()
+def render(schema: dict[str, Any] | None = None) -> str:
+    schema = schema if schema is not None else provider.schema()
     lines = [HEADER]
-    used: set[str] = set()
-    for comp in sorted(components, key=lambda c: c.name):
-        lines += [f"## `{comp.name}`", "", f"`{comp.token}` · `{comp.module}`", ""]
-        if comp.doc:
-            lines += [comp.doc, ""]
-        own = [a for a in args.values() if a.name == f"{comp.name}Args"]
-        if own:
-            lines += ["### Inputs", ""]
-            for doc in own:
-                lines += _args_table(doc)
-                used.add(doc.name)
-        if comp.outputs:
-            lines += ["### Outputs", "", "| Output | Type |", "|---|---|"]
-            lines += [f"| `{name}` | `{kind}` |" for name, kind in comp.outputs]
-            lines.append("")
-    nested = [a for name, a in sorted(args.items()) if name not in used]
-    if nested:
-        lines += ["## Nested argument types", ""]
-        for doc in nested:
-            lines += _args_table(doc)
-    helpers, aliases = collect_helpers(args)
-    lines.append(HELPERS_HEADER)
-    for helper in helpers:
-        lines += _helper_table(helper)
-    lines += ["### Type aliases", "", "| Alias | Type |", "|---|---|"]
-    lines += [f"| `{name}` | `{_cell(kind)}` |" for name, kind in aliases.items()]
+    for token in sorted(schema["resources"]):
+        lines += _component(token, schema["resources"][token])
+    lines += ["## Types", "", "Enums and object types the inputs and outputs above use.", ""]
+    for token in sorted(schema.get("types", {})):
+        lines += _type(token, schema["types"][token])
+    lines += [
+        "## Components not in the schema yet",
+        "",
+        "Importable from Python like the others (their `XArgs` TypedDicts document every key);",
+        "Pulumi's analyzer cannot read their arguments yet, so other languages do not get them:",
+        "",
+        "| Component | Python import | What the analyzer cannot express |",
+        "|---|---|---|",
+    ]
+    for name, reason in sorted(provider.NOT_HOSTED.items()):
+        lines.append(f"| `{name}` | `from {PUBLIC[name]} import {name}` | {_cell(reason)} |")
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -48,6 +48,7 @@ def build_platform(cfg: PlatformConfig) -> Platform:
     obs = observability.build(cfg, base, nodes, work)
     # Admission comes after every layer that creates platform namespaces: it must know them all.
     platform_namespaces = (
+        *base.namespaces,
         *nodes.namespaces,
         *ident.namespaces,
         *obs.namespaces,

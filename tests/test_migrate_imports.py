@@ -24,11 +24,13 @@ def _tool() -> ModuleType:
 
 TOOL = _tool()
 
-OLD = """from components import tenancy, labels as lb, network
-from components.karpenter import Karpenter
-from policy_packs.substrate.policies import POLICIES
-# see components/node_pools.py
-# and components/data/bedrock_models.json.
+OLD = """from substrate.components.workloads import tenancy
+from substrate.components.core import labels as lb
+from substrate.components.cluster import network
+from substrate.components.capacity.karpenter import Karpenter
+from substrate.policies import POLICIES
+# see substrate/components/capacity/node_pools.py
+# and substrate/components/bedrock/data/bedrock_models.json.
 # docs/components.md and Substrate's components.md stay.
 """
 

@@ -42,6 +42,8 @@ PUBLIC: dict[str, str] = {
     "EksClusterArgs": "substrate.components.cluster.eks_cluster",
     "ElasticWorkload": "substrate.components.workloads.elastic_workload",
     "ElasticWorkloadArgs": "substrate.components.workloads.elastic_workload",
+    "EfaDevicePlugin": "substrate.components.capacity.efa_device_plugin",
+    "EfaDevicePluginArgs": "substrate.components.capacity.efa_device_plugin",
     "ImageCache": "substrate.components.cluster.pull_through_cache",
     "ImageCacheArgs": "substrate.components.cluster.pull_through_cache",
     "InterruptionQueue": "substrate.components.capacity.interruption_queue",
@@ -64,6 +66,8 @@ PUBLIC: dict[str, str] = {
     "NodeOverlaysArgs": "substrate.components.capacity.node_overlays",
     "NodePools": "substrate.components.capacity.node_pools",
     "NodePoolsArgs": "substrate.components.capacity.node_pools",
+    "LoadBalancerController": "substrate.components.cluster.load_balancer_controller",
+    "LoadBalancerControllerArgs": "substrate.components.cluster.load_balancer_controller",
     "NvidiaDevicePlugin": "substrate.components.capacity.nvidia_device_plugin",
     "NvidiaDevicePluginArgs": "substrate.components.capacity.nvidia_device_plugin",
     "PlatformMonitoring": "substrate.components.observability.platform_monitoring",
@@ -120,6 +124,8 @@ __all__ = [
     "ClusterAddonsArgs",
     "DcgmExporter",
     "DcgmExporterArgs",
+    "EfaDevicePlugin",
+    "EfaDevicePluginArgs",
     "EksCluster",
     "EksClusterArgs",
     "ElasticWorkload",
@@ -138,6 +144,8 @@ __all__ = [
     "KueuePlatformArgs",
     "Kyverno",
     "KyvernoArgs",
+    "LoadBalancerController",
+    "LoadBalancerControllerArgs",
     "Network",
     "NetworkArgs",
     "NodeClasses",
@@ -213,6 +221,12 @@ if TYPE_CHECKING:
     from substrate.components.bedrock.bedrock_logging import (
         BedrockInvocationLoggingArgs as BedrockInvocationLoggingArgs,
     )
+    from substrate.components.capacity.efa_device_plugin import (
+        EfaDevicePlugin as EfaDevicePlugin,
+    )
+    from substrate.components.capacity.efa_device_plugin import (
+        EfaDevicePluginArgs as EfaDevicePluginArgs,
+    )
     from substrate.components.capacity.interruption_queue import (
         InterruptionQueue as InterruptionQueue,
     )
@@ -237,6 +251,12 @@ if TYPE_CHECKING:
     from substrate.components.cluster.cluster_addons import ClusterAddonsArgs as ClusterAddonsArgs
     from substrate.components.cluster.eks_cluster import EksCluster as EksCluster
     from substrate.components.cluster.eks_cluster import EksClusterArgs as EksClusterArgs
+    from substrate.components.cluster.load_balancer_controller import (
+        LoadBalancerController as LoadBalancerController,
+    )
+    from substrate.components.cluster.load_balancer_controller import (
+        LoadBalancerControllerArgs as LoadBalancerControllerArgs,
+    )
     from substrate.components.cluster.network import Network as Network
     from substrate.components.cluster.network import NetworkArgs as NetworkArgs
     from substrate.components.cluster.pull_through_cache import ImageCache as ImageCache

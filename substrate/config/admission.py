@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
+from substrate.components.cluster import image_cache
 from substrate.components.core import validators
 from substrate.components.core.labels import SYSTEM_NAMESPACES
 from substrate.config.checks import between, non_empty, rule, unique
@@ -23,6 +24,15 @@ def _not_system(namespaces: list[str]) -> None:
             raise Invalid(
                 f"lists {name!r}, which is always excluded",
                 "platform namespaces other than " + ", ".join(SYSTEM_NAMESPACES),
+            )
+
+
+def _credentialed_hosts(value: dict[str, str]) -> None:
+    for host in value:
+        if host not in image_cache.CREDENTIALED:
+            raise Invalid(
+                f"lists {host!r}, an upstream that needs no credentials or that ECR cannot cache",
+                ", ".join(image_cache.CREDENTIALED),
             )
 
 
@@ -79,6 +89,15 @@ class AdmissionConfig:
         "with a repository namespace, e.g. `public.ecr.aws/docker/library` (Docker Official "
         "Images on ECR Public).",
         factory=lambda: ["public.ecr.aws/docker/library"],
+    )
+    pull_through_credentials: Annotated[dict[str, str], _credentialed_hosts] = doc(
+        "Upstream registry (`ghcr.io`, `docker.io`) -> ARN of the AWS Secrets Manager secret "
+        "(`username` and `accessToken`, named `ecr-pullthroughcache/...`, in the stack's account "
+        "and Region) the ECR pull-through cache rule of that upstream authenticates with. The "
+        "platform charts' GitHub Container Registry and Docker Hub images are pulled through the "
+        "account's ECR only when their upstream is listed; create the secrets before the first "
+        "`pulumi up` (docs/deploy.md).",
+        factory=dict,
     )
     long_running_classes: Annotated[list[WorkloadClass], unique] = doc(
         "`substrate.io/workload-class` values whose pods must carry "

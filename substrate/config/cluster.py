@@ -7,7 +7,11 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from substrate.components.core import validators
-from substrate.components.core.versions import EKS_MANAGED_ADDONS, OPTIONAL_EKS_ADDONS
+from substrate.components.core.versions import (
+    EKS_MANAGED_ADDONS,
+    OPTIONAL_CHART_ADDONS,
+    OPTIONAL_EKS_ADDONS,
+)
 from substrate.config.checks import between, non_empty, rule, unique
 from substrate.config.network import SecurityGroupId
 from substrate.config.schema import ConfigError, Invalid, doc
@@ -20,9 +24,10 @@ InstanceType = Annotated[str, rule(validators.instance_type)]
 
 
 def _optional_addon(name: str) -> None:
-    if name not in OPTIONAL_EKS_ADDONS:
+    if name not in (*OPTIONAL_EKS_ADDONS, *OPTIONAL_CHART_ADDONS):
         raise Invalid(
-            "is not an optional EKS add-on Substrate installs", ", ".join(OPTIONAL_EKS_ADDONS)
+            "is not an optional add-on Substrate installs",
+            ", ".join((*OPTIONAL_EKS_ADDONS, *OPTIONAL_CHART_ADDONS)),
         )
 
 
@@ -104,10 +109,12 @@ class ClusterConfig:
         default="STANDARD",
     )
     optional_addons: Annotated[list[Annotated[str, _optional_addon]], unique] = doc(
-        "Optional EKS managed add-ons to install with the core ones: `metrics-server` (resource "
-        "metrics for HPA and `kubectl top`), `eks-node-monitoring-agent` (node health signals "
-        "for node auto repair). The CSI snapshot controller is a core add-on (the EBS "
-        "VolumeSnapshotClass needs it).",
+        "Optional add-ons to install with the core ones: the EKS managed `metrics-server` "
+        "(resource metrics for HPA and `kubectl top`) and `eks-node-monitoring-agent` (node "
+        "health signals for node auto repair), and the Helm-installed "
+        "`aws-load-balancer-controller` (ALBs for Ingresses, NLBs for LoadBalancer Services, "
+        "with its reference IAM policy through Pod Identity). The CSI snapshot controller is a "
+        "core add-on (the EBS VolumeSnapshotClass needs it).",
         factory=list,
     )
     addon_versions: Annotated[dict[str, str], _addon_names] = doc(

@@ -132,7 +132,21 @@ class PlatformConfig:
         registries = self.admission.allowed_registries
         longest = image_cache.longest_environment()
         name = self.environment.name
-        if image_cache.account_registry(registries, self.region) and len(name) > longest:
+        registry = image_cache.account_registry(registries, self.region)
+        # Without the account registry there is no cache: the secrets go unused.
+        for host, arn in sorted(self.admission.pull_through_credentials.items()):
+            problem = (
+                image_cache.credential_problem(arn, registry, self.region) if registry else None
+            )
+            if problem:
+                raise ConfigError(
+                    f"substrate:admission.pullThroughCredentials.{host}",
+                    arn,
+                    problem,
+                    f"arn:<partition>:secretsmanager:{self.region}:<account>:secret:"
+                    f"{image_cache.SECRET_PREFIX}<name>",
+                )
+        if registry and len(name) > longest:
             raise ConfigError(
                 "substrate:environment.name",
                 name,

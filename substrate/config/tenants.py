@@ -119,6 +119,12 @@ class LoadBalancerIngressConfig:
         "subnets, which hold every pod's address.",
         default=None,
     )
+    services: Annotated[int, between(1, 100)] = doc(
+        "Services of type LoadBalancer each of the tenant's namespaces may hold (ResourceQuota "
+        "`services.loadbalancers`; tenants without load-balancer ingress may hold none). Each "
+        "must set `allocateLoadBalancerNodePorts: false`: tenants get no node ports.",
+        default=1,
+    )
 
 
 @dataclass(frozen=True)
@@ -280,6 +286,7 @@ class TenantConfig:
             from_tenants=tuple((t, tuple(p)) for t, p in sorted(ingress.tenants.items())),
             load_balancer_ports=tuple(lb.ports) if lb else (),
             load_balancer_cidrs=tuple(lb.cidrs) if lb and lb.cidrs is not None else None,
+            load_balancer_services=lb.services if lb else 0,
         )
 
     def spec(self, name: str) -> TenantSpec:

@@ -24,6 +24,8 @@ ADDON_NAMESPACES = (
     "monitoring",
     "spire-system",
     "spire-server",
+    "aws-load-balancer-controller",
+    "aws-efa-k8s-device-plugin",
 )
 """Namespaces the platform's other add-ons create (tests/test_workloads_layer.py checks this
 list against the planned stacks)."""

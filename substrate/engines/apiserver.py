@@ -14,11 +14,13 @@ its namespace. Custom resources are decoded with their CRD's structural schema (
 defaults) and validated by its schema and CEL rules. Webhooks whose code does not run here
 (JobSet's, LWS's, ...) are left out and named in ``ApiServerRun.notes``.
 
-Cluster state (namespaces, LimitRanges, ServiceAccounts, StorageClasses, LocalQueues, the charts'
-webhook configurations and CRDs, Kueue's Configuration) is what exists before the objects are
-created; each object is created against that state alone, so results do not
-depend on order. The engine is deterministic: a fixed clock, UIDs derived from names, random
-name suffixes drawn from a generator seeded by the request.
+Cluster state (namespaces, LimitRanges, ResourceQuotas, ServiceAccounts, StorageClasses,
+LocalQueues, the charts' webhook configurations and CRDs, Kueue's Configuration) is what exists
+before the objects are created; each object is created against that state alone, except that
+ResourceQuota usage accumulates over the objects of one run, in order, as kube-apiserver's
+ResourceQuota plugin charges it (quotas start with the usage of the state's own objects). The
+engine is deterministic: a fixed clock, UIDs derived from names, random name suffixes drawn from
+a generator seeded by the request.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 STATE_KINDS = frozenset(
     {
         "LimitRange",
+        "ResourceQuota",
         "ServiceAccount",
         "PriorityClass",
         "StorageClass",

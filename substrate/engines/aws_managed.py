@@ -55,6 +55,38 @@ DOCUMENTS: Mapping[str, Mapping[str, Any]] = {
             }
         ],
     },
+    # AWS Managed Policy Reference, "AWSECRPullThroughCache_ServiceRolePolicy": v3 (default),
+    # edited 2025-03-06. Attached to the service-linked role
+    # AWSServiceRoleForECRPullThroughCache, which ECR uses to read a cache rule's credentials.
+    "aws-service-role/AWSECRPullThroughCache_ServiceRolePolicy": {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ECR",
+                "Effect": "Allow",
+                "Action": [
+                    "ecr:GetAuthorizationToken",
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:InitiateLayerUpload",
+                    "ecr:UploadLayerPart",
+                    "ecr:CompleteLayerUpload",
+                    "ecr:PutImage",
+                    "ecr:BatchGetImage",
+                    "ecr:BatchImportUpstreamImage",
+                    "ecr:GetDownloadUrlForLayer",
+                    "ecr:GetImageCopyStatus",
+                ],
+                "Resource": "*",
+            },
+            {
+                "Sid": "SecretsManager",
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue"],
+                "Resource": "arn:aws:secretsmanager:*:*:secret:ecr-pullthroughcache/*",
+                "Condition": {"StringEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}},
+            },
+        ],
+    },
 }
 
 

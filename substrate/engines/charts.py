@@ -17,6 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import yaml
+
 from substrate.components.core.versions import CHARTS, GO_MODULE_CHARTS
 from substrate.engines import ROOT, run
 
@@ -38,8 +40,6 @@ def package_path(name: str) -> Path:
 def download(name: str) -> Path:
     """The pinned module's directory in the Go module cache (downloaded when absent)."""
     pin = GO_MODULE_CHARTS[name]
-    if pin.version.lstrip("v") != CHARTS[name].version:
-        raise ChartFetchError(f"{name}: module {pin.version} is not chart {CHARTS[name].version}")
     with tempfile.TemporaryDirectory() as tmp:  # outside any module: no go.mod is read or written
         done = subprocess.run(
             ["go", "mod", "download", "-json", f"{pin.module}@{pin.version}"],
@@ -56,7 +56,15 @@ def download(name: str) -> Path:
         raise ChartFetchError(
             f"{name}: {pin.module}@{pin.version} has {info.get('Sum')}, pin {pin.sum}"
         )
-    return Path(info["Dir"]) / pin.path
+    chart = Path(info["Dir"]) / pin.path
+    meta = yaml.safe_load((chart / "Chart.yaml").read_text())
+    found = (str(meta.get("name")), str(meta.get("version")))
+    if found != (CHARTS[name].name, CHARTS[name].version):
+        raise ChartFetchError(
+            f"{name}: {pin.module}@{pin.version} holds {found[0]} {found[1]} at {pin.path}, "
+            f"pin {CHARTS[name].name} {CHARTS[name].version}"
+        )
+    return chart
 
 
 def fetch(name: str) -> Path:

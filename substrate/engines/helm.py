@@ -246,7 +246,17 @@ def parse_manifest(text: str) -> list[tuple[str, dict[str, Any]]]:
     """(source file, object) for every object in ``helm template`` output (shared objects:
     treat them as read-only)."""
     parsed = (_parse_document(chunk) for chunk in _SEPARATOR.split(text))
-    return [(source, body) for source, body in parsed if body is not None]
+    out: list[tuple[str, dict[str, Any]]] = []
+    for source, body in parsed:
+        if body is None:
+            continue
+        # Helm's kube client builds what it applies with the resource builder's Flatten()
+        # (pkg/kube/client.go, v3.20.2): a v1 List document becomes its items.
+        if body.get("apiVersion") == "v1" and body.get("kind") == "List":
+            out += [(source, item) for item in body.get("items") or [] if item]
+        else:
+            out.append((source, body))
+    return out
 
 
 _RENDERED: dict[str, list[tuple[str, dict[str, Any]]]] = {}

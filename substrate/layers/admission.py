@@ -40,6 +40,7 @@ def build(
             "admission_replicas": adm.admission_replicas,
             "controller_replicas": adm.controller_replicas,
             "webhook_timeout_seconds": adm.webhook_timeout_seconds,
+            "image_cache": foundation.image_cache,
             "excluded_namespaces": sorted(set(adm.excluded_namespaces) | set(platform_namespaces)),
             "tags": foundation.tags,
         },

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from substrate.components.capacity.karpenter import Karpenter
+from substrate.components.capacity.efa_device_plugin import EfaDevicePlugin
+from substrate.components.capacity.karpenter import Karpenter, LogLevel
 from substrate.components.capacity.node_classes import NodeClasses, NodeClassSpec
 from substrate.components.capacity.node_overlays import NodeOverlays
 from substrate.components.capacity.node_overlays import needed as overlays_needed
@@ -58,6 +59,7 @@ class Capacity:
     node_pools: NodePools | None
     device_plugin: NvidiaDevicePlugin | None
     pools: tuple[PoolSpec, ...]
+    efa_plugin: EfaDevicePlugin | None = None
 
     def pool(self, name: str) -> PoolSpec:
         for pool in self.pools:
@@ -80,7 +82,7 @@ class Capacity:
     def namespaces(self) -> tuple[str, ...]:
         return tuple(
             ns
-            for addon in (self.karpenter, self.device_plugin)
+            for addon in (self.karpenter, self.device_plugin, self.efa_plugin)
             if addon is not None
             for ns in addon.created_namespaces
         )
@@ -176,7 +178,7 @@ def build(cfg: PlatformConfig, foundation: Foundation) -> Capacity:
             "volume_kms_key_arn": cluster.volume_key_arn,
             "queue_name": f"{cfg.cluster_name}-karpenter",
             "replicas": karpenter_cfg.replicas,
-            "log_level": karpenter_cfg.log_level,
+            "log_level": LogLevel(karpenter_cfg.log_level),
             "controller_cpu": karpenter_cfg.controller_cpu,
             "controller_memory": karpenter_cfg.controller_memory,
             "zonal_shift": karpenter_cfg.zonal_shift,
@@ -233,5 +235,23 @@ def build(cfg: PlatformConfig, foundation: Foundation) -> Capacity:
             },
             opts=kubernetes,
         )
+    efa_pools = [p for p in pools if p.offers_efa]
+    efa_plugin = None
+    if efa_pools:
+        taints = {(t.key, t.value, t.effect) for p in efa_pools for t in p.taints}
+        efa_plugin = EfaDevicePlugin(
+            "efa-device-plugin",
+            {
+                "cluster_name": cluster.cluster_name,
+                "pools": [p.name for p in efa_pools],
+                "tolerations": [
+                    {"key": k, "operator": "Equal", "value": v, "effect": e}
+                    for k, v, e in sorted(taints)
+                ],
+                "region": cfg.region,
+                "tags": tags,
+            },
+            opts=kubernetes,
+        )
     pulumi.export("nodePools", [p.name for p in pools])
-    return Capacity(karpenter, node_classes, node_pools, device_plugin, pools)
+    return Capacity(karpenter, node_classes, node_pools, device_plugin, pools, efa_plugin)

@@ -8,11 +8,17 @@ import pulumi
 
 from substrate.components.cluster import image_cache
 from substrate.components.cluster.cluster_addons import ClusterAddons, ClusterAddonsArgs
-from substrate.components.cluster.eks_cluster import EksCluster
-from substrate.components.cluster.network import Network, NetworkArgs
+from substrate.components.cluster.eks_cluster import EksCluster, SupportType
+from substrate.components.cluster.load_balancer_controller import NAME as LB_CONTROLLER
+from substrate.components.cluster.load_balancer_controller import LoadBalancerController
+from substrate.components.cluster.network import FlowLogTraffic, NatGateways, Network, NetworkArgs
 from substrate.components.cluster.pull_through_cache import ImageCache
-from substrate.components.cluster.storage import StorageClasses
-from substrate.components.cluster.system_node_group import SystemNodeGroup
+from substrate.components.cluster.storage import ReclaimPolicy, StorageClasses
+from substrate.components.cluster.system_node_group import (
+    AmiType,
+    NodeGroupCapacity,
+    SystemNodeGroup,
+)
 from substrate.components.core.versions import OPTIONAL_EKS_ADDONS
 from substrate.config import PlatformConfig
 
@@ -28,8 +34,10 @@ class Foundation:
     core_addons: ClusterAddons
     storage: StorageClasses
     tags: dict[str, str]
-    image_cache: tuple[str, str] | None = None
-    """(registry, environment) the platform charts pull their images through, when the stack
+    namespaces: tuple[str, ...] = ()
+    """Namespaces the layer's Helm add-ons create (admission control stays out of them)."""
+    image_cache: image_cache.CacheTarget | None = None
+    """The pull-through cache the platform charts pull their images through, when the stack
     allows its account's ECR registry (substrate.components.cluster.image_cache)."""
 
     @property
@@ -55,10 +63,10 @@ def network_args(cfg: PlatformConfig, tags: dict[str, str]) -> NetworkArgs:
     args: NetworkArgs = {
         "cluster_name": cfg.cluster_name,
         "availability_zones": list(net.availability_zones),
-        "nat_gateways": net.nat_gateways,
+        "nat_gateways": NatGateways(net.nat_gateways),
         "flow_logs": {
             "retention_days": net.flow_logs.retention_days,
-            "traffic_type": net.flow_logs.traffic_type,
+            "traffic_type": FlowLogTraffic(net.flow_logs.traffic_type),
         }
         if net.flow_logs.enabled
         else None,
@@ -114,7 +122,7 @@ def build(cfg: PlatformConfig) -> Foundation:
             "viewer_principal_arns": [cfg.deploy.preview_role] if cfg.deploy.preview_role else [],
             "log_retention_days": cfg.cluster.log_retention_days,
             "deletion_protection": cfg.cluster.deletion_protection,
-            "support_type": cfg.cluster.support_type,
+            "support_type": SupportType(cfg.cluster.support_type),
             "tags": tags,
             "protect": cfg.protection.protect,
         },
@@ -140,8 +148,8 @@ def build(cfg: PlatformConfig) -> Foundation:
             "subnet_ids": network.private_subnet_ids,
             "volume_kms_key_arn": cluster.volume_key_arn,
             "instance_types": list(nodes_cfg.instance_types),
-            "ami_type": nodes_cfg.ami_type,
-            "capacity_type": nodes_cfg.capacity_type,
+            "ami_type": AmiType(nodes_cfg.ami_type),
+            "capacity_type": NodeGroupCapacity(nodes_cfg.capacity_type),
             "min_size": nodes_cfg.min_size,
             "desired_size": nodes_cfg.desired_size,
             "max_size": nodes_cfg.max_size,
@@ -157,11 +165,13 @@ def build(cfg: PlatformConfig) -> Foundation:
         opts=pulumi.ResourceOptions(depends_on=[system_nodes]),
     )
     kubernetes = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
+    registry = account_registry(cfg)
+    credentials = dict(cfg.admission.pull_through_credentials)
     storage = StorageClasses(
         "storage",
         {
             "volume_kms_key_arn": cluster.volume_key_arn,
-            "reclaim_policy": cfg.storage.reclaim_policy,
+            "reclaim_policy": ReclaimPolicy(cfg.storage.reclaim_policy),
             "fast_iops_per_gib": cfg.storage.fast_iops_per_gib,
             "agent_iops": cfg.storage.agent_memory_iops,
             "agent_throughput": cfg.storage.agent_memory_throughput,
@@ -169,16 +179,36 @@ def build(cfg: PlatformConfig) -> Foundation:
         opts=pulumi.ResourceOptions.merge(kubernetes, pulumi.ResourceOptions(depends_on=[core])),
     )
 
+    cache = (
+        image_cache.CacheTarget(registry, cfg.environment.name, credentials) if registry else None
+    )
+    namespaces: tuple[str, ...] = ()
+    if LB_CONTROLLER in cfg.cluster.optional_addons:
+        namespaces += tuple(
+            LoadBalancerController(
+                "load-balancer-controller",
+                {
+                    "cluster_name": cluster.cluster_name,
+                    "tags": tags,
+                    "image_cache": cache,
+                    "region": cfg.region,
+                    "vpc_id": network.vpc_id,
+                    "default_tags": tags,
+                },
+                opts=pulumi.ResourceOptions.merge(
+                    kubernetes, pulumi.ResourceOptions(depends_on=[core])
+                ),
+            ).created_namespaces
+        )
     pulumi.export("clusterName", cluster.cluster_name)
     pulumi.export("clusterArn", cluster.cluster_arn)
     pulumi.export("kubeconfig", cluster.kubeconfig_json)
     pulumi.export("vpcId", network.vpc_id)
     pulumi.export("privateSubnetIds", network.private_subnet_ids)
-    registry = account_registry(cfg)
     if registry is not None:
         ImageCache(
             "image-cache",
-            {"environment": cfg.environment.name, "tags": tags},
+            {"environment": cfg.environment.name, "tags": tags, "credentials": credentials},
         )
     return Foundation(
         network=network,
@@ -187,5 +217,6 @@ def build(cfg: PlatformConfig) -> Foundation:
         core_addons=core,
         storage=storage,
         tags=tags,
-        image_cache=(registry, cfg.environment.name) if registry else None,
+        namespaces=namespaces,
+        image_cache=cache,
     )

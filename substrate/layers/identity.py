@@ -19,6 +19,7 @@ from substrate.components.identity.spire_database import (
 )
 from substrate.components.identity.workload_identity import (
     AgentIdentity,
+    BundleEndpointProfile,
     FederatedTrustDomain,
     TenantIdentity,
     WorkloadIdentity,
@@ -44,7 +45,7 @@ class Identity:
 
     @property
     def namespaces(self) -> tuple[str, ...]:
-        return self.crds.created_namespaces + self.spire.created_namespaces
+        return (*self.crds.created_namespaces, *self.spire.created_namespaces)
 
 
 def federation_args(feds: Sequence[FederationConfig]) -> list[FederatedTrustDomain]:
@@ -53,7 +54,7 @@ def federation_args(feds: Sequence[FederationConfig]) -> list[FederatedTrustDoma
         peer: FederatedTrustDomain = {
             "trust_domain": fed.trust_domain,
             "bundle_endpoint_url": fed.bundle_endpoint_url,
-            "profile": fed.profile,
+            "profile": BundleEndpointProfile(fed.profile),
         }
         if fed.endpoint_spiffe_id is not None:
             peer["endpoint_spiffe_id"] = fed.endpoint_spiffe_id
@@ -142,6 +143,7 @@ def build(
         {
             "cluster_name": cfg.cluster_name,
             "tags": base.tags,
+            "image_cache": base.image_cache,
             "trust_domain": ident.trust_domain,
             "class_name": DEFAULT_CLASS_NAME,
             "ca_country": ident.ca_country,

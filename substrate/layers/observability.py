@@ -118,6 +118,7 @@ def build(
             {
                 "cluster_name": cfg.cluster_name,
                 "tags": base.tags,
+                "image_cache": base.image_cache,
                 "retention": prom.retention,
                 "storage_gib": prom.storage_gib,
                 "replicas": prom.replicas,

@@ -26,7 +26,7 @@ from substrate.components.workloads.elastic_workload import (
     keda_permissions,
 )
 from substrate.components.workloads.keda import Keda
-from substrate.components.workloads.kueue import Kueue, WaitForPodsReady
+from substrate.components.workloads.kueue import FairSharingStrategy, Kueue, WaitForPodsReady
 from substrate.components.workloads.kueue_integrations import operators_for
 from substrate.components.workloads.kueue_platform import KueuePlatform
 from substrate.components.workloads.spark_operator import S3Grant, SparkOperator, SparkTenant
@@ -252,7 +252,7 @@ def build(
                 "integrations": list(cfg.integrations),
                 "wait_for_pods_ready": wait,
                 "fair_sharing": kc.fair_sharing,
-                "preemption_strategies": list(kc.preemption_strategies),
+                "preemption_strategies": [FairSharingStrategy(s) for s in kc.preemption_strategies],
             },
             opts=pulumi.ResourceOptions.merge(
                 k8s, pulumi.ResourceOptions(depends_on=[o.release for o in operators])
@@ -274,6 +274,7 @@ def build(
             {
                 "cluster_name": cluster_name,
                 "tags": tags,
+                "image_cache": base.image_cache,
                 "namespace": kd.namespace,
                 "operator_replicas": kd.operator_replicas,
                 "metrics_server_replicas": kd.metrics_server_replicas,
@@ -364,6 +365,7 @@ def _spark(
         {
             "cluster_name": base.cluster.cluster_name,
             "tags": base.tags,
+            "image_cache": base.image_cache,
             "tenants": tenants,
             "namespace": sc.namespace,
             "controller_replicas": sc.controller_replicas,

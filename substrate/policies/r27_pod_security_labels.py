@@ -1,8 +1,8 @@
 """R27: every namespace carries Pod Security Admission labels for all three modes (enforce,
 audit, warn) at `restricted`; only namespaces on the stack's exempt list (node agents that need
-host access: SPIRE agents, the DCGM exporter, the NVIDIA device plugin) may use `baseline` or
-`privileged`, and a tenant namespace (`substrate.io/tenant`) never may, whatever the list says
-(BPG pods, CIS 4.2.x)."""
+host access: SPIRE agents, the DCGM exporter, the NVIDIA and EFA device plugins) may use
+`baseline` or `privileged`, and a tenant namespace (`substrate.io/tenant`) never may, whatever
+the list says (BPG pods, CIS 4.2.x)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,12 @@ from ._props import UNKNOWN, by_type, value
 from ._tenancy import labels
 from ._types import NAMESPACE
 
-DEFAULT_EXEMPT = ("dcgm-exporter", "nvidia-device-plugin", "spire-system")
+DEFAULT_EXEMPT = (
+    "aws-efa-k8s-device-plugin",
+    "dcgm-exporter",
+    "nvidia-device-plugin",
+    "spire-system",
+)
 LEVELS = ("restricted", "baseline", "privileged")
 
 

@@ -18,10 +18,11 @@ import pytest
 
 from substrate.components.admission.admission_policy_set import AdmissionPolicySet
 from substrate.components.agents.agent_runtime import AgentRuntime
+from substrate.components.capacity.karpenter import LogLevel
 from substrate.components.capacity.node_pools import NodePools
 from substrate.components.capacity.pools import Budget, Limits, PoolSpec
 from substrate.components.cluster.network import Network
-from substrate.components.cluster.storage import StorageClasses
+from substrate.components.cluster.storage import ReclaimPolicy, StorageClasses
 from substrate.components.core._args import ArgsError, check_args
 from substrate.components.workloads.elastic_workload import ElasticWorkload
 from substrate.components.workloads.tenancy import Share, TenantSpec, memory_bytes
@@ -73,12 +74,25 @@ def test_a_camel_case_reclaim_policy_is_refused_not_silently_delete() -> None:
         (
             StorageClasses,
             {"volume_kms_key_arn": KEY, "reclaim_policy": "retain"},
-            "reclaim_policy is 'retain'; allowed: 'Delete' or 'Retain'",
+            "reclaim_policy is 'retain'; allowed: ReclaimPolicy.DELETE or ReclaimPolicy.RETAIN "
+            "(did you mean ReclaimPolicy.RETAIN?)",
         ),
         (
             StorageClasses,
-            {"reclaim_policy": "Retain"},
+            {"reclaim_policy": ReclaimPolicy.RETAIN},
             "volume_kms_key_arn is required (str or an Output)",
+        ),
+        (  # a misspelling names the member it most likely meant
+            StorageClasses,
+            {"volume_kms_key_arn": KEY, "reclaim_policy": "Retian"},
+            "reclaim_policy is 'Retian'; allowed: ReclaimPolicy.DELETE or ReclaimPolicy.RETAIN "
+            "(did you mean ReclaimPolicy.RETAIN?)",
+        ),
+        (  # a member of another Enum is not a member of this one, whatever its value
+            Network,
+            {"cluster_name": "c", "availability_zones": ["a"], "nat_gateways": LogLevel.INFO},
+            "nat_gateways is <LogLevel.INFO: 'info'>; allowed: NatGateways.SINGLE or "
+            "NatGateways.PER_AZ",
         ),
         (
             Network,

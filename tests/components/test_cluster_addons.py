@@ -135,6 +135,7 @@ def test_optional_addons_are_stack_data() -> None:
         "dev", lambda c: c["substrate:cluster"].update(optionalAddons=["cluster-autoscaler"])
     )
     assert message == (
-        'substrate:cluster.optionalAddons[0] = "cluster-autoscaler": is not an optional EKS '
-        "add-on Substrate installs (allowed: metrics-server, eks-node-monitoring-agent)"
+        'substrate:cluster.optionalAddons[0] = "cluster-autoscaler": is not an optional '
+        "add-on Substrate installs (allowed: metrics-server, eks-node-monitoring-agent, "
+        "aws-load-balancer-controller)"
     )

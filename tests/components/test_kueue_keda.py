@@ -20,7 +20,12 @@ from substrate.components.workloads.keda import (
     policy_statements,
 )
 from substrate.components.workloads.keda import chart_values as keda_values
-from substrate.components.workloads.kueue import Kueue, KueueArgs, manager_config
+from substrate.components.workloads.kueue import (
+    FairSharingStrategy,
+    Kueue,
+    KueueArgs,
+    manager_config,
+)
 from substrate.components.workloads.kueue import chart_values as kueue_values
 from substrate.components.workloads.kueue_integrations import OPERATORS, operators_for
 from substrate.components.workloads.workload_operators import WorkloadOperator
@@ -123,7 +128,12 @@ def test_kueue_release_embeds_the_configuration_and_runs_ha_on_system_nodes() ->
         ),
         ({"integrations": []}, "KueueArgs.integrations: empty"),
         (
-            {"preemption_strategies": ["LessThanInitialShare", "LessThanOrEqualToFinalShare"]},
+            {
+                "preemption_strategies": [
+                    FairSharingStrategy.LESS_THAN_INITIAL_SHARE,
+                    FairSharingStrategy.LESS_THAN_OR_EQUAL_TO_FINAL_SHARE,
+                ]
+            },
             "KueueArgs.preemption_strategies",
         ),
         ({"wait_for_pods_ready": {"timeout": "soon"}}, "wait_for_pods_ready.timeout: 'soon'"),

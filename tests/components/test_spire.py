@@ -11,6 +11,7 @@ from substrate.components.identity.spire import SPIRE_SYSTEM_NAMESPACE, Spire, S
 from substrate.components.identity.spire_crds import SPIRE_SERVER_NAMESPACE, SpireCrds
 from substrate.components.identity.workload_identity import (
     AgentIdentity,
+    BundleEndpointProfile,
     TenantIdentity,
     WorkloadIdentity,
     WorkloadIdentityArgs,
@@ -51,7 +52,7 @@ def _identity_args(**extra: object) -> WorkloadIdentityArgs:
             {
                 "trust_domain": "partner.example.com",
                 "bundle_endpoint_url": "https://spire.partner.example.com:8443",
-                "profile": "https_spiffe",
+                "profile": BundleEndpointProfile.HTTPS_SPIFFE,
                 "endpoint_spiffe_id": "spiffe://partner.example.com/spire/server",
             }
         ],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from substrate.components.cluster.system_node_group import SystemNodeGroup
+from substrate.components.cluster.system_node_group import AmiType, SystemNodeGroup
 from tests.helpers import Resources, policy_json, run_program
 
 
@@ -83,7 +83,7 @@ def _launch_template_volumes(ami_type: str, instance_type: str) -> list[dict]:
                 "kubernetes_version": "1.35",
                 "subnet_ids": ["subnet-1"],
                 "volume_kms_key_arn": "arn:aws:kms:us-west-2:123456789012:key/k",
-                "ami_type": ami_type,  # type: ignore[typeddict-item]
+                "ami_type": AmiType(ami_type),
                 "instance_types": [instance_type],
                 "disk_size_gib": 100,
             },

@@ -73,6 +73,8 @@ def test_resource_quota_is_the_kueue_ceiling_and_zero_gpus_without_rights() -> N
         "requests.memory": "4Ti",
         "limits.memory": "4Ti",
         "requests.nvidia.com/gpu": "56",
+        "services.loadbalancers": "0",
+        "services.nodeports": "0",
     }
     data = resource_quota_hard(DATA, ALL)
     assert data["requests.nvidia.com/gpu"] == "0"

@@ -21,6 +21,13 @@ def _package(name: str) -> Path:
     return path
 
 
+CRDS = {
+    "spark-operator": "sparkoperator.k8s.io_sparkapplications.yaml",
+    "aws-load-balancer-controller": "crds.yaml",  # TargetGroupBinding, IngressClassParams
+    "aws-efa-k8s-device-plugin": None,
+}
+
+
 @pytest.mark.parametrize("name", sorted(GO_MODULE_CHARTS))
 def test_fetched_package_is_the_pinned_chart_with_its_crds(name: str) -> None:
     with tarfile.open(_package(name)) as tar:
@@ -28,7 +35,19 @@ def test_fetched_package_is_the_pinned_chart_with_its_crds(name: str) -> None:
         crds = [m.name for m in tar.getmembers() if "/crds/" in m.name]
     assert (chart["name"], str(chart["version"])) == (CHARTS[name].name, CHARTS[name].version)
     assert str(chart["appVersion"]) == CHARTS[name].app_version
-    assert any(c.endswith("sparkoperator.k8s.io_sparkapplications.yaml") for c in crds)
+    expected = CRDS[name]
+    assert any(c.endswith(f"/crds/{expected}") for c in crds) if expected else crds == []
+
+
+def test_a_module_that_holds_another_chart_version_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pinned = CHARTS["aws-load-balancer-controller"]
+    monkeypatch.setitem(
+        CHARTS, "aws-load-balancer-controller", dataclasses.replace(pinned, version="3.4.0")
+    )
+    with pytest.raises(charts.ChartFetchError, match=r"holds aws-load-balancer-controller 3\.5\.0"):
+        charts.download("aws-load-balancer-controller")
 
 
 def test_a_module_whose_hash_is_not_the_pin_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -93,6 +93,8 @@ def test_agent_statefulset_keeps_its_memory_on_the_configured_class(
         "requests.memory": "16Gi",
         "limits.memory": "16Gi",
         "requests.nvidia.com/gpu": "0",
+        "services.loadbalancers": "0",
+        "services.nodeports": "0",
     }
 
 

@@ -15,8 +15,11 @@ from tests.helm.rendered import STACKS, StackRender, rendered
 from tests.helpers import require_engine
 
 # R27: namespaces allowed below restricted (docs/policies.md): the SPIRE agent and CSI driver
-# (host sockets), the DCGM exporter (SYS_ADMIN, NVIDIA/dcgm-exporter#165), the device plugin.
-EXEMPT = frozenset({"spire-system", "dcgm-exporter", "nvidia-device-plugin"})
+# (host sockets), the DCGM exporter (SYS_ADMIN, NVIDIA/dcgm-exporter#165), the NVIDIA and EFA
+# device plugins (privileged, host network, the kubelet's device-plugin directory).
+EXEMPT = frozenset(
+    {"spire-system", "dcgm-exporter", "nvidia-device-plugin", "aws-efa-k8s-device-plugin"}
+)
 LEVEL_LABEL = "pod-security.kubernetes.io/enforce"
 
 

@@ -18,11 +18,6 @@ EXEMPT: Mapping[tuple[str, str], str] = {}
 FINDINGS = {
     "nvidia-device-plugin": "issue 12: the device plugin's containers (plugin, init, sidecar, "
     "MPS control daemon) run without CPU/memory requests or a memory limit",
-    "kube-prometheus-stack": "issue 12: Prometheus and Alertmanager (spec.resources), the "
-    "operator, Grafana and its sidecars, kube-state-metrics and the webhook cert Jobs set no "
-    "requests or memory limit",
-    "spire": "issue 13: spire-server, spire-agent, the controller manager, the CSI driver and "
-    "the post-install Jobs set no requests or memory limit",
 }
 
 

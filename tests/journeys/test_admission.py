@@ -270,7 +270,29 @@ def test_an_unlabelled_gpu_job_is_queued_on_default(name: str) -> None:
     assert "substrate-gpu-queue-label" in judged_by(verdicts, "finetune-llama")
 
 
+def _inference_unit(s: Stack) -> str:
+    """The GPU unit of the stack's inference pool (`nvidia.com/gpu.shared` where it is
+    time-sliced), as its planned NodePool limits it."""
+    (pool,) = [
+        m
+        for m in s.plan.manifests.values()
+        if m["kind"] == "NodePool" and m["metadata"]["name"] == "inference"
+    ]
+    (unit,) = [r for r in pool["spec"]["limits"] if r.startswith("nvidia.com/gpu")]
+    return unit
+
+
 def _inference_deployment(s: Stack) -> Object:
+    """Two model-server replicas of one GPU unit each: gated pods count against the tenant's
+    ResourceQuota while they wait, so each must fit it (dev's inference quota is in slices)."""
+    spec = copy.deepcopy(documented_job(s)["spec"]["template"]["spec"]) | {
+        "restartPolicy": "Always"
+    }
+    unit = _inference_unit(s)
+    spec["containers"][0]["resources"] = {
+        "requests": {"cpu": "4", "memory": "16Gi", unit: "1"},
+        "limits": {"memory": "16Gi", unit: "1"},
+    }
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -284,8 +306,7 @@ def _inference_deployment(s: Stack) -> Object:
             "selector": {"matchLabels": {"app": "llm"}},
             "template": {
                 "metadata": {"labels": {"app": "llm", "substrate.io/workload-class": "inference"}},
-                "spec": copy.deepcopy(documented_job(s)["spec"]["template"]["spec"])
-                | {"restartPolicy": "Always"},
+                "spec": spec,
             },
         },
     }

@@ -101,7 +101,7 @@ def test_an_untargeted_gpu_pod_never_lands_on_p5_by_default(
     stack="prod",
     steps=["submit a 2-pod, 8-GPU-per-pod Job that also requests vpc.amazonaws.com/efa: 4"],
     outcome="Kueue keeps it pending: EFA is accounted for in every GPU flavor's quota at 0 "
-    "(no EFA device plugin advertises it), so its message names vpc.amazonaws.com/efa on both "
+    "(tenants hold no EFA quota yet), so its message names vpc.amazonaws.com/efa on both "
     "flavors; nothing is launched for it",
     docs=[EFA_DOC],
 )

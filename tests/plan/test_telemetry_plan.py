@@ -136,11 +136,13 @@ def test_only_r27_exempt_namespaces_are_privileged(any_plan: PlanResult) -> None
         for body in any_plan.manifests.values()
         if body["kind"] == "Namespace"
     }
-    # R27's explicit list: SPIRE's agent, DCGM exporter (SYS_ADMIN), NVIDIA device plugin.
+    # R27's explicit list: SPIRE's agent, DCGM exporter (SYS_ADMIN), NVIDIA and EFA device
+    # plugins.
     assert {ns for ns, level in levels.items() if level != "restricted"} == {
         "spire-system",
         "dcgm-exporter",
         "nvidia-device-plugin",
+        "aws-efa-k8s-device-plugin",
     }
     assert levels["spire-server"] == levels["monitoring"] == "restricted"
 

@@ -8,8 +8,6 @@ is the non-deprecated, GA version). Pass `depends_on` the Kyverno release that i
 CRDs.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from typing import Any, NotRequired, Required, TypedDict
 

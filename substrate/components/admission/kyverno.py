@@ -18,8 +18,6 @@ templates at v1.19.0):
   Kyverno's Fail webhooks, so new Karpenter nodes register even when no Kyverno pod runs.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from typing import Any, NotRequired, Required
 

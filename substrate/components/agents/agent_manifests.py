@@ -31,7 +31,7 @@ from substrate.components.core.labels import (
     WORKLOAD_CLASS_LABEL,
 )
 from substrate.components.identity.workload_identity import APP_NAME_LABEL, MANAGED_BY
-from substrate.components.observability.scrape_targets import ScrapeTarget
+from substrate.components.observability.scrape_targets import MonitorKind, ScrapeTarget
 
 if TYPE_CHECKING:
     from substrate.components.agents.agent_runtime import AgentRuntimeArgs, ProbeArgs
@@ -255,7 +255,7 @@ def scrape_target(agent: str, namespace: str, path: str) -> ScrapeTarget:
     """ServiceMonitor of the agent's headless Service (one endpoint per replica)."""
     return {
         "name": f"agent-{agent}",
-        "kind": "ServiceMonitor",
+        "kind": MonitorKind.SERVICE_MONITOR,
         "namespace": namespace,
         "match_labels": {APP_NAME_LABEL: agent, COMPONENT_LABEL: "agent"},
         "port": HTTP_PORT,

@@ -9,8 +9,6 @@ the API server at admission. The per-claim cap is the Kyverno policy
 `agent-isolation`; this is the namespace total.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, Required, TypedDict, cast
 

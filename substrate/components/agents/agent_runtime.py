@@ -13,8 +13,6 @@ monitoring namespace scrape it, and a PrometheusRule for a filling memory volume
 loops. The manifests are built by `substrate.components.agents.agent_manifests`.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, Required, TypedDict, cast
 

@@ -9,8 +9,6 @@ pods, secrets, claims changes or other namespaces). One run at a time (`Forbid`)
 `activeDeadlineSeconds`; the CronJob keeps one finished Job of each outcome.
 """
 
-from __future__ import annotations
-
 from typing import Any, NotRequired, Required, TypedDict, cast
 
 import pulumi

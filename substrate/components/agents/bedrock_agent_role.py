@@ -9,8 +9,6 @@ with `sts:AssumeRole` + `sts:TagSession`, only for this cluster's ARN, namespace
 account (R20), one role per agent.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from typing import NotRequired, Required, TypedDict
 

@@ -13,8 +13,6 @@ with `aws:SourceAccount` and `aws:SourceArn` = Bedrock in this account and Regio
 to create and write the `aws/bedrock/modelinvocations` stream only) and the configuration.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import NotRequired, Required, TypedDict
 

@@ -16,8 +16,6 @@ Sources:
   (User Guide, "Global cross-Region inference": three-part policy).
 """
 
-from __future__ import annotations
-
 import json
 import re
 from collections.abc import Sequence

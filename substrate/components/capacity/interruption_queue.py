@@ -9,8 +9,6 @@ EventBridge's permission to this queue's own rules (`aws:SourceArn`), so no othe
 rule can inject interruption events.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass

@@ -10,10 +10,9 @@ the upstream reference's (see substrate/components/capacity/karpenter_iam.py) pl
 volume key.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
-from typing import Literal, NotRequired, Required
+from enum import StrEnum
+from typing import NotRequired, Required
 
 import pulumi
 import pulumi_aws as aws
@@ -31,6 +30,14 @@ NAMESPACE = "karpenter"
 SERVICE_ACCOUNT = "karpenter"
 
 
+class LogLevel(StrEnum):
+    """Karpenter controller log level."""
+
+    DEBUG = "debug"
+    INFO = "info"
+    ERROR = "error"
+
+
 class KarpenterArgs(AddonArgs, total=False):
     cluster_security_group_id: Required[pulumi.Input[str]]
     """EKS-created cluster security group; tagged `karpenter.sh/discovery: <cluster>` so node
@@ -41,7 +48,7 @@ class KarpenterArgs(AddonArgs, total=False):
     """Name of the interruption queue (settings.interruptionQueue)."""
     replicas: NotRequired[int]
     """Controller replicas, 2-5 (default 2)."""
-    log_level: NotRequired[Literal["debug", "info", "error"]]
+    log_level: NotRequired[LogLevel]
     """Controller log level (default info)."""
     controller_cpu: NotRequired[str]
     """Controller CPU request and limit (default "1")."""
@@ -90,7 +97,6 @@ def _validate(args: KarpenterArgs) -> None:
 class Karpenter(Addon):
     node_role_name: pulumi.Output[str]
     node_role_arn: pulumi.Output[str]
-    interruption_queue: InterruptionQueue
 
     def __init__(
         self, name: str, args: KarpenterArgs, opts: pulumi.ResourceOptions | None = None
@@ -119,7 +125,7 @@ class Karpenter(Addon):
             value=args["cluster_name"],
             opts=child,
         )
-        self.interruption_queue = InterruptionQueue(
+        self.interruption_queue: InterruptionQueue = InterruptionQueue(
             f"{name}-interruption",
             {"queue_name": args["queue_name"], "tags": tags},
             opts=child,

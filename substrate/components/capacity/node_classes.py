@@ -8,8 +8,6 @@ variant of that release per instance type), subnets and security groups discover
 of instances that have it; instances without instance store fall back to the EBS volume.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NotRequired, Required, TypedDict

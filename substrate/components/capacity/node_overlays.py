@@ -13,8 +13,6 @@ only with the `NodeOverlay` feature gate on (chart `settings.featureGates.nodeOv
 Karpenter component enables when any overlay exists.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from typing import Any, Required, TypedDict
 

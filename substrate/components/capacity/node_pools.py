@@ -8,8 +8,6 @@ window, a `nodes: "0"` Drifted budget outside it); `expireAfter`, `terminationGr
 NodePool object (not its nodes) carries `substrate.io/pool-kind`, its disruption contract.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from typing import Any, Required, TypedDict
 

@@ -15,8 +15,6 @@ device-plugin socket directory), which only the PSA `privileged` level allows, s
 is privileged (R27 exempts the NVIDIA device plugin).
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from typing import NotRequired, Required
 

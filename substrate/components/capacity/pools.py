@@ -4,13 +4,16 @@ the policy pack and later layers (Kueue ResourceFlavors select on `PoolSpec.node
 Pure Python: no Pulumi import, so stack-file checks and policies can use it cheaply.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from substrate.components.capacity.instance_families import FAMILIES, Accelerator, InstanceFamily
+from substrate.components.capacity.instance_families import (
+    FAMILIES,
+    Accelerator,
+    InstanceFamily,
+    family,
+)
 from substrate.components.core.labels import (
     DEVICE_PLUGIN_CONFIG_LABEL,
     GPU_RESOURCE,
@@ -290,6 +293,14 @@ class PoolSpec:
         return labels
 
     @property
+    def offers_efa(self) -> bool:
+        """A training pool whose every family has EFA sizes: its nodes get EFA interfaces
+        (Karpenter attaches them when a pod requests `vpc.amazonaws.com/efa`) and run the EFA
+        device plugin, which advertises that resource."""
+        families = [family(f) for f in self.instance_families]
+        return self.kind == "training" and all(f is not None and f.efa for f in families)
+
+    @property
     def required_taint(self) -> Taint | None:
         return GPU if self.is_gpu else NEURON if self.is_neuron else None
 
@@ -307,7 +318,7 @@ class Selection:
     capacity_types: frozenset[str] | None
 
     @classmethod
-    def of(cls, spec: PoolSpec) -> Selection:
+    def of(cls, spec: PoolSpec) -> "Selection":
         return cls(
             spec.name,
             spec.weight or 0,

@@ -5,8 +5,6 @@ Identity agent, VPC CNI, kube-proxy) must exist before nodes join, while CoreDNS
 driver need nodes to become healthy.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field

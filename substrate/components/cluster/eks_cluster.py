@@ -7,10 +7,9 @@ control-plane log types into a pre-created, retained, encrypted log group (R1), 
 group, EKS-managed add-ons only (``bootstrapSelfManagedAddons: false``).
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, NotRequired, Required, TypedDict
+from enum import StrEnum
+from typing import Any, NotRequired, Required, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -26,6 +25,13 @@ from substrate.components.core.kms_policies import secrets_key_policy, volume_ke
 VIEW_POLICY = "AmazonEKSViewPolicy"
 """EKS access policy of viewers: read-only, Secrets excluded (EKS User Guide, "Access policy
 permissions")."""
+
+
+class SupportType(StrEnum):
+    """EKS version support policy of the cluster."""
+
+    STANDARD = "STANDARD"
+    EXTENDED = "EXTENDED"
 
 
 class EksClusterArgs(TypedDict, total=False):
@@ -54,7 +60,7 @@ class EksClusterArgs(TypedDict, total=False):
     """Retention of `/aws/eks/<cluster>/cluster` (default 90)."""
     deletion_protection: NotRequired[bool]
     """Protect the cluster from deletion (default true)."""
-    support_type: NotRequired[Literal["STANDARD", "EXTENDED"]]
+    support_type: NotRequired[SupportType]
     """EKS upgrade policy (default STANDARD: no paid extended support)."""
     tags: NotRequired[Mapping[str, str]]
     """Tags for every AWS resource created."""

@@ -3,11 +3,10 @@
 Or, with ``existing``, a pass-through of a VPC the user already has (nothing is created).
 """
 
-from __future__ import annotations
-
 import ipaddress
 from collections.abc import Mapping, Sequence
-from typing import Literal, NotRequired, Required, TypedDict
+from enum import StrEnum
+from typing import NotRequired, Required, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -19,10 +18,27 @@ from substrate.components.core.kms_key import customer_key
 from substrate.components.core.kms_policies import log_group_key_policy
 
 
+class NatGateways(StrEnum):
+    """How many NAT gateways the VPC gets."""
+
+    SINGLE = "single"
+    """One NAT gateway for every AZ (cheaper, one AZ's outage cuts egress)."""
+    PER_AZ = "perAz"
+    """One NAT gateway per AZ."""
+
+
+class FlowLogTraffic(StrEnum):
+    """Which traffic VPC flow logs record."""
+
+    ALL = "ALL"
+    ACCEPT = "ACCEPT"
+    REJECT = "REJECT"
+
+
 class FlowLogsArgs(TypedDict, total=False):
     retention_days: Required[int]
     """CloudWatch Logs retention for the flow-log group."""
-    traffic_type: NotRequired[Literal["ALL", "ACCEPT", "REJECT"]]
+    traffic_type: NotRequired[FlowLogTraffic]
     """Traffic to capture (default ALL)."""
 
 
@@ -46,7 +62,7 @@ class NetworkArgs(TypedDict, total=False):
     """One private subnet CIDR per AZ, in AZ order."""
     public_subnet_cidrs: NotRequired[Sequence[str]]
     """One public subnet CIDR per AZ, in AZ order."""
-    nat_gateways: NotRequired[Literal["single", "perAz"]]
+    nat_gateways: NotRequired[NatGateways]
     """One NAT gateway per AZ (default) or a single shared one."""
     flow_logs: NotRequired[FlowLogsArgs | None]
     """VPC flow logs to CloudWatch Logs; None disables them."""

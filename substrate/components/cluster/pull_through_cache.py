@@ -1,13 +1,11 @@
 """The ECR pull-through cache of the platform images (substrate.components.cluster.image_cache):
-one rule per
-credential-free upstream, and the cache repositories of the charts' images, created ahead of the
-first pull. A first pull would otherwise create them, which needs ``ecr:CreateRepository`` on
-the puller (Amazon ECR User Guide, "IAM permissions required to sync an upstream registry with
-an Amazon ECR private registry"); node roles carry no such policy (R21), and the registry
-permissions policy is one per account and Region, shared by every stack there. The pull itself
-needs ``ecr:BatchImportUpstreamImage``, which AmazonEC2ContainerRegistryPullOnly grants."""
-
-from __future__ import annotations
+one rule per credential-free upstream and per upstream the stack has a secret for, and the cache
+repositories of the charts' images, created ahead of the first pull. A first pull would
+otherwise create them, which needs ``ecr:CreateRepository`` on the puller (Amazon ECR User
+Guide, "IAM permissions required to sync an upstream registry with an Amazon ECR private
+registry"); node roles carry no such policy (R21), and the registry permissions policy is one
+per account and Region, shared by every stack there. The pull itself needs
+``ecr:BatchImportUpstreamImage``, which AmazonEC2ContainerRegistryPullOnly grants."""
 
 from collections.abc import Mapping
 from typing import NotRequired, Required, TypedDict
@@ -15,12 +13,7 @@ from typing import NotRequired, Required, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from substrate.components.cluster.image_cache import (
-    CHART_IMAGES,
-    UPSTREAMS,
-    cache_repository,
-    prefix,
-)
+from substrate.components.cluster.image_cache import UPSTREAMS, CacheTarget, prefix, repositories
 from substrate.components.core._args import check_args
 
 
@@ -29,6 +22,9 @@ class ImageCacheArgs(TypedDict):
     """Environment name: the first segment of every cache prefix."""
     tags: NotRequired[Mapping[str, str]]
     """Tags of the cache repositories."""
+    credentials: NotRequired[Mapping[str, str]]
+    """Upstream host (ghcr.io, docker.io) -> ARN of its `ecr-pullthroughcache/` secret; an
+    upstream that needs credentials gets a rule only when listed."""
 
 
 class ImageCache(pulumi.ComponentResource):
@@ -40,22 +36,19 @@ class ImageCache(pulumi.ComponentResource):
         check_args(self, args)
         super().__init__("substrate:images:ImageCache", name, None, opts)
         env = args["environment"]
+        target = CacheTarget("", env, dict(args.get("credentials", {})))
         child = pulumi.ResourceOptions(parent=self)
-        for upstream, short in sorted(UPSTREAMS.items()):
+        for host in target.upstreams:
+            upstream = UPSTREAMS[host]
             aws.ecr.PullThroughCacheRule(
-                f"{name}-{short}",
-                ecr_repository_prefix=prefix(env, upstream),
-                upstream_registry_url=upstream,
+                f"{name}-{upstream.short}",
+                ecr_repository_prefix=prefix(env, host),
+                upstream_registry_url=upstream.url,
+                credential_arn=target.credentials.get(host),
                 opts=child,
             )
-        repositories = sorted(
-            {
-                cache_repository(env, upstream)
-                for images in CHART_IMAGES.values()
-                for _, upstream in images
-            }
-        )
-        for repository in repositories:
+        cache = repositories(target)
+        for repository in cache:
             aws.ecr.Repository(
                 f"{name}-{repository.replace('/', '-')}",
                 name=repository,
@@ -70,5 +63,5 @@ class ImageCache(pulumi.ComponentResource):
                 tags=dict(args.get("tags", {})),
                 opts=child,
             )
-        self.repositories = repositories
-        self.register_outputs({"repositories": repositories})
+        self.repositories = cache
+        self.register_outputs({"repositories": cache})

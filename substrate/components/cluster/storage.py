@@ -17,9 +17,8 @@ EC2NodeClasses use `instanceStorePolicy: RAID0`, so `emptyDir` and image layers 
 the RAID0 array; no StorageClass is involved.
 """
 
-from __future__ import annotations
-
-from typing import Literal, NotRequired, Required, TypedDict
+from enum import StrEnum
+from typing import NotRequired, Required, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -40,10 +39,19 @@ SNAPSHOT_CLASS = "ebs-snapshots"
 SNAPSHOT_API = "snapshot.storage.k8s.io/v1"
 
 
+class ReclaimPolicy(StrEnum):
+    """What happens to an EBS volume when its claim is deleted."""
+
+    DELETE = "Delete"
+    """The volume is deleted with its claim."""
+    RETAIN = "Retain"
+    """The volume stays (and keeps costing) until deleted by hand."""
+
+
 class StorageClassesArgs(TypedDict, total=False):
     volume_kms_key_arn: Required[pulumi.Input[str]]
     """Customer managed KMS key for every volume these classes provision (R13)."""
-    reclaim_policy: NotRequired[Literal["Delete", "Retain"]]
+    reclaim_policy: NotRequired[ReclaimPolicy]
     """What happens to a volume when its claim is deleted (Retain in production)."""
     fast_iops_per_gib: NotRequired[int]
     """Provisioned IOPS per GiB of `nvme-fast` (io2) volumes, 1-500 (default 50)."""

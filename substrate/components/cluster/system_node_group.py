@@ -7,10 +7,9 @@ public IP and no SSH key (R11, R12), and a node role with only worker and ECR pu
 the VPC CNI gets its own Pod Identity role).
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
-from typing import Literal, NotRequired, Required, TypedDict
+from enum import StrEnum
+from typing import NotRequired, Required, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -22,9 +21,21 @@ from substrate.components.core._args import check_args
 from substrate.components.core.aws_context import aws_context
 from substrate.components.core.labels import SYSTEM_NODE_SELECTOR
 
-AmiType = Literal[
-    "AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "BOTTLEROCKET_x86_64", "BOTTLEROCKET_ARM_64"
-]
+
+class AmiType(StrEnum):
+    """EKS AMI type of the system nodes (x86 or Arm, Amazon Linux 2023 or Bottlerocket)."""
+
+    AL2023_X86_64_STANDARD = "AL2023_x86_64_STANDARD"
+    AL2023_ARM_64_STANDARD = "AL2023_ARM_64_STANDARD"
+    BOTTLEROCKET_X86_64 = "BOTTLEROCKET_x86_64"
+    BOTTLEROCKET_ARM_64 = "BOTTLEROCKET_ARM_64"
+
+
+class NodeGroupCapacity(StrEnum):
+    """Capacity type of the system managed node group."""
+
+    ON_DEMAND = "ON_DEMAND"
+    SPOT = "SPOT"
 
 
 class SystemNodeGroupArgs(TypedDict, total=False):
@@ -40,7 +51,7 @@ class SystemNodeGroupArgs(TypedDict, total=False):
     """Instance types in order of preference (default m7i.large)."""
     ami_type: NotRequired[AmiType]
     """EKS-optimized AMI type (default AL2023_x86_64_STANDARD)."""
-    capacity_type: NotRequired[Literal["ON_DEMAND", "SPOT"]]
+    capacity_type: NotRequired[NodeGroupCapacity]
     """Capacity type (default ON_DEMAND)."""
     min_size: NotRequired[int]
     """Minimum nodes (default 2)."""

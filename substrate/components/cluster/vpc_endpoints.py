@@ -8,8 +8,6 @@ endpoints (S3) attach to the private route tables. Service names are
 AWS PrivateLink"), in the aws and aws-us-gov partitions alike.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from typing import NotRequired, Required, TypedDict
 

@@ -10,7 +10,8 @@ line naming the component, the key path, the value and what is allowed:
 
 Checked: required and optional keys (`total=False`, `Required`, `NotRequired`), unknown keys
 (with the nearest valid one), and the types the components use: `str`, `int`, `float`, `bool`,
-`Literal`, `list`/`tuple`/`Sequence`, `dict`/`Mapping`, nested TypedDicts, the frozen
+`Literal`, Enums (a member, never its plain value: the message names the nearest member),
+`list`/`tuple`/`Sequence`, `dict`/`Mapping`, nested TypedDicts, the frozen
 dataclasses of `components` (`TenantSpec`, `Share`, `PoolSpec`, `Limits` ...: every field),
 unions and `Optional`. Where `pulumi.Input[T]` is declared a `pulumi.Output` (or awaitable) is
 accepted as is; where a plain type is declared it is not (the component needs the value while
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import enum
 import functools
 import types
 import typing
@@ -93,6 +95,14 @@ def _join(path: str, key: object) -> str:
     return f"{path}[{key!r}]"
 
 
+def _is_enum(hint: Any) -> bool:
+    return isinstance(hint, type) and issubclass(hint, enum.Enum)
+
+
+def _member(member: enum.Enum) -> str:
+    return f"{type(member).__name__}.{member.name}"
+
+
 def _is_output(value: object) -> bool:
     return isinstance(value, pulumi.Output | abc.Awaitable)
 
@@ -131,6 +141,8 @@ def describe(hint: Any) -> str:
         return " or ".join(dict.fromkeys(words))
     if origin is Literal:
         return " or ".join(repr(a) for a in args)
+    if _is_enum(hint):
+        return " or ".join(_member(m) for m in hint)
     if origin is pulumi.Output:
         return "an Output"
     if origin in (list, tuple, abc.Sequence) and args:
@@ -232,6 +244,8 @@ def _wrong(value: object, hint: Any, path: str) -> str:
     if _is_output(value):
         message = f"{path} is an Output (not known until deployment)"
     allowed = describe(hint)
+    if _is_enum(hint) and (near := _nearest_member(value, hint)) is not None:
+        return f"{message}; allowed: {allowed} (did you mean {_member(near)}?)"
     if isinstance(value, str) and "int" in allowed.split(" or "):
         try:
             number = quantity(value)
@@ -240,6 +254,14 @@ def _wrong(value: object, hint: Any, path: str) -> str:
         else:
             allowed += f" (write {int(number)}, not {value!r})"
     return f"{message}; allowed: {allowed}"
+
+
+def _nearest_member(value: object, hint: type[enum.Enum]) -> enum.Enum | None:
+    """The member a plain value (a stack-file string, a misspelling) most likely meant."""
+    by_text = {str(m.value).lower(): m for m in hint} | {m.name.lower(): m for m in hint}
+    text = str(value).lower()
+    near = difflib.get_close_matches(text, list(by_text), n=1, cutoff=0.6)
+    return by_text[near[0]] if near else None
 
 
 def _matches(value: object, hint: Any, path: str) -> bool:
@@ -256,6 +278,8 @@ def _matches(value: object, hint: Any, path: str) -> bool:
     if typing.is_typeddict(hint):
         _check_typed_dict(value, hint, path)
         return True
+    if _is_enum(hint):  # a member, not its value: `ReclaimPolicy.RETAIN`, not "Retain"
+        return type(value) is hint
     if hint is float:
         return isinstance(value, int | float) and not isinstance(value, bool)
     if hint is int:

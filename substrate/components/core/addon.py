@@ -13,8 +13,6 @@ chartVersion, roleArn) plus the add-on's own. Nothing else about installing a ch
 between add-ons.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NotRequired, Required, TypedDict
@@ -22,7 +20,7 @@ from typing import Any, Literal, NotRequired, Required, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from substrate.components.cluster.image_cache import chart_values, merged
+from substrate.components.cluster.image_cache import CacheTarget, chart_values, merged
 from substrate.components.core.versions import CHARTS, Chart
 from substrate.components.identity.pod_identity import PodIdentityRole, PodIdentityRoleArgs
 
@@ -36,8 +34,8 @@ class AddonArgs(TypedDict, total=False):
     """EKS cluster the add-on runs in (Pod Identity associations are per cluster)."""
     tags: NotRequired[Mapping[str, str]]
     """Tags for every AWS resource the add-on creates."""
-    image_cache: NotRequired[tuple[str, str] | None]
-    """(registry, environment): pull the chart's images through the account's ECR pull-through
+    image_cache: NotRequired[CacheTarget | None]
+    """Pull the chart's images through the account's ECR pull-through
     cache (substrate.components.cluster.image_cache) instead of their public registries."""
 
 
@@ -92,7 +90,7 @@ class Addon(pulumi.ComponentResource):
     release: k8s.helm.v3.Release
     namespace_name: str
     """The release's namespace as a plain string (for wiring at composition time)."""
-    created_namespaces: tuple[str, ...] = ()
+    created_namespaces: Sequence[str] = ()
     """Namespaces this add-on creates: platform namespaces admission control stays out of."""
 
     def _install(self, name: str, args: AddonArgs, spec: AddonSpec) -> k8s.helm.v3.Release:
@@ -158,7 +156,7 @@ class Addon(pulumi.ComponentResource):
             else k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
             namespace=spec.namespace,
             create_namespace=False,
-            values=merged(spec.values, chart_values(spec.chart, *cache))
+            values=merged(spec.values, chart_values(spec.chart, cache))
             if (cache := args.get("image_cache"))
             else dict(spec.values),
             atomic=True,

@@ -6,8 +6,6 @@ when the CRD directory is present. Kubernetes versions follow the Amazon EKS rel
 Pure data: importing this module imports nothing from Pulumi.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 
 
@@ -71,6 +69,17 @@ CHARTS: dict[str, Chart] = {
     "spark-operator": Chart(
         "spark-operator", "https://kubeflow.github.io/spark-operator", "2.5.1", "2.5.1"
     ),
+    # AWS's charts (github.com/aws/eks-charts, published at https://aws.github.io/eks-charts):
+    # the versions its commit in GO_MODULE_CHARTS holds.
+    "aws-load-balancer-controller": Chart(
+        "aws-load-balancer-controller", "https://aws.github.io/eks-charts", "3.5.0", "v3.5.0"
+    ),
+    "aws-efa-k8s-device-plugin": Chart(
+        "aws-efa-k8s-device-plugin",
+        "https://aws.github.io/eks-charts",
+        "v0.5.31",
+        "v0.5.21-eksbuild.9",
+    ),
 }
 
 
@@ -82,7 +91,8 @@ class GoModuleChart:
 
     module: str
     version: str
-    """Module version (the chart's git tag)."""
+    """Module version: the chart's git tag, or the pseudo-version of a commit (eks-charts tags
+    no chart releases); the chart's own Chart.yaml must carry CHARTS[key].version."""
     sum: str
     """The module zip's go.sum hash (`h1:`), checked after download."""
     path: str
@@ -96,8 +106,18 @@ GO_MODULE_CHARTS: dict[str, GoModuleChart] = {
         "h1:7E1iz79b5p8fEcn2zr/yJ/T3kuZtJJqj+DPvvGV3WjA=",
         "charts/spark-operator-chart",
     ),
+    **{
+        name: GoModuleChart(
+            "github.com/aws/eks-charts",
+            # master at 2026-08-21 (the proxy's @latest on 2026-12-02).
+            "v0.0.243-0.20260821194545-743f98a89b5b",
+            "h1:ZgB85AeVHImIIK40RM7Hf2CGQzNeDkfAWAdpB61wL98=",
+            f"stable/{name}",
+        )
+        for name in ("aws-load-balancer-controller", "aws-efa-k8s-device-plugin")
+    },
 }
-"""Key: as in CHARTS. The module version is CHARTS[key].version with a `v`."""
+"""Key: as in CHARTS."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +189,17 @@ _KYVERNO = Engine(
     f"{CHARTS['kyverno'].app_version})",
 )
 
+PULUMI_SDK_VERSION = "3.272.0"
+"""The pulumi Python SDK the platform pins (requirements.lock) and the CLI the workflows install."""
+
+_PULUMI_CLI = Engine(
+    "github.com/pulumi/pulumi/pkg/v3",
+    "v3.274.0",
+    f"the Pulumi CLI that runs the stacks (workflows: {PULUMI_SDK_VERSION}); the Go module proxy "
+    f"does not serve pkg/v3 v{PULUMI_SDK_VERSION}, so the engine is the nearest newer release "
+    "(a CLI newer than the SDK is the supported direction)",
+)
+
 ENGINES: dict[str, Engine] = {
     "kyverno": _KYVERNO,
     "kyverno-server": Engine(
@@ -213,6 +244,20 @@ ENGINES: dict[str, Engine] = {
         "the Pod Security Admission built into kube-apiserver 1.36, the newest minor the stacks "
         "run; it evaluates older clusters at their own version (the checks emulate it)",
     ),
+    "pulumi": _PULUMI_CLI,
+    "pulumi-nodejs-codegen": Engine(
+        _PULUMI_CLI.module,
+        _PULUMI_CLI.version,
+        "nothing deployed: Pulumi's Node.js SDK generator (pkg/codegen/nodejs) of that CLI, "
+        "served as the language host's GeneratePackage for `pulumi package gen-sdk` "
+        "(tools/engines/pulumi-nodejs-codegen)",
+    ),
+    "pulumi-language-yaml": Engine(
+        "github.com/pulumi/pulumi-yaml",
+        "v1.25.0",
+        "nothing deployed: the Pulumi YAML language host that runs YAML programs using Substrate's "
+        "components (the newest pulumi-yaml release the Go module proxy serves)",
+    ),
     "spire-entries": Engine(
         "k8s.io/apimachinery",
         "v0.36.2",
@@ -222,3 +267,7 @@ ENGINES: dict[str, Engine] = {
         "text/template (tools/engines/spire-entries)",
     ),
 }
+
+# Optional per stack too (substrate:cluster.optionalAddons), installed from their charts:
+# substrate.components.cluster.load_balancer_controller.
+OPTIONAL_CHART_ADDONS: tuple[str, ...] = ("aws-load-balancer-controller",)

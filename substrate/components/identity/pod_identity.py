@@ -1,7 +1,5 @@
 """An IAM role for one Kubernetes service account, granted through EKS Pod Identity."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from typing import NotRequired, Required, TypedDict
 

@@ -24,14 +24,13 @@ The controller manager only reconciles ClusterSPIFFEIDs whose `className` is `cl
 an SVID only from an explicit ClusterSPIFFEID (substrate.components.identity.workload_identity).
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, Required, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from substrate.components.cluster.image_cache import DOCKER_BASH
 from substrate.components.core import validators
 from substrate.components.core._args import check_args
 from substrate.components.core.addon import Addon, AddonArgs, AddonSpec
@@ -50,6 +49,32 @@ SERVER_SERVICE_ACCOUNT = "spire-server"
 SERVER_LABELS = {"app.kubernetes.io/name": "server", "app.kubernetes.io/instance": "spire"}
 """Selector labels of the server pods (`spire-server.selectorLabels`, release `spire`)."""
 ZONE_KEY = "topology.kubernetes.io/zone"
+
+
+def _sized(cpu: str, memory: str) -> dict[str, Any]:
+    """Requests, and a memory limit equal to the memory request (R28)."""
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}}
+
+
+SIZES: dict[str, dict[str, Any]] = {
+    "server": _sized("200m", "512Mi"),
+    "controller-manager": _sized("50m", "128Mi"),
+    "agent": _sized("50m", "128Mi"),
+    "csi-driver": _sized("20m", "64Mi"),
+    "hooks": _sized("50m", "64Mi"),
+}
+"""Starting sizes (the chart sets none); the CSI driver's value covers its registrar too."""
+
+INIT_IMAGE = {
+    "registry": DOCKER_BASH.partition("/")[0],
+    "repository": DOCKER_BASH.partition("/")[2],
+    "tag": "5.3.15-alpine3.24",
+}
+"""The agent's init containers (`bash -c`: chown, readlink, ln, rm). The chart's default is
+cgr.dev/chainguard/bash under the `latest` tag (R28), from a registry that publishes no version
+tags without a subscription. Docker's official bash image is mirrored to ECR Public; 5.3.15 on
+Alpine 3.24 is a tag of docker-library/official-images `library/bash` (2026-08). Tag only: no
+digest could be verified offline; the cache repository's immutable tags freeze the first pull."""
 
 
 class SpireDatastore(TypedDict):
@@ -189,6 +214,8 @@ def spire_values(args: SpireArgs, role_arn: pulumi.Input[str] | None = None) -> 
     }
     return {
         "global": {
+            "installAndUpgradeHooks": {"resources": SIZES["hooks"]},
+            "deleteHooks": {"resources": SIZES["hooks"]},
             "spire": {
                 "trustDomain": trust_domain,
                 "clusterName": args["cluster_name"],
@@ -208,12 +235,14 @@ def spire_values(args: SpireArgs, role_arn: pulumi.Input[str] | None = None) -> 
         },
         "spire-server": {
             **on_system_nodes,
+            "resources": SIZES["server"],
             "replicaCount": args.get("replicas", 1),
             **_server_aws(args, role_arn),
             "nodeAttestor": {"k8sPSAT": {"enabled": True}},
             "federation": {"enabled": args.get("federation", False)},
             "controllerManager": {
                 "enabled": True,
+                "resources": SIZES["controller-manager"],
                 "className": class_name,
                 "watchClassless": False,
                 "identities": {
@@ -233,8 +262,12 @@ def spire_values(args: SpireArgs, role_arn: pulumi.Input[str] | None = None) -> 
             # certificates (nodeadm sets serverTLSBootstrap).
             "kubeletAddress": {"mode": "hostname"},
             "workloadAttestors": {"k8s": {"verification": {"type": "apiServerCA"}}},
+            # Also the init containers' (the chart gives them the agent's resources).
+            "resources": SIZES["agent"],
+            "fsGroupFix": {"image": dict(INIT_IMAGE)},
+            "socketAlternate": {"image": dict(INIT_IMAGE)},
         },
-        "spiffe-csi-driver": {"tolerations": node_tolerations},
+        "spiffe-csi-driver": {"tolerations": node_tolerations, "resources": SIZES["csi-driver"]},
         "spiffe-oidc-discovery-provider": {"enabled": oidc, **on_system_nodes},
     }
 

@@ -5,8 +5,6 @@ A separate release, as spiffe/helm-charts-hardened recommends: the CRDs are char
 every ClusterSPIFFEID with them.
 """
 
-from __future__ import annotations
-
 from typing import TypedDict
 
 import pulumi

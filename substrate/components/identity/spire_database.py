@@ -13,8 +13,6 @@
   instance.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from typing import NotRequired, Required, TypedDict
 

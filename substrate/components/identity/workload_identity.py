@@ -12,10 +12,9 @@ relabel. Every object carries the controller-manager `className` of
 `substrate.components.identity.spire.Spire`.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
-from typing import Any, Literal, NotRequired, Required, TypedDict
+from enum import StrEnum
+from typing import Any, NotRequired, Required, TypedDict
 
 import pulumi
 from pulumi_kubernetes.apiextensions import CustomResource
@@ -62,6 +61,13 @@ class AgentIdentity(TypedDict, total=False):
     """Foreign trust domains whose bundles the agent receives."""
 
 
+class BundleEndpointProfile(StrEnum):
+    """How a foreign trust domain's bundle endpoint authenticates."""
+
+    HTTPS_SPIFFE = "https_spiffe"
+    HTTPS_WEB = "https_web"
+
+
 class FederatedTrustDomain(TypedDict, total=False):
     """A foreign trust domain SPIRE fetches a bundle from."""
 
@@ -69,7 +75,7 @@ class FederatedTrustDomain(TypedDict, total=False):
     """The foreign trust domain."""
     bundle_endpoint_url: Required[str]
     """HTTPS URL of its bundle endpoint."""
-    profile: Required[Literal["https_spiffe", "https_web"]]
+    profile: Required[BundleEndpointProfile]
     """How that endpoint authenticates."""
     endpoint_spiffe_id: NotRequired[str]
     """SPIFFE ID of the endpoint (https_spiffe)."""

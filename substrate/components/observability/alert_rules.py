@@ -6,8 +6,6 @@ with the project and version that exports it. promtool checks and unit-tests eve
 renders (tests/rules/), feeding only series of those metrics and the curated DCGM counters.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any

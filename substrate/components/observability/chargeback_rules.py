@@ -33,8 +33,6 @@ Design (docs/observability.md, "Chargeback: GPU-hours"):
   `tenant`.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass

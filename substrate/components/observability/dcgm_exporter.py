@@ -21,8 +21,6 @@
   arrive unrenamed, and add `node`. GPUs not allocated to a pod carry no `namespace` label.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict

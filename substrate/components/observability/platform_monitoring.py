@@ -9,8 +9,6 @@ as a ConfigMap labelled for Grafana's sidecar. Works with the managed stack or a
 Prometheus Operator (pass the labels it selects by).
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NotRequired, Required, TypedDict
@@ -45,8 +43,9 @@ class PlatformMonitoringArgs(TypedDict, total=False):
     """Controllers to scrape (Karpenter, Kueue, KEDA, ...)."""
     gpu_pools: NotRequired[Sequence[GpuPoolFacts]]
     """GPU NodePools: time-slicing replicas (physical GPU-hours) and reserved-first pools."""
-    dashboard_label: NotRequired[tuple[str, str] | None]
-    """Label Grafana's sidecar discovers dashboards by; None renders no dashboard."""
+    dashboard_label: NotRequired[Sequence[str] | None]
+    """[key, value]: the label Grafana's sidecar discovers dashboards by; None renders no
+    dashboard."""
 
 
 def _check(args: PlatformMonitoringArgs) -> None:

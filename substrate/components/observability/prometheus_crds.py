@@ -7,8 +7,6 @@ stack. With a bring-your-own Prometheus Operator this release is optional (its o
 owns the CRDs).
 """
 
-from __future__ import annotations
-
 from typing import NotRequired, Required, TypedDict
 
 import pulumi

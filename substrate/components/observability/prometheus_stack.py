@@ -20,8 +20,6 @@ Shaped for EKS and for Substrate's GPU telemetry (keys verified against chart 88
   (the stack sets none) and read from its Secret.
 """
 
-from __future__ import annotations
-
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -82,6 +80,24 @@ def _check(args: PrometheusStackArgs) -> None:
             raise ValueError(f"PrometheusStackArgs.{field}: {value!r} must be a positive integer")
 
 
+def _sized(cpu: str, memory: str) -> dict[str, Any]:
+    """Requests, and a memory limit equal to the memory request (R28)."""
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}}
+
+
+SIZES: dict[str, dict[str, Any]] = {
+    "prometheus": _sized("500m", "4Gi"),
+    "alertmanager": _sized("50m", "128Mi"),
+    "operator": _sized("100m", "256Mi"),
+    "webhook-jobs": _sized("50m", "64Mi"),
+    "grafana": _sized("100m", "512Mi"),
+    "grafana-sidecars": _sized("50m", "128Mi"),
+    "kube-state-metrics": _sized("100m", "256Mi"),
+}
+"""Starting sizes of the stack's containers (the charts set none). Prometheus's memory grows
+with the number of active series: watch `process_resident_memory_bytes` and raise it."""
+
+
 def stack_values(args: PrometheusStackArgs) -> dict[str, Any]:
     system: dict[str, Any] = {
         "nodeSelector": dict(SYSTEM_NODE_SELECTOR),
@@ -99,11 +115,16 @@ def stack_values(args: PrometheusStackArgs) -> dict[str, Any]:
         "kubeScheduler": {"enabled": False},
         "kubeProxy": {"enabled": False},
         "nodeExporter": {"enabled": False},
-        "prometheusOperator": {**system, "admissionWebhooks": {"patch": system}},
+        "prometheusOperator": {
+            **system,
+            "resources": SIZES["operator"],
+            "admissionWebhooks": {"patch": {**system, "resources": SIZES["webhook-jobs"]}},
+        },
         "prometheus": {
             "prometheusSpec": {
                 **system,
                 "retention": args.get("retention", "15d"),
+                "resources": SIZES["prometheus"],
                 "replicas": args.get("replicas", 1),
                 "serviceMonitorSelectorNilUsesHelmValues": False,
                 "podMonitorSelectorNilUsesHelmValues": False,
@@ -121,21 +142,28 @@ def stack_values(args: PrometheusStackArgs) -> dict[str, Any]:
             }
         },
         "alertmanager": {
-            "alertmanagerSpec": {**system, "replicas": args.get("alertmanager_replicas", 1)}
+            "alertmanagerSpec": {
+                **system,
+                "replicas": args.get("alertmanager_replicas", 1),
+                "resources": SIZES["alertmanager"],
+            }
         },
         "grafana": {
             **system,
+            "resources": SIZES["grafana"],
             "sidecar": {
+                "resources": SIZES["grafana-sidecars"],
                 "dashboards": {
                     "enabled": True,
                     "label": DASHBOARD_LABEL,
                     "labelValue": "1",
                     "searchNamespace": "ALL",
-                }
+                },
             },
         },
         "kube-state-metrics": {
             **system,
+            "resources": SIZES["kube-state-metrics"],
             "metricLabelsAllowlist": [
                 f"{kind}=[{','.join(keys)}]" for kind, keys in allow.items() if keys
             ],

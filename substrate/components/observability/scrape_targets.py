@@ -5,9 +5,24 @@ ports verified in the chart templates), parameterised by the namespace the relea
 The charts' own monitors stay off so nothing is scraped twice.
 """
 
-from __future__ import annotations
+from enum import StrEnum
+from typing import Any, NotRequired, Required, TypedDict
 
-from typing import Any, Literal, NotRequired, Required, TypedDict
+
+class MonitorKind(StrEnum):
+    """Which Prometheus Operator monitor scrapes a target."""
+
+    SERVICE_MONITOR = "ServiceMonitor"
+    """Scrape the endpoints of a Service selected by its labels."""
+    POD_MONITOR = "PodMonitor"
+    """Scrape pods selected by their labels (no Service needed)."""
+
+
+class Scheme(StrEnum):
+    """Scrape scheme."""
+
+    HTTP = "http"
+    HTTPS = "https"
 
 
 class ScrapeTarget(TypedDict, total=False):
@@ -15,7 +30,7 @@ class ScrapeTarget(TypedDict, total=False):
 
     name: Required[str]
     """Object name (also the scrape job's name)."""
-    kind: Required[Literal["ServiceMonitor", "PodMonitor"]]
+    kind: Required[MonitorKind]
     """Which monitor to render."""
     namespace: Required[str]
     """Namespace of the target (the monitor is created there)."""
@@ -25,7 +40,7 @@ class ScrapeTarget(TypedDict, total=False):
     """Named port to scrape."""
     path: NotRequired[str]
     """Metrics path (default `/metrics`)."""
-    scheme: NotRequired[Literal["http", "https"]]
+    scheme: NotRequired[Scheme]
     """Scrape scheme (default http)."""
     bearer_token_file: NotRequired[str]
     """Send Prometheus' own service-account token (authenticated metrics endpoints)."""
@@ -42,7 +57,7 @@ def karpenter(namespace: str, release: str = "karpenter") -> ScrapeTarget:
     """aws/karpenter-provider-aws v1.14.1 charts/karpenter/templates/service.yaml."""
     return {
         "name": "karpenter",
-        "kind": "ServiceMonitor",
+        "kind": MonitorKind.SERVICE_MONITOR,
         "namespace": namespace,
         "match_labels": {
             "app.kubernetes.io/name": "karpenter",
@@ -57,7 +72,7 @@ def kueue(namespace: str, release: str = "kueue") -> ScrapeTarget:
     controller-runtime authn/authz; Prometheus' ClusterRole grants `get` on `/metrics`."""
     return {
         "name": "kueue",
-        "kind": "ServiceMonitor",
+        "kind": MonitorKind.SERVICE_MONITOR,
         "namespace": namespace,
         "match_labels": {
             "app.kubernetes.io/name": "kueue",
@@ -65,7 +80,7 @@ def kueue(namespace: str, release: str = "kueue") -> ScrapeTarget:
             "app.kubernetes.io/component": "metrics-service",
         },
         "port": "https",
-        "scheme": "https",
+        "scheme": Scheme.HTTPS,
         "bearer_token_file": SA_TOKEN,
         "insecure_skip_verify": True,
     }
@@ -76,7 +91,7 @@ def keda(namespace: str) -> ScrapeTarget:
     port `metrics` (8080) when `prometheus.operator.enabled` is true."""
     return {
         "name": "keda-operator",
-        "kind": "PodMonitor",
+        "kind": MonitorKind.POD_MONITOR,
         "namespace": namespace,
         "match_labels": {"app.kubernetes.io/name": "keda-operator"},
         "port": "metrics",
@@ -89,7 +104,7 @@ def spark_operator(namespace: str, release: str = "spark-operator") -> ScrapeTar
     `prometheus.metrics.enable`; the chart's own PodMonitor stays off."""
     return {
         "name": "spark-operator-controller",
-        "kind": "PodMonitor",
+        "kind": MonitorKind.POD_MONITOR,
         "namespace": namespace,
         "match_labels": {
             "app.kubernetes.io/name": "spark-operator",

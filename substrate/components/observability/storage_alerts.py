@@ -10,8 +10,6 @@ kube-state-metrics v2.20.0 (`docs/metrics/storage/persistentvolume{,claim}-metri
 identity first, so two kube-state-metrics pods during a rollout count once.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import Any
 

@@ -16,8 +16,6 @@ StatefulSet, and, when a trigger reads AWS, a TriggerAuthentication through EKS 
 add-on gets exactly that.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NotRequired, Required, TypedDict

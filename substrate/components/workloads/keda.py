@@ -31,8 +31,6 @@ resource-level permissions for it), `sts:AssumeRole` on the listed workload role
 configured, no role.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from typing import Any, NotRequired
 

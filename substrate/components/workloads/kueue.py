@@ -20,10 +20,9 @@ The published chart stamps image `registry.k8s.io/kueue/kueue:v0.19.2`
 (hack/helm-chart-package.sh); Substrate does not override it.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
-from typing import Any, Literal, NotRequired, Required, TypedDict
+from enum import StrEnum
+from typing import Any, NotRequired, Required, TypedDict
 
 import pulumi
 import yaml
@@ -78,6 +77,13 @@ class WaitForPodsReady(TypedDict, total=False):
     """Longest requeue delay (default 3600)."""
 
 
+class FairSharingStrategy(StrEnum):
+    """A Kueue fair-sharing preemption strategy."""
+
+    LESS_THAN_OR_EQUAL_TO_FINAL_SHARE = "LessThanOrEqualToFinalShare"
+    LESS_THAN_INITIAL_SHARE = "LessThanInitialShare"
+
+
 class KueueArgs(AddonArgs, total=False):
     """Arguments of :class:`Kueue`."""
 
@@ -92,9 +98,7 @@ class KueueArgs(AddonArgs, total=False):
     """All-or-nothing admission settings."""
     fair_sharing: NotRequired[bool]
     """Enable preemption-based fair sharing (default true)."""
-    preemption_strategies: NotRequired[
-        Sequence[Literal["LessThanOrEqualToFinalShare", "LessThanInitialShare"]]
-    ]
+    preemption_strategies: NotRequired[Sequence[FairSharingStrategy]]
     """Fair-sharing strategies, in order (a set Kueue accepts)."""
 
 
@@ -116,7 +120,8 @@ def _check(args: KueueArgs) -> None:
     strategies = tuple(args.get("preemption_strategies", STRATEGY_SETS[2]))
     if strategies not in STRATEGY_SETS:
         raise ValueError(
-            f"KueueArgs.preemption_strategies: {list(strategies)} is not a set Kueue accepts"
+            f"KueueArgs.preemption_strategies: {[str(s) for s in strategies]} "
+            "is not a set Kueue accepts"
         )
     ready = args["wait_for_pods_ready"]
     for key in ("timeout", "recovery_timeout"):
@@ -162,7 +167,9 @@ def manager_config(args: KueueArgs) -> dict[str, Any]:
         config["featureGates"] = gates
     if args.get("fair_sharing", True):
         config["fairSharing"] = {
-            "preemptionStrategies": list(args.get("preemption_strategies", STRATEGY_SETS[2]))
+            "preemptionStrategies": [
+                str(s) for s in args.get("preemption_strategies", STRATEGY_SETS[2])
+            ]
         }
     return config
 

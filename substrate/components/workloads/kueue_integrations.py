@@ -5,8 +5,6 @@ Framework names are Kueue v0.19.2's (`apis/config/v1beta2/configuration_types.go
 integration implicitly (their controllers set `ImplicitlyEnabledFrameworkNames: [pod]`).
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 
 

@@ -8,8 +8,6 @@ templates, so its pods land on that pool and Karpenter scales exactly it
 scheduling").
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from typing import Any, Required, TypedDict
 

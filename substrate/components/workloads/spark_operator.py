@@ -18,8 +18,6 @@
 - `controller.batchScheduler.enable: false`: Kueue, not a batch scheduler, queues the jobs.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Required

@@ -15,8 +15,6 @@ Units: CPU in cores, memory in bytes, GPUs in each pool's unit: `nvidia.com/gpu`
 Pulumi import, so config checks and policies can use it cheaply.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -127,6 +125,9 @@ class NetworkSpec:
     """TCP ports reachable from load balancers (`load_balancer_cidrs`)."""
     load_balancer_cidrs: tuple[str, ...] | None = None
     """Where load-balancer traffic comes from; None: the VPC's public subnets."""
+    load_balancer_services: int = 0
+    """Services of type LoadBalancer each of the tenant's namespaces may hold (its
+    ResourceQuota's `services.loadbalancers`); 0 without load-balancer ingress."""
 
     def accepts(self, tenant: str) -> tuple[int, ...]:
         """TCP ports ``tenant``'s pods may open here (none unless declared)."""
@@ -242,6 +243,12 @@ def resource_quota_hard(
             hard[f"requests.{resource}"] = str(
                 gpu_ceiling(tenant, tenants, gpu_resources, resource)
             )
+    # Load balancers only where the tenant declared load-balancer ingress, and never a node
+    # port: tenant NetworkPolicies do not cover traffic to node ports, and a LoadBalancer
+    # Service needs none when it sets `allocateLoadBalancerNodePorts: false` (the AWS Load
+    # Balancer Controller's IP targets reach the pods directly).
+    hard["services.loadbalancers"] = str(tenant.network.load_balancer_services)
+    hard["services.nodeports"] = "0"
     return hard
 
 
@@ -339,9 +346,8 @@ def cluster_queue_spec(
         for resource, flavors in by_resource.items():
             covered = [resource]
             if resource == GPU_RESOURCE:
-                # EFA is accounted for, at 0: no EFA device plugin advertises it yet, so Kueue
-                # must not admit work that asks for it (Karpenter would launch EFA nodes that
-                # never initialise).
+                # EFA is accounted for, at 0: tenants hold no EFA quota yet (the EFA device
+                # plugin advertises it on the training pools: capacity.efa_device_plugin).
                 covered.append(EFA_RESOURCE)
                 for flavor in flavors:
                     flavor["resources"].append({"name": EFA_RESOURCE, "nominalQuota": "0"})

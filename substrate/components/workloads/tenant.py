@@ -4,8 +4,6 @@ namespace, a LocalQueue named after the tenant plus the `default` LocalQueue tha
 submitted without a queue label (see substrate.components.workloads.tenant_manifests and
 substrate.components.workloads.tenancy)."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, Required, TypedDict, cast
 

@@ -13,8 +13,6 @@ access policy is associated, so the principal has exactly the RBAC the bindings 
 `system:masters`).
 """
 
-from __future__ import annotations
-
 import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, Required, TypedDict, cast

@@ -17,8 +17,6 @@ Every operator runs on the system nodes, in a PSA-restricted namespace of its ow
 access.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import Any, Required
 

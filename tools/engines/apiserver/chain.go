@@ -20,14 +20,15 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/openapi"
 	"k8s.io/kubernetes/pkg/api/legacyscheme"
+	cpadmission "k8s.io/kubernetes/pkg/controlplane/apiserver/admission"
+	"k8s.io/kubernetes/pkg/kubeapiserver/admission/exclusion"
 	kubeoptions "k8s.io/kubernetes/pkg/kubeapiserver/options"
+	quotainstall "k8s.io/kubernetes/pkg/quota/v1/install"
 )
 
 // notModelled are admission plugins kube-apiserver enables by default that this engine leaves
 // out, and why. Every other default plugin runs, in kube-apiserver's order.
-var notModelled = map[string]string{
-	"ResourceQuota": "quota accounting does not change the object; it can only refuse it when a quota is used up",
-}
+var notModelled = map[string]string{}
 
 // enabledPlugins is kube-apiserver's default plugin list (AllOrderedPlugins minus the
 // DefaultOffAdmissionPlugins), in its order, minus notModelled.
@@ -73,8 +74,15 @@ func buildChain(ctx context.Context, client kubernetes.Interface, factory inform
 	webhooks := webhookinit.NewPluginInitializer(servers.authWrapper, servers)
 	generic = initializer.New(noOpenAPIClient{client}, dynamic, factory, authorizerfactory.NewAlwaysAllowAuthorizer(),
 		utilfeature.DefaultFeatureGate, effective, ctx.Done(), mapper)
+	// kube-apiserver's own initializer: the ResourceQuota plugin's evaluators (every API
+	// resource enabled) and the resources admission never sees.
+	quotaConfig, err := quotainstall.NewQuotaConfigurationForAdmission(factory, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	kube := cpadmission.NewPluginInitializer(quotaConfig, exclusion.Excluded())
 	chain, err := plugins.NewFromPlugins(names, config, admission.PluginInitializers{
-		initializer.NewAPIServerIDInitializer("substrate-engine"), generic, webhooks,
+		initializer.NewAPIServerIDInitializer("substrate-engine"), generic, webhooks, kube,
 	}, nameRefusals)
 	if err != nil {
 		return nil, nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -164,8 +165,11 @@ func (e *engine) admit(ctx context.Context, req admitRequest, r *result) {
 		r.RefusedBy = refused.plugin
 	} else {
 		r.Created = true
+		if err := e.settleQuotas(ctx); err != nil {
+			r.Errors = append(r.Errors, fmt.Sprintf("resource quotas: %v", err))
+		}
 	}
-	r.ReachesValidatingWebhooks = r.RefusedBy == "" || r.RefusedBy == validatingWebhookPlugin
+	r.ReachesValidatingWebhooks = e.reachesWebhooks(r.RefusedBy)
 	if pod, ok := ext.(*corev1.Pod); ok {
 		r.PodSecurity = e.podSecurity(pod)
 	}
@@ -225,4 +229,16 @@ const validatingWebhookPlugin = "ValidatingAdmissionWebhook"
 
 func legacySchemeKnows(gvk schema.GroupVersionKind) bool {
 	return legacyscheme.Scheme.Recognizes(gvk)
+}
+
+// reachesWebhooks is whether a request refused by plugin (or by none) was sent to the validating
+// webhooks: validating plugins run in kube-apiserver's order, so a plugin ordered after
+// ValidatingAdmissionWebhook (ResourceQuota) refuses only what the webhooks let through.
+func (e *engine) reachesWebhooks(plugin string) bool {
+	if plugin == "" {
+		return true
+	}
+	webhooks := slices.Index(e.plugins, validatingWebhookPlugin)
+	at := slices.Index(e.plugins, plugin)
+	return webhooks >= 0 && at >= webhooks
 }

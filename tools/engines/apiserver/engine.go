@@ -95,6 +95,9 @@ func newEngine(parent context.Context, in *input, now time.Time) (*engine, error
 			return nil, fmt.Errorf("informer for %v did not sync", typ)
 		}
 	}
+	if err := e.syncQuotas(ctx); err != nil {
+		return nil, fmt.Errorf("resource quotas: %w", err)
+	}
 	psaVersion := psapi.MajorMinorVersion(int(emulated.Major()), int(emulated.Minor()))
 	e.psa, err = policy.NewEvaluator(policy.DefaultChecks(), &psaVersion)
 	if err != nil {
