@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from substrate.check import chain, context, identity, inputs, network, spark, verdicts
+from substrate.check import chain, context, identity, inputs, network, spark, spiffe, verdicts
 from substrate.check.render import Report
 from substrate.config import PlatformConfig, load_config, stack_file_config
 from substrate.project import Project
@@ -40,7 +40,8 @@ def check_placed(
     runs = chain.run_all(ctx, placed)
     access = identity.access(config, ctx.records)
     connections = network.judge_all(ctx, [m for _, m in placed])
-    return Report(ctx.stack, tuple(verdicts.of_run(ctx, r, access, connections) for r in runs))
+    ids = spiffe.judge_all(ctx, runs)
+    return Report(ctx.stack, tuple(verdicts.of_run(ctx, r, access, connections, ids) for r in runs))
 
 
 def check_objects(

@@ -19,12 +19,12 @@ from typing import Any
 
 import yaml
 
-from substrate.engines import apiserver, aws_plan, cluster, kueue, kyverno, netpol
+from substrate.engines import apiserver, aws_plan, cluster, kueue, kyverno, netpol, spire
 from substrate.engines.charts import fetched_dir
 from substrate.plan.command import PlanResult
 from substrate.project import Project
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 SUBNET = "aws:ec2/subnet:Subnet"
 IAM_TYPES = frozenset(
     {
@@ -91,6 +91,9 @@ class Context:
     network: tuple[Mapping[str, Any], ...] = field(default=())
     """What the NetworkPolicy analyzer reads of the cluster (namespaces, workloads, policies),
     and the Services that name its workloads."""
+    spire: Mapping[str, Any] | None = None
+    """SPIRE's controller-manager config and every ClusterSPIFFEID the cluster holds (the
+    plan's and its Helm releases'); None when the stack runs no controller manager."""
 
     def objects(self, kind: str) -> list[Mapping[str, Any]]:
         return [m for m in self.manifests.values() if m.get("kind") == kind]
@@ -126,6 +129,7 @@ class Context:
             "records": [{"type": r.type, "name": r.name, "inputs": r.inputs} for r in self.records],
             "daemonsets": list(self.daemonsets),
             "network": list(self.network),
+            "spire": self.spire,
         }
 
     @classmethod
@@ -147,6 +151,7 @@ class Context:
             tuple(Record(r["type"], r["name"], r["inputs"]) for r in data["records"]),
             tuple(data["daemonsets"]),
             tuple(data["network"]),
+            data["spire"],
         )
 
 
@@ -177,7 +182,18 @@ def of_plan(plan: PlanResult, charts: Path) -> Context:
         tuple(Record(r.type, r.name, r.inputs) for r in plan.records if r.type in IAM_TYPES),
         tuple(o for o in objects if o.get("kind") == "DaemonSet"),
         tuple(o for o in objects if o.get("kind") in {*netpol.KINDS, "Service"}),
+        spire_of(objects),
     )
+
+
+def spire_of(objects: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The controller manager's config and the ClusterSPIFFEIDs among the cluster's objects."""
+    objects = list(objects)
+    config = spire.controller_config(objects)
+    if config is None:
+        return None
+    ids = [o for o in objects if o.get("kind") == spire.CLUSTER_SPIFFE_ID]
+    return {"config": config.to_json(), "clusterSPIFFEIDs": ids}
 
 
 def fingerprint(project: Project, stack: str, charts: Path) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from substrate.check import capacity, chain, identity
+from substrate.check import capacity, chain, identity, spiffe
 from substrate.check.chain import Run
 from substrate.check.context import Context
 from substrate.engines import apiserver, kyverno
@@ -221,16 +221,27 @@ def _pod_spec(run: Run) -> Mapping[str, Any] | None:
     return identity.pod_spec(run.manifest.obj)
 
 
-def access_finding(access: identity.Access | None, run: Run) -> Finding | None:
-    """The identity question: the Bedrock models the pods' role may call."""
+def access_finding(
+    access: identity.Access | None, run: Run, spiffe_parts: spiffe.Parts | None = None
+) -> Finding | None:
+    """The identity question: the Bedrock models the pods' role may call, and the SPIFFE ID
+    SPIRE issues them."""
     if not run.manifest.is_workload:
         return None
     needed = identity.needed_models(run.manifest.obj)
     parts = identity.finding_parts(access, run.manifest.namespace, _pod_spec(run), needed)
-    if parts is None:
+    found: list[spiffe.Parts] = []
+    if parts is not None:
+        found.append(("fail" if parts[0] == "fail" else "ok", parts[1], parts[2]))
+    if spiffe_parts is not None:
+        found.append(spiffe_parts)
+    if not found:
         return None
-    status, summary, details = parts
-    return Finding("identity", "fail" if status == "fail" else "ok", summary, details)
+    status: Status = "ok"
+    for f in found:
+        status = f[0] if RANK[f[0]] > RANK[status] else status
+    summary = "; ".join(f[1] for f in found)
+    return Finding("identity", status, summary, tuple(d for f in found for d in f[2]))
 
 
 def capacity_finding(context: Context, run: Run) -> Finding | None:
@@ -247,6 +258,7 @@ def of_run(
     run: Run,
     access: identity.Access | None = None,
     network: Mapping[int, tuple[Status, str, tuple[str, ...]]] | None = None,
+    spiffe_ids: Mapping[int, spiffe.Parts] | None = None,
 ) -> WorkloadVerdict:
     """Every question's finding on one workload; ``network``: network.judge_all's answers."""
     findings = [admission(context, run)]
@@ -255,7 +267,7 @@ def of_run(
     for found in (
         queue(context, run),
         capacity_finding(context, run),
-        access_finding(access, run),
+        access_finding(access, run, (spiffe_ids or {}).get(id(run.manifest))),
         net,
     ):
         if found is not None:

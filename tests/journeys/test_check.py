@@ -154,7 +154,8 @@ def test_a_model_the_role_was_not_granted_is_access_denied(tmp_path: Path) -> No
     assert identity["status"] == "fail"
     assert identity["summary"] == (
         "AccessDenied on nova-pro for role agent-support-bedrock-identity-role "
-        "(service account support)"
+        "(service account support); SPIFFE ID spiffe://prod.substrate.internal/ns/agents/sa/"
+        "support (ClusterSPIFFEID tenant-agents)"
     )
     assert (
         "nova-pro: AccessDenied because no identity-based policy allows the "

@@ -258,6 +258,14 @@ ENGINES: dict[str, Engine] = {
         "nothing deployed: the Pulumi YAML language host that runs YAML programs using Substrate's "
         "components (the newest pulumi-yaml release the Go module proxy serves)",
     ),
+    "spire-entries": Engine(
+        "k8s.io/apimachinery",
+        "v0.36.2",
+        "our model of the ClusterSPIFFEID reconciler of spire-controller-manager 0.7.0 (the "
+        f"controller manager image of the spire chart {CHARTS['spire'].version}), whose Go module "
+        "the module proxy here does not serve: Kubernetes' label selectors and pod types, Go's "
+        "text/template (tools/engines/spire-entries)",
+    ),
 }
 
 # Optional per stack too (substrate:cluster.optionalAddons), installed from their charts:
