@@ -51,7 +51,7 @@ typecheck: install         ## pyright
 	$(BIN)/pyright
 
 test: install engines charts ## the test suite
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 check: install engines charts ## what CI runs: lint and typecheck beside the tests (2 cores)
 	$(MAKE) --no-print-directory -j3 --output-sync=target lint typecheck test
