@@ -182,3 +182,33 @@ def test_spark_driver_reaches_the_api_server(stack: str) -> None:
                     for c in cfg.network.https_egress_cidrs
                 )
                 assert s.reach.allows(pod, address, API_SERVER_PORT) is declared, (pod, address)
+
+
+EKS_SERVICE_CIDRS = ("10.100.0.0/16", "172.20.0.0/16")
+"""Where EKS assigns Service addresses when the cluster sets no `serviceIpv4Cidr` (EKS API
+reference, KubernetesNetworkConfigRequest; the plan sets none). The `kubernetes` Service gets
+the range's first address."""
+
+
+@journey(
+    user="the Spark driver of the documented SparkApplication",
+    stack="dev, staging, prod",
+    steps=[
+        "connects to https://kubernetes.default.svc (the `kubernetes` Service's cluster IP, "
+        "port 443) to create and watch its executors",
+    ],
+    outcome="the driver reaches the `kubernetes` Service's cluster IP on TCP 443: the VPC "
+    "CNI's policy agent matches egress by the address the pod dials, before kube-proxy "
+    "translates it (amazon-network-policy-controller-k8s, pkg/resolvers/endpoints.go)",
+    docs=[SPARK_DOCS],
+)
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 18: no tenant rule opens the kubernetes Service's cluster IP, and the VPC "
+    "CNI's eBPF probe sees that address, not the control plane's (pre-DNAT)",
+)
+@pytest.mark.parametrize("stack", SPARK_STACKS)
+def test_spark_driver_reaches_the_kubernetes_service_address(stack: str) -> None:
+    s = spark_network(stack)
+    candidates = [str(ipaddress.ip_network(c).network_address + 1) for c in EKS_SERVICE_CIDRS]
+    assert any(s.reach.allows(s.driver, a, API_SERVER_PORT) for a in candidates), candidates
