@@ -11,7 +11,8 @@ their `blockmanager` container port); the documented application sets neither, s
 defaults apply. The driver talks to the API server (it creates and watches the executor pods)
 through the `kubernetes` Service, whose endpoints are the EKS control plane's cross-account
 network interfaces in the subnets given to the cluster (EKS user guide, "network-reqs"): the
-journeys dial an address in each of those subnets on 443."""
+journeys dial an address in each of those subnets on 443, and the Service's cluster IP, which is
+what the VPC CNI's policy agent matches (it sees the address before kube-proxy translates it)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ from typing import Any
 import pytest
 
 from substrate.engines import netpol
-from substrate.engines.netpol import Connectivity
+from substrate.engines.netpol import Connectivity, Ports
 from substrate.engines.spark_pods import driver_pod, executor_pods
+from substrate.plan.mocks import KUBERNETES_SERVICE_CIDR_STAND_IN
 from tests.helm.rendered import rendered
 from tests.journeys.journey import journey
 from tests.journeys.test_spark import SPARK_DOCS, SPARK_STACKS, spark_run
@@ -184,10 +186,10 @@ def test_spark_driver_reaches_the_api_server(stack: str) -> None:
                 assert s.reach.allows(pod, address, API_SERVER_PORT) is declared, (pod, address)
 
 
-EKS_SERVICE_CIDRS = ("10.100.0.0/16", "172.20.0.0/16")
-"""Where EKS assigns Service addresses when the cluster sets no `serviceIpv4Cidr` (EKS API
-reference, KubernetesNetworkConfigRequest; the plan sets none). The `kubernetes` Service gets
-the range's first address."""
+def kubernetes_service_address() -> str:
+    """The `kubernetes` Service's cluster IP: the first address of the cluster's Service range,
+    as the plan reads it (substrate.plan.mocks stands in for EKS's default)."""
+    return str(ipaddress.ip_network(KUBERNETES_SERVICE_CIDR_STAND_IN).network_address + 1)
 
 
 @journey(
@@ -196,19 +198,25 @@ the range's first address."""
     steps=[
         "connects to https://kubernetes.default.svc (the `kubernetes` Service's cluster IP, "
         "port 443) to create and watch its executors",
+        "an executor, and a pod of every other tenant, dial the same address",
     ],
-    outcome="the driver reaches the `kubernetes` Service's cluster IP on TCP 443: the VPC "
-    "CNI's policy agent matches egress by the address the pod dials, before kube-proxy "
-    "translates it (amazon-network-policy-controller-k8s, pkg/resolvers/endpoints.go)",
+    outcome="the driver reaches the `kubernetes` Service's cluster IP on TCP 443 and not on 80 "
+    "(the VPC CNI's policy agent matches egress by the address the pod dials, before kube-proxy "
+    "translates it: amazon-network-policy-controller-k8s, pkg/resolvers/endpoints.go); the "
+    "executors and the pods of tenants that do not run Spark do not reach it",
     docs=[SPARK_DOCS],
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 18: no tenant rule opens the kubernetes Service's cluster IP, and the VPC "
-    "CNI's eBPF probe sees that address, not the control plane's (pre-DNAT)",
-)
 @pytest.mark.parametrize("stack", SPARK_STACKS)
-def test_spark_driver_reaches_the_kubernetes_service_address(stack: str) -> None:
+def test_only_the_spark_driver_reaches_the_kubernetes_service_address(stack: str) -> None:
     s = spark_network(stack)
-    candidates = [str(ipaddress.ip_network(c).network_address + 1) for c in EKS_SERVICE_CIDRS]
-    assert any(s.reach.allows(s.driver, a, API_SERVER_PORT) for a in candidates), candidates
+    address = kubernetes_service_address()
+    assert s.reach.ports(s.driver, address) == Ports(False, (("TCP", 443, 443),))
+    for executor in s.executors:
+        assert not s.reach.allows(executor, address, API_SERVER_PORT), executor
+    spark = s.net.config.workloads.spark
+    assert spark is not None
+    others = [t for t in s.net.config.tenants if t not in spark.tenants]
+    assert others, "every tenant runs Spark"
+    for tenant in others:
+        for pod in s.net.pods(tenant):
+            assert not s.reach.allows(pod, address, API_SERVER_PORT), pod
