@@ -69,7 +69,7 @@ class StackNetwork:
         namespace = agent.namespace or self.config.tenants[agent.tenant].namespaces[0]
         return f"{namespace}/{name}"
 
-    def _subnets(self) -> dict[str, str]:
+    def subnets(self) -> dict[str, str]:
         """Subnet id (as the plan's mock engine assigns it) -> CIDR."""
         prefix = EC2_ID_PREFIX[SUBNET]
         return {
@@ -86,7 +86,7 @@ class StackNetwork:
             if r.type == ENDPOINT and r.inputs.get("vpcEndpointType") == "Interface"
             for s in r.inputs["subnetIds"]
         }
-        return sorted(cidr for sid, cidr in self._subnets().items() if sid in ids)
+        return sorted(cidr for sid, cidr in self.subnets().items() if sid in ids)
 
     def endpoint_addresses(self) -> list[str]:
         return [_host(c) for c in self.endpoint_subnets()]
@@ -102,9 +102,7 @@ class StackNetwork:
         assert vpc is not None
         unassigned = str(vpc.broadcast_address)
         assert not any(ipaddress.ip_address(unassigned) in ipaddress.ip_network(c) for c in inside)
-        return sorted(
-            [*(_host(c) for c in self._subnets().values() if c not in inside), unassigned]
-        )
+        return sorted([*(_host(c) for c in self.subnets().values() if c not in inside), unassigned])
 
     def s3_addresses(self) -> list[str]:
         """An address in each entry of the Region's S3 prefix list, as the plan resolves it
@@ -116,7 +114,7 @@ def _release(plan: PlanResult, chart: str) -> dict[str, Any] | None:
     return next((r for r in plan.releases if r["chart"].endswith(chart)), None)
 
 
-def _runtime_objects(
+def runtime_objects(
     config: PlatformConfig, plan: PlanResult, cluster: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     objects = [
@@ -159,7 +157,7 @@ def stack_network(stack: str) -> StackNetwork:
     plan = planned(stack)
     config = typed_config(stack_yaml(stack))
     cluster = list(rendered(stack).objects)
-    runtime = _runtime_objects(config, plan, cluster)
+    runtime = runtime_objects(config, plan, cluster)
     reach = netpol.analyze([*cluster, *netpol.eks_objects(), *runtime])
     names = {f"{o['metadata']['namespace']}/{o['metadata']['name']}" for o in runtime}
     prometheus = next(n for n in names if "/prometheus-" in n)

@@ -6,6 +6,7 @@ layer."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -44,6 +45,20 @@ def s3_cidrs(region: str) -> pulumi.Output[list[str]]:
     return found.entries.apply(_cidrs)
 
 
+def _service_address(configs: Sequence[Any]) -> list[str]:
+    """The `kubernetes` Service's address: the first of the cluster's Service range."""
+    (config,) = configs
+    cidr = config["service_ipv4_cidr"] if isinstance(config, Mapping) else config.service_ipv4_cidr
+    return [f"{ipaddress.ip_network(cidr).network_address + 1}/32"]
+
+
+def kubernetes_service_cidrs(cluster_name: Any) -> pulumi.Output[list[str]]:
+    """The `kubernetes` Service's cluster IP as a /32, from the cluster's Service range (EKS
+    picks 10.100.0.0/16 or 172.20.0.0/16 when the cluster sets none), read at deploy time."""
+    found = aws.eks.get_cluster_output(name=cluster_name)
+    return found.kubernetes_network_configs.apply(_service_address)
+
+
 def _subnet_cidrs(cfg: PlatformConfig, public: bool) -> Any:
     """CIDRs of the VPC's private (or public) subnets: from the stack file when Substrate
     creates the VPC, looked up by subnet id at deploy time in an existing one."""
@@ -63,9 +78,14 @@ def _prometheus(cfg: PlatformConfig) -> PodPeer:
     return PodPeer(namespace, PROMETHEUS)
 
 
-def peers(cfg: PlatformConfig, specs: Sequence[TenantSpec]) -> NetworkPeers:
-    """Everything the tenants' policies need, looked up only when some tenant needs it."""
+def peers(
+    cfg: PlatformConfig, specs: Sequence[TenantSpec], cluster_name: Any = None
+) -> NetworkPeers:
+    """Everything the tenants' policies need, looked up only when some tenant needs it. With
+    ``cluster_name``, the Spark tenants' drivers get the `kubernetes` Service's address."""
     nets = [s.network for s in specs]
+    spark = cfg.workloads.spark
+    sparks = frozenset(spark.tenants) if spark is not None and cluster_name is not None else None
     kuberay = cfg.kueue is not None and KUBERAY in operators_for(cfg.kueue.integrations)
     balanced = any(n.load_balancer_ports and n.load_balancer_cidrs is None for n in nets)
     return NetworkPeers(
@@ -76,4 +96,6 @@ def peers(cfg: PlatformConfig, specs: Sequence[TenantSpec]) -> NetworkPeers:
         kuberay_operator=PodPeer(KUBERAY.namespace, KUBERAY_OPERATOR) if kuberay else None,
         prometheus=_prometheus(cfg),
         tenants=tuple(specs),
+        spark_tenants=sparks or frozenset(),
+        api_server_cidrs=kubernetes_service_cidrs(cluster_name) if sparks else (),
     )

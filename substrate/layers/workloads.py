@@ -304,7 +304,7 @@ def build(
                 opts=base.kubernetes,
             )
         gpu_pools = [p.name for p in capacity.gpu_pools]
-        network = peers(cfg, everyone)
+        network = peers(cfg, everyone, cluster_name)
         units = {p.name: p.gpu_resource for p in capacity.gpu_pools}
         for name, spec in specs.items():
             tenants[name] = Tenant(

@@ -48,6 +48,12 @@ Region: stand-ins from the documentation ranges (RFC 5737), not S3's addresses. 
 are AWS's, read when `pulumi up` runs; a plan only shows where they go."""
 
 
+KUBERNETES_SERVICE_CIDR_STAND_IN = "172.20.0.0/16"
+"""What the plan's `eks.getCluster` answers for the cluster's Service range: one of the two EKS
+assigns when the cluster sets none (EKS API reference, KubernetesNetworkConfigRequest); which one
+a cluster got is read when `pulumi up` runs."""
+
+
 def s3_prefix_list_stand_in(name: str) -> list[dict[str, str]]:
     return [{"cidr": c, "description": f"stand-in for {name}"} for c in S3_PREFIX_LIST_STAND_IN]
 
@@ -345,6 +351,19 @@ class SubstrateMocks(Mocks):
                 "tags": {},
                 "region": self.region,
                 "entries": s3_prefix_list_stand_in(name),
+            }
+        elif token == "aws:eks/getCluster:getCluster":
+            result = {
+                **inputs,
+                "id": str(inputs["name"]),
+                "kubernetesNetworkConfigs": [
+                    {
+                        "ipFamily": "ipv4",
+                        "serviceIpv4Cidr": KUBERNETES_SERVICE_CIDR_STAND_IN,
+                        "serviceIpv6Cidr": "",
+                        "elasticLoadBalancings": [],
+                    }
+                ],
             }
         elif token == "aws:ec2/getSubnet:getSubnet":
             subnet = str(inputs["id"])

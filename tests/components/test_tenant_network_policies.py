@@ -38,3 +38,9 @@ def test_a_prefix_list_resolved_at_deploy_time_becomes_its_ip_blocks() -> None:
 def test_an_empty_prefix_list_is_refused_not_opened_to_everything(cidrs: object) -> None:
     with pytest.raises(ValueError, match="allow-s3: no CIDRs, and an empty peer list means"):
         network_policies(S3_TENANT, NetworkPeers(s3_cidrs=cidrs))
+
+
+def test_a_spark_tenant_without_the_service_address_is_refused_not_opened() -> None:
+    peers = NetworkPeers(s3_cidrs=["192.0.2.0/24"], spark_tenants=frozenset({"data-eng"}))
+    with pytest.raises(ValueError, match="allow-spark-driver-to-api-server: no CIDRs"):
+        network_policies(S3_TENANT, peers)

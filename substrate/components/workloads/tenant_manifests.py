@@ -14,8 +14,8 @@
   outside the tenant (`NetworkPeers`) resolved by the workloads layer. Within the tenant, agent
   pods (`substrate.io/workload-class: agent`) are not opened to every tenant pod: each agent's
   own NetworkPolicy (substrate.components.agents.agent_manifests) says who may reach it; they keep
-  egress to the
-  tenant.
+  egress to the tenant. In tenants that run Spark, driver pods (`spark-role: driver`) may open
+  the `kubernetes` Service's address on 443 (they create and watch their executors).
 - RoleBinding of the tenant-admin ClusterRole to the tenant's admin group, and a ClusterRole
   and ClusterRoleBinding that let that group read its ClusterQueue, ResourceFlavors and Cohorts.
 """
@@ -54,6 +54,9 @@ ALLOW_MONITORING = "allow-monitoring"
 ALLOW_FROM_TENANTS = "allow-from-tenants"
 ALLOW_TO_TENANTS = "allow-to-tenants"
 ALLOW_LOAD_BALANCERS = "allow-load-balancers"
+ALLOW_API_SERVER = "allow-spark-driver-to-api-server"
+SPARK_DRIVER = {"spark-role": "driver"}
+"""Label spark-submit puts on every Spark driver pod (Spark's `spark-role`)."""
 RAY_HEAD = {"ray.io/node-type": "head"}
 """Label KubeRay 1.7.0 puts on every Ray head pod (utils.RayNodeTypeLabelKey)."""
 RAY_HEAD_PORTS = (8265, 8000)
@@ -119,6 +122,12 @@ class NetworkPeers:
     """The platform Prometheus pods (for `monitoring_ports`)."""
     tenants: Sequence[TenantSpec] = field(default_factory=tuple)
     """Every tenant: those that accept this one's pods get its egress."""
+    spark_tenants: frozenset[str] = frozenset()
+    """Tenants that run Spark: their drivers get `api_server_cidrs` on 443."""
+    api_server_cidrs: Any = ()
+    """The `kubernetes` Service's cluster IP (/32): what a pod dials for the API server, and
+    what the VPC CNI's policy agent matches (it sees the address before kube-proxy translates
+    it to the control plane's)."""
 
 
 def _ip_blocks(cidrs: Any, what: str) -> Any:
@@ -205,6 +214,12 @@ def network_policies(
     if net.s3:
         to = _ip_blocks(peers.s3_cidrs, ALLOW_S3)
         out[ALLOW_S3] = _policy(["Egress"], egress=[{"to": to, "ports": https}])
+    if tenant.name in peers.spark_tenants:
+        to = _ip_blocks(peers.api_server_cidrs, ALLOW_API_SERVER)
+        out[ALLOW_API_SERVER] = {
+            **_policy(["Egress"], egress=[{"to": to, "ports": https}]),
+            "podSelector": {"matchLabels": dict(SPARK_DRIVER)},
+        }
     out.update(_ingress_policies(tenant, peers))
     return out
 
