@@ -6,6 +6,9 @@ node pools. Called from PlatformConfig.check.
 - Executors shuffle and spill to Spark's local dirs, which must be on instance-store NVMe: the
   configured pool must exist and launch only families with local NVMe.
 - The SparkApplication integration is enabled by the Spark section, never by itself.
+- A Spark tenant's pods reach S3 and get their Pod Identity credentials: its
+  `network.s3` and `network.podIdentityAgent` are on (tenant NetworkPolicies deny both by
+  default, and the driver and executors read and write S3 as the tenant's `spark` role).
 """
 
 from __future__ import annotations
@@ -48,6 +51,17 @@ def check_spark(cfg: PlatformConfig) -> None:
                 "is not a tenant in substrate:tenants",
                 ", ".join(sorted(cfg.tenants)) or "no tenants are configured",
             )
+    for name in spark.tenants:
+        network = cfg.tenants[name].network
+        for key, on in (("s3", network.s3), ("podIdentityAgent", network.pod_identity_agent)):
+            if not on:
+                raise ConfigError(
+                    f"substrate:tenants.{name}.network.{key}",
+                    on,
+                    f"is off, but {name} runs Spark, whose driver and executors read and write "
+                    "S3 with Pod Identity credentials",
+                    f"true, or {name} out of {SPARK}.tenants",
+                )
     pool = cfg.node_pools.get(spark.node_pool)
     where = f"{SPARK}.nodePool"
     if pool is None:

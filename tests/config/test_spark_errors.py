@@ -53,6 +53,20 @@ CASES: list[tuple[str, Mutation, str]] = [
         "section (it enables this integration itself))",
     ),
     (
+        "a Spark tenant whose pods cannot reach S3",
+        lambda c: c["substrate:tenants"]["data-eng"]["network"].__setitem__("s3", False),
+        "substrate:tenants.data-eng.network.s3 = false: is off, but data-eng runs Spark, whose "
+        "driver and executors read and write S3 with Pod Identity credentials (allowed: true, "
+        "or data-eng out of substrate:workloads.spark.tenants)",
+    ),
+    (
+        "a Spark tenant whose pods get no Pod Identity credentials",
+        lambda c: c["substrate:tenants"]["data-eng"]["network"].pop("podIdentityAgent"),
+        "substrate:tenants.data-eng.network.podIdentityAgent = false: is off, but data-eng runs "
+        "Spark, whose driver and executors read and write S3 with Pod Identity credentials "
+        "(allowed: true, or data-eng out of substrate:workloads.spark.tenants)",
+    ),
+    (
         "a bucket name S3 refuses",
         lambda c: c[W]["spark"]["tenants"]["data-eng"]["s3"][0].__setitem__("bucket", "Data_Lake"),
         'substrate:workloads.spark.tenants.data-eng.s3[0].bucket = "Data_Lake": is not an S3 '
