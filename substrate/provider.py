@@ -31,12 +31,10 @@ NOT_HOSTED: dict[str, str] = {
     "Addon": "the base class of the Helm add-ons, not a component of its own (no args)",
     "AdmissionPolicySet": "simulation is a tuple[str, int, int] (namespace, seconds, seconds): "
     "the analyzer has lists of one type, no tuples",
-    "AgentSimulation": "ModelRef.kind is a Literal (bedrock_models.Kind)",
     "AgentRuntime": "scaling.triggers is a union of trigger TypedDicts (the analyzer has no "
     "unions); ScaleTarget.kind is a Literal",
     "ElasticWorkload": "triggers is a union of trigger TypedDicts (the analyzer has no unions); "
     "ScaleTarget.kind is a Literal",
-    "BedrockAgentRole": "ModelRef.kind is a Literal (bedrock_models.Kind)",
     "KueuePlatform": "PoolSpec: Literal fields and tuple-of-pair fields (labels, mig_profiles)",
     "NodeClasses": "NodeClassSpec: tuple fields and Literal arch/placement_group",
     "NodeOverlays": "PoolSpec: Literal fields and tuple-of-pair fields",

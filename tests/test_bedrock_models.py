@@ -7,6 +7,7 @@ import pytest
 from substrate.components.bedrock import bedrock_capabilities
 from substrate.components.bedrock.bedrock_models import (
     COMMERCIAL,
+    ModelKind,
     ModelRef,
     destinations,
     partition_of,
@@ -48,7 +49,9 @@ def test_every_profile_routes_within_its_geography(profile: str) -> None:
 
 
 def test_profile_resolves_to_profile_arn_and_models_in_source_and_destinations() -> None:
-    ref = ModelRef("c", "inference-profile", "us-gov.anthropic.claude-sonnet-4-5-20250929-v1:0")
+    ref = ModelRef(
+        "c", ModelKind.INFERENCE_PROFILE, "us-gov.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    )
     got = resolve(ref, "aws-us-gov", "us-gov-east-1", "123456789012")
     model = "anthropic.claude-sonnet-4-5-20250929-v1:0"
     assert got.invoke_arn == (
@@ -64,7 +67,10 @@ def test_profile_resolves_to_profile_arn_and_models_in_source_and_destinations()
 
 def test_foundation_model_resolves_to_the_stack_region_only() -> None:
     got = resolve(
-        ModelRef("t", "foundation-model", "amazon.titan-embed-text-v2:0"), "aws", "us-west-2", "1"
+        ModelRef("t", ModelKind.FOUNDATION_MODEL, "amazon.titan-embed-text-v2:0"),
+        "aws",
+        "us-west-2",
+        "1",
     )
     assert got.all_arns == (
         "arn:aws:bedrock:us-west-2::foundation-model/amazon.titan-embed-text-v2:0",

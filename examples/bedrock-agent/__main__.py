@@ -14,7 +14,7 @@ import pulumi_kubernetes as k8s
 
 from substrate.components.agents.agent_runtime import AgentRuntime
 from substrate.components.bedrock.bedrock_logging import BedrockInvocationLogging
-from substrate.components.bedrock.bedrock_models import ModelRef
+from substrate.components.bedrock.bedrock_models import ModelKind, ModelRef
 from substrate.components.workloads.tenancy import (
     NetworkSpec,
     Share,
@@ -112,8 +112,8 @@ agent = AgentRuntime(
             "namespace": "support",
             "service_account": "support",
             "models": [
-                ModelRef("nova-pro", "inference-profile", "us.amazon.nova-pro-v1:0"),
-                ModelRef("titan-embed", "foundation-model", "amazon.titan-embed-text-v2:0"),
+                ModelRef("nova-pro", ModelKind.INFERENCE_PROFILE, "us.amazon.nova-pro-v1:0"),
+                ModelRef("titan-embed", ModelKind.FOUNDATION_MODEL, "amazon.titan-embed-text-v2:0"),
             ],
             "guardrail": {
                 "id": config.require("guardrailId"),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
 from substrate.components.bedrock import bedrock_capabilities, bedrock_models
-from substrate.components.bedrock.bedrock_models import ModelRef
+from substrate.components.bedrock.bedrock_models import ModelKind, ModelRef
 from substrate.components.core import validators
 from substrate.config.checks import rule
 from substrate.config.schema import ConfigError, Invalid, doc, key_path
@@ -174,7 +174,9 @@ class BedrockConfig:
 
     @staticmethod
     def _ref(name: str, key: str, value: str, region: str, where: str) -> ModelRef:
-        kind = "foundation-model" if key == "foundationModel" else "inference-profile"
+        kind = (
+            ModelKind.FOUNDATION_MODEL if key == "foundationModel" else ModelKind.INFERENCE_PROFILE
+        )
         if value.startswith("arn:"):
             parsed = bedrock_models.model_from_arn(value, region)
             if isinstance(parsed, validators.Problem):
@@ -184,7 +186,7 @@ class BedrockConfig:
                     where, value, f"is the ARN of a {parsed[0]}", f"a {kind} ARN or id under {key}"
                 )
             value = parsed[1]
-        return ModelRef(name=name, kind=kind, id=value)  # type: ignore[arg-type]
+        return ModelRef(name=name, kind=kind, id=value)
 
     def check_grants(self, path: str, granted: Sequence[str]) -> None:
         """A tenant's grants name catalog models (UnknownModelError otherwise)."""

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from substrate.components.agents.agent_runtime import AgentRuntime, AgentRuntimeArgs, validate_args
-from substrate.components.bedrock.bedrock_models import ModelRef
+from substrate.components.bedrock.bedrock_models import ModelKind, ModelRef
 from tests.helpers import Resources, run_program
 
 ARGS: AgentRuntimeArgs = {
@@ -93,7 +93,7 @@ ROLE: Any = {
     "cluster_arn": "arn:aws:eks:us-east-1:123456789012:cluster/c",
     "namespace": "research-agents",
     "service_account": "someone-else",
-    "models": [ModelRef("titan", "foundation-model", "amazon.titan-embed-text-v2:0")],
+    "models": [ModelRef("titan", ModelKind.FOUNDATION_MODEL, "amazon.titan-embed-text-v2:0")],
 }
 
 

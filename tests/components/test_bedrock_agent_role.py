@@ -9,15 +9,17 @@ from typing import cast
 import pytest
 
 from substrate.components.agents.bedrock_agent_role import BedrockAgentRole, BedrockAgentRoleArgs
-from substrate.components.bedrock.bedrock_models import ModelRef
+from substrate.components.bedrock.bedrock_models import ModelKind, ModelRef
 from substrate.components.bedrock.bedrock_policies import AGENT_TAG
 from substrate.engines.aws_plan import AwsPlan
 from substrate.engines.bedrock_calls import Guardrail
 from tests.engines.iam_helpers import assume, invoke, plan_of
 from tests.helpers import Resources, run_program
 
-CLAUDE = ModelRef("claude", "inference-profile", "us.anthropic.claude-sonnet-4-5-20250929-v1:0")
-TITAN = ModelRef("titan", "foundation-model", "amazon.titan-embed-text-v2:0")
+CLAUDE = ModelRef(
+    "claude", ModelKind.INFERENCE_PROFILE, "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+)
+TITAN = ModelRef("titan", ModelKind.FOUNDATION_MODEL, "amazon.titan-embed-text-v2:0")
 ACCOUNT = "123456789012"
 CLUSTER_ARN = f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/substrate-prod"
 
@@ -65,9 +67,9 @@ def test_role_invokes_exactly_the_listed_models_and_their_routed_regions() -> No
     assert all(invoke(plan, "research", "planner", "InvokeModel", TITAN))
     denied = "because no identity-based policy allows the bedrock:InvokeModel action"
     assert _reasons(plan, CLAUDE, destination="us-west-1")[1] == denied
-    direct = ModelRef("direct", "foundation-model", CLAUDE.foundation_model_id)
+    direct = ModelRef("direct", ModelKind.FOUNDATION_MODEL, CLAUDE.foundation_model_id)
     assert _reasons(plan, direct) == [denied]
-    other = ModelRef("nova", "inference-profile", "us.amazon.nova-pro-v1:0")
+    other = ModelRef("nova", ModelKind.INFERENCE_PROFILE, "us.amazon.nova-pro-v1:0")
     assert _reasons(plan, other)[0] == denied
 
 
@@ -144,11 +146,11 @@ def test_global_profile_gets_the_documented_three_part_grant() -> None:
     """A global profile call (profile, source-Region model, Region-less model) is allowed; the
     Region-less model is not callable on its own, nor the regional model outside the profile."""
     ref = ModelRef(
-        "claude", "inference-profile", "global.anthropic.claude-sonnet-4-5-20250929-v1:0"
+        "claude", ModelKind.INFERENCE_PROFILE, "global.anthropic.claude-sonnet-4-5-20250929-v1:0"
     )
     plan = _plan(_agent(models=[ref]))
     assert _reasons(plan, ref) == ["allowed"] * 3
-    direct = ModelRef("direct", "foundation-model", ref.foundation_model_id)
+    direct = ModelRef("direct", ModelKind.FOUNDATION_MODEL, ref.foundation_model_id)
     assert _reasons(plan, direct) == [
         "because no identity-based policy allows the bedrock:InvokeModel action"
     ]
@@ -156,7 +158,7 @@ def test_global_profile_gets_the_documented_three_part_grant() -> None:
 
 def test_govcloud_arns_use_the_partition_and_the_profile_s_routing() -> None:
     ref = ModelRef(
-        "claude", "inference-profile", "us-gov.anthropic.claude-sonnet-4-5-20250929-v1:0"
+        "claude", ModelKind.INFERENCE_PROFILE, "us-gov.anthropic.claude-sonnet-4-5-20250929-v1:0"
     )
     plan = _plan(_agent(region="us-gov-east-1", models=[ref]), "us-gov-east-1")
     assert plan.partition == "aws-us-gov"
@@ -186,7 +188,7 @@ def test_trust_is_pod_identity_for_this_cluster_and_service_account() -> None:
         ({"models": []}, "BedrockAgentRoleArgs.models: empty; grant at least one model"),
         ({"models": [TITAN, TITAN]}, "BedrockAgentRoleArgs.models[1]: 'titan' is listed twice"),
         (
-            {"models": [ModelRef("x", "inference-profile", "us.unknown.model-v1:0")]},
+            {"models": [ModelRef("x", ModelKind.INFERENCE_PROFILE, "us.unknown.model-v1:0")]},
             "BedrockAgentRoleArgs.models[0]: 'us.unknown.model-v1:0' is not in the inference "
             "profile routing table",
         ),

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from substrate.components.bedrock.bedrock_models import ModelRef
+from substrate.components.bedrock.bedrock_models import ModelKind, ModelRef
 from substrate.config import ConfigError
 from substrate.config.bedrock import ModelNotGrantedError, UnknownModelError
 from tests.helpers import stack_yaml, typed_config
@@ -260,9 +260,11 @@ def test_catalog_resolves_ids_and_arns_for_the_stack_region() -> None:
     cfg = typed_config(raw)
     assert cfg.bedrock is not None
     catalog = cfg.bedrock.catalog(cfg.region)
-    assert catalog["claude-sonnet"] == ModelRef("claude-sonnet", "inference-profile", PROFILE)
+    assert catalog["claude-sonnet"] == ModelRef(
+        "claude-sonnet", ModelKind.INFERENCE_PROFILE, PROFILE
+    )
     assert catalog["titan-embed"] == ModelRef(
-        "titan-embed", "foundation-model", "amazon.titan-embed-text-v2:0"
+        "titan-embed", ModelKind.FOUNDATION_MODEL, "amazon.titan-embed-text-v2:0"
     )
     assert catalog["nova-arn"].id == "us.amazon.nova-pro-v1:0"
 

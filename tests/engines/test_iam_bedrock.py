@@ -4,7 +4,7 @@ asserts the outcome that page states."""
 
 from __future__ import annotations
 
-from substrate.components.bedrock.bedrock_models import ModelRef
+from substrate.components.bedrock.bedrock_models import ModelKind, ModelRef
 from substrate.engines.bedrock_calls import Guardrail, call, routes
 from substrate.engines.iam import Kind, Policies, Policy, Principal, Request, evaluate
 from tests.engines.iam_helpers import doc
@@ -13,10 +13,10 @@ ACCOUNT = "123456789012"
 SESSION = Principal.role_session(f"arn:aws:iam::{ACCOUNT}:role/app", "s")
 INVOKE = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
 GUARDRAIL = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:guardrail/guardrail-id"
-NOVA = ModelRef("nova", "foundation-model", "amazon.nova-pro-v1:0")
+NOVA = ModelRef("nova", ModelKind.FOUNDATION_MODEL, "amazon.nova-pro-v1:0")
 CLAUDE = "anthropic.claude-sonnet-4-5-20250929-v1:0"
 PRODUCTION = "arn:aws:eks:us-west-2:111122223333:cluster/ProductionCluster"
-PROFILE = ModelRef("claude", "inference-profile", f"us.{CLAUDE}")
+PROFILE = ModelRef("claude", ModelKind.INFERENCE_PROFILE, f"us.{CLAUDE}")
 
 
 def _allowed(
@@ -144,7 +144,9 @@ def test_geographic_cross_region_inference_policy() -> None:
     assert routes(PROFILE, "us-east-1") == ("us-east-1", "us-east-2", "us-west-2")
     for region in routes(PROFILE, "us-east-1"):
         assert _allowed(policy, "Converse", PROFILE, destination=region) == [True, True], region
-    assert _allowed(policy, "Converse", ModelRef("m", "foundation-model", CLAUDE)) == [False]
+    assert _allowed(policy, "Converse", ModelRef("m", ModelKind.FOUNDATION_MODEL, CLAUDE)) == [
+        False
+    ]
     # ConverseStream needs InvokeModelWithResponseStream, which this example does not grant.
     assert _allowed(policy, "ConverseStream", PROFILE) == [False, False]
 

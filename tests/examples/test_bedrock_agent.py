@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from substrate.components.bedrock.bedrock_models import ModelRef
+from substrate.components.bedrock.bedrock_models import ModelKind, ModelRef
 from substrate.engines.bedrock_calls import Guardrail, routes
 from substrate.plan.command import PlanResult, plan_stack, render
 from substrate.project import find_project
@@ -48,7 +48,7 @@ def test_agent_role_invokes_only_its_models_through_the_pinned_guardrail(
     every destination Region with guardrail version 3; without it, with another version, or on
     a model it was not given, it is denied; only support/support gets the role's session."""
     plan = plan_of(resources.records, "us-west-2")
-    nova = ModelRef("nova", "inference-profile", "us.amazon.nova-pro-v1:0")
+    nova = ModelRef("nova", ModelKind.INFERENCE_PROFILE, "us.amazon.nova-pro-v1:0")
     pinned = Guardrail("gr4kx1z2abcd", "3")
     for region in routes(nova, "us-west-2"):
         for operation in ("Converse", "ConverseStream", "InvokeModel"):
@@ -60,7 +60,9 @@ def test_agent_role_invokes_only_its_models_through_the_pinned_guardrail(
         assert invoke(plan, "support", "support", "Converse", nova, guardrail=guardrail)[
             0
         ].explicit_deny
-    claude = ModelRef("claude", "inference-profile", "us.anthropic.claude-sonnet-4-5-20250929-v1:0")
+    claude = ModelRef(
+        "claude", ModelKind.INFERENCE_PROFILE, "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    )
     assert not any(invoke(plan, "support", "support", "Converse", claude, guardrail=pinned)[:2])
     assert assume(plan, "support", "support") == ["allowed", "allowed"]
     assert assume(plan, "support", "support", kubernetes_namespace="default") == [

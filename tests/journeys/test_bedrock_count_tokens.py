@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from substrate.components.bedrock import bedrock_capabilities
-from substrate.components.bedrock.bedrock_models import ModelRef, resolve
+from substrate.components.bedrock.bedrock_models import ModelKind, ModelRef, resolve
 from substrate.components.bedrock.bedrock_policies import (
     agent_policy,
     guardrail_grant,
@@ -32,15 +32,17 @@ AGENT = Principal.role_session(
     session_tags={"eks-cluster-arn": CLUSTER},
 )
 GUARDRAIL = Guardrail("guard01", "2")
-SONNET_V2 = ModelRef("sonnet-v2", "foundation-model", "anthropic.claude-3-5-sonnet-20241022-v2:0")
+SONNET_V2 = ModelRef(
+    "sonnet-v2", ModelKind.FOUNDATION_MODEL, "anthropic.claude-3-5-sonnet-20241022-v2:0"
+)
 SONNET_37 = ModelRef(
-    "sonnet-37", "inference-profile", "us.anthropic.claude-3-7-sonnet-20250219-v1:0"
+    "sonnet-37", ModelKind.INFERENCE_PROFILE, "us.anthropic.claude-3-7-sonnet-20250219-v1:0"
 )
 SONNET_45 = ModelRef(
-    "sonnet-45", "inference-profile", "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    "sonnet-45", ModelKind.INFERENCE_PROFILE, "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 )
-TITAN = ModelRef("titan", "foundation-model", "amazon.titan-embed-text-v2:0")
-HAIKU = ModelRef("haiku", "foundation-model", "anthropic.claude-3-5-haiku-20241022-v1:0")
+TITAN = ModelRef("titan", ModelKind.FOUNDATION_MODEL, "amazon.titan-embed-text-v2:0")
+HAIKU = ModelRef("haiku", ModelKind.FOUNDATION_MODEL, "anthropic.claude-3-5-haiku-20241022-v1:0")
 GRANTED = (SONNET_V2, SONNET_37, SONNET_45, TITAN)
 CALLING = "docs/agents.md#what-an-agent-may-call"
 USER = "an agent granted Claude 3.5 Sonnet v2, Claude 3.7 Sonnet (us. profile), Claude Sonnet 4.5"
@@ -115,6 +117,6 @@ def test_counting_is_refused_where_bedrock_runtime_cannot_count_or_nothing_grant
 def test_the_count_grant_opens_no_call_around_the_profile() -> None:
     """CountTokens names Claude 3.7 Sonnet's foundation model in the stack's Region; invoking
     that model directly, around the us. profile, stays refused."""
-    direct = ModelRef("around", "foundation-model", SONNET_37.foundation_model_id)
+    direct = ModelRef("around", ModelKind.FOUNDATION_MODEL, SONNET_37.foundation_model_id)
     assert not _allowed("Converse", direct, GUARDRAIL)
     assert not _allowed("InvokeModel", direct, GUARDRAIL)

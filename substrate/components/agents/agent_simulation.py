@@ -12,8 +12,6 @@ Kyverno policy `agent-simulation`
 (substrate.components.admission.admission_policies.agent_simulation).
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, Required, TypedDict, cast
 

@@ -20,9 +20,9 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Literal
 
 from substrate.components.bedrock import bedrock_capabilities
 from substrate.components.bedrock.bedrock_capabilities import Capabilities
@@ -56,7 +56,17 @@ GUARDRAIL_ARN = re.compile(
     r"^arn:aws(-[a-z-]+)?:bedrock:[a-z0-9-]+:\d{12}:guardrail/[a-z0-9]{1,64}(:(?P<v>[^:]+))?$"
 )
 
-Kind = Literal["foundation-model", "inference-profile"]
+
+class ModelKind(StrEnum):
+    """What a catalog model's `id` names."""
+
+    FOUNDATION_MODEL = "foundation-model"
+    """A foundation model id (`amazon.nova-pro-v1:0`), called in the stack's Region."""
+    INFERENCE_PROFILE = "inference-profile"
+    """A system-defined (cross-Region) inference profile id (`us.amazon.nova-pro-v1:0`)."""
+
+
+Kind = ModelKind
 
 
 @cache
@@ -73,7 +83,7 @@ class ModelRef:
 
     name: str
     """Catalog name agents and tenants use (`substrate:bedrock.models` key)."""
-    kind: Kind
+    kind: ModelKind
     """`foundation-model` or `inference-profile`: what `id` names."""
     id: str
     """Foundation model id (``amazon.nova-pro-v1:0``) or system inference profile id
@@ -206,8 +216,7 @@ def model_from_arn(arn: str, region: str) -> tuple[Kind, str] | Problem:
             f"{partition}/{region}",
             f"an ARN of {region} (the Region the agents call Bedrock in)",
         )
-    kind: Kind = "foundation-model" if parts["kind"] == "foundation-model" else "inference-profile"
-    return kind, parts["id"]
+    return ModelKind(parts["kind"]), parts["id"]
 
 
 def check_model(ref: ModelRef, region: str) -> Problem | None:
