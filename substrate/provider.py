@@ -29,8 +29,6 @@ PACKAGE = "substrate"
 
 NOT_HOSTED: dict[str, str] = {
     "Addon": "the base class of the Helm add-ons, not a component of its own (no args)",
-    "AdmissionPolicySet": "simulation is a tuple[str, int, int] (namespace, seconds, seconds): "
-    "the analyzer has lists of one type, no tuples",
     "AgentRuntime": "scaling.triggers is a union of trigger TypedDicts (the analyzer has no "
     "unions); ScaleTarget.kind is a Literal",
     "ElasticWorkload": "triggers is a union of trigger TypedDicts (the analyzer has no unions); "

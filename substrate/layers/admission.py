@@ -61,7 +61,11 @@ def build(
             "agents": [f"{agent_namespace(cfg, a)}/{n}" for n, a in sorted(cfg.agents.items())],
             "agent_memory_cap": cfg.storage.max_agent_memory_volume,
             "simulation": (
-                (sim.namespace, sim.max_run_seconds, sim.cleanup_after_seconds)
+                {
+                    "namespace": sim.namespace,
+                    "max_run_seconds": sim.max_run_seconds,
+                    "cleanup_seconds": sim.cleanup_after_seconds,
+                }
                 if (sim := cfg.agent_simulation)
                 else None
             ),

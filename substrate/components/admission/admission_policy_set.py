@@ -27,6 +27,17 @@ from substrate.components.core.tokens import component_args
 VALIDATION_ACTIONS = ({"Deny"}, {"Audit"}, {"Audit", "Warn"}, {"Warn"}, {"Deny", "Audit"})
 
 
+class SimulationLimits(TypedDict):
+    """The agent simulation namespace and the bounds its Jobs must declare."""
+
+    namespace: str
+    """The simulation namespace."""
+    max_run_seconds: int
+    """Most `activeDeadlineSeconds` a Job there may declare."""
+    cleanup_seconds: int
+    """Most `ttlSecondsAfterFinished` a Job there may declare."""
+
+
 class AdmissionPolicySetArgs(TypedDict, total=False):
     """Arguments of :class:`AdmissionPolicySet`."""
 
@@ -46,9 +57,9 @@ class AdmissionPolicySetArgs(TypedDict, total=False):
     """`<namespace>/<agent>` of every agent (agent-isolation, R20)."""
     agent_memory_cap: NotRequired[str | None]
     """Largest agent memory claim, a Kubernetes quantity (agent-isolation)."""
-    simulation: NotRequired[tuple[str, int, int] | None]
-    """(namespace, most activeDeadlineSeconds, most ttlSecondsAfterFinished) of the agent
-    simulation namespace (agent-simulation); none: no such namespace."""
+    simulation: NotRequired[SimulationLimits | None]
+    """The agent simulation namespace and its Jobs' bounds (agent-simulation); none: no such
+    namespace."""
 
 
 def _settings(args: AdmissionPolicySetArgs) -> PolicySettings:
@@ -87,14 +98,13 @@ def _settings(args: AdmissionPolicySetArgs) -> PolicySettings:
     )
 
 
-def _simulation(sim: tuple[str, int, int] | None) -> dict[str, Any]:
+def _simulation(sim: SimulationLimits | None) -> dict[str, Any]:
     if sim is None:
         return {}
-    namespace, run, cleanup = sim
     return {
-        "simulation_namespace": namespace,
-        "simulation_max_run_seconds": run,
-        "simulation_cleanup_seconds": cleanup,
+        "simulation_namespace": sim["namespace"],
+        "simulation_max_run_seconds": sim["max_run_seconds"],
+        "simulation_cleanup_seconds": sim["cleanup_seconds"],
     }
 
 
