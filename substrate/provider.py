@@ -29,10 +29,6 @@ PACKAGE = "substrate"
 
 NOT_HOSTED: dict[str, str] = {
     "Addon": "the base class of the Helm add-ons, not a component of its own (no args)",
-    "AgentRuntime": "scaling.triggers is a union of trigger TypedDicts (the analyzer has no "
-    "unions); ScaleTarget.kind is a Literal",
-    "ElasticWorkload": "triggers is a union of trigger TypedDicts (the analyzer has no unions); "
-    "ScaleTarget.kind is a Literal",
     "KueuePlatform": "PoolSpec: Literal fields and tuple-of-pair fields (labels, mig_profiles)",
     "NodeClasses": "NodeClassSpec: tuple fields and Literal arch/placement_group",
     "NodeOverlays": "PoolSpec: Literal fields and tuple-of-pair fields",

@@ -35,7 +35,11 @@ from substrate.components.agents.agent_simulation import AgentSimulation, Simula
 from substrate.components.agents.agent_snapshots import AgentSnapshots
 from substrate.components.cluster.storage import AGENT_CLASS, FAST_CLASS, SNAPSHOT_CLASS
 from substrate.components.identity.workload_identity import AgentIdentity
-from substrate.components.workloads.elastic_workload import ElasticWorkloadArgs, ScaleTarget
+from substrate.components.workloads.elastic_workload import (
+    ElasticWorkloadArgs,
+    ScaleTarget,
+    ScaleTargetKind,
+)
 from substrate.components.workloads.tenancy import NetworkSpec, TenantSpec
 from substrate.components.workloads.tenant_manifests import (
     ALLOW_DNS,
@@ -90,7 +94,11 @@ def plans(cfg: PlatformConfig) -> tuple[AgentPlan, ...]:
         ns = agent_namespace(cfg, agent)
         elastic = None
         if agent.scaling is not None:
-            target: ScaleTarget = {"kind": "StatefulSet", "name": name, "namespace": ns}
+            target: ScaleTarget = {
+                "kind": ScaleTargetKind.STATEFUL_SET,
+                "name": name,
+                "namespace": ns,
+            }
             elastic = elastic_args(agent.scaling, target, cfg.region, prometheus_url(cfg))
             elastic["scale_down"] = {
                 "stabilization_seconds": agent.drain.scale_down_stabilization_seconds,

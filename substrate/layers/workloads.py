@@ -126,10 +126,11 @@ def _trigger(trigger: TriggerConfig, prometheus_url: str | None) -> Trigger:
     if trigger.sqs is not None:
         s = trigger.sqs
         return {
-            "type": "sqs",
-            "queue_url": s.queue_url,
-            "messages_per_replica": s.messages_per_replica,
-            "activation_messages": s.activation_messages,
+            "sqs": {
+                "queue_url": s.queue_url,
+                "messages_per_replica": s.messages_per_replica,
+                "activation_messages": s.activation_messages,
+            }
         }
     if trigger.prometheus is not None:
         p = trigger.prometheus
@@ -140,31 +141,34 @@ def _trigger(trigger: TriggerConfig, prometheus_url: str | None) -> Trigger:
                 "substrate:keda.prometheusUrl with an external monitoring stack)"
             )
         return {
-            "type": "prometheus",
-            "server_address": url,
-            "query": p.query,
-            "threshold": p.threshold,
-            "activation_threshold": p.activation_threshold,
+            "prometheus": {
+                "server_address": url,
+                "query": p.query,
+                "threshold": p.threshold,
+                "activation_threshold": p.activation_threshold,
+            }
         }
     if trigger.cron is not None:
         c = trigger.cron
         return {
-            "type": "cron",
-            "start": c.start,
-            "end": c.end,
-            "desired_replicas": c.desired_replicas,
-            "timezone": c.timezone,
+            "cron": {
+                "start": c.start,
+                "end": c.end,
+                "desired_replicas": c.desired_replicas,
+                "timezone": c.timezone,
+            }
         }
     assert trigger.cloudwatch is not None
     w = trigger.cloudwatch
     return {
-        "type": "cloudwatch",
-        "namespace": w.namespace,
-        "metric_name": w.metric_name,
-        "target_value": w.target_value,
-        "dimensions": dict(w.dimensions),
-        "statistic": w.statistic,
-        "activation_target_value": w.activation_target_value,
+        "cloudwatch": {
+            "namespace": w.namespace,
+            "metric_name": w.metric_name,
+            "target_value": w.target_value,
+            "dimensions": dict(w.dimensions),
+            "statistic": w.statistic,
+            "activation_target_value": w.activation_target_value,
+        }
     }
 
 

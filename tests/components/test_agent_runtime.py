@@ -11,6 +11,7 @@ import pytest
 
 from substrate.components.agents.agent_runtime import AgentRuntime, AgentRuntimeArgs, validate_args
 from substrate.components.bedrock.bedrock_models import ModelKind, ModelRef
+from substrate.components.workloads.elastic_workload import ScaleTargetKind
 from tests.helpers import Resources, run_program
 
 ARGS: AgentRuntimeArgs = {
@@ -115,7 +116,11 @@ ROLE: Any = {
         (
             _with(
                 scaling={
-                    "target": {"kind": "Deployment", "name": "planner", "namespace": "x"},
+                    "target": {
+                        "kind": ScaleTargetKind.DEPLOYMENT,
+                        "name": "planner",
+                        "namespace": "x",
+                    },
                     "max_replicas": 2,
                     "triggers": [],
                 }

@@ -24,13 +24,13 @@ from substrate.components.capacity.pools import Budget, Limits, PoolSpec
 from substrate.components.cluster.network import Network
 from substrate.components.cluster.storage import ReclaimPolicy, StorageClasses
 from substrate.components.core._args import ArgsError, check_args
-from substrate.components.workloads.elastic_workload import ElasticWorkload
+from substrate.components.workloads.elastic_workload import ElasticWorkload, ScaleTargetKind
 from substrate.components.workloads.tenancy import Share, TenantSpec, memory_bytes
 from substrate.components.workloads.tenant import Tenant
 from tests.helpers import ROOT, run_cli, run_program
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/0"
-TARGET = {"kind": "Deployment", "name": "support", "namespace": "agents"}
+TARGET = {"kind": ScaleTargetKind.DEPLOYMENT, "name": "support", "namespace": "agents"}
 
 
 def pool(limits: Limits) -> PoolSpec:
@@ -109,11 +109,9 @@ def test_a_camel_case_reclaim_policy_is_refused_not_silently_delete() -> None:
             {
                 "target": TARGET,
                 "max_replicas": 3,
-                "triggers": [
-                    {"type": "prometheus", "server_address": "h", "query": "q", "treshold": 1}
-                ],
+                "triggers": [{"prometheus": {"server_address": "h", "query": "q", "treshold": 1}}],
             },
-            "triggers[0].treshold is not a key; did you mean threshold?",
+            "triggers[0].prometheus.treshold is not a key; did you mean threshold?",
         ),
         (
             ElasticWorkload,

@@ -3,6 +3,7 @@ valid against the KEDA v2.20.2 CRDs, never scaling to zero unless asked."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ import pytest
 from substrate.components.workloads.elastic_workload import (
     ElasticWorkload,
     ElasticWorkloadArgs,
+    ScaleTarget,
+    ScaleTargetKind,
     keda_permissions,
     sqs_queue_arn,
 )
@@ -27,29 +30,36 @@ SO = "kubernetes:keda.sh/v1alpha1:ScaledObject"
 TA = "kubernetes:keda.sh/v1alpha1:TriggerAuthentication"
 QUEUE = "https://sqs.us-east-1.amazonaws.com/210987654321/agent-sessions"
 AGENT: ElasticWorkloadArgs = {
-    "target": {"kind": "StatefulSet", "name": "support-agent", "namespace": "agents"},
+    "target": {
+        "kind": ScaleTargetKind.STATEFUL_SET,
+        "name": "support-agent",
+        "namespace": "agents",
+    },
     "max_replicas": 20,
     "triggers": [
-        {"type": "sqs", "queue_url": QUEUE, "messages_per_replica": 10},
+        {"sqs": {"queue_url": QUEUE, "messages_per_replica": 10}},
         {
-            "type": "prometheus",
-            "server_address": MANAGED_PROMETHEUS_URL,
-            "query": 'sum(agent_active_sessions{namespace="agents"})',
-            "threshold": 25,
+            "prometheus": {
+                "server_address": MANAGED_PROMETHEUS_URL,
+                "query": 'sum(agent_active_sessions{namespace="agents"})',
+                "threshold": 25,
+            }
         },
         {
-            "type": "cron",
-            "start": "0 8 * * 1-5",
-            "end": "0 20 * * 1-5",
-            "desired_replicas": 2,
-            "timezone": "America/New_York",
+            "cron": {
+                "start": "0 8 * * 1-5",
+                "end": "0 20 * * 1-5",
+                "desired_replicas": 2,
+                "timezone": "America/New_York",
+            }
         },
         {
-            "type": "cloudwatch",
-            "namespace": "AWS/SQS",
-            "metric_name": "ApproximateAgeOfOldestMessage",
-            "dimensions": {"QueueName": "agent-sessions"},
-            "target_value": 30,
+            "cloudwatch": {
+                "namespace": "AWS/SQS",
+                "metric_name": "ApproximateAgeOfOldestMessage",
+                "dimensions": {"QueueName": "agent-sessions"},
+                "target_value": 30,
+            }
         },
     ],
     "region": "us-east-1",
@@ -161,18 +171,41 @@ def test_queue_arns_follow_the_partition() -> None:
         ({"region": ""}, "ElasticWorkloadArgs.region: required for sqs and cloudwatch"),
         (
             {"target": {"kind": "DaemonSet", "name": "x", "namespace": "agents"}},
-            "ElasticWorkload args: target.kind is 'DaemonSet'; allowed: 'Deployment' or "
-            "'StatefulSet'",
+            "ElasticWorkload args: target.kind is 'DaemonSet'; allowed: "
+            "ScaleTargetKind.DEPLOYMENT or ScaleTargetKind.STATEFUL_SET",
         ),
         (
-            {"triggers": [{"type": "sqs", "queue_url": "http://example.com/q"}]},
+            {"target": {"kind": "StatefulSet", "name": "x", "namespace": "agents"}},
+            "ElasticWorkload args: target.kind is 'StatefulSet'; allowed: "
+            "ScaleTargetKind.DEPLOYMENT or ScaleTargetKind.STATEFUL_SET "
+            "(did you mean ScaleTargetKind.STATEFUL_SET?)",
+        ),
+        (
+            {"triggers": [{**AGENT["triggers"][0], **AGENT["triggers"][2]}]},
+            "ElasticWorkloadArgs.triggers: ['cron', 'sqs'] must set exactly one of sqs, "
+            "prometheus, cron, cloudwatch",
+        ),
+        (
+            {"triggers": [{}]},
+            "ElasticWorkloadArgs.triggers: [] must set exactly one of",
+        ),
+        (
+            {"triggers": [{"sqs": {"queue_url": QUEUE, "message_per_replica": 3}}]},
+            "triggers[0].sqs.message_per_replica is not a key; did you mean messages_per_replica?",
+        ),
+        (
+            {"triggers": [{"type": "sqs", "queue_url": QUEUE}]},
+            "triggers[0].type is not a key; allowed: sqs, prometheus, cron, cloudwatch",
+        ),
+        (
+            {"triggers": [{"sqs": {"queue_url": "http://example.com/q"}}]},
             "is not an SQS queue URL",
         ),
         ({"role_arn": "arn:aws:iam::210987654321:user/me"}, "is not an IAM role ARN"),
     ],
 )
 def test_invalid_args_are_refused(change: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError, match=message.replace(".", r"\.")):
+    with pytest.raises(ValueError, match=re.escape(message)):
         _run({**AGENT, **change})  # type: ignore[typeddict-item]
 
 
@@ -191,8 +224,12 @@ def test_scaling_config_maps_onto_the_component() -> None:
         },
         "substrate:agents.support.scaling",
     )
-    target = {"kind": "StatefulSet", "name": "support", "namespace": "agents"}
-    args = elastic_args(scaling, target, "us-east-1", MANAGED_PROMETHEUS_URL)  # type: ignore[arg-type]
+    target: ScaleTarget = {
+        "kind": ScaleTargetKind.STATEFUL_SET,
+        "name": "support",
+        "namespace": "agents",
+    }
+    args = elastic_args(scaling, target, "us-east-1", MANAGED_PROMETHEUS_URL)
     spec = _run(args).one(SO).inputs["spec"]
     assert (spec["idleReplicaCount"], spec["minReplicaCount"], spec["cooldownPeriod"]) == (
         0,

@@ -18,7 +18,8 @@ add-on gets exactly that.
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, NotRequired, Required, TypedDict
+from enum import StrEnum
+from typing import Any, NotRequired, Required, TypedDict
 
 import pulumi
 from pulumi_kubernetes.apiextensions import CustomResource
@@ -32,10 +33,17 @@ API_VERSION = "keda.sh/v1alpha1"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "substrate"}
 
 
+class ScaleTargetKind(StrEnum):
+    """The apps/v1 kinds KEDA scales."""
+
+    DEPLOYMENT = "Deployment"
+    STATEFUL_SET = "StatefulSet"
+
+
 class ScaleTarget(TypedDict, total=False):
     """The workload KEDA scales."""
 
-    kind: Required[Literal["Deployment", "StatefulSet"]]
+    kind: Required[ScaleTargetKind]
     """Kind of the target (apps/v1)."""
     name: Required[str]
     """Name of the target."""
@@ -46,8 +54,6 @@ class ScaleTarget(TypedDict, total=False):
 class SqsTrigger(TypedDict, total=False):
     """Scale on SQS queue depth."""
 
-    type: Required[Literal["sqs"]]
-    """Discriminator."""
     queue_url: Required[str]
     """Queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)."""
     messages_per_replica: NotRequired[int]
@@ -59,8 +65,6 @@ class SqsTrigger(TypedDict, total=False):
 class PrometheusTrigger(TypedDict, total=False):
     """Scale on a PromQL query."""
 
-    type: Required[Literal["prometheus"]]
-    """Discriminator."""
     server_address: Required[str]
     """Prometheus URL."""
     query: Required[str]
@@ -74,8 +78,6 @@ class PrometheusTrigger(TypedDict, total=False):
 class CronTrigger(TypedDict, total=False):
     """Hold replicas during a recurring window."""
 
-    type: Required[Literal["cron"]]
-    """Discriminator."""
     start: Required[str]
     """Five-field cron start."""
     end: Required[str]
@@ -89,8 +91,6 @@ class CronTrigger(TypedDict, total=False):
 class CloudWatchTrigger(TypedDict, total=False):
     """Scale on a CloudWatch metric."""
 
-    type: Required[Literal["cloudwatch"]]
-    """Discriminator."""
     namespace: Required[str]
     """Metric namespace."""
     metric_name: Required[str]
@@ -105,8 +105,36 @@ class CloudWatchTrigger(TypedDict, total=False):
     """Value above which the workload wakes (default 0)."""
 
 
-Trigger = SqsTrigger | PrometheusTrigger | CronTrigger | CloudWatchTrigger
+class Trigger(TypedDict, total=False):
+    """One scaling trigger: exactly one of its keys."""
+
+    sqs: NotRequired[SqsTrigger]
+    """Scale on SQS queue depth."""
+    prometheus: NotRequired[PrometheusTrigger]
+    """Scale on a PromQL query."""
+    cron: NotRequired[CronTrigger]
+    """Hold replicas during a recurring window."""
+    cloudwatch: NotRequired[CloudWatchTrigger]
+    """Scale on a CloudWatch metric."""
+
+
+TRIGGER_TYPES = ("sqs", "prometheus", "cron", "cloudwatch")
 AWS_TRIGGERS = ("sqs", "cloudwatch")
+
+
+def trigger_type(trigger: Trigger) -> str:
+    """The kind of a trigger: its one key (ValueError unless exactly one is set)."""
+    kinds = [k for k in TRIGGER_TYPES if trigger.get(k) is not None]
+    if len(kinds) != 1:
+        raise ValueError(
+            f"ElasticWorkloadArgs.triggers: {sorted(trigger)} must set exactly one of "
+            f"{', '.join(TRIGGER_TYPES)}"
+        )
+    return kinds[0]
+
+
+def _body(trigger: Trigger) -> Any:
+    return trigger[trigger_type(trigger)]  # type: ignore[literal-required]
 
 
 class ScaleDownArgs(TypedDict, total=False):
@@ -147,12 +175,12 @@ class ElasticWorkloadArgs(TypedDict, total=False):
 
 
 def _check_trigger(trigger: Trigger) -> None:
-    t: Any = trigger
-    if t["type"] == "sqs" and validators.sqs_queue_url(t["queue_url"]):
+    kind, t = trigger_type(trigger), _body(trigger)
+    if kind == "sqs" and validators.sqs_queue_url(t["queue_url"]):
         raise ValueError(
             f"ElasticWorkloadArgs.triggers: {t['queue_url']!r} is not an SQS queue URL"
         )
-    if t["type"] == "cron":
+    if kind == "cron":
         for key in ("start", "end"):
             if validators.cron(t[key]):
                 raise ValueError(
@@ -180,10 +208,7 @@ def _check(args: ElasticWorkloadArgs) -> None:
         )
     if not args["triggers"]:
         raise ValueError("ElasticWorkloadArgs.triggers: empty; a ScaledObject needs a trigger")
-    kinds = [t["type"] for t in args["triggers"]]
-    unknown = [k for k in kinds if k not in ("sqs", "prometheus", "cron", "cloudwatch")]
-    if unknown:
-        raise ValueError(f"ElasticWorkloadArgs.triggers: unknown trigger types {unknown}")
+    kinds = [trigger_type(t) for t in args["triggers"]]
     if any(k in AWS_TRIGGERS for k in kinds) and not args.get("region"):
         raise ValueError("ElasticWorkloadArgs.region: required for sqs and cloudwatch triggers")
     for trigger in args["triggers"]:
@@ -209,8 +234,8 @@ def _num(value: float) -> str:
 
 def trigger_manifest(trigger: Trigger, region: str | None, auth: str | None) -> dict[str, Any]:
     """One KEDA trigger (metadata values are strings, as the CRD requires)."""
-    t: Any = trigger
-    if t["type"] == "sqs":
+    kind, t = trigger_type(trigger), _body(trigger)
+    if kind == "sqs":
         body = {
             "type": "aws-sqs-queue",
             "metadata": {
@@ -220,7 +245,7 @@ def trigger_manifest(trigger: Trigger, region: str | None, auth: str | None) -> 
                 "awsRegion": str(region),
             },
         }
-    elif t["type"] == "prometheus":
+    elif kind == "prometheus":
         body = {
             "type": "prometheus",
             "metadata": {
@@ -230,7 +255,7 @@ def trigger_manifest(trigger: Trigger, region: str | None, auth: str | None) -> 
                 "activationThreshold": _num(t.get("activation_threshold", 0)),
             },
         }
-    elif t["type"] == "cron":
+    elif kind == "cron":
         body = {
             "type": "cron",
             "metadata": {
@@ -254,7 +279,7 @@ def trigger_manifest(trigger: Trigger, region: str | None, auth: str | None) -> 
             meta["dimensionName"] = ";".join(dims)
             meta["dimensionValue"] = ";".join(dims.values())
         body = {"type": "aws-cloudwatch", "metadata": meta}
-    if auth is not None and t["type"] in AWS_TRIGGERS:
+    if auth is not None and kind in AWS_TRIGGERS:
         body["authenticationRef"] = {"name": auth}
     return body
 
@@ -316,16 +341,15 @@ def keda_permissions(workloads: Iterable[ElasticWorkloadArgs]) -> KedaPermission
     cloudwatch = False
     roles: set[str] = set()
     for args in workloads:
-        aws_triggers = [t for t in args["triggers"] if t["type"] in AWS_TRIGGERS]
+        aws_triggers = [t for t in args["triggers"] if trigger_type(t) in AWS_TRIGGERS]
         if not aws_triggers:
             continue
         if args.get("role_arn"):
             roles.add(str(args.get("role_arn")))
             continue
         for trigger in aws_triggers:
-            t: Any = trigger
-            if t["type"] == "sqs":
-                queues.add(sqs_queue_arn(t["queue_url"]))
+            if trigger_type(trigger) == "sqs":
+                queues.add(sqs_queue_arn(_body(trigger)["queue_url"]))
             else:
                 cloudwatch = True
     return KedaPermissions(tuple(sorted(queues)), cloudwatch, tuple(sorted(roles)))
@@ -347,7 +371,7 @@ class ElasticWorkload(pulumi.ComponentResource):
         labels = {**MANAGED_BY, "app.kubernetes.io/name": target["name"]}
         auth_name = None
         depends: list[pulumi.Resource] = []
-        if any(t["type"] in AWS_TRIGGERS for t in args["triggers"]):
+        if any(trigger_type(t) in AWS_TRIGGERS for t in args["triggers"]):
             auth_name = f"{target['name']}-aws"
             identity: dict[str, str] = {"provider": "aws"}
             if args.get("role_arn"):
