@@ -16,7 +16,10 @@ import dataclasses
 import importlib
 import json
 import sys
+import types
+import typing
 import warnings
+from collections import abc
 from dataclasses import fields
 from importlib import metadata
 from typing import Any, cast
@@ -29,11 +32,6 @@ PACKAGE = "substrate"
 
 NOT_HOSTED: dict[str, str] = {
     "Addon": "the base class of the Helm add-ons, not a component of its own (no args)",
-    "KueuePlatform": "PoolSpec: Literal fields and tuple-of-pair fields (labels, mig_profiles)",
-    "NodeClasses": "NodeClassSpec: tuple fields and Literal arch/placement_group",
-    "NodeOverlays": "PoolSpec: Literal fields and tuple-of-pair fields",
-    "NodePools": "PoolSpec: Literal fields and tuple-of-pair fields",
-    "NvidiaDevicePlugin": "GpuSharing.mode is a Literal; PoolSpec as NodePools",
     "SparkOperator": "SparkTenant and S3Grant: tuple fields and a Literal access",
     "Tenant": "TenantSpec: tuple fields, and gpus/from_tenants are tuples of pairs",
 }
@@ -60,12 +58,32 @@ def version() -> str:
 
 def provider() -> Any:
     """The provider the plugin serves: Pulumi's ComponentProvider over the hosted components,
-    taught the frozen dataclasses some args and outputs use (`Operator`, `Chart`): the SDK's
-    provider hands a component a dict where its args declare a dataclass, and reads outputs
-    with `.get`, which a dataclass lacks."""
+    taught the frozen dataclasses some args and outputs use (`Operator`, `Chart`, `PoolSpec`):
+    the SDK's provider hands a component a dict where its args declare a dataclass (and a list
+    where a frozen dataclass keeps a tuple), and reads outputs with `.get`, which a dataclass
+    lacks. It also maps a list of Enum values to members, where the SDK's provider (pulumi
+    3.272.0) maps each item as an object and hands the component empty dicts. A dataclass field
+    with a default is optional in the schema (the analyzer marks only `Optional` fields so):
+    a program in another language leaves it out and the dataclass's default applies."""
+    from pulumi.errors import InputPropertyError
     from pulumi.provider.experimental.component import ComponentProvider
+    from pulumi.provider.experimental.schema import generate_schema
 
     class Provider(ComponentProvider):
+        def __init__(self, name: str, version: str) -> None:
+            super().__init__(hosted(), name, None, version)
+            for type_def in self._type_defs.values():
+                _defaults_optional(type_def)
+            spec = generate_schema(
+                name,
+                version,
+                None,
+                self._component_defs,
+                self._type_defs,
+                self._dependencies,
+            )
+            self.schema = json.dumps(spec.to_json())
+
         def map_input_properties(
             self,
             inputs: Any,
@@ -78,7 +96,26 @@ def provider() -> Any:
                 inputs, properties, mapping, component_name, property_path
             )
             schema_names = {py: schema for schema, py in mapping.items()}
-            return {k: self._typed(v, properties.get(schema_names[k])) for k, v in mapped.items()}
+            out = {}
+            for key, item in mapped.items():
+                name = schema_names[key]
+                raw = inputs.get(name) if isinstance(inputs, dict) else None
+                path = f"{property_path}.{name}" if property_path else name
+                members = self._enum_items(raw, properties.get(name), item, path)
+                out[key] = self._typed(members, properties.get(name))
+            return out
+
+        def _enum_items(self, raw: Any, prop: Any, value: Any, path: str) -> Any:
+            ref = getattr(getattr(prop, "items", None), "ref", None)
+            if not isinstance(raw, list) or not ref or ":" not in ref or ref.startswith("/"):
+                return value
+            type_def = self._type_defs[ref.rsplit(":", 1)[-1]]
+            if not type_def.enum:
+                return value
+            try:
+                return [type_def.python_type(item) for item in raw]
+            except ValueError as err:
+                raise InputPropertyError(path, f"{err} (enum '{type_def.name}')") from err
 
         def _typed(self, value: Any, prop: Any) -> Any:
             value = _integers(value, prop)
@@ -89,8 +126,8 @@ def provider() -> Any:
             if not dataclasses.is_dataclass(cls):
                 return value
             if isinstance(value, list):
-                return [cls(**item) if isinstance(item, dict) else item for item in value]
-            return cls(**value) if isinstance(value, dict) else value
+                return [_dataclass(cls, item) for item in value]
+            return _dataclass(cls, value)
 
         def map_complex_output(self, instance_val: Any, type_def: Any) -> Any:
             if dataclasses.is_dataclass(instance_val) and not isinstance(instance_val, type):
@@ -100,7 +137,42 @@ def provider() -> Any:
     with warnings.catch_warnings():
         # The analyzer reads pulumi_kubernetes' pulumi-plugin.json without closing it.
         warnings.simplefilter("ignore", ResourceWarning)
-        return Provider(hosted(), PACKAGE, None, version())
+        return Provider(PACKAGE, version())
+
+
+def _defaults_optional(type_def: Any) -> None:
+    """Mark the fields of a dataclass type that have a default as optional."""
+    cls = type_def.python_type
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+        return
+    defaulted = {
+        f.name
+        for f in fields(cls)
+        if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+    }
+    for schema_name, py_name in type_def.properties_mapping.items():
+        if py_name in defaulted:
+            type_def.properties[schema_name].optional = True
+
+
+def _dataclass(cls: Any, value: Any) -> Any:
+    """A dict from the wire as the dataclass ``cls``; a list where the dataclass declares a
+    Sequence becomes a tuple, so frozen dataclasses stay hashable as Python callers build them."""
+    if not isinstance(value, dict):
+        return value
+    hints = typing.get_type_hints(cls)
+    return cls(
+        **{
+            k: tuple(v) if isinstance(v, list) and _is_sequence(hints.get(k)) else v
+            for k, v in value.items()
+        }
+    )
+
+
+def _is_sequence(hint: Any) -> bool:
+    while typing.get_origin(hint) in (typing.Union, types.UnionType):
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+    return typing.get_origin(hint) in (abc.Sequence, tuple)
 
 
 def _integers(value: Any, prop: Any) -> Any:

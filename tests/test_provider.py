@@ -161,3 +161,79 @@ def test_construct_hands_the_component_the_types_its_args_declare(plugin: Any) -
         "version": chart.version,
         "appVersion": chart.app_version,
     }
+
+
+GPU_POOL = {
+    "name": "inference",
+    "nodeClass": "gpu",
+    "amiFamily": "al2023",
+    "instanceFamilies": ["g6e"],
+    "capacityTypes": ["on-demand", "reserved"],
+    "limits": {"cpu": 64, "memory": "512Gi", "gpu": 8},
+    "consolidationPolicy": "WhenEmpty",
+    "consolidateAfter": "10m",
+    "budgets": [{"nodes": "1", "reasons": ["Drifted", "Empty"]}],
+    "expireAfter": "720h",
+    "taints": [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}],
+    "labels": [{"key": "team", "value": "ml"}],
+    "gpuSharing": {"mode": "time-slicing", "replicas": 4},
+    "kind": "inference",
+}
+
+
+def test_construct_builds_the_pools_a_program_in_another_language_describes(plugin: Any) -> None:
+    """PoolSpec over the wire: Enum lists, nested dataclasses and defaulted fields left out
+    reach the component as the types its Python callers pass (NodePools refuses anything
+    else), and its NodePool carries them."""
+    monitor, address, stub = plugin
+    monitor.registrations.clear()
+    urn, state = construct(
+        stub, address, "substrate:index:NodePools", "pools", {"pools": [GPU_POOL]}
+    )
+    assert state == {"names": ["inference"]}
+    (pool,) = [r for r in monitor.registrations if r.parent == urn]
+    spec = pool.inputs["spec"]
+    assert pool.inputs["metadata"]["labels"]["substrate.io/pool-kind"] == "inference"
+    requirements = {r["key"]: r["values"] for r in spec["template"]["spec"]["requirements"]}
+    assert requirements["karpenter.sh/capacity-type"] == ["on-demand", "reserved"]
+    assert spec["template"]["spec"]["taints"] == [
+        {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}
+    ]
+    labels = spec["template"]["metadata"]["labels"]
+    assert labels["team"] == "ml"
+    assert labels["nvidia.com/device-plugin.config"] == "time-sliced-4"
+    assert spec["disruption"]["budgets"] == [{"nodes": "1", "reasons": ["Drifted", "Empty"]}]
+    assert spec["limits"]["nvidia.com/gpu.shared"] == "32"  # 8 GPUs x 4 slices
+
+
+def test_construct_refuses_a_value_outside_an_enum_list(plugin: Any) -> None:
+    _, address, stub = plugin
+    pool = {**GPU_POOL, "capacityTypes": ["on-demand", "ondemand"]}
+    with pytest.raises(grpc.RpcError) as error:
+        construct(stub, address, "substrate:index:NodePools", "bad", {"pools": [pool]})
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+    details: dict[Any, Any] = dict(error.value.trailing_metadata())  # type: ignore[attr-defined]
+    reason = details["grpc-status-details-bin"]
+    assert b"pools[0].capacityTypes" in reason
+    assert b"'ondemand' is not a valid CapacityType" in reason
+
+
+def test_construct_scales_on_the_trigger_a_program_sets(plugin: Any) -> None:
+    monitor, address, stub = plugin
+    monitor.registrations.clear()
+    queue = "https://sqs.us-east-1.amazonaws.com/210987654321/sessions"
+    inputs = {
+        "target": {"kind": "StatefulSet", "name": "support", "namespace": "agents"},
+        "maxReplicas": 5,
+        "triggers": [{"sqs": {"queueUrl": queue, "messagesPerReplica": 3}}],
+        "region": "us-east-1",
+    }
+    urn, _ = construct(stub, address, "substrate:index:ElasticWorkload", "support", inputs)
+    children = {r.type: r.inputs for r in monitor.registrations if r.parent == urn}
+    spec = children["kubernetes:keda.sh/v1alpha1:ScaledObject"]["spec"]
+    assert spec["scaleTargetRef"]["kind"] == "StatefulSet"
+    assert spec["maxReplicaCount"] == 5
+    (trigger,) = spec["triggers"]
+    assert trigger["type"] == "aws-sqs-queue"
+    assert trigger["metadata"]["queueURL"] == queue
+    assert trigger["metadata"]["queueLength"] == "3"

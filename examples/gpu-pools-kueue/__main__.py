@@ -10,7 +10,16 @@ import pulumi_kubernetes as k8s
 
 from substrate.components.capacity.node_classes import NodeClasses, NodeClassSpec
 from substrate.components.capacity.node_pools import NodePools
-from substrate.components.capacity.pools import Budget, Limits, PoolSpec, Taint
+from substrate.components.capacity.pools import (
+    AmiFamily,
+    Budget,
+    CapacityType,
+    ConsolidationPolicy,
+    Limits,
+    PoolSpec,
+    Taint,
+    TaintEffect,
+)
 from substrate.components.core.labels import GPU_TAINT
 from substrate.components.observability.dcgm_exporter import DcgmExporter
 from substrate.components.workloads.kueue import Kueue
@@ -33,15 +42,15 @@ on_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster})
 inference = PoolSpec(
     name="inference",
     node_class="gpu",
-    ami_family="al2023",
+    ami_family=AmiFamily.AL2023,
     instance_families=("g6e", "g6"),
-    capacity_types=("on-demand",),
+    capacity_types=(CapacityType.ON_DEMAND,),
     limits=Limits(cpu=256, memory="2048Gi", gpu=gpu_limit),
-    consolidation_policy="WhenEmpty",
+    consolidation_policy=ConsolidationPolicy.WHEN_EMPTY,
     consolidate_after="10m",
     budgets=(Budget(nodes="1"),),
     expire_after="720h",
-    taints=(Taint(GPU_TAINT["key"], GPU_TAINT["value"], "NoSchedule"),),
+    taints=(Taint(GPU_TAINT["key"], GPU_TAINT["value"], TaintEffect.NO_SCHEDULE),),
 )
 classes = NodeClasses(
     "node-classes",

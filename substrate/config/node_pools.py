@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from substrate.components.capacity.instance_families import FAMILIES
-from substrate.components.capacity.pools import GPU, NEURON, CapacityType, PoolKind, Taint
+from substrate.components.capacity.pools import GPU, NEURON, Taint, TaintEffect
 from substrate.components.core import validators
 from substrate.config.checks import Memory, between, non_empty, rule, unique
 from substrate.config.karpenter import ObjectName
@@ -17,6 +17,8 @@ DurationOrNever = Annotated[str, rule(validators.duration, True)]
 RESTRICTED_LABEL_DOMAINS = ("karpenter.sh", "karpenter.k8s.aws", "kubernetes.io", "k8s.io")
 KIND_NAMES = {"nvidia": "NVIDIA GPU", "neuron": "Neuron", "none": "CPU"}
 DEVICES = {"gpu": "nvidia.com/gpu", "neuron": "aws.amazon.com/neuron"}
+CapacityType = Literal["spot", "on-demand", "reserved"]
+PoolKind = Literal["general", "training", "inference", "agents"]
 
 
 def _known_families(value: list[str]) -> None:
@@ -52,7 +54,7 @@ class TaintConfig:
     )
 
     def spec(self) -> Taint:
-        return Taint(self.key, self.value, self.effect)
+        return Taint(self.key, self.value, TaintEffect(self.effect))
 
 
 @dataclass(frozen=True)

@@ -15,17 +15,28 @@ import pulumi
 
 from substrate.components.capacity.efa_device_plugin import EfaDevicePlugin
 from substrate.components.capacity.karpenter import Karpenter, LogLevel
-from substrate.components.capacity.node_classes import NodeClasses, NodeClassSpec
+from substrate.components.capacity.node_classes import (
+    NodeClasses,
+    NodeClassSpec,
+    PlacementStrategy,
+)
 from substrate.components.capacity.node_overlays import NodeOverlays
 from substrate.components.capacity.node_overlays import needed as overlays_needed
 from substrate.components.capacity.node_pools import NodePools
 from substrate.components.capacity.nvidia_device_plugin import NvidiaDevicePlugin
 from substrate.components.capacity.pools import (
+    AmiFamily,
     Budget,
+    CapacityType,
+    ConsolidationPolicy,
     GpuSharing,
     Limits,
     MaintenanceWindow,
+    MigProfile,
+    MigStrategy,
+    PoolKind,
     PoolSpec,
+    SharingMode,
     labels_dict,
 )
 from substrate.config import PlatformConfig
@@ -90,7 +101,12 @@ class Capacity:
 
 def _sharing(pool: NodePoolConfig) -> GpuSharing:
     s = pool.gpu_sharing
-    return GpuSharing(s.mode, s.replicas, s.mig_strategy, tuple(sorted(s.mig_profiles.items())))
+    return GpuSharing(
+        SharingMode(s.mode),
+        s.replicas,
+        MigStrategy(s.mig_strategy),
+        tuple(MigProfile(gpu, profile) for gpu, profile in sorted(s.mig_profiles.items())),
+    )
 
 
 def pool_spec(name: str, pool: NodePoolConfig, karpenter: KarpenterConfig) -> PoolSpec:
@@ -104,11 +120,11 @@ def pool_spec(name: str, pool: NodePoolConfig, karpenter: KarpenterConfig) -> Po
     return PoolSpec(
         name=name,
         node_class=pool.node_class,
-        ami_family=karpenter.node_classes[pool.node_class].ami_family,
+        ami_family=AmiFamily(karpenter.node_classes[pool.node_class].ami_family),
         instance_families=tuple(pool.instance_families),
-        capacity_types=tuple(pool.capacity_types),
+        capacity_types=tuple(CapacityType(c) for c in pool.capacity_types),
         limits=Limits(pool.limits.cpu, pool.limits.memory, pool.limits.gpu, pool.limits.neuron),
-        consolidation_policy=d.consolidation_policy,
+        consolidation_policy=ConsolidationPolicy(d.consolidation_policy),
         consolidate_after=d.consolidate_after,
         budgets=tuple(budgets),
         expire_after=pool.expire_after,
@@ -117,7 +133,7 @@ def pool_spec(name: str, pool: NodePoolConfig, karpenter: KarpenterConfig) -> Po
         labels=labels_dict(pool.labels),
         weight=pool.weight,
         gpu_sharing=_sharing(pool),
-        kind=pool.kind,
+        kind=PoolKind(pool.kind),
         maintenance_window=window,
         zones=tuple(pool.zones),
     )
@@ -156,7 +172,9 @@ def node_class_specs(
                 raid0=any(f.local_nvme for p in users for f in p.families),
                 capacity_reservations=tuple(_reservation(t) for t in nc.capacity_reservations),
                 gpu_sharing=sharing if nc.ami_family == "bottlerocket" else GpuSharing(),
-                placement_group=nc.placement_group,
+                placement_group=(
+                    None if nc.placement_group is None else PlacementStrategy(nc.placement_group)
+                ),
             )
         )
     return specs

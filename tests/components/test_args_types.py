@@ -20,7 +20,14 @@ from substrate.components.admission.admission_policy_set import AdmissionPolicyS
 from substrate.components.agents.agent_runtime import AgentRuntime
 from substrate.components.capacity.karpenter import LogLevel
 from substrate.components.capacity.node_pools import NodePools
-from substrate.components.capacity.pools import Budget, Limits, PoolSpec
+from substrate.components.capacity.pools import (
+    AmiFamily,
+    Budget,
+    CapacityType,
+    ConsolidationPolicy,
+    Limits,
+    PoolSpec,
+)
 from substrate.components.cluster.network import Network
 from substrate.components.cluster.storage import ReclaimPolicy, StorageClasses
 from substrate.components.core._args import ArgsError, check_args
@@ -37,11 +44,11 @@ def pool(limits: Limits) -> PoolSpec:
     return PoolSpec(
         name="inference",
         node_class="gpu",
-        ami_family="al2023",
+        ami_family=AmiFamily.AL2023,
         instance_families=("g6e",),
-        capacity_types=("on-demand",),
+        capacity_types=(CapacityType.ON_DEMAND,),
         limits=limits,
-        consolidation_policy="WhenEmpty",
+        consolidation_policy=ConsolidationPolicy.WHEN_EMPTY,
         consolidate_after="10m",
         budgets=(Budget(nodes="1"),),
         expire_after="720h",

@@ -15,7 +15,7 @@ from substrate.components.capacity.node_classes import (
     bottlerocket_settings,
     node_class_spec,
 )
-from substrate.components.capacity.pools import GpuSharing
+from substrate.components.capacity.pools import GpuSharing, MigProfile, SharingMode
 from substrate.engines.karpenter.budgets import open_for
 from substrate.plan.command import PlanResult
 from tests.crds import validation_errors
@@ -198,7 +198,9 @@ def test_bottlerocket_class_has_os_and_data_volumes_and_soci(dev: Resources) -> 
 
 
 def test_bottlerocket_gpu_sharing_is_rendered_as_device_plugin_settings() -> None:
-    sliced = NodeClassSpec("br", "bottlerocket@v1.53.0", gpu_sharing=GpuSharing("time-slicing", 4))
+    sliced = NodeClassSpec(
+        "br", "bottlerocket@v1.53.0", gpu_sharing=GpuSharing(SharingMode.TIME_SLICING, 4)
+    )
     settings = tomllib.loads(bottlerocket_settings(sliced) or "")["settings"]
     plugin = settings["kubelet-device-plugins"]["nvidia"]
     assert plugin["device-sharing-strategy"] == "time-slicing"
@@ -212,7 +214,7 @@ def test_bottlerocket_gpu_sharing_is_rendered_as_device_plugin_settings() -> Non
         "br",
         "bottlerocket@v1.53.0",
         fast_image_pull=False,
-        gpu_sharing=GpuSharing("mig", mig_profiles=(("a100.40gb", "1g.5gb"),)),
+        gpu_sharing=GpuSharing(SharingMode.MIG, mig_profiles=(MigProfile("a100.40gb", "1g.5gb"),)),
     )
     parsed = tomllib.loads(bottlerocket_settings(mig) or "")
     assert parsed == {

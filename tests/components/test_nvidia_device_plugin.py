@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from substrate.components.capacity.nvidia_device_plugin import config_map, plugin_config
-from substrate.components.capacity.pools import GpuSharing
+from substrate.components.capacity.pools import GpuSharing, MigStrategy, SharingMode
 from substrate.plan.command import PlanResult
 from tests.helpers import Resources, run_program
 
@@ -63,11 +63,13 @@ def test_dev_time_slicing_config_is_what_the_plugin_reads(dev_plan: PlanResult, 
 
 
 def test_mig_strategies_map_to_plugin_flags() -> None:
-    assert plugin_config(GpuSharing("mig", mig_strategy="mixed")) == {
+    assert plugin_config(GpuSharing(SharingMode.MIG, mig_strategy=MigStrategy.MIXED)) == {
         "version": "v1",
         "flags": {"migStrategy": "mixed"},
     }
-    assert sorted(config_map([GpuSharing("mig"), GpuSharing("time-slicing", 2)])) == [
+    assert sorted(
+        config_map([GpuSharing(SharingMode.MIG), GpuSharing(SharingMode.TIME_SLICING, 2)])
+    ) == [
         "mig-single",
         "time-sliced-2",
         "whole-gpu",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from substrate.components.bedrock.bedrock_models import ModelKind
 from substrate.engines import bedrock_calls
 from substrate.engines.bedrock_calls import Guardrail
 from substrate.engines.iam import Kind, Policies, Policy, Principal, evaluate
@@ -99,7 +100,9 @@ def test_ungranted_models_and_calls_around_a_profile_are_denied(stack: str) -> N
             if name not in granted:
                 targets.append(model)
             elif model.kind == "inference-profile":
-                targets.append(type(model)(name, "foundation-model", model.foundation_model_id))
+                targets.append(
+                    type(model)(name, ModelKind.FOUNDATION_MODEL, model.foundation_model_id)
+                )
             for target in targets:
                 call = s.call("Converse", target, guardrail=s.sdk_guardrail(target))
                 tried += 1

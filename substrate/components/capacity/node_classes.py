@@ -10,7 +10,8 @@ of instances that have it; instances without instance store fall back to the EBS
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, NotRequired, Required, TypedDict
+from enum import StrEnum
+from typing import Any, NotRequired, Required, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -26,6 +27,13 @@ API_VERSION = "karpenter.k8s.aws/v1"
 KIND = "EC2NodeClass"
 BOTTLEROCKET_OS_VOLUME_GIB = 4
 """Karpenter's default for Bottlerocket's OS volume /dev/xvda (its images live on /dev/xvdb)."""
+
+
+class PlacementStrategy(StrEnum):
+    """An EC2 placement group strategy."""
+
+    CLUSTER = "cluster"
+    """One Availability Zone, nodes close on the network (multi-node training)."""
 
 
 @dataclass(frozen=True)
@@ -48,17 +56,19 @@ class NodeClassSpec:
     """SOCI parallel pull and unpack of container images."""
     raid0: bool = False
     """Instance-store NVMe disks as one RAID0 volume (`instanceStorePolicy: RAID0`)."""
-    capacity_reservations: tuple[Mapping[str, Any], ...] = ()
+    capacity_reservations: Sequence[Mapping[str, Any]] = ()
     """capacityReservationSelectorTerms entries in the CRD's shape."""
     gpu_sharing: GpuSharing = field(default_factory=GpuSharing)
     """Bottlerocket only: how its built-in NVIDIA device plugin shares GPUs."""
-    placement_group: Literal["cluster"] | None = None
+    placement_group: PlacementStrategy | None = None
     """Launch every node of the class into one placement group of this strategy (a cluster
     group: one Availability Zone, nodes close on the network, for multi-node training)."""
 
     @property
     def ami_family(self) -> AmiFamily:
-        return "bottlerocket" if self.ami_alias.startswith("bottlerocket@") else "al2023"
+        if self.ami_alias.startswith("bottlerocket@"):
+            return AmiFamily.BOTTLEROCKET
+        return AmiFamily.AL2023
 
 
 def _toml_value(value: object) -> str:
@@ -108,7 +118,8 @@ def bottlerocket_settings(spec: NodeClassSpec) -> str | None:
         )
     elif sharing.mode == "mig":
         tables.append((device_plugin, {"device-partitioning-strategy": "mig"}))
-        tables.append((f"{device_plugin}.mig.profile", dict(sharing.mig_profiles)))
+        profiles = {m.gpu: m.profile for m in sharing.mig_profiles}
+        tables.append((f"{device_plugin}.mig.profile", profiles))
     return _toml(tables) if tables else None
 
 
@@ -239,7 +250,7 @@ class NodeClasses(pulumi.ComponentResource):
                 aws.ec2.PlacementGroup(
                     f"{name}-{spec.name}-placement",
                     name=placement_group_name(args["cluster_name"], spec.name),
-                    strategy=spec.placement_group,
+                    strategy=str(spec.placement_group),
                     tags=dict(args.get("resource_tags", tags)),
                     opts=pulumi.ResourceOptions(parent=self),
                 )

@@ -31,7 +31,7 @@ def node_pool_spec(pool: PoolSpec) -> dict[str, Any]:
         {
             "key": KARPENTER_CAPACITY_TYPE_LABEL,
             "operator": "In",
-            "values": list(pool.capacity_types),
+            "values": [str(c) for c in pool.capacity_types],
         },
         {"key": "kubernetes.io/arch", "operator": "In", "values": [pool.arch]},
         {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
@@ -58,7 +58,7 @@ def node_pool_spec(pool: PoolSpec) -> dict[str, Any]:
         },
         "limits": pool.limits.manifest(pool.gpu_sharing),
         "disruption": {
-            "consolidationPolicy": pool.consolidation_policy,
+            "consolidationPolicy": str(pool.consolidation_policy),
             "consolidateAfter": pool.consolidate_after,
             "budgets": [b.manifest() for b in pool.budgets],
         },
@@ -108,7 +108,7 @@ class NodePools(pulumi.ComponentResource):
                 api_version=API_VERSION,
                 kind=KIND,
                 metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=pool.name, labels={POOL_KIND_LABEL: pool.kind}
+                    name=pool.name, labels={POOL_KIND_LABEL: str(pool.kind)}
                 ),
                 spec=node_pool_spec(pool),
                 opts=pulumi.ResourceOptions(parent=self),

@@ -33,7 +33,7 @@ DEFAULT_CONFIG = GpuSharing().config_name
 
 def plugin_config(sharing: GpuSharing) -> dict[str, object]:
     """One device-plugin config file (format v1, NVIDIA/k8s-device-plugin README)."""
-    mig = sharing.mig_strategy if sharing.mode == "mig" else "none"
+    mig = str(sharing.mig_strategy) if sharing.mode == "mig" else "none"
     config: dict[str, object] = {"version": "v1", "flags": {"migStrategy": mig}}
     if sharing.mode == "time-slicing":
         config["sharing"] = {

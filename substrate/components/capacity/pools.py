@@ -6,7 +6,7 @@ Pure Python: no Pulumi import, so stack-file checks and policies can use it chea
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from enum import StrEnum
 
 from substrate.components.capacity.instance_families import (
     FAMILIES,
@@ -24,11 +24,77 @@ from substrate.components.core.labels import (
     POOL_LABEL,
 )
 
-CapacityType = Literal["spot", "on-demand", "reserved"]
-AmiFamily = Literal["al2023", "bottlerocket"]
-SharingMode = Literal["none", "time-slicing", "mig"]
-DisruptionReason = Literal["Underutilized", "Empty", "Drifted"]
-PoolKind = Literal["general", "training", "inference", "agents"]
+
+class CapacityType(StrEnum):
+    """How a pool's EC2 capacity is bought (`karpenter.sh/capacity-type`)."""
+
+    SPOT = "spot"
+    ON_DEMAND = "on-demand"
+    RESERVED = "reserved"
+    """EC2 capacity reservations the node class selects."""
+
+
+class AmiFamily(StrEnum):
+    """The family of a node class's AMI alias."""
+
+    AL2023 = "al2023"
+    BOTTLEROCKET = "bottlerocket"
+
+
+class SharingMode(StrEnum):
+    """How the NVIDIA device plugin presents a node's GPUs."""
+
+    NONE = "none"
+    """Whole GPUs."""
+    TIME_SLICING = "time-slicing"
+    """Several pods per GPU, time-sliced."""
+    MIG = "mig"
+    """Multi-Instance GPU slices."""
+
+
+class MigStrategy(StrEnum):
+    """How MIG slices are advertised."""
+
+    SINGLE = "single"
+    """As nvidia.com/gpu."""
+    MIXED = "mixed"
+    """As nvidia.com/mig-<profile>."""
+
+
+class DisruptionReason(StrEnum):
+    """A Karpenter disruption reason a budget applies to."""
+
+    UNDERUTILIZED = "Underutilized"
+    EMPTY = "Empty"
+    DRIFTED = "Drifted"
+
+
+class PoolKind(StrEnum):
+    """The disruption contract a pool follows."""
+
+    GENERAL = "general"
+    TRAINING = "training"
+    INFERENCE = "inference"
+    AGENTS = "agents"
+
+
+class TaintEffect(StrEnum):
+    """A Kubernetes taint effect."""
+
+    NO_SCHEDULE = "NoSchedule"
+    PREFER_NO_SCHEDULE = "PreferNoSchedule"
+    NO_EXECUTE = "NoExecute"
+
+
+class ConsolidationPolicy(StrEnum):
+    """Karpenter `disruption.consolidationPolicy`."""
+
+    WHEN_EMPTY = "WhenEmpty"
+    """Only empty nodes are consolidated (never evicts running work)."""
+    WHEN_EMPTY_OR_UNDERUTILIZED = "WhenEmptyOrUnderutilized"
+    """Underutilized nodes are consolidated too."""
+
+
 POOL_KIND_LABEL = "substrate.io/pool-kind"
 """NodePool label (on the NodePool object, not its nodes): the pool's disruption contract."""
 
@@ -41,32 +107,52 @@ class Taint:
     """Taint key."""
     value: str
     """Taint value."""
-    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+    effect: TaintEffect
     """Kubernetes taint effect: pods without a matching toleration are kept off (or evicted)."""
 
     def manifest(self) -> dict[str, str]:
-        return {"key": self.key, "value": self.value, "effect": self.effect}
+        return {"key": self.key, "value": self.value, "effect": str(self.effect)}
 
     def __str__(self) -> str:
         return f"{self.key}={self.value}:{self.effect}"
 
 
-GPU = Taint(GPU_TAINT["key"], GPU_TAINT["value"], "NoSchedule")
-NEURON = Taint(NEURON_TAINT["key"], NEURON_TAINT["value"], "NoSchedule")
+GPU = Taint(GPU_TAINT["key"], GPU_TAINT["value"], TaintEffect.NO_SCHEDULE)
+NEURON = Taint(NEURON_TAINT["key"], NEURON_TAINT["value"], TaintEffect.NO_SCHEDULE)
+
+
+@dataclass(frozen=True)
+class MigProfile:
+    """The MIG profile Bottlerocket applies at boot to one GPU model."""
+
+    gpu: str
+    """GPU model, e.g. `a100.40gb`."""
+    profile: str
+    """MIG profile, e.g. `1g.5gb`."""
+
+
+@dataclass(frozen=True)
+class NodeLabel:
+    """A label on every node of a pool."""
+
+    key: str
+    """Label key."""
+    value: str
+    """Label value."""
 
 
 @dataclass(frozen=True)
 class GpuSharing:
     """How the NVIDIA device plugin presents a node's GPUs."""
 
-    mode: SharingMode = "none"
+    mode: SharingMode = SharingMode.NONE
     """`none` (whole GPUs), `time-slicing` (`replicas` pods per GPU) or `mig` (MIG slices)."""
     replicas: int = 1
     """time-slicing: pods sharing each GPU (advertised as that many nvidia.com/gpu.shared)."""
-    mig_strategy: Literal["single", "mixed"] = "single"
+    mig_strategy: MigStrategy = MigStrategy.SINGLE
     """mig: `single` advertises slices as nvidia.com/gpu, `mixed` as nvidia.com/mig-<profile>."""
-    mig_profiles: tuple[tuple[str, str], ...] = ()
-    """mig on Bottlerocket: GPU model (e.g. `a100.40gb`) -> profile Bottlerocket applies at boot."""
+    mig_profiles: Sequence[MigProfile] = ()
+    """mig on Bottlerocket: the profile Bottlerocket applies at boot, per GPU model."""
 
     @property
     def resource(self) -> str:
@@ -94,7 +180,7 @@ class Budget:
 
     nodes: str
     """Most nodes disrupted at once: a count ("1") or a percentage of the pool ("10%")."""
-    reasons: tuple[DisruptionReason, ...] = ()
+    reasons: Sequence[DisruptionReason] = ()
     """Disruption reasons the budget applies to (empty: all)."""
     schedule: str | None = None
     """Cron schedule at which the budget starts being active (None: always); needs `duration`."""
@@ -104,7 +190,7 @@ class Budget:
     def manifest(self) -> dict[str, object]:
         out: dict[str, object] = {"nodes": self.nodes}
         if self.reasons:
-            out["reasons"] = list(self.reasons)
+            out["reasons"] = [str(r) for r in self.reasons]
         if self.schedule is not None:
             out["schedule"] = self.schedule
             out["duration"] = self.duration
@@ -160,7 +246,7 @@ class MaintenanceWindow:
         schedule = f"{rest % 60} {rest // 60} * * {dow}"
         hours, minutes = divmod(closed, 60)
         length = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
-        return Budget("0", ("Drifted",), schedule, length)
+        return Budget("0", (DisruptionReason.DRIFTED,), schedule, length)
 
 
 @dataclass(frozen=True)
@@ -200,37 +286,37 @@ class PoolSpec:
     """EC2NodeClass its nodes launch from (a `NodeClassSpec.name`)."""
     ami_family: AmiFamily
     """`al2023` or `bottlerocket`, the family of that node class's AMI alias."""
-    instance_families: tuple[str, ...]
+    instance_families: Sequence[str]
     """EC2 instance families ("g6e", "p5"; keys of
     `substrate.components.capacity.instance_families.FAMILIES`)."""
-    capacity_types: tuple[CapacityType, ...]
+    capacity_types: Sequence[CapacityType]
     """`spot`, `on-demand` and/or `reserved`."""
     limits: Limits
     """Most capacity across the pool's nodes."""
-    consolidation_policy: Literal["WhenEmpty", "WhenEmptyOrUnderutilized"]
+    consolidation_policy: ConsolidationPolicy
     """Karpenter `disruption.consolidationPolicy`."""
     consolidate_after: str
     """Karpenter `disruption.consolidateAfter`, a duration ("10m")."""
-    budgets: tuple[Budget, ...]
+    budgets: Sequence[Budget]
     """Disruption budgets."""
     expire_after: str
     """Node lifetime before Karpenter replaces it, a duration ("720h") or "Never"."""
     termination_grace_period: str | None = None
     """Most time a draining node waits for its pods, a duration ("24h"; None: no
     limit)."""
-    taints: tuple[Taint, ...] = ()
+    taints: Sequence[Taint] = ()
     """Taints on every node of the pool."""
-    labels: tuple[tuple[str, str], ...] = ()
-    """Further node labels, (key, value) pairs, beside the pool label."""
+    labels: Sequence[NodeLabel] = ()
+    """Further node labels beside the pool label."""
     weight: int | None = None
     """NodePool weight: Karpenter tries higher weights first (None: 0)."""
     gpu_sharing: GpuSharing = field(default_factory=GpuSharing)
     """How the NVIDIA device plugin presents the pool's GPUs."""
-    kind: PoolKind = "general"
+    kind: PoolKind = PoolKind.GENERAL
     """The disruption contract the pool follows: training, inference, agents or general."""
     maintenance_window: MaintenanceWindow | None = None
     """Drift is allowed only inside this window (None: whenever the budgets allow)."""
-    zones: tuple[str, ...] = ()
+    zones: Sequence[str] = ()
     """Availability Zones the pool may launch in (empty: every zone of its subnets)."""
 
     @property
@@ -287,7 +373,7 @@ class PoolSpec:
     @property
     def node_labels(self) -> dict[str, str]:
         """Labels on every node of the pool: stable, what Kueue ResourceFlavors select on."""
-        labels = {POOL_LABEL: self.name, **dict(self.labels)}
+        labels = {POOL_LABEL: self.name, **{label.key: label.value for label in self.labels}}
         if self.needs_device_plugin_daemonset and self.gpu_sharing.mode != "none":
             labels[DEVICE_PLUGIN_CONFIG_LABEL] = self.gpu_sharing.config_name
         return labels
@@ -377,5 +463,5 @@ def neuron_families(names: Iterable[str]) -> list[str]:
     return [n for n in names if (f := FAMILIES.get(n)) is not None and f.accelerator == "neuron"]
 
 
-def labels_dict(labels: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(labels.items()))
+def labels_dict(labels: Mapping[str, str]) -> tuple[NodeLabel, ...]:
+    return tuple(NodeLabel(k, v) for k, v in sorted(labels.items()))

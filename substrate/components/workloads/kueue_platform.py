@@ -73,7 +73,7 @@ def flavor_spec(pool: PoolSpec) -> dict[str, Any]:
     spec: dict[str, Any] = {"nodeLabels": dict(sorted(pool.node_labels.items()))}
     if pool.taints:
         spec["tolerations"] = [
-            {"key": t.key, "operator": "Equal", "value": t.value, "effect": t.effect}
+            {"key": t.key, "operator": "Equal", "value": t.value, "effect": str(t.effect)}
             for t in pool.taints
         ]
     return spec
