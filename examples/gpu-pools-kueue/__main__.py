@@ -26,6 +26,7 @@ from substrate.components.workloads.kueue import Kueue
 from substrate.components.workloads.kueue_platform import KueuePlatform
 from substrate.components.workloads.tenancy import (
     DEFAULT_TIERS,
+    GpuShare,
     Share,
     TenantSpec,
     resource_quota_hard,
@@ -92,7 +93,7 @@ team = TenantSpec(
     tier="inference-critical",
     cpu=Share(64),
     memory=Share(512 * 2**30),
-    gpus=(("inference", Share(8, borrowing_limit=4)),),
+    gpus=(GpuShare("inference", Share(8, borrowing_limit=4)),),
 )
 Tenant(
     "tenant-vision",

@@ -118,7 +118,7 @@ def _check_gang(path: str, gang: GangConfig, spec: TenantSpec, specs: list[Tenan
     others = [s for s in specs if s.name != spec.name]
     per_pool = {
         pool: ceiling(share, [s for o in others if (s := o.gpu_share(pool)) is not None])
-        for pool, share in spec.gpus
+        for pool, share in ((g.pool, g.share) for g in spec.gpus)
     }
     best = max(per_pool.values(), default=0)
     if gpus > best:

@@ -13,8 +13,10 @@ from typing import Annotated
 
 from substrate.components.core import validators
 from substrate.components.workloads.tenancy import (
+    GpuShare,
     NetworkSpec,
     Share,
+    TenantPorts,
     TenantSpec,
     memory_bytes,
     quantity,
@@ -283,7 +285,9 @@ class TenantConfig:
             aws_endpoints=net.aws_endpoints,
             s3=net.s3,
             monitoring_ports=tuple(ingress.monitoring),
-            from_tenants=tuple((t, tuple(p)) for t, p in sorted(ingress.tenants.items())),
+            from_tenants=tuple(
+                TenantPorts(t, tuple(p)) for t, p in sorted(ingress.tenants.items())
+            ),
             load_balancer_ports=tuple(lb.ports) if lb else (),
             load_balancer_cidrs=tuple(lb.cidrs) if lb and lb.cidrs is not None else None,
             load_balancer_services=lb.services if lb else 0,
@@ -308,7 +312,7 @@ class TenantConfig:
                 None if lend.memory is None else memory_bytes(lend.memory),
             ),
             gpus=tuple(
-                (pool, Share(g.nominal, g.borrowing_limit, g.lending_limit))
+                GpuShare(pool, Share(g.nominal, g.borrowing_limit, g.lending_limit))
                 for pool, g in self.gpus.items()
             ),
             container_cpu=self.container_defaults.cpu,

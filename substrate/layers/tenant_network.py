@@ -96,6 +96,6 @@ def peers(
         kuberay_operator=PodPeer(KUBERAY.namespace, KUBERAY_OPERATOR) if kuberay else None,
         prometheus=_prometheus(cfg),
         tenants=tuple(specs),
-        spark_tenants=sparks or frozenset(),
+        spark_tenants=tuple(sorted(sparks or ())),
         api_server_cidrs=kubernetes_service_cidrs(cluster_name) if sparks else (),
     )

@@ -167,9 +167,15 @@ def test_pool_limits_memory_is_a_quantity_string() -> None:
 
 
 def test_helper_dataclasses_are_checked_field_by_field() -> None:
-    spec = TenantSpec(name="ml", namespaces=["ml"])  # type: ignore[arg-type]
+    spec = TenantSpec(name="ml", namespaces=("ml", 7))  # type: ignore[arg-type]
     assert refused(Tenant, tenant_args(spec)) == (
-        "Tenant args: tenant.namespaces is ['ml']; allowed: a tuple of str"
+        "Tenant args: tenant.namespaces[1] is 7; allowed: str"
+    )
+    # A GPU share is a GpuShare, not the (pool, Share) pair of earlier releases.
+    pairs = TenantSpec(name="ml", namespaces=("ml",), gpu=True, gpus=(("training", Share(1)),))  # type: ignore[arg-type]
+    assert refused(Tenant, tenant_args(pairs)) == (
+        "Tenant args: tenant.gpus[0] is ('training', Share(nominal=1, borrowing_limit=None, "
+        "lendi...; allowed: GpuShare"
     )
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from substrate.components.workloads.tenancy import (
     DEFAULT_FLAVOR,
+    GpuShare,
     Share,
     TenantSpec,
     ceiling,
@@ -31,7 +32,7 @@ RESEARCH = _tenant(
     gpu=True,
     cpu=Share(384, borrowing_limit=128),
     memory=Share(3072 * GI, borrowing_limit=1024 * GI),
-    gpus=(("training", Share(48, 16, 16)), ("inference", Share(0, 8))),
+    gpus=(GpuShare("training", Share(48, 16, 16)), GpuShare("inference", Share(0, 8))),
 )
 INFERENCE = _tenant(
     "inference",
@@ -39,7 +40,7 @@ INFERENCE = _tenant(
     tier="inference-critical",
     cpu=Share(192, lending_limit=64),
     memory=Share(1536 * GI, lending_limit=512 * GI),
-    gpus=(("inference", Share(24, lending_limit=8)),),
+    gpus=(GpuShare("inference", Share(24, lending_limit=8)),),
 )
 DATA = _tenant("data-eng", cpu=Share(128, 64), memory=Share(512 * GI, 256 * GI))
 ALL = [RESEARCH, INFERENCE, DATA]
@@ -83,14 +84,18 @@ def test_resource_quota_is_the_kueue_ceiling_and_zero_gpus_without_rights() -> N
 
 
 def test_a_tenant_without_gpu_rights_gets_no_gpu_quota_even_if_shares_were_set() -> None:
-    sneaky = _tenant("sneaky", gpus=(("training", Share(8)),), cpu=Share(1), memory=Share(GI))
+    sneaky = _tenant(
+        "sneaky", gpus=(GpuShare("training", Share(8)),), cpu=Share(1), memory=Share(GI)
+    )
     assert gpu_ceiling(sneaky, [sneaky]) == 0
     spec = cluster_queue_spec(sneaky, ["training"])
     assert all("nvidia.com/gpu" not in g["coveredResources"] for g in spec["resourceGroups"])
 
 
 def test_overcommit_is_found_per_pool() -> None:
-    extra = _tenant("vision", gpu=True, gpus=(("training", Share(20)), ("inference", Share(9))))
+    extra = _tenant(
+        "vision", gpu=True, gpus=(GpuShare("training", Share(20)), GpuShare("inference", Share(9)))
+    )
     found = overcommitted([*ALL, extra], {"training": 64, "inference": 32})
     assert [(o.pool, o.nominal, o.limit) for o in found] == [
         ("inference", 33, 32),
@@ -148,8 +153,9 @@ def test_inference_keeps_headroom_training_can_never_borrow() -> None:
     """Inference lends at most 8 of its 24 nominal GPUs; ml-research may borrow at most 8 on
     the inference pool. So 16 inference GPUs are never lent, and the 8 lent ones come back at
     once (reclaimWithinCohort: Any) when inference needs them."""
-    ((_, inference_share),) = INFERENCE.gpus
-    borrow = dict(RESEARCH.gpus)["inference"]
+    (inference_share,) = [g.share for g in INFERENCE.gpus]
+    borrow = RESEARCH.gpu_share("inference")
+    assert borrow is not None
     lent = min(inference_share.lendable, borrow.borrowing_limit or 0)
     assert inference_share.nominal - lent == 16
     assert (

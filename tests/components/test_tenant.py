@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from substrate.components.workloads.kueue_integrations import KINDS, effective
-from substrate.components.workloads.tenancy import NetworkSpec, Share, TenantSpec
+from substrate.components.workloads.tenancy import GpuShare, NetworkSpec, Share, TenantSpec
 from substrate.components.workloads.tenant import Tenant, TenantArgs
 from substrate.components.workloads.tenant_access import TenantAccess
 from substrate.components.workloads.tenant_manifests import tenant_admin_rules
@@ -29,7 +29,7 @@ RESEARCH = TenantSpec(
     fair_share_weight="2",
     cpu=Share(64),
     memory=Share(256 * GI),
-    gpus=(("training", Share(16)),),
+    gpus=(GpuShare("training", Share(16)),),
     network=NetworkSpec(pod_identity_agent=True, https_cidrs=("10.60.0.0/16",)),
 )
 DATA = TenantSpec(name="data-eng", namespaces=("data-eng",), cpu=Share(8), memory=Share(GI))
@@ -183,13 +183,15 @@ def test_queues_local_in_each_namespace_cluster_wide_per_tenant() -> None:
     ("tenant", "hard", "message"),
     [
         (
-            TenantSpec(name="data-eng", namespaces=("data-eng",), gpus=(("training", Share(1)),)),
+            TenantSpec(
+                name="data-eng", namespaces=("data-eng",), gpus=(GpuShare("training", Share(1)),)
+            ),
             NO_GPU,
             "TenantArgs.tenant.gpus: tenant 'data-eng' has GPU quota but no GPU rights",
         ),
         (DATA, HARD, "TenantArgs.quota_hard: tenant 'data-eng' has no GPU rights"),
         (
-            TenantSpec(name="x", namespaces=("x",), gpu=True, gpus=(("h100", Share(1)),)),
+            TenantSpec(name="x", namespaces=("x",), gpu=True, gpus=(GpuShare("h100", Share(1)),)),
             HARD,
             "TenantArgs.tenant.gpus: pools ['h100'] have no ResourceFlavor",
         ),

@@ -41,6 +41,6 @@ def test_an_empty_prefix_list_is_refused_not_opened_to_everything(cidrs: object)
 
 
 def test_a_spark_tenant_without_the_service_address_is_refused_not_opened() -> None:
-    peers = NetworkPeers(s3_cidrs=["192.0.2.0/24"], spark_tenants=frozenset({"data-eng"}))
+    peers = NetworkPeers(s3_cidrs=["192.0.2.0/24"], spark_tenants=("data-eng",))
     with pytest.raises(ValueError, match="allow-spark-driver-to-api-server: no CIDRs"):
         network_policies(S3_TENANT, peers)

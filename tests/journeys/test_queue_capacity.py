@@ -55,7 +55,7 @@ def probes(s: QueueStack) -> list[Probe]:
             return q.job(name, ns, {"cpu": "1", "memory": amount}, queue=ns)
 
         out += [(t.name, "default", "cpu", cpu_job), (t.name, "default", "memory", mem_job)]
-        for pool, _ in t.gpus:
+        for pool in (g.pool for g in t.gpus):
             most = s.gpu_ceiling(t.name, pool)
 
             def gpu_job(
@@ -121,7 +121,7 @@ def _nominal_by_flavor(s: QueueStack) -> dict[tuple[str, str], dict[str, int]]:
     for t in s.tenants.values():
         out[("default", "cpu")][t.name] = t.cpu.nominal
         out[("default", "memory")][t.name] = t.memory.nominal
-        for pool, share in t.gpus:
+        for pool, share in ((g.pool, g.share) for g in t.gpus):
             out.setdefault((pool, s.unit(pool)), {})[t.name] = share.nominal
     return out
 
@@ -279,7 +279,9 @@ def _gangs(s: QueueStack) -> list[Step]:
         requests = {"cpu": gang.cpu, "memory": gang.memory}
         # A gang's GPUs are in the unit of the pool where the tenant can hold the most.
         unit = (
-            s.unit(max((s.gpu_ceiling(name, p), p) for p, _ in s.tenant(name).gpus)[1])
+            s.unit(
+                max((s.gpu_ceiling(name, p), p) for p in (g.pool for g in s.tenant(name).gpus))[1]
+            )
             if (gang.gpus)
             else GPU
         )
@@ -296,7 +298,7 @@ def _gangs(s: QueueStack) -> list[Step]:
         )
         previous = [Ref("Job", ns, f"gang-{name}")]
         if gang.gpus:
-            best = max(s.gpu_ceiling(name, pool) for pool, _ in s.tenant(name).gpus)
+            best = max(s.gpu_ceiling(name, pool) for pool in (g.pool for g in s.tenant(name).gpus))
             over = {"cpu": "1", "memory": MEMORY, unit: "1"}
             steps.append(
                 Step(
@@ -336,7 +338,7 @@ def test_declared_gangs_are_admitted_and_larger_ones_never(name: str) -> None:
         over = steps[f"{tenant}: one GPU more than any pool holds for it, as one pod set"]
         waiting = over.workload_of("Job", f"over-{tenant}")
         assert not waiting.admitted
-        best = max(s.gpu_ceiling(tenant, pool) for pool, _ in s.tenant(tenant).gpus)
+        best = max(s.gpu_ceiling(tenant, pool) for pool in (g.pool for g in s.tenant(tenant).gpus))
         raw = stack_yaml(name)
         raw["substrate:tenants"][tenant]["largestGang"] = {
             "pods": best + 1,

@@ -99,6 +99,26 @@ class Share:
 
 
 @dataclass(frozen=True)
+class GpuShare:
+    """A tenant's share of one GPU pool."""
+
+    pool: str
+    """The GPU pool (its Kueue ResourceFlavor)."""
+    share: Share
+    """The tenant's quota there, in the pool's GPU unit."""
+
+
+@dataclass(frozen=True)
+class TenantPorts:
+    """TCP ports another tenant's pods may open on this tenant's pods."""
+
+    tenant: str
+    """The other tenant."""
+    ports: Sequence[int]
+    """The TCP ports."""
+
+
+@dataclass(frozen=True)
 class NetworkSpec:
     """What a tenant namespace may reach, and who may reach it, beyond its default-deny policy
     and DNS (substrate.components.workloads.tenant_manifests.network_policies turns it into
@@ -108,7 +128,7 @@ class NetworkSpec:
     """Pods of the tenant's namespaces reach each other (distributed training, services)."""
     pod_identity_agent: bool = False
     """Egress to the EKS Pod Identity agent (169.254.170.23:80): AWS credentials for pods."""
-    https_cidrs: tuple[str, ...] = ()
+    https_cidrs: Sequence[str] = ()
     """Further egress on TCP 443 to these CIDRs (e.g. a partner API through NAT)."""
     aws_endpoints: bool = False
     """Egress on TCP 443 to the subnets that hold the VPC's interface endpoints (STS, ECR, SSM,
@@ -116,14 +136,14 @@ class NetworkSpec:
     s3: bool = False
     """Egress on TCP 443 to the Region's S3 prefix list (`com.amazonaws.<region>.s3`, the
     addresses the S3 gateway endpoint routes), resolved at deploy time."""
-    monitoring_ports: tuple[int, ...] = ()
+    monitoring_ports: Sequence[int] = ()
     """TCP ports on which the platform's Prometheus may scrape every pod of the tenant."""
-    from_tenants: tuple[tuple[str, tuple[int, ...]], ...] = ()
-    """(other tenant, TCP ports) whose pods may open those ports on this tenant's pods; the
-    other tenant gets the matching egress."""
-    load_balancer_ports: tuple[int, ...] = ()
+    from_tenants: Sequence[TenantPorts] = ()
+    """Other tenants whose pods may open these TCP ports on this tenant's pods; the other
+    tenant gets the matching egress."""
+    load_balancer_ports: Sequence[int] = ()
     """TCP ports reachable from load balancers (`load_balancer_cidrs`)."""
-    load_balancer_cidrs: tuple[str, ...] | None = None
+    load_balancer_cidrs: Sequence[str] | None = None
     """Where load-balancer traffic comes from; None: the VPC's public subnets."""
     load_balancer_services: int = 0
     """Services of type LoadBalancer each of the tenant's namespaces may hold (its
@@ -131,7 +151,7 @@ class NetworkSpec:
 
     def accepts(self, tenant: str) -> tuple[int, ...]:
         """TCP ports ``tenant``'s pods may open here (none unless declared)."""
-        return dict(self.from_tenants).get(tenant, ())
+        return {f.tenant: tuple(f.ports) for f in self.from_tenants}.get(tenant, ())
 
 
 @dataclass(frozen=True)
@@ -141,10 +161,10 @@ class TenantSpec:
 
     name: str
     """Tenant name: its ClusterQueue, LocalQueues and admin group are named after it."""
-    namespaces: tuple[str, ...]
+    namespaces: Sequence[str]
     """Namespaces created for the tenant (PSA restricted, quota, default-deny, a LocalQueue
-    each); a tuple."""
-    admins: tuple[str, ...] = ()
+    each)."""
+    admins: Sequence[str] = ()
     """IAM role or user ARNs administering its namespaces: their Kubernetes group `admin_group`
     is bound to the tenant-admin ClusterRole there (TenantAccess maps ARNs to groups)."""
     gpu: bool = False
@@ -159,8 +179,8 @@ class TenantSpec:
     """CPU quota on the default flavor, in cores."""
     memory: Share = Share(0)
     """Memory quota on the default flavor, in bytes."""
-    gpus: tuple[tuple[str, Share], ...] = ()
-    """(GPU pool, share); Kueue tries the flavors in the pools' Karpenter order."""
+    gpus: Sequence[GpuShare] = ()
+    """Its shares of GPU pools; Kueue tries the flavors in the pools' Karpenter order."""
     container_cpu: str = "250m"
     """LimitRange default CPU request per container, a Kubernetes quantity ("250m")."""
     container_memory: str = "512Mi"
@@ -170,7 +190,7 @@ class TenantSpec:
     """What its namespaces may reach beyond default-deny and DNS."""
 
     def gpu_share(self, pool: str) -> Share | None:
-        return dict(self.gpus).get(pool)
+        return {g.pool: g.share for g in self.gpus}.get(pool)
 
     @property
     def queue_name(self) -> str:
@@ -215,7 +235,7 @@ def gpu_ceiling(
     if not tenant.gpu:
         return 0
     total = 0
-    for pool, share in tenant.gpus:
+    for pool, share in ((g.pool, g.share) for g in tenant.gpus):
         if (resources or {}).get(pool, GPU_RESOURCE) != resource:
             continue
         others = [s for t in _others(tenant, tenants) if (s := t.gpu_share(pool)) is not None]
@@ -272,7 +292,7 @@ class Overcommit:
 def gpu_nominal_by_pool(tenants: Sequence[TenantSpec]) -> dict[str, list[tuple[str, int]]]:
     out: dict[str, list[tuple[str, int]]] = {}
     for tenant in tenants:
-        for pool, share in tenant.gpus:
+        for pool, share in ((g.pool, g.share) for g in tenant.gpus):
             if share.nominal:
                 out.setdefault(pool, []).append((tenant.name, share.nominal))
     return out
@@ -334,7 +354,8 @@ def cluster_queue_spec(
     ]
     by_resource: dict[str, list[dict[str, Any]]] = {}
     shares = sorted(
-        ((p, s) for p, s in tenant.gpus if p in gpu_pools), key=lambda ps: gpu_pools.index(ps[0])
+        ((g.pool, g.share) for g in tenant.gpus if g.pool in gpu_pools),
+        key=lambda ps: gpu_pools.index(ps[0]),
     )
     for pool, share in shares:
         if pool in gpu_pools:

@@ -93,7 +93,7 @@ def _check(args: TenantArgs) -> None:
                 f"TenantArgs.quota_hard: tenant {tenant.name!r} has no GPU rights, so "
                 f'requests.{resource} must be "0"'
             )
-    unknown = [p for p, _ in tenant.gpus if p not in args["gpu_pools"]]
+    unknown = [g.pool for g in tenant.gpus if g.pool not in args["gpu_pools"]]
     if unknown:
         raise ValueError(
             f"TenantArgs.tenant.gpus: pools {unknown} have no ResourceFlavor "

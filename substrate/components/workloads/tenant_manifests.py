@@ -20,8 +20,6 @@
   and ClusterRoleBinding that let that group read its ClusterQueue, ResourceFlavors and Cohorts.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -122,7 +120,7 @@ class NetworkPeers:
     """The platform Prometheus pods (for `monitoring_ports`)."""
     tenants: Sequence[TenantSpec] = field(default_factory=tuple)
     """Every tenant: those that accept this one's pods get its egress."""
-    spark_tenants: frozenset[str] = frozenset()
+    spark_tenants: Sequence[str] = ()
     """Tenants that run Spark: their drivers get `api_server_cidrs` on 443."""
     api_server_cidrs: Any = ()
     """The `kubernetes` Service's cluster IP (/32): what a pod dials for the API server, and
@@ -245,8 +243,8 @@ def _ingress_policies(tenant: TenantSpec, peers: NetworkPeers) -> dict[str, dict
         out[ALLOW_FROM_TENANTS] = _policy(
             ["Ingress"],
             ingress=[
-                {"from": [_tenant_pods(other)], "ports": _tcp(ports)}
-                for other, ports in net.from_tenants
+                {"from": [_tenant_pods(other.tenant)], "ports": _tcp(other.ports)}
+                for other in net.from_tenants
             ],
         )
     accepting = [(t.name, t.network.accepts(tenant.name)) for t in peers.tenants]
