@@ -32,7 +32,6 @@ PACKAGE = "substrate"
 
 NOT_HOSTED: dict[str, str] = {
     "Addon": "the base class of the Helm add-ons, not a component of its own (no args)",
-    "SparkOperator": "SparkTenant and S3Grant: tuple fields and a Literal access",
 }
 """Public components the analyzer cannot read yet, with the reason (issue 16)."""
 

@@ -29,7 +29,12 @@ from substrate.components.workloads.keda import Keda
 from substrate.components.workloads.kueue import FairSharingStrategy, Kueue, WaitForPodsReady
 from substrate.components.workloads.kueue_integrations import operators_for
 from substrate.components.workloads.kueue_platform import KueuePlatform
-from substrate.components.workloads.spark_operator import S3Grant, SparkOperator, SparkTenant
+from substrate.components.workloads.spark_operator import (
+    S3Access,
+    S3Grant,
+    SparkOperator,
+    SparkTenant,
+)
 from substrate.components.workloads.tenancy import TenantSpec, resource_quota_hard
 from substrate.components.workloads.tenant import Tenant
 from substrate.components.workloads.tenant_access import TenantAccess
@@ -359,7 +364,7 @@ def _spark(
         SparkTenant(
             name,
             tuple(specs[name].namespaces),
-            tuple(S3Grant(g.bucket, g.prefix, g.access) for g in t.s3),
+            tuple(S3Grant(g.bucket, g.prefix, S3Access(g.access)) for g in t.s3),
         )
         for name, t in sc.tenants.items()
     ]

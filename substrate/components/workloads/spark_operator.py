@@ -20,7 +20,8 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Required
+from enum import StrEnum
+from typing import Any, Required
 
 import pulumi
 
@@ -42,6 +43,15 @@ READ = ("s3:GetObject",)
 WRITE = ("s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")
 
 
+class S3Access(StrEnum):
+    """What a Spark tenant may do under an S3 prefix."""
+
+    READ = "read"
+    """Get and list under the prefix."""
+    READ_WRITE = "read-write"
+    """Also put, delete and multipart uploads there."""
+
+
 @dataclass(frozen=True)
 class S3Grant:
     """One S3 location a tenant's Spark jobs may use."""
@@ -50,7 +60,7 @@ class S3Grant:
     """Bucket name (not an ARN), in the stack's partition."""
     prefix: str
     """Key prefix ending in "/", or "" for the whole bucket."""
-    access: Literal["read", "read-write"]
+    access: S3Access
     """"read": get and list under the prefix; "read-write" adds put, delete and multipart
     uploads there."""
 
@@ -61,10 +71,10 @@ class SparkTenant:
 
     name: str
     """Tenant name (its ClusterQueue)."""
-    namespaces: tuple[str, ...]
+    namespaces: Sequence[str]
     """The tenant's namespaces that get the `spark` service account and the operator's
     webhook and controller."""
-    grants: tuple[S3Grant, ...]
+    grants: Sequence[S3Grant]
     """The S3 locations the `spark` service account's Pod Identity role may use (at least one)."""
 
 
@@ -128,8 +138,8 @@ class SparkOperatorArgs(AddonArgs, total=False):
 class SparkOperator(Addon):
     """The Spark Operator, watching only the Spark tenants' namespaces, each with an S3 role."""
 
-    roles: dict[str, PodIdentityRole]
-    """Namespace -> the Pod Identity role of its `spark` service account."""
+    spark_role_arns: dict[str, pulumi.Output[str]]
+    """Namespace -> the ARN of the Pod Identity role of its `spark` service account."""
 
     def __init__(
         self, name: str, args: SparkOperatorArgs, opts: pulumi.ResourceOptions | None = None
@@ -151,7 +161,9 @@ class SparkOperator(Addon):
                 ),
             ),
         )
-        self.roles = {}
+        # Not a class annotation: the package schema cannot reference this package's own
+        # components as outputs (`spark_role_arns` carries their ARNs).
+        self.roles: dict[str, PodIdentityRole] = {}
         partition = aws_context(self).partition
         for tenant in tenants:
             policy = partition.apply(lambda p, t=tenant: iam.to_json(s3_statements(p, t.grants)))
@@ -167,9 +179,10 @@ class SparkOperator(Addon):
                     },
                     opts=pulumi.ResourceOptions(parent=self),
                 )
+        self.spark_role_arns = {ns: r.role_arn for ns, r in self.roles.items()}
         self._finish(
             {
                 "jobNamespaces": sorted(namespaces),
-                "sparkRoleArns": {ns: r.role_arn for ns, r in self.roles.items()},
+                "sparkRoleArns": self.spark_role_arns,
             }
         )
