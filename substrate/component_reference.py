@@ -2,8 +2,7 @@
 
 The schema is the one Pulumi's analyzer infers from the components and the provider serves
 (`substrate.provider.schema()`): each component's description, inputs and outputs with the
-per-field docstrings, and the enums and object types they use. Components the analyzer cannot
-read yet (`substrate.provider.NOT_HOSTED`) are listed with the reason. There is no second
+per-field docstrings, and the enums and object types they use. There is no second
 source: tests/test_component_reference.py fails when the checked-in file is stale.
 """
 
@@ -127,16 +126,14 @@ def render(schema: dict[str, Any] | None = None) -> str:
     for token in sorted(schema.get("types", {})):
         lines += _type(token, schema["types"][token])
     lines += [
-        "## Components not in the schema yet",
+        "## Base class: `Addon`",
         "",
-        "Importable from Python like the others (their `XArgs` TypedDicts document every key);",
-        "Pulumi's analyzer cannot read their arguments yet, so other languages do not get them:",
-        "",
-        "| Component | Python import | What the analyzer cannot express |",
-        "|---|---|---|",
+        f"`from {PUBLIC['Addon']} import Addon, AddonArgs, AddonSpec`: the base class of the",
+        "Helm add-ons above (pinned chart, namespace with Pod Security labels, optional Pod",
+        "Identity role, the `release` output). It has no constructor or args of its own, so it is",
+        "not a component and not in the schema; a Python program may subclass it for its own",
+        "chart (the chart must be pinned in `substrate.components.core.versions.CHARTS`).",
     ]
-    for name, reason in sorted(provider.NOT_HOSTED.items()):
-        lines.append(f"| `{name}` | `from {PUBLIC[name]} import {name}` | {_cell(reason)} |")
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -6,8 +6,10 @@ the package schema from them; `component_provider_host` serves that schema and c
 components for programs in any language. `provider/` holds the plugin manifest
 (`PulumiPlugin.yaml`) whose `__main__.py` calls :func:`main`.
 
-`HOSTED` is every public component the analyzer accepts; `NOT_HOSTED` names the others and what
-the analyzer cannot express in their args (tests/test_provider_schema.py keeps both honest).
+:func:`hosted` is every public component; the analyzer must read them all (a component it
+cannot read fails the whole schema, and tests/test_provider.py with it). `Addon` is public as the
+base class the Helm add-ons subclass (Python programs may subclass it for their own charts) but
+is not a component: it has no constructor or args of its own, so it is not in the schema.
 """
 
 from __future__ import annotations
@@ -30,21 +32,20 @@ from substrate.components import PUBLIC
 
 PACKAGE = "substrate"
 
-NOT_HOSTED: dict[str, str] = {
-    "Addon": "the base class of the Helm add-ons, not a component of its own (no args)",
-}
-"""Public components the analyzer cannot read yet, with the reason (issue 16)."""
+
+def _public(name: str) -> Any:
+    return getattr(importlib.import_module(PUBLIC[name]), name)
 
 
 def component_names() -> list[str]:
-    """Every public component class name (not the `XArgs` types)."""
-    return sorted(n for n in PUBLIC if not n.endswith("Args"))
+    """Every public component class name: not the `XArgs` types, not base classes without a
+    constructor of their own (`Addon`)."""
+    return sorted(n for n in PUBLIC if not n.endswith("Args") and "__init__" in vars(_public(n)))
 
 
 def hosted() -> list[type[pulumi.ComponentResource]]:
-    """The component classes the provider hosts, by name."""
-    names = [n for n in component_names() if n not in NOT_HOSTED]
-    return [getattr(importlib.import_module(PUBLIC[n]), n) for n in names]
+    """The component classes the provider hosts: every public component, by name."""
+    return [_public(n) for n in component_names()]
 
 
 def version() -> str:
