@@ -131,7 +131,20 @@ def provider() -> Any:
         def map_complex_output(self, instance_val: Any, type_def: Any) -> Any:
             if dataclasses.is_dataclass(instance_val) and not isinstance(instance_val, type):
                 instance_val = {f.name: getattr(instance_val, f.name) for f in fields(instance_val)}
-            return super().map_complex_output(cast(Any, instance_val), type_def)
+            out = super().map_complex_output(cast(Any, instance_val), type_def)
+            if not isinstance(out, dict):
+                return out  # an Output: mapped again when it resolves
+            # The SDK maps nested objects only where a property is one (`$ref`); a list of
+            # them (`TenantSpec.gpus`) would reach the engine as dataclasses, which it cannot
+            # serialize, with Python names.
+            for schema_name, prop in type_def.properties.items():
+                ref = getattr(getattr(prop, "items", None), "ref", None)
+                nested = self.get_type_definition(prop.items) if ref else None
+                if nested is not None and not nested.enum and schema_name in out:
+                    out[schema_name] = [
+                        self.map_complex_output(v, nested) for v in out[schema_name]
+                    ]
+            return out
 
     with warnings.catch_warnings():
         # The analyzer reads pulumi_kubernetes' pulumi-plugin.json without closing it.

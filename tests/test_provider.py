@@ -239,3 +239,35 @@ def test_construct_scales_on_the_trigger_a_program_sets(plugin: Any) -> None:
     assert trigger["type"] == "aws-sqs-queue"
     assert trigger["metadata"]["queueURL"] == queue
     assert trigger["metadata"]["queueLength"] == "3"
+
+
+def test_construct_builds_a_tenant_from_nested_shares_and_returns_its_spec(plugin: Any) -> None:
+    """TenantSpec over the wire: its GPU shares and cross-tenant port grants (lists of nested
+    dataclasses) reach the ClusterQueue and NetworkPolicies, and the `spec` output, with those
+    lists, goes back to the engine in schema names."""
+    monitor, address, stub = plugin
+    monitor.registrations.clear()
+    tenant = {
+        "name": "ml",
+        "namespaces": ["ml"],
+        "gpu": True,
+        "gpus": [{"pool": "training", "share": {"nominal": 8, "borrowingLimit": 4}}],
+        "cpu": {"nominal": 16},
+        "memory": {"nominal": 64 * 2**30},
+        "network": {"fromTenants": [{"tenant": "web", "ports": [8080]}]},
+    }
+    inputs = {"tenant": tenant, "quotaHard": {"requests.cpu": "16"}, "gpuPools": ["training"]}
+    urn, state = construct(stub, address, "substrate:index:Tenant", "ml", inputs)
+    children = {r.name: r.inputs for r in monitor.registrations if r.parent == urn}
+    groups = children["ml-cluster-queue"]["spec"]["resourceGroups"]
+    (training,) = [f for g in groups for f in g["flavors"] if f["name"] == "training"]
+    assert {"name": "nvidia.com/gpu", "nominalQuota": "8", "borrowingLimit": "4"} in training[
+        "resources"
+    ]
+    (rule,) = children["ml-ml-allow-from-tenants"]["spec"]["ingress"]
+    assert rule["from"] == [{"namespaceSelector": {"matchLabels": {"substrate.io/tenant": "web"}}}]
+    assert [p["port"] for p in rule["ports"]] == [8080]
+    assert state["spec"]["gpus"] == [
+        {"pool": "training", "share": {"nominal": 8, "borrowingLimit": 4}}
+    ]
+    assert state["spec"]["network"]["fromTenants"] == [{"tenant": "web", "ports": [8080]}]

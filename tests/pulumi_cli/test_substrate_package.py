@@ -2,8 +2,8 @@
 example (examples/typescript) planned against the SDK the CLI generates.
 
 Offline, `pulumi package get-schema` serves the analyzer's schema but then fails to bind it: the
-outputs of the Helm-based components (`release`) and of EksCluster (`provider`) are resources of
-the kubernetes package, and binding
+outputs of the Helm-based components (`release`), of EksCluster (`provider`) and of Tenant
+(`namespaces`) are resources of the kubernetes package, and binding
 that reference needs the pulumi-resource-kubernetes plugin, which no package registry carries.
 So the Node.js SDK is generated from the served schema less those components (standalone.json);
 a user online gets every component."""
@@ -62,17 +62,24 @@ def test_only_the_kubernetes_plugin_blocks_binding_offline(package: Path) -> Non
         f"v{KUBERNETES_PIN} or on your $PATH"
     )
     refs = {
-        (token, prop, spec["$ref"])
+        (token, prop, ref)
         for token, resource in schema["resources"].items()
         for prop, spec in resource.get("properties", {}).items()
-        if spec.get("$ref", "").startswith("/")
+        for ref in [spec.get("$ref") or spec.get("additionalProperties", {}).get("$ref", "")]
+        if ref.startswith("/")
     }
-    # Outputs only: the Helm-based components' `release` and EksCluster's `provider`.
+    # Outputs only: the Helm-based components' `release`, EksCluster's `provider` and the
+    # Tenant's namespaces (namespace -> Namespace).
     kubernetes = f"/kubernetes/v{KUBERNETES_PIN}/schema.json#/resources/"
     assert {(prop, ref.removeprefix(kubernetes)) for _, prop, ref in refs} == {
         ("release", "kubernetes:helm.sh%2Fv3:Release"),
         ("provider", "pulumi:providers:kubernetes"),
+        ("namespaces", "kubernetes:core%2Fv1:Namespace"),
     }
+    assert not any(
+        '"$ref": "/' in json.dumps(r.get("inputProperties", {}))
+        for r in schema["resources"].values()
+    )
     standalone = json.loads((package / "standalone.json").read_text())
     assert set(standalone["resources"]) == set(schema["resources"]) - {t for t, _, _ in refs}
 
