@@ -22,12 +22,16 @@ SYNC_SECONDS = 15
 
 
 def _agents(stack: str) -> dict[str, Any]:
+    """The agents of a staging or production stack (development's run one replica or scale to
+    zero, which is KEDA's own step, not the HPA's)."""
+    if typed_config(stack_yaml(stack)).environment.tier == "development":
+        return {}
     return stack_yaml(stack).get("substrate:agents", {})
 
 
-SCALED = [(s, a) for s in STACKS if s != "dev" for a, cfg in _agents(s).items() if "scaling" in cfg]
-"""Agents KEDA scales in staging and production (dev's scales to zero, KEDA's own step)."""
-DEPLOYED = [(s, a) for s in STACKS if s != "dev" for a in _agents(s)]
+SCALED = [(s, a) for s in STACKS for a, cfg in _agents(s).items() if "scaling" in cfg]
+"""Agents KEDA scales in staging and production."""
+DEPLOYED = [(s, a) for s in STACKS for a in _agents(s)]
 
 
 @dataclass(frozen=True)
