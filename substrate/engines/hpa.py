@@ -41,6 +41,8 @@ class Event:
     owners: tuple[str, ...] = ()
     reason: str = ""
     """podDeleted: scale-down or rollout; hpaError: the controller's error."""
+    pre_stop: tuple[str, ...] = ()
+    """podDeleted: the preStop HTTP paths of the pod's containers (what the kubelet calls)."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ def _event(raw: Mapping[str, Any]) -> Event:
         revision=raw.get("revision", ""),
         owners=tuple(raw.get("owners") or ()),
         reason=raw.get("reason", ""),
+        pre_stop=tuple(raw.get("preStop") or ()),
     )
 
 

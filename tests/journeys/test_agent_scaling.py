@@ -14,6 +14,7 @@ from tests.journeys.agent_timelines import (
     ROLLOUT_AT,
     SCALED,
     SYNC_SECONDS,
+    Agent,
     agent,
     drained_by,
     rollout,
@@ -26,6 +27,12 @@ DOCS = ["docs/agents.md#how-memory-survives-restarts-and-drains"]
 
 def ordinal(pod: str) -> int:
     return int(pod.rsplit("-", 1)[1])
+
+
+def pre_stop(a: Agent) -> tuple[str, ...]:
+    """The preStop call the contract states (`drain.preStopPath`), if any."""
+    path = a.config.drain.pre_stop_path
+    return (path,) if path else ()
 
 
 def downs(t: Timeline) -> list[Event]:
@@ -43,8 +50,8 @@ def downs(t: Timeline) -> list[Event]:
     outcome="nothing is removed until drain.scaleDownStabilizationSeconds (or the scale-down "
     "period, when longer) after the HPA last saw the load; then "
     "one replica at a time, the highest ordinal first, at least the contract's scale-down period "
-    "apart; each deleted pod gets terminationGraceSeconds, and is gone before the next is asked "
-    "to leave",
+    "apart; each deleted pod has the contract's preStop call and gets terminationGraceSeconds, "
+    "and is gone before the next is asked to leave",
     docs=DOCS,
 )
 @pytest.mark.parametrize(("stack", "name"), SCALED)
@@ -69,6 +76,7 @@ def test_scale_down_removes_one_replica_at_a_time(stack: str, name: str) -> None
         range(a.config.max_replicas - 1, a.hpa_min - 1, -1)
     )
     assert {e.grace_seconds for e in deleted} == {a.config.termination_grace_seconds}
+    assert {e.pre_stop for e in deleted} == {pre_stop(a)}
     for e, nxt in itertools.pairwise(deleted):
         gone = t.gone(e.uid)
         assert gone is not None and gone <= nxt.at, (e.object, gone, nxt.object, nxt.at)
@@ -116,7 +124,7 @@ def test_a_replica_scaled_back_up_gets_its_own_memory(stack: str, name: str) -> 
     ],
     outcome="one replica at a time, from the highest ordinal down: a replacement is created "
     "when its predecessor is gone, and the next is deleted only once it is Ready; each deleted "
-    "pod gets "
+    "pod has the contract's preStop call and gets "
     "terminationGraceSeconds; each replacement mounts its predecessor's claim; the count never "
     "changes",
     docs=DOCS,
@@ -131,6 +139,7 @@ def test_a_rollout_replaces_one_replica_at_a_time(stack: str, name: str) -> None
     assert [ordinal(e.object) for e in deleted] == list(range(replicas - 1, -1, -1))
     assert deleted[0].at == ROLLOUT_AT
     assert {e.grace_seconds for e in deleted} == {a.config.termination_grace_seconds}
+    assert {e.pre_stop for e in deleted} == {pre_stop(a)}
     created = {e.object: e for e in t.of("podCreated") if e.at >= ROLLOUT_AT}
     ready = {e.object: e.at for e in t.of("podReady") if e.at >= ROLLOUT_AT}
     for e in deleted:

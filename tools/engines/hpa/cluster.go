@@ -159,7 +159,14 @@ func (c *cluster) onDeletePod(action k8stesting.Action) (bool, runtime.Object, e
 	if graceful && opts.GracePeriodSeconds != nil {
 		grace = *opts.GracePeriodSeconds
 	}
-	c.record(event{Kind: "podDeleted", Object: pod.Name, UID: string(pod.UID), GraceSeconds: &grace, Reason: c.deletionReason(pod)})
+	var preStop []string
+	for _, ctr := range pod.Spec.Containers {
+		if ctr.Lifecycle != nil && ctr.Lifecycle.PreStop != nil && ctr.Lifecycle.PreStop.HTTPGet != nil {
+			preStop = append(preStop, ctr.Lifecycle.PreStop.HTTPGet.Path)
+		}
+	}
+	c.record(event{Kind: "podDeleted", Object: pod.Name, UID: string(pod.UID), GraceSeconds: &grace,
+		Reason: c.deletionReason(pod), PreStop: preStop})
 	if grace == 0 {
 		c.record(event{Kind: "podGone", Object: pod.Name, UID: string(pod.UID)})
 		return true, nil, c.client.Tracker().Delete(podsGVR, pod.Namespace, pod.Name)

@@ -60,6 +60,8 @@ type event struct {
 	Revision string            `json:"revision,omitempty"`
 	Owners   []string          `json:"owners,omitempty"`
 	Reason   string            `json:"reason,omitempty"`
+	// PreStop: a deleted pod's containers' preStop HTTP paths (what the kubelet calls first).
+	PreStop []string `json:"preStop,omitempty"`
 }
 
 type podState struct {
