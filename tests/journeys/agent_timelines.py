@@ -114,11 +114,12 @@ def rollout(stack: str, name: str) -> hpa.Timeline:
     per = a.config.termination_grace_seconds + START_SECONDS + 2 * SYNC_SECONDS
     steady: list[tuple[int, list[float]]] = []
     if a.scaled_object:
-        # Exactly the load of `replicas` pods for every trigger: the HPA keeps the count.
-        hpa_spec = hpa.simulate(a.stateful_set, a.scaled_object, replicas=1, duration_seconds=0).hpa
-        assert hpa_spec is not None
+        # Exactly the load of `replicas` pods for every trigger: the HPA keeps the count. The
+        # targets are the HPA's (the scale-down run's, cached).
+        hpa_object = scale_down_and_up(stack, name).hpa
+        assert hpa_object is not None
         targets = [
-            float(m["external"]["target"]["averageValue"]) for m in hpa_spec["spec"]["metrics"]
+            float(m["external"]["target"]["averageValue"]) for m in hpa_object["spec"]["metrics"]
         ]
         steady = [(0, [t * replicas for t in targets])]
     return hpa.simulate(
