@@ -271,3 +271,27 @@ def test_construct_builds_a_tenant_from_nested_shares_and_returns_its_spec(plugi
         {"pool": "training", "share": {"nominal": 8, "borrowingLimit": 4}}
     ]
     assert state["spec"]["network"]["fromTenants"] == [{"tenant": "web", "ports": [8080]}]
+
+
+def test_construct_bounds_the_simulation_namespace_a_program_names(plugin: Any) -> None:
+    """The simulation bounds (a nested TypedDict of integers) reach the agent-simulation
+    policy as integers, not the floats the wire carries."""
+    monitor, address, stub = plugin
+    monitor.registrations.clear()
+    inputs = {
+        "validationActions": ["Deny"],
+        "excludedNamespaces": ["kube-system", "kube-node-lease", "kube-public"],
+        "allowedRegistries": ["public.ecr.aws/karpenter"],
+        "simulation": {"namespace": "agent-sim", "maxRunSeconds": 600, "cleanupSeconds": 120},
+    }
+    urn, _ = construct(stub, address, "substrate:index:AdmissionPolicySet", "adm", inputs)
+    (policy,) = [
+        r.inputs
+        for r in monitor.registrations
+        if r.parent == urn and r.name == "adm-agent-simulation"
+    ]
+    conditions = {c["name"]: c["expression"] for c in policy["spec"]["matchConditions"]}
+    assert conditions["in-the-simulation-namespace"].endswith('== "agent-sim"')
+    messages = [v["message"] for v in policy["spec"]["validations"]]
+    assert "Simulation Jobs set spec.activeDeadlineSeconds of at most 600." in messages
+    assert "Simulation Jobs set spec.ttlSecondsAfterFinished of at most 120." in messages

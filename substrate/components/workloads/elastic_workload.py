@@ -28,6 +28,12 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 from substrate.components.core import validators
 from substrate.components.core._args import check_args
 from substrate.components.core.tokens import component_args
+from substrate.components.workloads.keda_triggers import (
+    AWS_TRIGGERS,
+    Trigger,
+    trigger_body,
+    trigger_type,
+)
 
 API_VERSION = "keda.sh/v1alpha1"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "substrate"}
@@ -49,92 +55,6 @@ class ScaleTarget(TypedDict, total=False):
     """Name of the target."""
     namespace: Required[str]
     """Namespace of the target; the ScaledObject is created there."""
-
-
-class SqsTrigger(TypedDict, total=False):
-    """Scale on SQS queue depth."""
-
-    queue_url: Required[str]
-    """Queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)."""
-    messages_per_replica: NotRequired[int]
-    """Target messages per replica (default 5)."""
-    activation_messages: NotRequired[int]
-    """Messages above which the workload wakes from zero (default 0)."""
-
-
-class PrometheusTrigger(TypedDict, total=False):
-    """Scale on a PromQL query."""
-
-    server_address: Required[str]
-    """Prometheus URL."""
-    query: Required[str]
-    """PromQL returning one number."""
-    threshold: Required[float]
-    """Target value per replica."""
-    activation_threshold: NotRequired[float]
-    """Value above which the workload wakes from zero (default 0)."""
-
-
-class CronTrigger(TypedDict, total=False):
-    """Hold replicas during a recurring window."""
-
-    start: Required[str]
-    """Five-field cron start."""
-    end: Required[str]
-    """Five-field cron end."""
-    desired_replicas: Required[int]
-    """Replicas inside the window."""
-    timezone: NotRequired[str]
-    """IANA time zone (default UTC)."""
-
-
-class CloudWatchTrigger(TypedDict, total=False):
-    """Scale on a CloudWatch metric."""
-
-    namespace: Required[str]
-    """Metric namespace."""
-    metric_name: Required[str]
-    """Metric name."""
-    target_value: Required[float]
-    """Target value per replica."""
-    dimensions: NotRequired[dict[str, str]]
-    """Dimension name -> value."""
-    statistic: NotRequired[str]
-    """CloudWatch statistic (default Average)."""
-    activation_target_value: NotRequired[float]
-    """Value above which the workload wakes (default 0)."""
-
-
-class Trigger(TypedDict, total=False):
-    """One scaling trigger: exactly one of its keys."""
-
-    sqs: NotRequired[SqsTrigger]
-    """Scale on SQS queue depth."""
-    prometheus: NotRequired[PrometheusTrigger]
-    """Scale on a PromQL query."""
-    cron: NotRequired[CronTrigger]
-    """Hold replicas during a recurring window."""
-    cloudwatch: NotRequired[CloudWatchTrigger]
-    """Scale on a CloudWatch metric."""
-
-
-TRIGGER_TYPES = ("sqs", "prometheus", "cron", "cloudwatch")
-AWS_TRIGGERS = ("sqs", "cloudwatch")
-
-
-def trigger_type(trigger: Trigger) -> str:
-    """The kind of a trigger: its one key (ValueError unless exactly one is set)."""
-    kinds = [k for k in TRIGGER_TYPES if trigger.get(k) is not None]
-    if len(kinds) != 1:
-        raise ValueError(
-            f"ElasticWorkloadArgs.triggers: {sorted(trigger)} must set exactly one of "
-            f"{', '.join(TRIGGER_TYPES)}"
-        )
-    return kinds[0]
-
-
-def _body(trigger: Trigger) -> Any:
-    return trigger[trigger_type(trigger)]  # type: ignore[literal-required]
 
 
 class ScaleDownArgs(TypedDict, total=False):
@@ -175,7 +95,7 @@ class ElasticWorkloadArgs(TypedDict, total=False):
 
 
 def _check_trigger(trigger: Trigger) -> None:
-    kind, t = trigger_type(trigger), _body(trigger)
+    kind, t = trigger_type(trigger), trigger_body(trigger)
     if kind == "sqs" and validators.sqs_queue_url(t["queue_url"]):
         raise ValueError(
             f"ElasticWorkloadArgs.triggers: {t['queue_url']!r} is not an SQS queue URL"
@@ -234,7 +154,7 @@ def _num(value: float) -> str:
 
 def trigger_manifest(trigger: Trigger, region: str | None, auth: str | None) -> dict[str, Any]:
     """One KEDA trigger (metadata values are strings, as the CRD requires)."""
-    kind, t = trigger_type(trigger), _body(trigger)
+    kind, t = trigger_type(trigger), trigger_body(trigger)
     if kind == "sqs":
         body = {
             "type": "aws-sqs-queue",
@@ -349,7 +269,7 @@ def keda_permissions(workloads: Iterable[ElasticWorkloadArgs]) -> KedaPermission
             continue
         for trigger in aws_triggers:
             if trigger_type(trigger) == "sqs":
-                queues.add(sqs_queue_arn(_body(trigger)["queue_url"]))
+                queues.add(sqs_queue_arn(trigger_body(trigger)["queue_url"]))
             else:
                 cloudwatch = True
     return KedaPermissions(tuple(sorted(queues)), cloudwatch, tuple(sorted(roles)))
