@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from substrate.components.core.labels import EFA_RESOURCE, GPU_RESOURCE, GPU_RESOURCES
 
@@ -306,18 +306,53 @@ def _resource(name: str, share: Share) -> dict[str, Any]:
     return out
 
 
+class EfaNode(TypedDict):
+    """An instance type an EFA pool may launch, as its nodes advertise it (Karpenter's
+    generated instance data: substrate.engines.karpenter.instance_types.efa_nodes)."""
+
+    gpus: int
+    """`nvidia.com/gpu` per node."""
+    interfaces: int
+    """`vpc.amazonaws.com/efa` per node."""
+
+
+def efa_interfaces(gpus: int, nodes: Sequence[EfaNode]) -> int:
+    """The most EFA interfaces `gpus` GPUs of a pool come with: on each instance type the
+    pool may launch, the interfaces of as many whole nodes as hold those GPUs; the largest
+    over the types (0 without EFA types)."""
+    return max((n["interfaces"] * -(-gpus // n["gpus"]) for n in nodes), default=0)
+
+
+def efa_share(share: Share, nodes: Sequence[EfaNode]) -> Share:
+    """A tenant's EFA quota on an EFA pool's flavor, from its GPU share there: nominal,
+    borrowing and lending limits each sized by :func:`efa_interfaces`, so whatever GPUs
+    Kueue lets it hold, borrowed or not, come with their nodes' interfaces."""
+
+    def of(gpus: int | None) -> int | None:
+        return None if gpus is None else efa_interfaces(gpus, nodes)
+
+    return Share(
+        efa_interfaces(share.nominal, nodes), of(share.borrowing_limit), of(share.lending_limit)
+    )
+
+
 def cluster_queue_spec(
     tenant: TenantSpec,
     gpu_pools: Sequence[str],
     cohort: str = DEFAULT_COHORT,
     gpu_resources: Mapping[str, str] | None = None,
+    efa_nodes: Mapping[str, Sequence[EfaNode]] | None = None,
 ) -> dict[str, Any]:
     """ClusterQueue spec (kueue.x-k8s.io/v1beta2): CPU and memory on the default flavor; for GPU
     tenants, one flavor per GPU pool they hold a share of, in `gpu_pools`' order (Karpenter's
     order: the flavor Kueue tries first is the pool Karpenter would pick), each in its pool's
     unit (`gpu_resources`: pool -> `nvidia.com/gpu` or `nvidia.com/gpu.shared`; one resource
     group per unit, since a Kueue flavor belongs to one group).
-    Pools a tenant lists with nominal 0 and a borrowing limit let it borrow there only."""
+    Pools a tenant lists with nominal 0 and a borrowing limit let it borrow there only.
+    The whole-GPU group also covers `vpc.amazonaws.com/efa`: on an EFA pool's flavor
+    (`efa_nodes`: pool -> its instance types with EFA) sized from the tenant's GPU share by
+    :func:`efa_share`, 0 on every other flavor, so an EFA job is admitted only to an EFA pool
+    and only by a tenant holding a share of it."""
     groups: list[dict[str, object]] = [
         {
             "coveredResources": ["cpu", "memory"],
@@ -337,20 +372,17 @@ def cluster_queue_spec(
         ((p, s) for p, s in tenant.gpus if p in gpu_pools), key=lambda ps: gpu_pools.index(ps[0])
     )
     for pool, share in shares:
-        if pool in gpu_pools:
-            resource = (gpu_resources or {}).get(pool, GPU_RESOURCE)
-            by_resource.setdefault(resource, []).append(
-                {"name": pool, "resources": [_resource(resource, share)]}
+        resource = (gpu_resources or {}).get(pool, GPU_RESOURCE)
+        resources = [_resource(resource, share)]
+        if resource == GPU_RESOURCE:
+            nodes = (efa_nodes or {}).get(pool, ())
+            resources.append(
+                _resource(EFA_RESOURCE, efa_share(share, nodes) if nodes else Share(0))
             )
+        by_resource.setdefault(resource, []).append({"name": pool, "resources": resources})
     if tenant.gpu:
         for resource, flavors in by_resource.items():
-            covered = [resource]
-            if resource == GPU_RESOURCE:
-                # EFA is accounted for, at 0: tenants hold no EFA quota yet (the EFA device
-                # plugin advertises it on the training pools: capacity.efa_device_plugin).
-                covered.append(EFA_RESOURCE)
-                for flavor in flavors:
-                    flavor["resources"].append({"name": EFA_RESOURCE, "nominalQuota": "0"})
+            covered = [resource, EFA_RESOURCE] if resource == GPU_RESOURCE else [resource]
             groups.append({"coveredResources": covered, "flavors": flavors})
     return {
         "cohortName": cohort,
