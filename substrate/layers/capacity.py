@@ -195,8 +195,12 @@ def build(cfg: PlatformConfig, foundation: Foundation) -> Capacity:
             "controller_cpu": karpenter_cfg.controller_cpu,
             "controller_memory": karpenter_cfg.controller_memory,
             "zonal_shift": karpenter_cfg.zonal_shift,
-            # Karpenter reads NodeOverlays (alpha) only with this gate on.
-            "feature_gates": {"nodeOverlay": True} if overlays_needed(pools) else {},
+            # Karpenter reads NodeOverlays (alpha) only with this gate on; NodeRepair (alpha)
+            # as the stack says.
+            "feature_gates": {
+                **({"nodeOverlay": True} if overlays_needed(pools) else {}),
+                **({"nodeRepair": True} if karpenter_cfg.node_repair else {}),
+            },
             "tags": tags,
             "image_cache": foundation.image_cache,
         },
