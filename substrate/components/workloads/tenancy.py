@@ -92,6 +92,9 @@ class Share:
     """Most of its unused `nominal` the cohort may borrow, same unit, at most `nominal`
     (None: all of it)."""
 
+    def limits(self) -> tuple[int | None, int | None]:
+        return self.borrowing_limit, self.lending_limit
+
     @property
     def lendable(self) -> int:
         """What the cohort may borrow from this share while it is unused."""
@@ -307,33 +310,24 @@ def _resource(name: str, share: Share) -> dict[str, Any]:
 
 
 class EfaNode(TypedDict):
-    """An instance type an EFA pool may launch, as its nodes advertise it (Karpenter's
-    generated instance data: substrate.engines.karpenter.instance_types.efa_nodes)."""
+    """GPUs (`gpus`) and EFA interfaces (`interfaces`) per node of an instance type an EFA pool
+    may launch (substrate.engines.karpenter.instance_types.efa_nodes)."""
 
     gpus: int
-    """`nvidia.com/gpu` per node."""
     interfaces: int
-    """`vpc.amazonaws.com/efa` per node."""
 
 
 def efa_interfaces(gpus: int, nodes: Sequence[EfaNode]) -> int:
-    """The most EFA interfaces `gpus` GPUs of a pool come with: on each instance type the
-    pool may launch, the interfaces of as many whole nodes as hold those GPUs; the largest
-    over the types (0 without EFA types)."""
+    """The interfaces of as many whole nodes as hold `gpus` GPUs, the most over the pool's
+    instance types (0 without EFA types)."""
     return max((n["interfaces"] * -(-gpus // n["gpus"]) for n in nodes), default=0)
 
 
 def efa_share(share: Share, nodes: Sequence[EfaNode]) -> Share:
-    """A tenant's EFA quota on an EFA pool's flavor, from its GPU share there: nominal,
-    borrowing and lending limits each sized by :func:`efa_interfaces`, so whatever GPUs
-    Kueue lets it hold, borrowed or not, come with their nodes' interfaces."""
-
-    def of(gpus: int | None) -> int | None:
-        return None if gpus is None else efa_interfaces(gpus, nodes)
-
-    return Share(
-        efa_interfaces(share.nominal, nodes), of(share.borrowing_limit), of(share.lending_limit)
-    )
+    """EFA quota on an EFA pool's flavor: nominal, borrowing and lending limits each sized from
+    the GPU share's by :func:`efa_interfaces`."""
+    limits = [None if g is None else efa_interfaces(g, nodes) for g in share.limits()]
+    return Share(efa_interfaces(share.nominal, nodes), *limits)
 
 
 def cluster_queue_spec(
@@ -349,10 +343,8 @@ def cluster_queue_spec(
     unit (`gpu_resources`: pool -> `nvidia.com/gpu` or `nvidia.com/gpu.shared`; one resource
     group per unit, since a Kueue flavor belongs to one group).
     Pools a tenant lists with nominal 0 and a borrowing limit let it borrow there only.
-    The whole-GPU group also covers `vpc.amazonaws.com/efa`: on an EFA pool's flavor
-    (`efa_nodes`: pool -> its instance types with EFA) sized from the tenant's GPU share by
-    :func:`efa_share`, 0 on every other flavor, so an EFA job is admitted only to an EFA pool
-    and only by a tenant holding a share of it."""
+    The whole-GPU group also covers `vpc.amazonaws.com/efa`: :func:`efa_share` on an EFA pool's
+    flavor (`efa_nodes`: pool -> its EFA instance types), 0 on every other flavor."""
     groups: list[dict[str, object]] = [
         {
             "coveredResources": ["cpu", "memory"],
