@@ -76,9 +76,8 @@ class AddonSpec:
     """Resources the release must wait for (e.g. CRD charts)."""
     container_defaults: Mapping[str, Mapping[str, str]] | None = None
     """A LimitRange `Container` item (`defaultRequest` and `default`, both required) in the
-    release's namespace,
-    created before the release: the API server's LimitRanger sizes containers a chart offers no
-    resources key for (None: no LimitRange)."""
+    release's namespace, created before the release: the API server's LimitRanger sizes
+    containers a chart offers no resources key for (None: no LimitRange)."""
     extra_namespaces: Mapping[str, PodSecurityLevel] = field(default_factory=dict)
     """Further namespaces the chart deploys into, with their PSA level (e.g. a node agent's
     privileged namespace next to a restricted server namespace; document anything but
