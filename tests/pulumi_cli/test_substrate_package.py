@@ -1,12 +1,12 @@
 """Substrate's component package (provider/) through the real Pulumi CLI, and the TypeScript
 example (examples/typescript) planned against the SDK the CLI generates.
 
-Offline, `pulumi package get-schema` serves the analyzer's schema but then fails to bind it: the
-outputs of the Helm-based components (`release`) and of EksCluster (`provider`) are resources of
-the kubernetes package, and binding
-that reference needs the pulumi-resource-kubernetes plugin, which no package registry carries.
-So the Node.js SDK is generated from the served schema less those components (standalone.json);
-a user online gets every component."""
+The outputs of the Helm-based components (`release`) and of EksCluster (`provider`) are resources
+of the kubernetes package, referenced at the version of the pinned Python SDK. The kubernetes
+plugin built here (the pulumi-kubernetes engine) is older, so `pulumi package get-schema` serves
+the schema but fails to bind it; the Node.js SDK is generated from the served schema with those
+references moved to the plugin's version (repinned.json) and covers every hosted component. Its
+package.json then names that older @pulumi/kubernetes; a user online gets the pinned one."""
 
 from __future__ import annotations
 
@@ -19,9 +19,16 @@ import pytest
 from substrate.provider import hosted
 from tests.helpers import ROOT
 from tests.provider_engine import construct, fake_engine, provider_process
-from tests.pulumi_cli.cli import generated_package, mock_plan
+from tests.pulumi_cli.cli import (
+    KUBERNETES_PLUGIN,
+    compiled_program,
+    compiled_sdk,
+    generated_package,
+    mock_plan,
+)
 
 PLUGIN = ROOT / "provider"
+HERE = Path(__file__).parent
 EXAMPLE = ROOT / "examples" / "typescript"
 SDK = "@pulumi/substrate"
 KEY = "arn:aws:kms:eu-west-1:111122223333:key/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
@@ -35,7 +42,7 @@ KUBERNETES_PIN = next(
 @pytest.fixture(scope="module")
 def package() -> Path:
     sources = [*ROOT.glob("substrate/**/*.py"), *PLUGIN.glob("*")]
-    return generated_package(PLUGIN, "substrate", sources, dependencies_offline=False)
+    return generated_package(PLUGIN, "substrate", sources, repin_kubernetes=True)
 
 
 def served(package: Path) -> dict[str, Any]:
@@ -49,32 +56,75 @@ def test_the_cli_gets_every_hosted_component_from_the_plugin(package: Path) -> N
     assert all(r["isComponent"] for r in schema["resources"].values())
 
 
-def test_only_the_kubernetes_plugin_blocks_binding_offline(package: Path) -> None:
-    """The schema depends on one other package, at the pulumi-kubernetes version the project
-    pins, and binding it fails for that plugin alone (nothing else is missing offline)."""
-    schema = served(package)
-    assert schema["dependencies"] == [{"name": "kubernetes", "version": KUBERNETES_PIN}]
-    assert (package / "get-schema.exit").read_text() == "1"
-    (error,) = [ln for ln in (package / "get-schema.stderr").read_text().splitlines() if ln]
-    assert error.startswith("error: failed to bind schema: ")
-    assert error.endswith(
-        f"no resource plugin 'pulumi-resource-kubernetes' found in the workspace at version "
-        f"v{KUBERNETES_PIN} or on your $PATH"
-    )
-    refs = {
+def kubernetes_refs(schema: dict[str, Any]) -> set[tuple[str, str, str]]:
+    return {
         (token, prop, spec["$ref"])
         for token, resource in schema["resources"].items()
         for prop, spec in resource.get("properties", {}).items()
         if spec.get("$ref", "").startswith("/")
     }
+
+
+def test_binding_needs_the_kubernetes_schema_at_the_pinned_version(package: Path) -> None:
+    """The schema depends on one other package, at the pulumi-kubernetes version the project
+    pins; the plugin built here serves its schema at its own, older version, and binding refuses
+    the mismatch (nothing else is missing offline)."""
+    schema = served(package)
+    assert schema["dependencies"] == [{"name": "kubernetes", "version": KUBERNETES_PIN}]
+    assert (package / "get-schema.exit").read_text() == "1"
+    errors = [
+        ln for ln in (package / "get-schema.stderr").read_text().splitlines() if ln[:6] == "error:"
+    ]
+    assert len(errors) == 1
+    assert errors[0].startswith("error: failed to bind schema: ")
+    mismatch = (
+        f"loader returned kubernetes@{KUBERNETES_PLUGIN}; requested kubernetes@{KUBERNETES_PIN}"
+    )
+    assert mismatch in errors[0]
     # Outputs only: the Helm-based components' `release` and EksCluster's `provider`.
     kubernetes = f"/kubernetes/v{KUBERNETES_PIN}/schema.json#/resources/"
-    assert {(prop, ref.removeprefix(kubernetes)) for _, prop, ref in refs} == {
+    assert {(prop, ref.removeprefix(kubernetes)) for _, prop, ref in kubernetes_refs(schema)} == {
         ("release", "kubernetes:helm.sh%2Fv3:Release"),
         ("provider", "pulumi:providers:kubernetes"),
     }
-    standalone = json.loads((package / "standalone.json").read_text())
-    assert set(standalone["resources"]) == set(schema["resources"]) - {t for t, _, _ in refs}
+
+
+def test_the_sdk_covers_every_component_with_kubernetes_typed_outputs(package: Path) -> None:
+    """Generated against the schema with its kubernetes references at the plugin's version, the
+    SDK has every hosted component; the outputs that are Kubernetes resources are typed with
+    @pulumi/kubernetes, which the generated package depends on."""
+    schema = served(package)
+    repinned = json.loads((package / "repinned.json").read_text())
+    assert repinned["dependencies"] == [{"name": "kubernetes", "version": KUBERNETES_PLUGIN}]
+    moved = {
+        (t, p, r.replace(KUBERNETES_PLUGIN, KUBERNETES_PIN))
+        for t, p, r in kubernetes_refs(repinned)
+    }
+    assert moved == kubernetes_refs(schema)
+    sdk = package / "sdk" / "nodejs"
+    index = (sdk / "index.ts").read_text()
+    for component in hosted():
+        assert f'export const {component.__name__}: typeof import("./' in index, component
+    assert (
+        json.loads((sdk / "package.json").read_text())["dependencies"]["@pulumi/kubernetes"]
+        == KUBERNETES_PLUGIN
+    )
+    declared = (compiled_sdk(package) / "bin" / "dcgmExporter.d.ts").read_text()
+    assert "readonly release: pulumi.Output<pulumiKubernetes.helm.v3.Release>;" in declared
+    declared = (sdk / "bin" / "eksCluster.d.ts").read_text()
+    assert "readonly provider: pulumi.Output<pulumiKubernetes.Provider>;" in declared
+
+
+def test_a_program_reads_a_components_helm_release_with_kubernetes_types(package: Path) -> None:
+    program = HERE / "release_program.ts"
+    assert compiled_program(program, package, SDK).exists()
+    with pytest.raises(AssertionError, match=r"Type 'Output<Release>' is not assignable"):
+        wrong = package / "wrong" / "release_program.ts"
+        wrong.parent.mkdir(exist_ok=True)
+        wrong.write_text(
+            program.read_text().replace("k8s.helm.v3.Release>", "k8s.core.v1.Namespace>")
+        )
+        compiled_program(wrong, package, SDK)
 
 
 @pytest.fixture(scope="module")
