@@ -26,6 +26,7 @@ from tests.pulumi_cli.cli import (
     generated_package,
     mock_plan,
 )
+from tests.pulumi_cli.kubernetes_render import render
 
 PLUGIN = ROOT / "provider"
 HERE = Path(__file__).parent
@@ -154,34 +155,29 @@ def test_typescript_example_registers_the_components_with_schema_inputs(
     }
 
 
-def test_the_provider_constructs_what_the_typescript_example_asks_for(
+def test_the_typescript_examples_objects_render_through_the_kubernetes_provider(
     example_plan: dict[str, Any], tmp_path: Path
 ) -> None:
     """The inputs the generated SDK registered, handed to Substrate's provider as the engine
     hands them to Construct (numbers travel as floats; the provider gives the components the
-    ints their args declare): the Python components build their Kubernetes objects from them."""
+    ints their args declare); the Kubernetes objects the Python components register from them,
+    checked and created by the Kubernetes provider plugin in render mode (no cluster)."""
     with (
         fake_engine() as (monitor, address),
         provider_process(PLUGIN, address, ROOT, tmp_path) as stub,
     ):
-        urns = {
-            r["type"]: construct(stub, address, r["type"], r["name"], r["inputs"])[0]
-            for r in example_plan["resources"]
-            if r["type"].startswith("substrate:")
-        }
-    children = {(r.parent, r.type, r.name): r.inputs for r in monitor.registrations}
-    storage = urns["substrate:index:StorageClasses"]
-    agent_gp3 = children[
-        (storage, "kubernetes:storage.k8s.io/v1:StorageClass", "storage-agent-gp3")
-    ]
+        for r in example_plan["resources"]:
+            if r["type"].startswith("substrate:"):
+                construct(stub, address, r["type"], r["name"], r["inputs"])
+        objects = render(address, monitor.registrations, tmp_path / "rendered")
+    manifests = "1-manifest/storage.k8s.io_v1-storageclass-default-{}.yaml"
+    assert all(manifests.format(name) in objects for name in ("gp3", "agent-gp3", "nvme-fast"))
+    agent_gp3 = objects[manifests.format("agent-gp3")]
     assert agent_gp3["reclaimPolicy"] == "Retain"
     assert agent_gp3["parameters"]["iops"] == "6000"
-    (quota,) = [
-        inputs
-        for (parent, type_, _), inputs in children.items()
-        if parent == urns["substrate:index:AgentMemoryQuota"]
-        and type_ == "kubernetes:core/v1:ResourceQuota"
-    ]
+    assert agent_gp3["parameters"]["kmsKeyId"] == KEY
+    quota = objects["1-manifest/v1-resourcequota-research-agents-agent-memory.yaml"]
+    # planner 2 x 20Gi and retriever 4 x 50Gi, all on agent-gp3.
     hard = quota["spec"]["hard"]
     assert hard["agent-gp3.storageclass.storage.k8s.io/requests.storage"] == "240Gi"
     assert hard["agent-gp3.storageclass.storage.k8s.io/persistentvolumeclaims"] == "6"
