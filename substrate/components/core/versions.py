@@ -265,6 +265,15 @@ ENGINES: dict[str, Engine] = {
         "nothing deployed: the Pulumi YAML language host that runs YAML programs using Substrate's "
         "components (the newest pulumi-yaml release the Go module proxy serves)",
     ),
+    "pulumi-kubernetes": Engine(
+        "github.com/pulumi/pulumi-kubernetes/provider/v4",
+        "v4.0.0-20260115033456-f47bc2d6f199",
+        "nothing deployed: Pulumi's Kubernetes resource provider plugin "
+        "(pulumi-resource-kubernetes) at the v4.25.0 release commit, the one version of its module "
+        "the Go module proxy serves; "
+        "the Python SDK the project pins (requirements.lock) is newer, inside the same major "
+        "(tools/engines/pulumi-kubernetes)",
+    ),
     "spire-entries": Engine(
         "k8s.io/apimachinery",
         "v0.36.2",
