@@ -312,6 +312,9 @@ def build(
                 {
                     "tenant": spec,
                     "quota_hard": resource_quota_hard(spec, everyone, units),
+                    "namespace_quota_hard": cfg.tenants[name].quota_by_namespace(
+                        spec, everyone, units
+                    ),
                     "gpu_pools": gpu_pools,
                     "gpu_resources": units,
                     "cohort": cfg.kueue.cohort if cfg.kueue else "substrate",
