@@ -35,9 +35,9 @@ RESTRICTED = {
 """A container Pod Security's `restricted` level admits (tenant namespaces enforce it)."""
 
 
-def gpu_pod(namespace: str, name: str) -> Object:
-    """A bare one-GPU pod (Kueue's pod integration queues and gates it)."""
-    resources = {"cpu": "1", "memory": "1Gi", GPU: "1"}
+def gpu_pod(namespace: str, name: str, gpus: int = 1) -> Object:
+    """A bare GPU pod (Kueue's pod integration queues and gates it)."""
+    resources = {"cpu": "1", "memory": "1Gi", GPU: str(gpus)}
     return {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -47,7 +47,10 @@ def gpu_pod(namespace: str, name: str) -> Object:
                 {
                     "name": "main",
                     "image": "busybox",
-                    "resources": {"requests": resources, "limits": {"memory": "1Gi", GPU: "1"}},
+                    "resources": {
+                        "requests": resources,
+                        "limits": {"memory": "1Gi", GPU: str(gpus)},
+                    },
                     "securityContext": RESTRICTED,
                 }
             ]
@@ -76,8 +79,8 @@ def refused_by_quota(result: apiserver.Admission, key: str) -> bool:
     user="ML engineers of tenant ml-research (two namespaces)",
     stack="prod",
     steps=[
-        "in ml-research and in ml-research-eval, create more one-GPU pods than the tenant's "
-        "whole GPU ceiling (nominal plus borrowable)",
+        "in ml-research and in ml-research-eval, create GPU pods (an eighth of the ceiling "
+        "each) adding up to more than the tenant's whole GPU ceiling (nominal plus borrowable)",
     ],
     outcome="the ResourceQuota plugin creates pods in each namespace up to its share of the "
     "ceiling (namespaceWeights 7:1) and refuses the rest (exceeded quota: tenant-quota, "
@@ -90,12 +93,16 @@ def test_a_tenant_holds_its_ceiling_once_over_its_namespaces() -> None:
     namespaces = s.config.tenants[RESEARCH].namespaces
     assert len(namespaces) == 2
     ceiling = documented_ceiling(s, RESEARCH)
-    pods = [gpu_pod(ns, f"p{i}") for ns in namespaces for i in range(ceiling + 1)]
+    # Pods of an eighth of the ceiling each (the weights are 7:1), one namespace's worth of the
+    # whole ceiling and one more in each namespace.
+    size = ceiling // 8
+    assert size * 8 == ceiling
+    pods = [gpu_pod(ns, f"p{i}", size) for ns in namespaces for i in range(9)]
     run = s.create(pods, tenant_engineer(RESEARCH))
     held = {ns: 0 for ns in namespaces}
     for result in run.results:
         if result.created:
-            held[result.namespace] += 1
+            held[result.namespace] += size
         else:
             assert refused_by_quota(result, f"requests.{GPU}"), result.errors
     assert sum(held.values()) == ceiling
