@@ -317,6 +317,7 @@ def build(
                     ),
                     "gpu_pools": gpu_pools,
                     "gpu_resources": units,
+                    "efa_nodes": capacity.efa_nodes,
                     "cohort": cfg.kueue.cohort if cfg.kueue else "substrate",
                     "network_peers": network,
                 },
