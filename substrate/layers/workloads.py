@@ -29,7 +29,12 @@ from substrate.components.workloads.keda import Keda
 from substrate.components.workloads.kueue import FairSharingStrategy, Kueue, WaitForPodsReady
 from substrate.components.workloads.kueue_integrations import operators_for
 from substrate.components.workloads.kueue_platform import KueuePlatform
-from substrate.components.workloads.spark_operator import S3Grant, SparkOperator, SparkTenant
+from substrate.components.workloads.spark_operator import (
+    S3Grant,
+    SparkOperator,
+    SparkOperatorArgs,
+    SparkTenant,
+)
 from substrate.components.workloads.tenancy import TenantSpec, resource_quota_hard
 from substrate.components.workloads.tenant import Tenant
 from substrate.components.workloads.tenant_access import TenantAccess
@@ -38,7 +43,7 @@ from substrate.config import PlatformConfig
 from substrate.config.scaling import ScalingConfig, TriggerConfig
 from substrate.layers.capacity import Capacity
 from substrate.layers.foundation import Foundation
-from substrate.layers.tenant_network import peers
+from substrate.layers.tenant_network import peers, s3_cidrs
 
 MANAGED_PROMETHEUS_URL = f"http://{RELEASE_NAME}-prometheus.{MONITORING_NAMESPACE}.svc:9090"
 """kube-prometheus-stack's Prometheus Service (`<fullname>-prometheus`, port 9090)."""
@@ -364,16 +369,24 @@ def _spark(
         for name, t in sc.tenants.items()
     ]
     after = [kueue.release] if kueue is not None else []
+    args: SparkOperatorArgs = {
+        "cluster_name": base.cluster.cluster_name,
+        "tags": base.tags,
+        "image_cache": base.image_cache,
+        "tenants": tenants,
+        "namespace": sc.namespace,
+        "controller_replicas": sc.controller_replicas,
+        "webhook_replicas": sc.webhook_replicas,
+    }
+    if sc.history_server is not None:
+        args["history_server"] = {
+            "image": sc.history_server.image,
+            "region": cfg.region,
+            "replicas": sc.history_server.replicas,
+            "s3_cidrs": s3_cidrs(cfg.region),
+        }
     return SparkOperator(
         "spark-operator",
-        {
-            "cluster_name": base.cluster.cluster_name,
-            "tags": base.tags,
-            "image_cache": base.image_cache,
-            "tenants": tenants,
-            "namespace": sc.namespace,
-            "controller_replicas": sc.controller_replicas,
-            "webhook_replicas": sc.webhook_replicas,
-        },
+        args,
         opts=pulumi.ResourceOptions.merge(k8s, pulumi.ResourceOptions(depends_on=after)),
     )
