@@ -317,6 +317,9 @@ def build(
                 {
                     "tenant": spec,
                     "quota_hard": resource_quota_hard(spec, everyone, units),
+                    "namespace_quota_hard": cfg.tenants[name].quota_by_namespace(
+                        spec, everyone, units
+                    ),
                     "gpu_pools": gpu_pools,
                     "gpu_resources": units,
                     "efa_nodes": capacity.efa_nodes,

@@ -274,6 +274,14 @@ ENGINES: dict[str, Engine] = {
         "the Python SDK the project pins (requirements.lock) is newer, inside the same major "
         "(tools/engines/pulumi-kubernetes)",
     ),
+    "workload-pods": Engine(
+        "sigs.k8s.io/jobset",
+        CHARTS["jobset"].app_version,
+        f"the JobSet chart {CHARTS['jobset'].version}'s webhook defaulting and job construction, "
+        "and the pod building of KubeRay ray-operator v1.6.2 (the version the Kueue engine links; "
+        f"the kuberay-operator chart deploys {CHARTS['kuberay-operator'].app_version}, which the "
+        "module proxy here does not serve) (tools/engines/workload-pods)",
+    ),
     "spire-entries": Engine(
         "k8s.io/apimachinery",
         "v0.36.2",
