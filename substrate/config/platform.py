@@ -46,6 +46,7 @@ from substrate.config.schema import (
 from substrate.config.spark_checks import check_spark
 from substrate.config.storage import StorageConfig
 from substrate.config.storage_checks import check_storage
+from substrate.config.tenant_quota_checks import check_namespace_quotas
 from substrate.config.tenants import Tenants
 from substrate.config.workload_checks import check_workloads
 from substrate.config.workloads import SPARK_INTEGRATION, WorkloadsConfig
@@ -175,6 +176,7 @@ class PlatformConfig:
         check_tenant_network(self)
         check_spark(self)
         check_agents(self)
+        check_namespace_quotas(self)
         check_agent_simulation(self)
         check_storage(self)
         if not self.environment.production:

@@ -7,6 +7,7 @@ every layer uses.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated
@@ -22,8 +23,16 @@ from substrate.components.workloads.tenancy import (
     quantity,
     weight,
 )
+from substrate.components.workloads.tenant_quota import namespace_hard
 from substrate.config.checks import Memory, Quantity, between, non_empty, object_name, rule, unique
 from substrate.config.schema import ConfigError, Invalid, doc
+from substrate.config.tenant_storage import (
+    STORAGE_DOC,
+    WEIGHTS_DOC,
+    StorageClassName,
+    StorageGrantConfig,
+    Weight,
+)
 
 Namespace = Annotated[str, rule(validators.dns_label, 63)]
 Cidr = Annotated[str, rule(validators.ipv4_cidr)]
@@ -226,6 +235,8 @@ class TenantConfig:
         "LimitRange defaults.", factory=ContainerDefaultsConfig
     )
     network: TenantNetworkConfig = doc("NetworkPolicy allowances.", factory=TenantNetworkConfig)
+    storage: dict[StorageClassName, StorageGrantConfig] = doc(STORAGE_DOC, factory=dict)
+    namespace_weights: dict[Namespace, Weight] = doc(WEIGHTS_DOC, factory=dict)
     models: Annotated[list[Namespace], unique] = doc(
         "Bedrock models (`substrate:bedrock.models` names) the tenant's agents may call; an "
         "agent naming any other model is refused (`ModelNotGrantedError`).",
@@ -233,6 +244,7 @@ class TenantConfig:
     )
 
     def check(self, path: str) -> None:
+        self._check_weights(path)
         if self.gpus and not self.gpu:
             raise ConfigError(
                 f"{path}.gpus",
@@ -275,6 +287,23 @@ class TenantConfig:
                 "a GPU quota (nominal or borrowing) on at least one GPU pool, or gpu: false",
             )
 
+    def _check_weights(self, path: str) -> None:
+        for ns in self.namespace_weights:
+            if ns not in self.namespaces:
+                raise ConfigError(
+                    f"{path}.namespaceWeights.{ns}",
+                    self.namespace_weights[ns],
+                    "names a namespace the tenant does not have",
+                    f"one of {', '.join(self.namespaces)}",
+                )
+        if not any(self.namespace_weights.get(ns, 1) for ns in self.namespaces):
+            raise ConfigError(
+                f"{path}.namespaceWeights",
+                self.namespace_weights,
+                "weighs every namespace 0, so none could hold anything",
+                "at least one namespace with a positive weight",
+            )
+
     def _network_spec(self) -> NetworkSpec:
         net, ingress = self.network, self.network.ingress
         lb = ingress.load_balancers
@@ -292,6 +321,14 @@ class TenantConfig:
             load_balancer_cidrs=tuple(lb.cidrs) if lb and lb.cidrs is not None else None,
             load_balancer_services=lb.services if lb else 0,
         )
+
+    def quota_by_namespace(
+        self, spec: TenantSpec, everyone: Sequence[TenantSpec], units: Mapping[str, str]
+    ) -> dict[str, dict[str, str]]:
+        """Each namespace's ResourceQuota `hard`: the tenant's ceiling split by weight
+        (substrate.components.workloads.tenant_quota)."""
+        grants = {c: g.grant() for c, g in self.storage.items()}
+        return namespace_hard(spec, everyone, units, grants, self.namespace_weights)
 
     def spec(self, name: str) -> TenantSpec:
         """The typed tenant model the layers and components use."""

@@ -14,7 +14,13 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-__all__ = ["SPARK_INTEGRATION", "SparkConfig", "SparkTenantConfig", "WorkloadsConfig"]
+__all__ = [
+    "SPARK_INTEGRATION",
+    "SparkConfig",
+    "SparkHistoryConfig",
+    "SparkTenantConfig",
+    "WorkloadsConfig",
+]
 
 from substrate.components.core import validators
 from substrate.components.workloads.kueue_integrations import SPARK_INTEGRATION
@@ -60,6 +66,23 @@ class SparkTenantConfig:
 
 
 @dataclass(frozen=True)
+class SparkHistoryConfig:
+    """One Spark history server per Spark tenant, on the system nodes, reading that tenant's
+    event logs (`spark-events/` under its first `read-write` grant) from S3 with its own
+    read-only Pod Identity role."""
+
+    image: Annotated[str, rule(validators.image_reference)] = doc(
+        "Spark image at the pinned Spark version (tag or digest of Spark 4.0.1) with `hadoop-aws` "
+        "3.4.1 and the AWS SDK v2 bundle on the classpath (Spark's own `spark:4.0.1` image has "
+        "neither: its distribution is built without the `hadoop-cloud` profile), e.g. the image "
+        "the applications run; from a registry in `substrate:admission.allowedRegistries`."
+    )
+    replicas: Annotated[int, between(1, 5)] = doc(
+        "Replicas of each tenant's server (stateless: each reads S3).", default=1
+    )
+
+
+@dataclass(frozen=True)
 class SparkConfig:
     """The Kubeflow Spark Operator on the system nodes; SparkApplications are queued by Kueue's
     `sparkoperator.k8s.io/sparkapplication` integration (enabled with this section)."""
@@ -78,6 +101,10 @@ class SparkConfig:
         "Karpenter NodePool the executors run on: every instance family must have local NVMe "
         "(the node class keeps ephemeral storage, hence Spark's local dirs, on the RAID0).",
         default="nvme",
+    )
+    history_server: SparkHistoryConfig | None = doc(
+        "A Spark history server per Spark tenant (absent: none; the event logs stay in S3).",
+        default=None,
     )
 
 

@@ -33,7 +33,8 @@ from substrate.components.agents.agent_runtime import (
 )
 from substrate.components.agents.agent_simulation import AgentSimulation, SimulatedAgent
 from substrate.components.agents.agent_snapshots import AgentSnapshots
-from substrate.components.cluster.storage import AGENT_CLASS, FAST_CLASS, SNAPSHOT_CLASS
+from substrate.components.cluster.ebs import AGENT_MEMORY_CLASSES
+from substrate.components.cluster.storage import SNAPSHOT_CLASS
 from substrate.components.identity.workload_identity import AgentIdentity
 from substrate.components.workloads.elastic_workload import (
     ElasticWorkloadArgs,
@@ -64,7 +65,7 @@ SIMULATION_POLICIES = frozenset({DEFAULT_DENY, ALLOW_DNS, ALLOW_POD_IDENTITY, AL
 SIMULATION = "sim"
 """Logical name of the AgentSimulation: its roles, `sim-<agent>-bedrock-identity-role`, are
 shorter than the agents' own (`agent-<agent>-...`), so the agent name check covers them."""
-MEMORY_CLASSES = {"gp3": AGENT_CLASS, "io2": FAST_CLASS}
+MEMORY_CLASSES = AGENT_MEMORY_CLASSES
 """`memoryVolume.volumeType` -> the StorageClass of the agent's claims."""
 
 

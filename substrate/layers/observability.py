@@ -24,6 +24,7 @@ from substrate.components.observability.scrape_targets import (
     karpenter,
     keda,
     kueue,
+    spark_drivers,
     spark_operator,
 )
 from substrate.components.observability.storage_alerts import StorageAlertThresholds
@@ -64,6 +65,7 @@ def scrape_targets(nodes: Capacity | None, work: Workloads | None) -> list[Scrap
         targets.append(keda(work.keda.namespace_name))
     if work is not None and work.spark is not None:
         targets.append(spark_operator(work.spark.namespace_name))
+        targets.extend(t for ns in work.spark.job_namespaces for t in spark_drivers(ns))
     return targets
 
 

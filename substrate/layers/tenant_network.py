@@ -46,9 +46,18 @@ def s3_cidrs(region: str) -> pulumi.Output[list[str]]:
 
 
 def _service_address(configs: Sequence[Any]) -> list[str]:
-    """The `kubernetes` Service's address: the first of the cluster's Service range."""
+    """The `kubernetes` Service's address: the first of the cluster's Service range. Substrate
+    creates IPv4 clusters only (the EKS cluster sets no `ipFamily`, EKS's default is ipv4, and
+    `substrate:network` has no IPv6 settings); an IPv6 cluster has no IPv4 range and is refused
+    here rather than given a rule for the wrong address."""
     (config,) = configs
     cidr = config["service_ipv4_cidr"] if isinstance(config, Mapping) else config.service_ipv4_cidr
+    if not cidr:
+        raise ValueError(
+            "allow-spark-driver-to-api-server: the cluster has no IPv4 Service range "
+            "(kubernetesNetworkConfig.serviceIpv4Cidr); Spark's driver rule supports IPv4 "
+            "clusters only"
+        )
     return [f"{ipaddress.ip_network(cidr).network_address + 1}/32"]
 
 

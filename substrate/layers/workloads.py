@@ -33,6 +33,7 @@ from substrate.components.workloads.spark_operator import (
     S3Access,
     S3Grant,
     SparkOperator,
+    SparkOperatorArgs,
     SparkTenant,
 )
 from substrate.components.workloads.tenancy import TenantSpec, resource_quota_hard
@@ -43,7 +44,7 @@ from substrate.config import PlatformConfig
 from substrate.config.scaling import ScalingConfig, TriggerConfig
 from substrate.layers.capacity import Capacity
 from substrate.layers.foundation import Foundation
-from substrate.layers.tenant_network import peers
+from substrate.layers.tenant_network import peers, s3_cidrs
 
 MANAGED_PROMETHEUS_URL = f"http://{RELEASE_NAME}-prometheus.{MONITORING_NAMESPACE}.svc:9090"
 """kube-prometheus-stack's Prometheus Service (`<fullname>-prometheus`, port 9090)."""
@@ -321,8 +322,12 @@ def build(
                 {
                     "tenant": spec,
                     "quota_hard": resource_quota_hard(spec, everyone, units),
+                    "namespace_quota_hard": cfg.tenants[name].quota_by_namespace(
+                        spec, everyone, units
+                    ),
                     "gpu_pools": gpu_pools,
                     "gpu_resources": units,
+                    "efa_nodes": capacity.efa_nodes,
                     "cohort": cfg.kueue.cohort if cfg.kueue else "substrate",
                     "network_peers": network,
                 },
@@ -369,16 +374,24 @@ def _spark(
         for name, t in sc.tenants.items()
     ]
     after = [kueue.release] if kueue is not None else []
+    args: SparkOperatorArgs = {
+        "cluster_name": base.cluster.cluster_name,
+        "tags": base.tags,
+        "image_cache": base.image_cache,
+        "tenants": tenants,
+        "namespace": sc.namespace,
+        "controller_replicas": sc.controller_replicas,
+        "webhook_replicas": sc.webhook_replicas,
+    }
+    if sc.history_server is not None:
+        args["history_server"] = {
+            "image": sc.history_server.image,
+            "region": cfg.region,
+            "replicas": sc.history_server.replicas,
+            "s3_cidrs": s3_cidrs(cfg.region),
+        }
     return SparkOperator(
         "spark-operator",
-        {
-            "cluster_name": base.cluster.cluster_name,
-            "tags": base.tags,
-            "image_cache": base.image_cache,
-            "tenants": tenants,
-            "namespace": sc.namespace,
-            "controller_replicas": sc.controller_replicas,
-            "webhook_replicas": sc.webhook_replicas,
-        },
+        args,
         opts=pulumi.ResourceOptions.merge(k8s, pulumi.ResourceOptions(depends_on=after)),
     )

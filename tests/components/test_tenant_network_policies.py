@@ -10,6 +10,9 @@ import pytest
 
 from substrate.components.workloads.tenancy import NetworkSpec, TenantSpec
 from substrate.components.workloads.tenant_manifests import ALLOW_S3, NetworkPeers, network_policies
+from substrate.layers.tenant_network import _service_address  # pyright: ignore[reportPrivateUsage]
+from tests.conftest import planned
+from tests.helpers import STACKS
 
 S3_TENANT = TenantSpec(name="data-eng", namespaces=("data-eng",), network=NetworkSpec(s3=True))
 
@@ -44,3 +47,20 @@ def test_a_spark_tenant_without_the_service_address_is_refused_not_opened() -> N
     peers = NetworkPeers(s3_cidrs=["192.0.2.0/24"], spark_tenants=("data-eng",))
     with pytest.raises(ValueError, match="allow-spark-driver-to-api-server: no CIDRs"):
         network_policies(S3_TENANT, peers)
+
+
+def test_an_ipv6_cluster_is_refused_for_the_spark_driver_rule() -> None:
+    """An IPv6 EKS cluster reports an empty serviceIpv4Cidr: no rule for a wrong address."""
+    ipv4 = {"service_ipv4_cidr": "10.100.0.0/16", "service_ipv6_cidr": "", "ip_family": "ipv4"}
+    assert _service_address([ipv4]) == ["10.100.0.1/32"]
+    ipv6 = {"service_ipv4_cidr": "", "service_ipv6_cidr": "fd00:1::/108", "ip_family": "ipv6"}
+    with pytest.raises(ValueError, match="supports IPv4 clusters only"):
+        _service_address([ipv6])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_substrate_creates_ipv4_clusters_only(stack: str) -> None:
+    """The EKS cluster sets no IPv6 family (EKS's default is ipv4), so the driver rule's IPv4
+    Service range exists."""
+    (cluster,) = [r for r in planned(stack).records if r.type == "eks:index:Cluster"]
+    assert cluster.inputs.get("ipFamily", "ipv4") == "ipv4"

@@ -72,6 +72,33 @@ CASES: list[tuple[str, Mutation, str]] = [
         'substrate:workloads.spark.tenants.data-eng.s3[0].bucket = "Data_Lake": is not an S3 '
         'bucket name (allowed: "acme-features-prod")',
     ),
+    (
+        "a history server image of another Spark version",
+        lambda c: c[W]["spark"]["historyServer"].__setitem__(
+            "image", "210987654321.dkr.ecr.us-east-1.amazonaws.com/data/spark:3.5.3"
+        ),
+        'substrate:workloads.spark.historyServer.image = "210987654321.dkr.ecr.us-east-1.'
+        'amazonaws.com/data/spark:3.5.3": is not tagged with the pinned Spark version 4.0.1 '
+        "(the history server must read the event logs the applications' Spark writes) "
+        '(allowed: an image tagged "4.0.1" (or "4.0.1-<suffix>"))',
+    ),
+    (
+        "a history server image from a registry admission refuses",
+        lambda c: c[W]["spark"]["historyServer"].__setitem__(
+            "image", "docker.io/apache/spark:4.0.1"
+        ),
+        'substrate:workloads.spark.historyServer.image = "docker.io/apache/spark:4.0.1": is not '
+        "from a registry admission allows (R28) (allowed: images under "
+        "210987654321.dkr.ecr.us-east-1.amazonaws.com, public.ecr.aws/docker/library, "
+        "nvcr.io/nvidia, ghcr.io/spiffe)",
+    ),
+    (
+        "a history server for a tenant without a read-write grant",
+        lambda c: c[W]["spark"]["tenants"]["data-eng"]["s3"].pop(),
+        'substrate:workloads.spark.tenants.data-eng.s3 = "read grants only": has no read-write '
+        "grant, where the event logs the history server reads are written (spark-events/ under "
+        "the first read-write grant) (allowed: a read-write grant, or no historyServer)",
+    ),
 ]
 
 

@@ -5,9 +5,10 @@ the Spark journeys build them (substrate/engines/spark_pods.py, from Kueue's adm
 One analyzer run per stack.
 
 The ports are Spark's own (Spark 4.0 `deploy/k8s/Constants.scala`): the driver's RPC endpoint
-`spark.driver.port` (7078) and block manager `spark.blockManager.port` (7079), which spark-submit
-publishes on the driver's headless Service, and the executors' block manager (7079, declared as
-their `blockmanager` container port); the documented application sets neither, so these
+`spark.driver.port` (7078), block manager `spark.blockManager.port` (7079) and UI (`spark-ui`,
+`spark.ui.port` 4040), which spark-submit declares on the driver's container and publishes on
+its headless Service, and the executors' block manager (7079, declared as their `blockmanager`
+container port); the documented application sets neither, so these
 defaults apply. The driver talks to the API server (it creates and watches the executor pods)
 through the `kubernetes` Service, whose endpoints are the EKS control plane's cross-account
 network interfaces in the subnets given to the cluster (EKS user guide, "network-reqs"): the
@@ -28,7 +29,11 @@ from substrate.engines import netpol
 from substrate.engines.netpol import Connectivity, Ports
 from substrate.engines.spark_pods import driver_pod, executor_pods
 from substrate.plan.mocks import KUBERNETES_SERVICE_CIDR_STAND_IN
+from tests.conftest import planned
+from tests.crds import validation_errors
 from tests.helm.rendered import rendered
+from tests.helpers import crd_dir
+from tests.journeys.cluster import docs_yaml
 from tests.journeys.journey import journey
 from tests.journeys.test_spark import SPARK_DOCS, SPARK_STACKS, spark_run
 from tests.network import StackNetwork, runtime_objects, stack_network
@@ -38,8 +43,11 @@ DRIVER_PORT = 7078
 """`spark.driver.port`'s default on Kubernetes (Constants.DEFAULT_DRIVER_PORT)."""
 BLOCK_MANAGER_PORT = 7079
 """`spark.blockManager.port`'s default on Kubernetes (Constants.DEFAULT_BLOCKMANAGER_PORT)."""
+UI_PORT = 4040
+"""`spark.ui.port`'s default: the driver's `spark-ui` container port (Constants.UI_PORT_NAME)."""
 API_SERVER_PORT = 443
 CLUSTER = "eks:index:Cluster"
+SPARK_METRICS_DOCS = "docs/workloads.md#spark-history-and-metrics"
 
 
 @dataclass(frozen=True)
@@ -79,7 +87,12 @@ def _spark_pods(stack: str) -> list[dict[str, Any]]:
     driver["metadata"].setdefault("uid", f"uid-{APP}-driver")
     executors = executor_pods(app, workload, driver)
     return [
-        _ports(driver, ("driver-rpc-port", DRIVER_PORT), ("blockmanager", BLOCK_MANAGER_PORT)),
+        _ports(
+            driver,
+            ("driver-rpc-port", DRIVER_PORT),
+            ("blockmanager", BLOCK_MANAGER_PORT),
+            ("spark-ui", UI_PORT),
+        ),
         *(_ports(e, ("blockmanager", BLOCK_MANAGER_PORT)) for e in executors),
     ]
 
@@ -220,3 +233,63 @@ def test_only_the_spark_driver_reaches_the_kubernetes_service_address(stack: str
     for tenant in others:
         for pod in s.net.pods(tenant):
             assert not s.reach.allows(pod, address, API_SERVER_PORT), pod
+
+
+def _driver_labels(stack: str) -> dict[str, str]:
+    return dict(_spark_pods(stack)[0]["metadata"]["labels"])
+
+
+@journey(
+    user="Prometheus scraping the Spark tenant's drivers",
+    stack="dev, staging, prod",
+    steps=[
+        "the documented SparkApplication sets spark.ui.prometheus.enabled and the "
+        "PrometheusServlet sink on /metrics/prometheus",
+        "the stack's PodMonitors select the running driver and scrape its spark-ui port on both "
+        "paths",
+        "Prometheus connects to the driver's UI port and an executor's; so does a pod of every "
+        "tenant that does not run Spark",
+    ],
+    outcome="each Spark namespace has PodMonitors (valid against the PodMonitor CRD) that "
+    "select the driver and no executor, on the driver's spark-ui port, at /metrics/prometheus "
+    "and /metrics/executors/prometheus; the NetworkPolicy analyzer lets Prometheus reach the "
+    "driver on 4040 and nothing else of it, not the executors, and lets no pod of a tenant that "
+    "does not run Spark reach 4040",
+    docs=[SPARK_METRICS_DOCS],
+)
+@pytest.mark.parametrize("stack", SPARK_STACKS)
+def test_prometheus_scrapes_the_spark_driver(stack: str) -> None:
+    (app,) = docs_yaml("workloads.md", "Spark jobs")
+    conf = app["spec"]["sparkConf"]
+    assert conf["spark.ui.prometheus.enabled"] == "true"
+    servlet = "spark.metrics.conf.*.sink.prometheusServlet"
+    assert conf[f"{servlet}.class"] == "org.apache.spark.metrics.sink.PrometheusServlet"
+    s = spark_network(stack)
+    driver, executor = _spark_pods(stack)[:2]
+    ui_ports = [p["name"] for p in driver["spec"]["containers"][0]["ports"]]
+    namespace = s.driver.split("/")[0]
+    monitors = [
+        m
+        for m in planned(stack).manifests.values()
+        if m["kind"] == "PodMonitor"
+        and namespace in m["spec"]["namespaceSelector"].get("matchNames", [])
+        and m["spec"]["selector"]["matchLabels"].items() <= _driver_labels(stack).items()
+    ]
+    paths = set()
+    for monitor in monitors:
+        assert validation_errors(crd_dir(), monitor) == [], monitor["metadata"]["name"]
+        selector = monitor["spec"]["selector"]["matchLabels"].items()
+        assert not selector <= executor["metadata"]["labels"].items()
+        for endpoint in monitor["spec"]["podMetricsEndpoints"]:
+            assert endpoint["port"] in ui_ports
+            paths.add(endpoint["path"])
+    assert paths == {conf[f"{servlet}.path"], "/metrics/executors/prometheus"}
+    assert s.reach.ports(s.net.prometheus, s.driver) == Ports(False, (("TCP", UI_PORT, UI_PORT),))
+    for executor_name in s.executors:
+        assert not s.reach.allows(s.net.prometheus, executor_name, UI_PORT)
+    spark = s.net.config.workloads.spark
+    assert spark is not None
+    for tenant in s.net.config.tenants:
+        if tenant not in spark.tenants:
+            for pod in s.net.pods(tenant):
+                assert not s.reach.allows(pod, s.driver, UI_PORT), pod

@@ -235,4 +235,9 @@ def test_controller_monitors_point_at_the_namespaces_the_controllers_run_in(
     }
     if "spark-operator" in releases:
         expected["spark-operator-controller"] = [releases["spark-operator"]]
+        (spark,) = [r for r in any_plan.releases if r["name"] == "spark-operator"]
+        # Spark drivers are scraped where they run: the operator's job namespaces.
+        for ns in spark["values"]["spark"]["jobNamespaces"]:
+            expected[f"spark-{ns}-driver"] = [ns]
+            expected[f"spark-{ns}-executors"] = [ns]
     assert monitors == expected

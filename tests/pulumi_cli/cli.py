@@ -5,6 +5,10 @@ downloads and no registry look-ups. Results (schema, generated and compiled SDKs
 build/pulumi-cli/ keyed by the package's sources and the engines' builds, so the cached suite
 pays for a CLI run only when one of them changes.
 
+Real plugins on PATH, as a Pulumi install would have them: the pulumi-kubernetes engine as
+pulumi-resource-kubernetes (the engine takes a plugin it finds on PATH whatever the version its
+SDK asked for, with a warning: it is v4.25.0, the Python SDK asks for the pinned one).
+
 Two stand-ins, both forced by what the Go module proxy serves (see tools/engines/README.md):
 - the Python language host (pulumi-language-python) cannot be built, so the package is started the
   way that host starts it (`<virtualenv>/bin/python <plugin dir> <engine address>`, read from its
@@ -18,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +37,10 @@ import yaml
 from tests.helpers import ROOT, require_engine
 
 CACHE = ROOT / "build" / "pulumi-cli"
+_LDFLAGS = ROOT / "tools" / "engines" / "pulumi-kubernetes" / "ldflags"
+KUBERNETES_PLUGIN = re.findall(r"version\.Version=(\S+)", _LDFLAGS.read_text())[0]
+"""The version the pulumi-kubernetes engine reports (stamped by its ldflags)."""
+ENGINES = ("pulumi", "pulumi-kubernetes")
 NODE_PROJECT = ROOT / "examples" / "typescript"
 """The npm project (package-lock.json) that pins @pulumi/pulumi and TypeScript for the examples."""
 
@@ -51,6 +60,17 @@ def offline_env(home: Path, path: Sequence[Path] = ()) -> dict[str, str]:
     )
     (home / "state").mkdir(parents=True, exist_ok=True)
     return env
+
+
+def plugin_bin(home: Path, language: str | None = None) -> Path:
+    """``home``/bin with the pulumi-kubernetes engine as pulumi-resource-kubernetes and, when
+    ``language`` is "nodejs", the pulumi-nodejs-codegen engine as pulumi-language-nodejs."""
+    bin_dir = home / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "pulumi-resource-kubernetes").symlink_to(require_engine("pulumi-kubernetes"))
+    if language == "nodejs":
+        (bin_dir / "pulumi-language-nodejs").symlink_to(require_engine("pulumi-nodejs-codegen"))
+    return bin_dir
 
 
 def run_pulumi(
@@ -106,25 +126,31 @@ def fingerprint(files: Iterable[Path], engines: Iterable[str]) -> str:
     return digest.hexdigest()[:16]
 
 
-def standalone(schema: Mapping[str, Any]) -> dict[str, Any]:
-    """``schema`` without the resources whose properties refer to another package's types."""
-    kept = {
-        token: spec
-        for token, spec in schema["resources"].items()
-        if '"$ref": "/' not in json.dumps(spec)
-    }
-    return {**schema, "resources": kept, "dependencies": []}
+def repinned(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """``schema`` with its references to the kubernetes package moved from the version the
+    Python SDK declares to the one the pulumi-kubernetes engine serves (binding requires the
+    loaded schema's version to equal the referenced one)."""
+    (pinned,) = [d["version"] for d in schema["dependencies"] if d["name"] == "kubernetes"]
+    text = json.dumps(schema).replace(
+        f'"/kubernetes/v{pinned}/schema.json#', f'"/kubernetes/v{KUBERNETES_PLUGIN}/schema.json#'
+    )
+    moved = json.loads(text)
+    moved["dependencies"] = [
+        {**d, "version": KUBERNETES_PLUGIN} if d["name"] == "kubernetes" else d
+        for d in schema["dependencies"]
+    ]
+    return moved
 
 
 def generated_package(
-    plugin_dir: Path, name: str, sources: Iterable[Path], *, dependencies_offline: bool = True
+    plugin_dir: Path, name: str, sources: Iterable[Path], *, repin_kubernetes: bool = False
 ) -> Path:
     """build/pulumi-cli/<name>-<key>/ holding what `pulumi package get-schema` printed
     (schema.json, get-schema.stderr, get-schema.exit) and sdk/nodejs, from `pulumi package gen-sdk
-    --language nodejs` run against the package itself or, when its schema refers to packages
-    whose provider plugins are not available offline (``dependencies_offline=False``), against
-    standalone.json: the served schema less the resources that refer to them."""
-    key = fingerprint(sources, ("pulumi", "pulumi-nodejs-codegen"))
+    --language nodejs` run against the package itself or, when its schema refers to the
+    kubernetes package at the Python SDK's version (``repin_kubernetes``), against repinned.json:
+    the served schema with those references at the kubernetes plugin's version."""
+    key = fingerprint(sources, (*ENGINES, "pulumi-nodejs-codegen"))
     out = CACHE / f"{name}-{key}"
     if (out / "done").exists():
         return out
@@ -132,21 +158,18 @@ def generated_package(
         shutil.rmtree(stale, ignore_errors=True)
     with tempfile.TemporaryDirectory(prefix="pulumi-home-") as tmp:
         home = Path(tmp)
-        bin_dir = home / "bin"
-        bin_dir.mkdir()
-        (bin_dir / "pulumi-language-nodejs").symlink_to(require_engine("pulumi-nodejs-codegen"))
         provider = write_launcher(plugin_dir, name, home / "plugin")
-        env = offline_env(home, [bin_dir])
-        ok = (0,) if dependencies_offline else (0, 1)
+        env = offline_env(home, [plugin_bin(home, "nodejs")])
+        ok = (0, 1) if repin_kubernetes else (0,)
         served = run_pulumi(["package", "get-schema", str(provider)], cwd=home, env=env, ok=ok)
         out.mkdir(parents=True)
         (out / "schema.json").write_text(served.stdout)
         (out / "get-schema.stderr").write_text(served.stderr)
         (out / "get-schema.exit").write_text(str(served.returncode))
         source = str(provider)
-        if not dependencies_offline:
-            source = str(out / "standalone.json")
-            Path(source).write_text(json.dumps(standalone(json.loads(served.stdout)), indent=2))
+        if repin_kubernetes:
+            source = str(out / "repinned.json")
+            Path(source).write_text(json.dumps(repinned(json.loads(served.stdout)), indent=2))
         run_pulumi(
             ["package", "gen-sdk", source, "--language", "nodejs", "--out", str(out / "sdk")],
             cwd=home,
@@ -276,8 +299,10 @@ def yaml_project(
 ) -> Iterator[tuple[Path, dict[str, str]]]:
     """A copy of the Pulumi YAML program in ``program_dir`` (its Pulumi.yaml passed through
     ``edit``) with a stack `test` on a file backend, configured like its example stack file
-    (Pulumi.<stack>.yaml), and each entry of ``packages`` (name -> component package directory)
-    served by its launcher. Yields the project directory and the CLI's environment."""
+    (Pulumi.<stack>.yaml) and with `kubernetes:renderYamlToDirectory` set to `rendered/` beside
+    the project (the default Kubernetes provider writes objects there instead of to a cluster),
+    and each entry of ``packages`` (name -> component package directory) served by its
+    launcher. Yields the project directory and the CLI's environment."""
     require_engine("pulumi-language-yaml")  # found beside the CLI, as in a Pulumi install
     with tempfile.TemporaryDirectory(prefix="pulumi-home-") as tmp:
         home = Path(tmp)
@@ -290,10 +315,12 @@ def yaml_project(
         }
         (project / "Pulumi.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
         examples = sorted(project.glob("Pulumi.*.yaml"))  # the program's example stack file
-        env = offline_env(home)
+        env = offline_env(home, [plugin_bin(home)])
         run_pulumi(["stack", "init", "test"], cwd=project, env=env)
         for stack_file in examples:
             shutil.copy(stack_file, project / "Pulumi.test.yaml")
+        render = ["config", "set", "kubernetes:renderYamlToDirectory", str(home / "rendered")]
+        run_pulumi(render, cwd=project, env=env)
         yield project, env
 
 
@@ -306,30 +333,41 @@ def yaml_up(program_dir: Path, packages: Mapping[str, Path]) -> dict[str, Any]:
     return json.loads(out.stdout)
 
 
-def yaml_preview(
+def rendered(directory: Path) -> dict[str, Any]:
+    """What the Kubernetes provider wrote in render mode: "<0-crd|1-manifest>/<file>" -> object."""
+    return {
+        str(path.relative_to(directory)): yaml.safe_load(path.read_text())
+        for path in sorted(directory.glob("*/*.yaml"))
+    }
+
+
+def yaml_run(
     program_dir: Path,
     packages: Mapping[str, Path],
     sources: Iterable[Path],
     edit: Callable[[str], str] = str,
+    *,
+    command: str = "preview",
 ) -> dict[str, Any]:
-    """`pulumi preview --diff` of a Pulumi YAML program (see yaml_project), whatever its exit
-    status: {"returncode", "output"}. Cached by the edited program, ``sources`` (the packages')
-    and the engines' builds."""
+    """`pulumi preview --diff` (or `pulumi up` for ``command="up"``) of a Pulumi YAML program
+    (see yaml_project), whatever its exit status: {"returncode", "output", "rendered"}, the last
+    the objects the Kubernetes provider rendered (see ``rendered``). Cached by the command, the
+    edited program, ``sources`` (the packages') and the engines' builds."""
     program = edit((program_dir / "Pulumi.yaml").read_text())
     stack_files = program_dir.glob("Pulumi.*.yaml")
-    key = fingerprint([*sources, *stack_files], ("pulumi", "pulumi-language-yaml"))
-    key += hashlib.sha256(program.encode()).hexdigest()[:16]
+    key = fingerprint([*sources, *stack_files], (*ENGINES, "pulumi-language-yaml"))
+    key += hashlib.sha256(f"{command}\n{program}".encode()).hexdigest()[:16]
     cached = CACHE / "previews" / f"{program_dir.name}-{key}.json"
     if cached.exists():
         return json.loads(cached.read_text())
+    args = {"preview": ["preview", "--diff"], "up": ["up", "--yes", "--skip-preview"]}[command]
     with yaml_project(program_dir, packages, edit) as (project, env):
         done = run_pulumi(
-            ["preview", "--non-interactive", "--diff", "--color", "never"],
-            cwd=project,
-            env=env,
-            ok=(0, 1),
+            [*args, "--non-interactive", "--color", "never"], cwd=project, env=env, ok=(0, 1)
         )
+        objects = rendered(project.parent / "rendered")
     result = {"returncode": done.returncode, "output": done.stdout + done.stderr}
+    result["rendered"] = objects
     cached.parent.mkdir(parents=True, exist_ok=True)
     cached.write_text(json.dumps(result))
     return result

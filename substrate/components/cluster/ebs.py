@@ -15,3 +15,14 @@ GP3_MIB_PER_IOPS = 0.25
 OS_VOLUME_MAX_GIB = 100
 """Largest root volume a node needs when images and ephemeral storage live on its instance-store
 RAID0 (Karpenter `instanceStorePolicy: RAID0`): the OS, its logs and the GPU driver only."""
+
+DEFAULT_CLASS = "gp3"
+"""The cluster's default StorageClass (EBS gp3): claims that name no class get it."""
+AGENT_CLASS = "agent-gp3"
+"""EBS gp3 with provisioned IOPS and throughput: the default class of agent memory."""
+FAST_CLASS = "nvme-fast"
+"""EBS io2 (IOPS provisioned per GiB, about 13x gp3's price)."""
+STORAGE_CLASSES = (DEFAULT_CLASS, AGENT_CLASS, FAST_CLASS)
+"""Every StorageClass the stack defines (substrate.components.cluster.storage)."""
+AGENT_MEMORY_CLASSES = {"gp3": AGENT_CLASS, "io2": FAST_CLASS}
+"""An agent's `memoryVolume.volumeType` -> the StorageClass of its memory claims."""

@@ -24,6 +24,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from substrate.components.cluster.ebs import (
+    AGENT_CLASS,
+    DEFAULT_CLASS,
+    FAST_CLASS,
     GP3_BASELINE_IOPS,
     GP3_BASELINE_THROUGHPUT,
     GP3_MIB_PER_IOPS,
@@ -34,8 +37,6 @@ from substrate.components.core.tokens import component_args
 EBS_CSI_PROVISIONER = "ebs.csi.aws.com"
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 DEFAULT_SNAPSHOT_CLASS_ANNOTATION = "snapshot.storage.kubernetes.io/is-default-class"
-FAST_CLASS = "nvme-fast"
-AGENT_CLASS = "agent-gp3"
 SNAPSHOT_CLASS = "ebs-snapshots"
 SNAPSHOT_API = "snapshot.storage.k8s.io/v1"
 
@@ -100,7 +101,7 @@ class StorageClasses(pulumi.ComponentResource):
         gp3 = k8s.storage.v1.StorageClass(
             f"{name}-gp3",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name="gp3", annotations={DEFAULT_CLASS_ANNOTATION: "true"}
+                name=DEFAULT_CLASS, annotations={DEFAULT_CLASS_ANNOTATION: "true"}
             ),
             provisioner=EBS_CSI_PROVISIONER,
             parameters={

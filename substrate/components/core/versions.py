@@ -265,6 +265,23 @@ ENGINES: dict[str, Engine] = {
         "nothing deployed: the Pulumi YAML language host that runs YAML programs using Substrate's "
         "components (the newest pulumi-yaml release the Go module proxy serves)",
     ),
+    "pulumi-kubernetes": Engine(
+        "github.com/pulumi/pulumi-kubernetes/provider/v4",
+        "v4.0.0-20260115033456-f47bc2d6f199",
+        "nothing deployed: Pulumi's Kubernetes resource provider plugin "
+        "(pulumi-resource-kubernetes) at the v4.25.0 release commit, the one version of its module "
+        "the Go module proxy serves; "
+        "the Python SDK the project pins (requirements.lock) is newer, inside the same major "
+        "(tools/engines/pulumi-kubernetes)",
+    ),
+    "workload-pods": Engine(
+        "sigs.k8s.io/jobset",
+        CHARTS["jobset"].app_version,
+        f"the JobSet chart {CHARTS['jobset'].version}'s webhook defaulting and job construction, "
+        "and the pod building of KubeRay ray-operator v1.6.2 (the version the Kueue engine links; "
+        f"the kuberay-operator chart deploys {CHARTS['kuberay-operator'].app_version}, which the "
+        "module proxy here does not serve) (tools/engines/workload-pods)",
+    ),
     "spire-entries": Engine(
         "k8s.io/apimachinery",
         "v0.36.2",

@@ -115,6 +115,32 @@ def spark_operator(namespace: str, release: str = "spark-operator") -> ScrapeTar
     }
 
 
+SPARK_METRICS_PATHS = {
+    "driver": "/metrics/prometheus",
+    "executors": "/metrics/executors/prometheus",
+}
+"""Where a Spark 4.0 driver serves Prometheus text on its UI port: its own metrics through the
+PrometheusServlet sink (`spark.metrics.conf.*.sink.prometheusServlet.*`, path as Spark's
+metrics.properties.template sets it) and its executors' (`spark.ui.prometheus.enabled`)."""
+
+
+def spark_drivers(namespace: str) -> list[ScrapeTarget]:
+    """The Spark drivers of a Spark tenant's namespace: spark-submit labels every driver pod
+    `spark-role: driver` and names its UI container port `spark-ui` (Spark 4.0
+    resource-managers/kubernetes Constants.scala)."""
+    return [
+        {
+            "name": f"spark-{namespace}-{what}",
+            "kind": MonitorKind.POD_MONITOR,
+            "namespace": namespace,
+            "match_labels": {"spark-role": "driver"},
+            "port": "spark-ui",
+            "path": path,
+        }
+        for what, path in SPARK_METRICS_PATHS.items()
+    ]
+
+
 def monitor_spec(target: ScrapeTarget) -> dict[str, Any]:
     endpoint: dict[str, Any] = {"port": target["port"], "path": target.get("path", "/metrics")}
     if "scheme" in target:

@@ -16,14 +16,19 @@
   docs/workloads.md, "S3 credentials").
 - `prometheus.metrics.enable`: the controller serves metrics on port 8080 (`metrics`).
 - `controller.batchScheduler.enable: false`: Kueue, not a batch scheduler, queues the jobs.
+- The chart ships no history server (values and templates at v2.5.1); with `history_server`,
+  each Spark tenant gets one here (substrate.components.workloads.spark_history), with its own
+  read-only Pod Identity role on the tenant's event-log prefix.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Required
+from typing import Any, NotRequired, Required, cast
 
 import pulumi
+import pulumi_kubernetes as k8s
+from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from substrate.components.core import iam
 from substrate.components.core._args import check_args
@@ -32,8 +37,12 @@ from substrate.components.core.aws_context import aws_context
 from substrate.components.core.labels import CRITICAL_ADDONS_TOLERATION, SYSTEM_NODE_SELECTOR
 from substrate.components.core.tokens import component_args
 from substrate.components.identity.pod_identity import PodIdentityRole
+from substrate.components.workloads import spark_history as history
 from substrate.components.workloads.kueue_integrations import SPARK
 
+SPARK_VERSION = "4.0.1"
+"""The Spark version the platform documents and runs (the operator 2.5.1's own base image and
+examples; Hadoop 3.4.1's S3A reads Pod Identity credentials, docs/workloads.md)."""
 SERVICE_ACCOUNT = "spark"
 """The service account the chart creates in every job namespace (`spark.serviceAccount.name`)."""
 NODE_SELECTOR = {"kubernetes.io/os": "linux", **SYSTEM_NODE_SELECTOR}
@@ -76,6 +85,15 @@ class SparkTenant:
     webhook and controller."""
     grants: Sequence[S3Grant]
     """The S3 locations the `spark` service account's Pod Identity role may use (at least one)."""
+
+    @property
+    def event_logs(self) -> S3Grant | None:
+        """Where its applications log events: `spark-events/` under its first read-write
+        grant (None: it has none)."""
+        for g in self.grants:
+            if g.access == "read-write":
+                return S3Grant(g.bucket, g.prefix + history.EVENTS, S3Access.READ)
+        return None
 
 
 def s3_statements(partition: str, grants: Sequence[S3Grant]) -> list[iam.Statement]:
@@ -133,6 +151,8 @@ class SparkOperatorArgs(AddonArgs, total=False):
     """Operator controller replicas (leader-elected)."""
     webhook_replicas: Required[int]
     """Webhook replicas."""
+    history_server: NotRequired[history.SparkHistoryServerArgs]
+    """A Spark history server per tenant (absent: none)."""
 
 
 class SparkOperator(Addon):
@@ -140,6 +160,9 @@ class SparkOperator(Addon):
 
     spark_role_arns: dict[str, pulumi.Output[str]]
     """Namespace -> the ARN of the Pod Identity role of its `spark` service account."""
+    history_role_arns: dict[str, pulumi.Output[str]]
+    """Tenant -> the ARN of its history server's read-only event-log role (empty without
+    `history_server`)."""
 
     def __init__(
         self, name: str, args: SparkOperatorArgs, opts: pulumi.ResourceOptions | None = None
@@ -164,6 +187,7 @@ class SparkOperator(Addon):
         # Not a class annotation: the package schema cannot reference this package's own
         # components as outputs (`spark_role_arns` carries their ARNs).
         self.roles: dict[str, PodIdentityRole] = {}
+        self.history_roles: dict[str, PodIdentityRole] = {}
         partition = aws_context(self).partition
         for tenant in tenants:
             policy = partition.apply(lambda p, t=tenant: iam.to_json(s3_statements(p, t.grants)))
@@ -180,9 +204,87 @@ class SparkOperator(Addon):
                     opts=pulumi.ResourceOptions(parent=self),
                 )
         self.spark_role_arns = {ns: r.role_arn for ns, r in self.roles.items()}
+        self.job_namespaces = tuple(sorted(namespaces))
+        self.history_roles = {}
+        servers = args.get("history_server")
+        if servers is not None:
+            for tenant in tenants:
+                self._history(name, args, servers, tenant, partition)
+        self.history_role_arns = {t: r.role_arn for t, r in self.history_roles.items()}
         self._finish(
             {
                 "jobNamespaces": sorted(namespaces),
                 "sparkRoleArns": self.spark_role_arns,
+                "historyRoleArns": self.history_role_arns,
             }
+        )
+
+    def _history(
+        self,
+        name: str,
+        args: SparkOperatorArgs,
+        servers: history.SparkHistoryServerArgs,
+        tenant: SparkTenant,
+        partition: pulumi.Output[str],
+    ) -> None:
+        """ServiceAccount, read-only event-log role, Deployment, Service and NetworkPolicy of
+        ``tenant``'s history server."""
+        logs = tenant.event_logs
+        if logs is None:
+            raise ValueError(
+                f"SparkOperatorArgs.history_server: tenant {tenant.name!r} has no read-write "
+                "grant to hold its event logs"
+            )
+        ns, server = args["namespace"], history.server_name(tenant.name)
+        base = logs.prefix[: -len(history.EVENTS)]
+        # After the release, which waits for the namespace.
+        child = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
+        meta = ObjectMetaArgs(name=server, namespace=ns, labels=history.labels(tenant.name))
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-{server}", metadata=meta, automount_service_account_token=False, opts=child
+        )
+        policy = partition.apply(
+            lambda p: iam.to_json(history.event_log_statements(p, logs.bucket, base))
+        )
+        self.history_roles[tenant.name] = PodIdentityRole(
+            f"{name}-{server}-s3",
+            {
+                "cluster_name": args["cluster_name"],
+                "namespace": ns,
+                "service_account": server,
+                "policy_json": policy,
+                "tags": dict(args.get("tags", {})),
+            },
+            opts=child,
+        )
+        spec = history.deployment_spec(
+            tenant.name,
+            servers["image"],
+            history.event_log_uri(logs.bucket, base),
+            servers["region"],
+            servers["replicas"],
+        )
+        pdb = k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-{server}-pdb",
+            metadata=meta,
+            spec=cast(Any, history.pdb_spec(tenant.name)),
+            opts=child,
+        )
+        k8s.apps.v1.Deployment(
+            f"{name}-{server}-deployment",
+            metadata=meta,
+            spec=cast(Any, spec),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release, account, pdb]),
+        )
+        k8s.core.v1.Service(
+            f"{name}-{server}-service",
+            metadata=meta,
+            spec=cast(Any, history.service_spec(tenant.name)),
+            opts=child,
+        )
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-{server}-network",
+            metadata=meta,
+            spec=cast(Any, history.network_policy_spec(tenant.name, servers["s3_cidrs"])),
+            opts=child,
         )

@@ -21,7 +21,12 @@ from substrate.components.core.labels import (
     TENANT_LABEL,
 )
 from substrate.components.core.tokens import component_args
-from substrate.components.workloads.tenancy import DEFAULT_COHORT, TenantSpec, cluster_queue_spec
+from substrate.components.workloads.tenancy import (
+    DEFAULT_COHORT,
+    EfaNode,
+    TenantSpec,
+    cluster_queue_spec,
+)
 from substrate.components.workloads.tenant_manifests import (
     TENANT_ADMIN_ROLE,
     NetworkPeers,
@@ -62,11 +67,19 @@ class TenantArgs(TypedDict, total=False):
     quota_hard: Required[Mapping[str, str]]
     """ResourceQuota `hard` per namespace
     (substrate.components.workloads.tenancy.resource_quota_hard)."""
+    namespace_quota_hard: NotRequired[Mapping[str, Mapping[str, str]]]
+    """Namespace -> its ResourceQuota `hard`, in place of `quota_hard` there: the tenant's
+    ceiling split over its namespaces (substrate.components.workloads.tenant_quota
+    .namespace_hard), so together they hold no more than the tenant may use."""
     gpu_pools: Required[Sequence[str]]
     """GPU pools that have a ResourceFlavor; GPU shares on other pools are refused."""
     gpu_resources: NotRequired[Mapping[str, str]]
     """GPU pool -> the unit its nodes advertise (`nvidia.com/gpu.shared` for time-sliced
     pools); default `nvidia.com/gpu`."""
+    efa_nodes: NotRequired[Mapping[str, Sequence[EfaNode]]]
+    """GPU pool offering EFA -> the GPUs and EFA interfaces per node of its instance types:
+    the tenant's `vpc.amazonaws.com/efa` quota there is sized from its GPU share
+    (substrate.components.workloads.tenancy.efa_share). Default: no EFA quota anywhere."""
     cohort: NotRequired[str]
     """Kueue cohort of the ClusterQueue. Default `substrate`."""
     network_peers: NotRequired[NetworkPeers]
@@ -85,14 +98,24 @@ def _check(args: TenantArgs) -> None:
         raise ValueError(
             f"TenantArgs.tenant.gpus: tenant {tenant.name!r} has GPU quota but no GPU rights"
         )
-    for resource in GPU_RESOURCES:
-        hard = args["quota_hard"].get(f"requests.{resource}")
-        allowed = ("0",) if resource == GPU_RESOURCE else (None, "0")
-        if not tenant.gpu and hard not in allowed:
-            raise ValueError(
-                f"TenantArgs.quota_hard: tenant {tenant.name!r} has no GPU rights, so "
-                f'requests.{resource} must be "0"'
-            )
+    by_namespace = args.get("namespace_quota_hard", {})
+    unknown_ns = sorted(set(by_namespace) - set(tenant.namespaces))
+    if unknown_ns:
+        raise ValueError(
+            f"TenantArgs.namespace_quota_hard: {unknown_ns} are not namespaces of tenant "
+            f"{tenant.name!r}"
+        )
+    quotas = [("quota_hard", args["quota_hard"])]
+    quotas += [(f"namespace_quota_hard.{n}", h) for n, h in sorted(by_namespace.items())]
+    for field, quota in quotas:
+        for resource in GPU_RESOURCES:
+            hard = quota.get(f"requests.{resource}")
+            allowed = ("0",) if resource == GPU_RESOURCE else (None, "0")
+            if not tenant.gpu and hard not in allowed:
+                raise ValueError(
+                    f"TenantArgs.{field}: tenant {tenant.name!r} has no GPU rights, so "
+                    f'requests.{resource} must be "0"'
+                )
     unknown = [g.pool for g in tenant.gpus if g.pool not in args["gpu_pools"]]
     if unknown:
         raise ValueError(
@@ -131,10 +154,12 @@ class Tenant(pulumi.ComponentResource):
                 args["gpu_pools"],
                 args.get("cohort", DEFAULT_COHORT),
                 args.get("gpu_resources"),
+                args.get("efa_nodes"),
             ),
             opts=child,
         )
         policies = network_policies(tenant, args.get("network_peers"))
+        hard = args["quota_hard"]
         self.namespaces = {}
         for ns in tenant.namespaces:
             namespace = k8s.core.v1.Namespace(
@@ -151,7 +176,7 @@ class Tenant(pulumi.ComponentResource):
             k8s.core.v1.ResourceQuota(
                 f"{name}-{ns}-quota",
                 metadata=meta(QUOTA_NAME),
-                spec={"hard": dict(args["quota_hard"])},
+                spec={"hard": dict(args.get("namespace_quota_hard", {}).get(ns, hard))},
                 opts=inside,
             )
             k8s.core.v1.LimitRange(

@@ -53,7 +53,11 @@ ALLOW_FROM_TENANTS = "allow-from-tenants"
 ALLOW_TO_TENANTS = "allow-to-tenants"
 ALLOW_LOAD_BALANCERS = "allow-load-balancers"
 ALLOW_API_SERVER = "allow-spark-driver-to-api-server"
+ALLOW_SPARK_METRICS = "allow-spark-driver-metrics"
 SPARK_DRIVER = {"spark-role": "driver"}
+SPARK_UI_PORT = 4040
+"""The driver's UI (`spark.ui.port`'s default, container port `spark-ui`), where Spark serves
+its Prometheus metrics (`/metrics/prometheus`, `/metrics/executors/prometheus`)."""
 """Label spark-submit puts on every Spark driver pod (Spark's `spark-role`)."""
 RAY_HEAD = {"ray.io/node-type": "head"}
 """Label KubeRay 1.7.0 puts on every Ray head pod (utils.RayNodeTypeLabelKey)."""
@@ -121,7 +125,8 @@ class NetworkPeers:
     tenants: Sequence[TenantSpec] = field(default_factory=tuple)
     """Every tenant: those that accept this one's pods get its egress."""
     spark_tenants: Sequence[str] = ()
-    """Tenants that run Spark: their drivers get `api_server_cidrs` on 443."""
+    """Tenants that run Spark: their drivers get `api_server_cidrs` on 443, and Prometheus
+    reaches their UI port (Spark's metrics)."""
     api_server_cidrs: Any = ()
     """The `kubernetes` Service's cluster IP (/32): what a pod dials for the API server, and
     what the VPC CNI's policy agent matches (it sees the address before kube-proxy translates
@@ -218,6 +223,14 @@ def network_policies(
             **_policy(["Egress"], egress=[{"to": to, "ports": https}]),
             "podSelector": {"matchLabels": dict(SPARK_DRIVER)},
         }
+        if peers.prometheus is not None:
+            out[ALLOW_SPARK_METRICS] = {
+                **_policy(
+                    ["Ingress"],
+                    ingress=[{"from": [_pods(peers.prometheus)], "ports": _tcp([SPARK_UI_PORT])}],
+                ),
+                "podSelector": {"matchLabels": dict(SPARK_DRIVER)},
+            }
     out.update(_ingress_policies(tenant, peers))
     return out
 
