@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from substrate.components.cluster.ebs import STORAGE_CLASSES
-from substrate.components.workloads.tenancy import Share, TenantSpec, quantity
+from substrate.components.workloads.tenancy import GpuShare, Share, TenantSpec, quantity
 from substrate.components.workloads.tenant_quota import (
     StorageGrant,
     namespace_hard,
@@ -21,7 +21,7 @@ TEAM = TenantSpec(
     gpu=True,
     cpu=Share(10),
     memory=Share(3 * 2**30 + 1),
-    gpus=(("training", Share(7)),),
+    gpus=(GpuShare("training", Share(7)),),
 )
 
 

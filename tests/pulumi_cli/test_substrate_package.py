@@ -2,11 +2,12 @@
 example (examples/typescript) planned against the SDK the CLI generates.
 
 The outputs of the Helm-based components (`release`), of EksCluster (`provider`) and of Tenant
-(`namespaces`) are resources of the kubernetes package, referenced at the version of the pinned Python SDK. The kubernetes
-plugin built here (the pulumi-kubernetes engine) is older, so `pulumi package get-schema` serves
-the schema but fails to bind it; the Node.js SDK is generated from the served schema with those
-references moved to the plugin's version (repinned.json) and covers every hosted component. Its
-package.json then names that older @pulumi/kubernetes; a user online gets the pinned one."""
+(`namespaces`) are resources of the kubernetes package, referenced at the version of the pinned
+Python SDK. The kubernetes plugin built here (the pulumi-kubernetes engine) is older, so `pulumi
+package get-schema` serves the schema but fails to bind it; the Node.js SDK is generated from
+the served schema with those references moved to the plugin's version (repinned.json) and covers
+every hosted component. Its package.json then names that older @pulumi/kubernetes; a user online
+gets the pinned one."""
 
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ def test_the_cli_gets_every_hosted_component_from_the_plugin(package: Path) -> N
 
 def kubernetes_refs(schema: dict[str, Any]) -> set[tuple[str, str, str]]:
     return {
-        (token, prop, spec["$ref"])
+        (token, prop, ref)
         for token, resource in schema["resources"].items()
         for prop, spec in resource.get("properties", {}).items()
         for ref in [spec.get("$ref") or spec.get("additionalProperties", {}).get("$ref", "")]
