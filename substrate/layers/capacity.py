@@ -40,7 +40,7 @@ from substrate.components.capacity.pools import (
     labels_dict,
 )
 from substrate.components.core.labels import GPU_RESOURCE
-from substrate.components.workloads.tenancy import EfaNode
+from substrate.components.workloads.cluster_queue import EfaNode
 from substrate.config import PlatformConfig
 from substrate.config.karpenter import CapacityReservationConfig, KarpenterConfig
 from substrate.config.node_pools import NodePoolConfig

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from substrate.components.workloads.cluster_queue import (
+    EfaNode,
+    cluster_queue_spec,
+    efa_interfaces,
+    efa_share,
+)
 from substrate.components.workloads.tenancy import (
     DEFAULT_FLAVOR,
-    EfaNode,
     GpuShare,
     Share,
     TenantSpec,
     ceiling,
-    cluster_queue_spec,
-    efa_interfaces,
-    efa_share,
     format_bytes,
     gpu_ceiling,
     memory_bytes,

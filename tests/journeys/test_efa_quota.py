@@ -39,7 +39,7 @@ def _largest(stack_name: str) -> tuple[int, int]:
 
 def _nominal(stack_name: str) -> int:
     tenants = stack(stack_name).config.tenants
-    share = dict(tenants[TRAINER].spec(TRAINER).gpus)[POOL]
+    share = {g.pool: g.share for g in tenants[TRAINER].spec(TRAINER).gpus}[POOL]
     return share.nominal
 
 

@@ -21,12 +21,8 @@ from substrate.components.core.labels import (
     TENANT_LABEL,
 )
 from substrate.components.core.tokens import component_args
-from substrate.components.workloads.tenancy import (
-    DEFAULT_COHORT,
-    EfaNode,
-    TenantSpec,
-    cluster_queue_spec,
-)
+from substrate.components.workloads.cluster_queue import EfaNode, cluster_queue_spec
+from substrate.components.workloads.tenancy import DEFAULT_COHORT, TenantSpec
 from substrate.components.workloads.tenant_manifests import (
     TENANT_ADMIN_ROLE,
     NetworkPeers,
@@ -79,7 +75,7 @@ class TenantArgs(TypedDict, total=False):
     efa_nodes: NotRequired[Mapping[str, Sequence[EfaNode]]]
     """GPU pool offering EFA -> the GPUs and EFA interfaces per node of its instance types:
     the tenant's `vpc.amazonaws.com/efa` quota there is sized from its GPU share
-    (substrate.components.workloads.tenancy.efa_share). Default: no EFA quota anywhere."""
+    (substrate.components.workloads.cluster_queue.efa_share). Default: no EFA quota anywhere."""
     cohort: NotRequired[str]
     """Kueue cohort of the ClusterQueue. Default `substrate`."""
     network_peers: NotRequired[NetworkPeers]
