@@ -166,6 +166,17 @@ def _check_access(cfg: PlatformConfig, path: str, name: str, agent: AgentConfig)
         )
     granted = cfg.tenants[agent.tenant].models
     cfg.bedrock.require_granted(f"{path}.models", agent.tenant, agent.models, granted)
+    if agent.application_profiles:
+        catalog = cfg.bedrock.catalog(cfg.region)
+        global_ = [m for m in agent.models if catalog[m].is_global]
+        if global_:
+            raise ConfigError(
+                f"{path}.applicationProfiles",
+                True,
+                f"covers {', '.join(global_)}, a global cross-Region profile: Substrate does "
+                "not know the policy an application profile copied from one needs",
+                "geographic profiles or foundation models, or applicationProfiles: false",
+            )
 
 
 def _check_scaling(cfg: PlatformConfig, path: str, agent: AgentConfig) -> None:

@@ -258,6 +258,17 @@ class AgentConfig:
         "(`substrate:tenants.<tenant>.models`). None: no Bedrock role.",
         factory=list,
     )
+    application_profiles: bool = doc(
+        "Give the agent its own Bedrock application inference profile per model (copied from "
+        "the catalog's cross-Region profile or foundation model, tagged with the agent and "
+        "tenant so Cost Explorer attributes its model spend), and let it call its models only "
+        "through them: `SUBSTRATE_BEDROCK_MODELS` then maps each model to its profile's ARN, "
+        "and the system profile id and the bare foundation model are refused. Under a "
+        "guardrail, models that cannot carry one (embedding models) keep the catalog's id. "
+        "Opt-in because an agent that sends the catalog's ids breaks when switched; not for "
+        "global profiles.",
+        default=False,
+    )
     scaling: ScalingConfig | None = doc(
         "Scale with KEDA on active sessions (Prometheus) or queue depth (SQS); needs "
         "`substrate:keda`. Never to zero unless `scaleToZero` (refused in production).",

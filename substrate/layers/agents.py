@@ -165,7 +165,12 @@ def runtime_args(
         "env": dict(agent.env),
         "region": cfg.region,
         "bedrock": (
-            bedrock.agent_role_args(plan.namespace, plan.name, agent.models)
+            bedrock.agent_role_args(
+                plan.namespace,
+                plan.name,
+                agent.models,
+                bedrock.application_profiles.get(plan.name),
+            )
             if agent.models
             else None
         ),

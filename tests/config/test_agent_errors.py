@@ -297,6 +297,20 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         'escalations-triage-agent-v2": is not a valid agent name (it names the StatefulSet, its '
         "pods and claims) (allowed: lowercase letters, digits and '-', at most 40 characters)",
     ),
+    (
+        "application profiles of a global cross-Region profile",
+        "prod",
+        lambda c: (
+            c["substrate:bedrock"]["models"].__setitem__(
+                "claude-sonnet",
+                {"inferenceProfile": "global.anthropic.claude-sonnet-4-5-20250929-v1:0"},
+            ),
+        ),
+        "substrate:agents.support.applicationProfiles = true: covers claude-sonnet, a global "
+        "cross-Region profile: Substrate does not know the policy an application profile "
+        "copied from one needs (allowed: geographic profiles or foundation models, or "
+        "applicationProfiles: false)",
+    ),
 ]
 
 

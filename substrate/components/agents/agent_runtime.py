@@ -194,8 +194,12 @@ class AgentRuntime(pulumi.ComponentResource):
         )
         self.role_arn = None
         bedrock = args.get("bedrock")
+        spec = m.statefulset_spec(args)
         if bedrock is not None:
-            self.role_arn = BedrockAgentRole(f"{name}-bedrock", bedrock, opts=child).role_arn
+            role = BedrockAgentRole(f"{name}-bedrock", bedrock, opts=child)
+            self.role_arn = role.role_arn
+            if bedrock.get("application_profiles"):
+                m.set_env(spec, m.MODELS_ENV, m.models_env(role.model_ids))
         service = k8s.core.v1.Service(
             f"{name}-service",
             metadata=meta(agent),
@@ -224,7 +228,7 @@ class AgentRuntime(pulumi.ComponentResource):
         statefulset = k8s.apps.v1.StatefulSet(
             f"{name}-statefulset",
             metadata=meta(agent),
-            spec=cast(Any, m.statefulset_spec(args)),
+            spec=cast(Any, spec),
             # The PDB must exist when admission checks the StatefulSet (R31); the Service
             # gives the pods their stable DNS names.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[pdb, service, account]),
