@@ -201,8 +201,10 @@ class DrainConfig:
 @dataclass(frozen=True)
 class SnapshotsConfig:
     """Scheduled VolumeSnapshots of every memory claim of the agent (`memory-<agent>-<n>`), on the
-    default VolumeSnapshotClass (`ebs-snapshots`), by a CronJob in the agent's namespace that may
-    only list the claims and create, list and delete VolumeSnapshots there."""
+    VolumeSnapshotClass `ebs-scheduled-snapshots` (deletionPolicy Delete: a snapshot pruned
+    beyond `keep` is deleted from EBS too, whatever the volumes' reclaim policy), by a CronJob
+    in the agent's namespace that may only list the claims and create, list and delete
+    VolumeSnapshots there."""
 
     schedule: Annotated[str, rule(validators.cron)] = doc(
         "Five-field cron schedule (UTC), e.g. `0 */6 * * *`."

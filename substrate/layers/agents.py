@@ -33,7 +33,11 @@ from substrate.components.agents.agent_runtime import (
 )
 from substrate.components.agents.agent_simulation import AgentSimulation, SimulatedAgent
 from substrate.components.agents.agent_snapshots import AgentSnapshots
-from substrate.components.cluster.storage import AGENT_CLASS, FAST_CLASS, SNAPSHOT_CLASS
+from substrate.components.cluster.storage import (
+    AGENT_CLASS,
+    FAST_CLASS,
+    SCHEDULED_SNAPSHOT_CLASS,
+)
 from substrate.components.identity.workload_identity import AgentIdentity
 from substrate.components.workloads.elastic_workload import ElasticWorkloadArgs, ScaleTarget
 from substrate.components.workloads.tenancy import NetworkSpec, TenantSpec
@@ -252,7 +256,7 @@ def _snapshots(
             "schedule": snaps.schedule,
             "image": snaps.image,
             "keep": snaps.keep,
-            "snapshot_class": SNAPSHOT_CLASS,
+            "snapshot_class": SCHEDULED_SNAPSHOT_CLASS,
             "run_as_user": plan.config.run_as_user,
         },
         opts=pulumi.ResourceOptions.merge(
