@@ -220,6 +220,26 @@ class SnapshotsConfig:
 
 
 @dataclass(frozen=True)
+class TaskConfig:
+    """A task agent's Jobs (`mode: task`): KEDA starts one Job per unit of work its triggers
+    report (a KEDA ScaledJob), each running the agent until the task is done."""
+
+    max_run_seconds: Annotated[int, between(60, 604800)] | None = doc(
+        "A Job's `activeDeadlineSeconds`: the longest a task may run before Kubernetes ends it "
+        "(default: `timeouts.sessionSeconds`).",
+        default=None,
+    )
+    retries: Annotated[int, between(0, 10)] = doc(
+        "A Job's `backoffLimit`: failed pods retried before the task is marked failed.",
+        default=1,
+    )
+    history: Annotated[int, between(0, 100)] = doc(
+        "Finished Jobs kept of each outcome (KEDA's successful/failedJobsHistoryLimit).",
+        default=5,
+    )
+
+
+@dataclass(frozen=True)
 class CallersConfig:
     """Who may open sessions on the agent's port (its NetworkPolicy `<agent>-sessions`); no
     other pod reaches it, other agents of the tenant included (Prometheus reaches it only with
@@ -260,6 +280,15 @@ class AgentConfig:
         "(`substrate:tenants.<tenant>.models`). None: no Bedrock role.",
         factory=list,
     )
+    mode: Literal["service", "task"] = doc(
+        "`service`: a StatefulSet serving sessions, each replica with its own retained memory "
+        "volume. `task`: a KEDA ScaledJob starting one Job per unit of work its `scaling` "
+        "triggers report (e.g. SQS messages), with the agent's identity and Bedrock role; a "
+        "task's memory is ephemeral (a volume of the agent's class created with its pod and "
+        "deleted with it). A task agent has no Service, callers or snapshots.",
+        default="service",
+    )
+    task: TaskConfig = doc("Job settings of a task agent.", factory=TaskConfig)
     application_profiles: bool = doc(
         "Give the agent its own Bedrock application inference profile per model (copied from "
         "the catalog's cross-Region profile or foundation model, tagged with the agent and "

@@ -33,6 +33,7 @@ from substrate.components.agents.agent_runtime import (
 )
 from substrate.components.agents.agent_simulation import AgentSimulation, SimulatedAgent
 from substrate.components.agents.agent_snapshots import AgentSnapshots
+from substrate.components.agents.agent_task import AgentMode, TaskArgs
 from substrate.components.cluster.storage import (
     AGENT_CLASS,
     FAST_CLASS,
@@ -183,7 +184,19 @@ def runtime_args(
             "tenant_pods": agent.callers.tenant_pods,
             "agents": list(agent.callers.agents),
         },
+        "mode": AgentMode(agent.mode),
     }
+    if agent.mode == "task":
+        task: TaskArgs = {
+            "max_run_seconds": agent.task.max_run_seconds or agent.timeouts.session_seconds,
+            "retries": agent.task.retries,
+            "history": agent.task.history,
+        }
+        # Kueue queues Jobs (batch/job) of tenants with a queue: the Jobs KEDA starts carry
+        # the tenant's LocalQueue label, copied from the ScaledJob's labels.
+        if cfg.kueue is not None and "batch/job" in cfg.kueue.integrations:
+            task["queue"] = cfg.tenants[agent.tenant].spec(agent.tenant).queue_name
+        args["task"] = task
     return args
 
 

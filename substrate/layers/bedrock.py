@@ -142,21 +142,23 @@ def _application_profiles(
     cfg: PlatformConfig, base: Foundation, catalog: Mapping[str, ModelRef]
 ) -> dict[str, dict[str, pulumi.Output[str]]]:
     out: dict[str, dict[str, pulumi.Output[str]]] = {}
-    where = None
-    for agent in sorted(cfg.agents):
-        for model in profiled(cfg, catalog, agent):
-            if where is None:
-                where = base.cluster.cluster_arn.apply(
-                    lambda arn: [arn.split(":")[1], arn.split(":")[3], arn.split(":")[4]]
-                )
-            profile = application_profiles.create(
-                f"agent-{agent}-{model}-profile",
-                cluster_name=base.cluster.cluster_name,
-                agent=agent,
-                tenant=cfg.agents[agent].tenant,
-                ref=catalog[model],
-                where=where,
-                tags=base.tags,
-            )
-            out.setdefault(agent, {})[model] = profile.arn
+    wanted = [(a, m) for a in sorted(cfg.agents) for m in profiled(cfg, catalog, a)]
+    if not wanted:
+        return out
+    parent = application_profiles.ApplicationProfiles("agent-profiles")
+    where = base.cluster.cluster_arn.apply(
+        lambda arn: [arn.split(":")[1], arn.split(":")[3], arn.split(":")[4]]
+    )
+    for agent, model in wanted:
+        profile = application_profiles.create(
+            f"agent-profiles-{agent}-{model}",
+            cluster_name=base.cluster.cluster_name,
+            agent=agent,
+            tenant=cfg.agents[agent].tenant,
+            ref=catalog[model],
+            where=where,
+            tags=base.tags,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        out.setdefault(agent, {})[model] = profile.arn
     return out

@@ -264,9 +264,9 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "agents beyond their tenant's nominal quota, within what it may borrow",
         "prod",
         _agent("research", cpu="16"),
-        'substrate:agents = ["research", "support"]: request up to 80 CPU and 128Gi memory at '
-        "their most replicas in namespace 'agents', above the nominal quota of tenant 'agents' "
-        "(64 CPU, 256Gi), so Kueue would admit some only by borrowing quota it reclaims "
+        'substrate:agents = ["research", "support", "triage"]: request up to 86 CPU and 152Gi '
+        "memory at their most replicas in namespace 'agents', above the nominal quota of tenant "
+        "'agents' (64 CPU, 256Gi), so Kueue would admit some only by borrowing quota it reclaims "
         "(allowed: fewer or smaller agents, or more nominal quota for tenant 'agents')",
     ),
     (
@@ -296,6 +296,30 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         'substrate:agents.customer-support-escalations-triage-agent-v2 = "customer-support-'
         'escalations-triage-agent-v2": is not a valid agent name (it names the StatefulSet, its '
         "pods and claims) (allowed: lowercase letters, digits and '-', at most 40 characters)",
+    ),
+    (
+        "a task agent without triggers",
+        "prod",
+        lambda c: c["substrate:agents"]["triage"].pop("scaling"),
+        "substrate:agents.triage.scaling = null: is needed by a task agent: KEDA starts its "
+        "Jobs from the triggers (allowed: scaling with triggers (e.g. sqs), or mode: service)",
+    ),
+    (
+        "a task agent with snapshots",
+        "prod",
+        _agent(
+            "triage",
+            snapshots={**SNAPSHOTS, "image": f"{ECR}/platform/kubectl:1.35.0@sha256:{'a' * 64}"},
+        ),
+        'substrate:agents.triage.snapshots = "set": is set on a task agent, whose Jobs have no '
+        "fixed replicas and no retained memory (allowed: no snapshots, or mode: service)",
+    ),
+    (
+        "a caller naming a task agent",
+        "prod",
+        lambda c: c["substrate:agents"]["research"]["callers"]["agents"].append("triage"),
+        'substrate:agents.research.callers.agents = "triage": names triage, a task agent, '
+        "which serves no sessions (allowed: service agents of the tenant)",
     ),
     (
         "application profiles of a global cross-Region profile",
@@ -345,7 +369,7 @@ def test_errors_are_named(mutate: Mutation, error: type[ConfigError]) -> None:
 def test_the_stacks_agents_load_with_their_tenants_grants() -> None:
     for stack in ("dev", "staging", "prod"):
         cfg = typed_config(stack_yaml(stack))
-        assert set(cfg.agents) == {"support", "research"}
+        assert {n for n, a in cfg.agents.items() if a.mode == "service"} == {"support", "research"}
         granted = set(cfg.tenants["agents"].models)
         for agent in cfg.agents.values():
             assert agent.tenant == "agents" and set(agent.models) <= granted
