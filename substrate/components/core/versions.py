@@ -244,6 +244,13 @@ ENGINES: dict[str, Engine] = {
         "the Pod Security Admission built into kube-apiserver 1.36, the newest minor the stacks "
         "run; it evaluates older clusters at their own version (the checks emulate it)",
     ),
+    "hpa": Engine(
+        "k8s.io/kubernetes",
+        "v1.36.0",
+        "the HorizontalPodAutoscaler and StatefulSet controllers of kube-controller-manager 1.36 "
+        "(the apiserver engine's k8s.io/kubernetes), driving the HPA that KEDA "
+        f"{CHARTS['keda'].app_version} creates from a ScaledObject (tools/engines/hpa)",
+    ),
     "pulumi": _PULUMI_CLI,
     "pulumi-nodejs-codegen": Engine(
         _PULUMI_CLI.module,
