@@ -196,7 +196,7 @@ def test_keda_reads_exactly_the_research_queue_in_prod(prod: Resources) -> None:
     assert stmt["Action"] == ["sqs:GetQueueAttributes"]
     assert stmt["Resource"] == [
         "arn:aws:sqs:us-east-1:210987654321:research-tasks",
-        "arn:aws:sqs:us-east-1:210987654321:triage-tasks",
+        "arn:aws:sqs:us-east-1:210987654321:summarizer-tasks",
     ]
 
 

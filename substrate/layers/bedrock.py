@@ -127,6 +127,16 @@ def build(cfg: PlatformConfig, base: Foundation) -> Bedrock:
     )
 
 
+class ApplicationProfiles(pulumi.ComponentResource):
+    """The parent of the stack's agents' application inference profiles, created here, before
+    the bedrock-runtime endpoint that names them (an internal grouping, not a public
+    component)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__("substrate:index:ApplicationProfiles", name)
+        self.register_outputs({})
+
+
 def profiled(cfg: PlatformConfig, catalog: Mapping[str, ModelRef], agent: str) -> list[str]:
     """The models an agent with `applicationProfiles` calls through its own profiles: all it is
     granted, except, under a guardrail, the models that cannot carry one (their calls need no
@@ -145,7 +155,7 @@ def _application_profiles(
     wanted = [(a, m) for a in sorted(cfg.agents) for m in profiled(cfg, catalog, a)]
     if not wanted:
         return out
-    parent = application_profiles.ApplicationProfiles("agent-profiles")
+    parent = ApplicationProfiles("agent-profiles")
     where = base.cluster.cluster_arn.apply(
         lambda arn: [arn.split(":")[1], arn.split(":")[3], arn.split(":")[4]]
     )

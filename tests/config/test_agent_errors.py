@@ -264,10 +264,11 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "agents beyond their tenant's nominal quota, within what it may borrow",
         "prod",
         _agent("research", cpu="16"),
-        'substrate:agents = ["research", "support", "triage"]: request up to 86 CPU and 152Gi '
-        "memory at their most replicas in namespace 'agents', above the nominal quota of tenant "
-        "'agents' (64 CPU, 256Gi), so Kueue would admit some only by borrowing quota it reclaims "
-        "(allowed: fewer or smaller agents, or more nominal quota for tenant 'agents')",
+        'substrate:agents = ["research", "summarizer", "support"]: request up to 86 CPU '
+        "and 152Gi memory at their most replicas in namespace 'agents', above the nominal "
+        "quota of tenant 'agents' (64 CPU, 256Gi), so Kueue would admit some only by borrowing "
+        "quota it reclaims (allowed: fewer or smaller agents, or more nominal quota for tenant "
+        "'agents')",
     ),
     (
         "the statefulset integration would freeze the agents' size",
@@ -300,25 +301,25 @@ CASES: list[tuple[str, str, Mutation, str]] = [
     (
         "a task agent without triggers",
         "prod",
-        lambda c: c["substrate:agents"]["triage"].pop("scaling"),
-        "substrate:agents.triage.scaling = null: is needed by a task agent: KEDA starts its "
+        lambda c: c["substrate:agents"]["summarizer"].pop("scaling"),
+        "substrate:agents.summarizer.scaling = null: is needed by a task agent: KEDA starts its "
         "Jobs from the triggers (allowed: scaling with triggers (e.g. sqs), or mode: service)",
     ),
     (
         "a task agent with snapshots",
         "prod",
         _agent(
-            "triage",
+            "summarizer",
             snapshots={**SNAPSHOTS, "image": f"{ECR}/platform/kubectl:1.35.0@sha256:{'a' * 64}"},
         ),
-        'substrate:agents.triage.snapshots = "set": is set on a task agent, whose Jobs have no '
+        'substrate:agents.summarizer.snapshots = "set": is set on a task agent, whose Jobs have no '
         "fixed replicas and no retained memory (allowed: no snapshots, or mode: service)",
     ),
     (
         "a caller naming a task agent",
         "prod",
-        lambda c: c["substrate:agents"]["research"]["callers"]["agents"].append("triage"),
-        'substrate:agents.research.callers.agents = "triage": names triage, a task agent, '
+        lambda c: c["substrate:agents"]["research"]["callers"]["agents"].append("summarizer"),
+        'substrate:agents.research.callers.agents = "summarizer": names summarizer, a task agent, '
         "which serves no sessions (allowed: service agents of the tenant)",
     ),
     (
@@ -361,6 +362,7 @@ def test_errors_are_named(mutate: Mutation, error: type[ConfigError]) -> None:
     raw = stack_yaml("prod")
     raw["substrate:tenants"]["agents"]["models"] = ["claude-sonnet", "titan-embed"]
     raw["substrate:agents"].pop("research")
+    raw["substrate:agents"].pop("summarizer")
     mutate(raw)
     with pytest.raises(error):
         typed_config(raw)

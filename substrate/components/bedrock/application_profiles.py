@@ -17,7 +17,6 @@ import pulumi_aws as aws
 
 from substrate.components.bedrock import bedrock_models
 from substrate.components.bedrock.bedrock_models import ModelRef
-from substrate.components.core.tokens import component_args
 
 AGENT_TAG = "substrate.io/agent"
 TENANT_TAG = "substrate.io/tenant"
@@ -44,15 +43,6 @@ def copy_from(ref: ModelRef, partition: str, region: str, account: str) -> str:
     if ref.kind == "foundation-model":
         return bedrock_models.foundation_model_arn(partition, region, ref.id)
     return bedrock_models.inference_profile_arn(partition, region, account, ref.id)
-
-
-class ApplicationProfiles(pulumi.ComponentResource):
-    """The parent of the stack's agents' application inference profiles (internal: the Bedrock
-    layer creates the profiles here, before the bedrock-runtime endpoint that names them)."""
-
-    def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(*component_args("substrate:bedrock:ApplicationProfiles", name, opts))
-        self.register_outputs({})
 
 
 def create(
