@@ -150,6 +150,13 @@ class KarpenterConfig:
     zonal_shift: bool = doc(
         "Respect ARC zonal shifts of the cluster when launching nodes.", default=False
     )
+    node_repair: bool = doc(
+        "Karpenter node auto repair (alpha feature gate `NodeRepair`): force-terminate a node "
+        "whose kubelet `Ready` or node monitoring agent condition (e.g. "
+        "`AcceleratedHardwareReady`) stays unhealthy past Karpenter's toleration, unless more "
+        "than 20% of its pool is unhealthy. Its pods are deleted at once, do-not-disrupt or not.",
+        default=False,
+    )
     maintenance_windows: dict[ObjectName, MaintenanceWindowConfig] = doc(
         "Maintenance windows by name; pools name one in `disruption.maintenanceWindow` "
         "(required for production accelerator, training, inference and agents pools).",

@@ -28,9 +28,12 @@ from substrate.components.capacity.pools import (
     PoolSpec,
     labels_dict,
 )
+from substrate.components.core.labels import GPU_RESOURCE
+from substrate.components.workloads.tenancy import EfaNode
 from substrate.config import PlatformConfig
 from substrate.config.karpenter import CapacityReservationConfig, KarpenterConfig
 from substrate.config.node_pools import NodePoolConfig
+from substrate.engines.karpenter.instance_types import efa_nodes
 from substrate.engines.karpenter.scheduling import order_by_weight
 from substrate.layers.foundation import Foundation
 
@@ -77,6 +80,16 @@ class Capacity:
             [{"metadata": {"name": n}, "spec": {"weight": p.weight}} for n, p in by_name.items()]
         )
         return tuple(by_name[o["metadata"]["name"]] for o in order)
+
+    @property
+    def efa_nodes(self) -> dict[str, list[EfaNode]]:
+        """Whole-GPU pools that offer EFA -> their instance types' GPUs and EFA interfaces per
+        node (Karpenter's generated instance data): what tenants' EFA quota is sized from."""
+        return {
+            p.name: [EfaNode(gpus=g, interfaces=e) for g, e in efa_nodes(p.instance_families)]
+            for p in self.gpu_pools
+            if p.offers_efa and p.gpu_resource == GPU_RESOURCE
+        }
 
     @property
     def namespaces(self) -> tuple[str, ...]:
@@ -182,8 +195,12 @@ def build(cfg: PlatformConfig, foundation: Foundation) -> Capacity:
             "controller_cpu": karpenter_cfg.controller_cpu,
             "controller_memory": karpenter_cfg.controller_memory,
             "zonal_shift": karpenter_cfg.zonal_shift,
-            # Karpenter reads NodeOverlays (alpha) only with this gate on.
-            "feature_gates": {"nodeOverlay": True} if overlays_needed(pools) else {},
+            # Karpenter reads NodeOverlays (alpha) only with this gate on; NodeRepair (alpha)
+            # as the stack says.
+            "feature_gates": {
+                **({"nodeOverlay": True} if overlays_needed(pools) else {}),
+                **({"nodeRepair": True} if karpenter_cfg.node_repair else {}),
+            },
             "tags": tags,
             "image_cache": foundation.image_cache,
         },

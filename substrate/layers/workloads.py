@@ -314,6 +314,7 @@ def build(
                     "quota_hard": resource_quota_hard(spec, everyone, units),
                     "gpu_pools": gpu_pools,
                     "gpu_resources": units,
+                    "efa_nodes": capacity.efa_nodes,
                     "cohort": cfg.kueue.cohort if cfg.kueue else "substrate",
                     "network_peers": network,
                 },

@@ -210,6 +210,7 @@ def test_controller_runs_ha_on_system_nodes_with_queue_settings(prod_plan: PlanR
         "clusterName": CLUSTER,
         "interruptionQueue": f"{CLUSTER}-karpenter",
         "enableZonalShift": False,
+        "featureGates": {"nodeRepair": True},
     }
     resources = values["controller"]["resources"]
     assert resources["requests"] == resources["limits"] == {"cpu": "1", "memory": "1Gi"}

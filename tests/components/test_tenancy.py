@@ -6,10 +6,13 @@ import pytest
 
 from substrate.components.workloads.tenancy import (
     DEFAULT_FLAVOR,
+    EfaNode,
     Share,
     TenantSpec,
     ceiling,
     cluster_queue_spec,
+    efa_interfaces,
+    efa_share,
     format_bytes,
     gpu_ceiling,
     memory_bytes,
@@ -107,7 +110,7 @@ def test_overcommit_is_found_per_pool() -> None:
 
 def test_cluster_queue_has_cpu_memory_on_default_and_gpus_per_pool_in_order() -> None:
     """GPU flavors follow the order of the pools given (the layer passes Karpenter's order); EFA
-    is covered at 0 (no device plugin advertises it)."""
+    is covered, at 0 on pools without EFA instance types."""
     spec = cluster_queue_spec(RESEARCH, ["training", "inference"], cohort="substrate")
     reordered = cluster_queue_spec(RESEARCH, ["inference", "training"], cohort="substrate")
     assert [f["name"] for f in reordered["resourceGroups"][1]["flavors"]] == [
@@ -176,3 +179,38 @@ def test_bytes_format_round_trips() -> None:
 
 def test_weights_render_as_quantities() -> None:
     assert (weight(2.0), weight(0.5), weight(1)) == ("2", "0.5", "1")
+
+
+P5 = [EfaNode(gpus=1, interfaces=1), EfaNode(gpus=8, interfaces=32)]
+"""p5.4xlarge and p5.48xlarge as Karpenter's instance data lists them."""
+
+
+def test_efa_interfaces_are_those_of_the_whole_nodes_the_gpus_need() -> None:
+    # 48 GPUs: six p5.48xlarge (192 interfaces) beat 48 p5.4xlarge (48); 9 GPUs need two big
+    # nodes; none without EFA types.
+    assert efa_interfaces(48, P5) == 192
+    assert efa_interfaces(9, P5) == 64
+    assert efa_interfaces(0, P5) == 0
+    assert efa_interfaces(8, []) == 0
+    assert efa_share(Share(48, 16, 16), P5) == Share(192, 64, 64)
+    assert efa_share(Share(0, 2), P5) == Share(0, 32, None)
+
+
+def test_efa_quota_sits_on_the_efa_pool_flavor_only() -> None:
+    spec = cluster_queue_spec(RESEARCH, ["training", "inference"], efa_nodes={"training": P5})
+    _, gpu_group = spec["resourceGroups"]
+    efa = {
+        f["name"]: r
+        for f in gpu_group["flavors"]
+        for r in f["resources"]
+        if r["name"] == "vpc.amazonaws.com/efa"
+    }
+    assert efa == {
+        "training": {
+            "name": "vpc.amazonaws.com/efa",
+            "nominalQuota": "192",
+            "borrowingLimit": "64",
+            "lendingLimit": "64",
+        },
+        "inference": {"name": "vpc.amazonaws.com/efa", "nominalQuota": "0"},
+    }

@@ -76,6 +76,9 @@ PLAIN_PODS = [
     _pod("priority-nginx", PLAIN_NS, {**_nginx("nginx"), "priorityClassName": "high-priority"}),
     _pod("unknown-priority", PLAIN_NS, {**_nginx("nginx"), "priorityClassName": "no-such-class"}),
     _pod("lost", "no-such-namespace", _nginx("nginx")),
+    # A privileged container (kubernetes.io/docs/concepts/security/linux-kernel-security-
+    # constraints/ "Privileged containers"): EKS runs kube-apiserver with privileged allowed.
+    _pod("privileged", PLAIN_NS, _nginx("nginx", securityContext={"privileged": True})),
 ]
 
 # kubernetes.io/docs/concepts/workloads/controllers/job/ (the "pi" example, two at a time)

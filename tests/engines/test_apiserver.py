@@ -143,6 +143,13 @@ def test_priority_class_name_resolves_to_its_value_and_unknown_classes_are_refus
 
 
 # kubernetes.io/docs/reference/access-authn-authz/admission-controllers/#namespacelifecycle
+def test_privileged_containers_are_allowed_as_on_eks(run: ApiServerRun) -> None:
+    """kube-apiserver --allow-privileged=true (EKS's own aws-node DaemonSet is privileged): a
+    privileged pod in a namespace whose Pod Security level allows it is created."""
+    pod = result(run, ex.PLAIN_NS, "Pod", "privileged")
+    assert pod.created, pod.refused_by
+
+
 def test_objects_in_a_missing_namespace_are_refused(run: ApiServerRun) -> None:
     lost = result(run, "no-such-namespace", "Pod", "lost")
     assert (lost.created, lost.admitted) == (False, None)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from substrate.components.capacity import efa_device_plugin as efa
 from substrate.components.core.validators import image_reference
 from tests.helm.rendered import by_chart, chart_releases, containers, label, pod_spec
 from tests.helpers import stack_yaml, typed_config
@@ -16,11 +17,13 @@ OPERATED = frozenset({"Prometheus", "Alertmanager"})
 """Prometheus Operator resources whose `spec.image` is what the operator runs."""
 
 PINNING: dict[str, str] = {}
-REGISTRIES = {
-    "aws-efa-k8s-device-plugin": "issue 12: the EFA device plugin's image is published only in "
-    "the EKS add-on registry (account 602401143452), which no stack allows; an ECR-to-ECR cache "
-    "rule for it needs a cross-account role that is not verified",
-}
+REGISTRIES: dict[str, str] = {}
+
+
+def namespaced(stack: str) -> dict[str, str]:
+    """Namespace -> the one image repository allowed there beyond the stack's registries: the
+    EFA device plugin's, published only in the EKS add-on registry of the stack's Region."""
+    return {efa.NAMESPACE: efa.image_repository(typed_config(stack_yaml(stack)).region)}
 
 
 def images(obj: Mapping[str, Any]) -> Iterator[str]:
@@ -32,12 +35,12 @@ def images(obj: Mapping[str, Any]) -> Iterator[str]:
         yield str(container.get("image", ""))
 
 
-def _images(chart: str) -> Iterator[tuple[str, str, str]]:
-    """(stack, object, image) for every image of every release of ``chart``."""
+def _images(chart: str) -> Iterator[tuple[str, str, str, str]]:
+    """(stack, object, image, namespace) for every image of every release of ``chart``."""
     for render, release in chart_releases(chart):
         for obj in render.installed(release):
             for image in images(obj):
-                yield render.stack, label(obj), image
+                yield render.stack, label(obj), image, str(obj["metadata"].get("namespace"))
 
 
 @pytest.mark.parametrize("chart", by_chart(PINNING))
@@ -45,7 +48,7 @@ def test_every_image_is_pinned(chart: str) -> None:
     problems = sorted(
         {
             f"{stack}: {image} {problem}"
-            for stack, _, image in _images(chart)
+            for stack, _, image, _ in _images(chart)
             if (problem := image_reference(image)) is not None
         }
     )
@@ -58,18 +61,25 @@ def test_every_image_comes_from_an_allowed_registry(chart: str) -> None:
         stack: typed_config(stack_yaml(stack)).admission.allowed_registries
         for stack in ("dev", "staging", "prod")
     }
+    extra = {stack: namespaced(stack) for stack in allowed}
+
+    def exception(stack: str, namespace: str, image: str) -> bool:
+        repository = extra[stack].get(namespace)
+        return repository is not None and image.startswith((f"{repository}:", f"{repository}@"))
+
     foreign = sorted(
         {
             f"{stack}: {image}"
-            for stack, _, image in _images(chart)
+            for stack, _, image, namespace in _images(chart)
             if not any(image.startswith(f"{prefix}/") for prefix in allowed[stack])
+            and not exception(stack, namespace, image)
         }
     )
     assert foreign == []
 
 
 def test_operated_and_init_images_are_seen() -> None:
-    found = {image for _, _, image in _images("kube-prometheus-stack")}
+    found = {image for _, _, image, _ in _images("kube-prometheus-stack")}
     assert any("/quay.io/" not in i and "/prometheus/prometheus:v" in i for i in found)
-    found = {image for _, _, image in _images("spire")}
+    found = {image for _, _, image, _ in _images("spire")}
     assert any(i.endswith("/docker/library/bash:5.3.15-alpine3.24") for i in found)  # init

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from substrate.components.capacity import efa_device_plugin as efa
 from substrate.components.capacity.instance_families import family
 from substrate.components.core.labels import EFA_RESOURCE
 from substrate.engines.karpenter.drift import label_satisfies
@@ -17,9 +18,11 @@ from substrate.engines.karpenter.scheduling import tolerates
 from tests.conftest import planned
 from tests.helm.rendered import rendered
 from tests.helpers import STACKS
+from tests.journeys.cluster import controller, denied, stack, tenant_engineer
 from tests.journeys.journey import journey
 
 DOC = "docs/capacity.md#multi-node-training-placement-group-and-efa"
+RESTRICT_IMAGES = "substrate-restrict-images"
 CHART = "aws-efa-k8s-device-plugin"
 
 
@@ -86,3 +89,42 @@ def test_efa_is_allocatable_on_the_training_pools(stack: str) -> None:
     untolerated = dict(pod)
     untolerated["spec"] = {**pod["spec"], "tolerations": []}
     assert not _runs_on(untolerated, training)  # the GPU taint keeps the chart's default off
+
+
+def _plugin_pod(stack_name: str, namespace: str) -> dict[str, Any]:
+    """The pod the DaemonSet controller creates from the rendered template, in `namespace`."""
+    template = _daemonset(stack_name)["spec"]["template"]
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {**template.get("metadata", {}), "name": "efa-plugin", "namespace": namespace},
+        "spec": template["spec"],
+    }
+
+
+@journey(
+    user="the DaemonSet controller, then an engineer of tenant ml-research",
+    stack="dev, staging, prod",
+    steps=[
+        "the controller creates the EFA device plugin's pod (as Helm renders it, image from the "
+        "EKS add-on registry of the stack's Region) in namespace aws-efa-k8s-device-plugin",
+        "the engineer creates a pod with the same image in ml-research",
+    ],
+    outcome="Kyverno admits the plugin's pod in its namespace and refuses the same image in the "
+    "tenant namespace (substrate-restrict-images: outside the allowed registries): the EKS "
+    "add-on repository is allowed to the plugin's namespace only",
+    docs=[DOC],
+)
+@pytest.mark.parametrize("stack_name", STACKS)
+def test_the_plugin_image_is_allowed_in_its_namespace_only(stack_name: str) -> None:
+    s = stack(stack_name)
+    plugin = _plugin_pod(stack_name, efa.NAMESPACE)
+    (container,) = plugin["spec"]["containers"]
+    assert container["image"].startswith(efa.image_repository(s.config.region) + ":")
+    tenant = _plugin_pod(stack_name, "ml-research")
+    tenant["metadata"]["name"] = "efa-copy"
+    verdicts = s.admit([plugin], controller("daemon-set-controller"))
+    verdicts += s.admit([tenant], tenant_engineer("ml-research"))
+    assert denied(verdicts, "efa-plugin") == {}
+    refused = denied(verdicts, "efa-copy")
+    assert container["image"] in refused.get(RESTRICT_IMAGES, ""), refused

@@ -1,6 +1,6 @@
 """Where GPU work lands on prod: Kueue's flavor choice (its own code) and Karpenter's NodePool
 choice (the disruption model's scheduling rules: weight, then name, descending) for a GPU pod
-that names no pool; EFA requests; the training pool's placement group."""
+that names no pool; the training pool's placement group."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from tests.journeys.journey import journey
 
 DOC = "docs/capacity.md#which-pool-a-gpu-pod-lands-on"
 EFA_DOC = "docs/capacity.md#multi-node-training-placement-group-and-efa"
-GPU, EFA = "nvidia.com/gpu", "vpc.amazonaws.com/efa"
+GPU = "nvidia.com/gpu"
 TOLERATION = {"key": GPU, "operator": "Equal", "value": "true", "effect": "NoSchedule"}
 
 
@@ -31,12 +31,6 @@ SCENARIOS = {
         Step(
             "one GPU, no pool",
             submit=[_gpu_job("notebook", {"cpu": "4", "memory": "32Gi", GPU: "1"})],
-        )
-    ],
-    "efa": [
-        Step(
-            "two 8-GPU pods asking for EFA",
-            submit=[_gpu_job("allreduce", {"cpu": "32", "memory": "256Gi", GPU: "8", EFA: "4"}, 2)],
         )
     ],
 }
@@ -94,23 +88,6 @@ def test_an_untargeted_gpu_pod_never_lands_on_p5_by_default(
     assert job["spec"]["template"]["spec"]["nodeSelector"] == {"substrate.io/pool": "inference"}
     assert pool_for(_untargeted_pod(), _nodepools(), _offers) == "inference"
     assert pool_for(_untargeted_pod(), _nodepools(weights=False), _offers) == "training"
-
-
-@journey(
-    user="ML engineer of tenant ml-research",
-    stack="prod",
-    steps=["submit a 2-pod, 8-GPU-per-pod Job that also requests vpc.amazonaws.com/efa: 4"],
-    outcome="Kueue keeps it pending: EFA is accounted for in every GPU flavor's quota at 0 "
-    "(tenants hold no EFA quota yet), so its message names vpc.amazonaws.com/efa on both "
-    "flavors; nothing is launched for it",
-    docs=[EFA_DOC],
-)
-def test_efa_requests_wait_on_zero_quota(prod_queues: dict[str, list[StepResult]]) -> None:
-    wl = prod_queues["efa"][0].workload_of("Job", "allreduce")
-    assert not wl.admitted
-    for flavor in ("inference", "training"):
-        assert f"insufficient quota for {EFA} in flavor {flavor}" in wl.pending_message
-    assert prod_queues["efa"][0].object("Job", "allreduce")["spec"]["suspend"] is True
 
 
 def test_training_nodes_share_one_cluster_placement_group_in_one_zone() -> None:

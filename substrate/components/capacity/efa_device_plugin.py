@@ -44,10 +44,19 @@ class EfaDevicePluginArgs(AddonArgs, total=False):
     """Region of the cluster: the plugin's image comes from the EKS registry there."""
 
 
+def image_repository(region: str) -> str:
+    """The plugin's one image repository, in the EKS add-on registry of `region`. It is allowed
+    in the plugin's namespace only (a platform namespace: R28 holds chart images to the stack's
+    registries plus this exception, tests/helm/test_rendered_images.py). No pull-through cache
+    can front it: an ECR-to-ECR cache rule across accounts needs the upstream registry's owner
+    to grant the cache account in its registry policy (Amazon ECR User Guide, "Setting up
+    permissions for cross-account ECR to ECR PTC"), which the EKS registry does not offer."""
+    return f"{EKS_REGISTRY_ACCOUNT}.dkr.ecr.{region}.amazonaws.com/eks/{NAME}"
+
+
 def chart_values(args: EfaDevicePluginArgs) -> dict[str, Any]:
-    registry = f"{EKS_REGISTRY_ACCOUNT}.dkr.ecr.{args['region']}.amazonaws.com"
     return {
-        "image": {"repository": f"{registry}/eks/{NAME}"},
+        "image": {"repository": image_repository(args["region"])},
         "supportedInstanceLabels": {"keys": [POOL_LABEL], "values": sorted(args["pools"])},
         "tolerations": [dict(t) for t in args["tolerations"]],
         "resources": RESOURCES,

@@ -13,6 +13,10 @@ and a pool that shares carries the node label `nvidia.com/device-plugin.config: 
 the plugin's config-manager sidecar reads. The plugin mounts host paths (the kubelet's
 device-plugin socket directory), which only the PSA `privileged` level allows, so its namespace
 is privileged (R27 exempts the NVIDIA device plugin).
+
+Sizing: the chart's `resources` value sizes only the plugin container (and the MPS control
+daemon); its config-manager init container and sidecar have no resources key in chart 0.20.0, so
+a LimitRange in the namespace gives them defaults when the API server admits the pods.
 """
 
 from collections.abc import Sequence
@@ -28,6 +32,14 @@ from substrate.components.core.labels import GPU_RESOURCE, GPU_TAINT, POOL_LABEL
 from substrate.components.core.tokens import component_args
 
 NAMESPACE = "nvidia-device-plugin"
+RESOURCES = {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}}
+"""The chart's `resources`: the plugin container (and the MPS control daemon's)."""
+CONFIG_MANAGER = {
+    "defaultRequest": {"cpu": "10m", "memory": "32Mi"},
+    "default": {"memory": "64Mi"},
+}
+"""LimitRange defaults for the containers chart 0.20.0 renders without a resources key (the
+config-manager init container and sidecar, templates/daemonset-device-plugin.yml)."""
 DEFAULT_CONFIG = GpuSharing().config_name
 
 
@@ -86,6 +98,7 @@ def helm_values(args: NvidiaDevicePluginArgs) -> dict[str, object]:
             }
         },
         "priorityClassName": "system-node-critical",
+        "resources": RESOURCES,
         "gfd": {"enabled": False},
     }
 
@@ -106,6 +119,7 @@ class NvidiaDevicePlugin(Addon):
                 namespace=NAMESPACE,
                 values=helm_values(args),
                 pod_security="privileged",
+                container_defaults=CONFIG_MANAGER,
             ),
         )
         self._finish({"pools": sorted(args["pools"])})

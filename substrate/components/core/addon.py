@@ -74,6 +74,10 @@ class AddonSpec:
     """How long Helm waits for the release to become ready."""
     depends_on: Sequence[pulumi.Resource] = ()
     """Resources the release must wait for (e.g. CRD charts)."""
+    container_defaults: Mapping[str, Mapping[str, str]] | None = None
+    """A LimitRange `Container` item (`defaultRequest` and `default`, both required) in the
+    release's namespace, created before the release: the API server's LimitRanger sizes
+    containers a chart offers no resources key for (None: no LimitRange)."""
     extra_namespaces: Mapping[str, PodSecurityLevel] = field(default_factory=dict)
     """Further namespaces the chart deploys into, with their PSA level (e.g. a node agent's
     privileged namespace next to a restricted server namespace; document anything but
@@ -117,6 +121,25 @@ class Addon(pulumi.ComponentResource):
             )
             depends.append(ns)
             created.append(spec.namespace)
+        if spec.container_defaults is not None:
+            depends.append(
+                k8s.core.v1.LimitRange(
+                    f"{name}-container-defaults",
+                    metadata=k8s.meta.v1.ObjectMetaArgs(
+                        name="container-defaults", namespace=spec.namespace
+                    ),
+                    spec=k8s.core.v1.LimitRangeSpecArgs(
+                        limits=[
+                            k8s.core.v1.LimitRangeItemArgs(
+                                type="Container",
+                                default_request=dict(spec.container_defaults["defaultRequest"]),
+                                default=dict(spec.container_defaults["default"]),
+                            )
+                        ]
+                    ),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=depends[-1:]),
+                )
+            )
         for extra, level in sorted(spec.extra_namespaces.items()):
             depends.append(
                 k8s.core.v1.Namespace(

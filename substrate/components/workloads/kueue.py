@@ -49,11 +49,12 @@ its huge pages, and the VPC CNI's pod ENIs (`vpc.amazonaws.com/pod-eni`). The ku
 scheduler enforce them per node and Karpenter launches nodes that have them. Without this
 Kueue's default quota check (BlockUndeclared) leaves any pod that requests them pending
 forever, since no ClusterQueue declares them. EFA interfaces (`vpc.amazonaws.com/efa`) are not
-excluded: the ClusterQueues declare them at 0 on whole-GPU flavors until an EFA device plugin
-is installed (substrate.components.workloads.tenancy.cluster_queue_spec). Every other undeclared
-resource still
-blocks (e.g. `nvidia.com/gpu` in a CPU-only tenant's queue, Neuron devices, which no flavor
-offers): `quotaCheckStrategy: IgnoreUndeclared` would let those through unaccounted."""
+excluded: the ClusterQueues declare them on every whole-GPU flavor, sized from the tenant's GPU
+share on an EFA pool's flavor and 0 elsewhere (substrate.components.workloads.tenancy
+.cluster_queue_spec), so an EFA job is only admitted where its nodes have EFA. Every other
+undeclared resource still blocks (e.g. `nvidia.com/gpu` in a CPU-only tenant's queue, Neuron
+devices, which no flavor offers): `quotaCheckStrategy: IgnoreUndeclared` would let those
+through unaccounted."""
 STRATEGY_SETS = (
     ("LessThanOrEqualToFinalShare",),
     ("LessThanInitialShare",),

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from substrate.components.core.labels import EFA_RESOURCE, GPU_RESOURCE, GPU_RESOURCES
 
@@ -91,6 +91,9 @@ class Share:
     lending_limit: int | None = None
     """Most of its unused `nominal` the cohort may borrow, same unit, at most `nominal`
     (None: all of it)."""
+
+    def limits(self) -> tuple[int | None, int | None]:
+        return self.borrowing_limit, self.lending_limit
 
     @property
     def lendable(self) -> int:
@@ -306,18 +309,42 @@ def _resource(name: str, share: Share) -> dict[str, Any]:
     return out
 
 
+class EfaNode(TypedDict):
+    """GPUs (`gpus`) and EFA interfaces (`interfaces`) per node of an instance type an EFA pool
+    may launch (substrate.engines.karpenter.instance_types.efa_nodes)."""
+
+    gpus: int
+    interfaces: int
+
+
+def efa_interfaces(gpus: int, nodes: Sequence[EfaNode]) -> int:
+    """The interfaces of as many whole nodes as hold `gpus` GPUs, the most over the pool's
+    instance types (0 without EFA types)."""
+    return max((n["interfaces"] * -(-gpus // n["gpus"]) for n in nodes), default=0)
+
+
+def efa_share(share: Share, nodes: Sequence[EfaNode]) -> Share:
+    """EFA quota on an EFA pool's flavor: nominal, borrowing and lending limits each sized from
+    the GPU share's by :func:`efa_interfaces`."""
+    limits = [None if g is None else efa_interfaces(g, nodes) for g in share.limits()]
+    return Share(efa_interfaces(share.nominal, nodes), *limits)
+
+
 def cluster_queue_spec(
     tenant: TenantSpec,
     gpu_pools: Sequence[str],
     cohort: str = DEFAULT_COHORT,
     gpu_resources: Mapping[str, str] | None = None,
+    efa_nodes: Mapping[str, Sequence[EfaNode]] | None = None,
 ) -> dict[str, Any]:
     """ClusterQueue spec (kueue.x-k8s.io/v1beta2): CPU and memory on the default flavor; for GPU
     tenants, one flavor per GPU pool they hold a share of, in `gpu_pools`' order (Karpenter's
     order: the flavor Kueue tries first is the pool Karpenter would pick), each in its pool's
     unit (`gpu_resources`: pool -> `nvidia.com/gpu` or `nvidia.com/gpu.shared`; one resource
     group per unit, since a Kueue flavor belongs to one group).
-    Pools a tenant lists with nominal 0 and a borrowing limit let it borrow there only."""
+    Pools a tenant lists with nominal 0 and a borrowing limit let it borrow there only.
+    The whole-GPU group also covers `vpc.amazonaws.com/efa`: :func:`efa_share` on an EFA pool's
+    flavor (`efa_nodes`: pool -> its EFA instance types), 0 on every other flavor."""
     groups: list[dict[str, object]] = [
         {
             "coveredResources": ["cpu", "memory"],
@@ -337,20 +364,17 @@ def cluster_queue_spec(
         ((p, s) for p, s in tenant.gpus if p in gpu_pools), key=lambda ps: gpu_pools.index(ps[0])
     )
     for pool, share in shares:
-        if pool in gpu_pools:
-            resource = (gpu_resources or {}).get(pool, GPU_RESOURCE)
-            by_resource.setdefault(resource, []).append(
-                {"name": pool, "resources": [_resource(resource, share)]}
+        resource = (gpu_resources or {}).get(pool, GPU_RESOURCE)
+        resources = [_resource(resource, share)]
+        if resource == GPU_RESOURCE:
+            nodes = (efa_nodes or {}).get(pool, ())
+            resources.append(
+                _resource(EFA_RESOURCE, efa_share(share, nodes) if nodes else Share(0))
             )
+        by_resource.setdefault(resource, []).append({"name": pool, "resources": resources})
     if tenant.gpu:
         for resource, flavors in by_resource.items():
-            covered = [resource]
-            if resource == GPU_RESOURCE:
-                # EFA is accounted for, at 0: tenants hold no EFA quota yet (the EFA device
-                # plugin advertises it on the training pools: capacity.efa_device_plugin).
-                covered.append(EFA_RESOURCE)
-                for flavor in flavors:
-                    flavor["resources"].append({"name": EFA_RESOURCE, "nominalQuota": "0"})
+            covered = [resource, EFA_RESOURCE] if resource == GPU_RESOURCE else [resource]
             groups.append({"coveredResources": covered, "flavors": flavors})
     return {
         "cohortName": cohort,

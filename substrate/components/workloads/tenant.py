@@ -21,7 +21,12 @@ from substrate.components.core.labels import (
     TENANT_LABEL,
 )
 from substrate.components.core.tokens import component_args
-from substrate.components.workloads.tenancy import DEFAULT_COHORT, TenantSpec, cluster_queue_spec
+from substrate.components.workloads.tenancy import (
+    DEFAULT_COHORT,
+    EfaNode,
+    TenantSpec,
+    cluster_queue_spec,
+)
 from substrate.components.workloads.tenant_manifests import (
     TENANT_ADMIN_ROLE,
     NetworkPeers,
@@ -67,6 +72,10 @@ class TenantArgs(TypedDict, total=False):
     gpu_resources: NotRequired[Mapping[str, str]]
     """GPU pool -> the unit its nodes advertise (`nvidia.com/gpu.shared` for time-sliced
     pools); default `nvidia.com/gpu`."""
+    efa_nodes: NotRequired[Mapping[str, Sequence[EfaNode]]]
+    """GPU pool offering EFA -> the GPUs and EFA interfaces per node of its instance types:
+    the tenant's `vpc.amazonaws.com/efa` quota there is sized from its GPU share
+    (substrate.components.workloads.tenancy.efa_share). Default: no EFA quota anywhere."""
     cohort: NotRequired[str]
     """Kueue cohort of the ClusterQueue. Default `substrate`."""
     network_peers: NotRequired[NetworkPeers]
@@ -131,6 +140,7 @@ class Tenant(pulumi.ComponentResource):
                 args["gpu_pools"],
                 args.get("cohort", DEFAULT_COHORT),
                 args.get("gpu_resources"),
+                args.get("efa_nodes"),
             ),
             opts=child,
         )

@@ -22,8 +22,13 @@ Per tick (one minute; the disruption loop polls every 10 s, so several commands 
   blocking eviction - except that drift ("eventual" disruption) ignores blocking pods when the
   NodeClaim has a `terminationGracePeriod`.
 
+- With `node_repair` (the `NodeRepair` feature gate), the health controller
+  (substrate.engines.karpenter.repair) force-terminates an unhealthy node once its condition's
+  toleration ended and its NodePool is healthy enough; replicated pods are recreated on a node
+  the provisioner launches for them (modelled as the same pool and instance type).
+
 Not modelled: non-empty consolidation (`WhenEmptyOrUnderutilized`/`Balanced` bin packing) and
-interruption/node repair; NodePool limits when launching replacements.
+interruption; NodePool limits when launching replacements.
 """
 
 from __future__ import annotations
@@ -43,6 +48,12 @@ from substrate.engines.karpenter.model import (
     duration,
     launch,
 )
+from substrate.engines.karpenter.repair import (
+    BLOCKED_REQUEUE,
+    TERMINATION_TIMESTAMP,
+    pool_healthy,
+    unhealthy,
+)
 
 TICK = timedelta(minutes=1)
 PASSES_PER_TICK = 6
@@ -56,7 +67,7 @@ class Event:
     node: str
     kind: str
     """Drifted, DisruptionBlocked, Disrupting, Expired, Evicted, PodDeleted, Completed,
-    Launched, Terminated."""
+    Launched, Terminated, NodeRepairBlocked."""
     detail: str = ""
 
 
@@ -86,7 +97,10 @@ class Cluster:
     latest_ami: str = "v0"
     placement_group_id: Callable[[Mapping[str, Any]], str | None] = lambda _nc: None
     startup: timedelta = timedelta(minutes=5)
+    node_repair: bool = False
+    """Karpenter's `NodeRepair` feature gate (alpha, off by default)."""
     _launched: int = 0
+    _repair_blocked_until: dict[str, datetime] = field(default_factory=dict)
     _hashes: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     _changed: bool = True
 
@@ -160,6 +174,8 @@ class Cluster:
                 self._expire(claim, now)
                 if recheck:
                     self._detect(claim, now)
+        if self.node_repair:
+            self._repair(now)
         for _ in range(PASSES_PER_TICK):
             if not self._disrupt_once(now):
                 break
@@ -196,6 +212,27 @@ class Cluster:
         expire = duration(claim.expire_after)
         if expire is not None and now >= claim.created + expire:
             self._start_deleting(claim, now, "Expired")
+
+    # -- node health controller (node repair) ------------------------------------------------
+    def _repair(self, now: datetime) -> None:
+        for claim in self.live():
+            found = unhealthy(claim.conditions)
+            if claim.deleting_since is not None or found is None or now < found.due:
+                continue
+            if now < self._repair_blocked_until.get(claim.name, now):
+                continue
+            pool = [c.conditions for c in self.live() if c.nodepool == claim.nodepool]
+            if not pool_healthy(pool):
+                self._repair_blocked_until[claim.name] = now + BLOCKED_REQUEUE
+                self.events.append(
+                    Event(now, claim.name, "NodeRepairBlocked", "more than 20% nodes are unhealthy")
+                )
+                continue
+            self.events.append(Event(now, claim.name, "Disrupting", f"Unhealthy/{found.condition}"))
+            claim.annotations[TERMINATION_TIMESTAMP] = now.isoformat()
+            if any(p.replicated for p in claim.reschedulable(now)):
+                claim.replaced_by = self.replace(claim, now).name
+            self._start_deleting(claim, now, f"Unhealthy/{found.condition}")
 
     # -- disruption controller ----------------------------------------------------------------
     def _consolidatable(self, claim: NodeClaim, now: datetime) -> bool:
@@ -292,6 +329,8 @@ class Cluster:
         assert claim.deleting_since is not None
         grace = duration(claim.termination_grace_period)
         deadline = claim.deleting_since + grace if grace is not None else None
+        if TERMINATION_TIMESTAMP in claim.annotations:
+            deadline = datetime.fromisoformat(claim.annotations[TERMINATION_TIMESTAMP])
         for pod in list(claim.running(now)):
             if pod.daemonset:
                 continue
@@ -299,7 +338,8 @@ class Cluster:
             if not blocked:
                 self._remove(claim, pod, now, "Evicted", "eviction API")
             elif deadline is not None and now >= deadline - timedelta(seconds=pod.grace_seconds):
-                self._remove(claim, pod, now, "PodDeleted", "terminationGracePeriod")
+                why = "node repair" if TERMINATION_TIMESTAMP in claim.annotations else None
+                self._remove(claim, pod, now, "PodDeleted", why or "terminationGracePeriod")
         if not claim.reschedulable(now):
             claim.gone = now
             self.events.append(Event(now, claim.name, "Terminated", claim.deleting_reason or ""))

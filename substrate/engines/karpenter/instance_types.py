@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
@@ -152,3 +152,18 @@ def source() -> Mapping[str, Any]:
 
 def pricing_region() -> str:
     return str(source()["prices"]["region"])
+
+
+def efa_nodes(families: Iterable[str]) -> list[tuple[int, int]]:
+    """(`nvidia.com/gpu`, `vpc.amazonaws.com/efa`) per node of every GPU instance type with EFA
+    in `families`, as the generated reference lists them; distinct and sorted."""
+    wanted = set(families)
+    return sorted(
+        {
+            (int(t.reference["nvidia.com/gpu"]), int(t.reference["vpc.amazonaws.com/efa"]))
+            for t in catalog()
+            if t.family in wanted
+            and int(t.reference.get("nvidia.com/gpu", 0))
+            and int(t.reference.get("vpc.amazonaws.com/efa", 0))
+        }
+    )

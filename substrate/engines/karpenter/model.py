@@ -114,6 +114,8 @@ class NodeClaim:
     replacement: str | None = None
     """Name of the replacement NodeClaim a drift command waits for before deleting this one."""
     replaced_by: str | None = None
+    conditions: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    """The node's status conditions: type -> (status, lastTransitionTime) (node repair)."""
 
     @property
     def live(self) -> bool:

@@ -73,3 +73,15 @@ def test_gpu_efa_and_prices_are_the_references() -> None:
     assert p5.labels["karpenter.k8s.aws/instance-gpu-name"] == "h100"
     p4d = by_name("p4d.24xlarge").price
     assert p5.price is not None and p4d is not None and p5.price > p4d
+
+
+def test_efa_nodes_agree_with_the_instance_families() -> None:
+    """The GPU families' EFA interface counts (instance_families, the reference's table) are
+    those of the catalog's sizes, which size tenants' EFA quota."""
+    from substrate.components.capacity.instance_families import FAMILIES
+    from substrate.engines.karpenter.instance_types import efa_nodes
+
+    for name, fam in FAMILIES.items():
+        if fam.accelerator == "nvidia":
+            assert sorted({e for _, e in efa_nodes([name])}) == sorted(fam.efa), name
+    assert (8, 32) in efa_nodes(["p5"]) and (8, 4) in efa_nodes(["p4d"])

@@ -25,6 +25,7 @@ import (
 
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/klog/v2"
+	"k8s.io/kubernetes/pkg/capabilities"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 )
@@ -96,6 +97,10 @@ func main() {
 
 func run(stdin io.Reader, stdout io.Writer) error {
 	quiet()
+	// kube-apiserver --allow-privileged=true, as EKS runs it (its own aws-node and kube-proxy
+	// DaemonSets are privileged): the pod strategy's validation reads this process-wide setting
+	// and refuses privileged containers without it. Pod Security Admission still applies.
+	capabilities.Setup(true, 0)
 	var in input
 	dec := json.NewDecoder(stdin)
 	dec.DisallowUnknownFields()
