@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,3 +165,8 @@ def stack_network(stack: str) -> StackNetwork:
     operator = "kuberay-system/kuberay-operator"
     head = next((n for n in names if n.endswith(f"/{RAY_CLUSTER}-head")), None)
     return StackNetwork(stack, config, plan, reach, prometheus, operator if head else None, head)
+
+
+def services(agents: Mapping[str, Any]) -> dict[str, Any]:
+    """The agents that serve sessions (a task agent has no port anyone calls)."""
+    return {n: a for n, a in agents.items() if a.mode == "service"}

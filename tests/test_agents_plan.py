@@ -38,8 +38,9 @@ def test_prod_agents_are_statefulsets_on_nvme_fast_with_retained_memory(
 ) -> None:
     cfg = typed_config(stack_yaml("prod"))
     sets = _objects(prod_plan, "StatefulSet", "agents")
-    assert set(sets) == set(cfg.agents) == {"support", "research"}
-    for name, agent in cfg.agents.items():
+    services = {n: a for n, a in cfg.agents.items() if a.mode == "service"}
+    assert set(sets) == set(services) == {"support", "research"}
+    for name, agent in services.items():
         spec = sets[name]["spec"]
         (claim,) = spec["volumeClaimTemplates"]
         assert claim["metadata"]["name"] == "memory"
@@ -154,7 +155,7 @@ def test_scaled_objects_and_agent_identities_match_their_crds(
     any_plan: PlanResult, crds: Path
 ) -> None:
     cfg = typed_config(stack_yaml(any_plan.stack))
-    scaled = {n: a for n, a in cfg.agents.items() if a.scaling is not None}
+    scaled = {n: a for n, a in cfg.agents.items() if a.scaling is not None and a.mode == "service"}
     objects = _objects(any_plan, "ScaledObject", "agents")
     assert set(objects) == set(scaled)
     for name, manifest in objects.items():
@@ -177,9 +178,15 @@ def test_scaled_objects_and_agent_identities_match_their_crds(
     for name, agent in cfg.agents.items():
         manifest = ids[f"agent-{agent.tenant}-{name}"]
         assert validation_errors(crds, manifest) == [], name
-        # The ID is pinned to the pods' labels and service account.
+        # The ID is pinned to the pods' labels and service account (a task agent's Job pods
+        # carry the same labels).
         selector = manifest["spec"]["podSelector"]["matchLabels"]
-        assert selector == sets[name]["spec"]["selector"]["matchLabels"]
+        if agent.mode == "task":
+            template = _objects(any_plan, "ScaledJob", "agents")[name]["spec"]["jobTargetRef"]
+            labels = template["template"]["metadata"]["labels"]
+            assert selector.items() <= labels.items(), name
+        else:
+            assert selector == sets[name]["spec"]["selector"]["matchLabels"]
         assert manifest["spec"]["workloadSelectorTemplates"] == [f"k8s:sa:{name}"]
 
 
@@ -187,7 +194,10 @@ def test_keda_reads_exactly_the_research_queue_in_prod(prod: Resources) -> None:
     doc = policy_json(prod.named("keda-pod-identity-policy"))
     (stmt,) = doc["Statement"]
     assert stmt["Action"] == ["sqs:GetQueueAttributes"]
-    assert stmt["Resource"] == ["arn:aws:sqs:us-east-1:210987654321:research-tasks"]
+    assert stmt["Resource"] == [
+        "arn:aws:sqs:us-east-1:210987654321:research-tasks",
+        "arn:aws:sqs:us-east-1:210987654321:summarizer-tasks",
+    ]
 
 
 def test_scaled_agents_lose_one_replica_per_grace_period_after_a_stable_window(
@@ -218,13 +228,20 @@ def test_the_agents_namespace_quota_fits_exactly_their_claims(stack: str) -> Non
     cfg = typed_config(stack_yaml(stack))
     (quota,) = (_objects(planned(stack), "ResourceQuota", "agents")["agent-memory"]["spec"],)
     sets = _objects(planned(stack), "StatefulSet", "agents")
+    jobs = _objects(planned(stack), "ScaledJob", "agents")
+
+    def claimed(name: str) -> str:
+        """The class of an agent's memory claims: its claim template, or a task agent's
+        ephemeral volume (each Job's pod claims one, up to maxReplicas at once)."""
+        if name in jobs:
+            pod = jobs[name]["spec"]["jobTargetRef"]["template"]["spec"]
+            (memory,) = [v for v in pod["volumes"] if "ephemeral" in v]
+            return memory["ephemeral"]["volumeClaimTemplate"]["spec"]["storageClassName"]
+        return sets[name]["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"]
+
     expected: dict[str, str] = {}
     for cls in ("agent-gp3", "nvme-fast"):
-        mine = [
-            a
-            for n, a in cfg.agents.items()
-            if sets[n]["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"] == cls
-        ]
+        mine = [a for n, a in cfg.agents.items() if claimed(n) == cls]
         if mine:
             total = sum(memory_bytes(a.memory_volume.size) * a.max_replicas for a in mine)
             prefix = f"{cls}.storageclass.storage.k8s.io"

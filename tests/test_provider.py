@@ -119,6 +119,10 @@ def test_construct_registers_the_children_under_the_component(plugin: Any) -> No
         (classes, "storage-agent-gp3"),
         (classes, "storage-nvme-fast"),
         ("kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass", "storage-snapshot-class"),
+        (
+            "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass",
+            "storage-scheduled-snapshot-class",
+        ),
     }
     # The stack's string became the Enum member the component reads, and reached every child.
     assert {children[(classes, n)].inputs["reclaimPolicy"] for n in ("storage-gp3",)} == {"Retain"}

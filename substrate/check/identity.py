@@ -4,7 +4,9 @@ bedrock-runtime endpoint, for an InvokeModel call (which every model, embeddings
 included, serves) to each model of the stack's catalog, with the
 guardrail the stack enforces (what the agent SDK sends). A workload states the models it needs
 with the annotation ``substrate.io/bedrock-models: a,b``; a needed model it may not call is a
-failure, the rest is information."""
+failure, the rest is information. A role that grants a model only through an application
+inference profile of its own (an agent with `applicationProfiles`) is asked through that profile,
+as the agent's SDK calls it."""
 
 from __future__ import annotations
 
@@ -12,7 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from substrate.components.bedrock.bedrock_models import ModelRef
+from substrate.components.bedrock.bedrock_models import (
+    PROFILE_KEY,
+    ModelRef,
+    foundation_model_arn,
+)
 from substrate.components.core.validators import partition_of
 from substrate.config.platform import PlatformConfig
 from substrate.engines import aws_plan, bedrock_calls
@@ -38,6 +44,7 @@ class Access:
         principal = self.plan.pod_principal(association, pod, f"uid-{pod}")
         role = self.plan.role(association.role_arn)
         guardrail = self.guardrail if bedrock_calls.supports_guardrails(model) else None
+        identity = self.plan.identity_policies(role)
         call = bedrock_calls.call(
             OPERATION,
             model,
@@ -45,10 +52,11 @@ class Access:
             region=self.plan.region,
             account=self.plan.account,
             guardrail=guardrail,
+            application_profile=self._application_profile(identity, model),
         )
         endpoint = self.plan.endpoints.get(ENDPOINT)
         policies = Policies(
-            identity=self.plan.identity_policies(role),
+            identity=identity,
             endpoint=endpoint.policy if endpoint is not None else None,
         )
         network = {"aws:SecureTransport": "true"}
@@ -59,6 +67,24 @@ class Access:
             for a in call.authorizations
         ]
         return next((d for d in decisions if not d), decisions[-1])
+
+    def _application_profile(self, identity: list[Any], model: ModelRef) -> str | None:
+        """The application profile the role reaches ``model`` through: the
+        `bedrock:InferenceProfileArn` its Allow of the model's foundation model names, when that
+        is an application inference profile."""
+        if model.is_global:
+            return None
+        here = foundation_model_arn(
+            self.plan.partition, self.plan.region, model.foundation_model_id
+        )
+        for policy in identity:
+            for stmt in policy.statements:
+                if stmt.effect != "Allow" or here not in (stmt.resources or ()):
+                    continue
+                for arn in stmt.condition.get("StringEquals", {}).get(PROFILE_KEY, ()):
+                    if ":application-inference-profile/" in arn:
+                        return arn
+        return None
 
 
 def access(config: PlatformConfig, records: Any) -> Access | None:

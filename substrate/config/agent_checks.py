@@ -46,7 +46,8 @@ def check_agents(cfg: PlatformConfig) -> None:
         _check_pinned(cfg, path, agent)
         _check_access(cfg, path, name, agent)
         _check_scaling(cfg, path, agent)
-        if cfg.environment.production:
+        _check_task(cfg, path, name, agent)
+        if cfg.environment.production and agent.mode == "service":
             _check_production(path, agent)
     for name, agent in sorted(cfg.agents.items()):
         _check_callers(cfg, key_path(AGENTS, name), name, agent)
@@ -59,7 +60,9 @@ def _check_callers(cfg: PlatformConfig, path: str, name: str, agent: AgentConfig
         other = cfg.agents.get(caller)
         if other is None or caller == name or other.tenant != agent.tenant:
             same = sorted(
-                n for n, a in cfg.agents.items() if a.tenant == agent.tenant and n != name
+                n
+                for n, a in cfg.agents.items()
+                if a.tenant == agent.tenant and n != name and a.mode == "service"
             )
             raise ConfigError(
                 f"{path}.callers.agents[{i}]",
@@ -166,6 +169,47 @@ def _check_access(cfg: PlatformConfig, path: str, name: str, agent: AgentConfig)
         )
     granted = cfg.tenants[agent.tenant].models
     cfg.bedrock.require_granted(f"{path}.models", agent.tenant, agent.models, granted)
+    if agent.application_profiles:
+        catalog = cfg.bedrock.catalog(cfg.region)
+        global_ = [m for m in agent.models if catalog[m].is_global]
+        if global_:
+            raise ConfigError(
+                f"{path}.applicationProfiles",
+                True,
+                f"covers {', '.join(global_)}, a global cross-Region profile: Substrate does "
+                "not know the policy an application profile copied from one needs",
+                "geographic profiles or foundation models, or applicationProfiles: false",
+            )
+
+
+def _check_task(cfg: PlatformConfig, path: str, name: str, agent: AgentConfig) -> None:
+    """A task agent runs Jobs KEDA starts: it needs triggers, and has no sessions to call, no
+    fixed replicas and no retained claims to snapshot."""
+    if agent.mode != "task":
+        return
+    if agent.scaling is None:
+        raise ConfigError(
+            f"{path}.scaling",
+            None,
+            "is needed by a task agent: KEDA starts its Jobs from the triggers",
+            "scaling with triggers (e.g. sqs), or mode: service",
+        )
+    for key, value in (("replicas", agent.replicas), ("snapshots", agent.snapshots)):
+        if value is not None:
+            raise ConfigError(
+                f"{path}.{key}",
+                value if isinstance(value, int) else "set",
+                "is set on a task agent, whose Jobs have no fixed replicas and no retained memory",
+                f"no {key}, or mode: service",
+            )
+    callers = sorted(n for n, a in cfg.agents.items() if name in a.callers.agents)
+    if callers:
+        raise ConfigError(
+            f"substrate:agents.{callers[0]}.callers.agents",
+            name,
+            f"names {name}, a task agent, which serves no sessions",
+            "service agents of the tenant",
+        )
 
 
 def _check_scaling(cfg: PlatformConfig, path: str, agent: AgentConfig) -> None:
@@ -219,10 +263,11 @@ def _check_production(path: str, agent: AgentConfig) -> None:
 def _check_queued(cfg: PlatformConfig) -> None:
     """Agent pods are queued by Kueue (the `default` LocalQueue of their namespace), one pod at
     a time through the pod integration, so the quota they use is never lent to others."""
-    if not cfg.agents or cfg.kueue is None:
+    services = sorted(n for n, a in cfg.agents.items() if a.mode == "service")
+    if not services or cfg.kueue is None:
         return
     integrations = cfg.kueue.integrations
-    names = ", ".join(sorted(cfg.agents))
+    names = ", ".join(services)
     if "statefulset" in integrations:
         raise ConfigError(
             f"substrate:kueue.integrations[{integrations.index('statefulset')}]",

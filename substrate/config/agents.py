@@ -205,8 +205,10 @@ class DrainConfig:
 @dataclass(frozen=True)
 class SnapshotsConfig:
     """Scheduled VolumeSnapshots of every memory claim of the agent (`memory-<agent>-<n>`), on the
-    default VolumeSnapshotClass (`ebs-snapshots`), by a CronJob in the agent's namespace that may
-    only list the claims and create, list and delete VolumeSnapshots there."""
+    VolumeSnapshotClass `ebs-scheduled-snapshots` (deletionPolicy Delete: a snapshot pruned
+    beyond `keep` is deleted from EBS too, whatever the volumes' reclaim policy), by a CronJob
+    in the agent's namespace that may only list the claims and create, list and delete
+    VolumeSnapshots there."""
 
     schedule: Annotated[str, rule(validators.cron)] = doc(
         "Five-field cron schedule (UTC), e.g. `0 */6 * * *`."
@@ -218,6 +220,26 @@ class SnapshotsConfig:
     )
     keep: Annotated[int, between(1, 100)] = doc(
         "Snapshots kept per claim: each run deletes the oldest beyond this.", default=7
+    )
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    """A task agent's Jobs (`mode: task`): KEDA starts one Job per unit of work its triggers
+    report (a KEDA ScaledJob), each running the agent until the task is done."""
+
+    max_run_seconds: Annotated[int, between(60, 604800)] | None = doc(
+        "A Job's `activeDeadlineSeconds`: the longest a task may run before Kubernetes ends it "
+        "(default: `timeouts.sessionSeconds`).",
+        default=None,
+    )
+    retries: Annotated[int, between(0, 10)] = doc(
+        "A Job's `backoffLimit`: failed pods retried before the task is marked failed.",
+        default=1,
+    )
+    history: Annotated[int, between(0, 100)] = doc(
+        "Finished Jobs kept of each outcome (KEDA's successful/failedJobsHistoryLimit).",
+        default=5,
     )
 
 
@@ -261,6 +283,26 @@ class AgentConfig:
         "Bedrock catalog models the agent calls; each must be granted to its tenant "
         "(`substrate:tenants.<tenant>.models`). None: no Bedrock role.",
         factory=list,
+    )
+    mode: Literal["service", "task"] = doc(
+        "`service`: a StatefulSet serving sessions, each replica with its own retained memory "
+        "volume. `task`: a KEDA ScaledJob starting one Job per unit of work its `scaling` "
+        "triggers report (e.g. SQS messages), with the agent's identity and Bedrock role; a "
+        "task's memory is ephemeral (a volume of the agent's class created with its pod and "
+        "deleted with it). A task agent has no Service, callers or snapshots.",
+        default="service",
+    )
+    task: TaskConfig = doc("Job settings of a task agent.", factory=TaskConfig)
+    application_profiles: bool = doc(
+        "Give the agent its own Bedrock application inference profile per model (copied from "
+        "the catalog's cross-Region profile or foundation model, tagged with the agent and "
+        "tenant so Cost Explorer attributes its model spend), and let it call its models only "
+        "through them: `SUBSTRATE_BEDROCK_MODELS` then maps each model to its profile's ARN, "
+        "and the system profile id and the bare foundation model are refused. Under a "
+        "guardrail, models that cannot carry one (embedding models) keep the catalog's id. "
+        "Opt-in because an agent that sends the catalog's ids breaks when switched; not for "
+        "global profiles.",
+        default=False,
     )
     scaling: ScalingConfig | None = doc(
         "Scale with KEDA on active sessions (Prometheus) or queue depth (SQS); needs "

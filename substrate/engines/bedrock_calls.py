@@ -33,6 +33,14 @@ Sources:
   bedrock:InferenceProfileArn are condition keys of InvokeModel(WithResponseStream) on both
   foundation-model and inference-profile resources. AWS does not say whether the profile's own
   authorization carries bedrock:InferenceProfileArn; it is left out (no policy here tests it).
+- Bedrock User Guide, "Create an application inference profile" and "Prerequisites for inference
+  profiles": an application inference profile (``arn:<p>:bedrock:<r>:<account>:
+  application-inference-profile/<id>``) copies a foundation model (one Region) or a system-defined
+  cross-Region profile (its Regions); a caller names the application profile's ARN, which is
+  authorized in the source Region, and the foundation model in each Region the profile is
+  associated with, which a policy restricts to calls through the profile with
+  ``bedrock:InferenceProfileArn`` naming "the inference profile that you want to filter access
+  on": here the application profile the caller named.
 """
 
 from __future__ import annotations
@@ -133,10 +141,13 @@ def call(
     destination: str | None = None,
     guardrail: Guardrail | None = None,
     guardrail_region: str | None = None,
+    application_profile: str | None = None,
 ) -> Call:
     """The authorizations of one ``operation`` on ``model`` from ``region``, routed to
     ``destination`` (default: the first of ``routes``), with ``guardrail`` when given, evaluated
-    in ``guardrail_region`` (default: the first of ``guardrail_routes``)."""
+    in ``guardrail_region`` (default: the first of ``guardrail_routes``). With
+    ``application_profile`` (the ARN of an application inference profile copied from ``model``),
+    the caller names that ARN instead of ``model``."""
     action = OPERATIONS[operation]
     fm = model.foundation_model_id
     if operation == "CountTokens":
@@ -165,7 +176,19 @@ def call(
                 )
             )
     here = {"aws:RequestedRegion": region, **guard}
-    if model.kind == "foundation-model":
+    if application_profile is not None:
+        if model.is_global:
+            raise ValueError("application profiles of global profiles are not modelled")
+        through = {"bedrock:InferenceProfileArn": application_profile, **guard}
+        steps = [
+            Authorization(action, application_profile, here),
+            Authorization(
+                action,
+                foundation_model_arn(partition, destination, fm),
+                {**through, "aws:RequestedRegion": destination},
+            ),
+        ]
+    elif model.kind == "foundation-model":
         steps = [Authorization(action, foundation_model_arn(partition, region, fm), here)]
     else:
         profile = inference_profile_arn(partition, region, account, model.id)

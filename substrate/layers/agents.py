@@ -33,8 +33,9 @@ from substrate.components.agents.agent_runtime import (
 )
 from substrate.components.agents.agent_simulation import AgentSimulation, SimulatedAgent
 from substrate.components.agents.agent_snapshots import AgentSnapshots
+from substrate.components.agents.agent_task import AgentMode, TaskArgs
 from substrate.components.cluster.ebs import AGENT_MEMORY_CLASSES
-from substrate.components.cluster.storage import SNAPSHOT_CLASS
+from substrate.components.cluster.storage import SCHEDULED_SNAPSHOT_CLASS
 from substrate.components.identity.workload_identity import AgentIdentity
 from substrate.components.workloads.elastic_workload import (
     ElasticWorkloadArgs,
@@ -174,7 +175,12 @@ def runtime_args(
         "env": dict(agent.env),
         "region": cfg.region,
         "bedrock": (
-            bedrock.agent_role_args(plan.namespace, plan.name, agent.models)
+            bedrock.agent_role_args(
+                plan.namespace,
+                plan.name,
+                agent.models,
+                bedrock.application_profiles.get(plan.name),
+            )
             if agent.models
             else None
         ),
@@ -183,7 +189,19 @@ def runtime_args(
             "tenant_pods": agent.callers.tenant_pods,
             "agents": list(agent.callers.agents),
         },
+        "mode": AgentMode(agent.mode),
     }
+    if agent.mode == "task":
+        task: TaskArgs = {
+            "max_run_seconds": agent.task.max_run_seconds or agent.timeouts.session_seconds,
+            "retries": agent.task.retries,
+            "history": agent.task.history,
+        }
+        # Kueue queues Jobs (batch/job) of tenants with a queue: the Jobs KEDA starts carry
+        # the tenant's LocalQueue label, copied from the ScaledJob's labels.
+        if cfg.kueue is not None and "batch/job" in cfg.kueue.integrations:
+            task["queue"] = cfg.tenants[agent.tenant].spec(agent.tenant).queue_name
+        args["task"] = task
     return args
 
 
@@ -256,7 +274,7 @@ def _snapshots(
             "schedule": snaps.schedule,
             "image": snaps.image,
             "keep": snaps.keep,
-            "snapshot_class": SNAPSHOT_CLASS,
+            "snapshot_class": SCHEDULED_SNAPSHOT_CLASS,
             "run_as_user": plan.config.run_as_user,
         },
         opts=pulumi.ResourceOptions.merge(

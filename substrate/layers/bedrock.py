@@ -14,13 +14,13 @@ profiles need no lookup (their grant names the Region-less model).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
 from substrate.components.agents.bedrock_agent_role import BedrockAgentRoleArgs, GuardrailArgs
-from substrate.components.bedrock import bedrock_models
+from substrate.components.bedrock import application_profiles, bedrock_models
 from substrate.components.bedrock.bedrock_logging import BedrockInvocationLogging
 from substrate.components.bedrock.bedrock_models import ModelRef
 from substrate.config import PlatformConfig
@@ -38,9 +38,17 @@ class Bedrock:
     logging: BedrockInvocationLogging | None
     routes: Mapping[str, pulumi.Output[list[str]]]
     """Destination Regions of each geographic profile of the catalog, by profile id."""
+    application_profiles: Mapping[str, Mapping[str, pulumi.Output[str]]] = field(
+        default_factory=dict
+    )
+    """ARN of each agent's application inference profile by agent and catalog model name."""
 
     def agent_role_args(
-        self, namespace: str, service_account: str, models: Sequence[str]
+        self,
+        namespace: str,
+        service_account: str,
+        models: Sequence[str],
+        application_profiles: Mapping[str, pulumi.Output[str]] | None = None,
     ) -> BedrockAgentRoleArgs:
         """Args of one agent's role; ``models`` must already be checked against the tenant's
         grants (``BedrockConfig.require_granted``)."""
@@ -58,6 +66,7 @@ class Bedrock:
                 m: self.routes[m] for m in (self.catalog[n].id for n in models) if m in self.routes
             },
             "tags": dict(self.tags),
+            "application_profiles": dict(application_profiles or {}),
         }
 
 
@@ -114,4 +123,52 @@ def build(cfg: PlatformConfig, base: Foundation) -> Bedrock:
         tags=base.tags,
         logging=logging,
         routes=routes(catalog),
+        application_profiles=_application_profiles(cfg, base, catalog),
     )
+
+
+class ApplicationProfiles(pulumi.ComponentResource):
+    """The parent of the stack's agents' application inference profiles, created here, before
+    the bedrock-runtime endpoint that names them (an internal grouping, not a public
+    component)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__("substrate:index:ApplicationProfiles", name)
+        self.register_outputs({})
+
+
+def profiled(cfg: PlatformConfig, catalog: Mapping[str, ModelRef], agent: str) -> list[str]:
+    """The models an agent with `applicationProfiles` calls through its own profiles: all it is
+    granted, except, under a guardrail, the models that cannot carry one (their calls need no
+    guardrail, and an application profile's ARN does not tell R23 that its model is exempt)."""
+    config = cfg.agents[agent]
+    if not config.application_profiles or cfg.bedrock is None:
+        return []
+    guarded = cfg.bedrock.guardrail is not None
+    return [m for m in config.models if not guarded or catalog[m].capabilities.guardrails]
+
+
+def _application_profiles(
+    cfg: PlatformConfig, base: Foundation, catalog: Mapping[str, ModelRef]
+) -> dict[str, dict[str, pulumi.Output[str]]]:
+    out: dict[str, dict[str, pulumi.Output[str]]] = {}
+    wanted = [(a, m) for a in sorted(cfg.agents) for m in profiled(cfg, catalog, a)]
+    if not wanted:
+        return out
+    parent = ApplicationProfiles("agent-profiles")
+    where = base.cluster.cluster_arn.apply(
+        lambda arn: [arn.split(":")[1], arn.split(":")[3], arn.split(":")[4]]
+    )
+    for agent, model in wanted:
+        profile = application_profiles.create(
+            f"agent-profiles-{agent}-{model}",
+            cluster_name=base.cluster.cluster_name,
+            agent=agent,
+            tenant=cfg.agents[agent].tenant,
+            ref=catalog[model],
+            where=where,
+            tags=base.tags,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        out.setdefault(agent, {})[model] = profile.arn
+    return out

@@ -30,15 +30,29 @@ def _runtime_policy(cfg: PlatformConfig, base: Foundation, bed: Bedrock) -> pulu
     catalog = list(bed.catalog.values())
     guardrail = cfg.bedrock.guardrail
     profiles = sorted(bed.routes)
+    apps = [
+        (bed.catalog[model], arn)
+        for _, by_model in sorted(bed.application_profiles.items())
+        for model, arn in sorted(by_model.items())
+    ]
 
     def render(values: list) -> str:
-        parts, *routed = values
+        parts, *rest = values
+        routed, app_arns = rest[: len(profiles)], rest[len(profiles) :]
         partition, region, account = parts[1], parts[3], parts[4]
         cluster_arn = ":".join(parts)
         regions = dict(zip(profiles, routed, strict=True))
         resolved = [
             bedrock_models.resolve(m, partition, region, account, regions.get(m.id))
             for m in catalog
+        ]
+        # The agents' application profiles, each beside the catalog model it copies (same
+        # actions, same guardrail condition).
+        resolved += [
+            bedrock_models.resolve(
+                m, partition, region, account, regions.get(m.id), application_profile=arn
+            )
+            for (m, _), arn in zip(apps, app_arns, strict=True)
         ]
         grant = None
         if guardrail is not None:
@@ -53,7 +67,9 @@ def _runtime_policy(cfg: PlatformConfig, base: Foundation, bed: Bedrock) -> pulu
         return bedrock_policies.runtime_endpoint_policy(resolved, account, cluster_arn, grant)
 
     cluster = base.cluster.cluster_arn.apply(lambda arn: arn.split(":"))
-    return pulumi.Output.all(cluster, *(bed.routes[p] for p in profiles)).apply(render)
+    return pulumi.Output.all(
+        cluster, *(bed.routes[p] for p in profiles), *(arn for _, arn in apps)
+    ).apply(render)
 
 
 def build(cfg: PlatformConfig, base: Foundation, bed: Bedrock) -> VpcEndpoints | None:

@@ -66,6 +66,8 @@ AUTONAMED: Mapping[str, AutoName] = {
     "aws:ecr/repository:Repository": AutoName("name", 255),
     "aws:rds/subnetGroup:SubnetGroup": AutoName("name", 255),
     "aws:ec2/placementGroup:PlacementGroup": AutoName("name", 255),
+    # CreateInferenceProfile's inferenceProfileName: 1-64 characters.
+    "aws:bedrock/inferenceProfile:InferenceProfile": AutoName("name", 64),
 }
 """Auto-named property and maximum length per AWS type the platform (or a program planned
 offline) creates."""

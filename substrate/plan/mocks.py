@@ -172,6 +172,8 @@ class SubstrateMocks(Mocks):
             bucket = str(outputs.get("bucket") or name)
             outputs.update(bucket=bucket, arn=f"arn:{p}:s3:::{bucket}")
             return bucket, outputs
+        if typ == "aws:bedrock/inferenceProfile:InferenceProfile":
+            return self._application_profile(typ, name, outputs)
         if typ == "aws:eks/nodeGroup:NodeGroup":
             outputs.setdefault("nodeGroupName", name)
         outputs.setdefault("arn", self._arn(typ, physical))
@@ -246,6 +248,26 @@ class SubstrateMocks(Mocks):
             oidcProviderArn=None,
         )
         return outputs
+
+    def _application_profile(
+        self, typ: str, name: str, outputs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """CreateInferenceProfile: an application profile gets a 12-character id of lowercase
+        letters and digits and is associated with the models of what it copies."""
+        profile_id = digest(typ, name, length=12)
+        source = str((outputs.get("modelSource") or {}).get("copyFrom", ""))
+        if ":inference-profile/" in source:
+            models = self._inference_profile(source.split("/", 1)[1])["models"]
+        else:
+            models = [{"modelArn": source}]
+        outputs.update(
+            arn=f"arn:{self.partition}:bedrock:{self.region}:{ACCOUNT_ID}:"
+            f"application-inference-profile/{profile_id}",
+            models=models,
+            status="ACTIVE",
+            type="APPLICATION",
+        )
+        return profile_id, outputs
 
     def _inference_profile(self, profile: str) -> dict[str, Any]:
         """What GetInferenceProfile answers for a system-defined profile in this Region, from

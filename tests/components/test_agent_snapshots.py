@@ -89,11 +89,14 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     }
 
 
-def test_each_claim_gets_a_snapshot_on_the_default_class(ran: dict[str, Any]) -> None:
+def test_each_claim_gets_a_snapshot_on_the_scheduled_class(ran: dict[str, Any]) -> None:
     env = ran["env"]
-    assert env["SNAPSHOT_CLASS"] == "ebs-snapshots"
+    assert env["SNAPSHOT_CLASS"] == "ebs-scheduled-snapshots"
     assert [s["spec"] for s in ran["created"]] == [
-        {"volumeSnapshotClassName": "ebs-snapshots", "source": {"persistentVolumeClaimName": c}}
+        {
+            "volumeSnapshotClassName": "ebs-scheduled-snapshots",
+            "source": {"persistentVolumeClaimName": c},
+        }
         for c in CLAIMS
     ]
     for snapshot, claim in zip(ran["created"], CLAIMS, strict=True):
@@ -160,3 +163,40 @@ def test_the_role_allows_exactly_what_the_script_does(ran: dict[str, Any]) -> No
     ]
     pod = _cron_job()["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     assert pod["serviceAccountName"] == f"{AGENT}-snapshots"
+
+
+def _snapshot_classes() -> dict[str, dict[str, Any]]:
+    return {
+        r.inputs["metadata"]["name"]: r.inputs
+        for r in planned("prod").records
+        if r.type == "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass"
+    }
+
+
+def test_pruned_scheduled_snapshots_do_not_stay_in_ebs(ran: dict[str, Any]) -> None:
+    """The script deletes the VolumeSnapshots beyond `keep`; the snapshot controller deletes the
+    EBS snapshot behind a deleted VolumeSnapshot only when its content's deletionPolicy is Delete
+    (taken from the class; Retain keeps it, billed, with no object left to find it by). Prod's
+    volumes are Retain, so the scheduled snapshots need a class of their own."""
+    classes = _snapshot_classes()
+    deleted = [c for c in ran["calls"] if c.startswith("delete volumesnapshot")]
+    assert deleted, "the script pruned nothing: the fixture has more than keep snapshots"
+    used = {snap["spec"]["volumeSnapshotClassName"] for snap in ran["created"]}
+    assert used and all(classes[c]["deletionPolicy"] == "Delete" for c in used), {
+        c: classes[c]["deletionPolicy"] for c in used
+    }
+
+
+def test_manual_snapshots_keep_the_volumes_retain_policy_in_prod() -> None:
+    """A snapshot taken by hand on the default class (before a risky change, for a restore)
+    outlives its VolumeSnapshot object as prod's volumes outlive their claims."""
+    default = [
+        c
+        for c in _snapshot_classes().values()
+        if c["metadata"]
+        .get("annotations", {})
+        .get("snapshot.storage.kubernetes.io/is-default-class")
+        == "true"
+    ]
+    assert [c["metadata"]["name"] for c in default] == ["ebs-snapshots"]
+    assert default[0]["deletionPolicy"] == "Retain"

@@ -98,21 +98,26 @@ def test_ebs_volumes_can_be_snapshotted_after_the_snapshot_controller_add_on(
     """The default VolumeSnapshotClass is the EBS CSI driver's; a snapshot is kept with its
     volume's reclaim policy. Its CRD comes with the EKS snapshot-controller add-on, which the
     class waits for."""
-    vsc = prod.one("kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass").inputs
+    classes = {
+        r.inputs["metadata"]["name"]: r
+        for r in prod.of_type("kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass")
+    }
+    assert sorted(classes) == ["ebs-scheduled-snapshots", "ebs-snapshots"]
+    vsc = classes["ebs-snapshots"].inputs
     assert vsc["metadata"] == {
         "name": "ebs-snapshots",
         "annotations": {"snapshot.storage.kubernetes.io/is-default-class": "true"},
     }
     assert (vsc["driver"], vsc["deletionPolicy"]) == ("ebs.csi.aws.com", "Retain")
-    assert (
-        dev.one("kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass").inputs[
-            "deletionPolicy"
-        ]
-        == "Delete"
-    )
+    scheduled = classes["ebs-scheduled-snapshots"].inputs
+    assert (scheduled["driver"], scheduled["deletionPolicy"]) == ("ebs.csi.aws.com", "Delete")
+    assert {
+        r.inputs["deletionPolicy"]
+        for r in dev.of_type("kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass")
+    } == {"Delete"}
     addons = {a.inputs["addonName"]: a for a in prod.of_type("aws:eks/addon:Addon")}
-    snapshot_class = prod.one("kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass")
-    assert prod.waits_for(snapshot_class, addons["snapshot-controller"].urn)
+    for snapshot_class in classes.values():
+        assert prod.waits_for(snapshot_class, addons["snapshot-controller"].urn)
 
 
 @pytest.mark.parametrize(

@@ -264,10 +264,11 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         "agents beyond their tenant's nominal quota, within what it may borrow",
         "prod",
         _agent("research", cpu="16"),
-        'substrate:agents = ["research", "support"]: request up to 80 CPU and 128Gi memory at '
-        "their most replicas in namespace 'agents', above the nominal quota of tenant 'agents' "
-        "(64 CPU, 256Gi), so Kueue would admit some only by borrowing quota it reclaims "
-        "(allowed: fewer or smaller agents, or more nominal quota for tenant 'agents')",
+        'substrate:agents = ["research", "summarizer", "support"]: request up to 86 CPU '
+        "and 152Gi memory at their most replicas in namespace 'agents', above the nominal "
+        "quota of tenant 'agents' (64 CPU, 256Gi), so Kueue would admit some only by borrowing "
+        "quota it reclaims (allowed: fewer or smaller agents, or more nominal quota for tenant "
+        "'agents')",
     ),
     (
         "the statefulset integration would freeze the agents' size",
@@ -297,6 +298,44 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         'escalations-triage-agent-v2": is not a valid agent name (it names the StatefulSet, its '
         "pods and claims) (allowed: lowercase letters, digits and '-', at most 40 characters)",
     ),
+    (
+        "a task agent without triggers",
+        "prod",
+        lambda c: c["substrate:agents"]["summarizer"].pop("scaling"),
+        "substrate:agents.summarizer.scaling = null: is needed by a task agent: KEDA starts its "
+        "Jobs from the triggers (allowed: scaling with triggers (e.g. sqs), or mode: service)",
+    ),
+    (
+        "a task agent with snapshots",
+        "prod",
+        _agent(
+            "summarizer",
+            snapshots={**SNAPSHOTS, "image": f"{ECR}/platform/kubectl:1.35.0@sha256:{'a' * 64}"},
+        ),
+        'substrate:agents.summarizer.snapshots = "set": is set on a task agent, whose Jobs have no '
+        "fixed replicas and no retained memory (allowed: no snapshots, or mode: service)",
+    ),
+    (
+        "a caller naming a task agent",
+        "prod",
+        lambda c: c["substrate:agents"]["research"]["callers"]["agents"].append("summarizer"),
+        'substrate:agents.research.callers.agents = "summarizer": names summarizer, a task agent, '
+        "which serves no sessions (allowed: service agents of the tenant)",
+    ),
+    (
+        "application profiles of a global cross-Region profile",
+        "prod",
+        lambda c: (
+            c["substrate:bedrock"]["models"].__setitem__(
+                "claude-sonnet",
+                {"inferenceProfile": "global.anthropic.claude-sonnet-4-5-20250929-v1:0"},
+            ),
+        ),
+        "substrate:agents.support.applicationProfiles = true: covers claude-sonnet, a global "
+        "cross-Region profile: Substrate does not know the policy an application profile "
+        "copied from one needs (allowed: geographic profiles or foundation models, or "
+        "applicationProfiles: false)",
+    ),
 ]
 
 
@@ -323,6 +362,7 @@ def test_errors_are_named(mutate: Mutation, error: type[ConfigError]) -> None:
     raw = stack_yaml("prod")
     raw["substrate:tenants"]["agents"]["models"] = ["claude-sonnet", "titan-embed"]
     raw["substrate:agents"].pop("research")
+    raw["substrate:agents"].pop("summarizer")
     mutate(raw)
     with pytest.raises(error):
         typed_config(raw)
@@ -331,7 +371,7 @@ def test_errors_are_named(mutate: Mutation, error: type[ConfigError]) -> None:
 def test_the_stacks_agents_load_with_their_tenants_grants() -> None:
     for stack in ("dev", "staging", "prod"):
         cfg = typed_config(stack_yaml(stack))
-        assert set(cfg.agents) == {"support", "research"}
+        assert {n for n, a in cfg.agents.items() if a.mode == "service"} == {"support", "research"}
         granted = set(cfg.tenants["agents"].models)
         for agent in cfg.agents.values():
             assert agent.tenant == "agents" and set(agent.models) <= granted

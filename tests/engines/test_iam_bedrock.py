@@ -247,3 +247,75 @@ def test_session_tags_override_role_tags_of_the_same_key() -> None:
         session_tags={"team": "red"},
     )
     assert session.principal_tags == {"Owner": "a", "team": "red"}
+
+
+APP = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:application-inference-profile/abcdef123456"
+
+
+def _allowed_via(policy: Policy, model: ModelRef, app: str, destination: str) -> list[bool]:
+    made = call(
+        "Converse",
+        model,
+        partition="aws",
+        region="us-east-1",
+        account=ACCOUNT,
+        destination=destination,
+        application_profile=app,
+    )
+    return [
+        evaluate(
+            Request(SESSION, a.action, a.resource, a.context), Policies(identity=[policy])
+        ).allowed
+        for a in made.authorizations
+    ]
+
+
+def test_prerequisites_policy_allows_calls_through_application_profiles() -> None:
+    """Bedrock User Guide, "Prerequisites for inference profiles": the first statement of its
+    policy (bedrock:InvokeModel* on every foundation model, inference profile and application
+    inference profile) lets a role call an application profile whichever Region it routes to."""
+    policy = Policy.parse(
+        "prereq",
+        Kind.IDENTITY,
+        doc(
+            {
+                "Effect": "Allow",
+                "Action": ["bedrock:InvokeModel*", "bedrock:CreateInferenceProfile"],
+                "Resource": [
+                    "arn:aws:bedrock:*::foundation-model/*",
+                    "arn:aws:bedrock:*:*:inference-profile/*",
+                    "arn:aws:bedrock:*:*:application-inference-profile/*",
+                ],
+            }
+        ),
+    )
+    for region in routes(PROFILE, "us-east-1"):
+        assert _allowed_via(policy, PROFILE, APP, region) == [True, True], region
+
+
+def test_foundation_model_only_through_an_application_profile() -> None:
+    """Same page, restricted as it describes: the application profile in Resource, the
+    foundation model "in each Region associated with it", and bedrock:InferenceProfileArn naming
+    the profile on the foundation-model statement. A call through the profile is allowed in each
+    Region; the model directly, the system-defined profile it copies and another application
+    profile are not."""
+    fms = [f"arn:aws:bedrock:{r}::foundation-model/{CLAUDE}" for r in routes(PROFILE, "us-east-1")]
+    policy = Policy.parse(
+        "app",
+        Kind.IDENTITY,
+        doc(
+            {"Effect": "Allow", "Action": "bedrock:InvokeModel", "Resource": [APP]},
+            {
+                "Effect": "Allow",
+                "Action": "bedrock:InvokeModel",
+                "Resource": fms,
+                "Condition": {"StringEquals": {"bedrock:InferenceProfileArn": APP}},
+            },
+        ),
+    )
+    for region in routes(PROFILE, "us-east-1"):
+        assert _allowed_via(policy, PROFILE, APP, region) == [True, True], region
+    assert _allowed(policy, "Converse", ModelRef("m", "foundation-model", CLAUDE)) == [False]
+    assert _allowed(policy, "Converse", PROFILE) == [False, False]
+    other = APP.replace("abcdef123456", "zzzzzz999999")
+    assert _allowed_via(policy, PROFILE, other, "us-east-2") == [False, False]

@@ -22,11 +22,13 @@ SYNC_SECONDS = 15
 
 
 def _agents(stack: str) -> dict[str, Any]:
-    """The agents of a staging or production stack (development's run one replica or scale to
-    zero, which is KEDA's own step, not the HPA's)."""
+    """The StatefulSet agents of a staging or production stack (development's run one replica
+    or scale to zero, which is KEDA's own step, not the HPA's; a task agent's Jobs have no
+    HPA)."""
     if typed_config(stack_yaml(stack)).environment.tier == "development":
         return {}
-    return stack_yaml(stack).get("substrate:agents", {})
+    agents = stack_yaml(stack).get("substrate:agents", {})
+    return {n: a for n, a in agents.items() if a.get("mode", "service") == "service"}
 
 
 SCALED = [(s, a) for s in STACKS for a, cfg in _agents(s).items() if "scaling" in cfg]

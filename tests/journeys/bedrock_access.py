@@ -3,6 +3,7 @@ policies and the bedrock-runtime endpoint policy from the plan, and the calls an
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -44,6 +45,29 @@ class StackAccess:
         """The session of the agent's first replica (StatefulSet pod ``<agent>-0``)."""
         return self.plan.pod_principal(self.association(agent), f"{agent}-0", f"uid-{agent}-0")
 
+    def sent_ids(self, agent: str) -> dict[str, str]:
+        """What the agent is told to send per model (`SUBSTRATE_BEDROCK_MODELS` of its pods)."""
+        config = self.cfg.agents[agent]
+        ns = agent_namespace(self.cfg, config)
+        for obj in planned(self.name).manifests.values():
+            meta = obj.get("metadata", {})
+            if obj.get("kind") in ("StatefulSet", "ScaledJob") and (
+                meta.get("name"),
+                meta.get("namespace"),
+            ) == (agent, ns):
+                spec = obj["spec"]
+                template = (
+                    spec["jobTargetRef"]["template"] if "jobTargetRef" in spec else spec["template"]
+                )
+                env = {e["name"]: e.get("value") for e in template["spec"]["containers"][0]["env"]}
+                return json.loads(env.get("SUBSTRATE_BEDROCK_MODELS", "{}"))
+        raise LookupError(f"{self.name}: no workload of agent {agent}")
+
+    def application_profile(self, agent: str, model: ModelRef) -> str | None:
+        """The application inference profile ARN ``agent`` sends for ``model``, if it has one."""
+        sent = self.sent_ids(agent).get(model.name)
+        return sent if sent and ":application-inference-profile/" in sent else None
+
     def call(
         self,
         operation: str,
@@ -52,7 +76,11 @@ class StackAccess:
         destination: str | None = None,
         guardrail: Guardrail | None = None,
         guardrail_region: str | None = None,
+        agent: str | None = None,
     ) -> Call:
+        """``operation`` on ``model`` as an SDK sends it; with ``agent``, the way that agent is
+        configured to (its application profile's ARN when it has one)."""
+        app = self.application_profile(agent, model) if agent else None
         return bedrock_calls.call(
             operation,
             model,
@@ -62,6 +90,7 @@ class StackAccess:
             destination=destination,
             guardrail=guardrail,
             guardrail_region=guardrail_region,
+            application_profile=app,
         )
 
     def sdk_guardrail(self, model: ModelRef) -> Guardrail | None:

@@ -124,9 +124,7 @@ def _agents(s: QueueStack) -> list[Step]:
         agent = s.config.agents[sts["metadata"]["name"]]
         sts["spec"]["replicas"] = agent.min_replicas
         sets.append(sts)
-    grow = [
-        Ref("StatefulSet", "agents", n, a.max_replicas) for n, a in sorted(s.config.agents.items())
-    ]
+    grow = [Ref("StatefulSet", "agents", n, a.max_replicas) for n, a in _services(s)]
     fill = [
         q.job(f"busy-{t.name}", t.namespaces[0], {"cpu": str(t.cpu.nominal), "memory": "1Gi"})
         for t in s.tenants.values()
@@ -155,9 +153,14 @@ def _agents(s: QueueStack) -> list[Step]:
     ]
 
 
+def _services(s: QueueStack) -> list[tuple[str, Any]]:
+    """The StatefulSet agents (a task agent's Jobs are queued as Jobs, not pods)."""
+    return [(n, a) for n, a in sorted(s.config.agents.items()) if a.mode == "service"]
+
+
 def agents_millicores(s: QueueStack) -> int:
     """What the agents request at their most replicas (their pods' CPU requests)."""
-    return sum(int(quantity(a.cpu) * 1000) * a.max_replicas for a in s.config.agents.values())
+    return sum(int(quantity(a.cpu) * 1000) * a.max_replicas for _, a in _services(s))
 
 
 @journey(
@@ -182,7 +185,7 @@ def test_agents_use_quota_kueue_does_not_lend(name: str) -> None:
     grown = steps[1]
     assert grown.rejected == ()
     agent_pods = [w for w in grown.workloads if w.namespace == "agents"]
-    assert len(agent_pods) == sum(a.max_replicas for a in s.config.agents.values())
+    assert len(agent_pods) == sum(a.max_replicas for _, a in _services(s))
     assert all(w.admitted and w.queue == "default" and w.pod_sets[0].count == 1 for w in agent_pods)
     used = grown.cluster_queues["agents"].total("default", "cpu")
     assert used == _cpu(agents_millicores(s))

@@ -12,7 +12,7 @@ import pytest
 from substrate.engines.netpol import Ports
 from tests.helpers import STACKS, stack_yaml
 from tests.journeys.journey import journey
-from tests.network import POD_IDENTITY_AGENT, RAY_HEAD_PORTS, StackNetwork, stack_network
+from tests.network import POD_IDENTITY_AGENT, RAY_HEAD_PORTS, StackNetwork, services, stack_network
 
 KUBERAY_STACKS = [
     s
@@ -194,7 +194,7 @@ def test_a_tenant_reaches_another_only_on_the_ports_it_declared(stack: str) -> N
 @pytest.mark.parametrize("stack", STACKS)
 def test_prometheus_scrapes_only_agents_that_publish_metrics(stack: str) -> None:
     net = stack_network(stack)
-    for name, agent in net.config.agents.items():
+    for name, agent in services(net.config.agents).items():
         ports = net.reach.ports(net.prometheus, net.agent(name))
         if agent.metrics_path:
             assert ports == Ports(False, (("TCP", agent.port, agent.port),)), name
@@ -244,7 +244,7 @@ def test_prometheus_scrapes_the_metrics_ports_a_tenant_declares(stack: str) -> N
 def test_agent_session_port_is_reachable_from_its_own_tenant(stack: str) -> None:
     net = stack_network(stack)
     assert net.config.agents, "every stack runs agents"
-    for name, agent in net.config.agents.items():
+    for name, agent in services(net.config.agents).items():
         for tenant, pod in _every_pod(net):
             allowed = net.reach.allows(pod, net.agent(name), agent.port)
             assert allowed is (tenant == agent.tenant), (pod, name)
@@ -264,7 +264,7 @@ def test_agent_session_port_is_reachable_from_its_own_tenant(stack: str) -> None
 @pytest.mark.parametrize("stack", STACKS)
 def test_another_agent_cannot_reach_an_agents_session_port(stack: str) -> None:
     net = stack_network(stack)
-    agents = net.config.agents
+    agents = services(net.config.agents)
     pairs = [
         (a, b)
         for a in agents

@@ -21,7 +21,10 @@ Pure functions, no Pulumi: the component declares them, tests and docs read them
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+import pulumi
 
 from substrate.components.cluster.storage import AGENT_CLASS
 from substrate.components.core.labels import (
@@ -43,6 +46,7 @@ HTTP_PORT = "http"
 DEFAULT_PORT = 8080
 DEFAULT_UID = 65532
 DEFAULT_MOUNT = "/var/lib/agent/memory"
+MODELS_ENV = "SUBSTRATE_BEDROCK_MODELS"
 MEMORY_VOLUME = "memory"
 """Claim template name: replica n's claim is `memory-<agent>-<n>`."""
 TMP_VOLUME = "tmp"
@@ -111,7 +115,7 @@ def environment(args: AgentRuntimeArgs) -> list[dict[str, Any]]:
     bedrock = args.get("bedrock")
     if bedrock is not None:
         models = {ref.name: ref.id for ref in bedrock["models"]}
-        env["SUBSTRATE_BEDROCK_MODELS"] = json.dumps(models, sort_keys=True)
+        env[MODELS_ENV] = json.dumps(models, sort_keys=True)
         guardrail = bedrock.get("guardrail")
         if guardrail:
             env["SUBSTRATE_BEDROCK_GUARDRAIL"] = f"{guardrail['id']}:{guardrail['version']}"
@@ -119,6 +123,21 @@ def environment(args: AgentRuntimeArgs) -> list[dict[str, Any]]:
         env["SPIFFE_ENDPOINT_SOCKET"] = f"unix://{SPIFFE_SOCKET_DIR}/spire-agent.sock"
     extra = dict(sorted(args.get("env", {}).items()))
     return [{"name": k, "value": v} for k, v in {**env, **extra}.items()]
+
+
+def models_env(ids: Mapping[str, pulumi.Input[str]]) -> pulumi.Output[str]:
+    """`SUBSTRATE_BEDROCK_MODELS` once every id is known (application profile ARNs are known
+    only after their profiles are created)."""
+    return pulumi.Output.all(**ids).apply(lambda found: json.dumps(found, sort_keys=True))
+
+
+def set_env(spec: dict[str, Any], name: str, value: pulumi.Input[str]) -> None:
+    """Replace variable ``name`` of the agent container of a StatefulSet or Job template spec."""
+    for entry in spec["template"]["spec"]["containers"][0]["env"]:
+        if entry["name"] == name:
+            entry["value"] = value
+            return
+    raise KeyError(name)
 
 
 def pod_spec(args: AgentRuntimeArgs) -> dict[str, Any]:

@@ -22,6 +22,8 @@ from pulumi_kubernetes.apiextensions import CustomResource
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from substrate.components.agents import agent_manifests as m
+from substrate.components.agents import agent_task
+from substrate.components.agents.agent_task import AgentMode, TaskArgs
 from substrate.components.agents.agent_validation import validate_args
 from substrate.components.agents.bedrock_agent_role import BedrockAgentRole, BedrockAgentRoleArgs
 from substrate.components.core._args import check_args
@@ -29,7 +31,12 @@ from substrate.components.core.tokens import component_args
 from substrate.components.observability.alert_rules import AgentAlerts, agent_rules
 from substrate.components.observability.platform_monitoring import MONITORING_API, PART_OF
 from substrate.components.observability.scrape_targets import monitor_spec
-from substrate.components.workloads.elastic_workload import ElasticWorkload, ElasticWorkloadArgs
+from substrate.components.workloads.elastic_workload import (
+    AWS_TRIGGERS,
+    ElasticWorkload,
+    ElasticWorkloadArgs,
+    trigger_manifest,
+)
 
 
 class ProbeArgs(TypedDict, total=False):
@@ -162,6 +169,11 @@ class AgentRuntimeArgs(TypedDict, total=False):
     """Alert rules (and scraping); none: no rules."""
     callers: NotRequired[CallersArgs]
     """Who may reach the agent's port; default: the tenant's non-agent pods."""
+    mode: NotRequired[AgentMode]
+    """`service` (default): StatefulSet + ScaledObject; `task`: a KEDA ScaledJob (needs
+    `scaling`; no Service, callers, PDB or retained memory)."""
+    task: NotRequired[TaskArgs]
+    """Job settings of a task agent."""
 
 
 class AgentRuntime(pulumi.ComponentResource):
@@ -194,8 +206,17 @@ class AgentRuntime(pulumi.ComponentResource):
         )
         self.role_arn = None
         bedrock = args.get("bedrock")
+        task = args.get("mode", AgentMode.SERVICE) == AgentMode.TASK
+        spec = agent_task.scaled_job_spec(args, None) if task else m.statefulset_spec(args)
         if bedrock is not None:
-            self.role_arn = BedrockAgentRole(f"{name}-bedrock", bedrock, opts=child).role_arn
+            role = BedrockAgentRole(f"{name}-bedrock", bedrock, opts=child)
+            self.role_arn = role.role_arn
+            if bedrock.get("application_profiles"):
+                template = spec["jobTargetRef"] if task else spec
+                m.set_env(template, m.MODELS_ENV, m.models_env(role.model_ids))
+        if task:
+            self._task(name, args, spec, account)
+            return
         service = k8s.core.v1.Service(
             f"{name}-service",
             metadata=meta(agent),
@@ -224,7 +245,7 @@ class AgentRuntime(pulumi.ComponentResource):
         statefulset = k8s.apps.v1.StatefulSet(
             f"{name}-statefulset",
             metadata=meta(agent),
-            spec=cast(Any, m.statefulset_spec(args)),
+            spec=cast(Any, spec),
             # The PDB must exist when admission checks the StatefulSet (R31); the Service
             # gives the pods their stable DNS names.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[pdb, service, account]),
@@ -247,6 +268,55 @@ class AgentRuntime(pulumi.ComponentResource):
                 "serviceAccount": f"{ns}/{agent}",
                 "roleArn": self.role_arn,
                 "scaled": scaling is not None,
+            }
+        )
+
+    def _task(
+        self,
+        name: str,
+        args: AgentRuntimeArgs,
+        spec: dict[str, Any],
+        account: pulumi.Resource,
+    ) -> None:
+        """The ScaledJob (and the TriggerAuthentication its AWS triggers read with)."""
+        agent, ns = args["agent"], args["namespace"]
+        scaling = args.get("scaling")
+        assert scaling is not None
+        labels = agent_task.labels(args)
+        depends: list[pulumi.Resource] = [account]
+        auth = None
+        if any(t["type"] in AWS_TRIGGERS for t in scaling["triggers"]):
+            auth = f"{agent}-aws"
+            identity = {"provider": "aws"}
+            if scaling.get("role_arn"):
+                identity["roleArn"] = str(scaling.get("role_arn"))
+            depends.append(
+                CustomResource(
+                    f"{name}-trigger-auth",
+                    api_version=agent_task.SCALED_JOB_API,
+                    kind="TriggerAuthentication",
+                    metadata=ObjectMetaArgs(name=auth, namespace=ns, labels=labels),
+                    spec={"podIdentity": identity},
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+            )
+            spec["triggers"] = [
+                trigger_manifest(t, scaling.get("region"), auth) for t in scaling["triggers"]
+            ]
+        CustomResource(
+            f"{name}-scaled-job",
+            api_version=agent_task.SCALED_JOB_API,
+            kind="ScaledJob",
+            metadata=ObjectMetaArgs(name=agent, namespace=ns, labels=labels),
+            spec=spec,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
+        )
+        self.service = ""
+        self.register_outputs(
+            {
+                "scaledJob": f"{ns}/{agent}",
+                "serviceAccount": f"{ns}/{agent}",
+                "roleArn": self.role_arn,
             }
         )
 

@@ -7,6 +7,11 @@ every Region that profile routes to from here, reachable only through the profil
 a guardrail, every call must name its versioned ARN (R23). Trust: `pods.eks.amazonaws.com`
 with `sts:AssumeRole` + `sts:TagSession`, only for this cluster's ARN, namespace and service
 account (R20), one role per agent.
+
+With `application_profiles` (the agent's own application inference profiles, created by the
+Bedrock layer so the endpoint policy can name them), the role may invoke those models only through
+them (User Guide, "Prerequisites for inference profiles"): cost and usage are attributable per
+agent.
 """
 
 from collections.abc import Mapping, Sequence
@@ -53,6 +58,10 @@ class BedrockAgentRoleArgs(TypedDict, total=False):
     the shipped table (`substrate/components/bedrock/data/bedrock_inference_profiles.json`)."""
     tags: NotRequired[Mapping[str, str]]
     """Tags for the role and its association; the agent tag is added."""
+    application_profiles: NotRequired[Mapping[str, pulumi.Input[str]]]
+    """ARN of the agent's own application inference profile by catalog model name
+    (`substrate.components.bedrock.application_profiles`): the agent may invoke those models
+    only through it."""
 
 
 def _validate(args: BedrockAgentRoleArgs) -> None:
@@ -100,6 +109,9 @@ class BedrockAgentRole(pulumi.ComponentResource):
     role_arn: pulumi.Output[str]
     role_name: pulumi.Output[str]
     policy_json: pulumi.Output[str]
+    model_ids: dict[str, pulumi.Output[str]]
+    """What the agent sends per catalog model: the model or profile id, or the ARN of its own
+    application inference profile."""
 
     def __init__(
         self, name: str, args: BedrockAgentRoleArgs, opts: pulumi.ResourceOptions | None = None
@@ -113,12 +125,25 @@ class BedrockAgentRole(pulumi.ComponentResource):
 
         routes = dict(args.get("routes", {}))
         profiles = sorted(m.id for m in models if m.kind == "inference-profile" and m.id in routes)
+        apps = {
+            k: pulumi.Output.from_input(v) for k, v in args.get("application_profiles", {}).items()
+        }
+        names = sorted(apps)
+        self.model_ids = {m.name: apps.get(m.name, pulumi.Output.from_input(m.id)) for m in models}
 
         def render(values: list) -> str:
-            partition, region, account, *routed = values
-            regions = dict(zip(profiles, routed, strict=True))
+            partition, region, account, *rest = values
+            regions = dict(zip(profiles, rest[: len(profiles)], strict=True))
+            arns = dict(zip(names, rest[len(profiles) :], strict=True))
             resolved = [
-                bedrock_models.resolve(m, partition, region, account, regions.get(m.id))
+                bedrock_models.resolve(
+                    m,
+                    partition,
+                    region,
+                    account,
+                    regions.get(m.id),
+                    application_profile=arns.get(m.name),
+                )
                 for m in models
             ]
             grant = None
@@ -134,7 +159,11 @@ class BedrockAgentRole(pulumi.ComponentResource):
             return bedrock_policies.agent_policy(resolved, region, grant)
 
         policy = pulumi.Output.all(
-            ctx.partition, ctx.region, ctx.account_id, *(routes[p] for p in profiles)
+            ctx.partition,
+            ctx.region,
+            ctx.account_id,
+            *(routes[p] for p in profiles),
+            *(apps[n] for n in names),
         ).apply(render)
         role = PodIdentityRole(
             f"{name}-identity",

@@ -145,6 +145,13 @@ def inference_profile_arn(partition: str, region: str, account: str, profile_id:
     return f"arn:{partition}:bedrock:{region}:{account}:inference-profile/{profile_id}"
 
 
+def application_profile_arn(partition: str, region: str, account: str, profile_id: str) -> str:
+    """``arn:${Partition}:bedrock:${Region}:${Account}:application-inference-profile/${Id}``
+    (Service Authorization Reference, resource type application-inference-profile); ``*`` as
+    ``profile_id`` names every application profile of the account in the Region."""
+    return f"arn:{partition}:bedrock:{region}:{account}:application-inference-profile/{profile_id}"
+
+
 def guardrail_arn(
     partition: str, region: str, account: str, guardrail_id: str, version: str | None = None
 ) -> str:
@@ -239,6 +246,8 @@ def resolve(
     region: str,
     account: str,
     routed: Sequence[str] | None = None,
+    *,
+    application_profile: str | None = None,
 ) -> ResolvedModel:
     """The ARNs for ``ref`` called from ``region`` by principals of ``account``.
 
@@ -247,16 +256,26 @@ def resolve(
     inference"); a global profile the source-Region model and the Region-less model.
     ``routed``: the profile's destination Regions as AWS reports them at deploy time
     (``aws.bedrock.getInferenceProfile``); default: the shipped routing table.
+
+    ``application_profile``: the ARN of an application inference profile copied from ``ref``
+    (User Guide, "Create an application inference profile"). The caller names it, and the
+    foundation model in each Region it is associated with (the stack's Region for a foundation
+    model, the copied profile's Regions otherwise) is reachable only through it (User Guide,
+    "Prerequisites for inference profiles"); the system-defined profile is not granted.
     """
     model = ref.foundation_model_id
     caps = ref.capabilities
     here = foundation_model_arn(partition, region, model)
     counted = here if caps.count_tokens else None
-    if ref.kind == "foundation-model":
+    if ref.kind == "foundation-model" and application_profile is None:
         return ResolvedModel(
             ref.name, here, (here,), None, (), None, caps.actions, caps.guardrails, counted
         )
-    profile = inference_profile_arn(partition, region, account, ref.id)
+    if ref.is_global and application_profile is not None:
+        raise ValueError(f"{ref.id}: application profiles of global profiles are not supported")
+    if ref.kind == "foundation-model":
+        routed = (region,)
+    profile = application_profile or inference_profile_arn(partition, region, account, ref.id)
     if routed is None:
         routed = destinations(ref.id, region)
     if routed is None:

@@ -243,7 +243,9 @@ def runtime_endpoint_policy(
     Agents do not exist yet when the endpoint is created, so the policy names them by what
     they all carry: the agent tag on the role and the cluster ARN session tag Pod Identity
     adds. Each agent's own role still limits it to its granted models. Models that support
-    guardrails require the stack's guardrail; the others are admitted without it."""
+    guardrails require the stack's guardrail; the others are admitted without it. The agents'
+    application inference profiles come as resolved models of their own (the profile is their
+    invoke ARN), so each is admitted like the model it copies."""
     who = _principals(account, cluster_arn)
     needs = {m.name for m in guarded(models, guardrail)}
     groups: dict[tuple[tuple[str, ...], bool], set[str]] = {}

@@ -9,8 +9,14 @@ VolumeSnapshotClass of its volumes.
   NVMe on Nitro), IOPS provisioned per GiB: about 13x the price of gp3 with the same IOPS, for
   state that needs io2's durability or more than gp3's 16,000 IOPS.
 - VolumeSnapshotClass `ebs-snapshots` (driver `ebs.csi.aws.com`, the default class): on-demand
-  `VolumeSnapshot`s of any of these volumes. The CRDs and the snapshot controller come from the
-  EKS `snapshot-controller` add-on; nothing schedules snapshots (docs/agents.md).
+  `VolumeSnapshot`s of any of these volumes, kept (or deleted) with their VolumeSnapshot as
+  volumes are (`reclaim_policy`: Retain in production keeps a manual snapshot's EBS snapshot
+  after its object is deleted). The CRDs and the snapshot controller come from the EKS
+  `snapshot-controller` add-on.
+- VolumeSnapshotClass `ebs-scheduled-snapshots` (same driver, deletionPolicy Delete): the class
+  of scheduled snapshots (substrate.components.agents.agent_snapshots), whose CronJob prunes
+  VolumeSnapshots beyond `keep`; Delete makes pruning delete the EBS snapshot too (with Retain
+  every pruned snapshot would stay in EBS, billed, with no object left to find it by).
 
 Ephemeral caches (model weights, datasets) belong on the nodes' local NVMe instead: NVMe pools'
 EC2NodeClasses use `instanceStorePolicy: RAID0`, so `emptyDir` and image layers already live on
@@ -38,6 +44,7 @@ EBS_CSI_PROVISIONER = "ebs.csi.aws.com"
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 DEFAULT_SNAPSHOT_CLASS_ANNOTATION = "snapshot.storage.kubernetes.io/is-default-class"
 SNAPSHOT_CLASS = "ebs-snapshots"
+SCHEDULED_SNAPSHOT_CLASS = "ebs-scheduled-snapshots"
 SNAPSHOT_API = "snapshot.storage.k8s.io/v1"
 
 
@@ -85,7 +92,8 @@ def _check(args: StorageClassesArgs) -> None:
 class StorageClasses(pulumi.ComponentResource):
     """`gp3` (the default), `agent-gp3` and `nvme-fast`: encrypted, expandable, bound where the
     pod lands (`WaitForFirstConsumer`, so a volume is created in the pod's AZ); the
-    `ebs-snapshots` VolumeSnapshotClass (needs the EKS snapshot-controller add-on first)."""
+    `ebs-snapshots` VolumeSnapshotClass and the `ebs-scheduled-snapshots` one (deletionPolicy
+    Delete) scheduled snapshots prune on (both need the EKS snapshot-controller add-on first)."""
 
     default_class: pulumi.Output[str]
 
@@ -147,6 +155,20 @@ class StorageClasses(pulumi.ComponentResource):
                 "driver": EBS_CSI_PROVISIONER,
                 # A snapshot is kept (or deleted) with its VolumeSnapshot as volumes are.
                 "deletionPolicy": reclaim,
+            },
+            opts=child,
+        )
+        # Scheduled snapshots are pruned by deleting their VolumeSnapshots: the EBS snapshot
+        # must go with them whatever the volumes' reclaim policy.
+        pulumi.CustomResource(
+            f"kubernetes:{SNAPSHOT_API}:VolumeSnapshotClass",
+            f"{name}-scheduled-snapshot-class",
+            props={
+                "apiVersion": SNAPSHOT_API,
+                "kind": "VolumeSnapshotClass",
+                "metadata": {"name": SCHEDULED_SNAPSHOT_CLASS},
+                "driver": EBS_CSI_PROVISIONER,
+                "deletionPolicy": "Delete",
             },
             opts=child,
         )

@@ -12,7 +12,14 @@
   stack's memory cap (`substrate:storage.maxAgentMemoryVolume`): creating or expanding one
   beyond it is refused, whoever asks;
 - only the agent's StatefulSet (named `<agent>`) runs as the agent's service account, and
-  tenant members and workloads cannot create or change it (the platform deploys it).
+  tenant members and workloads cannot create or change it (the platform deploys it);
+- a task agent (`mode: task`) runs as Jobs KEDA creates from its ScaledJob: a pod may also use
+  the agent's service account when the job controller
+  (`system:serviceaccount:kube-system:job-controller`) creates it for a Job named
+  `<agent>-<suffix>` that controls it; such a Job is created only by KEDA's operator
+  (`system:serviceaccount:keda:keda-operator`) and controlled by the ScaledJob `<agent>`; and
+  only the platform deploys that ScaledJob, under the agent's name (KEDA v2.20.2 names a Job
+  `<scaledjob>-<random>` and makes the ScaledJob its controller).
 
 The stack's agents (`<namespace>/<agent>`) arrive in the policy settings, so the policy needs no
 cluster lookup. Judged at CREATE (claims and StatefulSets also at UPDATE); it depends on the
@@ -36,6 +43,10 @@ from substrate.components.admission.admission_policies._base import (
 NAME = "agent-isolation"
 RULE = "R20"
 STATEFULSET_CONTROLLER = "system:serviceaccount:kube-system:statefulset-controller"
+JOB_CONTROLLER = "system:serviceaccount:kube-system:job-controller"
+KEDA_OPERATOR = "system:serviceaccount:keda:keda-operator"
+"""KEDA's operator: service account `keda-operator` of the KEDA release (namespace `keda`,
+substrate.components.workloads.keda's default)."""
 TENANT_GROUP_PREFIX = "substrate:tenant:"
 """Groups EKS gives tenant members (`substrate:tenant:<tenant>:admins`, TenantSpec.admin_group)."""
 MEMORY_CLAIM = "memory"
@@ -49,6 +60,16 @@ def _pod_of(agent: str) -> str:
         f"(variables.byController && object.metadata.name.matches('^' + {agent} + '-[0-9]+$') && "
         "object.metadata.?ownerReferences.orValue([]).exists(r, r.kind == 'StatefulSet' && "
         f"r.apiVersion == 'apps/v1' && r.name == {agent} && r.?controller.orValue(false)))"
+    )
+
+
+def _job_pod_of(agent: str) -> str:
+    """CEL: the admitted pod is created by the job controller for a Job `<agent>-<suffix>`
+    that controls it (a task agent's Job, which only KEDA creates: see the Job rule)."""
+    return (
+        "(variables.byJobController && object.metadata.?ownerReferences.orValue([]).exists(r, "
+        f"r.kind == 'Job' && r.apiVersion == 'batch/v1' && r.name.startsWith({agent} + '-') && "
+        "r.?controller.orValue(false)))"
     )
 
 
@@ -79,6 +100,18 @@ RESOURCE_RULES = [
         "operations": ["CREATE", "UPDATE"],
         "resources": ["statefulsets"],
     },
+    {
+        "apiGroups": ["batch"],
+        "apiVersions": ["v1"],
+        "operations": ["CREATE"],
+        "resources": ["jobs"],
+    },
+    {
+        "apiGroups": ["keda.sh"],
+        "apiVersions": ["v1alpha1"],
+        "operations": ["CREATE", "UPDATE"],
+        "resources": ["scaledjobs"],
+    },
 ]
 
 
@@ -105,7 +138,7 @@ def build(settings: PolicySettings) -> dict[str, Any]:
         settings,
         rule=RULE,
         title="An agent's identity and memory belong to its StatefulSet",
-        subject="Pod, PersistentVolumeClaim, StatefulSet",
+        subject="Pod, PersistentVolumeClaim, StatefulSet, Job, ScaledJob",
         description="Only the pods the StatefulSet controller creates for an agent use its "
         "service account (its Bedrock role and SPIFFE ID) and mount its memory claims; memory "
         "claims are created only by that controller or a cluster administrator, and never above "
@@ -119,12 +152,17 @@ def build(settings: PolicySettings) -> dict[str, Any]:
                 f"{_by_namespace(settings)}[object.metadata.namespace] : []",
             ),
             variable("byController", f"request.userInfo.username == {cel(STATEFULSET_CONTROLLER)}"),
+            variable("byJobController", f"request.userInfo.username == {cel(JOB_CONTROLLER)}"),
+            variable("byKeda", f"request.userInfo.username == {cel(KEDA_OPERATOR)}"),
             variable("tenantMember", f"({tenant_member}) && !variables.byController"),
             variable(
                 "account",
                 "object.kind == 'Pod' ? object.spec.?serviceAccountName.orValue('default') : "
-                "object.kind == 'StatefulSet' ? "
-                "object.spec.template.spec.?serviceAccountName.orValue('default') : ''",
+                "object.kind in ['StatefulSet', 'Job'] ? "
+                "object.spec.template.spec.?serviceAccountName.orValue('default') : "
+                "object.kind == 'ScaledJob' ? "
+                "object.spec.jobTargetRef.template.spec.?serviceAccountName"
+                ".orValue('default') : ''",
             ),
             variable(
                 "claims",
@@ -136,12 +174,32 @@ def build(settings: PolicySettings) -> dict[str, Any]:
         validations=[
             validation(
                 "object.kind != 'Pod' || !(variables.account in variables.agents) || "
-                + _pod_of("variables.account"),
-                "Only the agent's own StatefulSet pods may use its service account.",
+                + _pod_of("variables.account")
+                + " || "
+                + _job_pod_of("variables.account"),
+                "Only the agent's own StatefulSet pods (or a task agent's Job pods) may use its "
+                "service account.",
                 "'service account ' + variables.account + ' belongs to agent ' + "
                 "variables.account + ': only pods ' + variables.account + '-<n> that the "
                 "StatefulSet controller creates for StatefulSet ' + variables.account + "
-                "' may use it'",
+                "' (or the job controller for its Jobs) may use it'",
+            ),
+            validation(
+                "object.kind != 'Job' || !(variables.account in variables.agents) || "
+                "(variables.byKeda && object.metadata.?ownerReferences.orValue([]).exists(r, "
+                "r.kind == 'ScaledJob' && r.apiVersion == 'keda.sh/v1alpha1' && "
+                "r.name == variables.account && r.?controller.orValue(false)))",
+                "Only KEDA creates Jobs that run as an agent, for the agent's own ScaledJob.",
+                "'Job ' + object.metadata.?name.orValue(object.metadata.?generateName"
+                ".orValue('')) + ' runs as agent ' + variables.account + ': only KEDA\\'s "
+                "operator creates such Jobs, for ScaledJob ' + variables.account",
+            ),
+            validation(
+                "object.kind != 'ScaledJob' || !(variables.account in variables.agents) || "
+                "(object.metadata.name == variables.account && !variables.tenantMember)",
+                "Only the platform deploys a task agent's ScaledJob, under the agent's name.",
+                "'ScaledJob ' + object.metadata.name + ' runs as agent ' + variables.account + "
+                "': only the platform deploys it, as ScaledJob ' + variables.account",
             ),
             validation(
                 "object.kind != 'Pod' || variables.claims.all(c, variables.agents.all(a, "
