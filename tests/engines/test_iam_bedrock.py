@@ -315,7 +315,9 @@ def test_foundation_model_only_through_an_application_profile() -> None:
     )
     for region in routes(PROFILE, "us-east-1"):
         assert _allowed_via(policy, PROFILE, APP, region) == [True, True], region
-    assert _allowed(policy, "Converse", ModelRef("m", "foundation-model", CLAUDE)) == [False]
+    assert _allowed(policy, "Converse", ModelRef("m", ModelKind.FOUNDATION_MODEL, CLAUDE)) == [
+        False
+    ]
     assert _allowed(policy, "Converse", PROFILE) == [False, False]
     other = APP.replace("abcdef123456", "zzzzzz999999")
     assert _allowed_via(policy, PROFILE, other, "us-east-2") == [False, False]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from substrate.components.bedrock.bedrock_models import ModelRef
+from substrate.components.bedrock.bedrock_models import ModelKind, ModelRef
 from substrate.engines import bedrock_calls
 from substrate.layers.bedrock import profiled
 from tests.conftest import planned
@@ -103,7 +103,7 @@ def test_calls_around_the_agents_application_profile_are_denied(stack: str) -> N
     let_through, tried = [], 0
     for agent in _profiled(s):
         for model in _models(s, agent):
-            direct = ModelRef(model.name, "foundation-model", model.foundation_model_id)
+            direct = ModelRef(model.name, ModelKind.FOUNDATION_MODEL, model.foundation_model_id)
             for target in {model, direct}:
                 call = s.call("InvokeModel", target, guardrail=s.sdk_guardrail(target))
                 tried += 1

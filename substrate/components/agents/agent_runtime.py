@@ -37,6 +37,7 @@ from substrate.components.workloads.elastic_workload import (
     ElasticWorkloadArgs,
     trigger_manifest,
 )
+from substrate.components.workloads.keda_triggers import trigger_type
 
 
 class ProbeArgs(TypedDict, total=False):
@@ -285,7 +286,7 @@ class AgentRuntime(pulumi.ComponentResource):
         labels = agent_task.labels(args)
         depends: list[pulumi.Resource] = [account]
         auth = None
-        if any(t["type"] in AWS_TRIGGERS for t in scaling["triggers"]):
+        if any(trigger_type(t) in AWS_TRIGGERS for t in scaling["triggers"]):
             auth = f"{agent}-aws"
             identity = {"provider": "aws"}
             if scaling.get("role_arn"):
