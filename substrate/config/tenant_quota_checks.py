@@ -77,11 +77,10 @@ def _check_agents(cfg: PlatformConfig, by_tenant: dict[str, dict[str, dict[str, 
     """Agents' memory claims count against the tenant quota of their namespace, class by
     class, as their CPU and memory do: at their most replicas they must fit its share."""
     demand: dict[tuple[str, str], dict[str, Decimal]] = {}
-    names: dict[tuple[str, str], list[str]] = {}
+    names: dict[tuple[str, str], dict[str, list[str]]] = {}
     for name, agent in sorted(cfg.agents.items()):
         where = (agent.tenant, agent_namespace(cfg, agent))
         need = demand.setdefault(where, {})
-        names.setdefault(where, []).append(name)
         replicas = agent.max_replicas
         requests, claims = storage_keys(AGENT_MEMORY_CLASSES[agent.memory_volume.volume_type])
         size = memory_bytes(agent.memory_volume.size) * replicas
@@ -93,6 +92,7 @@ def _check_agents(cfg: PlatformConfig, by_tenant: dict[str, dict[str, dict[str, 
             ("requests.storage", Decimal(size)),
         ):
             need[key] = need.get(key, Decimal(0)) + value
+            names.setdefault(where, {}).setdefault(key, []).append(name)
     for (tenant, namespace), need in sorted(demand.items()):
         hard = by_tenant[tenant][namespace]
         for key, value in need.items():
@@ -102,7 +102,7 @@ def _check_agents(cfg: PlatformConfig, by_tenant: dict[str, dict[str, dict[str, 
                     _config_path(tenant, key),
                     hard.get(key, "0"),
                     f"gives namespace {namespace!r} {hard.get(key, '0')} of {key}, less than "
-                    f"its agents ({', '.join(names[(tenant, namespace)])}) need at their most "
+                    f"its agents ({', '.join(names[(tenant, namespace)][key])}) need at their most "
                     f"replicas ({_show(key, value)})",
                     f"at least {_show(key, value)} for {namespace!r}",
                 )
