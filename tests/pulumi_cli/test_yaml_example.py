@@ -58,7 +58,7 @@ def test_the_preview_goes_through_the_kubernetes_provider() -> None:
         "substrate:index:AgentMemoryQuota$kubernetes:core/v1:ResourceQuota::research-agents-quota",
     ):
         assert f"::substrate-example-yaml::{child}]" in output
-    assert "+ 8 to create" in output
+    assert "+ 9 to create" in output
     # The engine took the plugin from PATH although the Python SDK asked for the pinned version.
     assert (
         f"warning: resource plugin kubernetes is expected to have version >={KUBERNETES_PIN}, "
@@ -78,6 +78,7 @@ def test_up_renders_the_storage_classes_the_program_asked_for(up: dict[str, Any]
     assert "defaultStorageClass" in up["output"]
     objects = up["rendered"]
     assert sorted(objects) == [
+        "1-manifest/snapshot.storage.k8s.io_v1-volumesnapshotclass-default-ebs-scheduled-snapshots.yaml",
         "1-manifest/snapshot.storage.k8s.io_v1-volumesnapshotclass-default-ebs-snapshots.yaml",
         "1-manifest/storage.k8s.io_v1-storageclass-default-agent-gp3.yaml",
         "1-manifest/storage.k8s.io_v1-storageclass-default-gp3.yaml",
