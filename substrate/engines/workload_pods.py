@@ -18,7 +18,7 @@ from typing import Any
 
 from substrate.engines import run
 
-KINDS = frozenset({"JobSet", "RayCluster", "RayJob"})
+KINDS = frozenset({"JobSet", "RayCluster", "RayJob", "LeaderWorkerSet"})
 JOBSET_CONTROLLER = {
     "username": "system:serviceaccount:jobset-system:jobset-controller-manager",
     "groups": ["system:serviceaccounts", "system:serviceaccounts:jobset-system"],

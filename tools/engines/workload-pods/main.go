@@ -1,10 +1,13 @@
-// Command workload-pods: what the JobSet and KubeRay operators create from a JobSet, RayCluster or
-// RayJob, computed by the operators' own code (sigs.k8s.io/jobset v0.12.0, KubeRay ray-operator
-// v1.6.2: the versions the kueue engine links). JSON in on stdin ({"objects": [...]}, each object
-// as the operator reads it, e.g. as Kueue resumed it), JSON out ({"results": [{"children",
-// "notes"}]}, one per object). The children are the objects the operator CREATEs: a JobSet's
-// Jobs, a RayCluster's head and worker Pods, a RayJob's RayCluster and that cluster's Pods. The
-// apiserver engine then creates them as the operator's service account.
+// Command workload-pods: what the JobSet, KubeRay and LeaderWorkerSet operators create from a
+// JobSet, RayCluster, RayJob or LeaderWorkerSet, computed by the operators' own code
+// (sigs.k8s.io/jobset v0.12.0; KubeRay ray-operator v1.6.2 and sigs.k8s.io/lws v0.9.0, the
+// versions the kueue engine links: the module proxy serves no source of ray-operator v1.7.0 or
+// lws v0.10.0, the charts' versions). JSON in on stdin ({"objects": [...]}, each object as the
+// operator reads it, e.g. as Kueue resumed it), JSON out ({"results": [{"children", "notes"}]},
+// one per object). The children are the objects the operators CREATE: a JobSet's Jobs, a
+// RayCluster's head and worker Pods, a RayJob's RayCluster and that cluster's Pods, a
+// LeaderWorkerSet's leader StatefulSet, its pods, each group's worker StatefulSet and its pods
+// (lws.go). The apiserver engine then creates them as their creators' service accounts.
 //
 // The functions are unexported in the operators' packages; the engine links to them by name:
 // JobSet's webhook defaulting ((*jobSetWebhook).Default, which reads no webhook state) and its
@@ -32,6 +35,7 @@ import (
 	jobset "sigs.k8s.io/jobset/api/jobset/v1alpha2"
 	jobsetcontrollers "sigs.k8s.io/jobset/pkg/controllers"
 	jobsetwebhooks "sigs.k8s.io/jobset/pkg/webhooks"
+	lwsv1 "sigs.k8s.io/lws/api/leaderworkerset/v1"
 
 	_ "unsafe" // go:linkname
 )
@@ -68,7 +72,7 @@ type result struct {
 func newScheme() *runtime.Scheme {
 	s := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{
-		clientgoscheme.AddToScheme, jobset.AddToScheme, rayv1.AddToScheme,
+		clientgoscheme.AddToScheme, jobset.AddToScheme, rayv1.AddToScheme, lwsv1.AddToScheme,
 	} {
 		if err := add(s); err != nil {
 			panic(err)
@@ -133,8 +137,14 @@ func children(ctx context.Context, s *runtime.Scheme, raw []byte) (result, error
 			return result{}, err
 		}
 		return rayJobChildren(ctx, s, rj)
+	case "LeaderWorkerSet":
+		lws := &lwsv1.LeaderWorkerSet{}
+		if err := json.Unmarshal(raw, lws); err != nil {
+			return result{}, err
+		}
+		return lwsChildren(ctx, s, lws)
 	}
-	return result{}, fmt.Errorf("kind %q: only JobSet, RayCluster and RayJob", meta.Kind)
+	return result{}, fmt.Errorf("kind %q: only JobSet, RayCluster, RayJob and LeaderWorkerSet", meta.Kind)
 }
 
 // jobSetJobs: the JobSet as its mutating webhook leaves it, then every Job the controller
