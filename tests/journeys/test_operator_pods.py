@@ -11,24 +11,48 @@ tenant's ResourceQuota; Kyverno judges every pod as its creator.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from substrate.check import chain
+from substrate.components.workloads.kueue_integrations import JOBSET, KUBERAY, Operator
 from substrate.engines import apiserver, kueue
-from substrate.engines.workload_pods import JOBSET_CONTROLLER, KUBERAY_OPERATOR, derive
-from tests.helpers import STACKS
+from substrate.engines.workload_pods import derive, operator_account
+from tests.helpers import STACKS, stack_yaml, typed_config
 from tests.journeys.cluster import Object, Stack, denied, judged_by, stack, tenant_engineer
 from tests.journeys.journey import journey
 from tests.journeys.test_admission import documented_job, kyverno_requester, sized_to_quota
 
 TENANT = "ml-research"
-DOC = "docs/workloads.md#jobsets-and-rayjobs-down-to-their-pods"
+DOC = "docs/workloads.md#jobsets-rayjobs-and-leaderworkersets-down-to-their-pods"
 GPU = "nvidia.com/gpu"
-RAY_STACKS = ("staging", "prod")
-"""Stacks whose Kueue queues RayJobs (the ray.io/rayjob integration, KubeRay installed)."""
+
+
+def stacks_with(integration: str) -> list[str]:
+    """The stacks whose stack file enables the Kueue ``integration`` (each journey then checks
+    that the plan's Kueue Configuration does)."""
+    configs = {n: typed_config(stack_yaml(n)).kueue for n in STACKS}
+    return [n for n, c in configs.items() if c is not None and integration in c.integrations]
+
+
+def queues(s: Stack, integration: str) -> None:
+    """The stack's Kueue (its chart's Configuration, as planned) queues ``integration``."""
+    frameworks = ((s.state.kueue or {}).get("integrations") or {}).get("frameworks") or []
+    assert integration in frameworks, f"{s.name}: Kueue does not queue {integration}"
+
+
+def operator(s: Stack, op: Operator) -> dict[str, Any]:
+    """The operator's service account, read from its chart as the stack renders it."""
+    try:
+        return operator_account(s.context.network, op.namespace)
+    except LookupError as e:
+        pytest.fail(f"{s.name}: {e}", pytrace=False)
+
+
+RAYJOB = "ray.io/rayjob"
 
 
 def training_template(s: Stack) -> Object:
@@ -61,7 +85,7 @@ def gpu_jobset(s: Stack) -> Object:
 
 
 def create_owned(
-    s: Stack, objects: list[Any], user: dict[str, Any], *owners: Object
+    s: Stack, objects: list[Any], user: dict[str, Any], *owners: Mapping[str, Any]
 ) -> apiserver.ApiServerRun:
     """The operator's CREATEs, with their owners in the cluster (Kueue's webhooks walk the
     owner chain up to the queued object)."""
@@ -128,11 +152,13 @@ def test_a_gpu_jobset_runs_down_to_its_pods(name: str) -> None:
     (job,) = jobs
     assert job["spec"]["suspend"] is False
     assert job["metadata"]["ownerReferences"][0]["kind"] == "JobSet"
-    run = create_owned(s, jobs, JOBSET_CONTROLLER, resumed)
+    jobset_controller = operator(s, JOBSET)
+    run = create_owned(s, jobs, jobset_controller, resumed)
     (created,) = run.results
     assert created.created, created.errors
+    assert created.username == jobset_controller["username"]
     assert (
-        denied(s.admit([created.admitted or {}], JOBSET_CONTROLLER), job["metadata"]["name"]) == {}
+        denied(s.admit([created.admitted or {}], jobset_controller), job["metadata"]["name"]) == {}
     )
     assert_pods_run_on(s, created.descendants("Pod"), flavor)
 
@@ -190,7 +216,7 @@ def gpu_rayjob(s: Stack) -> Object:
 
 @journey(
     user="ML engineer of tenant ml-research",
-    stack="staging, prod",
+    stack="every stack with the ray.io/rayjob integration",
     steps=[
         "submit a RayJob with a CPU head and one GPU worker (queue label, no toleration)",
         "Kueue admits it (the worker on one of the tenant's GPU flavors) and resumes it",
@@ -202,22 +228,24 @@ def gpu_rayjob(s: Stack) -> Object:
     "tenant's quota",
     docs=[DOC],
 )
-@pytest.mark.parametrize("name", RAY_STACKS)
+@pytest.mark.parametrize("name", stacks_with(RAYJOB))
 def test_a_gpu_rayjob_runs_down_to_its_pods(name: str) -> None:
     s = stack(name)
+    queues(s, RAYJOB)
+    kuberay = operator(s, KUBERAY)
     resumed, flavor = admitted_and_resumed(s, gpu_rayjob(s), "RayJob")
     (cluster,) = derive([resumed])[0].of_kind("RayCluster")
-    (created_cluster,) = create_owned(s, [cluster], KUBERAY_OPERATOR, resumed).results
+    (created_cluster,) = create_owned(s, [cluster], kuberay, resumed).results
     assert created_cluster.created and created_cluster.admitted is not None
     cluster_name = cluster["metadata"]["name"]
-    assert denied(s.admit([created_cluster.admitted], KUBERAY_OPERATOR), cluster_name) == {}
+    assert denied(s.admit([created_cluster.admitted], kuberay), cluster_name) == {}
     # The operator builds the pods from the RayCluster as stored (its UID owns them).
     pods = derive([created_cluster.admitted])[0].of_kind("Pod")
     assert len(pods) == 2
     stored = dict(created_cluster.admitted)
-    head, worker = create_owned(s, pods, KUBERAY_OPERATOR, resumed, stored).results
+    head, worker = create_owned(s, pods, kuberay, resumed, stored).results
     assert head.admitted is not None
     assert head.admitted["metadata"]["labels"]["ray.io/node-type"] == "head"
     assert head.created and head.pod_security is not None and head.pod_security.enforce.allowed
-    assert denied(s.admit([head.admitted], KUBERAY_OPERATOR), head.name) == {}
+    assert denied(s.admit([head.admitted], kuberay), head.name) == {}
     assert_pods_run_on(s, [worker], flavor)

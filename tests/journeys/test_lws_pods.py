@@ -1,0 +1,215 @@
+"""A GPU LeaderWorkerSet, down to the pods LWS and the StatefulSet controller create.
+
+The API server (apiserver engine) creates the tenant's LeaderWorkerSet (Kueue's webhook labels
+and annotates its pod templates) and Kyverno judges it. LWS's own code (workload-pods engine)
+builds what its controller makes of the stored object: the leader StatefulSet, its pods as the
+StatefulSet controller creates them through LWS's pod webhook, each group's worker StatefulSet
+and its pods. The API server creates the StatefulSets as LWS's service account and the pods as
+the StatefulSet controller (Pod Security, the tenant's ResourceQuota, Kueue's pod webhook gates
+them); Kueue admits each group's Workload and ungates the pods with the flavor's node labels and
+tolerations; Kyverno judges every object as its creator, and Kueue's ungating update.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from substrate.check.chain import requester, submittable
+from substrate.components.workloads.kueue_integrations import LWS
+from substrate.components.workloads.tenancy import format_bytes, quantity
+from substrate.engines import apiserver, kueue
+from substrate.engines.workload_pods import derive, operator_account
+from tests.journeys.cluster import (
+    Object,
+    Stack,
+    denied,
+    docs_yaml,
+    judged_by,
+    stack,
+    tenant_engineer,
+)
+from tests.journeys.journey import journey
+from tests.journeys.test_operator_pods import (
+    DOC,
+    GPU,
+    TENANT,
+    create_owned,
+    operator,
+    queues,
+    stacks_with,
+    training_template,
+)
+
+INTEGRATION = "leaderworkerset.x-k8s.io/leaderworkerset"
+NAME, SIZE = "serve", 2
+REVISION = "controller-revision-hash"
+PREBUILT = "kueue.x-k8s.io/prebuilt-workload-name"
+GATE = "kueue.x-k8s.io/admission"
+SECTION = "JobSets, RayJobs and LeaderWorkerSets, down to their pods"
+
+
+def group_pod(s: Stack) -> Object:
+    """The documented training pod as a long-running group member: restartPolicy Always (what
+    a StatefulSet requires) and the tenant's queue-sized pod shared by the group's pods."""
+    template = training_template(s)
+    template["spec"]["restartPolicy"] = "Always"
+    resources = template["spec"]["containers"][0]["resources"]
+    for key, value in resources["requests"].items():
+        share = int(quantity(value) / SIZE)
+        resources["requests"][key] = format_bytes(share) if key == "memory" else str(share)
+    resources["limits"] = {k: resources["requests"][k] for k in resources["limits"]}
+    assert Decimal(resources["requests"][GPU]) >= 1
+    return template
+
+
+def gpu_lws(s: Stack) -> Object:
+    return {
+        "apiVersion": "leaderworkerset.x-k8s.io/v1",
+        "kind": "LeaderWorkerSet",
+        "metadata": {
+            "name": NAME,
+            "namespace": TENANT,
+            "labels": {"kueue.x-k8s.io/queue-name": TENANT},
+        },
+        "spec": {
+            "replicas": 1,
+            # What LWS's defaulting webhook sets, which the apiserver engine does not run.
+            "rolloutStrategy": {
+                "type": "RollingUpdate",
+                "rollingUpdateConfiguration": {"maxUnavailable": 1, "maxSurge": 0},
+            },
+            "leaderWorkerTemplate": {"size": SIZE, "workerTemplate": group_pod(s)},
+        },
+    }
+
+
+def group_pdb() -> Object:
+    """The PodDisruptionBudget the docs have tenants create before a LeaderWorkerSet (what
+    substrate-statefulset-pdb asks of LWS's StatefulSets)."""
+    (pdb,) = docs_yaml("workloads.md", SECTION)
+    assert pdb["kind"] == "PodDisruptionBudget" and pdb["metadata"]["name"] == NAME
+    return pdb
+
+
+def names(objects: list[Any]) -> list[str]:
+    return [o["metadata"]["name"] for o in objects]
+
+
+def assert_stateful_sets(
+    s: Stack, run: apiserver.ApiServerRun, lws_sa: dict[str, Any], pdb: Object
+) -> None:
+    """LWS's StatefulSets are created as its service account; Kyverno admits them once the
+    tenant's PodDisruptionBudget selects their pods, and refuses them without it."""
+    sets = []
+    for made in run.results:
+        assert made.created and made.admitted is not None, made.errors
+        assert made.username == lws_sa["username"]
+        sets.append(made.admitted)
+    with_pdb = s.admit(sets, lws_sa, cluster=[pdb])
+    without = s.admit(sets, lws_sa, cluster=[])
+    for made in run.results:
+        assert denied(with_pdb, made.name) == {}, made.name
+        assert set(denied(without, made.name)) == {"substrate-statefulset-pdb"}, made.name
+
+
+def assert_pods_created(s: Stack, run: apiserver.ApiServerRun, creator: dict[str, Any]) -> None:
+    """Each pod passes Pod Security and the tenant's quota, waits behind Kueue's gate with
+    LWS's group labels, and Kyverno admits it as the StatefulSet controller created it."""
+    for pod in run.results:
+        assert pod.created and pod.admitted is not None, (pod.refused_by, pod.errors)
+        assert pod.pod_security is not None and pod.pod_security.enforce.allowed
+        assert GATE in [g["name"] for g in pod.admitted["spec"].get("schedulingGates", [])]
+        labels = pod.admitted["metadata"]["labels"]
+        assert labels["leaderworkerset.sigs.k8s.io/group-index"] == "0"
+        env = {e["name"] for c in pod.admitted["spec"]["containers"] for e in c.get("env", [])}
+        assert {"LWS_LEADER_ADDRESS", "LWS_GROUP_SIZE", "LWS_WORKER_INDEX"} <= env
+        verdicts = s.admit([pod.admitted], creator)
+        assert denied(verdicts, pod.name) == {}, pod.name
+        assert "substrate-gpu-placement" in judged_by(verdicts, pod.name)
+
+
+def assert_ungated_on_flavor(
+    s: Stack, placed: kueue.StepResult, pods: list[str], creator: dict[str, Any]
+) -> None:
+    """Kueue admits the group's Workload on one of the tenant's GPU flavors and ungates every
+    pod with that flavor's node labels and tolerations; Kyverno admits Kueue's update, and the
+    pods as placed pass gpu-placement."""
+    kueue_sa = operator_account(s.context.network, "kueue-system")
+    ungated = [dict(placed.object("Pod", n)) for n in pods]
+    (group,) = {p["metadata"]["annotations"][PREBUILT] for p in ungated}
+    (workload,) = [w for w in placed.workloads if w.name == group]
+    assert workload.admitted, workload.pending_message
+    (flavor_name,) = {ps[GPU] for ps in workload.flavors().values() if GPU in ps}
+    assert flavor_name in s.config.tenants[TENANT].gpus
+    flavor = s.one("ResourceFlavor", flavor_name)["spec"]
+    for pod in ungated:
+        spec = pod["spec"]
+        assert not spec.get("schedulingGates"), pod["metadata"]["name"]
+        assert flavor.get("nodeLabels", {}).items() <= spec.get("nodeSelector", {}).items()
+        assert all(t in spec.get("tolerations", []) for t in flavor.get("tolerations", []))
+    update = s.admit(ungated, kueue_sa, operation="UPDATE")
+    # gpu-placement judges pods at CREATE only: the pods as Kueue placed them pass it.
+    as_placed = s.admit(ungated, creator)
+    for name in pods:
+        assert denied(update, name) == {} and denied(as_placed, name) == {}, name
+        assert "substrate-gpu-placement" in judged_by(as_placed, name)
+
+
+@journey(
+    user="ML engineer of tenant ml-research",
+    stack="every stack with the leaderworkerset.x-k8s.io/leaderworkerset integration",
+    steps=[
+        "create a PodDisruptionBudget selecting the LeaderWorkerSet's pods (maxUnavailable 1)",
+        "submit a LeaderWorkerSet of one group of two GPU pods, each the documented training pod "
+        "(queue label, no toleration) sharing the tenant's queue-sized pod",
+        "LWS's controller creates the leader StatefulSet; the StatefulSet controller creates the "
+        "leader pod through LWS's pod webhook; LWS creates the group's worker StatefulSet and "
+        "the StatefulSet controller its worker pod (LWS's and Kubernetes' own code)",
+        "Kueue admits the group's Workload and ungates its pods",
+    ],
+    outcome="Kyverno admits the LeaderWorkerSet, both StatefulSets (created as LWS's service "
+    "account from its chart; without the PodDisruptionBudget substrate-statefulset-pdb refuses "
+    "them) and both pods (created as the StatefulSet controller, gated, "
+    "passing Pod Security and the tenant's quota); Kueue admits the group on one of the "
+    "tenant's GPU flavors and ungates both pods with that pool's node labels and GPU "
+    "toleration, and Kyverno admits that update",
+    docs=[DOC],
+)
+@pytest.mark.parametrize("name", stacks_with(INTEGRATION))
+def test_a_gpu_leaderworkerset_runs_down_to_its_pods(name: str) -> None:
+    s = stack(name)
+    queues(s, INTEGRATION)
+    engineer, lws_sa = tenant_engineer(TENANT), operator(s, LWS)
+    pdb, created = s.create([group_pdb(), gpu_lws(s)], engineer).results
+    assert pdb.created and pdb.admitted is not None, pdb.errors
+    assert created.created and created.admitted is not None, created.errors
+    stored = dict(created.admitted)
+    assert denied(s.admit([pdb.admitted, stored], engineer), NAME) == {}
+
+    (derived,) = derive([stored])
+    sets, pods = derived.of_kind("StatefulSet"), derived.of_kind("Pod")
+    assert names(sets) == [NAME, f"{NAME}-0"] and names(pods) == [f"{NAME}-0", f"{NAME}-0-1"]
+    made = create_owned(s, sets, lws_sa, stored, *pods)
+    assert_stateful_sets(s, made, lws_sa, dict(pdb.admitted))
+    # The apiserver engine's StatefulSet controller makes the same pods of the stored sets.
+    by_controller = [p for r in made.results for p in r.descendants("Pod")]
+    assert {p.name: (p.admitted or {})["metadata"]["labels"][REVISION] for p in by_controller} == {
+        p["metadata"]["name"]: p["metadata"]["labels"][REVISION] for p in pods
+    }
+    creator = requester(by_controller[0])
+    run = create_owned(s, pods, creator, stored, *sets)
+    assert_pods_created(s, run, creator)
+
+    _, placed = s.queue(
+        [
+            kueue.Step("submit the LeaderWorkerSet", submit=[submittable(stored)]),
+            kueue.Step(
+                "LWS and the StatefulSet controller create its StatefulSets and pods",
+                submit=[*(submittable(p.admitted or {}) for p in run.results), *sets],
+            ),
+        ]
+    )
+    assert_ungated_on_flavor(s, placed, names(pods), creator)
