@@ -182,3 +182,14 @@ def test_hpa_engine_is_the_deployed_keda_over_the_apiserver_engines_kubernetes()
     ).stdout
     notes = json.loads(out)["notes"]
     assert any(f"KEDA v{CHARTS['keda'].app_version}'s" in n for n in notes), notes
+
+
+def test_workload_pods_engine_links_what_the_kueue_and_apiserver_engines_link() -> None:
+    """The operators' code the workload-pods engine runs is the version Kueue's integrations
+    are built against (the module proxy serves no source of the charts' LWS and KubeRay), over
+    the apiserver engine's Kubernetes (one k8s.io/kubernetes in the module cache)."""
+    pods, kueue, api = required("workload-pods"), required("kueue"), required("apiserver")
+    for module in ("sigs.k8s.io/lws", "github.com/ray-project/kuberay/ray-operator"):
+        assert pods[module] == kueue[module], module
+        assert pods[module] in ENGINES["workload-pods"].deploys, module
+    assert pods["k8s.io/kubernetes"] == api["k8s.io/kubernetes"]

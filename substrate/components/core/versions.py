@@ -277,10 +277,12 @@ ENGINES: dict[str, Engine] = {
     "workload-pods": Engine(
         "sigs.k8s.io/jobset",
         CHARTS["jobset"].app_version,
-        f"the JobSet chart {CHARTS['jobset'].version}'s webhook defaulting and job construction, "
-        "and the pod building of KubeRay ray-operator v1.6.2 (the version the Kueue engine links; "
-        f"the kuberay-operator chart deploys {CHARTS['kuberay-operator'].app_version}, which the "
-        "module proxy here does not serve) (tools/engines/workload-pods)",
+        f"the JobSet chart {CHARTS['jobset'].version}'s webhook defaulting and job construction; "
+        "the pod building of KubeRay ray-operator v1.6.2 and the StatefulSets and pod webhook of "
+        "LWS v0.9.0 (the versions the Kueue engine links: the module proxy here serves no source "
+        f"of the kuberay-operator chart's {CHARTS['kuberay-operator'].app_version} nor of the lws "
+        f"chart's {CHARTS['lws'].app_version}), over the StatefulSet controller's pod construction "
+        "of the apiserver engine's Kubernetes (tools/engines/workload-pods)",
     ),
     "spire-entries": Engine(
         "k8s.io/apimachinery",
