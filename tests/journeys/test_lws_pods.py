@@ -118,6 +118,7 @@ def assert_stateful_sets(
 def assert_pods_created(s: Stack, run: apiserver.ApiServerRun, creator: dict[str, Any]) -> None:
     """Each pod passes Pod Security and the tenant's quota, waits behind Kueue's gate with
     LWS's group labels, and Kyverno admits it as the StatefulSet controller created it."""
+    verdicts = s.admit([pod.admitted or {} for pod in run.results], creator)
     for pod in run.results:
         assert pod.created and pod.admitted is not None, (pod.refused_by, pod.errors)
         assert pod.pod_security is not None and pod.pod_security.enforce.allowed
@@ -126,7 +127,6 @@ def assert_pods_created(s: Stack, run: apiserver.ApiServerRun, creator: dict[str
         assert labels["leaderworkerset.sigs.k8s.io/group-index"] == "0"
         env = {e["name"] for c in pod.admitted["spec"]["containers"] for e in c.get("env", [])}
         assert {"LWS_LEADER_ADDRESS", "LWS_GROUP_SIZE", "LWS_WORKER_INDEX"} <= env
-        verdicts = s.admit([pod.admitted], creator)
         assert denied(verdicts, pod.name) == {}, pod.name
         assert "substrate-gpu-placement" in judged_by(verdicts, pod.name)
 
