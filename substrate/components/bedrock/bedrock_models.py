@@ -237,7 +237,19 @@ def check_model(ref: ModelRef, region: str) -> Problem | None:
         if ref.kind == "foundation-model"
         else check_inference_profile(ref.id, region)
     )
-    return problem or bedrock_capabilities.check(ref.foundation_model_id, ref.kind)
+    model = ref.foundation_model_id
+    return problem or bedrock_capabilities.check(
+        model, ref.kind, region, profiles_of(model, region)
+    )
+
+
+def profiles_of(model_id: str, region: str) -> tuple[str, ...]:
+    """The routing table's profiles of ``model_id`` that ``region`` may call."""
+    return tuple(
+        p
+        for p, routes in sorted(profile_table().items())
+        if p.split(".", 1)[1] == model_id and region in routes
+    )
 
 
 def resolve(
