@@ -1,6 +1,8 @@
-"""Profile routing: AWS's deploy-time answer (GetInferenceProfile) decides the destinations an
-agent's role grants; the shipped table is only the offline fallback. Judged by the IAM
-evaluator on the policy the plan builds (``agent_policy``) and the calls an SDK sends."""
+"""Journeys: profile routing and the catalog's current models. AWS's deploy-time answer
+(GetInferenceProfile, read by the Bedrock layer) decides the destinations an agent's role grants;
+the shipped table is only the offline fallback. Judged by the IAM evaluator on the policy the
+plan builds (``agent_policy``) and the calls an SDK sends; the config check is the one a stack
+file goes through."""
 
 from __future__ import annotations
 
@@ -17,10 +19,12 @@ from substrate.components.bedrock.bedrock_policies import agent_policy
 from substrate.engines.bedrock_calls import call
 from substrate.engines.iam import Kind, Policies, Policy, Principal, Request, evaluate
 from substrate.layers.bedrock import _regions  # pyright: ignore[reportPrivateUsage]
+from tests.journeys.journey import journey
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 SONNET = ModelRef("claude", ModelKind.INFERENCE_PROFILE, "us.anthropic.claude-sonnet-4-6")
+CATALOG = "docs/agents.md#the-model-catalog"
 AGENT = Principal.role_session(f"arn:aws:iam::{ACCOUNT}:role/agent", "eks-substrate-agent-0")
 
 
@@ -50,6 +54,17 @@ def _allowed_in(routed: list[str] | None, destination: str) -> bool:
     )
 
 
+@journey(
+    user="an agent granted Claude Sonnet 4.6 through us.anthropic.claude-sonnet-4-6",
+    stack="a us-east-1 catalog",
+    steps=[
+        "at deploy time AWS answers the profile's destinations (GetInferenceProfile)",
+        "the agent's Converse call is routed to each Region AWS answered",
+    ],
+    outcome="allowed in every Region AWS answered, also one the shipped table lacks; refused in "
+    "a Region AWS no longer answers; with no answer the table's three Regions are granted",
+    docs=[CATALOG],
+)
 def test_the_role_grants_the_destinations_aws_answers_at_deploy_time() -> None:
     """The table (Sonnet 4.6's card, read 2026-12-02) routes us-east-1 to three Regions. If AWS
     answers a fourth at deploy time, the role built from that answer lets the agent's call land
@@ -65,6 +80,14 @@ def test_the_role_grants_the_destinations_aws_answers_at_deploy_time() -> None:
     assert all(_allowed_in(None, r) for r in table)
 
 
+@journey(
+    user="a platform engineer writing substrate:bedrock.models",
+    stack="stacks in eu-west-2, ap-southeast-2 (config check)",
+    steps=["name Claude Sonnet 4.6, then Claude Opus 4.8, by their bare foundation model ids"],
+    outcome="Sonnet 4.6 accepted in eu-west-2 only; elsewhere refused, the error naming the "
+    "profiles the Region may call; Opus 4.8 refused everywhere",
+    docs=[CATALOG],
+)
 def test_a_current_claude_is_refused_as_a_bare_id_except_where_its_card_serves_it() -> None:
     """Claude Sonnet 4.6 is served on demand (bare id on bedrock-runtime) only in eu-west-2;
     elsewhere the error names the profiles the stack's Region may call instead."""
