@@ -11,7 +11,9 @@ Sources:
 - Identifier patterns: the Bedrock API model (``FoundationModelArn``, ``InferenceProfileId``,
   ``GuardrailId``, ``GuardrailNumericalVersion`` shapes of bedrock 2023-04-20).
 - Routing: ``data/bedrock_inference_profiles.json`` (User Guide, "Supported Regions and models
-  for inference profiles"). A geographic profile's destination list never changes; a global
+  for inference profiles"; for models it no longer lists, their model cards' "Geo inference
+  details" and "Global inference details"), the offline fallback of AWS's deploy-time
+  GetInferenceProfile answer. A geographic profile's destination list never changes; a global
   profile routes to every commercial Region and is authorized on a Region-less model ARN
   (User Guide, "Global cross-Region inference": three-part policy).
 """
