@@ -259,7 +259,7 @@ def _unqueued(s: Stack, job: Object, pod: Object) -> Object:
     assert created.admitted is not None, created.errors
     assert QUEUE not in created.admitted["metadata"].get("labels", {})
     assert not created.admitted["spec"].get("schedulingGates")
-    return created.admitted
+    return dict(created.admitted)
 
 
 ONE_GPU = {
