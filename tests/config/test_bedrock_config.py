@@ -13,7 +13,7 @@ from substrate.config.bedrock import ModelNotGrantedError, UnknownModelError
 from tests.helpers import stack_yaml, typed_config
 
 Mutation = Callable[[dict[str, Any]], None]
-PROFILE = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+PROFILE = "us.anthropic.claude-sonnet-4-6"
 
 
 def _model(name: str, **model: str) -> Mutation:
@@ -98,8 +98,35 @@ CASES: list[tuple[str, str, Mutation, str]] = [
         _model("m", foundationModel="anthropic.claude-sonnet-4-5-20250929-v1:0"),
         'substrate:bedrock.models.m.foundationModel = "anthropic.claude-sonnet-4-5-20250929-v1:0"'
         ": is offered only through inference profiles: Bedrock refuses on-demand calls with its "
-        "bare id (allowed: inferenceProfile: <geography>.anthropic.claude-sonnet-4-5-20250929-"
-        "v1:0, e.g. us.anthropic.claude-sonnet-4-5-20250929-v1:0)",
+        "bare id (allowed: inferenceProfile: global.anthropic.claude-sonnet-4-5-20250929-v1:0 or "
+        "us.anthropic.claude-sonnet-4-5-20250929-v1:0)",
+    ),
+    (
+        "current profile-only model as a foundation model",
+        "staging",
+        _model("m", foundationModel="anthropic.claude-opus-4-8"),
+        'substrate:bedrock.models.m.foundationModel = "anthropic.claude-opus-4-8": is offered '
+        "only through inference profiles: Bedrock refuses on-demand calls with its bare id "
+        "(allowed: inferenceProfile: global.anthropic.claude-opus-4-8 or "
+        "us.anthropic.claude-opus-4-8)",
+    ),
+    (
+        "model served on demand only in another Region",
+        "prod",
+        _model("m", foundationModel="anthropic.claude-sonnet-4-6"),
+        'substrate:bedrock.models.m.foundationModel = "anthropic.claude-sonnet-4-6": is offered '
+        "only through inference profiles in us-east-1: Bedrock refuses on-demand calls with its "
+        "bare id (allowed: inferenceProfile: global.anthropic.claude-sonnet-4-6 or "
+        "us.anthropic.claude-sonnet-4-6)",
+    ),
+    (
+        "geographic profile of another geography",
+        "prod",
+        _model("m", inferenceProfile="eu.anthropic.claude-sonnet-4-6"),
+        'substrate:bedrock.models.m.inferenceProfile = "eu.anthropic.claude-sonnet-4-6": cannot '
+        "be called from us-east-1 (allowed: a Region the profile lists as a source: "
+        "eu-central-1, eu-central-2, eu-north-1, eu-south-1, eu-south-2, eu-west-1, eu-west-2, "
+        "eu-west-3)",
     ),
     (
         "model without recorded capabilities",

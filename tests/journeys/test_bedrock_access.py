@@ -26,6 +26,7 @@ from tests.journeys.bedrock_access import (
 from tests.journeys.journey import journey
 
 CALLING = "docs/agents.md#what-an-agent-may-call"
+CATALOG = "docs/agents.md#the-model-catalog"
 NETWORK = "docs/agents.md#the-network-path"
 GUARDED = [s for s in STACKS if has_guardrail(s)]
 
@@ -40,12 +41,15 @@ GUARDED = [s for s in STACKS if has_guardrail(s)]
         "model InvokeModel only), with the stack's guardrail (id and version) exactly when the "
         "model supports guardrails",
         "Bedrock routes a profile call to each of the profile's destination Regions, and a "
-        "cross-Region guardrail to each of its guardrail profile's destination Regions",
+        "cross-Region guardrail to each of its guardrail profile's destination Regions "
+        "(staging's and prod's claude-sonnet is Claude Sonnet 4.6 through "
+        "us.anthropic.claude-sonnet-4-6: us-east-1, us-east-2, us-west-2; CountTokens on it in "
+        "the stack's Region)",
     ],
     outcome="every authorization (profile, routed foundation model, ApplyGuardrail on the "
     "guardrail and on its guardrail profile) is allowed by the role policy and the endpoint "
     "policy",
-    docs=[CALLING, NETWORK],
+    docs=[CALLING, NETWORK, CATALOG],
 )
 @pytest.mark.parametrize("stack", STACKS)
 def test_agents_call_every_granted_model_in_every_destination_region(stack: str) -> None:

@@ -3,9 +3,10 @@ endpoint policy grant it, judged by the IAM evaluator with the calls
 ``substrate.engines.bedrock_calls`` builds. The policies are built by the functions the plan
 uses (``agent_policy``, ``runtime_endpoint_policy``).
 
-The stacks' catalogs hold no model whose tokens bedrock-runtime counts (Claude Sonnet 4.5 counts
-on bedrock-mantle; Nova and Titan not at all), so the stacks grant no CountTokens; this catalog
-has both kinds, behind a foundation-model entry and a geographic profile, with a guardrail."""
+Dev's catalog holds no model whose tokens bedrock-runtime counts (Claude Sonnet 4.5 counts on
+bedrock-mantle; Nova and Titan not at all); staging's and prod's Claude Sonnet 4.6 counts (their
+agents' counting is in test_bedrock_access). This catalog has both kinds, behind a
+foundation-model entry and a geographic profile, with a guardrail."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ GRANTED = (SONNET_V2, SONNET_37, SONNET_45, TITAN)
 CALLING = "docs/agents.md#what-an-agent-may-call"
 USER = "an agent granted Claude 3.5 Sonnet v2, Claude 3.7 Sonnet (us. profile), Claude Sonnet 4.5"
 USER += " (us. profile) and Titan Text Embeddings V2, with a guardrail"
-STACK = "a us-east-1 catalog (dev, staging and prod grant no model bedrock-runtime counts)"
+STACK = "a us-east-1 catalog (dev grants no model bedrock-runtime counts)"
 
 
 def _policies() -> Policies:

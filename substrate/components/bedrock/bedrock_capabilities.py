@@ -4,9 +4,10 @@ Pure Python (no Pulumi import): config validation, the agent role, the endpoint 
 policies (R22, R23) and the IAM journeys read the same facts.
 
 - ``data/bedrock_models.json``: per foundation model id, whether it supports guardrails, whether
-  it can be called on demand with its bare id (``false``: only through an inference profile),
-  its input and output modalities, whether it streams and whether bedrock-runtime counts its
-  tokens (Bedrock User Guide, "Supported foundation models in Amazon Bedrock", the model cards,
+  it can be called on demand with its bare id (``false``: only through an inference profile;
+  ``inRegion``: the Regions that still serve the bare id of such a model), its input and
+  output modalities, whether it streams and whether bedrock-runtime counts its tokens
+  (Bedrock User Guide, "Supported foundation models in Amazon Bedrock", the model cards,
   "Supported Regions and models for Amazon Bedrock Guardrails" and "Monitor your token usage by
   counting tokens before running inference").
 - ``data/bedrock_guardrail_profiles.json``: system-defined guardrail profiles (cross-Region
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -54,6 +56,15 @@ class Capabilities:
     streaming: bool
     count_tokens: bool = False
     """bedrock-runtime's CountTokens answers for this model."""
+    in_region: tuple[str, ...] = ()
+    """Regions whose bedrock-runtime serves the bare id of a model that is otherwise offered
+    only through inference profiles (the model card's In-Region column)."""
+
+    def callable_on_demand(self, region: str | None) -> bool:
+        """The bare id may be called in ``region`` (None: in some Region)."""
+        if self.on_demand is not False:
+            return True
+        return bool(self.in_region) if region is None else region in self.in_region
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -87,6 +98,7 @@ def table() -> dict[str, Capabilities]:
             tuple(c["output"]),
             bool(c["streaming"]),
             bool(c["countTokens"]),
+            tuple(c.get("inRegion", ())),
         )
         for model, c in raw.items()
     }
@@ -102,8 +114,11 @@ def of(model_id: str) -> Capabilities:
     return found
 
 
-def check(model_id: str, kind: str) -> Problem | None:
-    """A catalog entry's model must be listed, and a foundation-model entry callable on demand."""
+def check(
+    model_id: str, kind: str, region: str | None = None, profiles: Sequence[str] = ()
+) -> Problem | None:
+    """A catalog entry's model must be listed, and a foundation-model entry callable on demand
+    in ``region`` (None: in some Region); ``profiles``: the profile ids to name instead."""
     found = table().get(model_id)
     if found is None:
         return Problem(
@@ -112,11 +127,13 @@ def check(model_id: str, kind: str) -> Problem | None:
             "a listed model; add its guardrail support, on-demand availability, modalities and "
             "streaming from its Bedrock model card first",
         )
-    if kind == "foundation-model" and found.on_demand is False:
+    if kind == "foundation-model" and not found.callable_on_demand(region):
+        where = f" in {region}" if region and found.in_region else ""
+        named = " or ".join(sorted(profiles)) or f"<geography>.{model_id}, e.g. us.{model_id}"
         return Problem(
-            "is offered only through inference profiles: Bedrock refuses on-demand calls with "
-            "its bare id",
-            f"inferenceProfile: <geography>.{model_id}, e.g. us.{model_id}",
+            f"is offered only through inference profiles{where}: Bedrock refuses on-demand "
+            "calls with its bare id",
+            f"inferenceProfile: {named}",
         )
     return None
 

@@ -11,7 +11,9 @@ Sources:
 - Identifier patterns: the Bedrock API model (``FoundationModelArn``, ``InferenceProfileId``,
   ``GuardrailId``, ``GuardrailNumericalVersion`` shapes of bedrock 2023-04-20).
 - Routing: ``data/bedrock_inference_profiles.json`` (User Guide, "Supported Regions and models
-  for inference profiles"). A geographic profile's destination list never changes; a global
+  for inference profiles"; for models it no longer lists, their model cards' "Geo inference
+  details" and "Global inference details"), the offline fallback of AWS's deploy-time
+  GetInferenceProfile answer. A geographic profile's destination list never changes; a global
   profile routes to every commercial Region and is authorized on a Region-less model ARN
   (User Guide, "Global cross-Region inference": three-part policy).
 """
@@ -237,7 +239,19 @@ def check_model(ref: ModelRef, region: str) -> Problem | None:
         if ref.kind == "foundation-model"
         else check_inference_profile(ref.id, region)
     )
-    return problem or bedrock_capabilities.check(ref.foundation_model_id, ref.kind)
+    model = ref.foundation_model_id
+    return problem or bedrock_capabilities.check(
+        model, ref.kind, region, profiles_of(model, region)
+    )
+
+
+def profiles_of(model_id: str, region: str) -> tuple[str, ...]:
+    """The routing table's profiles of ``model_id`` that ``region`` may call."""
+    return tuple(
+        p
+        for p, routes in sorted(profile_table().items())
+        if p.split(".", 1)[1] == model_id and region in routes
+    )
 
 
 def resolve(
