@@ -1,7 +1,8 @@
 """A node under an agent replica is lost mid-session: the Node object goes, pod GC's change
 follows (the pod Failed and force-deleted) and Kubernetes' own StatefulSet controller brings the
-replica back (hpa engine, tools/engines/hpa/nodes.go). Every agent whose memory the stack
-retains, on every stack; one engine run per agent, cached."""
+replica back (hpa engine, tools/engines/hpa/nodes.go); Karpenter launches the replacement's node
+in its volume's zone (substrate/engines/karpenter: launch with volume topology). Every agent
+whose memory the stack retains, on every stack; one engine run per agent, cached."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Any
 import pytest
 
 from substrate.engines import hpa
+from substrate.engines.karpenter.launch import Cluster, Launch, launch
+from substrate.engines.karpenter.volumes import ZONE
 from tests.conftest import planned
 from tests.helpers import STACKS, require_engine, stack_yaml, typed_config
 from tests.journeys.agent_timelines import LOAD, START_SECONDS, SYNC_SECONDS, agent
@@ -122,3 +125,71 @@ def test_a_replica_whose_node_is_lost_comes_back_with_its_memory(stack: str, nam
     assert t.snapshots[-1].replicas == n
     assert all(p["ready"] for p in t.snapshots[-1].pods)
     assert len(t.snapshots[-1].pods) == n
+
+
+EBS_ZONE = "topology.ebs.csi.aws.com/zone"
+
+
+def ebs_volume(zone: str) -> dict[str, Any]:
+    """The PersistentVolume of a claim the EBS CSI driver provisioned in ``zone``: its
+    CreateVolume response has one accessible-topology segment with the driver's zone key and
+    the well-known one, which the external provisioner writes as one node selector term."""
+    exprs = [{"key": k, "operator": "In", "values": [zone]} for k in (EBS_ZONE, ZONE)]
+    return {
+        "spec": {
+            "csi": {"driver": "ebs.csi.aws.com"},
+            "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": exprs}]}},
+        }
+    }
+
+
+def karpenter(stack: str) -> Cluster:
+    """The stack's NodePools, EC2NodeClasses and rendered DaemonSets; zones: its subnets'."""
+    manifests = planned(stack).manifests.values()
+    kinds = {
+        k: [m for m in manifests if m.get("kind") == k]
+        for k in ("NodePool", "EC2NodeClass", "DaemonSet")
+    }
+    return Cluster(
+        kinds["NodePool"],
+        {str(c["metadata"]["name"]): c for c in kinds["EC2NodeClass"]},
+        kinds["DaemonSet"],
+        typed_config(stack_yaml(stack)).network.availability_zones,
+    )
+
+
+@cache
+def replacements(stack: str, name: str) -> tuple[Launch, dict[str, Launch]]:
+    """What Karpenter launches for the agent's pod with no volume yet (the first scheduling),
+    and for its replacement whose claim is bound to a volume in each zone the first could
+    have used."""
+    spec = agent(stack, name).stateful_set["spec"]["template"]["spec"]
+    cluster = karpenter(stack)
+    first = launch(spec, 1, cluster)
+    zones = first.nodes[0].zones if first.nodes else ()
+    return first, {z: launch(spec, 1, cluster, volumes=[ebs_volume(z)]) for z in zones}
+
+
+@journey(
+    user="tenant engineer of the agents tenant, whose agent replica's node dies mid-session",
+    stack="staging, prod (every agent whose memory the stack retains)",
+    steps=[
+        "the replica's first node was launched in one of the stack's zones, and its memory "
+        "volume (EBS, zonal) created there",
+        "the node is lost; the StatefulSet controller recreates the replica, Pending, with the "
+        "same claim",
+        "Karpenter launches a node for it",
+    ],
+    outcome="for every zone the first node could have been in, the replacement's NodeClaim "
+    "is in that pool and may launch only in the volume's zone",
+    docs=DOCS,
+)
+@pytest.mark.parametrize(("stack", "name"), RETAINED)
+def test_a_replacement_node_is_launched_in_its_volumes_zone(stack: str, name: str) -> None:
+    first, again = replacements(stack, name)
+    (node,) = first.nodes
+    assert set(node.zones) == set(typed_config(stack_yaml(stack)).network.availability_zones)
+    assert set(again) == set(node.zones)
+    for zone, found in again.items():
+        assert [(n.pool, n.zones) for n in found.nodes] == [(node.pool, (zone,))], zone
+        assert found.pending == 0
