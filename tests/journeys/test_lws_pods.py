@@ -12,6 +12,7 @@ tolerations; Kyverno judges every object as its creator, and Kueue's ungating up
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +23,7 @@ from substrate.components.workloads.kueue_integrations import LWS
 from substrate.components.workloads.tenancy import format_bytes, quantity
 from substrate.engines import apiserver, kueue
 from substrate.engines.workload_pods import derive, operator_account
-from tests.helpers import stack_yaml, typed_config
+from tests.helpers import ROOT, stack_yaml, typed_config
 from tests.journeys.cluster import (
     Object,
     Stack,
@@ -115,6 +116,14 @@ def enforced(s: Stack) -> bool:
     """Whether the planned substrate-statefulset-pdb refuses (Deny) rather than reports."""
     (policy,) = [p for p in s.context.policies if p["metadata"]["name"] == PDB_POLICY]
     return "Deny" in policy["spec"]["validationActions"]
+
+
+def docs_block(language: str) -> str:
+    """The one ``language`` code block of the docs section."""
+    text = (ROOT / "docs" / "workloads.md").read_text()
+    section = text.split(f"## {SECTION}\n", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(rf"```{language}\n(.*?)```", section, flags=re.S)
+    return block
 
 
 def names(objects: list[Any]) -> list[str]:
@@ -247,12 +256,14 @@ def test_a_gpu_leaderworkerset_runs_down_to_its_pods(name: str) -> None:
     steps=[
         "submit the LeaderWorkerSet of one group of two GPU pods without creating its "
         "PodDisruptionBudget first",
+        "submit it again with a PodDisruptionBudget that selects only the leader pods",
     ],
     outcome="substrate-statefulset-pdb fails the LeaderWorkerSet itself, as stored, with a "
     "message naming the PodDisruptionBudget to create (selecting leaderworkerset.sigs.k8s.io/"
     "name: serve, maxUnavailable: 1); the planned policy denies, so the tenant's CREATE is "
     "refused, instead of an accepted LeaderWorkerSet whose StatefulSets "
-    "Kyverno refuses to LWS's controller; the StatefulSets LWS builds of it are refused too",
+    "Kyverno refuses to LWS's controller; the StatefulSets LWS builds of it are refused too. "
+    "With the leader-only PodDisruptionBudget it is refused for the group's worker StatefulSet",
     docs=[DOC],
 )
 @pytest.mark.parametrize("name", enforcing(stacks_with(INTEGRATION)))
@@ -264,19 +275,33 @@ def test_a_leaderworkerset_without_a_pdb_is_refused_at_submission(name: str) -> 
     stored = dict(created.admitted)
     (derived,) = derive([stored])
     sets = derived.of_kind("StatefulSet")
-    verdicts = s.admit([stored], tenant_engineer(TENANT), cluster=platform_pdbs(s))
-    refused = denied(verdicts, NAME)
+    leader_only = {
+        **group_pdb(),
+        "spec": {
+            "maxUnavailable": 1,
+            "selector": {
+                "matchLabels": {SET_NAME: NAME, "leaderworkerset.sigs.k8s.io/worker-index": "0"}
+            },
+        },
+    }
+    without = s.admit([stored], tenant_engineer(TENANT), cluster=platform_pdbs(s))
+    leaders = s.admit([stored], tenant_engineer(TENANT), cluster=[*platform_pdbs(s), leader_only])
+    refused = denied(without, NAME)
     assert set(refused) == {PDB_POLICY}, refused
-    assert refused[PDB_POLICY] == (
-        f"no PodDisruptionBudget in namespace {TENANT} selects the pods of the leader "
-        f"StatefulSet of LeaderWorkerSet {NAME}; create first a PodDisruptionBudget selecting "
-        f"leaderworkerset.sigs.k8s.io/name: {NAME} (a label LWS puts on every pod of it) with "
-        "maxUnavailable: 1"
-    )
+    assert refused[PDB_POLICY] == " ".join(docs_block("text").split())
+    assert denied(leaders, NAME) == {
+        PDB_POLICY: f"no PodDisruptionBudget in namespace {TENANT} selects the pods of the worker "
+        f"StatefulSet of group 0 of LeaderWorkerSet {NAME}; create first a PodDisruptionBudget "
+        f"selecting {SET_NAME}: {NAME} (a label LWS puts on every pod of it) with maxUnavailable: 1"
+    }
     # The PodDisruptionBudget the docs show is the one the message names.
     pdb = group_pdb()
     assert pdb["spec"] == {"maxUnavailable": 1, "selector": {"matchLabels": {SET_NAME: NAME}}}
-    # Never stricter than the StatefulSet rule: LWS's own StatefulSets are refused as well.
-    made = s.admit(sets, operator(s, LWS), cluster=platform_pdbs(s))
+    # Never stricter than the StatefulSet rule: LWS's own StatefulSets are refused as well
+    # (the worker StatefulSet only, under the leader-only PodDisruptionBudget).
+    lws_sa = operator(s, LWS)
+    made = s.admit(sets, lws_sa, cluster=platform_pdbs(s))
     assert all(set(denied(made, n)) == {PDB_POLICY} for n in names(sets)), made
+    made = s.admit(sets, lws_sa, cluster=[*platform_pdbs(s), leader_only])
+    assert [set(denied(made, n)) for n in names(sets)] == [set(), {PDB_POLICY}], made
     assert enforced(s), f"{name}: the planned substrate-statefulset-pdb only audits"
