@@ -344,9 +344,15 @@ def test_a_gpu_inference_deployment_is_admitted_pod_by_pod(name: str) -> None:
 @journey(
     user="platform engineer",
     stack="every stack",
-    steps=["a non-compliant pod (created before a policy, or under Audit) is deleted"],
-    outcome="the UPDATEs that remove its finalizers are never refused, so it finishes "
-    "terminating and its namespace can be deleted",
+    steps=[
+        "a non-compliant pod (created before a policy, or under Audit; `latest` image from an "
+        "unlisted registry) with a finalizer is deleted",
+        "its controller removes the finalizer; Kueue removes its scheduling gate",
+    ],
+    outcome="Kyverno refuses the pod at CREATE, and never refuses its UPDATEs (terminating "
+    "with the finalizer, without it, ungated), so it finishes terminating and its namespace "
+    "can be deleted",
+    docs=["docs/policies.md#admission-policies-kyverno"],
 )
 @pytest.mark.parametrize("name", STACKS)
 def test_pod_updates_never_block_termination(name: str) -> None:
@@ -357,4 +363,16 @@ def test_pod_updates_never_block_termination(name: str) -> None:
     pod = as_created(s, written, tenant_engineer(GPU_TENANT)).admitted or {}
     user = tenant_engineer(GPU_TENANT)
     assert denied(s.admit([pod], user), "stuck") != {}
-    assert denied(s.admit([pod], user, operation="UPDATE"), "stuck") == {}
+    pod = copy.deepcopy(dict(pod))
+    terminating = copy.deepcopy(pod)
+    terminating["metadata"]["deletionTimestamp"] = "2026-01-01T00:10:00Z"
+    released = copy.deepcopy(terminating)
+    released["metadata"]["finalizers"] = []
+    ungated = copy.deepcopy(pod)
+    ungated["spec"]["schedulingGates"] = []
+    updates = {"stuck": pod, "terminating": terminating, "released": released, "ungated": ungated}
+    for name_, update in updates.items():
+        update["metadata"]["name"] = name_
+    for requester in (controller("kueue"), user):
+        verdicts = s.admit(list(updates.values()), requester, operation="UPDATE")
+        assert {n: denied(verdicts, n) for n in updates} == {n: {} for n in updates}

@@ -204,7 +204,7 @@ def test_a_tenant_cannot_become_an_agent(name: str) -> None:
     outcome="the restored claim and the re-created replica are admitted; the shell pod is "
     "refused by agent-isolation (not even an administrator runs as an agent outside its "
     "StatefulSet)",
-    docs=[IDENTITY_DOC],
+    docs=[IDENTITY_DOC, "docs/agents.md#how-memory-survives-restarts-and-drains"],
 )
 @pytest.mark.parametrize("name", STACKS)
 def test_an_administrator_restores_an_agents_memory(name: str) -> None:

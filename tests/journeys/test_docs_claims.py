@@ -16,12 +16,25 @@ MARKER = re.compile(r"<!-- journey: (tests/journeys/\w+\.py)::(\w+) -->")
 DOCS = sorted((ROOT / "docs").glob("*.md"))
 
 
+def slug(heading: str) -> str:
+    """GitHub's heading anchor: lowercase, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
 def anchors(doc: Path) -> set[str]:
-    """GitHub's heading anchors: lowercase, punctuation dropped, spaces to hyphens."""
-    out = set()
-    for heading in re.findall(r"^#+ (.+)$", doc.read_text(), flags=re.MULTILINE):
-        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
-        out.add(slug)
+    return {slug(h) for h in re.findall(r"^#+ (.+)$", doc.read_text(), flags=re.MULTILINE)}
+
+
+def placed_markers(doc: Path) -> list[tuple[str, str]]:
+    """(section anchor, journey) for every marker of ``doc``: the section is the nearest
+    heading above the marker outside fenced code blocks."""
+    out, section, fenced = [], "", False
+    for line in doc.read_text().splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif not fenced and (heading := re.match(r"^#+ (.+)$", line)):
+            section = slug(heading.group(1))
+        out += [(section, f"{f}::{fn}") for f, fn in MARKER.findall(line)]
     return out
 
 
@@ -63,3 +76,16 @@ def test_every_cited_section_points_back_at_its_journey() -> None:
         if r.docs and name not in cited
     ]
     assert unmarked == [], "add <!-- journey: ... --> beside the claim in the cited section"
+
+
+def test_every_marker_sits_in_a_section_its_journey_cites() -> None:
+    """A marker beside a claim says the journey shows that claim, so the journey names the
+    section (docs=) the claim is in; a marker moved beside another claim fails here."""
+    found = journeys()
+    astray = [
+        f"docs/{doc.name}#{section}: {name} cites {list(found[name].docs)}"
+        for doc in DOCS
+        for section, name in placed_markers(doc)
+        if name in found and f"docs/{doc.name}#{section}" not in found[name].docs
+    ]
+    assert astray == []

@@ -12,15 +12,17 @@ import pytest
 
 from substrate.engines.karpenter.instance_types import efa_nodes
 from substrate.engines.kueue import Step, StepResult, run
+from tests.helpers import STACKS
 from tests.journeys import queue_objects as q
 from tests.journeys.cluster import stack
 from tests.journeys.journey import journey
+from tests.journeys.queues import queue_stack
 
 DOC = "docs/capacity.md#multi-node-training-placement-group-and-efa"
 GPU, EFA = "nvidia.com/gpu", "vpc.amazonaws.com/efa"
 TRAINER, POOL, OUTSIDER = "ml-research", "training", "inference"
 """The training tenant, its EFA pool, and a GPU tenant with no share of that pool."""
-EFA_STACKS = ("staging", "prod")
+EFA_STACKS = STACKS
 
 
 def _families(stack_name: str) -> list[str]:
@@ -33,8 +35,9 @@ def _families(stack_name: str) -> list[str]:
 
 
 def _largest(stack_name: str) -> tuple[int, int]:
-    """(GPUs, EFA interfaces) per node of the pool's largest EFA instance type."""
-    return max(efa_nodes(_families(stack_name)))
+    """(GPUs, EFA interfaces) per node of the pool's largest EFA instance type the trainer's
+    nominal GPU quota fills at least once (dev: 4 GPUs, so a 4-GPU g5, not the 8-GPU one)."""
+    return max(n for n in efa_nodes(_families(stack_name)) if n[0] <= _nominal(stack_name))
 
 
 def _nominal(stack_name: str) -> int:
@@ -48,8 +51,13 @@ def _workers(stack_name: str) -> int:
     return _nominal(stack_name) // _largest(stack_name)[0]
 
 
-def _requests(gpus: int, interfaces: int) -> dict[str, str]:
-    return {"cpu": "8", "memory": "64Gi", GPU: str(gpus), EFA: str(interfaces)}
+def _requests(gpus: int, interfaces: int, unit: str = GPU) -> dict[str, str]:
+    return {"cpu": "8", "memory": "64Gi", unit: str(gpus), EFA: str(interfaces)}
+
+
+def _outsider_unit(stack_name: str) -> str:
+    """The GPU unit of the outsider's pool (dev's inference pool is time-sliced)."""
+    return queue_stack(stack_name).unit(OUTSIDER)
 
 
 def _scenario(stack_name: str) -> list[Step]:
@@ -68,7 +76,14 @@ def _scenario(stack_name: str) -> list[Step]:
         ),
         Step(
             "a GPU tenant without a training share asks for one GPU and one EFA interface",
-            submit=[q.job("efa-probe", OUTSIDER, _requests(1, 1), queue=OUTSIDER)],
+            submit=[
+                q.job(
+                    "efa-probe",
+                    OUTSIDER,
+                    _requests(1, 1, _outsider_unit(stack_name)),
+                    queue=OUTSIDER,
+                )
+            ],
         ),
     ]
 
@@ -89,21 +104,21 @@ def _flavors(wl_flavors: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
 
 @journey(
     user="ML engineer of tenant ml-research (a GPU share of the EFA training pool)",
-    stack="staging, prod",
+    stack="dev, staging, prod",
     steps=[
         "submit a JobSet to LocalQueue ml-research with one worker per node of the training "
-        "pool's largest instance type (staging p4d.24xlarge: 8 GPUs, 4 EFA interfaces; prod "
-        "p5.48xlarge: 8 GPUs, 32 EFA interfaces), as many workers as the tenant's nominal GPU "
-        "quota fills, each requesting all of its node's nvidia.com/gpu and "
-        "vpc.amazonaws.com/efa, no pool selector",
+        "pool's largest EFA instance type the tenant's nominal GPU quota fills (dev g5: 4 GPUs, "
+        "1 EFA interface; staging p4d.24xlarge: 8 GPUs, 4 EFA interfaces; prod p5.48xlarge: 8 "
+        "GPUs, 32 EFA interfaces), as many workers as that quota fills, each requesting all of "
+        "its node's nvidia.com/gpu and vpc.amazonaws.com/efa, no pool selector",
         "tenant inference (GPU quota on the inference pool only) submits a Job requesting one "
-        "GPU and one EFA interface",
+        "unit of its pool's GPUs and one EFA interface",
     ],
     outcome="Kueue admits the JobSet to flavor training for both resources (the inference "
     "flavor the tenant may borrow from offers no EFA) and charges its EFA interfaces against "
     "the tenant's EFA quota there, which is exactly what its GPU quota's nodes have; the "
-    "inference tenant's Job stays suspended, its message naming vpc.amazonaws.com/efa in "
-    "flavor inference",
+    "inference tenant's Job stays suspended, its message naming vpc.amazonaws.com/efa (in "
+    "flavor inference; on dev's time-sliced flavor, which declares none, unavailable)",
     docs=[DOC],
 )
 @pytest.mark.parametrize("stack_name", EFA_STACKS)
@@ -128,4 +143,10 @@ def test_efa_jobs_are_admitted_to_the_efa_pool_only(
     job: Any = probed.object("Job", "efa-probe")
     waiting = probed.workload_of("Job", "efa-probe")
     assert not waiting.admitted and job["spec"]["suspend"] is True
-    assert f"insufficient quota for {EFA} in flavor {OUTSIDER}" in waiting.pending_message
+    # A whole-GPU flavor declares EFA (0 on the inference pool); a time-sliced one does not.
+    expected = (
+        f"insufficient quota for {EFA} in flavor {OUTSIDER}"
+        if _outsider_unit(stack_name) == GPU
+        else f"resource {EFA} unavailable in ClusterQueue"
+    )
+    assert expected in waiting.pending_message, waiting.pending_message

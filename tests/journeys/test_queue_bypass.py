@@ -15,6 +15,8 @@ from substrate.engines.kueue import Ref, Step
 from tests.helpers import STACKS
 from tests.journeys import queue_objects as q
 from tests.journeys.cluster import (
+    Object,
+    Stack,
     controller,
     denied,
     docs_yaml,
@@ -27,6 +29,7 @@ from tests.journeys.journey import journey
 from tests.journeys.queues import GPU, GPU_TOLERATION, QueueStack, played, queue_stack
 
 NOTHING_BYPASSES = "docs/workloads.md#nothing-bypasses-the-queues"
+QUEUE = "kueue.x-k8s.io/queue-name"
 RESEARCH = "ml-research"
 SMALL = {"cpu": "1", "memory": "4Gi"}
 
@@ -176,7 +179,7 @@ def agents_millicores(s: QueueStack) -> int:
     "LocalQueue (each pod its own Workload, so KEDA's resizes are admitted pod by pod); the "
     "CPUs the agents use are not lent: data-eng gets exactly its nominal plus the agents' "
     "unused CPUs, and one CPU more waits",
-    docs=[NOTHING_BYPASSES],
+    docs=[NOTHING_BYPASSES, "docs/agents.md#how-it-scales"],
 )
 @pytest.mark.parametrize("name", STACKS)
 def test_agents_use_quota_kueue_does_not_lend(name: str) -> None:
@@ -217,3 +220,135 @@ def test_gated_agent_pods_are_admitted(name: str) -> None:
     verdicts = s.admit(pods, controller("statefulset-controller"), cluster=pdbs)
     for pod in pods:
         assert denied(verdicts, pod["metadata"]["name"]) == {}
+
+
+# -- owners a tenant writes, CronJobs ----------------------------------------------------------
+def _owned_by_own_job(s: Stack, name: str, resources: dict[str, Any]) -> tuple[Object, Object]:
+    """The documented Job (queue label kept) and a bare Pod with its pod template (toleration
+    added, no queue label) whose ownerReferences name that Job as controller, with the UID the
+    API server gave it: what a tenant engineer reads with `kubectl get job -o jsonpath`."""
+    job = documented_job_of(s)
+    (created,) = s.create([job], tenant_engineer(RESEARCH)).results
+    assert created.admitted is not None, created.errors
+    pod = _bare_pod(job, name)
+    assert QUEUE not in pod["metadata"].get("labels", {})
+    pod["spec"]["containers"][0]["resources"] = resources
+    pod["spec"]["tolerations"] = [GPU_TOLERATION]
+    pod["metadata"]["ownerReferences"] = [
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "name": job["metadata"]["name"],
+            "uid": created.admitted["metadata"]["uid"],
+            "controller": True,
+        }
+    ]
+    return job, pod
+
+
+def documented_job_of(s: Stack) -> Object:
+    """The documented Job, its image in the stack's own registry."""
+    (job,) = docs_yaml("workloads.md", "Submitting a training job")
+    return rehome(job, s.registry)
+
+
+def _unqueued(s: Stack, job: Object, pod: Object) -> Object:
+    """``pod`` as the API server admits it after ``job``: Kueue's pod webhook takes the Job for
+    its owner, so it neither labels nor gates it."""
+    _, created = s.create([job, pod], tenant_engineer(RESEARCH)).results
+    assert created.admitted is not None, created.errors
+    assert QUEUE not in created.admitted["metadata"].get("labels", {})
+    assert not created.admitted["spec"].get("schedulingGates")
+    return dict(created.admitted)
+
+
+ONE_GPU = {
+    "requests": {"cpu": "4", "memory": "32Gi", GPU: "1"},
+    "limits": {"memory": "32Gi", GPU: "1"},
+}
+
+
+@journey(
+    user="ML engineer of tenant ml-research trying to skip the queue",
+    stack="dev, staging, prod",
+    steps=[
+        "submit the documented GPU Job (queued, suspended) and read its UID",
+        "create a GPU pod with the Job's pod template and the GPU toleration, no queue label, "
+        "whose ownerReferences name that Job as its controller",
+    ],
+    outcome="Kueue's pod webhook takes the Job for the pod's owner and neither labels nor gates "
+    "it; Kyverno's gpu-queue-label refuses it all the same (the requester is a tenant engineer, "
+    "not the job controller; in dev, where admission audits, it is reported)",
+    docs=[NOTHING_BYPASSES],
+)
+@pytest.mark.parametrize("name", STACKS)
+def test_a_gpu_pod_naming_a_queued_job_as_owner_is_refused(name: str) -> None:
+    s = stack(name)
+    pod = _unqueued(s, *_owned_by_own_job(s, "borrowed-owner", ONE_GPU))
+    refused = denied(s.admit([pod], tenant_engineer(RESEARCH)), "borrowed-owner")
+    assert set(refused) == {"substrate-gpu-queue-label"}, refused
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 13: gpu-queue-label judges only GPU work; a tenant's CPU pod that names its "
+    "own queued Job as owner runs unqueued (the ResourceQuota backstop still bounds it)",
+)
+@journey(
+    user="ML engineer of tenant ml-research trying to skip the queue",
+    stack="dev, staging, prod",
+    steps=[
+        "submit the documented GPU Job (queued, suspended) and read its UID",
+        "create a CPU pod with the Job's pod template, no queue label, whose ownerReferences "
+        "name that Job as its controller",
+    ],
+    outcome="the pod does not run unqueued: Kueue gates it or Kyverno refuses it",
+)
+@pytest.mark.parametrize("name", STACKS)
+def test_a_cpu_pod_naming_a_queued_job_as_owner_is_not_unqueued(name: str) -> None:
+    s = stack(name)
+    cpu = {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"memory": "1Gi"}}
+    pod = _unqueued(s, *_owned_by_own_job(s, "borrowed-owner", cpu))
+    assert denied(s.admit([pod], tenant_engineer(RESEARCH)), "borrowed-owner") != {}
+
+
+def _cron_job(s: Stack, labels: dict[str, str]) -> Object:
+    job = documented_job_of(s)
+    spec = copy.deepcopy(job["spec"])
+    spec["parallelism"] = spec["completions"] = 1
+    spec["template"]["spec"]["containers"][0]["resources"] = copy.deepcopy(ONE_GPU)
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "nightly-eval", "namespace": RESEARCH},
+        "spec": {
+            "schedule": "0 2 * * *",
+            "jobTemplate": {"metadata": {"labels": labels}, "spec": spec},
+        },
+    }
+
+
+@journey(
+    user="ML engineer of tenant ml-research scheduling a nightly GPU evaluation",
+    stack="dev, staging, prod",
+    steps=[
+        "create a GPU CronJob whose jobTemplate carries no queue label",
+        "create it with kueue.x-k8s.io/queue-name: ml-research on its jobTemplate",
+    ],
+    outcome="the API server stores both (Kueue has no CronJob webhook, so nothing labels the "
+    "first); Kyverno's gpu-queue-label refuses the unlabelled one (in dev, reported) and admits "
+    "the labelled one",
+    docs=[NOTHING_BYPASSES],
+)
+@pytest.mark.parametrize("name", STACKS)
+def test_a_gpu_cronjob_names_its_queue_on_its_job_template(name: str) -> None:
+    s = stack(name)
+    engineer = tenant_engineer(RESEARCH)
+    for labels, refused in (({}, {"substrate-gpu-queue-label"}), ({QUEUE: RESEARCH}, set())):
+        (created,) = s.create([_cron_job(s, labels)], engineer).results
+        assert created.created and created.admitted is not None, created.errors
+        stored = created.admitted["spec"]["jobTemplate"]["metadata"].get("labels", {})
+        assert stored == labels
+        verdicts = s.admit([created.admitted], engineer)
+        assert set(denied(verdicts, "nightly-eval")) == refused
+        assert "substrate-gpu-queue-label" in judged_by(verdicts, "nightly-eval")

@@ -91,7 +91,7 @@ def test_adding_a_tenant() -> None:
     ],
     outcome="Kueue's StatefulSet webhook refuses the resize (spec.replicas: Invalid value: 3: "
     "field is immutable), and the plan refuses the integration in a stack with agents",
-    docs=["docs/workloads.md#kueue"],
+    docs=["docs/workloads.md#kueue", "docs/agents.md#how-it-scales"],
 )
 def test_kueue_refuses_to_resize_a_statefulset_it_queues() -> None:
     """The reason the plan refuses the statefulset integration in a stack with agents: with it,

@@ -17,7 +17,7 @@ import pytest
 from substrate.components.cluster.ebs import DEFAULT_CLASS, FAST_CLASS
 from substrate.components.workloads.tenancy import format_bytes, gpu_ceiling, quantity
 from substrate.engines import apiserver, kueue
-from tests.helpers import STACKS
+from tests.helpers import ROOT, STACKS
 from tests.journeys.cluster import Object, Stack, stack, tenant_engineer
 from tests.journeys.journey import journey
 
@@ -252,3 +252,13 @@ def test_a_tenant_claims_storage_only_within_its_grants(name: str) -> None:
     assert defaulted.admitted["spec"]["storageClassName"] == DEFAULT_CLASS
     assert refused_by_quota(over, f"{DEFAULT_CLASS}.storageclass.storage.k8s.io/requests.storage")
     assert refused_by_quota(io2, f"{FAST_CLASS}.storageclass.storage.k8s.io/requests.storage")
+
+
+def test_the_docs_state_prods_split_ceiling() -> None:
+    """The figures docs/workloads.md gives for prod's split are ml-research's ceiling."""
+    ceiling = documented_ceiling(stack("prod"), RESEARCH)
+    stated = (
+        f"stop at {ceiling * 7 // 8} GPUs in ml-research and {ceiling // 8} in "
+        f"ml-research-eval: {ceiling} together, the tenant's GPU ceiling (not {2 * ceiling})"
+    )
+    assert stated in " ".join((ROOT / "docs/workloads.md").read_text().split())

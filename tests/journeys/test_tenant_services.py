@@ -14,12 +14,20 @@ from typing import Any
 import pytest
 
 from substrate.engines import apiserver
+from tests.helpers import STACKS, stack_yaml
 from tests.journeys.cluster import stack, tenant_engineer
 from tests.journeys.journey import journey
 
 DOC = "docs/workloads.md#load-balancers-and-node-ports"
-LB_STACKS = ("staging", "prod")
-"""Stacks where the inference tenant declares load-balancer ingress (on 8443)."""
+LB_STACKS = [
+    s
+    for s in STACKS
+    if stack_yaml(s)["substrate:tenants"]["inference"]
+    .get("network", {})
+    .get("ingress", {})
+    .get("loadBalancers")
+]
+"""Stacks where the inference tenant declares load-balancer ingress (staging and prod, on 8443)."""
 
 
 def service(name: str, namespace: str, kind: str, **extra: Any) -> dict[str, Any]:
@@ -96,7 +104,7 @@ def test_a_load_balancer_with_node_ports_is_refused(name: str) -> None:
     "plugin; the ClusterIP Service is created",
     docs=[DOC],
 )
-@pytest.mark.parametrize("name", ["dev", *LB_STACKS])
+@pytest.mark.parametrize("name", STACKS)
 def test_no_node_ports_and_no_undeclared_load_balancers(name: str) -> None:
     s = stack(name)
     engineer = tenant_engineer("data-eng")
