@@ -172,7 +172,8 @@ def test_a_model_the_role_was_not_granted_is_access_denied(tmp_path: Path) -> No
     "StatefulSet (with its ServiceAccount and PDB), the Deployment without requests (the "
     "LimitRange fills them) and the SparkApplication (with its pods) run; JobSet and RayJob are "
     "queued with their pods unjudged (warn) and Karpenter launches nodes for their templates "
-    "(the JobSet's two 8-GPU pods on two p4d.24xlarge); the LeaderWorkerSet is undecided (warn)",
+    "(the JobSet's two 8-GPU pods on two p4d.24xlarge); the LeaderWorkerSet's PodDisruptionBudget "
+    "is admitted and the LeaderWorkerSet is undecided (warn)",
     docs=[f"{DOC}#realistic-tenant-manifests"],
 )
 def test_realistic_tenant_manifests(tmp_path: Path) -> None:
@@ -189,6 +190,7 @@ def test_realistic_tenant_manifests(tmp_path: Path) -> None:
         ("JobSet", "pretrain-moe"): "warn",
         ("RayJob", "feature-etl"): "warn",
         ("SparkApplication", "features"): "ok",
+        ("PodDisruptionBudget", "llama-serve"): "ok",
         ("LeaderWorkerSet", "llama-serve"): "warn",
     }
     jobset = verdict(report, "JobSet", "pretrain-moe")

@@ -12,6 +12,7 @@ tolerations; Kyverno judges every object as its creator, and Kueue's ungating up
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +23,7 @@ from substrate.components.workloads.kueue_integrations import LWS
 from substrate.components.workloads.tenancy import format_bytes, quantity
 from substrate.engines import apiserver, kueue
 from substrate.engines.workload_pods import derive, operator_account
+from tests.helpers import ROOT, stack_yaml, typed_config
 from tests.journeys.cluster import (
     Object,
     Stack,
@@ -44,11 +46,13 @@ from tests.journeys.test_operator_pods import (
 )
 
 INTEGRATION = "leaderworkerset.x-k8s.io/leaderworkerset"
+SET_NAME = "leaderworkerset.sigs.k8s.io/name"
 NAME, SIZE = "serve", 2
 REVISION = "controller-revision-hash"
 PREBUILT = "kueue.x-k8s.io/prebuilt-workload-name"
 GATE = "kueue.x-k8s.io/admission"
 SECTION = "JobSets, RayJobs and LeaderWorkerSets, down to their pods"
+PDB_POLICY = "substrate-statefulset-pdb"
 
 
 def group_pod(s: Stack) -> Object:
@@ -94,6 +98,34 @@ def group_pdb() -> Object:
     return pdb
 
 
+def platform_pdbs(s: Stack) -> list[Object]:
+    """The PodDisruptionBudgets the stack itself creates (none in the tenant's namespace): what
+    `resource.List` finds in the cluster before the tenant creates one."""
+    pdbs = s.objects("PodDisruptionBudget")
+    assert pdbs and all(p["metadata"]["namespace"] != TENANT for p in pdbs)
+    return pdbs
+
+
+def enforcing(names: list[str]) -> list[str]:
+    """The stacks among ``names`` whose stack file sets admission to Enforce (each journey then
+    checks that the planned policy denies)."""
+    return [n for n in names if typed_config(stack_yaml(n)).admission.mode == "Enforce"]
+
+
+def enforced(s: Stack) -> bool:
+    """Whether the planned substrate-statefulset-pdb refuses (Deny) rather than reports."""
+    (policy,) = [p for p in s.context.policies if p["metadata"]["name"] == PDB_POLICY]
+    return "Deny" in policy["spec"]["validationActions"]
+
+
+def docs_block(language: str) -> str:
+    """The one ``language`` code block of the docs section."""
+    text = (ROOT / "docs" / "workloads.md").read_text()
+    section = text.split(f"## {SECTION}\n", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(rf"```{language}\n(.*?)```", section, flags=re.S)
+    return block
+
+
 def names(objects: list[Any]) -> list[str]:
     return [o["metadata"]["name"] for o in objects]
 
@@ -108,11 +140,11 @@ def assert_stateful_sets(
         assert made.created and made.admitted is not None, made.errors
         assert made.username == lws_sa["username"]
         sets.append(made.admitted)
-    with_pdb = s.admit(sets, lws_sa, cluster=[pdb])
-    without = s.admit(sets, lws_sa, cluster=[])
+    with_pdb = s.admit(sets, lws_sa, cluster=[*platform_pdbs(s), pdb])
+    without = s.admit(sets, lws_sa, cluster=platform_pdbs(s))
     for made in run.results:
         assert denied(with_pdb, made.name) == {}, made.name
-        assert set(denied(without, made.name)) == {"substrate-statefulset-pdb"}, made.name
+        assert set(denied(without, made.name)) == {PDB_POLICY}, made.name
 
 
 def assert_pods_created(s: Stack, run: apiserver.ApiServerRun, creator: dict[str, Any]) -> None:
@@ -170,7 +202,8 @@ def assert_ungated_on_flavor(
         "the StatefulSet controller its worker pod (LWS's and Kubernetes' own code)",
         "Kueue admits the group's Workload and ungates its pods",
     ],
-    outcome="Kyverno admits the LeaderWorkerSet, both StatefulSets (created as LWS's service "
+    outcome="Kyverno admits the LeaderWorkerSet (substrate-statefulset-pdb finds its "
+    "PodDisruptionBudget), both StatefulSets (created as LWS's service "
     "account from its chart; without the PodDisruptionBudget substrate-statefulset-pdb refuses "
     "them) and both pods (created as the StatefulSet controller, gated, "
     "passing Pod Security and the tenant's quota); Kueue admits the group on one of the "
@@ -187,7 +220,8 @@ def test_a_gpu_leaderworkerset_runs_down_to_its_pods(name: str) -> None:
     assert pdb.created and pdb.admitted is not None, pdb.errors
     assert created.created and created.admitted is not None, created.errors
     stored = dict(created.admitted)
-    assert denied(s.admit([pdb.admitted, stored], engineer), NAME) == {}
+    verdicts = s.admit([pdb.admitted, stored], engineer, cluster=[*platform_pdbs(s), pdb.admitted])
+    assert denied(verdicts, NAME) == {} and PDB_POLICY in judged_by(verdicts, NAME)
 
     (derived,) = derive([stored])
     sets, pods = derived.of_kind("StatefulSet"), derived.of_kind("Pod")
@@ -213,3 +247,61 @@ def test_a_gpu_leaderworkerset_runs_down_to_its_pods(name: str) -> None:
         ]
     )
     assert_ungated_on_flavor(s, placed, names(pods), creator)
+
+
+@journey(
+    user="ML engineer of tenant ml-research",
+    stack="every stack with the leaderworkerset.x-k8s.io/leaderworkerset integration whose "
+    "admission mode is Enforce",
+    steps=[
+        "submit the LeaderWorkerSet of one group of two GPU pods without creating its "
+        "PodDisruptionBudget first",
+        "submit it again with a PodDisruptionBudget that selects only the leader pods",
+    ],
+    outcome="substrate-statefulset-pdb fails the LeaderWorkerSet itself, as stored, with a "
+    "message naming the PodDisruptionBudget to create (selecting leaderworkerset.sigs.k8s.io/"
+    "name: serve, maxUnavailable: 1); the planned policy denies, so the tenant's CREATE is "
+    "refused, instead of an accepted LeaderWorkerSet whose StatefulSets "
+    "Kyverno refuses to LWS's controller; the StatefulSets LWS builds of it are refused too. "
+    "With the leader-only PodDisruptionBudget it is refused for the group's worker StatefulSet",
+    docs=[DOC],
+)
+@pytest.mark.parametrize("name", enforcing(stacks_with(INTEGRATION)))
+def test_a_leaderworkerset_without_a_pdb_is_refused_at_submission(name: str) -> None:
+    s = stack(name)
+    queues(s, INTEGRATION)
+    (created,) = s.create([gpu_lws(s)], tenant_engineer(TENANT)).results
+    assert created.created and created.admitted is not None, created.errors
+    stored = dict(created.admitted)
+    (derived,) = derive([stored])
+    sets = derived.of_kind("StatefulSet")
+    leader_only = {
+        **group_pdb(),
+        "spec": {
+            "maxUnavailable": 1,
+            "selector": {
+                "matchLabels": {SET_NAME: NAME, "leaderworkerset.sigs.k8s.io/worker-index": "0"}
+            },
+        },
+    }
+    without = s.admit([stored], tenant_engineer(TENANT), cluster=platform_pdbs(s))
+    leaders = s.admit([stored], tenant_engineer(TENANT), cluster=[*platform_pdbs(s), leader_only])
+    refused = denied(without, NAME)
+    assert set(refused) == {PDB_POLICY}, refused
+    assert refused[PDB_POLICY] == " ".join(docs_block("text").split())
+    assert denied(leaders, NAME) == {
+        PDB_POLICY: f"no PodDisruptionBudget in namespace {TENANT} selects the pods of the worker "
+        f"StatefulSet of group 0 of LeaderWorkerSet {NAME}; create first a PodDisruptionBudget "
+        f"selecting {SET_NAME}: {NAME} (a label LWS puts on every pod of it) with maxUnavailable: 1"
+    }
+    # The PodDisruptionBudget the docs show is the one the message names.
+    pdb = group_pdb()
+    assert pdb["spec"] == {"maxUnavailable": 1, "selector": {"matchLabels": {SET_NAME: NAME}}}
+    # Never stricter than the StatefulSet rule: LWS's own StatefulSets are refused as well
+    # (the worker StatefulSet only, under the leader-only PodDisruptionBudget).
+    lws_sa = operator(s, LWS)
+    made = s.admit(sets, lws_sa, cluster=platform_pdbs(s))
+    assert all(set(denied(made, n)) == {PDB_POLICY} for n in names(sets)), made
+    made = s.admit(sets, lws_sa, cluster=[*platform_pdbs(s), leader_only])
+    assert [set(denied(made, n)) for n in names(sets)] == [set(), {PDB_POLICY}], made
+    assert enforced(s), f"{name}: the planned substrate-statefulset-pdb only audits"
