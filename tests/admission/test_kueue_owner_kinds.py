@@ -23,4 +23,3 @@ def test_every_integrations_kind_is_an_owner_kueue_follows() -> None:
     names = sorted({*SUPPORTED, *UNSHIPPED})
     wanted = {n: BUILT_IN.get(n) or tuple(n.rsplit("/", 1)) for n in names}
     assert {n: k for n, k in wanted.items() if k not in covered} == {}
-
