@@ -64,11 +64,10 @@ would not follow is refused too rather than guessed."""
 
 
 def _is(owner: str, group: str, kind: str) -> str:
-    version = (
-        f"{owner}.apiVersion == 'v1'"
-        if not group
-        else (f"{owner}.apiVersion.startsWith({cel(group + '/')})")
-    )
+    """CEL: owner reference ``owner`` is a ``kind`` of API group ``group`` ("" is core)."""
+    if not group:
+        return f"({owner}.kind == {cel(kind)} && {owner}.apiVersion == 'v1')"
+    version = f"{owner}.apiVersion.startsWith({cel(group + '/')})"
     return f"({owner}.kind == {cel(kind)} && {version})"
 
 
