@@ -6,7 +6,9 @@ autoscaling/v2 defaulting), and runs the HPA controller's reconcile every ``sync
 the StatefulSet controller's sync after it, against a fake API server with the pod registry's
 graceful deletion and the StatefulSet scale subresource. A metric series stands in for KEDA's
 metrics server; a kubelet model makes pods Ready ``start_seconds`` after creation and removes a
-deleted pod when its grace period ends (an agent that uses all of it). The HPA controller's
+deleted pod when its grace period ends (an agent that uses all of it). A lost node is a deleted
+Node object; pod GC's change to the pods bound to it (Failed, DisruptionTarget, force deletion)
+follows. The HPA controller's
 stored timestamps are aged between steps: it has no injectable clock (tools/engines/hpa/README.md).
 
 Nothing here computes a replica count: every number comes from the controllers.
@@ -28,7 +30,7 @@ class Event:
     """Seconds from the start."""
     kind: str
     """rescale, podCreated, podReady, podDeleted, podGone, claimCreated, claimOwners, rollout,
-    hpaError."""
+    nodeLost, hpaError."""
     object: str
     replicas_from: int | None = None
     replicas_to: int | None = None
@@ -40,9 +42,13 @@ class Event:
     revision: str = ""
     owners: tuple[str, ...] = ()
     reason: str = ""
-    """podDeleted: scale-down or rollout; hpaError: the controller's error."""
+    """podDeleted: scale-down, rollout, or DeletionByPodGC (pod GC force-deleted a pod whose
+    node is gone); hpaError: the controller's error."""
     pre_stop: tuple[str, ...] = ()
-    """podDeleted: the preStop HTTP paths of the pod's containers (what the kubelet calls)."""
+    """podDeleted: the preStop HTTP paths of the pod's containers (what the kubelet calls; none
+    when the pod's node is gone)."""
+    node: str = ""
+    """podReady: the node the pod runs on; nodeLost: the node lost (``object``: its pod)."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,7 @@ def _event(raw: Mapping[str, Any]) -> Event:
         owners=tuple(raw.get("owners") or ()),
         reason=raw.get("reason", ""),
         pre_stop=tuple(raw.get("preStop") or ()),
+        node=raw.get("node", ""),
     )
 
 
@@ -97,13 +104,16 @@ def simulate(
     replicas: int,
     metrics: Sequence[tuple[int, Sequence[float]]] = (),
     rollout: tuple[int, Mapping[str, Any]] | None = None,
+    node_loss: Sequence[tuple[int, str]] = (),
     duration_seconds: int,
     start_seconds: int = 30,
     sync_seconds: int = 15,
 ) -> Timeline:
     """Run the controllers on ``stateful_set`` (started at ``replicas``) and the HPA KEDA makes
     from ``scaled_object``. ``metrics``: (from second, value of each trigger) in order;
-    ``rollout``: (second, the StatefulSet with a new spec, ``replicas`` left to the HPA)."""
+    ``rollout``: (second, the StatefulSet with a new spec, ``replicas`` left to the HPA);
+    ``node_loss``: (second, pod): the Node object of the node that pod runs on is deleted then,
+    and pod GC force-deletes the pods bound to it (tools/engines/hpa/nodes.go)."""
     request: dict[str, Any] = {
         "statefulSet": stateful_set,
         "replicas": replicas,
@@ -114,6 +124,8 @@ def simulate(
     }
     if scaled_object is not None:
         request["scaledObject"] = scaled_object
+    if node_loss:
+        request["nodeLoss"] = [{"at": at, "pod": pod} for at, pod in node_loss]
     if rollout is not None:
         request["rollout"] = {"at": rollout[0], "statefulSet": rollout[1]}
     out = json.loads(run("hpa", [], stdin=json.dumps(request)).stdout)

@@ -117,3 +117,28 @@ def test_with_delete_retention_a_scaled_down_claim_goes_with_its_pod() -> None:
     deleted = [e.object for e in t.deletions("scale-down")]
     assert deleted == ["support-7", "support-6", "support-5"]
     assert owned == {f"memory-{pod}": (f"Pod/{pod}",) for pod in deleted}
+
+
+def test_with_delete_retention_a_lost_node_still_leaves_the_claim_but_the_set_owns_it() -> None:
+    """Node loss is not a scale-down: with Delete/Delete (`retain: false`) the replica whose
+    node is lost comes back with its claim too, but the StatefulSet owns every claim, so they
+    go when the set is deleted. This is what the node-loss journey's "no owner" rules out."""
+    sts, so = support()
+    sts["spec"]["persistentVolumeClaimRetentionPolicy"] = {
+        "whenDeleted": "Delete",
+        "whenScaled": "Delete",
+    }
+    t = hpa.simulate(
+        sts,
+        so,
+        replicas=2,
+        metrics=[(0, [50.0])],
+        node_loss=[(120, "support-1")],
+        duration_seconds=240,
+    )
+    assert [(e.object, e.reason, e.grace_seconds) for e in t.of("podDeleted")] == [
+        ("support-1", "DeletionByPodGC", 0)
+    ]
+    mounted = [e.claims for e in t.of("podCreated") if e.object == "support-1"]
+    assert len(mounted) == 2 and mounted[0] == mounted[1]
+    assert {e.owners for e in t.of("claimOwners")} == {("StatefulSet/support",)}

@@ -15,6 +15,10 @@ concepts/nodeclasses.md "Reserved Resources"), modelled for one workload:
   types that hold them all; the cheapest is launched (on-demand lowest price). Reserved
   capacity, when the pool allows it and a reservation exists, is used first: not knowable
   offline.
+- Volume topology (volumes.py): the requirements a pod's bound PersistentVolumes add (an EBS
+  volume's zone) narrow the zones the NodeClaim may launch in; a pool whose nodes cannot be in
+  such a zone cannot take the pod. Zones come from the pool's requirements, else the node
+  class's subnets (the stack's Availability Zones, when given).
 - `spec.limits`: an instance type whose capacity would exceed what the pool has left is not
   launched (filterByRemainingResources); the pod then goes to the next pool, or stays pending.
   (Karpenter's first round subtracts the largest option's capacity and may take more rounds;
@@ -28,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from substrate.engines.karpenter import pods as podreq
+from substrate.engines.karpenter import volumes as volreq
 from substrate.engines.karpenter.instance_types import InstanceType, Resources, catalog
 from substrate.engines.karpenter.scheduling import order_by_weight
 
@@ -43,6 +48,8 @@ class Option:
     """Allocatable less the DaemonSet pods' requests."""
     per_node: int
     """How many of the pods fit on one node."""
+    zones: tuple[str, ...] = ()
+    """The zones a node of this type may launch in for the pod (empty: not known)."""
 
 
 @dataclass
@@ -58,6 +65,8 @@ class Node:
     pool: str
     type: InstanceType
     pods: int
+    zones: tuple[str, ...] = ()
+    """The NodeClaim's zone requirement (empty: not known)."""
 
 
 @dataclass
@@ -114,8 +123,42 @@ def daemon_overhead(
     return total
 
 
-def fit_pool(pod: Obj, nodepool: Obj, nodeclass: Obj | None, daemonsets: Sequence[Obj]) -> PoolFit:
-    """The pool's instance types that hold at least one ``pod`` (its spec), or why none does."""
+def _zones(
+    pod: Obj,
+    labels: Mapping[str, str],
+    choices: Mapping[str, list[str]],
+    alternatives: Sequence[volreq.Alternative],
+) -> tuple[str, ...] | None:
+    """The zones a node with these labels may launch in for ``pod``: each where the pod's
+    selection and one of its volumes' alternatives hold; None when there is none."""
+    known = [labels[volreq.ZONE]] if volreq.ZONE in labels else choices.get(volreq.ZONE)
+    candidates: list[str | None] = list(known) if known else [None]
+    found: list[str] = []
+    for z in candidates:
+        at = {**choices, volreq.ZONE: [z]} if z is not None else choices
+        if not podreq.selects(pod, labels, at):
+            continue
+        if alternatives and not any(podreq.satisfies(labels, at, a) for a in alternatives):
+            continue
+        if z is None:
+            return ()
+        found.append(z)
+    return tuple(found) if found else None
+
+
+def fit_pool(
+    pod: Obj,
+    nodepool: Obj,
+    nodeclass: Obj | None,
+    daemonsets: Sequence[Obj],
+    *,
+    zones: Sequence[str] = (),
+    volumes: Sequence[Obj] = (),
+) -> PoolFit:
+    """The pool's instance types that hold at least one ``pod`` (its spec), or why none does.
+    ``zones``: the zones of the node class's subnets (a pool without a zone requirement
+    launches in any of them); ``volumes``: the PersistentVolumes the pod's claims are bound to
+    (volumes.alternatives)."""
     name = str(nodepool["metadata"]["name"])
     found = PoolFit(name)
     untolerated = [t for t in taints(nodepool) if not podreq.tolerated(pod, t)]
@@ -125,10 +168,15 @@ def fit_pool(pod: Obj, nodepool: Obj, nodeclass: Obj | None, daemonsets: Sequenc
         return found
     kubelet = (nodeclass or {}).get("spec", {}).get("kubelet") or {}
     need = podreq.requests(pod)
-    selected = []
+    alternatives = volreq.alternatives(volumes)
+    selected, by_volume = [], False
     for it in pool_types(nodepool):
         labels, choices = node_labels(nodepool, it)
-        if not podreq.selects(pod, labels, choices):
+        if zones and volreq.ZONE not in labels and volreq.ZONE not in choices:
+            choices[volreq.ZONE] = list(zones)
+        where = _zones(pod, labels, choices, alternatives)
+        if where is None:
+            by_volume = by_volume or podreq.selects(pod, labels, choices)
             continue
         selected.append(it)
         free = podreq.subtract(
@@ -137,9 +185,13 @@ def fit_pool(pod: Obj, nodepool: Obj, nodeclass: Obj | None, daemonsets: Sequenc
         )
         per_node = podreq.how_many(need, free)
         if per_node:
-            found.options.append(Option(it, free, per_node))
+            found.options.append(Option(it, free, per_node, where))
     if not selected:
-        found.reason = "its node selector or node affinity matches no node of the pool"
+        found.reason = (
+            "its volumes' node affinity (zone) matches no node of the pool"
+            if by_volume
+            else "its node selector or node affinity matches no node of the pool"
+        )
     elif not found.options:
         found.reason = podreq.short_of(need, [it.allocatable(kubelet) for it in selected], selected)
     return found
@@ -173,6 +225,9 @@ class Cluster:
     nodepools: Sequence[Obj]
     nodeclasses: Mapping[str, Obj]
     daemonsets: Sequence[Obj]
+    zones: Sequence[str] = ()
+    """The zones of the node classes' subnets (the stack's Availability Zones); empty: not
+    known."""
 
     def empty_limits(self) -> dict[str, Resources]:
         """Each pool's limits with no node launched yet."""
@@ -180,13 +235,26 @@ class Cluster:
 
 
 def launch(
-    pod: Obj, count: int, cluster: Cluster, remaining: dict[str, Resources] | None = None
+    pod: Obj,
+    count: int,
+    cluster: Cluster,
+    remaining: dict[str, Resources] | None = None,
+    *,
+    volumes: Sequence[Obj] = (),
 ) -> Launch:
     """The nodes Karpenter launches for ``count`` pods like ``pod`` (a pod spec) on an empty
-    cluster, or on what ``remaining`` (pool -> limits left, updated) says is left."""
+    cluster, or on what ``remaining`` (pool -> limits left, updated) says is left; ``volumes``:
+    the PersistentVolumes the pod's claims are bound to."""
     ordered = order_by_weight(cluster.nodepools)
     fits = [
-        fit_pool(pod, np, nodeclass_of(np, cluster.nodeclasses), cluster.daemonsets)
+        fit_pool(
+            pod,
+            np,
+            nodeclass_of(np, cluster.nodeclasses),
+            cluster.daemonsets,
+            zones=cluster.zones,
+            volumes=volumes,
+        )
         for np in ordered
     ]
     out = Launch(count, podreq.requests(pod), fits)
@@ -226,7 +294,7 @@ def _next_node(
         best = min((o for o in allowed if o.per_node >= take), key=lambda o: _price(o.type))
         capacity = best.type.capacity(kubelet)
         remaining[fit.pool] = {k: v - capacity.get(k, 0) for k, v in remaining[fit.pool].items()}
-        return Node(fit.pool, best.type, take)
+        return Node(fit.pool, best.type, take, best.zones)
     return None
 
 

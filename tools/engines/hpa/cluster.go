@@ -32,6 +32,7 @@ var (
 	setsGVR   = appsv1.SchemeGroupVersion.WithResource("statefulsets")
 	hpasGVR   = autoscalingv2.SchemeGroupVersion.WithResource("horizontalpodautoscalers")
 	revsGVR   = appsv1.SchemeGroupVersion.WithResource("controllerrevisions")
+	nodesGVR  = corev1.SchemeGroupVersion.WithResource("nodes")
 )
 
 // cluster is the API server as the two controllers see it: one fake clientset (and a fake
@@ -161,6 +162,9 @@ func (c *cluster) onDeletePod(action k8stesting.Action) (bool, runtime.Object, e
 	}
 	var preStop []string
 	for _, ctr := range pod.Spec.Containers {
+		if !c.nodeExists(pod.Spec.NodeName) {
+			break // no kubelet to call it
+		}
 		if ctr.Lifecycle != nil && ctr.Lifecycle.PreStop != nil && ctr.Lifecycle.PreStop.HTTPGet != nil {
 			preStop = append(preStop, ctr.Lifecycle.PreStop.HTTPGet.Path)
 		}
@@ -242,6 +246,7 @@ func (c *cluster) fill() error {
 		{f.Apps().V1().StatefulSets().Informer(), setsGVR, "StatefulSet"},
 		{f.Apps().V1().ControllerRevisions().Informer(), revsGVR, "ControllerRevision"},
 		{f.Autoscaling().V2().HorizontalPodAutoscalers().Informer(), hpasGVR, "HorizontalPodAutoscaler"},
+		{f.Core().V1().Nodes().Informer(), nodesGVR, "Node"},
 	}
 	for _, s := range sources {
 		items, err := c.list(s.gvr, s.kind)
@@ -282,13 +287,16 @@ func (c *cluster) kubelet(start int) error {
 		if pod.Status.Phase == corev1.PodRunning || c.now-c.born[pod.UID] < start {
 			continue
 		}
-		pod.Spec.NodeName = "node-" + pod.Name
+		pod.Spec.NodeName = nodeName(pod)
+		if err := c.register(pod.Spec.NodeName); err != nil {
+			return err
+		}
 		pod.Status.Phase = corev1.PodRunning
 		pod.Status.StartTime = &now
 		// Ready since well before the controllers' wall clock (minReadySeconds counts from it).
 		since := metav1.NewTime(time.Now().Add(-time.Hour))
 		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: since}}
-		c.record(event{Kind: "podReady", Object: pod.Name, UID: string(pod.UID)})
+		c.record(event{Kind: "podReady", Object: pod.Name, UID: string(pod.UID), Node: pod.Spec.NodeName})
 		if err := c.client.Tracker().Update(podsGVR, pod, pod.Namespace); err != nil {
 			return err
 		}
@@ -305,10 +313,14 @@ func prepareForCreate(ctx context.Context, pod *corev1.Pod) error {
 	return legacyscheme.Scheme.Convert(internal, pod, nil)
 }
 
-// deletionReason: the StatefulSet controller deletes a pod whose ordinal is at or above
+// deletionReason: a pod deleted for a disruption carries its DisruptionTarget reason (pod GC:
+// DeletionByPodGC). The StatefulSet controller deletes a pod whose ordinal is at or above
 // spec.replicas because the set was scaled down (condemned), any other because its revision is
 // not the set's update revision (a rolling update).
 func (c *cluster) deletionReason(pod *corev1.Pod) string {
+	if reason := disruption(pod); reason != "" {
+		return reason
+	}
 	ref := metav1.GetControllerOf(pod)
 	if ref == nil {
 		return ""

@@ -6,7 +6,8 @@
 // server's pod strategy gives each deletion, and what happens to the claims.
 //
 // Input (stdin): {"statefulSet", "scaledObject", "replicas", "metrics": [{"at", "values"}],
-// "rollout": {"at", "statefulSet"}, "durationSeconds", "syncSeconds", "startSeconds"}.
+// "rollout": {"at", "statefulSet"}, "nodeLoss": [{"at", "pod"}], "durationSeconds",
+// "syncSeconds", "startSeconds"}.
 // Output (stdout): {"hpa", "events", "timeline", "notes"}. Times are seconds from the start.
 package main
 
@@ -30,15 +31,23 @@ type rollout struct {
 	StatefulSet json.RawMessage `json:"statefulSet"`
 }
 
+// nodeLoss: at `at`, the Node object of the node `pod` runs on is deleted (the instance is gone
+// and the cloud node lifecycle controller, or Karpenter, removed the Node).
+type nodeLoss struct {
+	At  int    `json:"at"`
+	Pod string `json:"pod"`
+}
+
 type input struct {
 	StatefulSet  json.RawMessage `json:"statefulSet"`
 	ScaledObject json.RawMessage `json:"scaledObject"`
 	// Replicas the StatefulSet runs at the start (an HPA-managed set renders none).
 	Replicas int32 `json:"replicas"`
 	// Metrics: from `at` on, the value KEDA's metrics server reports for trigger i is values[i].
-	Metrics         []sample `json:"metrics"`
-	Rollout         *rollout `json:"rollout"`
-	DurationSeconds int      `json:"durationSeconds"`
+	Metrics         []sample   `json:"metrics"`
+	Rollout         *rollout   `json:"rollout"`
+	NodeLoss        []nodeLoss `json:"nodeLoss"`
+	DurationSeconds int        `json:"durationSeconds"`
 	// SyncSeconds: the HPA controller's sync period (kube-controller-manager default 15).
 	SyncSeconds int `json:"syncSeconds"`
 	// StartSeconds: from a pod's creation until the kubelet reports it Ready.
@@ -60,8 +69,11 @@ type event struct {
 	Revision string            `json:"revision,omitempty"`
 	Owners   []string          `json:"owners,omitempty"`
 	Reason   string            `json:"reason,omitempty"`
-	// PreStop: a deleted pod's containers' preStop HTTP paths (what the kubelet calls first).
+	// PreStop: a deleted pod's containers' preStop HTTP paths (what the kubelet calls first;
+	// none when the pod's node is gone: no kubelet runs them).
 	PreStop []string `json:"preStop,omitempty"`
+	// Node: the node a pod became Ready on, or the node lost.
+	Node string `json:"node,omitempty"`
 }
 
 type podState struct {

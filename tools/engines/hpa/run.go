@@ -96,6 +96,16 @@ func run(ctx context.Context, in *input) (*output, error) {
 		if err := c.kubelet(in.StartSeconds); err != nil {
 			return nil, err
 		}
+		for _, loss := range in.NodeLoss {
+			if loss.At == c.now {
+				if err := c.loseNode(set.Namespace, loss.Pod); err != nil {
+					return nil, fmt.Errorf("at %d s: node of %s: %w", c.now, loss.Pod, err)
+				}
+			}
+		}
+		if err := c.gcOrphaned(); err != nil {
+			return nil, err
+		}
 		if r := in.Rollout; r != nil && r.At == c.now {
 			if err := c.rollout(set.Namespace, set.Name, r.StatefulSet); err != nil {
 				return nil, err
@@ -164,7 +174,7 @@ func (c *cluster) snapshot(ns, name string) (snapshot, error) {
 	}
 	for _, item := range pods {
 		p := item.(*corev1.Pod)
-		ready := p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil
+		ready := p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil && c.nodeExists(p.Spec.NodeName)
 		snap.Pods = append(snap.Pods, podState{p.Name, ready, p.DeletionTimestamp != nil, p.Labels[appsv1.ControllerRevisionHashLabelKey]})
 	}
 	claims, err := c.list(claimsGVR, "PersistentVolumeClaim")
