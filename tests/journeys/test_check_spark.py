@@ -83,7 +83,7 @@ def test_check_judges_a_spark_application_and_its_pods(name: str, tmp_path: Path
     assert dynamic["summary"] == (
         "denied by substrate-spark-fixed-executors"
         if enforced
-        else "admitted; Audit policies report it (10 policies judged it and 5 of its pods)"
+        else "admitted; Audit policies report it (11 policies judged it and 5 of its pods)"
     )
     assert any("cannot account executors that come and go" in d for d in dynamic["details"])
     root = finding(verdict(report, "SparkApplication", "features-root"), "admission")

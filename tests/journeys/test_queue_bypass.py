@@ -32,6 +32,7 @@ NOTHING_BYPASSES = "docs/workloads.md#nothing-bypasses-the-queues"
 QUEUE = "kueue.x-k8s.io/queue-name"
 RESEARCH = "ml-research"
 SMALL = {"cpu": "1", "memory": "4Gi"}
+OWNER_POLICY = "substrate-kueue-owner-references"
 
 
 def documented_job(s: QueueStack) -> dict[str, Any]:
@@ -277,8 +278,9 @@ ONE_GPU = {
         "whose ownerReferences name that Job as its controller",
     ],
     outcome="Kueue's pod webhook takes the Job for the pod's owner and neither labels nor gates "
-    "it; Kyverno's gpu-queue-label refuses it all the same (the requester is a tenant engineer, "
-    "not the job controller; in dev, where admission audits, it is reported)",
+    "it; Kyverno's gpu-queue-label and kueue-owner-references refuse it all the same (the "
+    "requester is a tenant engineer, not the job controller; in dev, where admission audits, it "
+    "is reported)",
     docs=[NOTHING_BYPASSES],
 )
 @pytest.mark.parametrize("name", STACKS)
@@ -286,14 +288,9 @@ def test_a_gpu_pod_naming_a_queued_job_as_owner_is_refused(name: str) -> None:
     s = stack(name)
     pod = _unqueued(s, *_owned_by_own_job(s, "borrowed-owner", ONE_GPU))
     refused = denied(s.admit([pod], tenant_engineer(RESEARCH)), "borrowed-owner")
-    assert set(refused) == {"substrate-gpu-queue-label"}, refused
+    assert set(refused) == {"substrate-gpu-queue-label", OWNER_POLICY}, refused
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13: gpu-queue-label judges only GPU work; a tenant's CPU pod that names its "
-    "own queued Job as owner runs unqueued (the ResourceQuota backstop still bounds it)",
-)
 @journey(
     user="ML engineer of tenant ml-research trying to skip the queue",
     stack="dev, staging, prod",
@@ -302,14 +299,22 @@ def test_a_gpu_pod_naming_a_queued_job_as_owner_is_refused(name: str) -> None:
         "create a CPU pod with the Job's pod template, no queue label, whose ownerReferences "
         "name that Job as its controller",
     ],
-    outcome="the pod does not run unqueued: Kueue gates it or Kyverno refuses it",
+    outcome="Kueue's pod webhook takes the Job for the pod's owner and neither labels nor gates "
+    "it; Kyverno's kueue-owner-references refuses it (the requester is a tenant engineer, not "
+    "the job controller; in dev, where admission audits, it is reported), and admits the same "
+    "pod when the job controller creates it",
+    docs=[NOTHING_BYPASSES, "docs/policies.md#admission-policies-kyverno"],
 )
 @pytest.mark.parametrize("name", STACKS)
-def test_a_cpu_pod_naming_a_queued_job_as_owner_is_not_unqueued(name: str) -> None:
+def test_a_cpu_pod_naming_a_queued_job_as_owner_is_refused(name: str) -> None:
     s = stack(name)
     cpu = {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"memory": "1Gi"}}
     pod = _unqueued(s, *_owned_by_own_job(s, "borrowed-owner", cpu))
-    assert denied(s.admit([pod], tenant_engineer(RESEARCH)), "borrowed-owner") != {}
+    refused = denied(s.admit([pod], tenant_engineer(RESEARCH)), "borrowed-owner")
+    assert set(refused) == {OWNER_POLICY}, refused
+    assert "names Job finetune-llama as its controller" in refused[OWNER_POLICY]
+    by_job_controller = s.admit([pod], controller("job-controller"))
+    assert denied(by_job_controller, "borrowed-owner") == {}
 
 
 def _cron_job(s: Stack, labels: dict[str, str]) -> Object:

@@ -25,6 +25,7 @@ SPLIT_DOC = "docs/workloads.md#one-ceiling-per-tenant"
 STORAGE_DOC = "docs/workloads.md#storage-quota"
 RESEARCH = "ml-research"
 GPU = "nvidia.com/gpu"
+KUEUE_GATE = "kueue.x-k8s.io/admission"
 RESTRICTED = {
     "allowPrivilegeEscalation": False,
     "runAsNonRoot": True,
@@ -82,11 +83,12 @@ def refused_by_quota(result: apiserver.Admission, key: str) -> bool:
         "in ml-research and in ml-research-eval, create GPU pods (an eighth of the ceiling "
         "each) adding up to more than the tenant's whole GPU ceiling (nominal plus borrowable)",
     ],
-    outcome="the ResourceQuota plugin creates pods in each namespace up to its share of the "
-    "ceiling (namespaceWeights 7:1) and refuses the rest (exceeded quota: tenant-quota, "
-    "requests.nvidia.com/gpu); together the namespaces hold exactly the tenant's ceiling, not "
-    "twice it",
-    docs=[SPLIT_DOC],
+    outcome="Kueue's pod webhook holds every pod behind its kueue.x-k8s.io/admission gate, and "
+    "the ResourceQuota plugin charges the gated pods: it creates pods in each namespace up to its "
+    "share of the ceiling (namespaceWeights 7:1) and refuses the rest (exceeded quota: "
+    "tenant-quota, requests.nvidia.com/gpu); together the namespaces hold exactly the tenant's "
+    "ceiling, not twice it",
+    docs=[SPLIT_DOC, "docs/workloads.md#load-balancers-and-node-ports"],
 )
 def test_a_tenant_holds_its_ceiling_once_over_its_namespaces() -> None:
     s = stack("prod")
@@ -102,6 +104,8 @@ def test_a_tenant_holds_its_ceiling_once_over_its_namespaces() -> None:
     held = {ns: 0 for ns in namespaces}
     for result in run.results:
         if result.created:
+            assert result.admitted is not None
+            assert {"name": KUEUE_GATE} in result.admitted["spec"]["schedulingGates"]
             held[result.namespace] += size
         else:
             assert refused_by_quota(result, f"requests.{GPU}"), result.errors

@@ -197,6 +197,18 @@ def images(spec: str) -> str:
     return f"({containers(spec)} + {spec}.?ephemeralContainers.orValue([])).map(c, c.image)"
 
 
+def requested_by_controllers(settings: PolicySettings) -> str:
+    """CEL: the request comes from a workload controller, not a tenant: kube-controller-manager
+    (under its own name, or its per-controller service accounts in kube-system) or a service
+    account of a namespace no policy sees (the platform's operators: JobSet, LWS, KubeRay,
+    Spark, KEDA). Who created an object, never its `ownerReferences`, which a tenant can write."""
+    prefixes = [f"system:serviceaccount:{ns}:" for ns in sorted(set(settings.excluded_namespaces))]
+    return (
+        "request.userInfo.username == 'system:kube-controller-manager' || "
+        f"{cel(prefixes)}.exists(p, request.userInfo.username.startsWith(p))"
+    )
+
+
 def gated_by_kueue(spec: str) -> str:
     """CEL: pod spec ``spec`` is held by Kueue's admission scheduling gate."""
     return f"{spec}.?schedulingGates.orValue([]).exists(g, g.name == {cel(KUEUE_ADMISSION_GATE)})"

@@ -22,6 +22,7 @@ from substrate.components.admission.admission_policies._base import (
     POD_RULE,
     PolicySettings,
     cel,
+    requested_by_controllers,
     requests_gpu,
     validating_policy,
     validation,
@@ -81,15 +82,6 @@ QUEUE_LABELS = (
 """CEL: where Kueue reads the queue name of the submitted object."""
 
 
-def trusted_creators(settings: PolicySettings) -> str:
-    """CEL: the request comes from a workload controller, not a tenant."""
-    prefixes = [f"system:serviceaccount:{ns}:" for ns in sorted(set(settings.excluded_namespaces))]
-    return (
-        "request.userInfo.username == 'system:kube-controller-manager' || "
-        f"{cel(prefixes)}.exists(p, request.userInfo.username.startsWith(p))"
-    )
-
-
 def build(settings: PolicySettings) -> dict[str, Any]:
     policy = validating_policy(
         NAME,
@@ -103,7 +95,10 @@ def build(settings: PolicySettings) -> dict[str, Any]:
         "against the tenant's GPU quota.",
         resource_rules=RESOURCE_RULES,
         match_conditions=[
-            {"name": "submitted-by-tenants", "expression": f"!({trusted_creators(settings)})"}
+            {
+                "name": "submitted-by-tenants",
+                "expression": f"!({requested_by_controllers(settings)})",
+            }
         ],
         variables=[
             variable("podSpecs", POD_SPECS),
