@@ -19,12 +19,12 @@ from typing import Any
 
 import yaml
 
-from substrate.engines import apiserver, aws_plan, cluster, kueue, kyverno, netpol, spire
+from substrate.engines import apiserver, aws_plan, cluster, kueue, kyverno, netpol, rbac, spire
 from substrate.engines.charts import fetched_dir
 from substrate.plan.command import PlanResult
 from substrate.project import Project
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 SUBNET = "aws:ec2/subnet:Subnet"
 IAM_TYPES = frozenset(
     {
@@ -94,6 +94,9 @@ class Context:
     spire: Mapping[str, Any] | None = None
     """SPIRE's controller-manager config and every ClusterSPIFFEID the cluster holds (the
     plan's and its Helm releases'); None when the stack runs no controller manager."""
+    rbac: tuple[Mapping[str, Any], ...] = field(default=())
+    """Every Role, ClusterRole, RoleBinding and ClusterRoleBinding the cluster holds (the
+    plan's and its Helm releases'): what kube-apiserver's RBAC authorizer reads."""
 
     def objects(self, kind: str) -> list[Mapping[str, Any]]:
         return [m for m in self.manifests.values() if m.get("kind") == kind]
@@ -130,6 +133,7 @@ class Context:
             "daemonsets": list(self.daemonsets),
             "network": list(self.network),
             "spire": self.spire,
+            "rbac": list(self.rbac),
         }
 
     @classmethod
@@ -152,6 +156,7 @@ class Context:
             tuple(data["daemonsets"]),
             tuple(data["network"]),
             data["spire"],
+            tuple(data["rbac"]),
         )
 
 
@@ -183,6 +188,7 @@ def of_plan(plan: PlanResult, charts: Path) -> Context:
         tuple(o for o in objects if o.get("kind") == "DaemonSet"),
         tuple(o for o in objects if o.get("kind") in {*netpol.KINDS, "Service"}),
         spire_of(objects),
+        tuple(rbac.rbac_objects(objects)),
     )
 
 

@@ -5,7 +5,8 @@
 // webhook handlers in process, and the job, cronjob, deployment, replicaset and statefulset
 // controllers' sync code. Pod Security Admission verdicts come from k8s.io/pod-security-admission.
 //
-// Input (stdin): {"kubernetesVersion", "now", "namespaces", "cluster", "kueue",
+// `apiserver authorize` instead answers access questions with kube-apiserver's RBAC authorizer
+// (rbac.go). Input (stdin): {"kubernetesVersion", "now", "namespaces", "cluster", "kueue",
 // "kueueFeatureGates", "user", "objects"}. Output (stdout): {"results": [...], ...}, one result
 // per input object, children nested. Deterministic: fixed clock, UIDs derived from names, the
 // apiserver's random name suffixes drawn from a generator seeded by the object's content.
@@ -89,7 +90,15 @@ type output struct {
 const defaultNow = "2026-01-01T00:00:00Z"
 
 func main() {
-	if err := run(os.Stdin, os.Stdout); err != nil {
+	do := run
+	if len(os.Args) == 2 && os.Args[1] == "authorize" {
+		quiet()
+		do = runAuthorize
+	} else if len(os.Args) > 1 {
+		fmt.Fprintln(os.Stderr, "usage: apiserver [authorize] < request.json")
+		os.Exit(2)
+	}
+	if err := do(os.Stdin, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "apiserver:", err)
 		os.Exit(2)
 	}
