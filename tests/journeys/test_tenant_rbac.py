@@ -64,7 +64,9 @@ class Admin:
     group: str
     tenant: str
 
-    def ask(self, verb: str, group: str, resource: str, namespace: str = "", name: str = ""):
+    def ask(
+        self, verb: str, group: str, resource: str, namespace: str = "", name: str = ""
+    ) -> AccessRequest:
         resource, _, sub = resource.partition("/")
         return AccessRequest(
             user=self.principal,
@@ -187,6 +189,12 @@ def _wrong(t: Tenancy, expected: dict[AccessRequest, bool]) -> list[str]:
     return out
 
 
+def _check(t: Tenancy, expected: dict[AccessRequest, bool]) -> None:
+    assert expected, "no questions"
+    if wrong := _wrong(t, expected):
+        pytest.fail("\n".join(wrong), pytrace=False)
+
+
 def _kind_expectations(t: Tenancy, admin: Admin) -> Iterator[tuple[AccessRequest, bool]]:
     for integration, (group, resources) in KINDS.items():
         on = integration in t.queued
@@ -213,7 +221,7 @@ def _kind_expectations(t: Tenancy, admin: Admin) -> Iterator[tuple[AccessRequest
 def test_tenant_admins_write_only_kinds_kueue_queues(stack_name: str) -> None:
     t = tenancy(stack_name)
     expected = dict(e for a in t.admins for e in _kind_expectations(t, a))
-    assert not _wrong(t, expected), "\n".join(_wrong(t, expected))
+    _check(t, expected)
 
 
 @journey(
@@ -241,7 +249,7 @@ def test_tenant_admins_operate_services_and_only_read_guardrails(stack_name: str
                     expected[a.ask(verb, group, resource, ns)] = verb in READ
             netpol = a.ask("delete", "networking.k8s.io", "networkpolicies", ns, "default-deny")
             expected[netpol] = False
-    assert not _wrong(t, expected), "\n".join(_wrong(t, expected))
+    _check(t, expected)
 
 
 @journey(
@@ -263,8 +271,7 @@ def test_tenant_admins_get_no_rbac_rights(stack_name: str) -> None:
         for q in t.answers
         if q.api_group == RBAC_GROUP and q.namespace in ("", *t.namespaces[_tenant_of(t, q)])
     }
-    assert expected
-    assert not _wrong(t, expected), "\n".join(_wrong(t, expected))
+    _check(t, expected)
 
 
 def _tenant_of(t: Tenancy, q: AccessRequest) -> str:
@@ -285,8 +292,7 @@ def test_tenant_admins_reach_nothing_in_other_tenants_namespaces(stack_name: str
     expected = {
         q: False for q in t.answers if q.namespace and q.namespace in t.others(_tenant_of(t, q))
     }
-    assert expected
-    assert not _wrong(t, expected), "\n".join(_wrong(t, expected))
+    _check(t, expected)
 
 
 @journey(
@@ -315,4 +321,4 @@ def test_tenant_admins_read_their_cluster_queue_objects(stack_name: str) -> None
                 expected[q] = True
             elif q.resource == "namespaces":
                 expected[q] = False
-    assert not _wrong(t, expected), "\n".join(_wrong(t, expected))
+    _check(t, expected)
