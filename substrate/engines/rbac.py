@@ -8,10 +8,10 @@ question is a SubjectAccessReview's: user, groups, verb, API group, resource, su
 namespace, name. The authorizer either allows (naming the binding and role that do) or has no
 opinion, which kube-apiserver, with RBAC as its last authorizer, turns into a denial.
 
-Not modelled: the clusterrole-aggregation controller (a ClusterRole with an ``aggregationRule``
-grants only the rules it is given; the run's ``notes`` name each one), other authorizers EKS
-chains before RBAC (Node, the EKS access policies: Substrate associates none with tenant admins).
-"""
+ClusterRoles with an ``aggregationRule`` (the bootstrap ``admin``/``edit``/``view``, some charts'
+roles) first get their rules from kube-controller-manager's clusterrole-aggregation controller
+(its own sync code); the run's ``notes`` name them. Not modelled: the other authorizers EKS chains
+before RBAC (Node, the EKS access policies: Substrate associates none with tenant admins)."""
 
 from __future__ import annotations
 

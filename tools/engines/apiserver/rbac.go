@@ -4,14 +4,14 @@ package main
 // (k8s.io/kubernetes/plugin/pkg/auth/authorizer/rbac) over static listers holding the given
 // Roles, ClusterRoles, RoleBindings and ClusterRoleBindings together with the bootstrap policy
 // every cluster's kube-apiserver writes at start (plugin/pkg/auth/authorizer/rbac/bootstrappolicy:
-// the cluster roles and bindings, the controllers' roles and the namespaced roles).
+// the cluster roles and bindings, the controllers' roles and the namespaced roles). Aggregated
+// ClusterRoles get their rules from the clusterrole-aggregation controller first (aggregation.go).
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apiserver/pkg/authentication/user"
@@ -70,37 +70,29 @@ func newRBACIndexers() *rbacIndexers {
 	}
 }
 
-// add stores one RBAC object given as JSON. The clusterrole-aggregation controller does not run
-// here: a ClusterRole with an aggregationRule keeps the rules it is given (named in the notes).
-func (x *rbacIndexers) add(raw json.RawMessage) (string, error) {
+// add stores one RBAC object given as JSON.
+func (x *rbacIndexers) add(raw json.RawMessage) error {
 	var head struct {
 		APIVersion string `json:"apiVersion"`
 		Kind       string `json:"kind"`
 	}
 	if err := json.Unmarshal(raw, &head); err != nil {
-		return "", err
+		return err
 	}
 	if head.APIVersion != rbacv1.SchemeGroupVersion.String() {
-		return "", fmt.Errorf("rbac: %s %s is not %s", head.APIVersion, head.Kind, rbacv1.SchemeGroupVersion)
+		return fmt.Errorf("rbac: %s %s is not %s", head.APIVersion, head.Kind, rbacv1.SchemeGroupVersion)
 	}
 	switch head.Kind {
 	case "Role":
-		return "", x.store(raw, &rbacv1.Role{}, x.roles)
+		return x.store(raw, &rbacv1.Role{}, x.roles)
 	case "ClusterRole":
-		o := &rbacv1.ClusterRole{}
-		if err := json.Unmarshal(raw, o); err != nil {
-			return "", err
-		}
-		if o.AggregationRule != nil {
-			return aggregatedNote("", o.Name), x.clusterRoles.Add(o)
-		}
-		return "", x.clusterRoles.Add(o)
+		return x.store(raw, &rbacv1.ClusterRole{}, x.clusterRoles)
 	case "RoleBinding":
-		return "", x.store(raw, &rbacv1.RoleBinding{}, x.roleBindings)
+		return x.store(raw, &rbacv1.RoleBinding{}, x.roleBindings)
 	case "ClusterRoleBinding":
-		return "", x.store(raw, &rbacv1.ClusterRoleBinding{}, x.clusterRoleBindings)
+		return x.store(raw, &rbacv1.ClusterRoleBinding{}, x.clusterRoleBindings)
 	}
-	return "", fmt.Errorf("rbac: kind %s is not an RBAC object", head.Kind)
+	return fmt.Errorf("rbac: kind %s is not an RBAC object", head.Kind)
 }
 
 func (x *rbacIndexers) store(raw json.RawMessage, obj any, into cache.Indexer) error {
@@ -111,39 +103,34 @@ func (x *rbacIndexers) store(raw json.RawMessage, obj any, into cache.Indexer) e
 }
 
 // addBootstrap stores what kube-apiserver's RBAC post-start hook ensures on every cluster.
-func (x *rbacIndexers) addBootstrap() ([]string, error) {
-	var aggregated []string
+func (x *rbacIndexers) addBootstrap() error {
 	roles := append(bootstrappolicy.ClusterRoles(), bootstrappolicy.ControllerRoles()...)
 	for i := range roles {
-		if roles[i].AggregationRule != nil {
-			aggregated = append(aggregated, roles[i].Name)
-		}
 		if err := x.clusterRoles.Add(&roles[i]); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	bindings := append(bootstrappolicy.ClusterRoleBindings(), bootstrappolicy.ControllerRoleBindings()...)
 	for i := range bindings {
 		if err := x.clusterRoleBindings.Add(&bindings[i]); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for _, list := range bootstrappolicy.NamespaceRoles() {
 		for i := range list {
 			if err := x.roles.Add(&list[i]); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
 	for _, list := range bootstrappolicy.NamespaceRoleBindings() {
 		for i := range list {
 			if err := x.roleBindings.Add(&list[i]); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	sort.Strings(aggregated)
-	return aggregated, nil
+	return nil
 }
 
 func (x *rbacIndexers) authorizer() *rbacauthorizer.RBACAuthorizer {
@@ -179,25 +166,25 @@ func runAuthorize(stdin io.Reader, stdout io.Writer) error {
 	x := newRBACIndexers()
 	out := authorizeOutput{Notes: []string{}, Decisions: []accessDecision{}}
 	if in.Bootstrap == nil || *in.Bootstrap {
-		aggregated, err := x.addBootstrap()
-		if err != nil {
+		if err := x.addBootstrap(); err != nil {
 			return err
-		}
-		for _, name := range aggregated {
-			out.Notes = append(out.Notes, aggregatedNote("bootstrap ", name))
 		}
 	}
 	for _, raw := range in.RBAC {
-		note, err := x.add(raw)
-		if err != nil {
+		if err := x.add(raw); err != nil {
 			return err
 		}
-		if note != "" {
-			out.Notes = append(out.Notes, note)
-		}
+	}
+	ctx := context.Background()
+	aggregated, err := x.aggregate(ctx)
+	if err != nil {
+		return err
+	}
+	for _, name := range aggregated {
+		out.Notes = append(out.Notes, fmt.Sprintf(
+			"ClusterRole %s: rules aggregated by the clusterrole-aggregation controller", name))
 	}
 	authz := x.authorizer()
-	ctx := context.Background()
 	for _, q := range in.Requests {
 		decision, reason, err := authz.Authorize(ctx, q.attributes())
 		d := accessDecision{Allowed: decision == authorizer.DecisionAllow, Reason: reason}
@@ -217,9 +204,4 @@ func runAuthorize(stdin io.Reader, stdout io.Writer) error {
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", " ")
 	return enc.Encode(out)
-}
-
-func aggregatedNote(source, name string) string {
-	return fmt.Sprintf("%sClusterRole %s aggregates other roles: it grants only the rules given "+
-		"(the clusterrole-aggregation controller does not run)", source, name)
 }
