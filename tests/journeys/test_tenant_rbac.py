@@ -26,13 +26,14 @@ from tests.journeys.cluster import Stack, stack
 from tests.journeys.journey import journey
 
 TENANTS_DOC = "docs/workloads.md#tenants"
+SUBMITTING_DOC = "docs/workloads.md#submitting-a-training-job"
 ADMIN_GROUP = re.compile(r"^substrate:tenant:(?P<tenant>[^:]+):admins$")
 ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
 TENANT_LABEL = "substrate.io/tenant"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 TENANT_COMPONENT = "substrate:index:Tenant"
 READ = ("get", "list", "watch")
-WRITE = ("create", "update", "patch", "delete")
+WRITE = ("create", "update", "patch", "delete", "deletecollection")
 # What the docs say tenant admins create (core, policy, autoscaling).
 OPERATED = (
     ("", "services"),
@@ -299,14 +300,16 @@ def test_tenant_admins_reach_nothing_in_other_tenants_namespaces(stack_name: str
     user="tenant admin",
     stack="dev, staging, prod",
     steps=[
-        "`kubectl get clusterqueue <tenant>` and watches it; reads ResourceFlavors and Cohorts",
+        "follows a submitted job: `kubectl -n <namespace> get workloads`, `kubectl get "
+        "clusterqueue <tenant>` and watches it; reads ResourceFlavors and Cohorts",
         "gets another tenant's ClusterQueue, lists ClusterQueues, changes its own",
         "creates a namespace or deletes one of its own",
     ],
-    outcome="its own ClusterQueue is readable by name, ResourceFlavors and Cohorts readable; "
+    outcome="its namespaces' Workloads are listable, its own ClusterQueue readable by name, "
+    "ResourceFlavors and Cohorts readable; "
     "other tenants' ClusterQueues, listing them, changing any, and creating or deleting "
     "namespaces are refused",
-    docs=[TENANTS_DOC],
+    docs=[TENANTS_DOC, SUBMITTING_DOC],
 )
 @pytest.mark.parametrize("stack_name", STACKS)
 def test_tenant_admins_read_their_cluster_queue_objects(stack_name: str) -> None:
@@ -321,4 +324,6 @@ def test_tenant_admins_read_their_cluster_queue_objects(stack_name: str) -> None
                 expected[q] = True
             elif q.resource == "namespaces":
                 expected[q] = False
+        for ns in t.namespaces[a.tenant]:
+            expected[a.ask("list", "kueue.x-k8s.io", "workloads", ns)] = True
     _check(t, expected)
