@@ -258,9 +258,14 @@ def node_path(package: Path, sdk_name: str) -> str:
     node_modules, so the program and the SDK share one @pulumi/pulumi (one mock runtime)."""
     modules = package / "modules"
     link = modules / sdk_name
+    target = package / "sdk" / "nodejs" / "bin"
     link.parent.mkdir(parents=True, exist_ok=True)
+    # The cache outlives checkouts (a build/ shared by worktrees, a moved clone): a link made
+    # from another path would leave the program unable to find its SDK.
+    if link.is_symlink() and Path(os.readlink(link)) != target:
+        link.unlink()
     if not link.is_symlink():
-        link.symlink_to(package / "sdk" / "nodejs" / "bin")
+        link.symlink_to(target)
     return os.pathsep.join([str(modules), str(_node_modules())])
 
 
