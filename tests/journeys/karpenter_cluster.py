@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from substrate.config import stack_file_config
+from substrate.engines.karpenter import launch as karpenter_launch
 from substrate.engines.karpenter.disruption import Cluster, Event
 from substrate.engines.karpenter.model import Instance, Pod, launch
 from substrate.plan.command import program_of
@@ -151,3 +153,20 @@ def interrupted(c: Cluster, owner_prefix: str) -> list[Event]:
         for e in c.events
         if e.kind in ("Evicted", "PodDeleted") and e.detail.startswith(owner_prefix)
     ]
+
+
+@cache
+def launch_cluster(stack: str) -> karpenter_launch.Cluster:
+    """The stack's NodePools, EC2NodeClasses and DaemonSets as Karpenter's launch model takes
+    them (zones: the stack's subnets')."""
+    manifests = planned(stack).manifests.values()
+    kinds = {
+        k: [m for m in manifests if m.get("kind") == k]
+        for k in ("NodePool", "EC2NodeClass", "DaemonSet")
+    }
+    return karpenter_launch.Cluster(
+        kinds["NodePool"],
+        {str(c["metadata"]["name"]): c for c in kinds["EC2NodeClass"]},
+        kinds["DaemonSet"],
+        typed_config(stack_yaml(stack)).network.availability_zones,
+    )

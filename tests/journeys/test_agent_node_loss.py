@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 
 from substrate.engines import hpa
-from substrate.engines.karpenter.launch import Cluster, Launch, launch
+from substrate.engines.karpenter.launch import Launch, launch
 from substrate.engines.karpenter.volumes import ZONE
 from tests.conftest import planned
 from tests.helpers import STACKS, require_engine, stack_yaml, typed_config
 from tests.journeys.agent_timelines import LOAD, START_SECONDS, SYNC_SECONDS, agent
 from tests.journeys.journey import journey
+from tests.journeys.karpenter_cluster import launch_cluster
 
 DOCS = ["docs/agents.md#how-memory-survives-restarts-and-drains"]
 LOSS_AT = 180
@@ -143,28 +144,13 @@ def ebs_volume(zone: str) -> dict[str, Any]:
     }
 
 
-def karpenter(stack: str) -> Cluster:
-    """The stack's NodePools, EC2NodeClasses and rendered DaemonSets; zones: its subnets'."""
-    manifests = planned(stack).manifests.values()
-    kinds = {
-        k: [m for m in manifests if m.get("kind") == k]
-        for k in ("NodePool", "EC2NodeClass", "DaemonSet")
-    }
-    return Cluster(
-        kinds["NodePool"],
-        {str(c["metadata"]["name"]): c for c in kinds["EC2NodeClass"]},
-        kinds["DaemonSet"],
-        typed_config(stack_yaml(stack)).network.availability_zones,
-    )
-
-
 @cache
 def replacements(stack: str, name: str) -> tuple[Launch, dict[str, Launch]]:
     """What Karpenter launches for the agent's pod with no volume yet (the first scheduling),
     and for its replacement whose claim is bound to a volume in each zone the first could
     have used."""
     spec = agent(stack, name).stateful_set["spec"]["template"]["spec"]
-    cluster = karpenter(stack)
+    cluster = launch_cluster(stack)
     first = launch(spec, 1, cluster)
     zones = first.nodes[0].zones if first.nodes else ()
     return first, {z: launch(spec, 1, cluster, volumes=[ebs_volume(z)]) for z in zones}

@@ -9,16 +9,15 @@ fails; these journeys show the decision Karpenter makes on the plan itself."""
 from __future__ import annotations
 
 import dataclasses
-from functools import cache
 from typing import Any
 
 import pytest
 
 from substrate.engines.karpenter.instance_types import FAMILY
 from substrate.engines.karpenter.launch import Cluster, Launch, kubelet_of, launch, pool_types
-from tests.conftest import planned
-from tests.helpers import STACKS, stack_yaml, typed_config
+from tests.helpers import STACKS
 from tests.journeys.journey import journey
+from tests.journeys.karpenter_cluster import launch_cluster
 
 DOC = "docs/workloads.md#quota-what-kueue-admits-and-what-the-plan-refuses"
 GPU = "nvidia.com/gpu"
@@ -27,24 +26,8 @@ EXTRA = 8
 """Pods submitted beyond what the pool's GPU limit can hold."""
 
 
-@cache
-def cluster(stack: str) -> Cluster:
-    """The stack's NodePools, EC2NodeClasses and DaemonSets; zones: its subnets'."""
-    manifests = planned(stack).manifests.values()
-    kinds = {
-        k: [m for m in manifests if m.get("kind") == k]
-        for k in ("NodePool", "EC2NodeClass", "DaemonSet")
-    }
-    return Cluster(
-        kinds["NodePool"],
-        {str(c["metadata"]["name"]): c for c in kinds["EC2NodeClass"]},
-        kinds["DaemonSet"],
-        typed_config(stack_yaml(stack)).network.availability_zones,
-    )
-
-
 def nodepool(stack: str, name: str) -> dict[str, Any]:
-    (found,) = [np for np in cluster(stack).nodepools if np["metadata"]["name"] == name]
+    (found,) = [np for np in launch_cluster(stack).nodepools if np["metadata"]["name"] == name]
     return dict(found)
 
 
@@ -59,7 +42,7 @@ def with_limits(stack: str, name: str, **limits: str) -> Cluster:
     """The stack's cluster with pool ``name``'s limits changed (a copy; the plan is untouched)."""
     np = nodepool(stack, name)
     changed = {**np, "spec": {**np["spec"], "limits": {**np["spec"]["limits"], **limits}}}
-    c = cluster(stack)
+    c = launch_cluster(stack)
     pools = [changed if p["metadata"]["name"] == name else p for p in c.nodepools]
     return dataclasses.replace(c, nodepools=pools)
 
@@ -97,12 +80,12 @@ def gpus(c: Cluster, found: Launch) -> int:
 GPU_POOLS = [
     (s, str(np["metadata"]["name"]))
     for s in STACKS
-    for np in cluster(s).nodepools
+    for np in launch_cluster(s).nodepools
     if GPU in (np["spec"].get("limits") or {})
 ]
 """Whole-GPU pools. A time-sliced pool is limited in `nvidia.com/gpu.shared`, which only its
 NodeOverlays give instance types; the launch model does not apply NodeOverlays."""
-ALL_POOLS = [(s, str(np["metadata"]["name"])) for s in STACKS for np in cluster(s).nodepools]
+ALL_POOLS = [(s, str(np["metadata"]["name"])) for s in STACKS for np in launch_cluster(s).nodepools]
 
 
 @journey(
@@ -120,7 +103,7 @@ ALL_POOLS = [(s, str(np["metadata"]["name"])) for s in STACKS for np in cluster(
 )
 @pytest.mark.parametrize(("stack", "pool"), GPU_POOLS)
 def test_a_gpu_pool_launches_up_to_its_gpu_limit(stack: str, pool: str) -> None:
-    np, c = nodepool(stack, pool), cluster(stack)
+    np, c = nodepool(stack, pool), launch_cluster(stack)
     for family in families(np):
         found = fill(c, np, family)
         assert {(n.pool, n.type.family) for n in found.nodes} == {(pool, family)}, family
@@ -141,7 +124,7 @@ def test_a_gpu_pool_launches_up_to_its_gpu_limit(stack: str, pool: str) -> None:
 )
 @pytest.mark.parametrize(("stack", "pool"), ALL_POOLS)
 def test_every_family_of_a_pool_fits_its_limits(stack: str, pool: str) -> None:
-    np, c = nodepool(stack, pool), cluster(stack)
+    np, c = nodepool(stack, pool), launch_cluster(stack)
     for family in families(np):
         found = launch(pod(np, family, {"cpu": "100m"}), 1, c)
         assert [(n.pool, n.type.family) for n in found.nodes] == [(pool, family)], (
@@ -165,7 +148,7 @@ def test_a_cpu_limit_below_one_node_or_at_one_node_fails_the_journeys(
         below = with_limits(stack, pool, cpu=str(vcpus - 1))
         found = launch(pod(np, family, {"cpu": "100m"}), 1, below)
         assert (found.nodes, found.limited.get(pool)) == ([], "cpu"), family
-        first = fill(cluster(stack), np, family).nodes[0]
+        first = fill(launch_cluster(stack), np, family).nodes[0]
         one = with_limits(stack, pool, cpu=str(first.type.vcpus))
         stopped = fill(one, np, family)
         assert [n.type.name for n in stopped.nodes] == [first.type.name], family
