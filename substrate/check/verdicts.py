@@ -179,7 +179,7 @@ def queue(context: Context, run: Run) -> Finding | None:
     workloads = run.workloads()
     if not workloads:
         if any(n.startswith(CHILDREN_NOT_MODELLED) for n in run.notes):
-            summary = "not decided: Kueue queues its pods, which no engine here creates"
+            summary = "not decided: Kueue queues its pods, which check does not derive yet"
             return Finding("queue", "warn", summary)
         return Finding("queue", "warn", "not queued: Kueue creates no Workload for it")
     pending = [w for w in workloads if not w.admitted]
